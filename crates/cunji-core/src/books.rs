@@ -1,0 +1,188 @@
+//! Per village-year account totals, and the figures of a year compared across merges (SPEC §2).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::account::{AccountTotals, ACCOUNT_COUNT};
+use crate::region::{RegionCode, RegionSet};
+
+/// One village's books for one year: the sum of every entry on each account, and how many entries
+/// there are (a year whose entries cancel out still has data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct YearBook {
+    pub totals: AccountTotals,
+    pub entries: u64,
+}
+
+impl YearBook {
+    pub fn has_data(&self) -> bool {
+        self.entries > 0
+    }
+
+    fn add(&mut self, other: &YearBook) {
+        for i in 0..ACCOUNT_COUNT {
+            self.totals[i] = self.totals[i].saturating_add(other.totals[i]);
+        }
+        self.entries += other.entries;
+    }
+}
+
+/// Every village's year books.
+#[derive(Clone, Debug, Default)]
+pub struct Books {
+    by_village: BTreeMap<RegionCode, BTreeMap<i32, YearBook>>,
+}
+
+impl Books {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds to the book of a village and year (totals loaded from the store come in one per account).
+    pub fn add(&mut self, village: &RegionCode, year: i32, book: &YearBook) {
+        self.by_village
+            .entry(village.clone())
+            .or_default()
+            .entry(year)
+            .or_default()
+            .add(book);
+    }
+
+    /// The village's own book for the year.
+    pub fn own(&self, village: &RegionCode, year: i32) -> Option<&YearBook> {
+        self.by_village.get(village)?.get(&year)
+    }
+
+    pub fn has_own_data(&self, village: &RegionCode, year: i32) -> bool {
+        self.own(village, year).is_some_and(|b| b.has_data())
+    }
+
+    /// The book of year `t` as compared with year `y` (SPEC §2): for t < merged_in ≤ y the predecessors'
+    /// books of t are added in, recursively, so chains of merges add up. `None` without data.
+    pub fn compared(
+        &self,
+        regions: &RegionSet,
+        village: &RegionCode,
+        t: i32,
+        y: i32,
+    ) -> Option<YearBook> {
+        let mut book = YearBook::default();
+        self.collect_compared(regions, village, t, y, &mut book, 0);
+        book.has_data().then_some(book)
+    }
+
+    fn collect_compared(
+        &self,
+        regions: &RegionSet,
+        village: &RegionCode,
+        t: i32,
+        y: i32,
+        into: &mut YearBook,
+        depth: usize,
+    ) {
+        if let Some(b) = self.own(village, t) {
+            into.add(b);
+        }
+        // The merge graph is acyclic (checked on import); the depth bound only guards against misuse.
+        if depth > 64 {
+            return;
+        }
+        if let Some(r) = regions.get(village) {
+            if let Some(merged_in) = r.merged_in {
+                if t < merged_in && merged_in <= y {
+                    for p in &r.predecessors {
+                        self.collect_compared(regions, p, t, y, into, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The years before `y` in which the village or any of its predecessors has books.
+    pub fn earlier_years(
+        &self,
+        regions: &RegionSet,
+        village: &RegionCode,
+        y: i32,
+    ) -> BTreeSet<i32> {
+        let mut years = BTreeSet::new();
+        let mut all = regions.all_predecessors(village);
+        all.push(village.clone());
+        for v in all {
+            if let Some(m) = self.by_village.get(&v) {
+                years.extend(m.range(..y).map(|(t, _)| *t));
+            }
+        }
+        years
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    fn book(v: i64) -> YearBook {
+        let mut b = YearBook::default();
+        b.totals[0] = v;
+        b.entries = 1;
+        b
+    }
+
+    #[test]
+    fn chains_of_merges_add_up() {
+        let mut regions = RegionSet::new();
+        for c in ["110101001001", "110101001002", "110101001003"] {
+            regions.insert(Region {
+                code: code(c),
+                name: c.into(),
+                predecessors: vec![],
+                merged_in: None,
+            });
+        }
+        // 001 merged into 002 in 2021; 002 merged into 003 in 2023.
+        regions.insert(Region {
+            code: code("110101001002"),
+            name: "b".into(),
+            predecessors: vec![code("110101001001")],
+            merged_in: Some(2021),
+        });
+        regions.insert(Region {
+            code: code("110101001003"),
+            name: "c".into(),
+            predecessors: vec![code("110101001002")],
+            merged_in: Some(2023),
+        });
+        assert!(regions.check_merges().is_empty());
+        let mut books = Books::new();
+        books.add(&code("110101001001"), 2020, &book(1));
+        books.add(&code("110101001002"), 2020, &book(10));
+        books.add(&code("110101001003"), 2020, &book(100));
+        books.add(&code("110101001002"), 2022, &book(1000));
+        let c3 = code("110101001003");
+        assert_eq!(
+            books.compared(&regions, &c3, 2020, 2023).unwrap().totals[0],
+            111
+        );
+        assert_eq!(
+            books.compared(&regions, &c3, 2022, 2023).unwrap().totals[0],
+            1000
+        );
+        // Compared with 2022 (before 003's merge), 003 stands alone.
+        assert_eq!(
+            books.compared(&regions, &c3, 2020, 2022).unwrap().totals[0],
+            100
+        );
+        assert!(books.compared(&regions, &c3, 2021, 2023).is_none());
+        assert_eq!(
+            books
+                .earlier_years(&regions, &c3, 2024)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![2020, 2022]
+        );
+    }
+}

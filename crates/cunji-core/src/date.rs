@@ -1,0 +1,90 @@
+//! ISO dates (`YYYY-MM-DD`) of entries; a year is the calendar year (SPEC §1).
+
+/// A calendar date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD` with a real day of a real month (leap years counted), years 1900–2999.
+    pub fn parse(text: &str) -> Result<Date, String> {
+        let t = text.trim();
+        let bad = || format!("日期 `{t}` 应写作 YYYY-MM-DD，如 2024-03-31");
+        let b = t.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(bad());
+        }
+        let num = |s: &str| -> Option<u32> {
+            s.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (Some(y), Some(m), Some(d)) = (num(&t[0..4]), num(&t[5..7]), num(&t[8..10])) else {
+            return Err(bad());
+        };
+        if !(1900..=2999).contains(&y) {
+            return Err(format!("日期 `{t}` 的年份应在 1900–2999 之间"));
+        }
+        if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y as i32, m as u8) as u32 {
+            return Err(format!("日期 `{t}` 不存在"));
+        }
+        Ok(Date {
+            year: y as i32,
+            month: m as u8,
+            day: d as u8,
+        })
+    }
+
+    pub fn year_end(year: i32) -> Date {
+        Date {
+            year,
+            month: 12,
+            day: 31,
+        }
+    }
+
+    pub fn iso(&self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+pub fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses a year column: a whole number 1900–2999.
+pub fn parse_year(text: &str) -> Result<i32, String> {
+    let t = text.trim();
+    match t.parse::<i32>() {
+        Ok(y) if (1900..=2999).contains(&y) && t.bytes().all(|b| b.is_ascii_digit()) => Ok(y),
+        _ => Err(format!("年度 `{t}` 应为 1900–2999 的四位年份")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::parse("2024-02-29").unwrap().year, 2024);
+        assert!(Date::parse("2023-02-29").is_err());
+        assert!(Date::parse("2023-13-01").is_err());
+        assert!(Date::parse("2023/01/01").is_err());
+        assert!(Date::parse("2023-1-01").is_err());
+        assert!(Date::parse("+023-01-01").is_err());
+        assert_eq!(Date::parse(" 2019-11-23 ").unwrap().iso(), "2019-11-23");
+        assert_eq!(parse_year("2024"), Ok(2024));
+        assert!(parse_year("24").is_err());
+        assert!(parse_year("+2024").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! Cadre incentive plans (村干部激励): the plan language, its evaluation and the split of a pool.
+
+pub mod evaluate;
+pub mod plan;
+pub mod split;
+
+pub use evaluate::{evaluate, Award, IncentiveError, IncentiveResult, Reason, VillageFigures};
+pub use plan::{Basis, LevelCap, Plan, Schedule, Tier, TierKey};

@@ -1,0 +1,22 @@
+//! cunji-core: every calculation of cunji (SPEC.md), as pure functions over plain data.
+//!
+//! Money is integer fen ([`money::Fen`]), rates are parts per million ([`rate::Ppm`]); nothing here
+//! does I/O, so a calculation is tested without a database.
+
+pub mod account;
+pub mod bands;
+pub mod books;
+pub mod cadre;
+pub mod date;
+mod decimal;
+pub mod incentive;
+pub mod measure;
+pub mod money;
+pub mod policy;
+pub mod rate;
+pub mod region;
+pub mod report;
+pub mod subsidy;
+
+pub use money::Fen;
+pub use rate::Ppm;

@@ -1,0 +1,378 @@
+//! The annual report of SPEC §11: villages with measures, bands and incentives; regions with band
+//! counts and targets; grants with their returns; the subsidy summary. Built from plain inputs so that
+//! every figure can be tested without a database.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::ser::SerializeMap;
+use serde::Serialize;
+
+use crate::bands::TargetResult;
+use crate::books::Books;
+use crate::cadre::Cadre;
+use crate::incentive::evaluate::{
+    evaluate, IncentiveError, IncentiveResult, Reason, VillageFigures,
+};
+use crate::measure::Measure;
+use crate::money::{round_div, Fen};
+use crate::policy::Policy;
+use crate::region::{Level, RegionCode, RegionSet};
+use crate::subsidy::{Grant, GrantReturn};
+
+/// Everything a report reads, already loaded.
+pub struct ReportInput<'a> {
+    pub year: i32,
+    pub regions: &'a RegionSet,
+    pub books: &'a Books,
+    /// Cadres of the report year (others are ignored).
+    pub cadres: &'a [Cadre],
+    pub grants: &'a [Grant],
+    /// Sum of income-account entries tagged with each project, dated in the report year.
+    pub project_actuals: &'a BTreeMap<String, Fen>,
+    /// `--region`: that region and those beneath it.
+    pub scope: Option<&'a RegionCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("政策《{policy}》的有效年度为 {from}–{to} 年，不含 {year} 年")]
+    NotInForce {
+        policy: String,
+        from: i32,
+        to: i32,
+        year: i32,
+    },
+    #[error("区划 {0} 未登记")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Incentive(#[from] IncentiveError),
+}
+
+/// A map serialized in insertion order (measures, bands).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ordered<V>(pub Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for Ordered<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<V> Ordered<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VillageReport {
+    pub code: RegionCode,
+    pub name: String,
+    pub has_data: bool,
+    pub measures: Option<Ordered<Fen>>,
+    pub band: Option<String>,
+    pub incentive: Option<IncentiveResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegionReport {
+    pub code: RegionCode,
+    pub name: String,
+    pub level: Level,
+    pub villages: u64,
+    pub with_data: u64,
+    pub bands: Ordered<u64>,
+    pub targets: Vec<TargetResult>,
+    pub incentive_total: Fen,
+    pub awards_total: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubsidySummary {
+    pub by_level: BTreeMap<String, Fen>,
+    pub supported_villages: u64,
+    pub avg_increase_supported: Option<Fen>,
+    pub avg_increase_unsupported: Option<Fen>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub year: i32,
+    pub policy: String,
+    pub villages: Vec<VillageReport>,
+    pub regions: Vec<RegionReport>,
+    pub grants: Vec<GrantReturn>,
+    pub subsidy_summary: SubsidySummary,
+}
+
+/// Is the village within the policy's region prefix and the `--region` scope?
+fn in_scope(policy: &Policy, scope: Option<&RegionCode>, code: &RegionCode) -> bool {
+    policy
+        .region
+        .as_deref()
+        .is_none_or(|p| code.as_str().starts_with(p))
+        && scope.is_none_or(|s| s.contains(code))
+}
+
+#[derive(Default)]
+struct RegionAgg {
+    villages: u64,
+    with_data: u64,
+    bands: Vec<Option<usize>>,
+    incentive_total: i64,
+    awards_total: i64,
+}
+
+pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, ReportError> {
+    let y = input.year;
+    if let Some((from, to)) = policy.years {
+        if !policy.in_force(y) {
+            return Err(ReportError::NotInForce {
+                policy: policy.name.clone(),
+                from,
+                to,
+                year: y,
+            });
+        }
+    }
+    if let Some(s) = input.scope {
+        if !input.regions.contains(s) {
+            return Err(ReportError::UnknownRegion(s.to_string()));
+        }
+    }
+    let regions = input.regions;
+    let books = input.books;
+    let measures = policy.measures();
+    let band_measure: Option<Measure> = policy
+        .bands
+        .as_ref()
+        .and_then(|b| policy.measure(&b.measure));
+    let operating = Measure::standard().remove(1);
+
+    let mut cadres_by_village: BTreeMap<&RegionCode, Vec<Cadre>> = BTreeMap::new();
+    for c in input.cadres.iter().filter(|c| c.year == y) {
+        cadres_by_village
+            .entry(&c.village)
+            .or_default()
+            .push(c.clone());
+    }
+
+    // Villages supported by a grant of year ≤ Y (themselves; predecessors are looked up per village).
+    let granted: BTreeSet<&RegionCode> = input
+        .grants
+        .iter()
+        .filter(|g| g.year <= y)
+        .map(|g| &g.village)
+        .collect();
+
+    let mut villages = Vec::new();
+    let mut aggs: BTreeMap<RegionCode, RegionAgg> = BTreeMap::new();
+    let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
+    let mut supported_villages = 0u64;
+
+    for region in regions.iter().filter(|r| r.level() == Level::Village) {
+        let code = &region.code;
+        if !in_scope(policy, input.scope, code) {
+            continue;
+        }
+        let own = books.own(code, y).filter(|b| b.has_data());
+        if !regions.is_listed(code, y, own.is_some()) {
+            continue;
+        }
+        let measures_out = own.map(|b| {
+            Ordered(
+                measures
+                    .iter()
+                    .map(|m| (m.key.clone(), m.value(&b.totals)))
+                    .collect(),
+            )
+        });
+        let band_index = match (&policy.bands, &band_measure, own) {
+            (Some(scheme), Some(m), Some(b)) => Some(scheme.band_of(m.value(&b.totals))),
+            _ => None,
+        };
+        let band = band_index.map(|i| {
+            policy
+                .bands
+                .as_ref()
+                .map(|s| s.bands[i].name.clone())
+                .unwrap_or_default()
+        });
+
+        let incentive = match &policy.incentive {
+            None => None,
+            Some(plan) => {
+                let current = own.map(|b| plan.measure.value(&b.totals));
+                let mut earlier = BTreeMap::new();
+                if current.is_some() {
+                    for t in books.earlier_years(regions, code, y) {
+                        if let Some(b) = books.compared(regions, code, t, y) {
+                            earlier.insert(t, plan.measure.value(&b.totals));
+                        }
+                    }
+                }
+                let cadres = cadres_by_village
+                    .get(code)
+                    .map(|v| v.as_slice())
+                    .unwrap_or(&[]);
+                Some(evaluate(
+                    plan,
+                    &policy.name,
+                    &VillageFigures {
+                        village: code.as_str(),
+                        year: y,
+                        current,
+                        earlier: &earlier,
+                        cadres,
+                    },
+                )?)
+            }
+        };
+
+        let supported = granted.contains(code)
+            || regions
+                .all_predecessors(code)
+                .iter()
+                .any(|p| granted.contains(p));
+        if supported {
+            supported_villages += 1;
+        }
+        if let (Some(b), Some(prev)) = (own, books.compared(regions, code, y - 1, y)) {
+            let inc = operating.value(&b.totals).0 - operating.value(&prev.totals).0;
+            increases[supported as usize].push(inc);
+        }
+
+        let (pool, awarded) = match &incentive {
+            Some(r) => (r.pool.0, r.awards.iter().map(|a| a.amount.0).sum::<i64>()),
+            None => (0, 0),
+        };
+        for anc in code.ancestors() {
+            if !regions.contains(&anc) {
+                continue;
+            }
+            let a = aggs.entry(anc).or_default();
+            a.villages += 1;
+            a.with_data += own.is_some() as u64;
+            a.bands.push(band_index);
+            a.incentive_total += pool;
+            a.awards_total += awarded;
+        }
+
+        villages.push(VillageReport {
+            code: code.clone(),
+            name: region.name.clone(),
+            has_data: own.is_some(),
+            measures: measures_out,
+            band,
+            incentive,
+        });
+    }
+
+    let mut region_reports = Vec::new();
+    for (code, a) in aggs {
+        if let Some(s) = input.scope {
+            if !s.contains(&code) {
+                continue;
+            }
+        }
+        let Some(r) = regions.get(&code) else {
+            continue;
+        };
+        let bands = match &policy.bands {
+            Some(scheme) => Ordered(
+                scheme
+                    .bands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        (
+                            b.name.clone(),
+                            a.bands.iter().filter(|x| **x == Some(i)).count() as u64,
+                        )
+                    })
+                    .collect(),
+            ),
+            None => Ordered::default(),
+        };
+        // Without a band scheme there is nothing to count; with one, a village without data has no band.
+        let has_scheme_bands: Vec<Option<usize>> = if policy.bands.is_some() {
+            a.bands.clone()
+        } else {
+            vec![]
+        };
+        region_reports.push(RegionReport {
+            code: code.clone(),
+            name: r.name.clone(),
+            level: code.level(),
+            villages: a.villages,
+            with_data: a.with_data,
+            bands,
+            targets: policy
+                .targets
+                .iter()
+                .map(|t| t.check(&has_scheme_bands))
+                .collect(),
+            incentive_total: Fen(a.incentive_total),
+            awards_total: Fen(a.awards_total),
+        });
+    }
+
+    let mut grants: Vec<&Grant> = input
+        .grants
+        .iter()
+        .filter(|g| g.year <= y)
+        .filter(|g| {
+            regions
+                .successor_chain(&g.village)
+                .iter()
+                .any(|v| in_scope(policy, input.scope, v))
+        })
+        .collect();
+    grants.sort_by(|a, b| a.grant.cmp(&b.grant));
+    let mut by_level: BTreeMap<String, Fen> = BTreeMap::new();
+    for g in &grants {
+        let e = by_level.entry(g.level.key().to_string()).or_default();
+        e.0 += g.amount.0;
+    }
+    let grant_returns = grants
+        .iter()
+        .map(|g| {
+            g.returns_in(
+                y,
+                input
+                    .project_actuals
+                    .get(&g.project)
+                    .copied()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+
+    let mean = |v: &Vec<i64>| -> Option<Fen> {
+        (!v.is_empty())
+            .then(|| Fen(round_div(v.iter().map(|x| *x as i128).sum(), v.len() as i128) as i64))
+    };
+
+    Ok(Report {
+        year: y,
+        policy: policy.name.clone(),
+        villages,
+        regions: region_reports,
+        grants: grant_returns,
+        subsidy_summary: SubsidySummary {
+            by_level,
+            supported_villages,
+            avg_increase_supported: mean(&increases[1]),
+            avg_increase_unsupported: mean(&increases[0]),
+        },
+    })
+}
+
+/// The reason a village without an incentive result shows, for renderers.
+pub fn reason_of(v: &VillageReport) -> Option<Reason> {
+    v.incentive.as_ref().and_then(|i| i.reason)
+}

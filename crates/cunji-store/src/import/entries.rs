@@ -1,0 +1,533 @@
+//! Importing entries (SPEC §3, §9): append-only, with red-ink corrections, reversals of a specific
+//! voucher, closed years, merged villages and subsidy projects checked against the stored state.
+//! The kept totals are updated in the same transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use cunji_core::account::{Account, Chart};
+use cunji_core::date::Date;
+use cunji_core::money::{Fen, MAX_FEN};
+use cunji_core::region::RegionSet;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
+use crate::db::Store;
+use crate::table::{col, read_csv, Column, RowError, Sheet};
+
+const COLUMNS: [Column; 9] = [
+    col("village", "村代码", true),
+    col("date", "日期", true),
+    col("account", "科目", true),
+    col("amount", "金额", true),
+    col("voucher", "凭证号", false),
+    col("memo", "摘要", false),
+    col("project", "项目", false),
+    col("reverses", "冲销", false),
+    col("chart", "科目体系", false),
+];
+
+/// An entry ready to store.
+#[derive(Clone, Debug)]
+pub(super) struct NewEntry {
+    pub line: u64,
+    pub village: String,
+    pub date: Date,
+    pub account: Account,
+    pub amount: i64,
+    pub voucher: Option<String>,
+    pub memo: String,
+    pub project: Option<String>,
+    pub reverses: Option<String>,
+}
+
+pub(super) async fn import(
+    store: &Store,
+    meta: &ImportMeta<'_>,
+    bytes: &[u8],
+    progress: &dyn Progress,
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    progress.phase("检查", sheet.rows.len() as u64);
+    let mut errors = Vec::new();
+    let mut parsed = Vec::with_capacity(sheet.rows.len());
+    for row in &sheet.rows {
+        match parse_row(&sheet, row) {
+            Ok(e) => parsed.push(e),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    let ctx = Context::load(store, parsed.iter().map(|e| e.village.as_str())).await?;
+    let mut state = FileState::default();
+    for e in &parsed {
+        ctx.check(&sheet, e, &mut state, &mut errors).await?;
+        progress.advance(1);
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(ImportError::Rows(errors));
+    }
+    let mut tx = store.pool.begin().await?;
+    let n = parsed.len() as u64;
+    let import_id = record_import(&mut tx, meta, n, "").await?;
+    write_entries(&mut tx, import_id, &parsed, "entry", meta.actor, progress).await?;
+    tx.commit().await?;
+    Ok(ImportOutcome::Stored {
+        rows: n,
+        unchanged: 0,
+    })
+}
+
+fn parse_row(sheet: &Sheet, row: &crate::table::Row) -> Result<NewEntry, Vec<RowError>> {
+    let line = row.line;
+    let mut errors = Vec::new();
+    let village = sheet.get(row, "village").to_string();
+    if village.is_empty() {
+        errors.push(sheet.error(line, "village", "村代码不能为空"));
+    }
+    let date = Date::parse(sheet.get(row, "date"))
+        .map_err(|e| errors.push(sheet.error(line, "date", e)))
+        .ok();
+    let chart_text = sheet.get(row, "chart");
+    let chart = if chart_text.is_empty() {
+        None
+    } else {
+        let c = Chart::parse(chart_text);
+        if c.is_none() {
+            errors.push(sheet.error(
+                line,
+                "chart",
+                format!("科目体系应为 2004 或 2023，不是 `{chart_text}`"),
+            ));
+        }
+        c
+    };
+    let account = Account::parse(sheet.get(row, "account"), chart)
+        .map_err(|e| errors.push(sheet.error(line, "account", e)))
+        .ok();
+    let amount = Fen::parse_yuan(sheet.get(row, "amount"))
+        .map_err(|e| errors.push(sheet.error(line, "amount", e.to_string())))
+        .ok();
+    let opt = |k: &str| Some(sheet.get(row, k).to_string()).filter(|s| !s.is_empty());
+    let reverses = opt("reverses");
+    if let Some(r) = &reverses {
+        let ok = r
+            .split_once(':')
+            .is_some_and(|(y, v)| y.len() == 4 && y.parse::<i32>().is_ok() && !v.trim().is_empty());
+        if !ok {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("冲销应写作 年度:凭证号，如 2023:记-015，不是 `{r}`"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(date), Some(account), Some(amount)) = (date, account, amount) else {
+        return Err(errors);
+    };
+    Ok(NewEntry {
+        line,
+        village,
+        date,
+        account,
+        amount: amount.0,
+        voucher: opt("voucher"),
+        memo: sheet.get(row, "memo").to_string(),
+        project: opt("project"),
+        reverses,
+    })
+}
+
+/// The stored state an entries file is checked against.
+pub(super) struct Context {
+    /// Reversals are rare: their targets are looked up when met.
+    pool: sqlx::AnyPool,
+    pub regions: RegionSet,
+    closed: BTreeSet<(String, i32)>,
+    /// project → the grant's village
+    grant_village: HashMap<String, String>,
+    vouchers: HashSet<(String, i32, String)>,
+    totals: HashMap<(String, i32, Account), i64>,
+}
+
+/// What earlier rows of the same file have claimed.
+#[derive(Default)]
+pub(super) struct FileState {
+    vouchers: HashMap<(String, i32, String), (u64, Account, i64)>,
+    reversed: HashMap<(String, String), u64>,
+    totals: HashMap<(String, i32, Account), i64>,
+}
+
+impl Context {
+    pub async fn load<'a>(
+        store: &Store,
+        villages: impl Iterator<Item = &'a str>,
+    ) -> Result<Context, ImportError> {
+        let villages: BTreeSet<&str> = villages.collect();
+        let regions = store.load_regions().await?;
+        let closed = store.load_closed_years().await?;
+        let mut grant_village = HashMap::new();
+        for r in sqlx::query("SELECT project, village FROM grants")
+            .fetch_all(&store.pool)
+            .await?
+        {
+            grant_village.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+        let mut vouchers = HashSet::new();
+        let mut totals = HashMap::new();
+        let list: Vec<&str> = villages.into_iter().collect();
+        for chunk in list.chunks(500) {
+            let ph = placeholders(1, chunk.len());
+            let sql = format!("SELECT village, year, voucher FROM entries WHERE voucher IS NOT NULL AND village IN ({ph})");
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in chunk {
+                q = q.bind(*v);
+            }
+            for r in q.fetch_all(&store.pool).await? {
+                vouchers.insert((r.try_get(0)?, r.try_get::<i64, _>(1)? as i32, r.try_get(2)?));
+            }
+            let sql = format!(
+                "SELECT village, year, account, amount FROM totals WHERE village IN ({ph})"
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in chunk {
+                q = q.bind(*v);
+            }
+            for r in q.fetch_all(&store.pool).await? {
+                let account: String = r.try_get(2)?;
+                if let Some(a) = Account::from_key_or_name(&account) {
+                    totals.insert(
+                        (r.try_get(0)?, r.try_get::<i64, _>(1)? as i32, a),
+                        r.try_get(3)?,
+                    );
+                }
+            }
+        }
+        Ok(Context {
+            pool: store.pool.clone(),
+            regions,
+            closed,
+            grant_village,
+            vouchers,
+            totals,
+        })
+    }
+
+    /// Checks the village of a row: registered, a village, not merged away by `year`, year not closed.
+    pub fn check_village(
+        &self,
+        sheet: &Sheet,
+        line: u64,
+        village: &str,
+        year: i32,
+        errors: &mut Vec<RowError>,
+    ) -> bool {
+        let code = match cunji_core::region::RegionCode::parse(village) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(sheet.error(line, "village", e.to_string()));
+                return false;
+            }
+        };
+        if !self.regions.contains(&code) {
+            errors.push(sheet.error(
+                line,
+                "village",
+                format!("村 {village} 未登记（请先导入区划）"),
+            ));
+            return false;
+        }
+        if code.level() != cunji_core::region::Level::Village {
+            errors.push(sheet.error(
+                line,
+                "village",
+                format!("{village} 是{}级区划，不是村", code.level().name_zh()),
+            ));
+            return false;
+        }
+        if let Some((succ, merged_in)) = self.regions.successor_of(&code) {
+            if year >= merged_in {
+                errors.push(sheet.error(
+                    line,
+                    "village",
+                    format!("该村已于 {merged_in} 年并入 {succ}（merged into {succ} in {merged_in}），{year} 年的账应记在 {succ}"),
+                ));
+                return false;
+            }
+        }
+        if self.closed.contains(&(village.to_string(), year)) {
+            errors.push(sheet.error(
+                line,
+                "date",
+                format!(
+                    "村 {village} 的 {year} 年已结账，不能再记账（须县级管理员写明理由后重新开账）"
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
+    async fn check(
+        &self,
+        sheet: &Sheet,
+        e: &NewEntry,
+        state: &mut FileState,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(), ImportError> {
+        let year = e.date.year;
+        let line = e.line;
+        if !self.check_village(sheet, line, &e.village, year, errors) {
+            return Ok(());
+        }
+        if let Some(v) = &e.voucher {
+            let key = (e.village.clone(), year, v.clone());
+            if self.vouchers.contains(&key) {
+                errors.push(sheet.error(
+                    line,
+                    "voucher",
+                    format!("凭证号 {v} 在村 {} 的 {year} 年已存在", e.village),
+                ));
+            } else if let Some((prev, _, _)) = state.vouchers.get(&key) {
+                errors.push(sheet.error(line, "voucher", format!("凭证号 {v} 与第 {prev} 行重复")));
+            } else {
+                state.vouchers.insert(key, (line, e.account, e.amount));
+            }
+        }
+        if let Some(r) = &e.reverses {
+            self.check_reversal(sheet, e, r, state, errors).await?;
+        }
+        if let Some(p) = &e.project {
+            if let Some(gv) = self.grant_village.get(p) {
+                if !self.belongs_to_grant(gv, &e.village) {
+                    errors.push(sheet.error(
+                        line,
+                        "project",
+                        format!(
+                            "项目 {p} 的扶持资金拨给村 {gv}，本村 {} 不能记其收益",
+                            e.village
+                        ),
+                    ));
+                }
+            }
+        }
+        let key = (e.village.clone(), year, e.account);
+        let running = state
+            .totals
+            .entry(key.clone())
+            .or_insert_with(|| self.totals.get(&key).copied().unwrap_or(0));
+        match running.checked_add(e.amount).filter(|t| t.abs() <= MAX_FEN) {
+            Some(t) => *running = t,
+            None => errors.push(sheet.error(
+                line,
+                "amount",
+                "累计金额超出范围（单科目年合计不能超过 10 万亿元）",
+            )),
+        }
+        Ok(())
+    }
+
+    /// Entries naming a project must belong to the grant's village or a village it was merged into.
+    pub fn belongs_to_grant(&self, grant_village: &str, village: &str) -> bool {
+        match cunji_core::region::RegionCode::parse(grant_village) {
+            Ok(c) => self
+                .regions
+                .successor_chain(&c)
+                .iter()
+                .any(|s| s.as_str() == village),
+            Err(_) => grant_village == village,
+        }
+    }
+
+    async fn check_reversal(
+        &self,
+        sheet: &Sheet,
+        e: &NewEntry,
+        reverses: &str,
+        state: &mut FileState,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(), ImportError> {
+        let line = e.line;
+        let Some((y, v)) = reverses.split_once(':') else {
+            return Ok(());
+        };
+        let (Ok(ry), v) = (y.parse::<i32>(), v.trim().to_string()) else {
+            return Ok(());
+        };
+        let target = match state.vouchers.get(&(e.village.clone(), ry, v.clone())) {
+            Some((_, a, amt)) => Some((*a, *amt)),
+            None => {
+                let row = sqlx::query("SELECT account, amount FROM entries WHERE village = $1 AND year = $2 AND voucher = $3")
+                    .bind(&e.village)
+                    .bind(ry)
+                    .bind(&v)
+                    .fetch_optional(&self.pool)
+                    .await;
+                match row {
+                    Ok(Some(r)) => {
+                        let a: String = r.try_get(0)?;
+                        Account::from_key_or_name(&a)
+                            .map(|a| (a, r.try_get::<i64, _>(1).unwrap_or(0)))
+                    }
+                    Ok(None) => None,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        };
+        let Some((account, amount)) = target else {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("要冲销的凭证 {reverses} 在村 {} 中不存在", e.village),
+            ));
+            return Ok(());
+        };
+        if account != e.account {
+            errors.push(sheet.error(
+                line,
+                "account",
+                format!(
+                    "冲销分录的科目应与原凭证相同（{}），不是 {}",
+                    account.name_zh(),
+                    e.account.name_zh()
+                ),
+            ));
+        }
+        if amount != -e.amount {
+            errors.push(sheet.error(
+                line,
+                "amount",
+                format!(
+                    "冲销金额应为原凭证的相反数 {}，不是 {}",
+                    Fen(-amount).json(),
+                    Fen(e.amount).json()
+                ),
+            ));
+        }
+        let key = (e.village.clone(), reverses.to_string());
+        if let Some(prev) = state.reversed.get(&key) {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("凭证 {reverses} 已在第 {prev} 行冲销过，一笔账只能冲销一次"),
+            ));
+            return Ok(());
+        }
+        let done: Option<i64> =
+            sqlx::query("SELECT id FROM entries WHERE village = $1 AND reverses = $2")
+                .bind(&e.village)
+                .bind(reverses)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        if done.is_some() {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("凭证 {reverses} 已经冲销过，一笔账只能冲销一次"),
+            ));
+        }
+        state.reversed.insert(key, line);
+        Ok(())
+    }
+}
+
+/// `$start, $start+1, …` — n placeholders, portable across SQLite and PostgreSQL.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const ENTRY_COLS: usize = 13;
+const ROWS_PER_INSERT: usize = 400;
+
+/// Inserts entries and updates the kept totals, inside the caller's transaction.
+pub(super) async fn write_entries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    import_id: i64,
+    entries: &[NewEntry],
+    source: &str,
+    actor: &str,
+    progress: &dyn Progress,
+) -> Result<(), sqlx::Error> {
+    progress.phase("写入", entries.len() as u64);
+    let at = crate::now();
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * ENTRY_COLS + 1, ENTRY_COLS)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.village.clone())
+                .bind(e.date.year)
+                .bind(e.date.iso())
+                .bind(e.account.key())
+                .bind(e.amount)
+                .bind(e.voucher.clone())
+                .bind(e.memo.clone())
+                .bind(e.project.clone())
+                .bind(e.reverses.clone())
+                .bind(source.to_string())
+                .bind(import_id)
+                .bind(actor.to_string())
+                .bind(at);
+        }
+        q.execute(&mut **tx).await?;
+        progress.advance(chunk.len() as u64);
+    }
+    let mut totals: BTreeMap<(&str, i32, &str), (i64, i64)> = BTreeMap::new();
+    let mut projects: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+    for e in entries {
+        let t = totals
+            .entry((&e.village, e.date.year, e.account.key()))
+            .or_default();
+        t.0 += e.amount;
+        t.1 += 1;
+        if let (Some(p), true) = (&e.project, e.account.is_income()) {
+            *projects.entry((p, e.date.year)).or_default() += e.amount;
+        }
+    }
+    let list: Vec<_> = totals.into_iter().collect();
+    for chunk in list.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * 5 + 1, 5)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO totals (village, year, account, amount, entries) VALUES {} \
+             ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for ((v, y, a), (amount, n)) in chunk {
+            q = q
+                .bind(v.to_string())
+                .bind(*y)
+                .bind(a.to_string())
+                .bind(*amount)
+                .bind(*n);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    for ((p, y), amount) in projects {
+        sqlx::query(
+            "INSERT INTO project_totals (project, year, amount) VALUES ($1, $2, $3) \
+             ON CONFLICT (project, year) DO UPDATE SET amount = project_totals.amount + excluded.amount",
+        )
+        .bind(p.to_string())
+        .bind(y)
+        .bind(amount)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The import pipeline: file → rows → validated records (against the file and the stored state) →
+//! one transaction. All or nothing: any bad row and nothing is stored; every bad row is reported.
+//! A file whose content was imported before (same kind, same SHA-256) is a no-op.
+
+mod cadres;
+mod entries;
+mod grants;
+mod regions;
+mod statements;
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+use crate::table::RowError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    Regions,
+    Entries,
+    Statements,
+    Cadres,
+    Grants,
+}
+
+impl ImportKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            ImportKind::Regions => "regions",
+            ImportKind::Entries => "entries",
+            ImportKind::Statements => "statements",
+            ImportKind::Cadres => "cadres",
+            ImportKind::Grants => "grants",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ImportKind::Regions => "区划",
+            ImportKind::Entries => "账目",
+            ImportKind::Statements => "年度报表",
+            ImportKind::Cadres => "村干部",
+            ImportKind::Grants => "扶持资金",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ImportKind> {
+        [
+            ImportKind::Regions,
+            ImportKind::Entries,
+            ImportKind::Statements,
+            ImportKind::Cadres,
+            ImportKind::Grants,
+        ]
+        .into_iter()
+        .find(|k| k.key() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Stored: how many records were written (rows already stored identically are not counted).
+    Stored { rows: u64, unchanged: u64 },
+    /// The same content was imported before; nothing was stored again.
+    AlreadyImported { file_name: String, at: i64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{} 处错误，未导入任何数据", .0.len())]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Store(StoreError::Db(e))
+    }
+}
+
+impl From<Vec<RowError>> for ImportError {
+    fn from(e: Vec<RowError>) -> Self {
+        ImportError::Rows(e)
+    }
+}
+
+/// Told how far an import has come: a phase name, then rows done of a total.
+pub trait Progress: Sync {
+    fn phase(&self, _name: &str, _total: u64) {}
+    fn advance(&self, _rows: u64) {}
+}
+
+/// No progress shown.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// The import's own row in `imports`, written in the same transaction as its records.
+pub(crate) struct ImportMeta<'a> {
+    pub kind: ImportKind,
+    pub file_name: &'a str,
+    pub sha256: String,
+    pub actor: &'a str,
+}
+
+impl Store {
+    /// Imports one file of `kind`. `file_name` names the file in errors.
+    pub async fn import(
+        &self,
+        kind: ImportKind,
+        file_name: &str,
+        bytes: &[u8],
+        actor: &str,
+        progress: &dyn Progress,
+    ) -> Result<ImportOutcome, ImportError> {
+        let sha256 = hex(&Sha256::digest(bytes));
+        if let Some(row) =
+            sqlx::query("SELECT file_name, at FROM imports WHERE kind = $1 AND sha256 = $2")
+                .bind(kind.key())
+                .bind(&sha256)
+                .fetch_optional(&self.pool)
+                .await?
+        {
+            return Ok(ImportOutcome::AlreadyImported {
+                file_name: row.try_get(0)?,
+                at: row.try_get(1)?,
+            });
+        }
+        let meta = ImportMeta {
+            kind,
+            file_name,
+            sha256,
+            actor,
+        };
+        match kind {
+            ImportKind::Regions => regions::import(self, &meta, bytes, progress).await,
+            ImportKind::Entries => entries::import(self, &meta, bytes, progress).await,
+            ImportKind::Statements => statements::import(self, &meta, bytes, progress).await,
+            ImportKind::Cadres => cadres::import(self, &meta, bytes, progress).await,
+            ImportKind::Grants => grants::import(self, &meta, bytes, progress).await,
+        }
+    }
+}
+
+/// Records the import and its audit row inside the import's transaction; returns the import id.
+pub(crate) async fn record_import(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    meta: &ImportMeta<'_>,
+    rows: u64,
+    detail: &str,
+) -> Result<i64, sqlx::Error> {
+    let at = crate::now();
+    let id: i64 = sqlx::query(
+        "INSERT INTO imports (kind, file_name, sha256, rows, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(meta.kind.key())
+    .bind(meta.file_name)
+    .bind(&meta.sha256)
+    .bind(rows as i64)
+    .bind(meta.actor)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    crate::audit::write(
+        tx,
+        meta.actor,
+        &format!("import_{}", meta.kind.key()),
+        meta.file_name,
+        &format!(
+            "导入{} {rows} 行（sha256 {}）{detail}",
+            meta.kind.name_zh(),
+            meta.sha256
+        ),
+    )
+    .await?;
+    Ok(id)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,183 @@
+//! Importing the region register (SPEC §2, §9): codes, names and merges. A region already stored
+//! is updated (name, merges), and the change is in the audit log.
+
+use std::collections::BTreeMap;
+
+use cunji_core::date::parse_year;
+use cunji_core::region::{Region, RegionCode};
+use sqlx::Row;
+
+use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
+use crate::db::Store;
+use crate::table::{col, read_csv, Column, RowError};
+
+const COLUMNS: [Column; 4] = [
+    col("code", "代码", true),
+    col("name", "名称", true),
+    col("predecessors", "合并前村", false),
+    col("merged_in", "合并年份", false),
+];
+
+pub(super) async fn import(
+    store: &Store,
+    meta: &ImportMeta<'_>,
+    bytes: &[u8],
+    progress: &dyn Progress,
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    progress.phase("检查", sheet.rows.len() as u64);
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut set = store.load_regions().await?;
+    let before = set.clone();
+    let mut line_of: BTreeMap<RegionCode, u64> = BTreeMap::new();
+    let mut file_regions = Vec::new();
+    for row in &sheet.rows {
+        let line = row.line;
+        let mut ok = true;
+        let code = match RegionCode::parse(sheet.get(row, "code")) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(sheet.error(line, "code", e.to_string()));
+                None
+            }
+        };
+        let name = sheet.get(row, "name").to_string();
+        if name.is_empty() {
+            errors.push(sheet.error(line, "name", "名称不能为空"));
+            ok = false;
+        }
+        let mut predecessors = Vec::new();
+        for p in sheet
+            .get(row, "predecessors")
+            .split([';', '；'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match RegionCode::parse(p) {
+                Ok(c) => predecessors.push(c),
+                Err(e) => {
+                    errors.push(sheet.error(line, "predecessors", e.to_string()));
+                    ok = false;
+                }
+            }
+        }
+        let merged_text = sheet.get(row, "merged_in");
+        let merged_in = if merged_text.is_empty() {
+            None
+        } else {
+            match parse_year(merged_text) {
+                Ok(y) => Some(y),
+                Err(e) => {
+                    errors.push(sheet.error(line, "merged_in", e));
+                    ok = false;
+                    None
+                }
+            }
+        };
+        let Some(code) = code else { continue };
+        if let Some(prev) = line_of.insert(code.clone(), line) {
+            errors.push(sheet.error(line, "code", format!("代码 {code} 在第 {prev} 行已出现")));
+            continue;
+        }
+        if ok {
+            let region = Region {
+                code,
+                name,
+                predecessors,
+                merged_in,
+            };
+            set.insert(region.clone());
+            file_regions.push(region);
+        }
+        progress.advance(1);
+    }
+    if errors.is_empty() {
+        for (c, e) in set.check_merges() {
+            let line = line_of.get(&c).copied().unwrap_or(1);
+            errors.push(sheet.error(line, "predecessors", e.to_string()));
+        }
+    }
+    // A new merge may not leave stored entries of a predecessor dated in or after its year.
+    if errors.is_empty() {
+        for r in &file_regions {
+            let Some(year) = r.merged_in else { continue };
+            for p in &r.predecessors {
+                if before
+                    .successor_of(p)
+                    .is_some_and(|(s, y)| *s == r.code && y == year)
+                {
+                    continue;
+                }
+                let n: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM entries WHERE village = $1 AND year >= $2")
+                        .bind(p.as_str())
+                        .bind(year)
+                        .fetch_one(&store.pool)
+                        .await?
+                        .try_get(0)?;
+                if n > 0 {
+                    errors.push(sheet.error(
+                        line_of[&r.code],
+                        "merged_in",
+                        format!(
+                            "村 {p} 在 {year} 年及以后已有 {n} 笔账目，不能定为 {year} 年并入 {}",
+                            r.code
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+
+    let mut changed = 0u64;
+    let mut unchanged = 0u64;
+    let mut tx = store.pool.begin().await?;
+    progress.phase("写入", file_regions.len() as u64);
+    for r in &file_regions {
+        if before.get(&r.code) == Some(r) {
+            unchanged += 1;
+            continue;
+        }
+        if before.contains(&r.code) {
+            changed += 1;
+        }
+        sqlx::query(
+            "INSERT INTO regions (code, name, level, merged_in) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, merged_in = excluded.merged_in",
+        )
+        .bind(r.code.as_str())
+        .bind(&r.name)
+        .bind(r.level().key())
+        .bind(r.merged_in)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM region_predecessors WHERE successor = $1")
+            .bind(r.code.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for p in &r.predecessors {
+            sqlx::query("INSERT INTO region_predecessors (predecessor, successor) VALUES ($1, $2)")
+                .bind(p.as_str())
+                .bind(r.code.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        progress.advance(1);
+    }
+    let stored = file_regions.len() as u64 - unchanged;
+    record_import(
+        &mut tx,
+        meta,
+        stored,
+        &format!("，其中修改 {changed} 个，未变 {unchanged} 个"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ImportOutcome::Stored {
+        rows: stored,
+        unchanged,
+    })
+}

@@ -1,0 +1,23 @@
+//! cunji-store: the database (SQLite by default), its migrations, the import pipeline and the audit
+//! log. Calculations live in `cunji-core`; this crate stores, validates against stored state, and
+//! loads what a report needs.
+
+mod audit;
+mod db;
+pub mod import;
+mod load;
+pub mod table;
+
+pub use audit::AuditRow;
+pub use db::{Backend, Store, StoreError};
+pub use import::{ImportKind, ImportOutcome, Progress};
+pub use load::LoadedData;
+pub use table::RowError;
+
+/// Seconds since the epoch, for `at` columns.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

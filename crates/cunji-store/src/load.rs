@@ -1,0 +1,182 @@
+//! Loading stored state into the core's plain types: the region register, the year books (from the
+//! kept totals, never by scanning entries), cadres, grants and project returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cunji_core::account::Account;
+use cunji_core::books::{Books, YearBook};
+use cunji_core::cadre::{Cadre, Role};
+use cunji_core::money::Fen;
+use cunji_core::rate::Ppm;
+use cunji_core::region::{Region, RegionCode, RegionSet};
+use cunji_core::subsidy::{Grant, SourceLevel};
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+
+/// Everything a report of one year reads.
+pub struct LoadedData {
+    pub regions: RegionSet,
+    pub books: Books,
+    pub cadres: Vec<Cadre>,
+    pub grants: Vec<Grant>,
+    pub project_actuals: BTreeMap<String, Fen>,
+}
+
+fn code(s: &str) -> Result<RegionCode, StoreError> {
+    RegionCode::parse(s).map_err(|e| StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))
+}
+
+impl Store {
+    pub async fn load_regions(&self) -> Result<RegionSet, StoreError> {
+        let mut preds: BTreeMap<String, Vec<RegionCode>> = BTreeMap::new();
+        for r in sqlx::query(
+            "SELECT predecessor, successor FROM region_predecessors ORDER BY predecessor",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let p: String = r.try_get(0)?;
+            let s: String = r.try_get(1)?;
+            preds.entry(s).or_default().push(code(&p)?);
+        }
+        let mut set = RegionSet::new();
+        for r in sqlx::query("SELECT code, name, merged_in FROM regions")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let c: String = r.try_get(0)?;
+            let merged_in: Option<i64> = r.try_get(2)?;
+            set.insert(Region {
+                code: code(&c)?,
+                name: r.try_get(1)?,
+                predecessors: preds.remove(&c).unwrap_or_default(),
+                merged_in: merged_in.map(|y| y as i32),
+            });
+        }
+        let problems = set.check_merges();
+        if let Some((c, e)) = problems.first() {
+            return Err(StoreError::Invalid(format!(
+                "数据库中的合并关系有误（{c}）：{e}"
+            )));
+        }
+        Ok(set)
+    }
+
+    pub async fn load_books(&self) -> Result<Books, StoreError> {
+        let mut books = Books::new();
+        let rows = sqlx::query("SELECT village, year, account, amount, entries FROM totals")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut last: Option<(String, RegionCode)> = None;
+        for r in rows {
+            let v: String = r.try_get(0)?;
+            let village = match &last {
+                Some((s, c)) if *s == v => c.clone(),
+                _ => {
+                    let c = code(&v)?;
+                    last = Some((v, c.clone()));
+                    c
+                }
+            };
+            let year: i64 = r.try_get(1)?;
+            let account: String = r.try_get(2)?;
+            let Some(a) = Account::from_key_or_name(&account) else {
+                return Err(StoreError::Invalid(format!("数据库中有未知科目 {account}")));
+            };
+            let mut book = YearBook::default();
+            book.totals[a.index()] = r.try_get(3)?;
+            book.entries = r.try_get::<i64, _>(4)? as u64;
+            books.add(&village, year as i32, &book);
+        }
+        Ok(books)
+    }
+
+    pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal \
+             FROM cadres WHERE year = $1 ORDER BY village, person",
+        )
+        .bind(year)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(4)?;
+                Ok(Cadre {
+                    village: code(&r.try_get::<String, _>(0)?)?,
+                    year: r.try_get::<i64, _>(1)? as i32,
+                    person: r.try_get(2)?,
+                    name: r.try_get(3)?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+                    months_in_post: r.try_get::<i64, _>(5)? as u8,
+                    sanctioned: r.try_get::<i64, _>(6)? != 0,
+                    base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
+                    appraisal: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn load_grants(&self) -> Result<Vec<Grant>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT grant_id, village, year, level, program, amount, project, expected_rate FROM grants ORDER BY grant_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let level: String = r.try_get(3)?;
+                Ok(Grant {
+                    grant: r.try_get(0)?,
+                    village: code(&r.try_get::<String, _>(1)?)?,
+                    year: r.try_get::<i64, _>(2)? as i32,
+                    level: SourceLevel::parse(&level).ok_or_else(|| {
+                        StoreError::Invalid(format!("数据库中有未知资金来源 {level}"))
+                    })?,
+                    program: r.try_get(4)?,
+                    amount: Fen(r.try_get(5)?),
+                    project: r.try_get(6)?,
+                    expected_rate: r.try_get::<Option<i64>, _>(7)?.map(Ppm),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn load_project_actuals(
+        &self,
+        year: i32,
+    ) -> Result<BTreeMap<String, Fen>, StoreError> {
+        let rows = sqlx::query("SELECT project, amount FROM project_totals WHERE year = $1")
+            .bind(year)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            out.insert(r.try_get::<String, _>(0)?, Fen(r.try_get(1)?));
+        }
+        Ok(out)
+    }
+
+    pub async fn load_closed_years(&self) -> Result<BTreeSet<(String, i32)>, StoreError> {
+        let rows = sqlx::query("SELECT village, year FROM closed_years")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)? as i32)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Everything a report of `year` needs.
+    pub async fn load_for_report(&self, year: i32) -> Result<LoadedData, StoreError> {
+        Ok(LoadedData {
+            regions: self.load_regions().await?,
+            books: self.load_books().await?,
+            cadres: self.load_cadres(year).await?,
+            grants: self.load_grants().await?,
+            project_actuals: self.load_project_actuals(year).await?,
+        })
+    }
+}

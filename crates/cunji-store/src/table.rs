@@ -1,0 +1,230 @@
+//! Reading an import file into rows: encoding (UTF-8 with or without BOM, else GB18030 as Excel and
+//! WPS save it in China), the CSV grammar, and the header (keys or Chinese names; unknown or repeated
+//! columns are errors, so a typo never silently drops data).
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// One problem of one row: `FILE:LINE: column: problem`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// A column an import kind knows.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub required: bool,
+}
+
+pub const fn col(key: &'static str, zh: &'static str, required: bool) -> Column {
+    Column { key, zh, required }
+}
+
+/// A decoded, header-checked file.
+pub struct Sheet {
+    pub file: String,
+    /// The resolved key of each column, in file order.
+    pub keys: Vec<String>,
+    index: HashMap<String, usize>,
+    pub rows: Vec<Row>,
+}
+
+pub struct Row {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+impl Sheet {
+    /// The trimmed cell of column `key`, or "" when the file has no such column.
+    pub fn get<'r>(&self, row: &'r Row, key: &str) -> &'r str {
+        self.index
+            .get(key)
+            .and_then(|i| row.cells.get(*i))
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
+    pub fn error(&self, line: u64, column: &str, message: impl Into<String>) -> RowError {
+        RowError {
+            file: self.file.clone(),
+            line,
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Text of an import file: UTF-8 (a BOM is dropped), else GB18030; neither is an error.
+pub fn decode(bytes: &[u8]) -> Result<String, String> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(body) {
+        return Ok(s.to_string());
+    }
+    encoding_rs::GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|s| s.into_owned())
+        .ok_or_else(|| "文件编码既不是 UTF-8 也不是 GB18030/GBK，无法读取".to_string())
+}
+
+/// Resolves a header that is not a fixed column to a key, or `None` for an unknown column.
+pub type ExtraColumns<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads a CSV file. `columns` are the fixed columns; `extra` resolves any other header (the account
+/// columns of an annual statement) to a key, or `None` for an unknown column.
+pub fn read_csv(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+) -> Result<Sheet, Vec<RowError>> {
+    let err = |line: u64, column: &str, message: String| RowError {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        message,
+    };
+    let text = decode(bytes).map_err(|m| vec![err(1, "文件", m)])?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => return Err(vec![err(1, "表头", "文件为空，缺少表头行".into())]),
+        Some(Err(e)) => return Err(vec![err(1, "表头", format!("CSV 格式错误：{e}"))]),
+        Some(Ok(h)) => h,
+    };
+    let mut errors = Vec::new();
+    let mut keys = Vec::new();
+    let mut index = HashMap::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = raw.trim();
+        let key = columns
+            .iter()
+            .find(|c| c.key == name || c.zh == name)
+            .map(|c| c.key.to_string())
+            .or_else(|| extra.and_then(|f| f(name)));
+        match key {
+            None => errors.push(err(
+                1,
+                if name.is_empty() { "表头" } else { name },
+                if name.is_empty() {
+                    format!("第 {} 列没有列名", i + 1)
+                } else {
+                    format!("未知列“{name}”（可用列：{}）", column_list(columns))
+                },
+            )),
+            Some(k) => {
+                if index.insert(k.clone(), i).is_some() {
+                    errors.push(err(1, name, format!("列“{name}”重复")));
+                }
+                keys.push(k);
+            }
+        }
+    }
+    for c in columns.iter().filter(|c| c.required) {
+        if !index.contains_key(c.key) {
+            errors.push(err(1, c.key, format!("缺少必填列“{}”（{}）", c.key, c.zh)));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut rows = Vec::new();
+    for rec in records {
+        match rec {
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(err(line, "行", format!("CSV 格式错误：{e}")));
+            }
+            Ok(r) => {
+                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                if r.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                if r.len() != keys.len() {
+                    errors.push(err(
+                        line,
+                        "行",
+                        format!("本行有 {} 列，表头有 {} 列", r.len(), keys.len()),
+                    ));
+                    continue;
+                }
+                rows.push(Row {
+                    line,
+                    cells: r.iter().map(|c| c.to_string()).collect(),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Sheet {
+        file: file.to_string(),
+        keys,
+        index,
+        rows,
+    })
+}
+
+fn column_list(columns: &[Column]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{}/{}", c.key, c.zh))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: [Column; 2] = [col("village", "村代码", true), col("memo", "摘要", false)];
+
+    #[test]
+    fn reads_gbk_and_chinese_headers() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("村代码,摘要\n130000000001,收租金\n");
+        let sheet = read_csv("a.csv", &gbk, &COLS, None).unwrap();
+        assert_eq!(sheet.get(&sheet.rows[0], "memo"), "收租金");
+        assert_eq!(sheet.rows[0].line, 2);
+        let bom = "\u{feff}village\n1\n".as_bytes();
+        assert_eq!(read_csv("b.csv", bom, &COLS, None).unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn header_problems_are_named() {
+        let e = read_csv("c.csv", b"village,memo,mmo\n", &COLS, None)
+            .err()
+            .unwrap();
+        assert_eq!(
+            e[0].to_string(),
+            "c.csv:1: mmo: 未知列“mmo”（可用列：village/村代码、memo/摘要）"
+        );
+        let e = read_csv("c.csv", b"memo,memo\n", &COLS, None)
+            .err()
+            .unwrap();
+        assert_eq!(e.len(), 2);
+        assert!(read_csv("d.csv", &[0xff, 0xfe, 0xfd, 0x80], &COLS, None).is_err());
+    }
+}

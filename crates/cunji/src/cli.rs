@@ -1,0 +1,319 @@
+//! Commands and their wiring: files in, store, core calculations, renderers out.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cunji_core::policy::Policy;
+use cunji_core::region::RegionCode;
+use cunji_core::report::{build_report, Report, ReportInput};
+use cunji_store::import::ImportError;
+use cunji_store::{ImportKind, ImportOutcome, Store, StoreError};
+
+use crate::progress::Bar;
+use crate::render;
+
+#[derive(Parser)]
+#[command(
+    name = "cunji",
+    version,
+    about = "村集 cunji：村级集体经济收入、分档、扶持资金与村干部激励的精确台账"
+)]
+pub struct Cli {
+    /// 数据库地址（sqlite://文件 或 postgres://…）
+    #[arg(
+        long,
+        global = true,
+        env = "CUNJI_DB",
+        default_value = "sqlite://cunji.db"
+    )]
+    pub db: String,
+    /// 操作人（写入审计日志）
+    #[arg(long, global = true, env = "CUNJI_USER")]
+    pub user: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// 导入文件（CSV，UTF-8 或 GBK/GB18030）：全部正确才入库，任何一行有错则一行也不存
+    Import {
+        #[arg(value_enum)]
+        kind: Kind,
+        file: PathBuf,
+    },
+    /// 生成年度报告
+    Report {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        policy: PathBuf,
+        /// 只看这一区划及其下级（12 位区划代码）
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// 写入文件（默认输出到屏幕）
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// 某村某年结账：结账后不再接受该年的账目
+    Close {
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        year: i32,
+    },
+    /// 重新开账（县级管理员，须写明理由；记入审计日志）
+    Reopen {
+        #[arg(long)]
+        village: String,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 查看审计日志（最近的在前）
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// 新建演示县（饶阳县）数据库并打印其年度报告
+    Demo {
+        /// 演示数据库文件（每次重建）
+        #[arg(long, default_value = "cunji-demo.db")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Regions,
+    Entries,
+    Statements,
+    Cadres,
+    Grants,
+}
+
+impl Kind {
+    fn import_kind(self) -> ImportKind {
+        match self {
+            Kind::Regions => ImportKind::Regions,
+            Kind::Entries => ImportKind::Entries,
+            Kind::Statements => ImportKind::Statements,
+            Kind::Cadres => ImportKind::Cadres,
+            Kind::Grants => ImportKind::Grants,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+    Csv,
+    Xlsx,
+}
+
+/// A failure with its exit status: 2 bad input, 1 anything else.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    pub fn other(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Missing(_) | StoreError::BadUrl(_) | StoreError::Invalid(_) => {
+                Failure::input(format!("错误：{e}"))
+            }
+            _ => Failure::other(format!("错误：{e}")),
+        }
+    }
+}
+
+fn actor(cli_user: &Option<String>) -> String {
+    cli_user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "cli".into())
+}
+
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    let who = actor(&cli.user);
+    match cli.command {
+        Command::Import { kind, file } => {
+            let store = Store::open(&cli.db, true).await?;
+            let outcome = import_file(&store, kind.import_kind(), &file, &who).await;
+            store.close().await;
+            let outcome = outcome?;
+            match outcome {
+                ImportOutcome::Stored { rows, unchanged } => {
+                    let extra = if unchanged > 0 {
+                        format!("（另有 {unchanged} 行与库中相同，未重复存储）")
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "已导入 {} {rows} 行{extra}：{}",
+                        kind.import_kind().name_zh(),
+                        file.display()
+                    );
+                }
+                ImportOutcome::AlreadyImported { file_name, .. } => {
+                    println!("该文件内容已导入过（{file_name}），本次未存储任何数据。");
+                }
+            }
+            Ok(())
+        }
+        Command::Report {
+            year,
+            policy,
+            region,
+            format,
+            out,
+        } => {
+            let store = Store::open(&cli.db, false).await?;
+            let report = report_from_store(&store, year, &policy, region.as_deref()).await;
+            store.close().await;
+            let report = report?;
+            write_report(&report, format, out.as_deref())
+        }
+        Command::Close { village, year } => {
+            let store = Store::open(&cli.db, false).await?;
+            store.close_year(&village, year, &who).await?;
+            println!("村 {village} 的 {year} 年已结账。");
+            Ok(())
+        }
+        Command::Reopen {
+            village,
+            year,
+            reason,
+        } => {
+            let store = Store::open(&cli.db, false).await?;
+            store.reopen_year(&village, year, &who, &reason).await?;
+            println!("村 {village} 的 {year} 年已重新开账，理由已记入审计日志。");
+            Ok(())
+        }
+        Command::Audit { limit } => {
+            let store = Store::open(&cli.db, false).await?;
+            for row in store.audit_log(limit).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id, row.at, row.actor, row.action, row.subject, row.detail
+                );
+            }
+            Ok(())
+        }
+        Command::Demo { file } => crate::demo::run(&file, &who).await,
+    }
+}
+
+pub async fn import_file(
+    store: &Store,
+    kind: ImportKind,
+    file: &Path,
+    who: &str,
+) -> Result<ImportOutcome, Failure> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Failure::input(format!("错误：无法读取 {}：{e}", file.display())))?;
+    let name = file.display().to_string();
+    let bar = Bar::for_terminal();
+    let result = store.import(kind, &name, &bytes, who, &bar).await;
+    bar.finish();
+    match result {
+        Ok(o) => Ok(o),
+        Err(ImportError::Rows(rows)) => {
+            let mut msg = String::new();
+            for r in &rows {
+                msg.push_str(&r.to_string());
+                msg.push('\n');
+            }
+            msg.push_str(&format!("共 {} 处错误，本文件未导入任何数据。", rows.len()));
+            Err(Failure::input(msg))
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+pub fn read_policy(path: &Path) -> Result<Policy, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("错误：无法读取政策文件 {}：{e}", path.display())))?;
+    Policy::parse(&text).map_err(|e| {
+        let msg = match e.line {
+            Some(l) => format!("{}:{l}: {}", path.display(), e.message),
+            None => format!("{}: {}", path.display(), e.message),
+        };
+        Failure::input(format!("政策文件有误：{msg}"))
+    })
+}
+
+pub async fn report_from_store(
+    store: &Store,
+    year: i32,
+    policy: &Path,
+    region: Option<&str>,
+) -> Result<Report, Failure> {
+    let policy = read_policy(policy)?;
+    let scope = match region {
+        None => None,
+        Some(r) => {
+            Some(RegionCode::parse(r).map_err(|e| Failure::input(format!("错误：--region {e}")))?)
+        }
+    };
+    let data = store.load_for_report(year).await?;
+    build_report(
+        &policy,
+        &ReportInput {
+            year,
+            regions: &data.regions,
+            books: &data.books,
+            cadres: &data.cadres,
+            grants: &data.grants,
+            project_actuals: &data.project_actuals,
+            scope: scope.as_ref(),
+        },
+    )
+    .map_err(|e| Failure::input(format!("错误：{e}")))
+}
+
+fn write_report(report: &Report, format: Format, out: Option<&Path>) -> Result<(), Failure> {
+    let bytes = match format {
+        Format::Json => render::json(report),
+        Format::Table => render::table::render(report).into_bytes(),
+        Format::Csv => render::csv::render(report),
+        Format::Xlsx => {
+            return Err(Failure::input(
+                "错误：xlsx 格式的报告尚未提供，请用 json、table 或 csv",
+            ))
+        }
+    };
+    match out {
+        Some(path) => std::fs::write(path, bytes)
+            .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&bytes)
+                .and_then(|_| stdout.flush())
+                .map_err(|e| Failure::other(format!("错误：无法输出：{e}")))
+        }
+    }
+}

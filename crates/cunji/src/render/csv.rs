@@ -1,0 +1,97 @@
+//! The report as CSV, one row per village, with Chinese headers, in UTF-8 with a BOM so that Excel and
+//! WPS open it correctly.
+
+use cunji_core::money::Fen;
+use cunji_core::report::Report;
+
+/// One CSV field, quoted when needed.
+pub fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn render(report: &Report) -> Vec<u8> {
+    let mut out = String::from("\u{feff}");
+    let measure_keys: Vec<String> = report
+        .villages
+        .iter()
+        .find_map(|v| v.measures.as_ref())
+        .map(|m| m.0.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_else(|| {
+            cunji_core::measure::STANDARD_KEYS
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        });
+    let mut header = vec![
+        "年度".to_string(),
+        "代码".into(),
+        "村".into(),
+        "有账".into(),
+    ];
+    header.extend(measure_keys.iter().cloned());
+    header.extend(
+        [
+            "分档",
+            "激励口径值",
+            "激励基数",
+            "奖励总额上限",
+            "核定发放",
+            "未分配",
+            "原因",
+            "获奖人员",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    out.push_str(
+        &header
+            .iter()
+            .map(|h| field(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+    for v in &report.villages {
+        let mut cells = vec![
+            report.year.to_string(),
+            v.code.to_string(),
+            v.name.clone(),
+            if v.has_data { "是" } else { "否" }.to_string(),
+        ];
+        for k in &measure_keys {
+            cells.push(
+                v.measures
+                    .as_ref()
+                    .and_then(|m| m.get(k))
+                    .map(|f| f.json())
+                    .unwrap_or_default(),
+            );
+        }
+        cells.push(v.band.clone().unwrap_or_default());
+        match &v.incentive {
+            None => cells.extend(std::iter::repeat_n(String::new(), 7)),
+            Some(i) => {
+                cells.push(i.measure.map(|f| f.json()).unwrap_or_default());
+                cells.push(i.base.map(|f| f.json()).unwrap_or_default());
+                cells.push(i.pool.json());
+                cells.push(Fen(i.awards.iter().map(|a| a.amount.0).sum()).json());
+                cells.push(i.unallocated.json());
+                cells.push(i.reason.map(|r| r.key().to_string()).unwrap_or_default());
+                cells.push(
+                    i.awards
+                        .iter()
+                        .map(|a| format!("{} {} {}", a.person, a.name, a.amount.json()))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                );
+            }
+        }
+        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}

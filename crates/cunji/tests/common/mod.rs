@@ -1,0 +1,99 @@
+//! Helpers for tests that run the real `cunji` binary on a fresh database.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh directory of its own for one test, removed when dropped.
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create scratch dir");
+        Scratch { dir }
+    }
+
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}", self.dir.join("t.db").display())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, bytes).expect("write fixture");
+        p
+    }
+
+    /// Runs `cunji ARGS` on this scratch database.
+    pub fn cunji(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cunji"))
+            .args(args)
+            .env("CUNJI_DB", self.db_url())
+            .env("CUNJI_USER", "test")
+            .current_dir(&self.dir)
+            .output()
+            .expect("run cunji")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cunji(args);
+        assert!(
+            out.status.success(),
+            "cunji {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(rel)
+}
+
+/// Every field of `expected` must be in `actual` with the same value (extra fields are fine).
+pub fn subset_diffs(expected: &serde_json::Value, actual: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, v) in e {
+                match a.get(k) {
+                    None => out.push(format!("{path}.{k}: missing")),
+                    Some(av) => subset_diffs(v, av, &format!("{path}.{k}"), out),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                out.push(format!("{path}: expected {} items, got {}", e.len(), a.len()));
+                return;
+            }
+            for (i, (x, y)) in e.iter().zip(a).enumerate() {
+                subset_diffs(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => out.push(format!("{path}: expected {e}, got {a}")),
+    }
+}
