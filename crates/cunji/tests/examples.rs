@@ -20,7 +20,15 @@ fn run_case(name: &str) {
         s.ok(&["import", kind, file.to_str().unwrap()]);
     }
     let policy = dir.join("policy.toml");
-    let args = ["report", "--year", &year, "--policy", policy.to_str().unwrap(), "--format", "json"];
+    let args = [
+        "report",
+        "--year",
+        &year,
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
     let first = s.ok(&args);
     let actual: serde_json::Value = serde_json::from_str(&first).expect("report is JSON");
     let expected: serde_json::Value =

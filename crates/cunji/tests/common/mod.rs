@@ -15,7 +15,8 @@ pub struct Scratch {
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
         Scratch { dir }
@@ -73,7 +74,12 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 /// Every field of `expected` must be in `actual` with the same value (extra fields are fine).
-pub fn subset_diffs(expected: &serde_json::Value, actual: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+pub fn subset_diffs(
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
     use serde_json::Value;
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
@@ -86,7 +92,11 @@ pub fn subset_diffs(expected: &serde_json::Value, actual: &serde_json::Value, pa
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                out.push(format!("{path}: expected {} items, got {}", e.len(), a.len()));
+                out.push(format!(
+                    "{path}: expected {} items, got {}",
+                    e.len(),
+                    a.len()
+                ));
                 return;
             }
             for (i, (x, y)) in e.iter().zip(a).enumerate() {

@@ -1,0 +1,144 @@
+//! Building small report inputs by hand for core tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use cunji_core::account::Account;
+use cunji_core::books::{Books, YearBook};
+use cunji_core::cadre::{Cadre, Role};
+use cunji_core::money::Fen;
+use cunji_core::policy::Policy;
+use cunji_core::region::{Region, RegionCode, RegionSet};
+use cunji_core::report::{build_report, Report, ReportInput, VillageReport};
+use cunji_core::subsidy::Grant;
+
+pub fn code(s: &str) -> RegionCode {
+    RegionCode::parse(s).unwrap()
+}
+
+/// Yuan text → fen, for writing figures as a person reads them.
+pub fn y(text: &str) -> i64 {
+    Fen::parse_yuan(text).unwrap().0
+}
+
+/// A little world: regions, books, cadres and grants for one report.
+#[derive(Default)]
+pub struct World {
+    pub regions: RegionSet,
+    pub books: Books,
+    pub cadres: Vec<Cadre>,
+    pub grants: Vec<Grant>,
+    pub project_actuals: BTreeMap<String, Fen>,
+}
+
+impl World {
+    /// A province, city, county and township above the villages `codes`.
+    pub fn with_villages(prefix9: &str, villages: &[&str]) -> World {
+        let mut w = World::default();
+        let p = &prefix9[..2];
+        let c = &prefix9[..4];
+        let k = &prefix9[..6];
+        for (code_text, name) in [
+            (format!("{p}0000000000"), "省"),
+            (format!("{c}00000000"), "市"),
+            (format!("{k}000000"), "县"),
+            (format!("{prefix9}000"), "镇"),
+        ] {
+            w.regions.insert(Region {
+                code: code(&code_text),
+                name: name.into(),
+                predecessors: vec![],
+                merged_in: None,
+            });
+        }
+        for v in villages {
+            w.regions.insert(Region {
+                code: code(&format!("{prefix9}{v}")),
+                name: format!("村{v}"),
+                predecessors: vec![],
+                merged_in: None,
+            });
+        }
+        assert!(w.regions.check_merges().is_empty());
+        w
+    }
+
+    /// Books one village-year with `(account, yuan)` totals.
+    pub fn book(&mut self, village: &str, year: i32, totals: &[(Account, &str)]) {
+        let mut b = YearBook::default();
+        for (a, amount) in totals {
+            b.totals[a.index()] += y(amount);
+            b.entries += 1;
+        }
+        self.books.add(&code(village), year, &b);
+    }
+
+    /// Adds a cadre in post for the year, not sanctioned, without rating; adjust the returned record.
+    pub fn cadre(
+        &mut self,
+        village: &str,
+        year: i32,
+        person: &str,
+        role: Role,
+        months: u8,
+    ) -> &mut Cadre {
+        self.cadres.push(Cadre {
+            village: code(village),
+            year,
+            person: person.into(),
+            name: format!("姓名{person}"),
+            role,
+            months_in_post: months,
+            sanctioned: false,
+            base_pay: None,
+            appraisal: None,
+        });
+        self.cadres.last_mut().expect("just pushed")
+    }
+
+    pub fn report(&self, policy: &Policy, year: i32) -> Report {
+        build_report(
+            policy,
+            &ReportInput {
+                year,
+                regions: &self.regions,
+                books: &self.books,
+                cadres: &self.cadres,
+                grants: &self.grants,
+                project_actuals: &self.project_actuals,
+                scope: None,
+            },
+        )
+        .expect("report")
+    }
+}
+
+pub fn village<'r>(r: &'r Report, c: &str) -> &'r VillageReport {
+    r.villages
+        .iter()
+        .find(|v| v.code.as_str() == c)
+        .expect("village listed")
+}
+
+/// `(person, share, amount)` of each award, in yuan text.
+pub fn awards(v: &VillageReport) -> Vec<(String, String, String)> {
+    v.incentive
+        .as_ref()
+        .unwrap()
+        .awards
+        .iter()
+        .map(|a| (a.person.clone(), a.share.json(), a.amount.json()))
+        .collect()
+}
+
+pub fn pool(v: &VillageReport) -> String {
+    v.incentive.as_ref().unwrap().pool.json()
+}
+
+pub fn reason(v: &VillageReport) -> Option<&'static str> {
+    v.incentive.as_ref().unwrap().reason.map(|r| r.key())
+}
+
+pub fn triple(p: &str, s: &str, a: &str) -> (String, String, String) {
+    (p.into(), s.into(), a.into())
+}

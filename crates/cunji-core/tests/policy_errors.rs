@@ -1,0 +1,106 @@
+//! Policy files refuse what they do not understand, with the line and a zh-CN reason.
+
+use cunji_core::policy::Policy;
+
+fn err(text: &str) -> String {
+    match Policy::parse(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn refuses_unknown_and_misplaced_keys() {
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\nrat = \"5%\"\n");
+    assert_eq!(
+        e,
+        "第 4 行: 〔incentive〕rat：未知的键 `rat`（拼写错误的键不会被悄悄忽略）"
+    );
+    let e = err("name = \"x\"\nyear = 2024\n");
+    assert!(e.starts_with("第 2 行: year：未知的键"), "{e}");
+    let e =
+        err("name = \"x\"\n[incentive]\nbasis = \"increase\"\nthreshold = 50000\nrate = \"10%\"\n");
+    assert!(
+        e.contains("第 4 行") && e.contains("`threshold` 只用于 basis = \"above\""),
+        "{e}"
+    );
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"whole\"\nrate = \"10%\"\ntiers = [ { from = 1, rate = \"1%\" } ]\n");
+    assert!(e.contains("`rate` 只用于 schedule = \"flat\""), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ntier_key = \"level\"\n");
+    assert!(e.contains("`tier_key` 只用于 schedule = \"whole\""), "{e}");
+    let e =
+        err("name = \"x\"\n[incentive]\nrate = \"10%\"\ntiers = [ { from = 1, rate = \"1%\" } ]\n");
+    assert!(e.contains("`tiers` 只用于"), "{e}");
+}
+
+#[test]
+fn refuses_inconsistent_plans() {
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = 100, rate = \"1%\" }, { from = 100, rate = \"2%\" } ]\n");
+    assert!(e.contains("严格递增"), "{e}");
+    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"a\", min = 5 } ]\n");
+    assert!(e.contains("重复"), "{e}");
+    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"b\", min = 5 }, { name = \"c\", min = 5 } ]\n");
+    assert!(e.contains("严格递增"), "{e}");
+    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\", min = 1 } ]\n");
+    assert!(e.contains("第一档不写 min"), "{e}");
+    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" } ]\n[[target]]\nname = \"t\"\nyear = 2022\nband_at_least = \"b\"\nshare_at_least = \"60%\"\n");
+    assert!(e.contains("第 7 行") && e.contains("没有“b”这一档"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nbasis = \"increase_over_year\"\nrate = \"10%\"\n");
+    assert!(e.contains("base_year"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"stepped\"\n");
+    assert!(e.contains("未知的 schedule"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nmeasure = \"profit\"\nrate = \"10%\"\n");
+    assert!(e.contains("未知口径"), "{e}");
+    let e = err("name = \"x\"\n[[measure]]\nkey = \"operating_income\"\nterms = { operating_revenue = 1 }\n");
+    assert!(e.contains("标准口径"), "{e}");
+    let e = err("name = \"x\"\n[[measure]]\nkey = \"m\"\nterms = { operating_revenue = 2 }\n");
+    assert!(e.contains("-1、0 或 1"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\nweights = { mayor = 1 }\n");
+    assert!(e.contains("未知职务"), "{e}");
+}
+
+#[test]
+fn guards_against_counting_subsidies_as_growth() {
+    let e = err("name = \"x\"\n[incentive]\nmeasure = \"total_income\"\nrate = \"10%\"\n");
+    assert!(
+        e.contains("补助收入") && e.contains("allow_subsidy_in_measure"),
+        "{e}"
+    );
+    let e = err("name = \"x\"\n[[measure]]\nkey = \"m\"\nterms = { subsidy_income = 1 }\n[incentive]\nmeasure = \"m\"\nrate = \"10%\"\n");
+    assert!(e.contains("补助收入"), "{e}");
+    assert!(Policy::parse("name = \"x\"\n[incentive]\nmeasure = \"net_income\"\nallow_subsidy_in_measure = true\nrate = \"10%\"\n").is_ok());
+}
+
+#[test]
+fn money_and_rates_are_exact() {
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = 5000.5\n");
+    assert!(e.contains("浮点数"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"110%\"\n");
+    assert!(e.contains("应在 0 与 100% 之间"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"0.0000001\"\n");
+    assert!(e.contains("整百万分之一"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = \"12.345\"\n");
+    assert!(e.contains("金额格式不对"), "{e}");
+    // A TOML float rate is taken at its written decimal value.
+    let p = Policy::parse("name = \"x\"\n[incentive]\nrate = 0.085\ncap = \"1,000.50\"\n").unwrap();
+    let plan = p.incentive.unwrap();
+    assert_eq!(
+        plan.schedule,
+        cunji_core::incentive::Schedule::Flat {
+            rate: cunji_core::Ppm(85_000)
+        }
+    );
+    assert_eq!(plan.cap, Some(cunji_core::Fen(100_050)));
+    let e = err("[incentive]\nrate = \"10%\"\n");
+    assert!(e.contains("name"), "{e}");
+    let e = err("name = \"x\"\n[incentive\n");
+    assert!(e.starts_with("第 2 行: TOML 语法错误"), "{e}");
+}
+
+#[test]
+fn policy_years_bound_reports() {
+    let p = Policy::parse("name = \"x\"\nyears = [2022, 2026]\n").unwrap();
+    assert!(p.in_force(2022) && p.in_force(2026) && !p.in_force(2027) && !p.in_force(2021));
+    let e = err("name = \"x\"\nyears = [2026, 2022]\n");
+    assert!(e.contains("years"), "{e}");
+}

@@ -1,0 +1,444 @@
+//! Imports through the real binary: all or nothing, every bad row named, re-imports stored once,
+//! encodings, closed years, merges, reversals, statements and grants.
+
+mod common;
+
+use common::Scratch;
+
+const REGIONS: &str = "code,name,predecessors,merged_in
+130000000000,河北省,,
+131100000000,衡水市,,
+131124000000,饶阳县,,
+131124100000,饶阳镇,,
+131124100200,东关村,,
+131124100201,西关村,,
+131124100202,南关村,131124100203,2023
+131124100203,北关村,,
+";
+
+fn setup(name: &str) -> Scratch {
+    let s = Scratch::new(name);
+    let f = s.write("regions.csv", REGIONS);
+    s.ok(&["import", "regions", f.to_str().unwrap()]);
+    s
+}
+
+fn report_json(s: &Scratch, year: &str) -> serde_json::Value {
+    let p = s.write("p.toml", "name = \"测试\"\n[incentive]\nrate = \"10%\"\n");
+    let out = s.ok(&[
+        "report",
+        "--year",
+        year,
+        "--policy",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&out).unwrap()
+}
+
+fn err_of(s: &Scratch, args: &[&str]) -> (i32, String) {
+    let out = s.cunji(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn ten_thousand_rows_with_three_bad_ones_store_nothing() {
+    let s = setup("bad3");
+    let mut text = String::from("village,date,account,amount,voucher,memo\n");
+    for i in 0..10_000 {
+        let line = i + 2;
+        let (village, date, amount) = match line {
+            1234 => ("131124100200", "2023-02-30", "100.00"), // no such day
+            5678 => ("131124100299", "2023-05-01", "100.00"), // unregistered village
+            9999 => ("131124100201", "2023-06-01", "12.345"), // not whole fen
+            _ => (
+                if i % 2 == 0 {
+                    "131124100200"
+                } else {
+                    "131124100201"
+                },
+                "2023-03-15",
+                "100.00",
+            ),
+        };
+        text.push_str(&format!(
+            "{village},{date},operating_revenue,{amount},记-{i:05},租金\n"
+        ));
+    }
+    let f = s.write("entries.csv", text);
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    let file = f.display().to_string();
+    assert!(
+        stderr.contains(&format!("{file}:1234: date: 日期 `2023-02-30` 不存在")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:5678: village: 村 131124100299 未登记")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:9999: amount: 金额格式不对：`12.345`")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("共 3 处错误，本文件未导入任何数据。"),
+        "{stderr}"
+    );
+    let r = report_json(&s, "2023");
+    assert!(r["villages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["has_data"] == false));
+}
+
+#[test]
+fn a_good_file_imported_twice_is_stored_once() {
+    let s = setup("twice");
+    let f = s.write(
+        "entries.csv",
+        "village,date,account,amount,voucher\n131124100200,2023-03-01,operating_revenue,\"1,000.50\",记-1\n131124100200,2024-03-01,经营收入,2000元,记-1\n",
+    );
+    assert!(s
+        .ok(&["import", "entries", f.to_str().unwrap()])
+        .contains("已导入 账目 2 行"));
+    assert!(s
+        .ok(&["import", "entries", f.to_str().unwrap()])
+        .contains("已导入过"));
+    let r = report_json(&s, "2024");
+    let v = &r["villages"][0];
+    assert_eq!(v["measures"]["operating_income"], "2000.00");
+    assert_eq!(v["incentive"]["base"], "999.50");
+    assert_eq!(v["incentive"]["pool"], "99.95");
+    let audit = s.ok(&["audit"]);
+    assert_eq!(audit.matches("import_entries").count(), 1, "{audit}");
+}
+
+#[test]
+fn gbk_files_with_chinese_headers_import() {
+    let s = setup("gbk");
+    let text = "村代码,日期,科目,金额,凭证号,摘要\n131124100200,2023-03-01,发包及上交收入,5000,记-1,土地发包\n131124100200,2023-04-01,502,300,记-2,经营支出\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let f = s.write("gbk.csv", &*gbk);
+    // Account code 502 without a chart is ambiguous (经营支出 in 2004, 投资收益 in 2023): refused.
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":3: account: 科目代码 `502` 须同时注明科目体系"),
+        "{stderr}"
+    );
+    let text = "村代码,日期,科目,金额,凭证号,摘要,科目体系\n131124100200,2023-03-01,发包及上交收入,5000,记-1,土地发包,\n131124100200,2023-04-01,502,300,记-2,经营支出,2004\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let f = s.write("gbk2.csv", &*gbk);
+    s.ok(&["import", "entries", f.to_str().unwrap()]);
+    let r = report_json(&s, "2023");
+    assert_eq!(r["villages"][0]["measures"]["operating_profit"], "4700.00");
+}
+
+#[test]
+fn closed_years_refuse_entries_until_reopened_with_a_reason() {
+    let s = setup("closed");
+    s.ok(&["close", "--village", "131124100200", "--year", "2023"]);
+    let f = s.write(
+        "e.csv",
+        "village,date,account,amount\n131124100200,2023-12-31,other_income,1\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":2: date: 村 131124100200 的 2023 年已结账"),
+        "{stderr}"
+    );
+    let (code, stderr) = err_of(
+        &s,
+        &[
+            "reopen",
+            "--village",
+            "131124100200",
+            "--year",
+            "2023",
+            "--reason",
+            "",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    s.ok(&[
+        "reopen",
+        "--village",
+        "131124100200",
+        "--year",
+        "2023",
+        "--reason",
+        "补记漏记的利息收入",
+    ]);
+    s.ok(&["import", "entries", f.to_str().unwrap()]);
+    let audit = s.ok(&["audit"]);
+    assert!(
+        audit.contains("close_year")
+            && audit.contains("reopen_year")
+            && audit.contains("补记漏记的利息收入"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn merged_villages_take_no_entries_after_the_merge() {
+    let s = setup("merged");
+    let f = s.write("e.csv", "village,date,account,amount\n131124100203,2022-05-01,operating_revenue,100\n131124100203,2023-05-01,operating_revenue,100\n");
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            ":3: village: 该村已于 2023 年并入 131124100202（merged into 131124100202 in 2023）"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":2:"), "{stderr}");
+}
+
+#[test]
+fn reversals_name_a_voucher_once() {
+    let s = setup("reverse");
+    let f = s.write(
+        "a.csv",
+        "village,date,account,amount,voucher\n131124100200,2023-03-01,other_income,880.00,记-7\n",
+    );
+    s.ok(&["import", "entries", f.to_str().unwrap()]);
+    let bad = s.write(
+        "b.csv",
+        "village,date,account,amount,voucher,reverses\n131124100200,2023-03-02,other_income,-88.00,记-8,2023:记-7\n131124100200,2023-03-02,operating_revenue,-880.00,记-9,2023:记-7\n131124100200,2023-03-02,other_income,-880.00,记-10,2023:记-99\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "entries", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":2: amount: 冲销金额应为原凭证的相反数 -880.00"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":3: account: 冲销分录的科目应与原凭证相同"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":4: reverses: 要冲销的凭证 2023:记-99"),
+        "{stderr}"
+    );
+    let good = s.write("c.csv", "village,date,account,amount,voucher,reverses,memo\n131124100200,2024-01-05,other_income,-880.00,记-1,2023:记-7,冲销误记\n");
+    s.ok(&["import", "entries", good.to_str().unwrap()]);
+    let again = s.write("d.csv", "village,date,account,amount,voucher,reverses\n131124100200,2024-01-06,other_income,-880.00,记-2,2023:记-7\n");
+    let (code, stderr) = err_of(&s, &["import", "entries", again.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("已经冲销过"), "{stderr}");
+    // The reversal counts in the year of its own date.
+    let r = report_json(&s, "2024");
+    assert_eq!(r["villages"][0]["measures"]["total_income"], "-880.00");
+}
+
+#[test]
+fn vouchers_are_unique_per_village_and_year() {
+    let s = setup("voucher");
+    let f = s.write(
+        "e.csv",
+        "village,date,account,amount,voucher\n131124100200,2023-03-01,other_income,1,记-1\n131124100200,2023-04-01,other_income,1,记-1\n131124100201,2023-04-01,other_income,1,记-1\n131124100200,2024-04-01,other_income,1,记-1\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":3: voucher: 凭证号 记-1 与第 2 行重复"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("共 1 处错误"), "{stderr}");
+}
+
+#[test]
+fn statements_become_year_end_entries_once() {
+    let s = setup("statements");
+    let f = s.write(
+        "s.csv",
+        "村代码,年度,经营收入,发包及上交收入,补助收入,经营支出\n131124100200,2022,50000,30000,20000,10000\n",
+    );
+    s.ok(&["import", "statements", f.to_str().unwrap()]);
+    let r = report_json(&s, "2022");
+    let v = &r["villages"][0];
+    assert_eq!(v["measures"]["total_income"], "100000.00");
+    assert_eq!(v["measures"]["operating_profit"], "70000.00");
+    let again = s.write(
+        "s2.csv",
+        "village,year,operating_revenue\n131124100200,2022,1\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "statements", again.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":2: year: 村 131124100200 的 2022 年已有账目"),
+        "{stderr}"
+    );
+    let unknown = s.write("s3.csv", "village,year,现金\n131124100201,2022,1\n");
+    let (code, stderr) = err_of(&s, &["import", "statements", unknown.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":1: 现金: 未知列“现金”"), "{stderr}");
+}
+
+#[test]
+fn headers_must_be_known_and_complete() {
+    let s = setup("headers");
+    let f = s.write("e.csv", "village,date,acount,amount,amount\n");
+    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":1: acount: 未知列“acount”"), "{stderr}");
+    assert!(stderr.contains(":1: amount: 列“amount”重复"), "{stderr}");
+    assert!(
+        stderr.contains(":1: account: 缺少必填列“account”（科目）"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn grants_follow_their_projects() {
+    let s = setup("grants");
+    let e = s.write(
+        "e.csv",
+        "village,date,account,amount,project\n131124100201,2023-06-30,investment_income,15000,PV-1\n131124100200,2023-06-30,investment_income,100,PV-2\n",
+    );
+    s.ok(&["import", "entries", e.to_str().unwrap()]);
+    let g = s.write(
+        "g.csv",
+        "资金编号,村代码,年度,资金来源,项目名称,金额,项目,预期收益率\nG1,131124100200,2022,中央,光伏电站,500000,PV-1,3%\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "grants", g.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            ":2: project: 村 131124100201 已有账目记在项目 PV-1 名下，但资金拨给村 131124100200"
+        ),
+        "{stderr}"
+    );
+    let g = s.write("g2.csv", "grant,village,year,level,program,amount,project,expected_rate\nG1,131124100201,2022,central,光伏电站,500000,PV-1,3%\n");
+    s.ok(&["import", "grants", g.to_str().unwrap()]);
+    assert!(s
+        .ok(&["import", "grants", g.to_str().unwrap()])
+        .contains("已导入过"));
+    let changed = s.write("g3.csv", "grant,village,year,level,program,amount,project\nG1,131124100201,2022,central,光伏电站,600000,PV-1\n");
+    let (code, stderr) = err_of(&s, &["import", "grants", changed.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("已登记且内容不同"), "{stderr}");
+    let r = report_json(&s, "2023");
+    assert_eq!(r["grants"][0]["expected"], "15000.00");
+    assert_eq!(r["grants"][0]["actual"], "15000.00");
+    assert_eq!(r["grants"][0]["status"], "on_track");
+    assert_eq!(r["subsidy_summary"]["by_level"]["central"], "500000.00");
+    // A later entry naming the project from another village is refused.
+    let e = s.write(
+        "e2.csv",
+        "village,date,account,amount,project\n131124100200,2024-06-30,investment_income,1,PV-1\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "entries", e.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":2: project: 项目 PV-1 的扶持资金拨给村 131124100201"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn cadres_are_checked_and_replaced_per_person_year() {
+    let s = setup("cadres");
+    let bad = s.write(
+        "c.csv",
+        "village,year,person,name,role,months_in_post,sanctioned\n131124100200,2023,P1,张三,村长,12,false\n131124100200,2023,P2,李四,secretary,13,maybe\n131124100200,2023,P3,王五,两委成员,12,否\n131124100200,2023,P3,王五,两委成员,12,否\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "cadres", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":2: role: 未知职务 `村长`"), "{stderr}");
+    assert!(
+        stderr.contains(":3: months_in_post: 任职月数应为 0–12 的整数"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":3: sanctioned: 应为 true/false"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":5: person: P3 在村 131124100200 的 2023 年已在第 4 行出现"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn regions_are_validated() {
+    let s = Scratch::new("regions");
+    let f = s.write(
+        "r.csv",
+        "code,name,predecessors,merged_in\n130100001000,坏代码,,\n1301,短,,\n130102001001,甲村,130102001002,\n130102001003,乙村,130102001009,2020\n",
+    );
+    let (code, stderr) = err_of(&s, &["import", "regions", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":2: code: 区划代码 `130100001000` 的零段不在末尾"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":3: code: 区划代码 `1301` 应为 12 位数字"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_mistyped_database_is_never_created_by_a_report() {
+    let s = Scratch::new("missing");
+    let p = s.write("p.toml", "name = \"x\"\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cunji"))
+        .args([
+            "--db",
+            &format!("sqlite://{}", s.path("typo.db").display()),
+            "report",
+            "--year",
+            "2024",
+            "--policy",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不存在"));
+    assert!(!s.path("typo.db").exists());
+}
+
+#[test]
+fn report_errors_exit_2() {
+    let s = setup("report-errors");
+    let f = s.write("e.csv", "village,date,account,amount\n131124100200,2023-03-01,operating_revenue,1000\n131124100200,2024-03-01,operating_revenue,2000\n");
+    s.ok(&["import", "entries", f.to_str().unwrap()]);
+    let c = s.write(
+        "c.csv",
+        "village,year,person,name,role,appraisal\n131124100200,2024,P1,张三,书记,良好\n",
+    );
+    s.ok(&["import", "cadres", c.to_str().unwrap()]);
+    let p = s.write(
+        "p.toml",
+        "name = \"x\"\n[incentive]\nrate = \"10%\"\nappraisal = { \"优秀\" = 1 }\n",
+    );
+    let (code, stderr) = err_of(
+        &s,
+        &["report", "--year", "2024", "--policy", p.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("P1（张三）考核等次为“良好”"), "{stderr}");
+    let p = s.write("q.toml", "name = \"x\"\nyears = [2019, 2022]\n");
+    let (code, stderr) = err_of(
+        &s,
+        &["report", "--year", "2024", "--policy", p.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("不含 2024 年"), "{stderr}");
+    let p = s.write("r.toml", "name = \"x\"\n[incentive]\nrate = 10%\n");
+    let (code, stderr) = err_of(
+        &s,
+        &["report", "--year", "2024", "--policy", p.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("r.toml:3: TOML 语法错误"), "{stderr}");
+}
