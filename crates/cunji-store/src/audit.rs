@@ -143,3 +143,42 @@ impl Store {
         }
     }
 }
+
+/// A kept total that differs from the sum of its entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotalsMismatch {
+    pub village: String,
+    pub year: i64,
+    pub account: String,
+    pub kept: (i64, i64),
+    pub summed: (i64, i64),
+}
+
+impl Store {
+    /// Recomputes every village-year account total from the entries and lists the kept totals that
+    /// differ (amount, count). Empty when the books are consistent.
+    pub async fn totals_mismatches(&self) -> Result<Vec<TotalsMismatch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(t.village, e.village), COALESCE(t.year, e.year), COALESCE(t.account, e.account), \
+                    COALESCE(t.amount, 0), COALESCE(t.entries, 0), COALESCE(e.amount, 0), COALESCE(e.n, 0) \
+             FROM totals t FULL OUTER JOIN \
+                  (SELECT village, year, account, SUM(amount) AS amount, COUNT(*) AS n FROM entries GROUP BY village, year, account) e \
+               ON t.village = e.village AND t.year = e.year AND t.account = e.account \
+             WHERE COALESCE(t.amount, 0) <> COALESCE(e.amount, 0) OR COALESCE(t.entries, 0) <> COALESCE(e.n, 0)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TotalsMismatch {
+                    village: r.try_get(0)?,
+                    year: r.try_get(1)?,
+                    account: r.try_get(2)?,
+                    kept: (r.try_get(3)?, r.try_get(4)?),
+                    summed: (r.try_get(5)?, r.try_get(6)?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

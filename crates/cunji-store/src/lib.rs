@@ -8,7 +8,7 @@ pub mod import;
 mod load;
 pub mod table;
 
-pub use audit::AuditRow;
+pub use audit::{AuditRow, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress};
 pub use load::LoadedData;

@@ -1,0 +1,91 @@
+//! The kept per village-year totals always equal the sum of the entries, whatever mix of imports,
+//! statements, reversals and refused files came before.
+
+use cunji_store::import::Quiet;
+use cunji_store::{ImportKind, ImportOutcome, Store};
+
+const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n110101001002,乙村\n";
+
+fn db(name: &str) -> (String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("cunji-store-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    (format!("sqlite://{}", dir.join("t.db").display()), dir)
+}
+
+async fn import(
+    store: &Store,
+    kind: ImportKind,
+    name: &str,
+    text: &str,
+) -> Result<ImportOutcome, cunji_store::import::ImportError> {
+    store
+        .import(kind, name, text.as_bytes(), "test", &Quiet)
+        .await
+}
+
+#[tokio::test]
+async fn totals_follow_every_write() {
+    let (url, dir) = db("totals");
+    let store = Store::open(&url, true).await.unwrap();
+    import(&store, ImportKind::Regions, "r.csv", REGIONS)
+        .await
+        .unwrap();
+    let mut text = String::from("village,date,account,amount,voucher,project\n");
+    for i in 0..2_000 {
+        let v = if i % 3 == 0 {
+            "110101001001"
+        } else {
+            "110101001002"
+        };
+        let account = [
+            "operating_revenue",
+            "investment_income",
+            "admin_expense",
+            "subsidy_income",
+        ][i % 4];
+        let project = if i % 10 == 1 { "PRJ" } else { "" };
+        text.push_str(&format!(
+            "{v},{}-0{}-1{},{account},{}.{:02},V{i},{project}\n",
+            2020 + i % 5,
+            1 + i % 9,
+            i % 10,
+            i * 7 % 5000,
+            i % 100
+        ));
+    }
+    import(&store, ImportKind::Entries, "e.csv", &text)
+        .await
+        .unwrap();
+    import(
+        &store,
+        ImportKind::Statements,
+        "s.csv",
+        "village,year,operating_revenue,operating_cost\n110101001001,2019,100,40\n",
+    )
+    .await
+    .unwrap();
+    import(&store, ImportKind::Entries, "rev.csv", "village,date,account,amount,voucher,reverses\n110101001001,2025-01-01,operating_revenue,-0.00,R1,2020:V0\n").await.unwrap();
+    // A refused file leaves no trace in the totals.
+    let refused = import(&store, ImportKind::Entries, "bad.csv", "village,date,account,amount\n110101001001,2021-01-01,operating_revenue,5\n110101001001,2021-13-01,operating_revenue,5\n").await;
+    assert!(refused.is_err());
+    assert_eq!(store.totals_mismatches().await.unwrap(), vec![]);
+
+    let books = store.load_books().await.unwrap();
+    let v1 = cunji_core::region::RegionCode::parse("110101001001").unwrap();
+    let b = books.own(&v1, 2019).unwrap();
+    assert_eq!(b.entries, 2);
+    assert_eq!(
+        b.totals[cunji_core::account::Account::OperatingRevenue.index()],
+        10_000
+    );
+    let actuals = store.load_project_actuals(2021).await.unwrap();
+    // Project entries: i ≡ 1 (mod 10) → i % 4 is 1 or 3 (investment_income or subsidy_income), both income.
+    let expected: i64 = (0..2_000usize)
+        .filter(|i| i % 10 == 1 && 2020 + i % 5 == 2021)
+        .map(|i| ((i * 7 % 5000) * 100 + i % 100) as i64)
+        .sum();
+    assert_eq!(actuals.get("PRJ").map(|f| f.0), Some(expected));
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

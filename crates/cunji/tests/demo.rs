@@ -1,0 +1,65 @@
+//! `cunji demo` builds the demo county through the real importers and prints its report.
+
+mod common;
+
+use common::Scratch;
+
+#[test]
+fn demo_prints_the_county_report() {
+    let s = Scratch::new("demo");
+    let out = s.ok(&["demo", "--file", "demo.db"]);
+    assert!(out.contains("村集 cunji 年度报告：2024 年"), "{out}");
+    assert!(out.contains("131124000000  饶阳县"), "{out}");
+    for township in [
+        "饶阳镇",
+        "大尹村镇",
+        "五公镇",
+        "大官亭镇",
+        "王同岳镇",
+        "东里满镇",
+        "留楚镇",
+    ] {
+        assert!(out.contains(township), "{township} missing");
+    }
+    assert!(
+        out.contains("【扶持资金及收益】") && out.contains("G001"),
+        "{out}"
+    );
+    // The report lists every village of 2024 once: 197 villages less the 4 merged away.
+    let listed = out
+        .lines()
+        .filter(|l| l.starts_with("131124") && !l.starts_with("131124000") && !l[9..12].eq("000"))
+        .count();
+    assert_eq!(listed, 193, "{out}");
+    // Same seed, same county: the JSON report of the demo database is stable.
+    let db = format!("sqlite://{}", s.path("demo.db").display());
+    let policy = common::repo_root().join("policies/hebei.toml");
+    let args = [
+        "--db",
+        &db,
+        "report",
+        "--year",
+        "2024",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let a = s.ok(&args);
+    let json: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let county = json["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "131124000000")
+        .unwrap();
+    assert_eq!(county["villages"], 193);
+    assert_eq!(county["with_data"], 193);
+    // Books are consistent: pools are ceilings, awards never exceed them.
+    let pools: f64 = county["incentive_total"].as_str().unwrap().parse().unwrap();
+    let awards: f64 = county["awards_total"].as_str().unwrap().parse().unwrap();
+    assert!(awards <= pools && pools > 0.0);
+    // A second demo rebuilds the same database from scratch.
+    s.ok(&["demo", "--file", "demo.db"]);
+    assert_eq!(a, s.ok(&args));
+}
