@@ -32,8 +32,10 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 1] =
-    [(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const SQLITE_MIGRATIONS: [(i64, &str); 2] = [
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_web.sql")),
+];
 
 /// The file a `sqlite:` URL names.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {

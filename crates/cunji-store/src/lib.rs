@@ -5,14 +5,20 @@
 mod audit;
 mod db;
 pub mod import;
+mod ledger;
 mod load;
 pub mod table;
+mod users;
+pub mod workflow;
 
 pub use audit::{AuditRow, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress};
+pub use ledger::{EntryForm, EntryRow};
 pub use load::LoadedData;
 pub use table::RowError;
+pub use users::{SessionRow, UserRow};
+pub use workflow::{Computation, Proposal, ProposalAward, Status, StoredPolicy};
 
 /// Seconds since the epoch, for `at` columns.
 pub(crate) fn now() -> i64 {

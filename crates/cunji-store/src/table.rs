@@ -51,6 +51,23 @@ pub struct Row {
 }
 
 impl Sheet {
+    /// A one-row sheet from named fields (a form on a web page), checked like a file.
+    pub fn from_fields(file: &str, fields: &[(&str, String)]) -> Sheet {
+        let keys: Vec<String> = fields.iter().map(|(k, _)| k.to_string()).collect();
+        let index = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        let cells = fields.iter().map(|(_, v)| v.clone()).collect();
+        Sheet {
+            file: file.to_string(),
+            keys,
+            index,
+            rows: vec![Row { line: 1, cells }],
+        }
+    }
+
     /// The trimmed cell of column `key`, or "" when the file has no such column.
     pub fn get<'r>(&self, row: &'r Row, key: &str) -> &'r str {
         self.index

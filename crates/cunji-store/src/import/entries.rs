@@ -28,7 +28,7 @@ const COLUMNS: [Column; 9] = [
 
 /// An entry ready to store.
 #[derive(Clone, Debug)]
-pub(super) struct NewEntry {
+pub(crate) struct NewEntry {
     pub line: u64,
     pub village: String,
     pub date: Date,
@@ -69,7 +69,15 @@ pub(super) async fn import(
     let mut tx = store.pool.begin().await?;
     let n = parsed.len() as u64;
     let import_id = record_import(&mut tx, meta, n, "").await?;
-    write_entries(&mut tx, import_id, &parsed, "entry", meta.actor, progress).await?;
+    write_entries(
+        &mut tx,
+        Some(import_id),
+        &parsed,
+        "entry",
+        meta.actor,
+        progress,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: n,
@@ -77,7 +85,7 @@ pub(super) async fn import(
     })
 }
 
-fn parse_row(sheet: &Sheet, row: &crate::table::Row) -> Result<NewEntry, Vec<RowError>> {
+pub(crate) fn parse_row(sheet: &Sheet, row: &crate::table::Row) -> Result<NewEntry, Vec<RowError>> {
     let line = row.line;
     let mut errors = Vec::new();
     let village = sheet.get(row, "village").to_string();
@@ -141,7 +149,7 @@ fn parse_row(sheet: &Sheet, row: &crate::table::Row) -> Result<NewEntry, Vec<Row
 }
 
 /// The stored state an entries file is checked against.
-pub(super) struct Context {
+pub(crate) struct Context {
     /// Reversals are rare: their targets are looked up when met.
     pool: sqlx::AnyPool,
     pub regions: RegionSet,
@@ -154,7 +162,7 @@ pub(super) struct Context {
 
 /// What earlier rows of the same file have claimed.
 #[derive(Default)]
-pub(super) struct FileState {
+pub(crate) struct FileState {
     vouchers: HashMap<(String, i32, String), (u64, Account, i64)>,
     reversed: HashMap<(String, String), u64>,
     totals: HashMap<(String, i32, Account), i64>,
@@ -270,7 +278,7 @@ impl Context {
         true
     }
 
-    async fn check(
+    pub(crate) async fn check(
         &self,
         sheet: &Sheet,
         e: &NewEntry,
@@ -447,9 +455,9 @@ const ENTRY_COLS: usize = 13;
 const ROWS_PER_INSERT: usize = 400;
 
 /// Inserts entries and updates the kept totals, inside the caller's transaction.
-pub(super) async fn write_entries(
+pub(crate) async fn write_entries(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    import_id: i64,
+    import_id: Option<i64>,
     entries: &[NewEntry],
     source: &str,
     actor: &str,
@@ -518,6 +526,7 @@ pub(super) async fn write_entries(
         }
         q.execute(&mut **tx).await?;
     }
+    send_back_touched(tx, entries, actor).await?;
     for ((p, y), amount) in projects {
         sqlx::query(
             "INSERT INTO project_totals (project, year, amount) VALUES ($1, $2, $3) \
@@ -530,4 +539,45 @@ pub(super) async fn write_entries(
         .await?;
     }
     Ok(())
+}
+
+/// New figures send unsettled reward proposals of the villages touched (and the villages they were
+/// merged into) back to be recomputed.
+async fn send_back_touched(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    entries: &[NewEntry],
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    let open: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM proposals WHERE status NOT IN ('stale', 'paid', 'published')",
+    )
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    if open == 0 {
+        return Ok(());
+    }
+    let mut touched: BTreeMap<String, i32> = BTreeMap::new();
+    for e in entries {
+        let y = touched.entry(e.village.clone()).or_insert(e.date.year);
+        *y = (*y).min(e.date.year);
+    }
+    for (v, y) in touched.clone() {
+        let mut cur = v;
+        for _ in 0..64 {
+            let next: Option<String> =
+                sqlx::query("SELECT successor FROM region_predecessors WHERE predecessor = $1")
+                    .bind(&cur)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+            let Some(next) = next else { break };
+            let e = touched.entry(next.clone()).or_insert(y);
+            *e = (*e).min(y);
+            cur = next;
+        }
+    }
+    let list: Vec<(String, i32)> = touched.into_iter().collect();
+    crate::workflow::send_back(tx, &list, actor).await
 }

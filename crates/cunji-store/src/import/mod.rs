@@ -3,7 +3,7 @@
 //! A file whose content was imported before (same kind, same SHA-256) is a no-op.
 
 mod cadres;
-mod entries;
+pub(crate) mod entries;
 mod grants;
 mod regions;
 mod statements;

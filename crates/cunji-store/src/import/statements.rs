@@ -107,7 +107,15 @@ pub(super) async fn import(
         &format!("，生成 {} 笔年末分录", out.len()),
     )
     .await?;
-    write_entries(&mut tx, import_id, &out, "statement", meta.actor, progress).await?;
+    write_entries(
+        &mut tx,
+        Some(import_id),
+        &out,
+        "statement",
+        meta.actor,
+        progress,
+    )
+    .await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: n,

@@ -1,0 +1,249 @@
+//! Entries one at a time (a form on a web page) and reading a village's ledger. A single entry goes
+//! through exactly the checks of an imported row.
+
+use cunji_core::account::Account;
+use cunji_core::money::Fen;
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+use crate::import::entries::{parse_row, write_entries, Context, FileState};
+use crate::import::{ImportError, Quiet};
+use crate::table::Sheet;
+
+/// An entry as typed into a form (text, as in a file).
+#[derive(Clone, Debug, Default)]
+pub struct EntryForm {
+    pub village: String,
+    pub date: String,
+    pub account: String,
+    pub amount: String,
+    pub voucher: String,
+    pub memo: String,
+    pub project: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryRow {
+    pub id: i64,
+    pub date: String,
+    pub account: Account,
+    pub amount: Fen,
+    pub voucher: Option<String>,
+    pub memo: String,
+    pub project: Option<String>,
+    pub reverses: Option<String>,
+    pub source: String,
+    pub actor: String,
+    /// The `YEAR:VOUCHER` of the entry that reverses this one, if any.
+    pub reversed_by: Option<String>,
+}
+
+impl Store {
+    /// Adds one entry with the checks of an import; returns its voucher number (assigned when empty).
+    pub async fn add_entry(
+        &self,
+        form: &EntryForm,
+        reverses: Option<&str>,
+        actor: &str,
+    ) -> Result<String, ImportError> {
+        let year: Option<i32> = form.date.get(0..4).and_then(|y| y.parse().ok());
+        let voucher = if form.voucher.trim().is_empty() {
+            match year {
+                Some(y) => self.next_voucher(form.village.trim(), y).await?,
+                None => String::new(),
+            }
+        } else {
+            form.voucher.trim().to_string()
+        };
+        let fields = [
+            ("village", form.village.clone()),
+            ("date", form.date.clone()),
+            ("account", form.account.clone()),
+            ("amount", form.amount.clone()),
+            ("voucher", voucher.clone()),
+            ("memo", form.memo.clone()),
+            ("project", form.project.clone()),
+            ("reverses", reverses.unwrap_or("").to_string()),
+        ];
+        let sheet = Sheet::from_fields("网页录入", &fields);
+        let entry = parse_row(&sheet, &sheet.rows[0]).map_err(ImportError::Rows)?;
+        let ctx = Context::load(self, std::iter::once(entry.village.as_str())).await?;
+        let mut errors = Vec::new();
+        ctx.check(&sheet, &entry, &mut FileState::default(), &mut errors)
+            .await?;
+        if !errors.is_empty() {
+            return Err(ImportError::Rows(errors));
+        }
+        let mut tx = self.pool.begin().await?;
+        write_entries(
+            &mut tx,
+            None,
+            std::slice::from_ref(&entry),
+            "web",
+            actor,
+            &Quiet,
+        )
+        .await?;
+        let what = if reverses.is_some() {
+            "entry_reverse"
+        } else {
+            "entry_add"
+        };
+        crate::audit::write(
+            &mut tx,
+            actor,
+            what,
+            &entry.village,
+            &format!(
+                "{} {} {} 元，凭证 {}，{}{}",
+                entry.date.iso(),
+                entry.account.name_zh(),
+                Fen(entry.amount).json(),
+                voucher,
+                entry.memo,
+                reverses.map(|r| format!("，冲销 {r}")).unwrap_or_default()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(voucher)
+    }
+
+    /// Reverses a stored entry (红字冲销) with a reason: a new entry of the same account with the negated
+    /// amount, dated `date`, naming the original's voucher.
+    pub async fn reverse_entry(
+        &self,
+        entry_id: i64,
+        date: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<String, ImportError> {
+        if reason.trim().chars().count() < 2 {
+            return Err(ImportError::Store(StoreError::Invalid(
+                "冲销须写明理由".into(),
+            )));
+        }
+        let row = sqlx::query(
+            "SELECT village, year, account, amount, voucher FROM entries WHERE id = $1",
+        )
+        .bind(entry_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| {
+            ImportError::Store(StoreError::Invalid(format!("没有编号为 {entry_id} 的分录")))
+        })?;
+        let village: String = row.try_get(0)?;
+        let year: i64 = row.try_get(1)?;
+        let account: String = row.try_get(2)?;
+        let amount: i64 = row.try_get(3)?;
+        let Some(voucher) = row.try_get::<Option<String>, _>(4)? else {
+            return Err(ImportError::Store(StoreError::Invalid(
+                "这笔分录没有凭证号，无法按凭证冲销；请录入一笔红字分录更正".into(),
+            )));
+        };
+        let form = EntryForm {
+            village,
+            date: date.to_string(),
+            account,
+            amount: Fen(-amount).json(),
+            voucher: String::new(),
+            memo: format!("冲销：{}", reason.trim()),
+            project: String::new(),
+        };
+        self.add_entry(&form, Some(&format!("{year}:{voucher}")), actor)
+            .await
+    }
+
+    async fn next_voucher(&self, village: &str, year: i32) -> Result<String, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM entries WHERE village = $1 AND year = $2")
+            .bind(village)
+            .bind(year)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        for k in n + 1..n + 1000 {
+            let v = format!("网-{k:04}");
+            let taken = sqlx::query(
+                "SELECT id FROM entries WHERE village = $1 AND year = $2 AND voucher = $3",
+            )
+            .bind(village)
+            .bind(year)
+            .bind(&v)
+            .fetch_optional(&self.pool)
+            .await?;
+            if taken.is_none() {
+                return Ok(v);
+            }
+        }
+        Err(StoreError::Invalid("无法分配凭证号".into()))
+    }
+
+    /// A village's entries of a year, oldest first, each with what reversed it.
+    pub async fn entries_of(&self, village: &str, year: i32) -> Result<Vec<EntryRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.date, e.account, e.amount, e.voucher, e.memo, e.project, e.reverses, e.source, e.actor, \
+                    (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) \
+             FROM entries e WHERE e.village = $1 AND e.year = $2 ORDER BY e.date, e.id",
+        )
+        .bind(village)
+        .bind(year)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let account: String = r.try_get(2)?;
+                Ok(EntryRow {
+                    id: r.try_get(0)?,
+                    date: r.try_get(1)?,
+                    account: Account::from_key_or_name(&account).ok_or_else(|| {
+                        StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                    })?,
+                    amount: Fen(r.try_get(3)?),
+                    voucher: r.try_get(4)?,
+                    memo: r.try_get(5)?,
+                    project: r.try_get(6)?,
+                    reverses: r.try_get(7)?,
+                    source: r.try_get(8)?,
+                    actor: r.try_get(9)?,
+                    reversed_by: r.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a village's year is closed.
+    pub async fn is_closed(&self, village: &str, year: i32) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("SELECT 1 FROM closed_years WHERE village = $1 AND year = $2")
+                .bind(village)
+                .bind(year)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// A fingerprint of the books a village's reward reads (every year's totals of the village and its
+    /// predecessors), to tell whether figures changed since a computation.
+    pub async fn figures_fingerprint(&self, villages: &[String]) -> Result<String, StoreError> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for v in villages {
+            let rows = sqlx::query("SELECT year, account, amount, entries FROM totals WHERE village = $1 ORDER BY year, account")
+                .bind(v)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in rows {
+                let line = format!(
+                    "{v}|{}|{}|{}|{}\n",
+                    r.try_get::<i64, _>(0)?,
+                    r.try_get::<String, _>(1)?,
+                    r.try_get::<i64, _>(2)?,
+                    r.try_get::<i64, _>(3)?
+                );
+                h.update(line.as_bytes());
+            }
+        }
+        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
