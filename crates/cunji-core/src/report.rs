@@ -89,6 +89,11 @@ pub struct RegionReport {
     pub targets: Vec<TargetResult>,
     pub incentive_total: Fen,
     pub awards_total: Fen,
+    /// Sums over the villages with data (extra to SPEC §11, for dashboards).
+    pub total_income: Fen,
+    pub operating_income: Fen,
+    /// Mean operating income of the villages with data, rounded to fen.
+    pub avg_operating_income: Option<Fen>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -125,6 +130,8 @@ struct RegionAgg {
     bands: Vec<Option<usize>>,
     incentive_total: i64,
     awards_total: i64,
+    total_income: i64,
+    operating_income: i64,
 }
 
 pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, ReportError> {
@@ -151,7 +158,9 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .bands
         .as_ref()
         .and_then(|b| policy.measure(&b.measure));
-    let operating = Measure::standard().remove(1);
+    let standard = Measure::standard();
+    let total = standard[0].clone();
+    let operating = standard[1].clone();
 
     let mut cadres_by_village: BTreeMap<&RegionCode, Vec<Cadre>> = BTreeMap::new();
     for c in input.cadres.iter().filter(|c| c.year == y) {
@@ -260,6 +269,10 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             a.bands.push(band_index);
             a.incentive_total += pool;
             a.awards_total += awarded;
+            if let Some(b) = own {
+                a.total_income += total.value(&b.totals).0;
+                a.operating_income += operating.value(&b.totals).0;
+            }
         }
 
         villages.push(VillageReport {
@@ -318,6 +331,10 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
                 .collect(),
             incentive_total: Fen(a.incentive_total),
             awards_total: Fen(a.awards_total),
+            total_income: Fen(a.total_income),
+            operating_income: Fen(a.operating_income),
+            avg_operating_income: (a.with_data > 0)
+                .then(|| Fen(round_div(a.operating_income as i128, a.with_data as i128) as i64)),
         });
     }
 

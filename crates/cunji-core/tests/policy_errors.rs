@@ -104,3 +104,22 @@ fn policy_years_bound_reports() {
     let e = err("name = \"x\"\nyears = [2026, 2022]\n");
     assert!(e.contains("years"), "{e}");
 }
+
+#[test]
+fn policies_read_as_rules() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../policies/helan.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let rules = Policy::parse(&text).unwrap().describe_zh();
+    assert!(rules.contains(&"计提：按基数所在档的比例乘以全部基数（全额累进）：30,000.00 元起 8%，100,000.00 元起 9%，200,000.00 元起 10%，300,000.00 元起 12%。".to_string()), "{rules:#?}");
+    assert!(
+        rules.contains(&"封顶：每村不超过 80,000.00 元。".to_string()),
+        "{rules:#?}"
+    );
+    assert!(
+        rules.contains(&"书记最多分得奖励总额的 30%。".to_string()),
+        "{rules:#?}"
+    );
+}

@@ -247,3 +247,17 @@ impl Store {
         Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
     }
 }
+
+impl Store {
+    /// The village and year of a stored entry.
+    pub async fn entry_owner(&self, entry_id: i64) -> Result<Option<(String, i32)>, StoreError> {
+        let row = sqlx::query("SELECT village, year FROM entries WHERE id = $1")
+            .bind(entry_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((r.try_get(0)?, r.try_get::<i64, _>(1)? as i32))),
+        }
+    }
+}

@@ -180,3 +180,24 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The latest year that has any books.
+    pub async fn latest_year(&self) -> Result<Option<i32>, StoreError> {
+        let row = sqlx::query("SELECT MAX(year) FROM totals")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.map(|y| y as i32))
+    }
+
+    /// The years that have any books, oldest first.
+    pub async fn years(&self) -> Result<Vec<i32>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT year FROM totals ORDER BY year")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)? as i32))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}

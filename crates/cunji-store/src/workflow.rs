@@ -99,6 +99,7 @@ pub struct Proposal {
     pub figures: String,
     pub computed_at: i64,
     pub published_at: Option<i64>,
+    pub trace: Vec<String>,
     pub awards: Vec<ProposalAward>,
     pub steps: Vec<Step>,
 }
@@ -112,6 +113,7 @@ pub struct Computation<'a> {
     pub pool: i64,
     pub figures: &'a str,
     pub awards: &'a [ProposalAward],
+    pub trace: &'a [String],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +195,7 @@ impl Store {
 
     pub async fn proposal(&self, village: &str, year: i32) -> Result<Option<Proposal>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at FROM proposals WHERE village = $1 AND year = $2",
+            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace FROM proposals WHERE village = $1 AND year = $2",
         )
         .bind(village)
         .bind(year)
@@ -246,6 +248,11 @@ impl Store {
             figures: r.try_get(6)?,
             computed_at: r.try_get(7)?,
             published_at: r.try_get(8)?,
+            trace: r
+                .try_get::<String, _>(9)?
+                .lines()
+                .map(|l| l.to_string())
+                .collect(),
             awards,
             steps,
         }))
@@ -289,7 +296,9 @@ impl Store {
             pool,
             figures,
             awards,
+            trace,
         } = *c;
+        let trace_text = trace.join("\n");
         let mut tx = self.pool.begin().await?;
         let existing =
             sqlx::query("SELECT id, status FROM proposals WHERE village = $1 AND year = $2")
@@ -309,19 +318,20 @@ impl Store {
                         status.name_zh()
                     )));
                 }
-                sqlx::query("UPDATE proposals SET status = 'computed', policy_id = $1, pool = $2, figures = $3, computed_at = $4 WHERE id = $5")
+                sqlx::query("UPDATE proposals SET status = 'computed', policy_id = $1, pool = $2, figures = $3, computed_at = $4, trace = $6 WHERE id = $5")
                     .bind(policy_id)
                     .bind(pool)
                     .bind(figures)
                     .bind(now)
                     .bind(id)
+                    .bind(&trace_text)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("DELETE FROM proposal_awards WHERE proposal_id = $1").bind(id).execute(&mut *tx).await?;
                 id
             }
             None => sqlx::query(
-                "INSERT INTO proposals (village, year, policy_id, status, pool, figures, computed_at) VALUES ($1, $2, $3, 'computed', $4, $5, $6) RETURNING id",
+                "INSERT INTO proposals (village, year, policy_id, status, pool, figures, computed_at, trace) VALUES ($1, $2, $3, 'computed', $4, $5, $6, $7) RETURNING id",
             )
             .bind(village)
             .bind(year)
@@ -329,6 +339,7 @@ impl Store {
             .bind(pool)
             .bind(figures)
             .bind(now)
+            .bind(&trace_text)
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?,
@@ -520,4 +531,18 @@ pub(crate) async fn send_back(
         }
     }
     Ok(())
+}
+
+impl Store {
+    /// The published proposals of a village, newest year first.
+    pub async fn published_years(&self, village: &str) -> Result<Vec<i32>, StoreError> {
+        let rows = sqlx::query("SELECT year FROM proposals WHERE village = $1 AND status = 'published' ORDER BY year DESC")
+            .bind(village)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)? as i32))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
 }

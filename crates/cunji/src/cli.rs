@@ -78,12 +78,65 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// 新建演示县（饶阳县）数据库并打印其年度报告
+    /// 新建演示县（饶阳县）数据库，打印其年度报告，然后启动网页服务
     Demo {
         /// 演示数据库文件（每次重建）
         #[arg(long, default_value = "cunji-demo.db")]
         file: PathBuf,
+        /// 网页服务地址
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// 只建库和打印报告，不启动网页服务
+        #[arg(long)]
+        no_serve: bool,
     },
+    /// 启动网页服务
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// 二维码中印的网址前缀，如 https://cunji.example.gov.cn（默认取请求的 Host）
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// 用户管理
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// 设置网页使用的当前政策
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// 新增用户（密码从环境变量 CUNJI_PASSWORD 或标准输入读取）
+    Add {
+        username: String,
+        /// county_admin | township_officer | village_accountant | auditor
+        #[arg(long)]
+        role: String,
+        /// 管辖范围：乡镇代码（乡镇农经站）或村代码（村报账员）
+        #[arg(long)]
+        scope: Option<String>,
+        /// 显示的姓名
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// 修改密码（新密码从环境变量 CUNJI_PASSWORD 或标准输入读取）
+    Passwd { username: String },
+    /// 列出用户
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum PolicyAction {
+    /// 检查政策文件并设为当前政策
+    Set { file: PathBuf },
+    /// 列出已保存的政策
+    List,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -221,7 +274,41 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Demo { file } => crate::demo::run(&file, &who).await,
+        Command::Demo {
+            file,
+            addr,
+            no_serve,
+        } => crate::demo::run(&file, &who, (!no_serve).then_some(addr.as_str())).await,
+        Command::Serve { addr, public_url } => {
+            let store = Store::open(&cli.db, false).await?;
+            cunji_web::serve(store, &addr, public_url)
+                .await
+                .map_err(Failure::other)
+        }
+        Command::User { action } => crate::users::run(&cli.db, action, &who).await,
+        Command::Policy { action } => {
+            let store = Store::open(&cli.db, false).await?;
+            match action {
+                PolicyAction::Set { file } => {
+                    let policy = read_policy(&file)?;
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| Failure::input(e.to_string()))?;
+                    let id = store.save_policy(&policy.name, &text, true, &who).await?;
+                    println!("已保存政策 #{id}《{}》并设为当前政策。", policy.name);
+                }
+                PolicyAction::List => {
+                    for p in store.policies().await? {
+                        println!(
+                            "#{}\t{}\t{}",
+                            p.id,
+                            if p.active { "当前" } else { "" },
+                            p.name
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 

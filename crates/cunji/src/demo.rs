@@ -400,7 +400,33 @@ pub fn generate(seed: u64) -> DemoFiles {
     }
 }
 
-pub async fn run(file: &Path, who: &str) -> Result<(), Failure> {
+/// The demo's accounts, one per role: (user name, display name, role, scope, password).
+pub const DEMO_USERS: [(&str, &str, &str, Option<&str>, &str); 4] = [
+    (
+        "admin",
+        "县农业农村局 管理员",
+        "county_admin",
+        None,
+        "cunji-admin",
+    ),
+    (
+        "raoyang",
+        "饶阳镇农经站 王会计",
+        "township_officer",
+        Some("131124100000"),
+        "cunji-town",
+    ),
+    (
+        "dongguan",
+        "东关村报账员 李红梅",
+        "village_accountant",
+        Some("131124100200"),
+        "cunji-village",
+    ),
+    ("auditor", "县审计局 审计员", "auditor", None, "cunji-audit"),
+];
+
+pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Failure> {
     for suffix in ["", "-wal", "-shm"] {
         let p = format!("{}{suffix}", file.display());
         if Path::new(&p).exists() {
@@ -465,11 +491,114 @@ pub async fn run(file: &Path, who: &str) -> Result<(), Failure> {
         },
     )
     .map_err(|e| Failure::other(format!("错误：{e}")))?;
-    store.close().await;
     print!("{}", render::table::render(&report));
     println!(
         "\n演示数据库：{}。再次查看：cargo run --release -- --db {url} report --year {LAST_YEAR} --policy policies/hebei.toml --region 131124000000",
         file.display()
     );
+    let policy_id = store
+        .save_policy(&policy.name, HEBEI_POLICY, true, who)
+        .await?;
+    for (name, display, role, scope, password) in DEMO_USERS {
+        let hash = cunji_web::auth::hash_password(password).map_err(Failure::other)?;
+        store
+            .add_user(name, display, &hash, role, scope, who)
+            .await?;
+    }
+    publish_examples(&store, &report, policy_id, &data).await?;
+    let Some(addr) = serve else {
+        store.close().await;
+        return Ok(());
+    };
+    println!("\n演示账号（用户名 / 密码）：");
+    for (name, display, _, _, password) in DEMO_USERS {
+        println!("  {name} / {password}　{display}");
+    }
+    println!("村务公开页无需登录：http://{addr}/public/");
+    cunji_web::serve(store, addr, None)
+        .await
+        .map_err(Failure::other)
+}
+
+/// Walks the reward of two villages of 饶阳镇 through the whole workflow to publication, as the demo
+/// users would, so that their public pages show a published reward.
+async fn publish_examples(
+    store: &Store,
+    report: &cunji_core::report::Report,
+    policy_id: i64,
+    data: &cunji_store::LoadedData,
+) -> Result<(), Failure> {
+    use cunji_store::{Computation, ProposalAward, Status};
+    let candidates = report.villages.iter().filter(|v| {
+        v.code.as_str().starts_with("131124100")
+            && v.incentive
+                .as_ref()
+                .is_some_and(|i| i.reason.is_none() && !i.awards.is_empty())
+    });
+    for v in candidates.take(2) {
+        let Some(inc) = &v.incentive else { continue };
+        let awards: Vec<ProposalAward> = inc
+            .awards
+            .iter()
+            .map(|a| ProposalAward {
+                person: a.person.clone(),
+                name: a.name.clone(),
+                role: a.role.key().into(),
+                computed: a.amount.0,
+                decided: None,
+            })
+            .collect();
+        let mut villages = vec![v.code.to_string()];
+        villages.extend(
+            data.regions
+                .all_predecessors(&v.code)
+                .iter()
+                .map(|c| c.to_string()),
+        );
+        let figures = store.figures_fingerprint(&villages).await?;
+        let code = v.code.as_str();
+        let id = store
+            .record_computation(
+                &Computation {
+                    village: code,
+                    year: LAST_YEAR,
+                    policy_id,
+                    pool: inc.pool.0,
+                    figures: &figures,
+                    awards: &awards,
+                    trace: &inc.trace,
+                },
+                "raoyang",
+            )
+            .await?;
+        let decided: Vec<(String, i64)> = awards
+            .iter()
+            .map(|a| (a.person.clone(), a.computed))
+            .collect();
+        store
+            .record_resolution(
+                id,
+                &decided,
+                "党组织提议 2025-01-06，两委会商议 2025-01-08，党员大会审议 2025-01-10，村民代表会议决议 2025-01-12；表决：赞成 31、反对 0、弃权 2；附件：会议记录.pdf；决议.pdf；公示照片.jpg",
+                "raoyang",
+            )
+            .await?;
+        for (from, actor, note) in [
+            (Status::Resolved, "raoyang", "乡镇审核通过"),
+            (
+                Status::TownshipApproved,
+                "admin",
+                "县级备案：饶农备〔2025〕3号",
+            ),
+            (
+                Status::CountyFiled,
+                "raoyang",
+                "已发放：转账凭证 2025-02-10",
+            ),
+            (Status::Paid, "raoyang", "已公示，公示期 10 天"),
+        ] {
+            store.advance_proposal(id, from, note, actor).await?;
+        }
+    }
     Ok(())
 }

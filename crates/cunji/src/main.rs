@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod progress;
 mod render;
+mod users;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use common::Scratch;
 #[test]
 fn demo_prints_the_county_report() {
     let s = Scratch::new("demo");
-    let out = s.ok(&["demo", "--file", "demo.db"]);
+    let out = s.ok(&["demo", "--file", "demo.db", "--no-serve"]);
     assert!(out.contains("村集 cunji 年度报告：2024 年"), "{out}");
     assert!(out.contains("131124000000  饶阳县"), "{out}");
     for township in [
@@ -60,6 +60,6 @@ fn demo_prints_the_county_report() {
     let awards: f64 = county["awards_total"].as_str().unwrap().parse().unwrap();
     assert!(awards <= pools && pools > 0.0);
     // A second demo rebuilds the same database from scratch.
-    s.ok(&["demo", "--file", "demo.db"]);
+    s.ok(&["demo", "--file", "demo.db", "--no-serve"]);
     assert_eq!(a, s.ok(&args));
 }

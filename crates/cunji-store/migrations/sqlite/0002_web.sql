@@ -37,6 +37,7 @@ CREATE TABLE proposals (
     status       TEXT NOT NULL,           -- computed | resolved | township_approved | county_filed | paid | published
     pool         BIGINT NOT NULL,
     figures      TEXT NOT NULL,           -- fingerprint of the books the computation read
+    trace        TEXT NOT NULL,           -- the computation's explanation, one line per step
     computed_at  BIGINT NOT NULL,
     published_at BIGINT,
     UNIQUE (village, year)

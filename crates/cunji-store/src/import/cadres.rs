@@ -49,7 +49,9 @@ pub(super) async fn import(
         .iter()
         .map(|r| sheet.get(r, "village").to_string())
         .collect();
-    let ctx = Context::load(store, std::iter::empty()).await?;
+    let ctx = Context::load(store, std::iter::empty())
+        .await?
+        .within(meta.scope);
     let mut errors = Vec::new();
     let mut seen: HashMap<(String, i32, String), u64> = HashMap::new();
     let mut out = Vec::new();
@@ -208,6 +210,8 @@ fn check_village_only(
         Ok(c) if c.level() != Level::Village => {
             errors.push(sheet.error(line, "village", format!("{village} 不是村级区划")))
         }
-        Ok(_) => {}
+        Ok(c) => {
+            ctx.check_scope(sheet, line, &c, errors);
+        }
     }
 }

@@ -56,7 +56,9 @@ pub(super) async fn import(
             Err(mut e) => errors.append(&mut e),
         }
     }
-    let ctx = Context::load(store, parsed.iter().map(|e| e.village.as_str())).await?;
+    let ctx = Context::load(store, parsed.iter().map(|e| e.village.as_str()))
+        .await?
+        .within(meta.scope);
     let mut state = FileState::default();
     for e in &parsed {
         ctx.check(&sheet, e, &mut state, &mut errors).await?;
@@ -158,6 +160,7 @@ pub(crate) struct Context {
     grant_village: HashMap<String, String>,
     vouchers: HashSet<(String, i32, String)>,
     totals: HashMap<(String, i32, Account), i64>,
+    scope: Option<cunji_core::region::RegionCode>,
 }
 
 /// What earlier rows of the same file have claimed.
@@ -220,7 +223,35 @@ impl Context {
             grant_village,
             vouchers,
             totals,
+            scope: None,
         })
+    }
+
+    /// Limits the rows to villages within a region.
+    pub fn within(mut self, scope: Option<&cunji_core::region::RegionCode>) -> Self {
+        self.scope = scope.cloned();
+        self
+    }
+
+    /// A row's village outside the importer's scope is an error.
+    pub fn check_scope(
+        &self,
+        sheet: &Sheet,
+        line: u64,
+        code: &cunji_core::region::RegionCode,
+        errors: &mut Vec<RowError>,
+    ) -> bool {
+        match &self.scope {
+            Some(s) if !s.contains(code) => {
+                errors.push(sheet.error(
+                    line,
+                    "village",
+                    format!("村 {code} 不在您的管辖范围（{s}）内"),
+                ));
+                false
+            }
+            _ => true,
+        }
     }
 
     /// Checks the village of a row: registered, a village, not merged away by `year`, year not closed.
@@ -245,6 +276,9 @@ impl Context {
                 "village",
                 format!("村 {village} 未登记（请先导入区划）"),
             ));
+            return false;
+        }
+        if !self.check_scope(sheet, line, &code, errors) {
             return false;
         }
         if code.level() != cunji_core::region::Level::Village {

@@ -45,7 +45,9 @@ pub(super) async fn import(
 ) -> Result<ImportOutcome, ImportError> {
     let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
     progress.phase("检查", sheet.rows.len() as u64);
-    let ctx = Context::load(store, std::iter::empty()).await?;
+    let ctx = Context::load(store, std::iter::empty())
+        .await?
+        .within(meta.scope);
     let mut stored: HashMap<String, NewGrant> = HashMap::new();
     for r in sqlx::query("SELECT grant_id, village, year, level, program, amount, project, expected_rate FROM grants")
         .fetch_all(&store.pool)

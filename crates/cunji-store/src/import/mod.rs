@@ -99,6 +99,8 @@ pub(crate) struct ImportMeta<'a> {
     pub file_name: &'a str,
     pub sha256: String,
     pub actor: &'a str,
+    /// Rows must name villages within this region (a township officer's or accountant's import).
+    pub scope: Option<&'a cunji_core::region::RegionCode>,
 }
 
 impl Store {
@@ -109,6 +111,20 @@ impl Store {
         file_name: &str,
         bytes: &[u8],
         actor: &str,
+        progress: &dyn Progress,
+    ) -> Result<ImportOutcome, ImportError> {
+        self.import_within(kind, file_name, bytes, actor, None, progress)
+            .await
+    }
+
+    /// Imports a file whose rows must all name villages within `scope`.
+    pub async fn import_within(
+        &self,
+        kind: ImportKind,
+        file_name: &str,
+        bytes: &[u8],
+        actor: &str,
+        scope: Option<&cunji_core::region::RegionCode>,
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, ImportError> {
         let sha256 = hex(&Sha256::digest(bytes));
@@ -129,6 +145,7 @@ impl Store {
             file_name,
             sha256,
             actor,
+            scope,
         };
         match kind {
             ImportKind::Regions => regions::import(self, &meta, bytes, progress).await,

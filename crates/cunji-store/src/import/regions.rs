@@ -25,6 +25,13 @@ pub(super) async fn import(
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
     let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    if let Some(s) = meta.scope {
+        return Err(ImportError::Rows(vec![sheet.error(
+            1,
+            "文件",
+            format!("区划由县级管理员导入；您的范围限于 {s}"),
+        )]));
+    }
     progress.phase("检查", sheet.rows.len() as u64);
     let mut errors: Vec<RowError> = Vec::new();
     let mut set = store.load_regions().await?;

@@ -32,7 +32,9 @@ pub(super) async fn import(
         .iter()
         .map(|r| sheet.get(r, "village").to_string())
         .collect();
-    let ctx = Context::load(store, villages.iter().map(|s| s.as_str())).await?;
+    let ctx = Context::load(store, villages.iter().map(|s| s.as_str()))
+        .await?
+        .within(meta.scope);
     let with_entries = years_with_entries(store, &villages).await?;
     let mut errors = Vec::new();
     let mut seen: HashMap<(String, i32), u64> = HashMap::new();

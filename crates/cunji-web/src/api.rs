@@ -1,0 +1,266 @@
+//! The JSON API: the same reads and writes as the pages, under the same roles. A session cookie signs
+//! in (POST /login); writes carry the session's CSRF token in `X-CSRF-Token` (from GET /api/session).
+//! Described by the OpenAPI document at /api/openapi.json.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cunji_core::region::RegionCode;
+use cunji_store::import::ImportError;
+use cunji_store::EntryForm;
+use serde_json::{json, Value};
+
+use crate::auth::{Viewer, Writer};
+use crate::pages::ViewQuery;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/session", get(session))
+        .route("/api/report", get(report))
+        .route("/api/villages/{code}", get(village))
+        .route("/api/entries", post(add_entry))
+        .route("/api/entries/{id}/reverse", post(reverse_entry))
+        .route("/api/proposals/{code}/{year}", get(proposal))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn import_error(e: ImportError) -> Response {
+    match e {
+        ImportError::Rows(rows) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "输入有误，未存储", "rows": rows.iter().map(|r| json!({ "column": r.column, "message": r.message })).collect::<Vec<_>>() })),
+        )
+            .into_response(),
+        ImportError::Store(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+async fn session(Viewer(user): Viewer) -> Json<Value> {
+    Json(json!({
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.key(),
+        "scope": user.scope.as_ref().map(|s| s.to_string()),
+        "csrf": user.csrf,
+    }))
+}
+
+/// The report of SPEC §11 for a year and region, limited to what the user may read.
+async fn report(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let year = q.year.unwrap_or(state.latest_year().await);
+    let (_, policy) = match state.policy(q.policy).await {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::NOT_FOUND, e),
+    };
+    let data = match state.data(year).await {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let region =
+        match crate::pages::dashboard::chosen_region(&user, &data.regions, q.region.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return error(e.0, e.1),
+        };
+    match state.report(&policy, &data, year, Some(&region)) {
+        Ok(r) => Json(serde_json::to_value(&r).unwrap_or(Value::Null)).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn village(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let Ok(c) = RegionCode::parse(&code) else {
+        return error(StatusCode::BAD_REQUEST, "区划代码有误");
+    };
+    if let Err(d) = user.require_read(&c) {
+        return error(d.status, d.message);
+    }
+    let year = q.year.unwrap_or(state.latest_year().await);
+    let (_, policy) = match state.policy(q.policy).await {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::NOT_FOUND, e),
+    };
+    let data = match state.data(year).await {
+        Ok(d) => d,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let report = match state.report(&policy, &data, year, Some(&c)) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::NOT_FOUND, e),
+    };
+    let Some(v) = report.villages.iter().find(|v| v.code == c) else {
+        return error(StatusCode::NOT_FOUND, format!("{year} 年没有村 {code}"));
+    };
+    let entries = match state.store.entries_of(&code, year).await {
+        Ok(e) => e,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    Json(json!({
+        "year": year,
+        "village": v,
+        "entries": entries.iter().map(|e| json!({
+            "id": e.id, "date": e.date, "account": e.account.key(), "amount": e.amount, "voucher": e.voucher,
+            "memo": e.memo, "project": e.project, "reverses": e.reverses, "reversed_by": e.reversed_by, "source": e.source,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct NewEntry {
+    village: String,
+    date: String,
+    account: String,
+    amount: String,
+    #[serde(default)]
+    voucher: String,
+    #[serde(default)]
+    memo: String,
+    #[serde(default)]
+    project: String,
+}
+
+async fn add_entry(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    Json(e): Json<NewEntry>,
+) -> Response {
+    let Ok(c) = RegionCode::parse(&e.village) else {
+        return error(StatusCode::BAD_REQUEST, "区划代码有误");
+    };
+    if let Err(d) = user.require_read(&c) {
+        return error(d.status, d.message);
+    }
+    let form = EntryForm {
+        village: e.village,
+        date: e.date,
+        account: e.account,
+        amount: e.amount,
+        voucher: e.voucher,
+        memo: e.memo,
+        project: e.project,
+    };
+    match state.store.add_entry(&form, None, &user.username).await {
+        Ok(voucher) => (StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response(),
+        Err(e) => import_error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Reverse {
+    date: String,
+    reason: String,
+}
+
+async fn reverse_entry(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    Path(id): Path<i64>,
+    Json(r): Json<Reverse>,
+) -> Response {
+    match state.store.entry_owner(id).await {
+        Ok(Some((village, _))) => {
+            if let Err(d) = RegionCode::parse(&village)
+                .map_err(|e| crate::auth::Denied::forbidden(e.to_string()))
+                .and_then(|c| user.require_read(&c))
+            {
+                return error(d.status, d.message);
+            }
+        }
+        Ok(None) => return error(StatusCode::NOT_FOUND, format!("没有编号为 {id} 的分录")),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+    match state
+        .store
+        .reverse_entry(id, &r.date, &r.reason, &user.username)
+        .await
+    {
+        Ok(voucher) => (StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response(),
+        Err(e) => import_error(e),
+    }
+}
+
+async fn proposal(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path((code, year)): Path<(String, i32)>,
+) -> Response {
+    let Ok(c) = RegionCode::parse(&code) else {
+        return error(StatusCode::BAD_REQUEST, "区划代码有误");
+    };
+    if let Err(d) = user.require_read(&c) {
+        return error(d.status, d.message);
+    }
+    match state.store.proposal(&code, year).await {
+        Ok(Some(p)) => Json(json!({
+            "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
+            "pool": cunji_core::Fen(p.pool), "trace": p.trace,
+            "awards": p.awards.iter().map(|a| json!({ "person": a.person, "name": a.name, "role": a.role,
+                "computed": cunji_core::Fen(a.computed), "decided": a.decided.map(cunji_core::Fen) })).collect::<Vec<_>>(),
+            "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "尚未生成奖励方案"),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The OpenAPI 3.1 description of this API.
+async fn openapi() -> Json<Value> {
+    let err = json!({ "$ref": "#/components/schemas/Error" });
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "村集 cunji API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "村级集体经济台账的读写接口。登录：POST /login（表单 username、password，附登录页的 _csrf）后凭会话 Cookie 访问；写操作须带请求头 X-CSRF-Token（取自 GET /api/session）。金额为元的字符串，两位小数。" },
+        "components": {
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": "cunji_session" },
+                                 "csrf": { "type": "apiKey", "in": "header", "name": "X-CSRF-Token" } },
+            "schemas": {
+                "Error": { "type": "object", "properties": { "error": { "type": "string" }, "rows": { "type": "array", "items": { "type": "object" } } } },
+                "Money": { "type": "string", "pattern": "^-?\\d+\\.\\d{2}$" },
+                "NewEntry": { "type": "object", "required": ["village", "date", "account", "amount"], "properties": {
+                    "village": { "type": "string", "pattern": "^\\d{12}$" }, "date": { "type": "string", "format": "date" },
+                    "account": { "type": "string", "description": "科目键或中文名，如 operating_revenue / 经营收入" },
+                    "amount": { "type": "string", "description": "元，如 12,345.67；负数为红字冲销" },
+                    "voucher": { "type": "string" }, "memo": { "type": "string" }, "project": { "type": "string" } } },
+                "Reverse": { "type": "object", "required": ["date", "reason"], "properties": { "date": { "type": "string", "format": "date" }, "reason": { "type": "string" } } }
+            }
+        },
+        "security": [{ "session": [] }],
+        "paths": {
+            "/healthz": { "get": { "summary": "健康检查", "security": [], "responses": { "200": { "description": "ok" } } } },
+            "/api/session": { "get": { "summary": "当前用户与 CSRF 令牌", "responses": { "200": { "description": "用户" }, "401": { "description": "未登录", "content": { "application/json": { "schema": err } } } } } },
+            "/api/report": { "get": { "summary": "年度报告（SPEC §11 的 JSON），限于本人可见范围",
+                "parameters": [ { "name": "year", "in": "query", "schema": { "type": "integer" } }, { "name": "region", "in": "query", "schema": { "type": "string" } }, { "name": "policy", "in": "query", "schema": { "type": "integer" } } ],
+                "responses": { "200": { "description": "报告" }, "403": { "description": "无权查看", "content": { "application/json": { "schema": err } } } } } },
+            "/api/villages/{code}": { "get": { "summary": "一个村某年的报告与分录",
+                "parameters": [ { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "year", "in": "query", "schema": { "type": "integer" } } ],
+                "responses": { "200": { "description": "村" }, "403": { "description": "无权查看" }, "404": { "description": "没有这个村" } } } },
+            "/api/entries": { "post": { "summary": "记一笔账（与导入同样的校验）", "security": [{ "session": [], "csrf": [] }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewEntry" } } } },
+                "responses": { "201": { "description": "已记账，返回凭证号" }, "403": { "description": "无权或缺少 CSRF 令牌" }, "422": { "description": "输入有误，未存储", "content": { "application/json": { "schema": err } } } } } },
+            "/api/entries/{id}/reverse": { "post": { "summary": "冲销一笔分录（红字冲销，须写理由）", "security": [{ "session": [], "csrf": [] }],
+                "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Reverse" } } } },
+                "responses": { "201": { "description": "已冲销，返回冲销凭证号" }, "403": { "description": "无权" }, "404": { "description": "没有这笔分录" }, "422": { "description": "输入有误" } } } },
+            "/api/proposals/{code}/{year}": { "get": { "summary": "奖励方案及其流程记录",
+                "parameters": [ { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "year", "in": "path", "required": true, "schema": { "type": "integer" } } ],
+                "responses": { "200": { "description": "方案" }, "404": { "description": "尚未生成" } } } }
+        }
+    }))
+}

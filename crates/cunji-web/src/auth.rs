@@ -1,0 +1,406 @@
+//! Who may do what. Passwords are hashed with argon2id; sessions live in the database (only a hash of
+//! the token is stored); every state-changing request carries the session's CSRF token; failed logins
+//! are rate limited. Access is in the types: a handler that takes [`CountyAdmin`] cannot run for anyone
+//! else, one that takes [`Writer`] never runs for an auditor, and scope checks name the region asked for.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use cunji_core::region::{Level, RegionCode};
+use sha2::{Digest, Sha256};
+
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "cunji_session";
+pub const LOGIN_CSRF_COOKIE: &str = "cunji_login_csrf";
+pub const SESSION_TTL_SECS: i64 = 12 * 3600;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    CountyAdmin,
+    TownshipOfficer,
+    VillageAccountant,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::CountyAdmin,
+        Role::TownshipOfficer,
+        Role::VillageAccountant,
+        Role::Auditor,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::CountyAdmin => "county_admin",
+            Role::TownshipOfficer => "township_officer",
+            Role::VillageAccountant => "village_accountant",
+            Role::Auditor => "auditor",
+        }
+    }
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Role::CountyAdmin => "县级管理员",
+            Role::TownshipOfficer => "乡镇农经站",
+            Role::VillageAccountant => "村报账员",
+            Role::Auditor => "审计",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == s)
+    }
+    /// The level of region a user of this role must be scoped to, if any.
+    pub fn scope_level(self) -> Option<Level> {
+        match self {
+            Role::TownshipOfficer => Some(Level::Township),
+            Role::VillageAccountant => Some(Level::Village),
+            Role::CountyAdmin | Role::Auditor => None,
+        }
+    }
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The region the user is limited to (a township for an officer, a village for an accountant; a
+    /// county admin or auditor may be limited to a region too).
+    pub scope: Option<RegionCode>,
+    pub csrf: String,
+}
+
+/// A refusal, shown as a page or a JSON error.
+#[derive(Debug)]
+pub struct Denied {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Denied {
+    pub fn forbidden(message: impl Into<String>) -> Denied {
+        Denied {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        crate::html::error_page(self.status, &self.message)
+    }
+}
+
+impl User {
+    /// May this user read a region (and everything beneath it)?
+    pub fn can_read(&self, code: &RegionCode) -> bool {
+        match &self.scope {
+            None => true,
+            // A region above the user's scope is readable only as far as the scope reaches (handled by
+            // the pages, which narrow to the scope); a region within the scope is readable.
+            Some(s) => s.contains(code),
+        }
+    }
+
+    pub fn require_read(&self, code: &RegionCode) -> Result<(), Denied> {
+        if self.can_read(code) {
+            Ok(())
+        } else {
+            Err(Denied::forbidden(format!(
+                "{}（{}）只能查看 {} 范围内的数据，不能查看 {code}",
+                self.display_name,
+                self.role.name_zh(),
+                self.scope
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            )))
+        }
+    }
+
+    pub fn can_write_entries(&self, village: &RegionCode) -> bool {
+        self.role != Role::Auditor && self.can_read(village)
+    }
+
+    /// The region a user sees first.
+    pub fn home_region(&self) -> Option<&RegionCode> {
+        self.scope.as_ref()
+    }
+}
+
+/// Any signed-in user (pages that only read).
+pub struct Viewer(pub User);
+/// A user who may change data: everyone but the auditor.
+pub struct Writer(pub User);
+/// A county administrator: closes and reopens years, files proposals, changes the policy, manages users.
+pub struct CountyAdmin(pub User);
+/// A township officer: records resolutions, approves, pays and publishes for the villages of a township.
+pub struct TownshipOfficer(pub User);
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookie(headers, name)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random token of 32 bytes, hex.
+pub fn random_token() -> String {
+    let mut buf = [0u8; 32];
+    // The operating system's generator; failing it is not something to continue from.
+    getrandom::fill(&mut buf).expect("operating system random source");
+    hex(&buf)
+}
+
+/// The user of the request's session, if any.
+pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let row = state.store.session(&token_hash(&token)).await.ok()??;
+    let role = Role::parse(&row.user.role)?;
+    Some(User {
+        id: row.user.id,
+        username: row.user.username,
+        display_name: row.user.display_name,
+        role,
+        scope: row
+            .user
+            .scope
+            .as_deref()
+            .and_then(|s| RegionCode::parse(s).ok()),
+        csrf: row.csrf,
+    })
+}
+
+/// Not signed in: pages redirect to the login page, the API answers 401.
+pub struct NotSignedIn {
+    api: bool,
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        if self.api {
+            (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({ "error": "请先登录" })),
+            )
+                .into_response()
+        } else {
+            Redirect::to("/login").into_response()
+        }
+    }
+}
+
+pub enum AuthRejection {
+    NotSignedIn(NotSignedIn),
+    Denied(Denied),
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match self {
+            AuthRejection::NotSignedIn(n) => n.into_response(),
+            AuthRejection::Denied(d) => d.into_response(),
+        }
+    }
+}
+
+async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<User, AuthRejection> {
+    let api = parts.uri.path().starts_with("/api/");
+    session_user(state, &parts.headers)
+        .await
+        .ok_or(AuthRejection::NotSignedIn(NotSignedIn { api }))
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Viewer(user_from_parts(parts, state).await?))
+    }
+}
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let u = user_from_parts(parts, state).await?;
+        if u.role == Role::Auditor {
+            return Err(AuthRejection::Denied(Denied::forbidden(
+                "审计人员只能查看，不能修改数据",
+            )));
+        }
+        Ok(Writer(u))
+    }
+}
+
+impl FromRequestParts<AppState> for CountyAdmin {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let u = user_from_parts(parts, state).await?;
+        if u.role != Role::CountyAdmin {
+            return Err(AuthRejection::Denied(Denied::forbidden(format!(
+                "这一操作只有县级管理员可以进行（您是{}）",
+                u.role.name_zh()
+            ))));
+        }
+        Ok(CountyAdmin(u))
+    }
+}
+
+impl FromRequestParts<AppState> for TownshipOfficer {
+    type Rejection = AuthRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let u = user_from_parts(parts, state).await?;
+        if u.role != Role::TownshipOfficer {
+            return Err(AuthRejection::Denied(Denied::forbidden(format!(
+                "这一操作由乡镇农经站进行（您是{}）",
+                u.role.name_zh()
+            ))));
+        }
+        Ok(TownshipOfficer(u))
+    }
+}
+
+fn argon2() -> Argon2<'static> {
+    // OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, Some(32)).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// `argon2id$<salt hex>$<hash hex>` with the parameters above.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    let mut out = [0u8; 32];
+    argon2()
+        .hash_password_into(password.as_bytes(), &salt, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok(format!("argon2id${}${}", hex(&salt), hex(&out)))
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    let mut parts = stored.split('$');
+    let (Some("argon2id"), Some(salt), Some(hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (Some(salt), Some(hash)) = (unhex(salt), unhex(hash)) else {
+        return false;
+    };
+    let mut out = vec![0u8; hash.len()];
+    if argon2()
+        .hash_password_into(password.as_bytes(), &salt, &mut out)
+        .is_err()
+    {
+        return false;
+    }
+    // Constant time: every byte is compared.
+    out.iter().zip(&hash).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0 && out.len() == hash.len()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Failed logins per key (user name, client address) in a sliding window.
+pub struct RateLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    pub max_failures: usize,
+    pub window: Duration,
+}
+
+impl RateLimiter {
+    pub fn new(max_failures: usize, window: Duration) -> RateLimiter {
+        RateLimiter {
+            failures: Mutex::new(HashMap::new()),
+            max_failures,
+            window,
+        }
+    }
+
+    pub fn is_blocked(&self, key: &str) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let list = map.entry(key.to_string()).or_default();
+        list.retain(|t| now.duration_since(*t) < self.window);
+        list.len() >= self.max_failures
+    }
+
+    pub fn fail(&self, key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.to_string()).or_default().push(Instant::now());
+    }
+
+    pub fn clear(&self, key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify() {
+        let h = hash_password("正确的密码").unwrap();
+        assert!(verify_password("正确的密码", &h));
+        assert!(!verify_password("错误的密码", &h));
+        assert!(!verify_password("x", "garbage"));
+    }
+
+    #[test]
+    fn rate_limiter_blocks_after_failures() {
+        let r = RateLimiter::new(3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(!r.is_blocked("u"));
+            r.fail("u");
+        }
+        assert!(r.is_blocked("u"));
+        assert!(!r.is_blocked("v"));
+        r.clear("u");
+        assert!(!r.is_blocked("u"));
+    }
+}

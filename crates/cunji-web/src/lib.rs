@@ -1,0 +1,93 @@
+//! cunji-web: the web application on the same database as the command line. Pages are rendered on the
+//! server in Chinese; charts are SVG drawn here; nothing is fetched from a CDN. Every figure comes from
+//! `cunji-core`.
+
+pub mod api;
+pub mod auth;
+mod charts;
+mod csrf;
+mod html;
+mod pages;
+pub mod qr;
+pub mod state;
+
+use axum::routing::{get, post};
+use axum::Router;
+use cunji_store::Store;
+
+pub use state::AppState;
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/healthz", get(pages::healthz))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/dashboard", get(pages::dashboard::page))
+        .route("/villages", get(pages::village::list))
+        .route("/village/{code}", get(pages::village::page))
+        .route("/village/{code}/entries", post(pages::entry::add))
+        .route("/village/{code}/close", post(pages::entry::close))
+        .route("/village/{code}/reopen", post(pages::entry::reopen))
+        .route("/entries/{id}/reverse", post(pages::entry::reverse))
+        .route(
+            "/import",
+            get(pages::entry::import_form).post(pages::entry::import_submit),
+        )
+        .route("/workflow", get(pages::workflow::list))
+        .route("/workflow/{code}/{year}", get(pages::workflow::page))
+        .route(
+            "/workflow/{code}/{year}/compute",
+            post(pages::workflow::compute),
+        )
+        .route(
+            "/workflow/{code}/{year}/resolve",
+            post(pages::workflow::resolve),
+        )
+        .route(
+            "/workflow/{code}/{year}/approve",
+            post(pages::workflow::approve),
+        )
+        .route("/workflow/{code}/{year}/file", post(pages::workflow::file))
+        .route("/workflow/{code}/{year}/pay", post(pages::workflow::pay))
+        .route(
+            "/workflow/{code}/{year}/publish",
+            post(pages::workflow::publish),
+        )
+        .route(
+            "/policy",
+            get(pages::policy::page).post(pages::policy::save),
+        )
+        .route("/policy/whatif", get(pages::policy::whatif))
+        .route("/audit", get(pages::audit::page))
+        .route("/public/", get(pages::public::index))
+        .route("/public", get(pages::public::index_redirect))
+        .route("/public/village/{code}", get(pages::public::village))
+        .route("/public/village/{code}/qr.svg", get(pages::public::qr_svg))
+        .route("/public/village/{code}/qr.png", get(pages::public::qr_png))
+        .route("/public/village/{code}/notice", get(pages::public::notice))
+        .merge(api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ))
+        .with_state(state)
+}
+
+/// Serves the application on `addr` until the process ends.
+pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("无法监听 {addr}：{e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
+    axum::serve(
+        listener,
+        app(AppState::new(store, public_url))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,301 @@
+//! The dashboard of a region: villages per band by year, targets, income, rewards and subsidies, with
+//! drill-down to the regions and villages beneath.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use cunji_core::money::Fen;
+use cunji_core::region::{Level, RegionCode, RegionSet};
+use cunji_core::report::{RegionReport, Report};
+
+use super::ViewQuery;
+use crate::auth::{User, Viewer};
+use crate::charts;
+use crate::html::{render, Layout, PageError};
+use crate::state::AppState;
+
+pub struct TargetRow {
+    pub name: String,
+    pub due: i32,
+    pub value: String,
+    pub complete: bool,
+    pub met: bool,
+}
+
+pub struct SubRow {
+    pub code: String,
+    pub name: String,
+    pub is_village: bool,
+    pub villages: u64,
+    pub with_data: u64,
+    pub bands: Vec<u64>,
+    pub operating_income: String,
+    pub pool: String,
+    pub band: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    region_name: String,
+    region_code: String,
+    year: i32,
+    policy_name: String,
+    regions: Vec<Choice>,
+    years: Vec<Choice>,
+    policies: Vec<Choice>,
+    villages: u64,
+    with_data: u64,
+    total_income: String,
+    operating_income: String,
+    avg_operating_income: String,
+    incentive_total: String,
+    awards_total: String,
+    subsidies_total: String,
+    band_names: Vec<String>,
+    band_counts: Vec<u64>,
+    band_chart: String,
+    subsidy_chart: String,
+    targets: Vec<TargetRow>,
+    children: Vec<SubRow>,
+}
+
+/// The region a user looks at by default: their scope, else the first county, else the first region.
+pub fn default_region(user: &User, regions: &RegionSet) -> Option<RegionCode> {
+    if let Some(s) = &user.scope {
+        return Some(s.clone());
+    }
+    regions
+        .iter()
+        .find(|r| r.level() == Level::County)
+        .or_else(|| regions.iter().find(|r| r.level() != Level::Village))
+        .map(|r| r.code.clone())
+}
+
+/// The region asked for, checked against what the user may read.
+pub fn chosen_region(
+    user: &User,
+    regions: &RegionSet,
+    asked: Option<&str>,
+) -> Result<RegionCode, PageError> {
+    let code = match asked.filter(|s| !s.is_empty()) {
+        Some(text) => {
+            RegionCode::parse(text).map_err(|e| crate::html::bad_request(e.to_string()))?
+        }
+        None => default_region(user, regions)
+            .ok_or_else(|| crate::html::not_found("任何区划：请先导入区划"))?,
+    };
+    user.require_read(&code)?;
+    if !regions.contains(&code) {
+        return Err(crate::html::not_found(&format!("区划 {code}")));
+    }
+    Ok(code)
+}
+
+/// The regions one step beneath `scope` in a report (its drill-down), and their rows.
+fn children<'a>(report: &'a Report, scope: &RegionCode) -> Vec<&'a RegionReport> {
+    let codes: std::collections::BTreeSet<&RegionCode> =
+        report.regions.iter().map(|r| &r.code).collect();
+    report
+        .regions
+        .iter()
+        .filter(|r| &r.code != scope)
+        .filter(|r| r.code.ancestors().iter().rev().find(|a| codes.contains(a)) == Some(scope))
+        .collect()
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response, PageError> {
+    let years = state.store.years().await?;
+    let year = q.year.unwrap_or(state.latest_year().await);
+    let (stored, policy) = state.policy(q.policy).await?;
+    let data = state.data(year).await?;
+    let region = chosen_region(&user, &data.regions, q.region.as_deref())?;
+    if region.level() == Level::Village {
+        return Ok(
+            axum::response::Redirect::to(&format!("/village/{region}?year={year}")).into_response(),
+        );
+    }
+    let report = state.report(&policy, &data, year, Some(&region))?;
+    let Some(me) = report.regions.iter().find(|r| r.code == region) else {
+        return Err(crate::html::not_found(&format!(
+            "{year} 年 {region} 下有账的村"
+        )));
+    };
+    let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
+
+    // Villages per band by year: the core's report of each year, for this region.
+    let mut counts = Vec::new();
+    let mut chart_years = Vec::new();
+    for y in &years {
+        let d = if *y == year {
+            None
+        } else {
+            Some(state.data(*y).await?)
+        };
+        let r = match &d {
+            Some(d) => state.report(&policy, d, *y, Some(&region)),
+            None => Ok(report.clone()),
+        };
+        if let Ok(r) = r {
+            if let Some(rr) = r.regions.iter().find(|x| x.code == region) {
+                chart_years.push(*y);
+                counts.push(
+                    band_names
+                        .iter()
+                        .map(|b| rr.bands.get(b).copied().unwrap_or(0))
+                        .collect(),
+                );
+            }
+        }
+    }
+    let by_level: Vec<(String, Fen)> = report
+        .subsidy_summary
+        .by_level
+        .iter()
+        .map(|(k, v)| {
+            (
+                cunji_core::subsidy::SourceLevel::parse(k)
+                    .map(|l| l.name_zh())
+                    .unwrap_or(k)
+                    .to_string(),
+                *v,
+            )
+        })
+        .collect();
+    let subsidies_total = Fen(by_level.iter().map(|(_, v)| v.0).sum());
+
+    let mut child_rows: Vec<SubRow> = children(&report, &region)
+        .into_iter()
+        .map(|c| SubRow {
+            code: c.code.to_string(),
+            name: c.name.clone(),
+            is_village: false,
+            villages: c.villages,
+            with_data: c.with_data,
+            bands: band_names
+                .iter()
+                .map(|b| c.bands.get(b).copied().unwrap_or(0))
+                .collect(),
+            operating_income: c.operating_income.display(),
+            pool: c.incentive_total.display(),
+            band: String::new(),
+        })
+        .collect();
+    if child_rows.is_empty() {
+        // A township: its villages.
+        child_rows = report
+            .villages
+            .iter()
+            .map(|v| SubRow {
+                code: v.code.to_string(),
+                name: v.name.clone(),
+                is_village: true,
+                villages: 1,
+                with_data: v.has_data as u64,
+                bands: Vec::new(),
+                operating_income: v
+                    .measures
+                    .as_ref()
+                    .and_then(|m| m.get("operating_income"))
+                    .map(|f| f.display())
+                    .unwrap_or_else(|| "未报账".into()),
+                pool: v
+                    .incentive
+                    .as_ref()
+                    .map(|i| i.pool.display())
+                    .unwrap_or_default(),
+                band: v.band.clone().unwrap_or_default(),
+            })
+            .collect();
+    }
+    let all_regions: Vec<Choice> = data
+        .regions
+        .iter()
+        .filter(|r| r.level() != Level::Village && user.can_read(&r.code))
+        .map(|r| Choice {
+            value: r.code.to_string(),
+            label: format!("{}{}", "　".repeat(r.level() as usize), r.name),
+            selected: r.code == region,
+        })
+        .collect();
+    let page = DashboardPage {
+        layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user))
+            .with_flash("error", q.err)
+            .with_flash("info", q.msg),
+        region_name: me.name.clone(),
+        region_code: region.to_string(),
+        year,
+        policy_name: stored.name.clone(),
+        regions: all_regions,
+        years: years
+            .iter()
+            .map(|y| Choice {
+                value: y.to_string(),
+                label: format!("{y} 年"),
+                selected: *y == year,
+            })
+            .collect(),
+        policies: state
+            .store
+            .policies()
+            .await?
+            .into_iter()
+            .map(|p| Choice {
+                value: p.id.to_string(),
+                label: format!(
+                    "#{} {}{}",
+                    p.id,
+                    p.name,
+                    if p.active { "（当前）" } else { "" }
+                ),
+                selected: p.id == stored.id,
+            })
+            .collect(),
+        villages: me.villages,
+        with_data: me.with_data,
+        total_income: me.total_income.wan(),
+        operating_income: me.operating_income.wan(),
+        avg_operating_income: me
+            .avg_operating_income
+            .map(|f| f.wan())
+            .unwrap_or_else(|| "—".into()),
+        incentive_total: me.incentive_total.display(),
+        awards_total: me.awards_total.display(),
+        subsidies_total: subsidies_total.wan(),
+        band_counts: band_names
+            .iter()
+            .map(|b| me.bands.get(b).copied().unwrap_or(0))
+            .collect(),
+        band_chart: charts::stacked_bands(&chart_years, &band_names, &counts),
+        subsidy_chart: if by_level.is_empty() {
+            String::new()
+        } else {
+            charts::money_hbars(&by_level)
+        },
+        band_names,
+        targets: me
+            .targets
+            .iter()
+            .map(|t| TargetRow {
+                name: t.name.clone(),
+                due: t.due,
+                value: t.value.clone().unwrap_or_else(|| "—".into()),
+                complete: t.complete,
+                met: t.met,
+            })
+            .collect(),
+        children: child_rows,
+    };
+    Ok(render(&page))
+}

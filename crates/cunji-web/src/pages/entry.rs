@@ -1,0 +1,261 @@
+//! Data entry: one entry, a reversal with its reason, closing and reopening a year, and file imports
+//! through the same importers as the command line.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{Redirect, Response};
+use axum::Form;
+use cunji_core::region::RegionCode;
+use cunji_store::import::{ImportError, Quiet};
+use cunji_store::{EntryForm, ImportKind, ImportOutcome};
+
+use super::{back_with, ViewQuery};
+use crate::auth::{CountyAdmin, Writer};
+use crate::html::{bad_request, render, Layout, PageError};
+use crate::state::AppState;
+
+/// An import failure as one line per problem.
+pub fn row_errors(e: ImportError) -> String {
+    match e {
+        ImportError::Rows(rows) => rows
+            .iter()
+            .map(|r| format!("{}: {}", r.column, r.message))
+            .collect::<Vec<_>>()
+            .join("；"),
+        ImportError::Store(e) => e.to_string(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct AddForm {
+    date: String,
+    account: String,
+    amount: String,
+    #[serde(default)]
+    voucher: String,
+    #[serde(default)]
+    memo: String,
+    #[serde(default)]
+    project: String,
+}
+
+fn village_code(code: &str) -> Result<RegionCode, PageError> {
+    RegionCode::parse(code).map_err(|e| bad_request(e.to_string()))
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    Path(code): Path<String>,
+    Form(f): Form<AddForm>,
+) -> Result<Redirect, PageError> {
+    let village = village_code(&code)?;
+    user.require_read(&village)?;
+    let year = f.date.get(0..4).unwrap_or("").to_string();
+    let form = EntryForm {
+        village: code.clone(),
+        date: f.date,
+        account: f.account,
+        amount: f.amount,
+        voucher: f.voucher,
+        memo: f.memo,
+        project: f.project,
+    };
+    let result = state.store.add_entry(&form, None, &user.username).await;
+    let back = format!("/village/{code}?year={year}");
+    Ok(back_with(
+        &back,
+        result
+            .map(|v| format!("已记账，凭证号 {v}"))
+            .map_err(row_errors),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReverseForm {
+    date: String,
+    reason: String,
+}
+
+pub async fn reverse(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    Path(id): Path<i64>,
+    Form(f): Form<ReverseForm>,
+) -> Result<Redirect, PageError> {
+    let Some((village, year)) = state.store.entry_owner(id).await? else {
+        return Err(crate::html::not_found(&format!("编号为 {id} 的分录")));
+    };
+    user.require_read(&village_code(&village)?)?;
+    let result = state
+        .store
+        .reverse_entry(id, &f.date, &f.reason, &user.username)
+        .await;
+    Ok(back_with(
+        &format!("/village/{village}?year={year}"),
+        result
+            .map(|v| format!("已冲销，冲销凭证号 {v}"))
+            .map_err(row_errors),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct YearForm {
+    year: i32,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    CountyAdmin(user): CountyAdmin,
+    Path(code): Path<String>,
+    Form(f): Form<YearForm>,
+) -> Result<Redirect, PageError> {
+    user.require_read(&village_code(&code)?)?;
+    let r = state.store.close_year(&code, f.year, &user.username).await;
+    Ok(back_with(
+        &format!("/village/{code}?year={}", f.year),
+        r.map(|_| format!("{} 年已结账", f.year))
+            .map_err(|e| e.to_string()),
+    ))
+}
+
+pub async fn reopen(
+    State(state): State<AppState>,
+    CountyAdmin(user): CountyAdmin,
+    Path(code): Path<String>,
+    Form(f): Form<YearForm>,
+) -> Result<Redirect, PageError> {
+    user.require_read(&village_code(&code)?)?;
+    let r = state
+        .store
+        .reopen_year(&code, f.year, &user.username, &f.reason)
+        .await;
+    Ok(back_with(
+        &format!("/village/{code}?year={}", f.year),
+        r.map(|_| format!("{} 年已重新开账", f.year))
+            .map_err(|e| e.to_string()),
+    ))
+}
+
+pub struct ErrorRow {
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    csrf: String,
+    errors: Vec<ErrorRow>,
+    file: String,
+}
+
+pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Response {
+    let page = ImportPage {
+        layout: Layout::new("导入文件", Some(&user))
+            .with_flash("info", q.msg)
+            .with_flash("error", q.err),
+        csrf: user.csrf.clone(),
+        errors: Vec::new(),
+        file: String::new(),
+    };
+    render(&page)
+}
+
+/// A file upload: all or nothing; every bad row is shown in a table.
+pub async fn import_submit(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let mut kind = None;
+    let mut file_name = String::from("上传文件");
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("kind") => {
+                kind = field
+                    .text()
+                    .await
+                    .ok()
+                    .and_then(|k| ImportKind::parse(k.trim()))
+            }
+            Some("file") => {
+                file_name = field.file_name().unwrap_or("上传文件").to_string();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| bad_request(format!("读取上传文件出错：{e}")))?
+                    .to_vec();
+            }
+            _ => {}
+        }
+    }
+    let Some(kind) = kind else {
+        return Err(bad_request("请选择导入类型"));
+    };
+    // Officers and accountants may only touch their own scope: regions and grants are county business.
+    if user.scope.is_some() && matches!(kind, ImportKind::Regions | ImportKind::Grants) {
+        return Err(crate::auth::Denied::forbidden("区划和扶持资金由县级管理员导入").into());
+    }
+    let result = state
+        .store
+        .import_within(
+            kind,
+            &file_name,
+            &bytes,
+            &user.username,
+            user.scope.as_ref(),
+            &Quiet,
+        )
+        .await;
+    let (errors, flash): (Vec<ErrorRow>, Result<String, String>) = match result {
+        Ok(ImportOutcome::Stored { rows, unchanged }) => (
+            Vec::new(),
+            Ok(format!(
+                "已导入{} {rows} 行{}",
+                kind.name_zh(),
+                if unchanged > 0 {
+                    format!("（{unchanged} 行与库中相同）")
+                } else {
+                    String::new()
+                }
+            )),
+        ),
+        Ok(ImportOutcome::AlreadyImported { file_name, .. }) => (
+            Vec::new(),
+            Ok(format!("该文件内容已导入过（{file_name}），未重复存储")),
+        ),
+        Err(ImportError::Rows(rows)) => {
+            let n = rows.len();
+            (
+                rows.into_iter()
+                    .map(|r| ErrorRow {
+                        line: r.line,
+                        column: r.column,
+                        message: r.message,
+                    })
+                    .collect(),
+                Err(format!("{n} 处错误，本文件未导入任何数据")),
+            )
+        }
+        Err(ImportError::Store(e)) => (Vec::new(), Err(e.to_string())),
+    };
+    let (info, err) = match flash {
+        Ok(m) => (Some(m), None),
+        Err(e) => (None, Some(e)),
+    };
+    let page = ImportPage {
+        layout: Layout::new("导入文件", Some(&user))
+            .with_flash("info", info)
+            .with_flash("error", err),
+        csrf: user.csrf.clone(),
+        errors,
+        file: file_name,
+    };
+    Ok(render(&page))
+}

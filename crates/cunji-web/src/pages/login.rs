@@ -1,0 +1,120 @@
+//! Signing in and out.
+
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+
+use crate::auth::{
+    hash_password, random_token, session_user, token_hash, verify_password, LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE, SESSION_TTL_SECS,
+};
+use crate::html::{error_page, render, Layout};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf: String,
+}
+
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if session_user(&state, &headers).await.is_some() {
+        return Redirect::to("/dashboard").into_response();
+    }
+    login_page(None, StatusCode::OK)
+}
+
+fn login_page(error: Option<String>, status: StatusCode) -> Response {
+    let csrf = random_token();
+    let page = LoginPage {
+        layout: Layout::new("登录", None).with_flash("error", error),
+        csrf: csrf.clone(),
+    };
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    (status, [(header::SET_COOKIE, cookie)], render(&page)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let user_key = format!("user:{}", f.username.trim());
+    let ip_key = format!("ip:{}", addr.ip());
+    if state.limiter.is_blocked(&user_key) || state.limiter.is_blocked(&ip_key) {
+        return error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "登录失败次数过多，请 15 分钟后再试",
+        );
+    }
+    let user = state
+        .store
+        .user_by_name(f.username.trim())
+        .await
+        .ok()
+        .flatten();
+    let password = f.password.clone();
+    let ok = match &user {
+        Some(u) => {
+            let stored = u.password_hash.clone();
+            tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+                .await
+                .unwrap_or(false)
+        }
+        None => {
+            // Spend the same time on an unknown user name, so timing does not tell which names exist.
+            let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| ok) else {
+        state.limiter.fail(&user_key);
+        state.limiter.fail(&ip_key);
+        return login_page(Some("用户名或密码不对".into()), StatusCode::UNAUTHORIZED);
+    };
+    state.limiter.clear(&user_key);
+    let token = random_token();
+    let csrf = random_token();
+    if let Err(e) = state
+        .store
+        .create_session(&token_hash(&token), user.id, &csrf, SESSION_TTL_SECS)
+        .await
+    {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+    }
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_TTL_SECS}"
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/dashboard".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = crate::auth::cookie_value(&headers, SESSION_COOKIE) {
+        let _ = state.store.end_session(&token_hash(&token)).await;
+    }
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,369 @@
+//! Public pages, no login: what a village has published, behind a QR code on its notice board. These
+//! URLs are printed on paper: `/public/`, `/public/village/{code}`, `…/qr.svg`, `…/qr.png`, `…/notice`
+//! must never change.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use cunji_core::account::Account;
+use cunji_core::money::Fen;
+use cunji_core::region::{Level, RegionCode};
+
+use crate::html::{not_found, render, Layout, PageError};
+use crate::state::AppState;
+
+pub struct Township {
+    pub name: String,
+    pub villages: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "public_index.html")]
+struct IndexPage {
+    layout: Layout,
+    townships: Vec<Township>,
+}
+
+pub async fn index_redirect() -> Redirect {
+    Redirect::permanent("/public/")
+}
+
+pub async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
+    let regions = state.store.load_regions().await?;
+    let mut townships: Vec<Township> = Vec::new();
+    for r in regions.iter().filter(|r| r.level() == Level::Village) {
+        if regions.successor_of(&r.code).is_some() {
+            continue;
+        }
+        let t = r
+            .code
+            .ancestors()
+            .last()
+            .and_then(|t| regions.get(t))
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        match townships.last_mut() {
+            Some(last) if last.name == t => {
+                last.villages.push((r.code.to_string(), r.name.clone()))
+            }
+            _ => townships.push(Township {
+                name: t,
+                villages: vec![(r.code.to_string(), r.name.clone())],
+            }),
+        }
+    }
+    Ok(render(&IndexPage {
+        layout: Layout::new("村务公开", None),
+        townships,
+    }))
+}
+
+pub struct AwardLine {
+    pub name: String,
+    pub role: String,
+    pub amount: String,
+}
+
+pub struct Published {
+    pub year: i32,
+    pub pool: String,
+    pub paid: String,
+    pub published: String,
+    pub awards: Vec<AwardLine>,
+    pub trace: Vec<String>,
+}
+
+pub struct GrantLine {
+    pub program: String,
+    pub level: String,
+    pub year: i32,
+    pub amount: String,
+    pub expected: String,
+    pub actual: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "public_village.html")]
+struct VillagePage {
+    layout: Layout,
+    code: String,
+    name: String,
+    place: String,
+    years: Vec<i32>,
+    accounts: Vec<(String, Vec<String>)>,
+    totals: Vec<(String, Vec<String>)>,
+    grants: Vec<GrantLine>,
+    grant_year: i32,
+    rewards: Vec<Published>,
+    qr: String,
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "public_notice.html")]
+struct NoticePage {
+    layout: Layout,
+    name: String,
+    place: String,
+    url: String,
+    qr: String,
+    latest: Option<Published>,
+    income: Vec<(String, String)>,
+    year: i32,
+}
+
+/// The absolute address of a village's public page, as printed in its QR code.
+fn page_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
+    let base = state.public_url.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1:8080");
+        format!("http://{host}")
+    });
+    format!("{base}/public/village/{code}")
+}
+
+struct VillageData {
+    code: RegionCode,
+    name: String,
+    place: String,
+    years: Vec<i32>,
+    data: cunji_store::LoadedData,
+    rewards: Vec<Published>,
+}
+
+async fn village_data(state: &AppState, code: &str) -> Result<VillageData, PageError> {
+    let code = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
+    let years = state.store.years().await?;
+    let latest = years.last().copied().unwrap_or(2024);
+    let data = state.data(latest).await?;
+    let region = data
+        .regions
+        .get(&code)
+        .filter(|r| r.level() == Level::Village)
+        .ok_or_else(|| not_found("这个村"))?;
+    let place = code
+        .ancestors()
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .filter_map(|a| data.regions.get(a))
+        .map(|r| r.name.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut rewards = Vec::new();
+    for y in state.store.published_years(code.as_str()).await? {
+        let Some(p) = state.store.proposal(code.as_str(), y).await? else {
+            continue;
+        };
+        let step_at = |s: &str| {
+            p.steps
+                .iter()
+                .rev()
+                .find(|x| x.step == s)
+                .map(|x| super::workflow::when(x.at))
+                .unwrap_or_default()
+        };
+        rewards.push(Published {
+            year: y,
+            pool: Fen(p.pool).display(),
+            paid: step_at("paid"),
+            published: step_at("published"),
+            awards: p
+                .awards
+                .iter()
+                .map(|a| AwardLine {
+                    name: a.name.clone(),
+                    role: cunji_core::cadre::Role::parse(&a.role)
+                        .map(|r| r.name_zh().to_string())
+                        .unwrap_or_default(),
+                    amount: Fen(a.decided.unwrap_or(0)).display(),
+                })
+                .collect(),
+            trace: p.trace.clone(),
+        });
+    }
+    Ok(VillageData {
+        name: region.name.clone(),
+        code,
+        place,
+        years,
+        data,
+        rewards,
+    })
+}
+
+pub async fn village(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let v = village_data(&state, &code).await?;
+    let years: Vec<i32> = v
+        .years
+        .iter()
+        .copied()
+        .filter(|y| v.data.books.has_own_data(&v.code, *y))
+        .collect();
+    let mut accounts = Vec::new();
+    for a in Account::ALL {
+        let cells: Vec<Option<i64>> = years
+            .iter()
+            .map(|y| v.data.books.own(&v.code, *y).map(|b| b.totals[a.index()]))
+            .collect();
+        if cells.iter().all(|c| c.unwrap_or(0) == 0) {
+            continue;
+        }
+        accounts.push((
+            a.name_zh().to_string(),
+            cells
+                .iter()
+                .map(|c| Fen(c.unwrap_or(0)).display())
+                .collect(),
+        ));
+    }
+    let standard = cunji_core::measure::Measure::standard();
+    let totals = [&standard[0], &standard[1], &standard[3]]
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                years
+                    .iter()
+                    .map(|y| {
+                        v.data
+                            .books
+                            .own(&v.code, *y)
+                            .map(|b| m.value(&b.totals).display())
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let grant_year = years.last().copied().unwrap_or(0);
+    let mine: Vec<RegionCode> = std::iter::once(v.code.clone())
+        .chain(v.data.regions.all_predecessors(&v.code))
+        .collect();
+    let grants = v
+        .data
+        .grants
+        .iter()
+        .filter(|g| mine.contains(&g.village) && g.year <= grant_year)
+        .map(|g| {
+            let r = g.returns_in(
+                grant_year,
+                v.data
+                    .project_actuals
+                    .get(&g.project)
+                    .copied()
+                    .unwrap_or_default(),
+            );
+            GrantLine {
+                program: g.program.clone(),
+                level: g.level.name_zh().into(),
+                year: g.year,
+                amount: g.amount.display(),
+                expected: r
+                    .expected
+                    .map(|f| f.display())
+                    .unwrap_or_else(|| "—".into()),
+                actual: r.actual.display(),
+                status: r.status.name_zh().into(),
+            }
+        })
+        .collect();
+    let url = page_url(&state, &headers, v.code.as_str());
+    let page = VillagePage {
+        layout: Layout::new(format!("{} 村务公开", v.name), None),
+        code: v.code.to_string(),
+        name: v.name,
+        place: v.place,
+        years,
+        accounts,
+        totals,
+        grants,
+        grant_year,
+        rewards: v.rewards,
+        qr: crate::qr::svg(&url).map_err(PageError::from)?,
+        url,
+    };
+    Ok(render(&page))
+}
+
+pub async fn notice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let v = village_data(&state, &code).await?;
+    let year = v
+        .years
+        .iter()
+        .rev()
+        .copied()
+        .find(|y| v.data.books.has_own_data(&v.code, *y))
+        .unwrap_or(0);
+    let standard = cunji_core::measure::Measure::standard();
+    let income = match v.data.books.own(&v.code, year) {
+        Some(b) => [&standard[0], &standard[1], &standard[3]]
+            .iter()
+            .map(|m| (m.name.clone(), m.value(&b.totals).display()))
+            .collect(),
+        None => Vec::new(),
+    };
+    let url = page_url(&state, &headers, v.code.as_str());
+    let page = NoticePage {
+        layout: Layout::new(format!("{} 村务公开栏", v.name), None),
+        name: v.name,
+        place: v.place,
+        qr: crate::qr::svg(&url).map_err(PageError::from)?,
+        url,
+        latest: v.rewards.into_iter().next(),
+        income,
+        year,
+    };
+    Ok(render(&page))
+}
+
+async fn checked_url(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+) -> Result<String, PageError> {
+    let c = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
+    let regions = state.store.load_regions().await?;
+    if regions.get(&c).is_none_or(|r| r.level() != Level::Village) {
+        return Err(not_found("这个村"));
+    }
+    Ok(page_url(state, headers, code))
+}
+
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let url = checked_url(&state, &headers, &code).await?;
+    let svg = crate::qr::svg(&url).map_err(PageError::from)?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
+}
+
+pub async fn qr_png(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    let url = checked_url(&state, &headers, &code).await?;
+    let png =
+        crate::qr::png(&url, 8).map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}

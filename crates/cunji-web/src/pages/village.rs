@@ -1,0 +1,406 @@
+//! A village's ledger: accounts by year, band history, the year's reward statement with its trace,
+//! cadres and awards, grants and their returns, and the entries with their vouchers.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use cunji_core::account::Account;
+use cunji_core::money::Fen;
+use cunji_core::region::{Level, RegionCode};
+
+use super::ViewQuery;
+use crate::auth::{Role, Viewer};
+use crate::charts;
+use crate::html::{not_found, render, Layout, PageError};
+use crate::state::AppState;
+
+pub struct AccountRow {
+    pub name: String,
+    pub key: String,
+    pub cells: Vec<String>,
+}
+
+pub struct EntryView {
+    pub id: i64,
+    pub date: String,
+    pub account: String,
+    pub amount: String,
+    pub voucher: String,
+    pub memo: String,
+    pub project: String,
+    pub note: String,
+    pub reversible: bool,
+}
+
+pub struct AwardView {
+    pub person: String,
+    pub name: String,
+    pub role: String,
+    pub months: u8,
+    pub appraisal: String,
+    pub share: String,
+    pub amount: String,
+}
+
+pub struct GrantView {
+    pub grant: String,
+    pub program: String,
+    pub level: String,
+    pub year: i32,
+    pub amount: String,
+    pub expected: String,
+    pub actual: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "village.html")]
+struct VillagePage {
+    layout: Layout,
+    code: String,
+    name: String,
+    township: String,
+    year: i32,
+    today: String,
+    years: Vec<i32>,
+    accounts: Vec<AccountRow>,
+    measures: Vec<AccountRow>,
+    bands: Vec<String>,
+    chart: String,
+    has_incentive: bool,
+    pool: String,
+    base: String,
+    reason: String,
+    unallocated: String,
+    trace: Vec<String>,
+    awards: Vec<AwardView>,
+    grants: Vec<GrantView>,
+    entries: Vec<EntryView>,
+    can_write: bool,
+    is_admin: bool,
+    closed: bool,
+    csrf: String,
+    account_choices: Vec<(String, String)>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response, PageError> {
+    let code = RegionCode::parse(&code).map_err(|e| crate::html::bad_request(e.to_string()))?;
+    user.require_read(&code)?;
+    let year = q.year.unwrap_or(state.latest_year().await);
+    let (_, policy) = state.policy(q.policy).await?;
+    let data = state.data(year).await?;
+    let region = data
+        .regions
+        .get(&code)
+        .filter(|r| r.level() == Level::Village)
+        .ok_or_else(|| not_found(&format!("村 {code}")))?;
+    let township = code
+        .ancestors()
+        .last()
+        .and_then(|t| data.regions.get(t))
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let years = state.store.years().await?;
+
+    let mut accounts = Vec::new();
+    for a in Account::ALL {
+        let cells: Vec<Option<Fen>> = years
+            .iter()
+            .map(|y| data.books.own(&code, *y).map(|b| Fen(b.totals[a.index()])))
+            .collect();
+        if cells.iter().all(|c| c.is_none_or(|f| f.0 == 0)) {
+            continue;
+        }
+        accounts.push(AccountRow {
+            name: a.name_zh().into(),
+            key: a.key().into(),
+            cells: cells
+                .iter()
+                .map(|c| c.map(|f| f.display()).unwrap_or_default())
+                .collect(),
+        });
+    }
+    let measures: Vec<AccountRow> = policy
+        .measures()
+        .iter()
+        .map(|m| AccountRow {
+            name: m.name.clone(),
+            key: m.key.clone(),
+            cells: years
+                .iter()
+                .map(|y| {
+                    data.books
+                        .own(&code, *y)
+                        .filter(|b| b.has_data())
+                        .map(|b| m.value(&b.totals).display())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        })
+        .collect();
+    let standard = cunji_core::measure::Measure::standard();
+    let series: Vec<(&str, Vec<Option<Fen>>)> = [(0usize, "总收入"), (1, "经营性收入")]
+        .iter()
+        .map(|(i, name)| {
+            (
+                *name,
+                years
+                    .iter()
+                    .map(|y| {
+                        data.books
+                            .own(&code, *y)
+                            .filter(|b| b.has_data())
+                            .map(|b| standard[*i].value(&b.totals))
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = charts::money_bars(
+        &years.iter().map(|y| y.to_string()).collect::<Vec<_>>(),
+        &series,
+    );
+    let bands: Vec<String> = match (
+        &policy.bands,
+        policy
+            .bands
+            .as_ref()
+            .and_then(|b| policy.measure(&b.measure)),
+    ) {
+        (Some(scheme), Some(m)) => years
+            .iter()
+            .map(|y| {
+                data.books
+                    .own(&code, *y)
+                    .filter(|b| b.has_data())
+                    .map(|b| {
+                        scheme.bands[scheme.band_of(m.value(&b.totals))]
+                            .name
+                            .clone()
+                    })
+                    .unwrap_or_else(|| "—".into())
+            })
+            .collect(),
+        _ => years.iter().map(|_| "—".to_string()).collect(),
+    };
+
+    let report = state.report(&policy, &data, year, Some(&code)).ok();
+    let vr = report
+        .as_ref()
+        .and_then(|r| r.villages.iter().find(|v| v.code == code));
+    let inc = vr.and_then(|v| v.incentive.as_ref());
+    let cadres: Vec<&cunji_core::cadre::Cadre> = data
+        .cadres
+        .iter()
+        .filter(|c| c.village == code && c.year == year)
+        .collect();
+    let awards = cadres
+        .iter()
+        .map(|c| {
+            let a = inc.and_then(|i| i.awards.iter().find(|a| a.person == c.person));
+            AwardView {
+                person: c.person.clone(),
+                name: c.name.clone(),
+                role: c.role.name_zh().into(),
+                months: c.months_in_post,
+                appraisal: c.appraisal.clone().unwrap_or_else(|| "—".into()),
+                share: a.map(|a| a.share.display()).unwrap_or_else(|| "—".into()),
+                amount: a.map(|a| a.amount.display()).unwrap_or_else(|| "—".into()),
+            }
+        })
+        .collect();
+    let mine: Vec<RegionCode> = std::iter::once(code.clone())
+        .chain(data.regions.all_predecessors(&code))
+        .collect();
+    let grants = report
+        .as_ref()
+        .map(|r| {
+            r.grants
+                .iter()
+                .filter(|g| mine.contains(&g.village))
+                .map(|g| GrantView {
+                    grant: g.grant.clone(),
+                    program: g.program.clone(),
+                    level: g.level.name_zh().into(),
+                    year: g.year,
+                    amount: g.amount.display(),
+                    expected: g
+                        .expected
+                        .map(|f| f.display())
+                        .unwrap_or_else(|| "—".into()),
+                    actual: g.actual.display(),
+                    status: g.status.name_zh().into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let can_write = user.can_write_entries(&code);
+    let entries = state
+        .store
+        .entries_of(code.as_str(), year)
+        .await?
+        .into_iter()
+        .map(|e| EntryView {
+            id: e.id,
+            date: e.date.clone(),
+            account: e.account.name_zh().into(),
+            amount: e.amount.display(),
+            voucher: e.voucher.clone().unwrap_or_default(),
+            memo: e.memo.clone(),
+            project: e.project.clone().unwrap_or_default(),
+            note: match (&e.reverses, &e.reversed_by) {
+                (Some(r), _) => format!("冲销 {r}"),
+                (None, Some(by)) => format!("已被 {by} 冲销"),
+                _ => String::new(),
+            },
+            reversible: can_write
+                && e.voucher.is_some()
+                && e.reverses.is_none()
+                && e.reversed_by.is_none(),
+        })
+        .collect();
+    let page = VillagePage {
+        layout: Layout::new(format!("{} {year} 年", region.name), Some(&user))
+            .with_flash("error", q.err)
+            .with_flash("info", q.msg),
+        code: code.to_string(),
+        name: region.name.clone(),
+        township,
+        year,
+        today: today(),
+        years: years.clone(),
+        accounts,
+        measures,
+        bands,
+        chart,
+        has_incentive: inc.is_some(),
+        pool: inc.map(|i| i.pool.display()).unwrap_or_default(),
+        base: inc
+            .and_then(|i| i.base)
+            .map(|f| f.display())
+            .unwrap_or_else(|| "—".into()),
+        reason: inc
+            .and_then(|i| i.reason)
+            .map(|r| r.name_zh().to_string())
+            .unwrap_or_default(),
+        unallocated: inc.map(|i| i.unallocated.display()).unwrap_or_default(),
+        trace: inc.map(|i| i.trace.clone()).unwrap_or_default(),
+        awards,
+        grants,
+        entries,
+        can_write,
+        is_admin: user.role == Role::CountyAdmin,
+        closed: state.store.is_closed(code.as_str(), year).await?,
+        csrf: user.csrf.clone(),
+        account_choices: Account::ALL
+            .iter()
+            .map(|a| (a.key().to_string(), a.name_zh().to_string()))
+            .collect(),
+    };
+    Ok(render(&page))
+}
+
+/// Today's date in Beijing time as `YYYY-MM-DD`, the default date of a new entry.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    today_from_days((secs + 8 * 3600).div_euclid(86_400))
+}
+
+/// The date `days` days after 1970-01-01.
+pub fn today_from_days(days: i64) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub struct VillageRow {
+    pub code: String,
+    pub name: String,
+    pub township: String,
+    pub operating_income: String,
+    pub band: String,
+    pub pool: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "villages.html")]
+struct VillagesPage {
+    layout: Layout,
+    region_name: String,
+    year: i32,
+    rows: Vec<VillageRow>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response, PageError> {
+    let year = q.year.unwrap_or(state.latest_year().await);
+    let (_, policy) = state.policy(q.policy).await?;
+    let data = state.data(year).await?;
+    let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
+    let report = state.report(&policy, &data, year, Some(&region))?;
+    let rows = report
+        .villages
+        .iter()
+        .map(|v| VillageRow {
+            code: v.code.to_string(),
+            name: v.name.clone(),
+            township: v
+                .code
+                .ancestors()
+                .last()
+                .and_then(|t| data.regions.get(t))
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            operating_income: v
+                .measures
+                .as_ref()
+                .and_then(|m| m.get("operating_income"))
+                .map(|f| f.display())
+                .unwrap_or_else(|| "未报账".into()),
+            band: v.band.clone().unwrap_or_default(),
+            pool: v
+                .incentive
+                .as_ref()
+                .map(|i| i.pool.display())
+                .unwrap_or_default(),
+            reason: v
+                .incentive
+                .as_ref()
+                .and_then(|i| i.reason)
+                .map(|r| r.name_zh().to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let region_name = data
+        .regions
+        .get(&region)
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let page = VillagesPage {
+        layout: Layout::new(format!("{region_name} 村级台账"), Some(&user)),
+        region_name,
+        year,
+        rows,
+    };
+    Ok(render(&page))
+}

@@ -1,0 +1,297 @@
+//! A real server on a fresh database, and a small HTTP/1.1 client that keeps cookies, for tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use cunji_store::import::Quiet;
+use cunji_store::{ImportKind, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const REGIONS: &str = "code,name
+130000000000,河北省
+131100000000,衡水市
+131124000000,饶阳县
+131124100000,饶阳镇
+131124101000,大尹村镇
+131124100200,东关村
+131124100201,西关村
+131124101200,大迁民村
+";
+
+pub const ENTRIES: &str = "village,date,account,amount,voucher,memo
+131124100200,2023-03-01,operating_revenue,100000,记-001,门面房租金
+131124100200,2024-03-01,operating_revenue,150000,记-001,门面房租金
+131124100201,2023-03-01,operating_revenue,50000,记-001,租金
+131124100201,2024-03-01,operating_revenue,40000,记-001,租金
+131124101200,2023-03-01,operating_revenue,80000,记-001,租金
+131124101200,2024-03-01,operating_revenue,120000,记-001,租金
+";
+
+pub const CADRES: &str = "village,year,person,name,role,appraisal
+131124100200,2024,P1,张建国,secretary,优秀
+131124100200,2024,P2,李秀英,director,合格
+131124101200,2024,P3,王志强,secretary_director,合格
+";
+
+pub const POLICY: &str = "name = \"测试政策\"
+[bands]
+band = [ { name = \"空壳村\" }, { name = \"5万以下\", min = \"0.01\" }, { name = \"5–10万\", min = 50000 }, { name = \"10万以上\", min = 100000 } ]
+[[target]]
+name = \"10万以上占比\"
+year = 2024
+band_at_least = \"10万以上\"
+share_at_least = \"60%\"
+[incentive]
+rate = \"10%\"
+";
+
+pub const USERS: [(&str, &str, Option<&str>); 4] = [
+    ("admin", "county_admin", None),
+    ("town", "township_officer", Some("131124100000")),
+    ("acct", "village_accountant", Some("131124100200")),
+    ("audit", "auditor", None),
+];
+pub const PASSWORD: &str = "test-password";
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub store: Store,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub async fn server(name: &str) -> Server {
+    let dir = std::env::temp_dir().join(format!("cunji-web-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.join("t.db").display()), true)
+        .await
+        .unwrap();
+    for (kind, text) in [
+        (ImportKind::Regions, REGIONS),
+        (ImportKind::Entries, ENTRIES),
+        (ImportKind::Cadres, CADRES),
+    ] {
+        store
+            .import(kind, "fixture.csv", text.as_bytes(), "test", &Quiet)
+            .await
+            .unwrap();
+    }
+    store
+        .save_policy("测试政策", POLICY, true, "test")
+        .await
+        .unwrap();
+    let hash = cunji_web::auth::hash_password(PASSWORD).unwrap();
+    for (u, role, scope) in USERS {
+        store
+            .add_user(u, &format!("用户{u}"), &hash, role, scope, "test")
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = cunji_web::app(cunji_web::AppState::new(store.clone(), None));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Server { addr, store, dir }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A browser-like client: keeps cookies, remembers the CSRF token it last saw in a page.
+pub struct Client {
+    pub addr: SocketAddr,
+    pub cookies: BTreeMap<String, String>,
+    pub csrf: Option<String>,
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Client {
+    pub fn new(addr: SocketAddr) -> Client {
+        Client {
+            addr,
+            cookies: BTreeMap::new(),
+            csrf: None,
+        }
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if let Some(ct) = content_type {
+            head.push_str(&format!("Content-Type: {ct}\r\n"));
+        }
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            head.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
+        }
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("http head");
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        if headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                if let Some((name, rest)) = v.split_once('=') {
+                    let value = rest.split(';').next().unwrap_or("").to_string();
+                    if value.is_empty() {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_string(), value);
+                    }
+                }
+            }
+        }
+        let reply = Reply {
+            status,
+            headers,
+            body,
+        };
+        let text = reply.text();
+        if let Some(i) = text.find("name=\"_csrf\" value=\"") {
+            let rest = &text[i + 20..];
+            self.csrf = rest.split('"').next().map(|s| s.to_string());
+        }
+        reply
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.request("GET", path, None, b"", &[]).await
+    }
+
+    /// Posts a form; `_csrf` is added from the last page unless `with_csrf` is false.
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        with_csrf: bool,
+    ) -> Reply {
+        let mut parts: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        if with_csrf {
+            parts.push(format!("_csrf={}", self.csrf.clone().unwrap_or_default()));
+        }
+        self.request(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            parts.join("&").as_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn login(&mut self, user: &str) -> Reply {
+        self.get("/login").await;
+        let r = self
+            .post_form(
+                "/login",
+                &[("username", user), ("password", PASSWORD)],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, 303, "login of {user} failed: {}", r.text());
+        // Load a page to learn the session's CSRF token.
+        self.get("/policy").await;
+        r
+    }
+}
+
+fn dechunk(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&rest[..pos]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&rest[pos + 2..pos + 2 + size]);
+        rest = &rest[pos + 2 + size + 2..];
+    }
+    out
+}
