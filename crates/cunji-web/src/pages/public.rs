@@ -245,7 +245,7 @@ pub async fn village(
             )
         })
         .collect();
-    let grant_year = years.last().copied().unwrap_or(0);
+    let grant_year = years.first().copied().unwrap_or(0);
     let mine: Vec<RegionCode> = std::iter::once(v.code.clone())
         .chain(v.data.regions.all_predecessors(&v.code))
         .collect();

@@ -22,6 +22,8 @@ pub struct AccountRow {
 
 pub struct EntryView {
     pub id: i64,
+    /// Where a reversal lands by default: today in the current year, else the entry's year-end.
+    pub reverse_date: String,
     pub date: String,
     pub account: String,
     pub amount: String,
@@ -247,6 +249,7 @@ pub async fn page(
         .into_iter()
         .map(|e| EntryView {
             id: e.id,
+            reverse_date: default_date(year),
             date: e.date.clone(),
             account: e.account.name_zh().into(),
             amount: e.amount.display(),
@@ -272,7 +275,7 @@ pub async fn page(
         name: region.name.clone(),
         township,
         year,
-        today: today(),
+        today: default_date(year),
         years: years.clone(),
         accounts,
         measures,
@@ -303,6 +306,17 @@ pub async fn page(
             .collect(),
     };
     Ok(render(&page))
+}
+
+/// The default date of a new entry or reversal shown for `year`: today in the current year, else the
+/// year's last day, so that a correction lands in the year being corrected.
+pub fn default_date(year: i32) -> String {
+    let t = today();
+    if t.starts_with(&year.to_string()) {
+        t
+    } else {
+        format!("{year}-12-31")
+    }
 }
 
 /// Today's date in Beijing time as `YYYY-MM-DD`, the default date of a new entry.

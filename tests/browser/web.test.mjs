@@ -1,0 +1,167 @@
+// Browser tests of the cunji web application, in Debian's headless Chromium driven by playwright-core.
+// Started by crates/cunji/tests/browser.rs with CUNJI_BIN (the binary) and SCREENSHOT_DIR set.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const bin = process.env.CUNJI_BIN;
+const shots = process.env.SCREENSHOT_DIR || 'target/screenshots';
+const port = 20000 + Math.floor(Math.random() * 20000);
+const base = `http://127.0.0.1:${port}`;
+const dir = mkdtempSync(join(tmpdir(), 'cunji-browser-'));
+let server;
+let browser;
+
+async function waitForServer() {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server did not start');
+}
+
+before(async () => {
+  assert.ok(bin, 'CUNJI_BIN must name the cunji binary');
+  mkdirSync(shots, { recursive: true });
+  server = spawn(bin, ['demo', '--file', join(dir, 'demo.db'), '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function signIn(user, password, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  return page;
+}
+
+const text = async (page, selector) => (await page.textContent(selector)).trim();
+
+test('each role sees what it may, and is refused what it may not', async () => {
+  const admin = await signIn('admin', 'cunji-admin');
+  assert.match(await admin.title(), /饶阳县 2024 年总览/);
+  assert.ok(await admin.isVisible('#band-chart svg'));
+  assert.ok(await admin.isVisible('#targets'));
+  await admin.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+  await admin.goto(`${base}/village/131124100200?year=2024`);
+  assert.ok(await admin.isVisible('text=2024 年结账'));
+  await admin.screenshot({ path: join(shots, 'village.png'), fullPage: true });
+
+  const officer = await signIn('raoyang', 'cunji-town');
+  assert.match(await officer.title(), /饶阳镇 2024 年总览/);
+  const denied = await officer.goto(`${base}/village/131124101200?year=2024`);
+  assert.equal(denied.status(), 403);
+  assert.match(await officer.textContent('main'), /不能查看 131124101200/);
+  await officer.goto(`${base}/village/131124100200?year=2024`);
+  assert.equal(await officer.isVisible('text=2024 年结账'), false, 'only the county closes years');
+
+  const accountant = await signIn('dongguan', 'cunji-village');
+  assert.match(accountant.url(), /\/village\/131124100200/);
+  assert.ok(await accountant.isVisible('#add-entry'));
+  assert.equal((await accountant.goto(`${base}/village/131124100201`)).status(), 403);
+
+  const auditor = await signIn('auditor', 'cunji-audit');
+  await auditor.goto(`${base}/village/131124100200?year=2024`);
+  assert.equal(await auditor.isVisible('#add-entry'), false, 'the auditor changes nothing');
+  assert.equal(await auditor.isVisible('a[href="/import"]'), false);
+  await auditor.goto(`${base}/audit`);
+  assert.match(await auditor.textContent('#audit'), /import_entries/);
+});
+
+test('an entry and its reversal change the dashboard', async () => {
+  const page = await signIn('raoyang', 'cunji-town');
+  const before = await text(page, '#stat-operating-income');
+  await page.goto(`${base}/village/131124100200?year=2024`);
+  await page.fill('#add-entry input[name=amount]', '123,456.00');
+  await page.fill('#add-entry input[name=memo]', '浏览器测试：新增租金');
+  await page.selectOption('#add-entry select[name=account]', 'operating_revenue');
+  await page.fill('#add-entry input[name=date]', '2024-11-20');
+  await Promise.all([page.waitForNavigation(), page.click('#add-entry button')]);
+  assert.match(await page.textContent('.flash'), /已记账/);
+  await page.goto(`${base}/dashboard`);
+  const during = await text(page, '#stat-operating-income');
+  assert.notEqual(during, before);
+  await page.goto(`${base}/village/131124100200?year=2024`);
+  const row = page.locator('#entries tr', { hasText: '浏览器测试：新增租金' });
+  await row.locator('input[name=reason]').fill('重复记账');
+  await Promise.all([page.waitForNavigation(), row.locator('button').click()]);
+  assert.match(await page.textContent('.flash'), /已冲销/);
+  assert.match(await page.textContent('#entries'), /冲销：重复记账/);
+  await page.goto(`${base}/dashboard`);
+  assert.equal(await text(page, '#stat-operating-income'), before);
+});
+
+test('the reward workflow walks to published', async () => {
+  const officer = await signIn('raoyang', 'cunji-town');
+  await officer.goto(`${base}/workflow?year=2024`);
+  const row = officer.locator('#proposals tr', { hasText: '未生成方案' }).first();
+  const link = row.locator('a');
+  const href = await link.getAttribute('href');
+  await link.click();
+  await Promise.all([officer.waitForNavigation(), officer.click('#compute')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
+  for (const [name, value] of [['proposed', '2025-01-06'], ['discussed', '2025-01-08'], ['reviewed', '2025-01-10'],
+    ['decided', '2025-01-12'], ['votes_for', '30'], ['votes_against', '1'], ['votes_abstain', '2'],
+    ['documents', '会议记录.pdf；决议.pdf']]) {
+    await officer.fill(`#resolve input[name=${name}]`, value);
+  }
+  await Promise.all([officer.waitForNavigation(), officer.click('#resolve button')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'resolved');
+  await Promise.all([officer.waitForNavigation(), officer.click('#approve')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'township_approved');
+
+  const admin = await signIn('admin', 'cunji-admin');
+  await admin.goto(`${base}${href}`);
+  await admin.fill('input[name=note]', '饶农备〔2025〕9号');
+  await Promise.all([admin.waitForNavigation(), admin.click('#file')]);
+  assert.equal(await admin.getAttribute('#status', 'data-status'), 'county_filed');
+
+  await officer.goto(`${base}${href}`);
+  await Promise.all([officer.waitForNavigation(), officer.click('#pay')]);
+  await Promise.all([officer.waitForNavigation(), officer.click('#publish')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'published');
+  assert.equal(await officer.locator('#steps tr').count(), 7);
+
+  const code = href.split('/')[2];
+  const phone = await (await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN' })).newPage();
+  await phone.goto(`${base}/public/village/${code}`);
+  assert.ok(await phone.isVisible('#reward-2024'));
+});
+
+test('the public page works at phone width and shows its QR code', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/public/`);
+  await page.click('text=东关村民委员会');
+  assert.match(page.url(), /\/public\/village\/131124100200$/);
+  const qr = page.locator('#qr svg');
+  await qr.scrollIntoViewIfNeeded();
+  assert.ok(await qr.isVisible());
+  const box = await qr.boundingBox();
+  assert.ok(box.width > 100 && box.x >= 0 && box.x + box.width <= 375, `QR code fits the phone: ${JSON.stringify(box)}`);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no horizontal scrolling of the page: ${width}`);
+  await page.screenshot({ path: join(shots, 'public-phone.png'), fullPage: true });
+  const png = await page.request.get(`${base}/public/village/131124100200/qr.png`);
+  assert.equal(png.headers()['content-type'], 'image/png');
+});
