@@ -182,3 +182,14 @@ impl Store {
             .map_err(StoreError::from)
     }
 }
+
+impl Store {
+    /// A number that changes whenever anything is written: every change writes an audit row. Readers
+    /// use it to know whether what they loaded is still current.
+    pub async fn data_version(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+}

@@ -11,9 +11,13 @@ use cunji_store::{LoadedData, Store, StoredPolicy};
 
 use crate::auth::RateLimiter;
 
+/// What was last loaded for a year, and the data version it was loaded at.
+type Cached = std::collections::HashMap<i32, (i64, Arc<LoadedData>)>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    cache: Arc<std::sync::Mutex<Cached>>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
@@ -23,6 +27,7 @@ impl AppState {
     pub fn new(store: Store, public_url: Option<String>) -> AppState {
         AppState {
             store,
+            cache: Arc::new(std::sync::Mutex::new(Cached::new())),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
@@ -42,11 +47,29 @@ impl AppState {
         Ok((stored, policy))
     }
 
-    pub async fn data(&self, year: i32) -> Result<LoadedData, String> {
-        self.store
-            .load_for_report(year)
-            .await
-            .map_err(|e| e.to_string())
+    /// The data a report of `year` reads, loaded again only when something was written since.
+    pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, String> {
+        let version = self.store.data_version().await.map_err(|e| e.to_string())?;
+        if let Some((v, d)) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&year)
+        {
+            if *v == version {
+                return Ok(d.clone());
+            }
+        }
+        let data = Arc::new(
+            self.store
+                .load_for_report(year)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|_, (v, _)| *v == version);
+        cache.insert(year, (version, data.clone()));
+        Ok(data)
     }
 
     /// The report of a year under a policy, for a region.

@@ -134,20 +134,16 @@ pub async fn page(
     };
     let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
 
-    // Villages per band by year: the core's report of each year, for this region.
+    // Villages per band by year: the core's report of each year for this region. Bands need neither the
+    // incentive nor the year's cadres, so the policy's bands alone are evaluated on the same books.
+    let bands_only = cunji_core::policy::Policy {
+        incentive: None,
+        ..policy.clone()
+    };
     let mut counts = Vec::new();
     let mut chart_years = Vec::new();
     for y in &years {
-        let d = if *y == year {
-            None
-        } else {
-            Some(state.data(*y).await?)
-        };
-        let r = match &d {
-            Some(d) => state.report(&policy, d, *y, Some(&region)),
-            None => Ok(report.clone()),
-        };
-        if let Ok(r) = r {
+        if let Ok(r) = state.report(&bands_only, &data, *y, Some(&region)) {
             if let Some(rr) = r.regions.iter().find(|x| x.code == region) {
                 chart_years.push(*y);
                 counts.push(

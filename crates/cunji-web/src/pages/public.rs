@@ -131,7 +131,7 @@ struct VillageData {
     name: String,
     place: String,
     years: Vec<i32>,
-    data: cunji_store::LoadedData,
+    data: std::sync::Arc<cunji_store::LoadedData>,
     rewards: Vec<Published>,
 }
 
