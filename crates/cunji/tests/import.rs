@@ -442,3 +442,85 @@ fn report_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("r.toml:3: TOML 语法错误"), "{stderr}");
 }
+
+#[test]
+fn users_are_managed_from_the_command_line() {
+    let s = setup("users");
+    let run = |args: &[&str], password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cunji"))
+            .args(args)
+            .env("CUNJI_DB", s.db_url())
+            .env("CUNJI_USER", "test")
+            .env("CUNJI_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let ok = run(
+        &[
+            "user",
+            "add",
+            "wang",
+            "--role",
+            "township_officer",
+            "--scope",
+            "131124100000",
+            "--name",
+            "王会计",
+        ],
+        "long-enough-1",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bad = run(
+        &[
+            "user",
+            "add",
+            "li",
+            "--role",
+            "township_officer",
+            "--scope",
+            "131124100200",
+        ],
+        "long-enough-1",
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("应为乡镇级代码"));
+    let bad = run(
+        &["user", "add", "li", "--role", "village_accountant"],
+        "long-enough-1",
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let short = run(&["user", "add", "zhao", "--role", "auditor"], "short");
+    assert_eq!(short.status.code(), Some(2));
+    let dup = run(
+        &["user", "add", "wang", "--role", "auditor"],
+        "long-enough-1",
+    );
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("已存在"));
+    let list = String::from_utf8(run(&["user", "list"], "").stdout).unwrap();
+    assert_eq!(list.trim(), "wang\t王会计\t乡镇农经站\t131124100000");
+    assert!(run(&["user", "passwd", "wang"], "another-password")
+        .status
+        .success());
+    let audit = s.ok(&["audit"]);
+    assert!(
+        audit.contains("user_add") && audit.contains("user_password"),
+        "{audit}"
+    );
+    // Policies for the web application: checked, stored, audited.
+    let p = s.write(
+        "p.toml",
+        "name = \"河北测试\"\n[incentive]\nrate = \"10%\"\n",
+    );
+    assert!(s
+        .ok(&["policy", "set", p.to_str().unwrap()])
+        .contains("已保存政策 #1"));
+    let bad = s.write("bad.toml", "name = \"x\"\n[incentive]\nrat = \"10%\"\n");
+    let out = s.cunji(&["policy", "set", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s.ok(&["policy", "list"]).contains("当前\t河北测试"));
+}
