@@ -12,6 +12,7 @@ mod decimal;
 pub mod incentive;
 pub mod measure;
 pub mod money;
+pub mod pay_floor;
 pub mod policy;
 pub mod rate;
 pub mod region;

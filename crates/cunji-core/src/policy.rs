@@ -25,6 +25,7 @@ pub struct Policy {
     pub bands: Option<BandScheme>,
     pub targets: Vec<Target>,
     pub incentive: Option<Plan>,
+    pub pay_floor: Option<crate::pay_floor::PayFloor>,
 }
 
 /// A policy error: where (line, when it could be found) and what.
@@ -76,7 +77,7 @@ struct Reader<'t> {
     text: &'t str,
 }
 
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "name",
     "region",
     "years",
@@ -84,6 +85,7 @@ const TOP_KEYS: [&str; 7] = [
     "bands",
     "target",
     "incentive",
+    "pay_floor",
 ];
 const INCENTIVE_KEYS: [&str; 19] = [
     "measure",
@@ -253,6 +255,12 @@ impl<'t> Reader<'t> {
             Some(_) => return Err(self.err(top("incentive"), "应为 [incentive] 表")),
         };
 
+        let pay_floor = match t.get("pay_floor") {
+            None => None,
+            Some(Value::Table(p)) => Some(self.pay_floor(p)?),
+            Some(_) => return Err(self.err(top("pay_floor"), "应为 [pay_floor] 表")),
+        };
+
         Ok(Policy {
             name,
             region,
@@ -261,6 +269,7 @@ impl<'t> Reader<'t> {
             bands,
             targets,
             incentive,
+            pay_floor,
         })
     }
 
@@ -666,6 +675,56 @@ impl<'t> Reader<'t> {
         })
     }
 
+    fn pay_floor(&self, t: &Table) -> Result<crate::pay_floor::PayFloor, PolicyError> {
+        let sec = Some(("pay_floor", 0));
+        let at = |key| At { section: sec, key };
+        self.check_keys(
+            t,
+            &["multiple", "minimum", "minimum_secretary_director", "roles"],
+            sec,
+        )?;
+        let multiple = match t.get("multiple") {
+            Some(v) => self.rate(v, at("multiple"), Ppm(10_000_000))?,
+            None => return Err(self.err(at("multiple"), "缺少倍数 multiple，如 3")),
+        };
+        let minimum = match t.get("minimum") {
+            Some(v) => self.money(v, at("minimum"))?,
+            None => return Err(self.err(at("minimum"), "缺少年最低报酬 minimum（元）")),
+        };
+        let minimum_secretary_director = t
+            .get("minimum_secretary_director")
+            .map(|v| self.money(v, at("minimum_secretary_director")))
+            .transpose()?;
+        let roles = match t.get("roles") {
+            None => crate::pay_floor::PayFloor::default_roles(),
+            Some(Value::Array(items)) if !items.is_empty() => {
+                let mut out = Vec::new();
+                for item in items {
+                    let Value::String(s) = item else {
+                        return Err(self.err(at("roles"), "应为职务字符串列表"));
+                    };
+                    let r = self.role(s, at("roles"))?;
+                    if !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                return Err(self.err(
+                    at("roles"),
+                    "应为职务列表，如 [\"secretary\", \"secretary_director\"]",
+                ))
+            }
+        };
+        Ok(crate::pay_floor::PayFloor {
+            multiple,
+            minimum,
+            minimum_secretary_director,
+            roles,
+        })
+    }
+
     fn tiers(&self, t: &Table, at: At<'_>) -> Result<Vec<Tier>, PolicyError> {
         let Some(Value::Array(items)) = t.get("tiers") else {
             return Err(self.err(at, "分档方案需要 tiers = [{ from = …, rate = … }, …]"));
@@ -830,6 +889,9 @@ impl Policy {
                 }
             });
         }
+        if let Some(pf) = self.describe_pay_floor_zh() {
+            out.push(pf);
+        }
         let Some(p) = &self.incentive else {
             out.push("未设村干部激励办法。".into());
             return out;
@@ -924,5 +986,20 @@ impl Policy {
         }
         out.push("奖励总额是上限（按不高于）：村民会议可以决定更少，不能更多。".into());
         out
+    }
+}
+
+impl Policy {
+    /// The pay floor as a readable rule, when the policy has one.
+    pub fn describe_pay_floor_zh(&self) -> Option<String> {
+        let pf = self.pay_floor.as_ref()?;
+        let roles: Vec<&str> = pf.roles.iter().map(|r| r.name_zh()).collect();
+        Some(format!(
+            "报酬保障：{}的基本报酬不低于所在县上年农村居民人均可支配收入的 {} 倍，且不低于 {} 元/年{}；任职不满一年的按月折算。",
+            roles.join("、"),
+            pf.multiple.decimal(),
+            pf.minimum,
+            pf.minimum_secretary_director.map(|m| format!("（书记兼主任不低于 {m} 元）")).unwrap_or_default()
+        ))
     }
 }

@@ -31,6 +31,8 @@ pub struct ReportInput<'a> {
     pub project_actuals: &'a BTreeMap<String, Fen>,
     /// `--region`: that region and those beneath it.
     pub scope: Option<&'a RegionCode>,
+    /// County rural per-capita disposable income (SPEC §12), for pay floors.
+    pub stats: &'a crate::pay_floor::RuralIncome,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +114,9 @@ pub struct Report {
     pub regions: Vec<RegionReport>,
     pub grants: Vec<GrantReturn>,
     pub subsidy_summary: SubsidySummary,
+    /// Covered cadres below the pay floor or of unknown standing (policies with `[pay_floor]` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_floor: Option<Vec<crate::pay_floor::FloorLine>>,
 }
 
 /// Is the village within the policy's region prefix and the `--region` scope?
@@ -178,6 +183,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .map(|g| &g.village)
         .collect();
 
+    let mut listed_cadres: Vec<Cadre> = Vec::new();
     let mut villages = Vec::new();
     let mut aggs: BTreeMap<RegionCode, RegionAgg> = BTreeMap::new();
     let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
@@ -191,6 +197,9 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         let own = books.own(code, y).filter(|b| b.has_data());
         if !regions.is_listed(code, y, own.is_some()) {
             continue;
+        }
+        if let Some(cs) = cadres_by_village.get(code) {
+            listed_cadres.extend(cs.iter().cloned());
         }
         let measures_out = own.map(|b| {
             Ordered(
@@ -374,7 +383,13 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             .then(|| Fen(round_div(v.iter().map(|x| *x as i128).sum(), v.len() as i128) as i64))
     };
 
+    let pay_floor = policy
+        .pay_floor
+        .as_ref()
+        .map(|pf| crate::pay_floor::check(pf, y, &listed_cadres, input.stats));
+
     Ok(Report {
+        pay_floor,
         year: y,
         policy: policy.name.clone(),
         villages,

@@ -32,9 +32,10 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 2] = [
+const SQLITE_MIGRATIONS: [(i64, &str); 3] = [
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_web.sql")),
+    (3, include_str!("../migrations/sqlite/0003_stats.sql")),
 ];
 
 /// The file a `sqlite:` URL names.

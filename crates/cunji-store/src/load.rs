@@ -21,6 +21,7 @@ pub struct LoadedData {
     pub cadres: Vec<Cadre>,
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
+    pub stats: cunji_core::pay_floor::RuralIncome,
 }
 
 fn code(s: &str) -> Result<RegionCode, StoreError> {
@@ -159,6 +160,23 @@ impl Store {
         Ok(out)
     }
 
+    pub async fn load_stats(&self) -> Result<cunji_core::pay_floor::RuralIncome, StoreError> {
+        let rows = sqlx::query("SELECT region, year, rural_income FROM stats")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = cunji_core::pay_floor::RuralIncome::new();
+        for r in rows {
+            out.insert(
+                (
+                    code(&r.try_get::<String, _>(0)?)?,
+                    r.try_get::<i64, _>(1)? as i32,
+                ),
+                Fen(r.try_get(2)?),
+            );
+        }
+        Ok(out)
+    }
+
     pub async fn load_closed_years(&self) -> Result<BTreeSet<(String, i32)>, StoreError> {
         let rows = sqlx::query("SELECT village, year FROM closed_years")
             .fetch_all(&self.pool)
@@ -177,6 +195,7 @@ impl Store {
             cadres: self.load_cadres(year).await?,
             grants: self.load_grants().await?,
             project_actuals: self.load_project_actuals(year).await?,
+            stats: self.load_stats().await?,
         })
     }
 }

@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/policy/whatif", get(pages::policy::whatif))
         .route("/audit", get(pages::audit::page))
+        .route("/payfloor", get(pages::payfloor::page))
         .route("/public/", get(pages::public::index))
         .route("/public", get(pages::public::index_redirect))
         .route("/public/village/{code}", get(pages::public::village))

@@ -89,6 +89,7 @@ impl AppState {
                 cadres: &data.cadres,
                 grants: &data.grants,
                 project_actuals: &data.project_actuals,
+                stats: &data.stats,
                 scope,
             },
         )

@@ -624,3 +624,51 @@ async fn the_api_and_its_description() {
     let health = c.get("/healthz").await;
     assert_eq!(health.status, 200);
 }
+
+#[tokio::test]
+async fn the_pay_floor_page_lists_shortfalls() {
+    let s = server("payfloor").await;
+    use cunji_store::import::Quiet;
+    use cunji_store::ImportKind;
+    s.store
+        .import(
+            ImportKind::Stats,
+            "s.csv",
+            b"region,year,rural_income\n131124000000,2023,15000\n",
+            "test",
+            &Quiet,
+        )
+        .await
+        .unwrap();
+    s.store
+        .import(ImportKind::Cadres, "c2.csv", "village,year,person,name,role,base_pay\n131124100200,2024,P1,张建国,secretary,44999.99\n131124100200,2024,P2,李秀英,director,45000\n131124101200,2024,P3,王志强,secretary_director,\n".as_bytes(), "test", &Quiet)
+        .await
+        .unwrap();
+    s.store
+        .save_policy(
+            "保障",
+            "name = \"保障\"\n[pay_floor]\nmultiple = 3\nminimum = 40000\n",
+            false,
+            "test",
+        )
+        .await
+        .unwrap();
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let t = admin.get("/payfloor?year=2024").await.text();
+    // 3 × 15,000 = 45,000: P1 is one fen short, P2 passes, P3 has no base pay.
+    assert_eq!(stat(&t, "below"), "1 人");
+    assert_eq!(stat(&t, "unknown"), "1 人");
+    assert!(
+        t.contains("44,999.99") && t.contains("0.01") && t.contains("未登记基本报酬"),
+        "{t}"
+    );
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let t = town.get("/payfloor?year=2024").await.text();
+    assert_eq!(
+        stat(&t, "unknown"),
+        "0 人",
+        "the officer sees only their township"
+    );
+}

@@ -146,6 +146,7 @@ pub enum Kind {
     Statements,
     Cadres,
     Grants,
+    Stats,
 }
 
 impl Kind {
@@ -156,6 +157,7 @@ impl Kind {
             Kind::Statements => ImportKind::Statements,
             Kind::Cadres => ImportKind::Cadres,
             Kind::Grants => ImportKind::Grants,
+            Kind::Stats => ImportKind::Stats,
         }
     }
 }
@@ -374,6 +376,7 @@ pub async fn report_from_store(
             cadres: &data.cadres,
             grants: &data.grants,
             project_actuals: &data.project_actuals,
+            stats: &data.stats,
             scope: scope.as_ref(),
         },
     )

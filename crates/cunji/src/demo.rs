@@ -14,6 +14,28 @@ use crate::render;
 
 pub const REGIONS: &str = include_str!("../../../data/regions-raoyang.csv");
 pub const HEBEI_POLICY: &str = include_str!("../../../policies/hebei.toml");
+/// A pay-floor rule for the demo county, written like Guizhou's "345" (Hebei's own figures differ).
+pub const PAY_FLOOR_POLICY: &str =
+    "# 演示用：按贵州“345”口径核对饶阳县村干部基本报酬（河北的实际标准以本省文件为准）。
+name = \"饶阳县 村干部报酬保障（演示，按贵州“345”口径）\"
+region = \"131124\"
+
+[pay_floor]
+multiple = 3
+minimum = 40000
+minimum_secretary_director = 50000
+";
+
+/// Synthetic county statistics for the demo (rural per-capita disposable income, yuan).
+pub const DEMO_STATS: &str = "region,year,rural_income
+131124000000,2018,12800
+131124000000,2019,13700
+131124000000,2020,14500
+131124000000,2021,15700
+131124000000,2022,16600
+131124000000,2023,17500
+";
+
 pub const FIRST_YEAR: i32 = 2019;
 pub const LAST_YEAR: i32 = 2024;
 
@@ -447,6 +469,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         ),
         (ImportKind::Entries, "demo/entries.csv", &files.entries),
         (ImportKind::Cadres, "demo/cadres.csv", &files.cadres),
+        (ImportKind::Stats, "demo/stats.csv", &DEMO_STATS.to_string()),
     ];
     for (kind, name, text) in steps {
         let outcome = store
@@ -487,6 +510,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
             cadres: &data.cadres,
             grants: &data.grants,
             project_actuals: &data.project_actuals,
+            stats: &data.stats,
             scope: Some(&county),
         },
     )
@@ -496,6 +520,14 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         "\n演示数据库：{}。再次查看：cargo run --release -- --db {url} report --year {LAST_YEAR} --policy policies/hebei.toml --region 131124000000",
         file.display()
     );
+    store
+        .save_policy(
+            "饶阳县 村干部报酬保障（演示，按贵州“345”口径）",
+            PAY_FLOOR_POLICY,
+            false,
+            who,
+        )
+        .await?;
     let policy_id = store
         .save_policy(&policy.name, HEBEI_POLICY, true, who)
         .await?;

@@ -29,6 +29,7 @@ pub struct World {
     pub cadres: Vec<Cadre>,
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
+    pub stats: cunji_core::pay_floor::RuralIncome,
 }
 
 impl World {
@@ -106,6 +107,7 @@ impl World {
                 cadres: &self.cadres,
                 grants: &self.grants,
                 project_actuals: &self.project_actuals,
+                stats: &self.stats,
                 scope: None,
             },
         )

@@ -7,6 +7,7 @@ pub(crate) mod entries;
 mod grants;
 mod regions;
 mod statements;
+mod stats;
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -21,6 +22,7 @@ pub enum ImportKind {
     Statements,
     Cadres,
     Grants,
+    Stats,
 }
 
 impl ImportKind {
@@ -31,6 +33,7 @@ impl ImportKind {
             ImportKind::Statements => "statements",
             ImportKind::Cadres => "cadres",
             ImportKind::Grants => "grants",
+            ImportKind::Stats => "stats",
         }
     }
     pub fn name_zh(self) -> &'static str {
@@ -40,6 +43,7 @@ impl ImportKind {
             ImportKind::Statements => "年度报表",
             ImportKind::Cadres => "村干部",
             ImportKind::Grants => "扶持资金",
+            ImportKind::Stats => "县级统计",
         }
     }
     pub fn parse(s: &str) -> Option<ImportKind> {
@@ -49,6 +53,7 @@ impl ImportKind {
             ImportKind::Statements,
             ImportKind::Cadres,
             ImportKind::Grants,
+            ImportKind::Stats,
         ]
         .into_iter()
         .find(|k| k.key() == s)
@@ -153,6 +158,7 @@ impl Store {
             ImportKind::Statements => statements::import(self, &meta, bytes, progress).await,
             ImportKind::Cadres => cadres::import(self, &meta, bytes, progress).await,
             ImportKind::Grants => grants::import(self, &meta, bytes, progress).await,
+            ImportKind::Stats => stats::import(self, &meta, bytes, progress).await,
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod entry;
 pub mod login;
+pub mod payfloor;
 pub mod policy;
 pub mod public;
 pub mod village;

@@ -93,5 +93,29 @@ pub fn render(report: &Report) -> Vec<u8> {
         out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
+    // Pay floors follow as a second table after an empty line, with its own header.
+    if let Some(lines) = &report.pay_floor {
+        out.push_str("\r\n村干部报酬保障\r\n年度,村代码,人员编号,姓名,职务,任职月数,状态,基本报酬,保障线,差额,说明\r\n");
+        for l in lines {
+            let cells = [
+                report.year.to_string(),
+                l.village.to_string(),
+                l.person.clone(),
+                l.name.clone(),
+                l.role.key().to_string(),
+                l.months_in_post.to_string(),
+                match l.status {
+                    cunji_core::pay_floor::FloorStatus::Below => "below".to_string(),
+                    cunji_core::pay_floor::FloorStatus::Unknown => "unknown".to_string(),
+                },
+                l.base_pay.map(|f| f.json()).unwrap_or_default(),
+                l.floor.map(|f| f.json()).unwrap_or_default(),
+                l.shortfall.map(|f| f.json()).unwrap_or_default(),
+                l.explanation.clone(),
+            ];
+            out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+    }
     out.into_bytes()
 }

@@ -229,6 +229,41 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&g.render());
     }
+    if let Some(lines) = &report.pay_floor {
+        out.push_str("\n【村干部报酬保障】\n");
+        if lines.is_empty() {
+            out.push_str("所有在保障范围内的村干部基本报酬均不低于保障线。\n");
+        } else {
+            let mut g = Grid::new(&[
+                ("村", false),
+                ("人员", false),
+                ("姓名", false),
+                ("职务", false),
+                ("任职月数", true),
+                ("基本报酬", true),
+                ("保障线", true),
+                ("差额", true),
+                ("说明", false),
+            ]);
+            for l in lines {
+                g.row(vec![
+                    l.village.to_string(),
+                    l.person.clone(),
+                    l.name.clone(),
+                    l.role.name_zh().into(),
+                    l.months_in_post.to_string(),
+                    money(l.base_pay),
+                    money(l.floor),
+                    money(l.shortfall),
+                    match l.status {
+                        cunji_core::pay_floor::FloorStatus::Below => "低于保障线".into(),
+                        cunji_core::pay_floor::FloorStatus::Unknown => l.explanation.clone(),
+                    },
+                ]);
+            }
+            out.push_str(&g.render());
+        }
+    }
     let s = &report.subsidy_summary;
     out.push_str("\n【扶持资金汇总】\n");
     let levels: Vec<String> = s
