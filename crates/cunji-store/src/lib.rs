@@ -10,6 +10,7 @@ mod load;
 pub mod table;
 mod users;
 pub mod workflow;
+mod xlsx;
 
 pub use audit::{AuditRow, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};

@@ -39,6 +39,8 @@ pub const fn col(key: &'static str, zh: &'static str, required: bool) -> Column 
 /// A decoded, header-checked file.
 pub struct Sheet {
     pub file: String,
+    /// For a spreadsheet, the column letter of each column, so errors can name the cell.
+    letters: Option<Vec<String>>,
     /// The resolved key of each column, in file order.
     pub keys: Vec<String>,
     index: HashMap<String, usize>,
@@ -62,6 +64,7 @@ impl Sheet {
         let cells = fields.iter().map(|(_, v)| v.clone()).collect();
         Sheet {
             file: file.to_string(),
+            letters: None,
             keys,
             index,
             rows: vec![Row { line: 1, cells }],
@@ -82,10 +85,14 @@ impl Sheet {
     }
 
     pub fn error(&self, line: u64, column: &str, message: impl Into<String>) -> RowError {
+        let column = match (&self.letters, self.index.get(column)) {
+            (Some(letters), Some(i)) => format!("{column}（{}{line}）", letters[*i]),
+            _ => column.to_string(),
+        };
         RowError {
             file: self.file.clone(),
             line,
-            column: column.to_string(),
+            column,
             message: message.into(),
         }
     }
@@ -126,47 +133,13 @@ pub fn read_csv(
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    let header = match records.next() {
+    let header: Vec<String> = match records.next() {
         None => return Err(vec![err(1, "表头", "文件为空，缺少表头行".into())]),
         Some(Err(e)) => return Err(vec![err(1, "表头", format!("CSV 格式错误：{e}"))]),
-        Some(Ok(h)) => h,
+        Some(Ok(h)) => h.iter().map(|c| c.to_string()).collect(),
     };
+    let width = header.len();
     let mut errors = Vec::new();
-    let mut keys = Vec::new();
-    let mut index = HashMap::new();
-    for (i, raw) in header.iter().enumerate() {
-        let name = raw.trim();
-        let key = columns
-            .iter()
-            .find(|c| c.key == name || c.zh == name)
-            .map(|c| c.key.to_string())
-            .or_else(|| extra.and_then(|f| f(name)));
-        match key {
-            None => errors.push(err(
-                1,
-                if name.is_empty() { "表头" } else { name },
-                if name.is_empty() {
-                    format!("第 {} 列没有列名", i + 1)
-                } else {
-                    format!("未知列“{name}”（可用列：{}）", column_list(columns))
-                },
-            )),
-            Some(k) => {
-                if index.insert(k.clone(), i).is_some() {
-                    errors.push(err(1, name, format!("列“{name}”重复")));
-                }
-                keys.push(k);
-            }
-        }
-    }
-    for c in columns.iter().filter(|c| c.required) {
-        if !index.contains_key(c.key) {
-            errors.push(err(1, c.key, format!("缺少必填列“{}”（{}）", c.key, c.zh)));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut rows = Vec::new();
     for rec in records {
         match rec {
@@ -179,11 +152,11 @@ pub fn read_csv(
                 if r.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                if r.len() != keys.len() {
+                if r.len() != width {
                     errors.push(err(
                         line,
                         "行",
-                        format!("本行有 {} 列，表头有 {} 列", r.len(), keys.len()),
+                        format!("本行有 {} 列，表头有 {width} 列", r.len()),
                     ));
                     continue;
                 }
@@ -194,11 +167,90 @@ pub fn read_csv(
             }
         }
     }
+    let sheet = sheet_from_rows(file, header, rows, None, columns, extra, 1)?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(sheet)
+}
+
+/// Reads an import file: a spreadsheet (.xlsx, by name or content) or CSV.
+pub fn read_table(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+) -> Result<Sheet, Vec<RowError>> {
+    if file.to_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
+        crate::xlsx::read(file, bytes, columns, extra)
+    } else {
+        read_csv(file, bytes, columns, extra)
+    }
+}
+
+/// Checks a header row and builds the sheet, shared by CSV and spreadsheet reading.
+pub(crate) fn sheet_from_rows(
+    file: &str,
+    header: Vec<String>,
+    rows: Vec<Row>,
+    letters: Option<Vec<String>>,
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+    header_line: u64,
+) -> Result<Sheet, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut keys = Vec::new();
+    let mut index = HashMap::new();
+    let err = |line: u64, column: String, message: String| RowError {
+        file: file.to_string(),
+        line,
+        column,
+        message,
+    };
+    let place = |i: usize, name: &str| match &letters {
+        Some(l) => format!("{name}（{}{header_line}）", l[i]),
+        None => name.to_string(),
+    };
+    for (i, raw) in header.iter().enumerate() {
+        let name = raw.trim();
+        let key = columns
+            .iter()
+            .find(|c| c.key == name || c.zh == name)
+            .map(|c| c.key.to_string())
+            .or_else(|| extra.and_then(|f| f(name)));
+        match key {
+            None => errors.push(err(
+                header_line,
+                place(i, if name.is_empty() { "表头" } else { name }),
+                if name.is_empty() {
+                    format!("第 {} 列没有列名", i + 1)
+                } else {
+                    format!("未知列“{name}”（可用列：{}）", column_list(columns))
+                },
+            )),
+            Some(k) => {
+                if index.insert(k.clone(), i).is_some() {
+                    errors.push(err(header_line, place(i, name), format!("列“{name}”重复")));
+                }
+                keys.push(k);
+            }
+        }
+    }
+    for c in columns.iter().filter(|c| c.required) {
+        if !index.contains_key(c.key) {
+            errors.push(err(
+                header_line,
+                c.key.to_string(),
+                format!("缺少必填列“{}”（{}）", c.key, c.zh),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Sheet {
         file: file.to_string(),
+        letters,
         keys,
         index,
         rows,

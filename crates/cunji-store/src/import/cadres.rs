@@ -10,7 +10,7 @@ use cunji_core::money::Fen;
 use super::entries::Context;
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column};
+use crate::table::{col, read_table, Column};
 
 const COLUMNS: [Column; 9] = [
     col("village", "村代码", true),
@@ -42,7 +42,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
     progress.phase("检查", sheet.rows.len() as u64);
     let villages: Vec<String> = sheet
         .rows

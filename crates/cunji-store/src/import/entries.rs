@@ -12,7 +12,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column, RowError, Sheet};
+use crate::table::{col, read_table, Column, RowError, Sheet};
 
 const COLUMNS: [Column; 9] = [
     col("village", "村代码", true),
@@ -46,7 +46,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
     progress.phase("检查", sheet.rows.len() as u64);
     let mut errors = Vec::new();
     let mut parsed = Vec::with_capacity(sheet.rows.len());

@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::entries::Context;
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column};
+use crate::table::{col, read_table, Column};
 
 const COLUMNS: [Column; 8] = [
     col("grant", "资金编号", true),
@@ -43,7 +43,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
     progress.phase("检查", sheet.rows.len() as u64);
     let ctx = Context::load(store, std::iter::empty())
         .await?

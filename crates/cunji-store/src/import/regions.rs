@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column, RowError};
+use crate::table::{col, read_table, Column, RowError};
 
 const COLUMNS: [Column; 4] = [
     col("code", "代码", true),
@@ -24,7 +24,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
     if let Some(s) = meta.scope {
         return Err(ImportError::Rows(vec![sheet.error(
             1,

@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::entries::{placeholders, write_entries, Context, NewEntry};
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column};
+use crate::table::{col, read_table, Column};
 
 const COLUMNS: [Column; 2] = [col("village", "村代码", true), col("year", "年度", true)];
 
@@ -25,7 +25,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, Some(&account_column))?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, Some(&account_column))?;
     progress.phase("检查", sheet.rows.len() as u64);
     let villages: Vec<String> = sheet
         .rows

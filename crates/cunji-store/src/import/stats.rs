@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_csv, Column};
+use crate::table::{col, read_table, Column};
 
 const COLUMNS: [Column; 3] = [
     col("region", "区划代码", true),
@@ -25,7 +25,7 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_csv(meta.file_name, bytes, &COLUMNS, None)?;
+    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
     progress.phase("检查", sheet.rows.len() as u64);
     let regions = store.load_regions().await?;
     let mut stored: HashMap<(String, i64), i64> = HashMap::new();

@@ -1,0 +1,213 @@
+//! Reading the first sheet of an .xlsx workbook into the rows of an import, as Excel and WPS save it:
+//! numbers, text and dates are accepted where they mean the same thing (a code typed as a number, a date
+//! typed as a date), formulas are read by their cached value, and errors name the sheet, row and cell.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::table::{sheet_from_rows, Column, ExtraColumns, Row, RowError, Sheet};
+
+/// The row a template's notes sit on starts with this, and is skipped.
+pub const NOTES_MARK: &str = "【说明】";
+
+fn letter(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// An Excel serial day (1900 system) as `YYYY-MM-DD`.
+fn serial_date(serial: f64) -> Option<String> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    // Day 0 is 1899-12-30 for every serial after Excel's phantom 1900-02-29 (serial 60).
+    let days = serial.floor() as i64 - 25_569; // days from 1970-01-01
+    Some(civil(days))
+}
+
+fn civil(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A number cell as the text a person would have typed: whole numbers without decimals, amounts within
+/// 0.000001 yuan of a whole fen in yuan with two decimals, anything else in full (and then refused by
+/// the column's own rule, never rounded silently).
+fn number_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return format!("{}", v as i64);
+    }
+    match cunji_core::money::Fen::from_yuan_f64(v) {
+        Ok(f) => f.json(),
+        Err(_) => format!("{v}"),
+    }
+}
+
+pub fn read(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+) -> Result<Sheet, Vec<RowError>> {
+    let fail = |m: String| {
+        vec![RowError {
+            file: file.to_string(),
+            line: 1,
+            column: "文件".into(),
+            message: m,
+        }]
+    };
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
+        .map_err(|e| fail(format!("不是有效的 .xlsx 工作簿：{e}")))?;
+    let Some(sheet_name) = book.sheet_names().first().cloned() else {
+        return Err(fail("工作簿中没有工作表".into()));
+    };
+    let range = book
+        .worksheet_range(&sheet_name)
+        .map_err(|e| fail(format!("无法读取工作表“{sheet_name}”：{e}")))?;
+    let place = format!("{file}［{sheet_name}］");
+    let (first_row, first_col) = range
+        .start()
+        .map(|(r, c)| (r as u64, c as usize))
+        .unwrap_or((0, 0));
+    let width = range.width();
+    let letters: Vec<String> = (0..width).map(|i| letter(first_col + i)).collect();
+    let mut errors = Vec::new();
+    let mut rows_iter = range.rows().enumerate();
+    let Some((_, header_cells)) = rows_iter.next() else {
+        return Err(vec![RowError {
+            file: place,
+            line: 1,
+            column: "表头".into(),
+            message: "工作表为空，缺少表头行".into(),
+        }]);
+    };
+    let header_line = first_row + 1;
+    let header: Vec<String> = header_cells
+        .iter()
+        .map(|c| match c {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    // Trailing unnamed columns that are empty everywhere are not columns.
+    let used = header
+        .iter()
+        .rposition(|h| !h.trim().is_empty())
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let header: Vec<String> = header[..used].to_vec();
+    let mut rows = Vec::new();
+    for (i, cells) in rows_iter {
+        let line = first_row + i as u64 + 1;
+        let mut out = Vec::with_capacity(used);
+        for (ci, c) in cells.iter().enumerate() {
+            let text = match c {
+                Data::Empty => String::new(),
+                Data::String(s) => s.clone(),
+                Data::Int(n) => n.to_string(),
+                Data::Float(f) => number_text(*f),
+                Data::Bool(b) => b.to_string(),
+                Data::DateTime(d) => match serial_date(d.as_f64()) {
+                    Some(s) => s,
+                    None => {
+                        errors.push(RowError {
+                            file: place.clone(),
+                            line,
+                            column: format!("{}{line}", letters[ci]),
+                            message: "日期超出范围".into(),
+                        });
+                        String::new()
+                    }
+                },
+                Data::DateTimeIso(s) => s.chars().take(10).collect(),
+                Data::DurationIso(s) => s.clone(),
+                Data::Error(e) => {
+                    if ci < used {
+                        errors.push(RowError {
+                            file: place.clone(),
+                            line,
+                            column: format!(
+                                "{}（{}{line}）",
+                                header.get(ci).map(|h| h.trim()).unwrap_or(""),
+                                letters[ci]
+                            ),
+                            message: format!("单元格是错误值 {e}"),
+                        });
+                    }
+                    String::new()
+                }
+            };
+            if ci < used {
+                out.push(text);
+            } else if !text.trim().is_empty() {
+                errors.push(RowError {
+                    file: place.clone(),
+                    line,
+                    column: format!("{}{line}", letters[ci]),
+                    message: "表头之外的列有内容（这一列没有列名）".into(),
+                });
+            }
+        }
+        while out.len() < used {
+            out.push(String::new());
+        }
+        if out.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if i == 1 && out.first().is_some_and(|c| c.starts_with(NOTES_MARK)) {
+            continue;
+        }
+        rows.push(Row { line, cells: out });
+    }
+    let sheet = sheet_from_rows(
+        &place,
+        header,
+        rows,
+        Some(letters),
+        columns,
+        extra,
+        header_line,
+    )?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(sheet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_and_dates() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(25), "Z");
+        assert_eq!(letter(26), "AA");
+        assert_eq!(serial_date(45_292.0).as_deref(), Some("2024-01-01"));
+        assert_eq!(serial_date(43_800.5).as_deref(), Some("2019-12-01"));
+        assert_eq!(number_text(2024.0), "2024");
+        assert_eq!(number_text(120_201_001_001.0), "120201001001");
+        assert_eq!(number_text(0.1 + 0.2), "0.30");
+        assert_eq!(number_text(0.066), "0.066");
+        assert_eq!(number_text(12.345), "12.345");
+    }
+}
