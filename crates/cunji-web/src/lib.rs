@@ -63,6 +63,8 @@ pub fn app(state: AppState) -> Router {
         .route("/policy/whatif", get(pages::policy::whatif))
         .route("/audit", get(pages::audit::page))
         .route("/payfloor", get(pages::payfloor::page))
+        .route("/templates/{file}", get(pages::downloads::template))
+        .route("/report.xlsx", get(pages::downloads::report))
         .route("/public/", get(pages::public::index))
         .route("/public", get(pages::public::index_redirect))
         .route("/public/village/{code}", get(pages::public::village))

@@ -672,3 +672,30 @@ async fn the_pay_floor_page_lists_shortfalls() {
         "the officer sees only their township"
     );
 }
+
+#[tokio::test]
+async fn templates_and_report_workbooks_download() {
+    let s = server("downloads").await;
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let t = town.get("/templates/cadres.xlsx").await;
+    assert_eq!(t.status, 200);
+    assert_eq!(
+        t.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(t.body.starts_with(b"PK"));
+    assert_eq!(town.get("/templates/nothing.xlsx").await.status, 404);
+    let r = town.get("/report.xlsx?year=2024").await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("cunji-131124100000-2024.xlsx"));
+    assert_eq!(
+        town.get("/report.xlsx?year=2024&region=131124101000")
+            .await
+            .status,
+        403
+    );
+}

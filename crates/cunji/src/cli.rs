@@ -98,6 +98,13 @@ pub enum Command {
         #[arg(long)]
         public_url: Option<String>,
     },
+    /// 生成空白导入模板（.xlsx：中文表头、说明行、下拉列表）
+    Template {
+        /// regions | entries | statements | cadres | grants | stats
+        kind: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 用户管理
     User {
         #[command(subcommand)]
@@ -287,6 +294,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(Failure::other)
         }
+        Command::Template { kind, out } => {
+            let bytes = cunji_sheets::template(&kind)
+                .map_err(|e| Failure::other(format!("错误：无法生成模板：{e}")))?
+                .ok_or_else(|| {
+                    Failure::input(format!(
+                        "错误：没有“{kind}”这种导入类型（可选 {}）",
+                        cunji_sheets::TEMPLATE_KINDS.join("、")
+                    ))
+                })?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
+            println!("已生成 {kind} 导入模板：{}", out.display());
+            Ok(())
+        }
         Command::User { action } => crate::users::run(&cli.db, action, &who).await,
         Command::Policy { action } => {
             let store = Store::open(&cli.db, false).await?;
@@ -389,9 +410,11 @@ fn write_report(report: &Report, format: Format, out: Option<&Path>) -> Result<(
         Format::Table => render::table::render(report).into_bytes(),
         Format::Csv => render::csv::render(report),
         Format::Xlsx => {
-            return Err(Failure::input(
-                "错误：xlsx 格式的报告尚未提供，请用 json、table 或 csv",
-            ))
+            if out.is_none() {
+                return Err(Failure::input("错误：xlsx 报告须用 --out 指定文件"));
+            }
+            cunji_sheets::report_workbook(report)
+                .map_err(|e| Failure::other(format!("错误：无法生成工作簿：{e}")))?
         }
     };
     match out {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod downloads;
 pub mod entry;
 pub mod login;
 pub mod payfloor;

@@ -1,0 +1,363 @@
+//! Excel and WPS in and out, checked by LibreOffice headless: the exported workbook, recomputed and
+//! converted to CSV, holds the figures of the JSON report; a workbook saved by LibreOffice from the CSV
+//! fixtures imports to the same report as the CSVs. Without LibreOffice these say so and are skipped,
+//! except under CI (`.ci/run` installs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{fixture, Scratch};
+
+fn soffice() -> Option<PathBuf> {
+    for p in [
+        "/usr/bin/soffice",
+        "/usr/bin/libreoffice",
+        "/usr/lib/libreoffice/program/soffice",
+    ] {
+        if Path::new(p).exists() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "LibreOffice is missing (apt-get install libreoffice-calc-nogui)"
+    );
+    eprintln!("LibreOffice tests skipped: soffice not found");
+    None
+}
+
+/// Runs LibreOffice with a profile of its own that recomputes every formula when a file is loaded.
+fn lo(s: &Scratch, args: &[&str]) {
+    let profile = s.path("lo-profile");
+    let user = profile.join("user");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#,
+    )
+    .unwrap();
+    let out = Command::new(soffice().unwrap())
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .arg("--headless")
+        .arg("--norestore")
+        .args(args)
+        .current_dir(&s.dir)
+        .output()
+        .expect("run soffice");
+    assert!(
+        out.status.success(),
+        "soffice {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// A number as LibreOffice writes it (raw value) → fen.
+fn fen(text: &str) -> i64 {
+    (text
+        .parse::<f64>()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
+        * 100.0)
+        .round() as i64
+}
+
+fn json_fen(v: &serde_json::Value) -> i64 {
+    cunji_core::Fen::parse_yuan(v.as_str().unwrap()).unwrap().0
+}
+
+fn load_case(s: &Scratch, case: &str, ext: &str) -> String {
+    let dir = fixture(&format!("examples/{case}"));
+    for kind in ["regions", "entries", "cadres", "grants"] {
+        let f = if ext == "csv" {
+            dir.join(format!("{kind}.csv"))
+        } else {
+            s.path(&format!("{kind}.{ext}"))
+        };
+        s.ok(&["import", kind, f.to_str().unwrap()]);
+    }
+    dir.join("policy.toml").display().to_string()
+}
+
+#[test]
+fn the_exported_workbook_recomputes_to_the_json_figures() {
+    if soffice().is_none() {
+        return;
+    }
+    let s = Scratch::new("xlsx-out");
+    let policy = load_case(&s, "case-230", "csv");
+    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
+        "report", "--year", "2023", "--policy", &policy, "--format", "json",
+    ]))
+    .unwrap();
+    s.ok(&[
+        "report",
+        "--year",
+        "2023",
+        "--policy",
+        &policy,
+        "--format",
+        "xlsx",
+        "--out",
+        "report.xlsx",
+    ]);
+    lo(
+        &s,
+        &[
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            "lo",
+            "report.xlsx",
+        ],
+    );
+    let lo_dir = s.path("lo");
+
+    // 村级明细: one row per village in code order, then the totals row computed by LibreOffice.
+    let rows = csv_rows(&lo_dir.join("report-村级明细.csv"));
+    let header = &rows[0];
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (pool_c, paid_c, total_c) = (col("奖励总额上限"), col("核定发放"), col("总收入"));
+    let villages = json["villages"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        villages.len() + 2,
+        "villages plus header and totals"
+    );
+    let mut pools = 0;
+    let mut totals = 0;
+    for (v, row) in villages.iter().zip(&rows[1..]) {
+        assert_eq!(row[0], v["code"].as_str().unwrap());
+        let pool = json_fen(&v["incentive"]["pool"]);
+        assert_eq!(fen(&row[pool_c]), pool, "pool of {}", row[0]);
+        pools += pool;
+        if let Some(t) = v["measures"]["total_income"].as_str() {
+            let t = cunji_core::Fen::parse_yuan(t).unwrap().0;
+            assert_eq!(fen(&row[total_c]), t);
+            totals += t;
+        } else {
+            assert_eq!(row[total_c], "");
+        }
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(last[1], "合计");
+    assert_eq!(
+        fen(&last[pool_c]),
+        pools,
+        "SUM of pools recomputed by LibreOffice"
+    );
+    assert_eq!(fen(&last[total_c]), totals);
+    let province = &json["regions"][0];
+    assert_eq!(fen(&last[paid_c]), json_fen(&province["awards_total"]));
+    assert_eq!(pools, json_fen(&province["incentive_total"]));
+
+    // 汇总: every region with the JSON's figures.
+    let summary = csv_rows(&lo_dir.join("report-汇总.csv"));
+    let h = &summary[1];
+    let pc = h.iter().position(|x| x == "奖励总额上限").unwrap();
+    for (r, row) in json["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&summary[2..])
+    {
+        assert_eq!(row[0], r["code"].as_str().unwrap());
+        assert_eq!(fen(&row[pc]), json_fen(&r["incentive_total"]));
+        assert_eq!(row[4], r["with_data"].to_string());
+    }
+
+    // 扶持资金: grants and their totals.
+    let grants = csv_rows(&lo_dir.join("report-扶持资金.csv"));
+    let jg = json["grants"].as_array().unwrap();
+    let sum: i64 = jg.iter().map(|g| json_fen(&g["amount"])).sum();
+    assert_eq!(fen(&grants.last().unwrap()[5]), sum);
+    for (g, row) in jg.iter().zip(&grants[1..]) {
+        assert_eq!(fen(&row[7]), json_fen(&g["actual"]));
+    }
+    // 奖励计算 holds every trace line.
+    let traces = csv_rows(&lo_dir.join("report-奖励计算.csv"));
+    let lines: usize = villages
+        .iter()
+        .map(|v| {
+            v["incentive"]["trace"]
+                .as_array()
+                .map(|t| t.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(traces.len(), lines + 1);
+}
+
+#[test]
+fn a_workbook_saved_by_libreoffice_imports_to_the_same_report() {
+    if soffice().is_none() {
+        return;
+    }
+    for case in ["case-176", "case-250"] {
+        let from_csv = Scratch::new("xlsx-in-csv");
+        let policy = load_case(&from_csv, case, "csv");
+        let expected = from_csv.ok(&[
+            "report",
+            "--year",
+            if case == "case-176" { "2023" } else { "2022" },
+            "--policy",
+            &policy,
+            "--format",
+            "json",
+        ]);
+
+        let s = Scratch::new("xlsx-in");
+        for kind in ["regions", "entries", "cadres", "grants"] {
+            std::fs::copy(
+                fixture(&format!("examples/{case}/{kind}.csv")),
+                s.path(&format!("{kind}.csv")),
+            )
+            .unwrap();
+            lo(
+                &s,
+                &[
+                    "--infilter=CSV:44,34,76,1,,0,false,true",
+                    "--convert-to",
+                    "xlsx",
+                    &format!("{kind}.csv"),
+                ],
+            );
+            std::fs::remove_file(s.path(&format!("{kind}.csv"))).unwrap();
+        }
+        let policy = load_case(&s, case, "xlsx");
+        let actual = s.ok(&[
+            "report",
+            "--year",
+            if case == "case-176" { "2023" } else { "2022" },
+            "--policy",
+            &policy,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            actual, expected,
+            "{case}: the workbook imported differently from the CSVs"
+        );
+    }
+}
+
+#[test]
+fn templates_import_and_workbook_errors_name_the_cell() {
+    let s = Scratch::new("xlsx-template");
+    s.ok(&[
+        "import",
+        "regions",
+        fixture("examples/case-250/regions.csv").to_str().unwrap(),
+    ]);
+    assert!(s
+        .ok(&["template", "entries", "--out", "t.xlsx"])
+        .contains("已生成 entries 导入模板"));
+    // The empty template's header and notes row are understood: nothing to store, nothing wrong.
+    assert!(s
+        .ok(&["import", "entries", "t.xlsx"])
+        .contains("已导入 账目 0 行"));
+    let bad = s.cunji(&["template", "ledger", "--out", "x.xlsx"]);
+    assert_eq!(bad.status.code(), Some(2));
+
+    // A workbook as a person fills it: a date cell, a number cell for the code, a formula for the amount.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name("一月").unwrap();
+    for (i, h) in ["村代码", "日期", "科目", "金额", "摘要"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    ws.write_number(1, 0, 351_301_001_001.0).unwrap();
+    ws.write_datetime_with_format(
+        1,
+        1,
+        rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 15).unwrap(),
+        &date,
+    )
+    .unwrap();
+    ws.write_string(1, 2, "经营收入").unwrap();
+    ws.write_formula(
+        1,
+        3,
+        rust_xlsxwriter::Formula::new("=1000+234.5").set_result("1234.5"),
+    )
+    .unwrap();
+    ws.write_string(1, 4, "门面房租金").unwrap();
+    ws.write_string(2, 0, "351301001001").unwrap();
+    ws.write_string(2, 1, "2022-04-01").unwrap();
+    ws.write_string(2, 2, "经营收入").unwrap();
+    ws.write_number(2, 3, 12.345).unwrap();
+    book.save(s.path("jan.xlsx")).unwrap();
+    let out = s.cunji(&["import", "entries", "jan.xlsx"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("jan.xlsx［一月］:3: amount（D3）: 金额格式不对：`12.345`"),
+        "{err}"
+    );
+    // Without the bad row, the workbook imports: the formula by its cached value, the date as a date.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (i, h) in ["village", "date", "account", "amount"].iter().enumerate() {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    ws.write_number(1, 0, 351_301_001_001.0).unwrap();
+    ws.write_datetime_with_format(
+        1,
+        1,
+        rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 15).unwrap(),
+        &date,
+    )
+    .unwrap();
+    ws.write_string(1, 2, "operating_revenue").unwrap();
+    ws.write_formula(
+        1,
+        3,
+        rust_xlsxwriter::Formula::new("=1000+234.5").set_result("1234.5"),
+    )
+    .unwrap();
+    book.save(s.path("ok.xlsx")).unwrap();
+    s.ok(&["import", "entries", "ok.xlsx"]);
+    let p = s.write("p.toml", "name = \"x\"\n");
+    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
+        "report",
+        "--year",
+        "2022",
+        "--policy",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        json["villages"][0]["measures"]["operating_income"],
+        "1234.50"
+    );
+}
