@@ -130,3 +130,44 @@ fn the_report_lists_cadres_below_the_floor() {
         "{csv}"
     );
 }
+
+#[test]
+fn stats_import_from_a_workbook() {
+    let s = setup("stats-xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (i, h) in ["区划代码", "年度", "农村居民人均可支配收入"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    ws.write_number(1, 0, 520_302_000_000.0).unwrap();
+    ws.write_number(1, 1, 2023.0).unwrap();
+    ws.write_number(1, 2, 15_000.5).unwrap();
+    ws.write_string(2, 0, "520303000000").unwrap();
+    ws.write_number(2, 1, 2023.0).unwrap();
+    ws.write_string(2, 2, "一万五").unwrap();
+    book.save(s.path("stats.xlsx")).unwrap();
+    let out = s.cunji(&["import", "stats", "stats.xlsx"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("stats.xlsx［Sheet1］:3: rural_income（C3）: 金额格式不对"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (i, h) in ["region", "year", "rural_income"].iter().enumerate() {
+        ws.write_string(0, i as u16, *h).unwrap();
+    }
+    ws.write_number(1, 0, 520_302_000_000.0).unwrap();
+    ws.write_number(1, 1, 2023.0).unwrap();
+    ws.write_number(1, 2, 15_000.5).unwrap();
+    book.save(s.path("ok.xlsx")).unwrap();
+    assert!(s
+        .ok(&["import", "stats", "ok.xlsx"])
+        .contains("已导入 县级统计 1 行"));
+    assert!(s.ok(&["audit"]).contains("import_stats"));
+}
