@@ -4,6 +4,7 @@
 //! does I/O, so a calculation is tested without a database.
 
 pub mod account;
+pub mod alerts;
 pub mod bands;
 pub mod books;
 pub mod cadre;

@@ -26,6 +26,8 @@ pub struct Policy {
     pub targets: Vec<Target>,
     pub incentive: Option<Plan>,
     pub pay_floor: Option<crate::pay_floor::PayFloor>,
+    /// Alert thresholds (`[alerts]`; defaults when absent).
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 /// A policy error: where (line, when it could be found) and what.
@@ -77,7 +79,7 @@ struct Reader<'t> {
     text: &'t str,
 }
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "name",
     "region",
     "years",
@@ -86,6 +88,7 @@ const TOP_KEYS: [&str; 8] = [
     "target",
     "incentive",
     "pay_floor",
+    "alerts",
 ];
 const INCENTIVE_KEYS: [&str; 19] = [
     "measure",
@@ -261,6 +264,12 @@ impl<'t> Reader<'t> {
             Some(_) => return Err(self.err(top("pay_floor"), "应为 [pay_floor] 表")),
         };
 
+        let alerts = match t.get("alerts") {
+            None => crate::alerts::AlertSettings::default(),
+            Some(Value::Table(a)) => self.alerts(a)?,
+            Some(_) => return Err(self.err(top("alerts"), "应为 [alerts] 表")),
+        };
+
         Ok(Policy {
             name,
             region,
@@ -270,6 +279,7 @@ impl<'t> Reader<'t> {
             targets,
             incentive,
             pay_floor,
+            alerts,
         })
     }
 
@@ -673,6 +683,50 @@ impl<'t> Reader<'t> {
             max_share,
             appraisal,
         })
+    }
+
+    fn alerts(&self, t: &Table) -> Result<crate::alerts::AlertSettings, PolicyError> {
+        let sec = Some(("alerts", 0));
+        let at = |key| At { section: sec, key };
+        self.check_keys(
+            t,
+            &[
+                "year_end_share",
+                "surge_rate",
+                "surge_min",
+                "pass_through_days",
+                "subsidy_share",
+                "round_unit",
+                "round_share",
+            ],
+            sec,
+        )?;
+        let mut s = crate::alerts::AlertSettings::default();
+        if let Some(v) = t.get("year_end_share") {
+            s.year_end_share = self.rate(v, at("year_end_share"), Ppm::ONE)?;
+        }
+        if let Some(v) = t.get("surge_rate") {
+            s.surge_rate = self.rate(v, at("surge_rate"), Ppm(100_000_000))?;
+        }
+        if let Some(v) = t.get("surge_min") {
+            s.surge_min = self.money(v, at("surge_min"))?;
+        }
+        if let Some(v) = t.get("pass_through_days") {
+            s.pass_through_days = match v {
+                Value::Integer(n) if (0..=366).contains(n) => *n,
+                _ => return Err(self.err(at("pass_through_days"), "应为 0–366 的整数天数")),
+            };
+        }
+        if let Some(v) = t.get("subsidy_share") {
+            s.subsidy_share = self.rate(v, at("subsidy_share"), Ppm::ONE)?;
+        }
+        if let Some(v) = t.get("round_unit") {
+            s.round_unit = self.money(v, at("round_unit"))?;
+        }
+        if let Some(v) = t.get("round_share") {
+            s.round_share = self.rate(v, at("round_share"), Ppm::ONE)?;
+        }
+        Ok(s)
     }
 
     fn pay_floor(&self, t: &Table) -> Result<crate::pay_floor::PayFloor, PolicyError> {

@@ -33,6 +33,10 @@ pub struct ReportInput<'a> {
     pub scope: Option<&'a RegionCode>,
     /// County rural per-capita disposable income (SPEC §12), for pay floors.
     pub stats: &'a crate::pay_floor::RuralIncome,
+    /// The report year's entries per village, for alerts.
+    pub entries: &'a BTreeMap<RegionCode, Vec<crate::alerts::EntryFact>>,
+    /// Today, so that a running year can be judged by its pace.
+    pub today: Option<crate::date::Date>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +118,8 @@ pub struct Report {
     pub regions: Vec<RegionReport>,
     pub grants: Vec<GrantReturn>,
     pub subsidy_summary: SubsidySummary,
+    /// Integrity alerts of the listed villages, in village order, each with its evidence.
+    pub alerts: Vec<crate::alerts::Alert>,
     /// Covered cadres below the pay floor or of unknown standing (policies with `[pay_floor]` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pay_floor: Option<Vec<crate::pay_floor::FloorLine>>,
@@ -184,6 +190,22 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .collect();
 
     let mut listed_cadres: Vec<Cadre> = Vec::new();
+    let mut alerts = Vec::new();
+    let grant_returns: Vec<GrantReturn> = input
+        .grants
+        .iter()
+        .filter(|g| g.year <= y)
+        .map(|g| {
+            g.returns_in(
+                y,
+                input
+                    .project_actuals
+                    .get(&g.project)
+                    .copied()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
     let mut villages = Vec::new();
     let mut aggs: BTreeMap<RegionCode, RegionAgg> = BTreeMap::new();
     let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
@@ -250,6 +272,29 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
                 )?)
             }
         };
+
+        if let Some(b) = own {
+            let previous = books.compared(regions, code, y - 1, y);
+            let preds = regions.all_predecessors(code);
+            let mine: Vec<GrantReturn> = grant_returns
+                .iter()
+                .filter(|g| &g.village == code || preds.contains(&g.village))
+                .cloned()
+                .collect();
+            alerts.extend(crate::alerts::village_alerts(
+                &policy.alerts,
+                &crate::alerts::VillageYear {
+                    village: code.as_str(),
+                    year: y,
+                    totals: &b.totals,
+                    previous: previous.as_ref().map(|p| &p.totals),
+                    entries: input.entries.get(code).map(|v| v.as_slice()).unwrap_or(&[]),
+                    grants: &mine,
+                    bands: policy.bands.as_ref().zip(band_measure.as_ref()),
+                    today: input.today,
+                },
+            ));
+        }
 
         let supported = granted.contains(code)
             || regions
@@ -389,6 +434,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .map(|pf| crate::pay_floor::check(pf, y, &listed_cadres, input.stats));
 
     Ok(Report {
+        alerts,
         pay_floor,
         year: y,
         policy: policy.name.clone(),

@@ -123,3 +123,19 @@ fn policies_read_as_rules() {
         "{rules:#?}"
     );
 }
+
+#[test]
+fn alert_thresholds_are_policy_settings() {
+    let p = Policy::parse("name = \"x\"\n[alerts]\nyear_end_share = \"60%\"\nsurge_rate = 3\nsurge_min = 80000\npass_through_days = 30\nsubsidy_share = \"0.8\"\nround_unit = 5000\nround_share = \"70%\"\n").unwrap();
+    assert_eq!(p.alerts.year_end_share.0, 600_000);
+    assert_eq!(p.alerts.surge_rate.0, 3_000_000);
+    assert_eq!(p.alerts.surge_min.0, 8_000_000);
+    assert_eq!(p.alerts.pass_through_days, 30);
+    assert_eq!(p.alerts.round_unit.0, 500_000);
+    let d = Policy::parse("name = \"x\"\n").unwrap();
+    assert_eq!(d.alerts, cunji_core::alerts::AlertSettings::default());
+    let e = err("name = \"x\"\n[alerts]\npass_through = 30\n");
+    assert!(e.contains("未知的键"), "{e}");
+    let e = err("name = \"x\"\n[alerts]\nyear_end_share = \"150%\"\n");
+    assert!(e.contains("应在 0 与"), "{e}");
+}

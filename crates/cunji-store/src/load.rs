@@ -22,6 +22,8 @@ pub struct LoadedData {
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
     pub stats: cunji_core::pay_floor::RuralIncome,
+    /// The year's entries per village, for alerts.
+    pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>,
 }
 
 fn code(s: &str) -> Result<RegionCode, StoreError> {
@@ -160,6 +162,42 @@ impl Store {
         Ok(out)
     }
 
+    /// Every entry dated in `year`, per village, in date order.
+    pub async fn load_entry_facts(
+        &self,
+        year: i32,
+    ) -> Result<BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>, StoreError> {
+        let rows = sqlx::query("SELECT village, date, account, amount, voucher, reverses FROM entries WHERE year = $1 ORDER BY village, date, id")
+            .bind(year)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>> = BTreeMap::new();
+        let mut last: Option<(String, RegionCode)> = None;
+        for r in rows {
+            let v: String = r.try_get(0)?;
+            let village = match &last {
+                Some((s, c)) if *s == v => c.clone(),
+                _ => {
+                    let c = code(&v)?;
+                    last = Some((v, c.clone()));
+                    c
+                }
+            };
+            let date: String = r.try_get(1)?;
+            let account: String = r.try_get(2)?;
+            let fact = cunji_core::alerts::EntryFact {
+                date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
+                account: Account::from_key_or_name(&account)
+                    .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
+                amount: Fen(r.try_get(3)?),
+                voucher: r.try_get(4)?,
+                reverses: r.try_get(5)?,
+            };
+            out.entry(village).or_default().push(fact);
+        }
+        Ok(out)
+    }
+
     pub async fn load_stats(&self) -> Result<cunji_core::pay_floor::RuralIncome, StoreError> {
         let rows = sqlx::query("SELECT region, year, rural_income FROM stats")
             .fetch_all(&self.pool)
@@ -196,6 +234,7 @@ impl Store {
             grants: self.load_grants().await?,
             project_actuals: self.load_project_actuals(year).await?,
             stats: self.load_stats().await?,
+            entries: self.load_entry_facts(year).await?,
         })
     }
 }

@@ -94,3 +94,8 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
     .await
     .map_err(|e| e.to_string())
 }
+
+/// Today's date in Beijing time (UTC+8), `YYYY-MM-DD`.
+pub fn today() -> String {
+    pages::village::today()
+}

@@ -90,6 +90,8 @@ impl AppState {
                 grants: &data.grants,
                 project_actuals: &data.project_actuals,
                 stats: &data.stats,
+                entries: &data.entries,
+                today: cunji_core::date::Date::parse(&crate::today()).ok(),
                 scope,
             },
         )

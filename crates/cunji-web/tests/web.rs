@@ -699,3 +699,32 @@ async fn templates_and_report_workbooks_download() {
         403
     );
 }
+
+#[tokio::test]
+async fn alerts_show_on_the_dashboard_and_the_village_page() {
+    let s = server("alerts").await;
+    use cunji_store::import::Quiet;
+    // Rent booked in March and refunded in April: pass-through; it is also most of the year's income in
+    // whole 10,000s.
+    s.store
+        .import(cunji_store::ImportKind::Entries, "pt.csv", b"village,date,account,amount,voucher\n131124100201,2024-03-10,contracting_income,30000,V1\n131124100201,2024-04-01,other_expense,30000,V2\n", "test", &Quiet)
+        .await
+        .unwrap();
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let t = admin.get("/dashboard?year=2024").await.text();
+    assert!(
+        t.contains("疑似过账")
+            && t.contains("30,000.00 元（凭证 V1）↔ 2024-04-01 其他支出 30,000.00 元（凭证 V2）"),
+        "{t}"
+    );
+    let v = admin.get("/village/131124100201?year=2024").await.text();
+    assert!(v.contains("id=\"alerts\"") && v.contains("疑似过账"), "{v}");
+    let api: serde_json::Value =
+        serde_json::from_slice(&admin.get("/api/report?year=2024").await.body).unwrap();
+    assert!(api["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["kind"] == "pass_through" && a["village"] == "131124100201"));
+}

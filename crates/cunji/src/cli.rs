@@ -398,6 +398,8 @@ pub async fn report_from_store(
             grants: &data.grants,
             project_actuals: &data.project_actuals,
             stats: &data.stats,
+            entries: &data.entries,
+            today: cunji_core::date::Date::parse(&crate::today()).ok(),
             scope: scope.as_ref(),
         },
     )

@@ -338,6 +338,18 @@ pub fn generate(seed: u64) -> DemoFiles {
                     "",
                 );
             }
+            // Rent booked and refunded at once (过账): an alert case.
+            if i % 37 == 11 && year == LAST_YEAR {
+                book(
+                    &mut entries,
+                    3,
+                    "contracting_income",
+                    30_000.0,
+                    "厂房租金",
+                    "",
+                );
+                book(&mut entries, 4, "other_expense", 30_000.0, "退还租金", "");
+            }
             // A booking error and its reversal (红字冲销) in some villages.
             if i % 17 == 2 && year == 2023 {
                 book(&mut entries, 4, "other_income", 8_800.0, "误记", "");
@@ -511,6 +523,8 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
             grants: &data.grants,
             project_actuals: &data.project_actuals,
             stats: &data.stats,
+            entries: &data.entries,
+            today: cunji_core::date::Date::parse(&crate::today()).ok(),
             scope: Some(&county),
         },
     )

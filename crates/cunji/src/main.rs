@@ -31,3 +31,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Today's date in Beijing time (UTC+8), `YYYY-MM-DD`.
+pub fn today() -> String {
+    cunji_web::today()
+}

@@ -26,10 +26,14 @@ fn demo_prints_the_county_report() {
         "{out}"
     );
     // The report lists every village of 2024 once: 197 villages less the 4 merged away.
-    let listed = out
-        .lines()
-        .filter(|l| l.starts_with("131124") && !l.starts_with("131124000") && !l[9..12].eq("000"))
-        .count();
+    let section = out
+        .split("【村级明细】")
+        .nth(1)
+        .unwrap()
+        .split("\n【")
+        .next()
+        .unwrap();
+    let listed = section.lines().filter(|l| l.starts_with("131124")).count();
     assert_eq!(listed, 193, "{out}");
     // Same seed, same county: the JSON report of the demo database is stable.
     let db = format!("sqlite://{}", s.path("demo.db").display());
@@ -59,6 +63,19 @@ fn demo_prints_the_county_report() {
     let pools: f64 = county["incentive_total"].as_str().unwrap().parse().unwrap();
     let awards: f64 = county["awards_total"].as_str().unwrap().parse().unwrap();
     assert!(awards <= pools && pools > 0.0);
+    // The suspicious villages of the demo raise alerts with their evidence.
+    let alerts = json["alerts"].as_array().unwrap();
+    let kinds: Vec<&str> = alerts.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert!(
+        kinds.contains(&"year_end_jump") && kinds.contains(&"pass_through"),
+        "{kinds:?}"
+    );
+    let pt = alerts.iter().find(|a| a["kind"] == "pass_through").unwrap();
+    assert!(
+        pt["evidence"][0].as_str().unwrap().contains("30,000.00 元"),
+        "{pt}"
+    );
+    assert!(out.contains("【预警】"), "{out}");
     // A second demo rebuilds the same database from scratch.
     s.ok(&["demo", "--file", "demo.db", "--no-serve"]);
     assert_eq!(a, s.ok(&args));

@@ -30,6 +30,7 @@ pub struct World {
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
     pub stats: cunji_core::pay_floor::RuralIncome,
+    pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>,
 }
 
 impl World {
@@ -108,6 +109,8 @@ impl World {
                 grants: &self.grants,
                 project_actuals: &self.project_actuals,
                 stats: &self.stats,
+                entries: &self.entries,
+                today: None,
                 scope: None,
             },
         )

@@ -34,6 +34,34 @@ pub struct SubRow {
     pub band: String,
 }
 
+pub struct AlertRow {
+    pub village: String,
+    pub village_name: String,
+    pub kind: &'static str,
+    pub message: String,
+    pub evidence: Vec<String>,
+}
+
+/// Alerts of a report as rows for a page.
+pub fn alert_rows(report: &Report) -> Vec<AlertRow> {
+    report
+        .alerts
+        .iter()
+        .map(|a| AlertRow {
+            village_name: report
+                .villages
+                .iter()
+                .find(|v| v.code.as_str() == a.village)
+                .map(|v| v.name.clone())
+                .unwrap_or_default(),
+            village: a.village.clone(),
+            kind: a.kind.name_zh(),
+            message: a.message.clone(),
+            evidence: a.evidence.clone(),
+        })
+        .collect()
+}
+
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -65,6 +93,7 @@ struct DashboardPage {
     subsidy_chart: String,
     targets: Vec<TargetRow>,
     children: Vec<SubRow>,
+    alerts: Vec<AlertRow>,
 }
 
 /// The region a user looks at by default: their scope, else the first county, else the first region.
@@ -292,6 +321,7 @@ pub async fn page(
             })
             .collect(),
         children: child_rows,
+        alerts: alert_rows(&report),
     };
     Ok(render(&page))
 }

@@ -83,6 +83,7 @@ struct VillagePage {
     closed: bool,
     csrf: String,
     account_choices: Vec<(String, String)>,
+    alerts: Vec<super::dashboard::AlertRow>,
 }
 
 pub async fn page(
@@ -300,6 +301,10 @@ pub async fn page(
         is_admin: user.role == Role::CountyAdmin,
         closed: state.store.is_closed(code.as_str(), year).await?,
         csrf: user.csrf.clone(),
+        alerts: report
+            .as_ref()
+            .map(super::dashboard::alert_rows)
+            .unwrap_or_default(),
         account_choices: Account::ALL
             .iter()
             .map(|a| (a.key().to_string(), a.name_zh().to_string()))

@@ -229,6 +229,24 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&g.render());
     }
+    if !report.alerts.is_empty() {
+        out.push_str("\n【预警】（供审计核查，不是结论）\n");
+        let mut g = Grid::new(&[
+            ("村", false),
+            ("类型", false),
+            ("说明", false),
+            ("依据", false),
+        ]);
+        for a in &report.alerts {
+            g.row(vec![
+                a.village.clone(),
+                a.kind.name_zh().into(),
+                a.message.clone(),
+                a.evidence.first().cloned().unwrap_or_default(),
+            ]);
+        }
+        out.push_str(&g.render());
+    }
     if let Some(lines) = &report.pay_floor {
         out.push_str("\n【村干部报酬保障】\n");
         if lines.is_empty() {
