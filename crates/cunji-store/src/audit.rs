@@ -12,48 +12,133 @@ pub struct AuditRow {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    pub record_hash: String,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
+fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
+    Ok(AuditRow {
+        id: r.try_get(0)?,
+        at: r.try_get(1)?,
+        actor: r.try_get(2)?,
+        action: r.try_get(3)?,
+        subject: r.try_get(4)?,
+        detail: r.try_get(5)?,
+        record_hash: r.try_get(6)?,
+        prev_hash: r.try_get(7)?,
+        hash: r.try_get(8)?,
+    })
+}
+
+const AUDIT_COLS: &str = "id, at, actor, action, subject, detail, record_hash, prev_hash, hash";
+
+/// SHA-256, hex.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The hash of an audit row: its fields and the hash of the row before it.
+fn row_hash(
+    prev: &str,
+    at: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    record_hash: &str,
+) -> String {
+    sha256_hex(&format!(
+        "{prev}\n{at}\n{actor}\n{action}\n{subject}\n{detail}\n{record_hash}"
+    ))
+}
+
+/// Writes an audit row whose record is its own detail.
 pub(crate) async fn write(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     actor: &str,
     action: &str,
     subject: &str,
     detail: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+) -> Result<i64, sqlx::Error> {
+    write_with_record(tx, actor, action, subject, detail, &sha256_hex(detail)).await
+}
+
+/// Writes an audit row chained to the one before it, holding the hash of the records it wrote; returns
+/// its id (records written point at it).
+pub(crate) async fn write_with_record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    record_hash: &str,
+) -> Result<i64, sqlx::Error> {
+    // Updating the head first takes the write lock: no other writer can chain onto the same row.
+    let prev: String = sqlx::query("UPDATE audit_head SET n = n + 1 WHERE id = 1 RETURNING hash")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let at = crate::now();
+    let hash = row_hash(&prev, at, actor, action, subject, detail, record_hash);
+    let id: i64 = sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, detail, record_hash, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
-    .bind(crate::now())
+    .bind(at)
     .bind(actor)
     .bind(action)
     .bind(subject)
     .bind(detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .bind(record_hash)
+    .bind(&prev)
+    .bind(&hash)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+/// The canonical text of an entry as stored, for record hashes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn entry_line(
+    village: &str,
+    year: i64,
+    date: &str,
+    account: &str,
+    amount: i64,
+    voucher: Option<&str>,
+    memo: &str,
+    project: Option<&str>,
+    reverses: Option<&str>,
+    source: &str,
+) -> String {
+    format!(
+        "{village}|{year}|{date}|{account}|{amount}|{}|{memo}|{}|{}|{source}\n",
+        voucher.unwrap_or(""),
+        project.unwrap_or(""),
+        reverses.unwrap_or("")
+    )
 }
 
 impl Store {
     /// The newest `limit` audit rows, newest first.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT $1");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    id: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    action: r.try_get(3)?,
-                    subject: r.try_get(4)?,
-                    detail: r.try_get(5)?,
-                })
-            })
+            .map(audit_row)
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
@@ -192,4 +277,192 @@ impl Store {
             .await?;
         Ok(row.try_get(0)?)
     }
+}
+
+/// Record-writing actions whose audit rows vouch for entries.
+const ENTRY_ACTIONS: [&str; 4] = [
+    "import_entries",
+    "import_statements",
+    "entry_add",
+    "entry_reverse",
+];
+
+impl Store {
+    /// The whole audit log, oldest first.
+    pub async fn audit_all(&self) -> Result<Vec<AuditRow>, StoreError> {
+        let sql = format!("SELECT {AUDIT_COLS} FROM audit_log ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(audit_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Recomputes the audit chain and checks every stored entry and grant against the audit row that
+    /// wrote it, and the kept totals against the entries. Returns every problem found, in zh-CN, each
+    /// naming the row or record; empty when nothing was changed behind the log's back.
+    pub async fn verify_audit(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let rows = self.audit_all().await?;
+        let mut prev = String::new();
+        for r in &rows {
+            if r.prev_hash != prev {
+                problems.push(format!(
+                    "审计记录 #{} 的前一条哈希与 #{} 不符（前面的记录被删改或插入）",
+                    r.id,
+                    r.id - 1
+                ));
+            }
+            let h = row_hash(
+                &r.prev_hash,
+                r.at,
+                &r.actor,
+                &r.action,
+                &r.subject,
+                &r.detail,
+                &r.record_hash,
+            );
+            if h != r.hash {
+                problems.push(format!(
+                    "审计记录 #{}（{} {}）的内容与其哈希不符（记录被改过）",
+                    r.id, r.action, r.subject
+                ));
+            }
+            prev = r.hash.clone();
+        }
+        let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if head != prev {
+            problems.push("审计链的末端与最后一条审计记录不符（最后的记录被删除）".into());
+        }
+        // Entries against the audit rows that wrote them.
+        let entries = sqlx::query(
+            "SELECT id, village, year, date, account, amount, voucher, memo, project, reverses, source, audit_id FROM entries ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_audit: std::collections::BTreeMap<i64, String> =
+            std::collections::BTreeMap::new();
+        for e in &entries {
+            let id: i64 = e.try_get(0)?;
+            let village: String = e.try_get(1)?;
+            let date: String = e.try_get(3)?;
+            let voucher: Option<String> = e.try_get(6)?;
+            let line = entry_line(
+                &village,
+                e.try_get(2)?,
+                &date,
+                &e.try_get::<String, _>(4)?,
+                e.try_get(5)?,
+                voucher.as_deref(),
+                &e.try_get::<String, _>(7)?,
+                e.try_get::<Option<String>, _>(8)?.as_deref(),
+                e.try_get::<Option<String>, _>(9)?.as_deref(),
+                &e.try_get::<String, _>(10)?,
+            );
+            match e.try_get::<Option<i64>, _>(11)? {
+                Some(a) => by_audit.entry(a).or_default().push_str(&line),
+                None => problems.push(format!(
+                    "分录 #{id}（村 {village} {date} 凭证 {}）没有对应的审计记录（绕过程序写入）",
+                    voucher.as_deref().unwrap_or("—")
+                )),
+            }
+        }
+        let audited: std::collections::BTreeMap<i64, &AuditRow> =
+            rows.iter().map(|r| (r.id, r)).collect();
+        for (a, text) in &by_audit {
+            match audited.get(a) {
+                Some(r) if ENTRY_ACTIONS.contains(&r.action.as_str()) => {
+                    if sha256_hex(text) != r.record_hash {
+                        problems.push(format!(
+                            "审计记录 #{a}（{} {}）写入的分录已被改动、删除或增加",
+                            r.action, r.subject
+                        ));
+                    }
+                }
+                _ => problems.push(format!("有分录指向不存在或不写分录的审计记录 #{a}")),
+            }
+        }
+        for r in rows
+            .iter()
+            .filter(|r| ENTRY_ACTIONS.contains(&r.action.as_str()))
+        {
+            if !by_audit.contains_key(&r.id) && r.record_hash != sha256_hex("") {
+                problems.push(format!(
+                    "审计记录 #{}（{} {}）写入的分录已全部被删除",
+                    r.id, r.action, r.subject
+                ));
+            }
+        }
+        // Grants against their import.
+        let grants = sqlx::query("SELECT grant_id, village, year, level, program, amount, project, expected_rate, audit_id FROM grants ORDER BY grant_id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut grants_by_audit: std::collections::BTreeMap<i64, Vec<String>> =
+            std::collections::BTreeMap::new();
+        for g in &grants {
+            let gid: String = g.try_get(0)?;
+            let line = grant_line(
+                &gid,
+                &g.try_get::<String, _>(1)?,
+                g.try_get(2)?,
+                &g.try_get::<String, _>(3)?,
+                &g.try_get::<String, _>(4)?,
+                g.try_get(5)?,
+                &g.try_get::<String, _>(6)?,
+                g.try_get(7)?,
+            );
+            match g.try_get::<Option<i64>, _>(8)? {
+                Some(a) => grants_by_audit.entry(a).or_default().push(line),
+                None => problems.push(format!("扶持资金 {gid} 没有对应的审计记录（绕过程序写入）")),
+            }
+        }
+        for (a, mut lines) in grants_by_audit {
+            lines.sort();
+            match audited.get(&a) {
+                Some(r) if r.action == "import_grants" => {
+                    if sha256_hex(&lines.concat()) != r.record_hash {
+                        problems.push(format!(
+                            "审计记录 #{a}（{}）写入的扶持资金已被改动、删除或增加",
+                            r.subject
+                        ));
+                    }
+                }
+                _ => problems.push(format!("有扶持资金指向不存在或不写扶持资金的审计记录 #{a}")),
+            }
+        }
+        for m in self.totals_mismatches().await? {
+            problems.push(format!(
+                "村 {} {} 年 {} 的合计 {} 元与分录之和 {} 元不符",
+                m.village,
+                m.year,
+                m.account,
+                cunji_core::Fen(m.kept.0).json(),
+                cunji_core::Fen(m.summed.0).json()
+            ));
+        }
+        Ok(problems)
+    }
+}
+
+/// The canonical text of a grant, for record hashes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn grant_line(
+    grant: &str,
+    village: &str,
+    year: i64,
+    level: &str,
+    program: &str,
+    amount: i64,
+    project: &str,
+    expected_rate: Option<i64>,
+) -> String {
+    format!(
+        "{grant}|{village}|{year}|{level}|{program}|{amount}|{project}|{}\n",
+        expected_rate.map(|r| r.to_string()).unwrap_or_default()
+    )
 }

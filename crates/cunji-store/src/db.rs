@@ -32,10 +32,11 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 3] = [
+const SQLITE_MIGRATIONS: [(i64, &str); 4] = [
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../migrations/sqlite/0003_stats.sql")),
+    (4, include_str!("../migrations/sqlite/0004_audit_chain.sql")),
 ];
 
 /// The file a `sqlite:` URL names.

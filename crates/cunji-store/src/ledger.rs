@@ -75,21 +75,13 @@ impl Store {
             return Err(ImportError::Rows(errors));
         }
         let mut tx = self.pool.begin().await?;
-        write_entries(
-            &mut tx,
-            None,
-            std::slice::from_ref(&entry),
-            "web",
-            actor,
-            &Quiet,
-        )
-        .await?;
         let what = if reverses.is_some() {
             "entry_reverse"
         } else {
             "entry_add"
         };
-        crate::audit::write(
+        let record = crate::import::entries::entries_hash(std::slice::from_ref(&entry), "web");
+        let audit_id = crate::audit::write_with_record(
             &mut tx,
             actor,
             what,
@@ -103,6 +95,17 @@ impl Store {
                 entry.memo,
                 reverses.map(|r| format!("，冲销 {r}")).unwrap_or_default()
             ),
+            &record,
+        )
+        .await?;
+        write_entries(
+            &mut tx,
+            None,
+            audit_id,
+            std::slice::from_ref(&entry),
+            "web",
+            actor,
+            &Quiet,
         )
         .await?;
         tx.commit().await?;

@@ -99,3 +99,8 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
 pub fn today() -> String {
     pages::village::today()
 }
+
+/// An epoch time as Beijing date and time, `YYYY-MM-DD HH:MM`.
+pub fn when(at: i64) -> String {
+    pages::workflow::when(at)
+}

@@ -73,8 +73,10 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
-    /// 查看审计日志（最近的在前）
+    /// 审计日志：查看（最近的在前）、核验（重算哈希链并逐笔核对分录和扶持资金）、导出
     Audit {
+        #[command(subcommand)]
+        action: Option<AuditAction>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
@@ -114,6 +116,17 @@ pub enum Command {
     Policy {
         #[command(subcommand)]
         action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// 重算审计哈希链，逐笔核对分录、冲销和扶持资金与写入它们的审计记录，核对合计；有问题时逐条列出并以状态 1 退出
+    Verify,
+    /// 导出全部审计记录（CSV，含哈希），交审计人员
+    Export {
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -273,7 +286,62 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             println!("村 {village} 的 {year} 年已重新开账，理由已记入审计日志。");
             Ok(())
         }
-        Command::Audit { limit } => {
+        Command::Audit {
+            action: Some(AuditAction::Verify),
+            ..
+        } => {
+            let store = Store::open(&cli.db, false).await?;
+            let problems = store.verify_audit().await?;
+            let n = store.audit_all().await?.len();
+            if problems.is_empty() {
+                println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，合计与分录一致。");
+                Ok(())
+            } else {
+                Err(Failure::other(format!(
+                    "发现 {} 处问题：\n{}",
+                    problems.len(),
+                    problems.join("\n")
+                )))
+            }
+        }
+        Command::Audit {
+            action: Some(AuditAction::Export { out }),
+            ..
+        } => {
+            let store = Store::open(&cli.db, false).await?;
+            let mut text = String::from(
+                "\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希\r\n",
+            );
+            for r in store.audit_all().await? {
+                let cells = [
+                    r.id.to_string(),
+                    cunji_web::when(r.at),
+                    r.actor,
+                    r.action,
+                    r.subject,
+                    r.detail,
+                    r.record_hash,
+                    r.prev_hash,
+                    r.hash,
+                ];
+                text.push_str(
+                    &cells
+                        .iter()
+                        .map(|c| crate::render::csv::field(c))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                text.push_str("\r\n");
+            }
+            std::fs::write(&out, text)
+                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
+            println!("已导出审计日志：{}", out.display());
+            Ok(())
+        }
+        Command::Audit {
+            action: None,
+            limit,
+        } => {
             let store = Store::open(&cli.db, false).await?;
             for row in store.audit_log(limit).await? {
                 println!(

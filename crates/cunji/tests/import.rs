@@ -524,3 +524,26 @@ fn users_are_managed_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(s.ok(&["policy", "list"]).contains("当前\t河北测试"));
 }
+
+#[test]
+fn audit_verify_and_export() {
+    let s = setup("audit-cli");
+    s.ok(&[
+        "import",
+        "entries",
+        s.write(
+            "e.csv",
+            "village,date,account,amount\n131124100200,2023-03-01,operating_revenue,1000\n",
+        )
+        .to_str()
+        .unwrap(),
+    ]);
+    assert!(s.ok(&["audit", "verify"]).contains("审计链完整"));
+    s.ok(&["audit", "export", "--out", "audit.csv"]);
+    let text = std::fs::read_to_string(s.path("audit.csv")).unwrap();
+    assert!(
+        text.starts_with("\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 3);
+}

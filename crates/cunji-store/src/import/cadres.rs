@@ -182,7 +182,7 @@ pub(super) async fn import(
         .await?;
         progress.advance(1);
     }
-    record_import(&mut tx, meta, out.len() as u64, "").await?;
+    record_import(&mut tx, meta, out.len() as u64, "", None).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,

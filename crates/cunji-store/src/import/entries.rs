@@ -70,10 +70,12 @@ pub(super) async fn import(
     }
     let mut tx = store.pool.begin().await?;
     let n = parsed.len() as u64;
-    let import_id = record_import(&mut tx, meta, n, "").await?;
+    let record = entries_hash(&parsed, "entry");
+    let (import_id, audit_id) = record_import(&mut tx, meta, n, "", Some(&record)).await?;
     write_entries(
         &mut tx,
         Some(import_id),
+        audit_id,
         &parsed,
         "entry",
         meta.actor,
@@ -485,13 +487,35 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
-const ENTRY_COLS: usize = 13;
+const ENTRY_COLS: usize = 14;
 const ROWS_PER_INSERT: usize = 400;
 
 /// Inserts entries and updates the kept totals, inside the caller's transaction.
+/// The hash of entries as they will be stored, which their audit row holds.
+pub(crate) fn entries_hash(entries: &[NewEntry], source: &str) -> String {
+    let mut text = String::new();
+    for e in entries {
+        text.push_str(&crate::audit::entry_line(
+            &e.village,
+            e.date.year as i64,
+            &e.date.iso(),
+            e.account.key(),
+            e.amount,
+            e.voucher.as_deref(),
+            &e.memo,
+            e.project.as_deref(),
+            e.reverses.as_deref(),
+            source,
+        ));
+    }
+    crate::audit::sha256_hex(&text)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn write_entries(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     import_id: Option<i64>,
+    audit_id: i64,
     entries: &[NewEntry],
     source: &str,
     actor: &str,
@@ -504,7 +528,7 @@ pub(crate) async fn write_entries(
             .map(|i| format!("({})", placeholders(i * ENTRY_COLS + 1, ENTRY_COLS)))
             .collect();
         let sql = format!(
-            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at) VALUES {}",
+            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) VALUES {}",
             values.join(", ")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -522,7 +546,8 @@ pub(crate) async fn write_entries(
                 .bind(source.to_string())
                 .bind(import_id)
                 .bind(actor.to_string())
-                .bind(at);
+                .bind(at)
+                .bind(audit_id);
         }
         q.execute(&mut **tx).await?;
         progress.advance(chunk.len() as u64);

@@ -209,10 +209,35 @@ pub(super) async fn import(
         return Err(ImportError::Rows(errors));
     }
     let mut tx = store.pool.begin().await?;
+    let mut lines: Vec<String> = out
+        .iter()
+        .map(|g| {
+            crate::audit::grant_line(
+                &g.grant,
+                &g.village,
+                g.year,
+                &g.level,
+                &g.program,
+                g.amount,
+                &g.project,
+                g.expected_rate,
+            )
+        })
+        .collect();
+    lines.sort();
+    let record = crate::audit::sha256_hex(&lines.concat());
+    let (_, audit_id) = record_import(
+        &mut tx,
+        meta,
+        out.len() as u64,
+        &format!("，未变 {unchanged} 笔"),
+        Some(&record),
+    )
+    .await?;
     for g in &out {
         sqlx::query(
-            "INSERT INTO grants (grant_id, village, year, level, program, amount, project, expected_rate) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO grants (grant_id, village, year, level, program, amount, project, expected_rate, audit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&g.grant)
         .bind(&g.village)
@@ -222,16 +247,10 @@ pub(super) async fn import(
         .bind(g.amount)
         .bind(&g.project)
         .bind(g.expected_rate)
+        .bind(audit_id)
         .execute(&mut *tx)
         .await?;
     }
-    record_import(
-        &mut tx,
-        meta,
-        out.len() as u64,
-        &format!("，未变 {unchanged} 笔"),
-    )
-    .await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,

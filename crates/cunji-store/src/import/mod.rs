@@ -163,13 +163,16 @@ impl Store {
     }
 }
 
-/// Records the import and its audit row inside the import's transaction; returns the import id.
+/// Records the import and its audit row inside the import's transaction; returns the import's id and
+/// its audit row's id. `record_hash` is the hash of the records written (entries, grants), or `None`
+/// where the detail itself is the record.
 pub(crate) async fn record_import(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     meta: &ImportMeta<'_>,
     rows: u64,
     detail: &str,
-) -> Result<i64, sqlx::Error> {
+    record_hash: Option<&str>,
+) -> Result<(i64, i64), sqlx::Error> {
     let at = crate::now();
     let id: i64 = sqlx::query(
         "INSERT INTO imports (kind, file_name, sha256, rows, actor, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -183,19 +186,24 @@ pub(crate) async fn record_import(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    crate::audit::write(
+    let text = format!(
+        "导入{} {rows} 行（sha256 {}）{detail}",
+        meta.kind.name_zh(),
+        meta.sha256
+    );
+    let record = record_hash
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| crate::audit::sha256_hex(&text));
+    let audit_id = crate::audit::write_with_record(
         tx,
         meta.actor,
         &format!("import_{}", meta.kind.key()),
         meta.file_name,
-        &format!(
-            "导入{} {rows} 行（sha256 {}）{detail}",
-            meta.kind.name_zh(),
-            meta.sha256
-        ),
+        &text,
+        &record,
     )
     .await?;
-    Ok(id)
+    Ok((id, audit_id))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -180,6 +180,7 @@ pub(super) async fn import(
         meta,
         stored,
         &format!("，其中修改 {changed} 个，未变 {unchanged} 个"),
+        None,
     )
     .await?;
     tx.commit().await?;

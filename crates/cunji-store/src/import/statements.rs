@@ -102,16 +102,19 @@ pub(super) async fn import(
     }
     let mut tx = store.pool.begin().await?;
     let n = seen.len() as u64;
-    let import_id = record_import(
+    let record = super::entries::entries_hash(&out, "statement");
+    let (import_id, audit_id) = record_import(
         &mut tx,
         meta,
         n,
         &format!("，生成 {} 笔年末分录", out.len()),
+        Some(&record),
     )
     .await?;
     write_entries(
         &mut tx,
         Some(import_id),
+        audit_id,
         &out,
         "statement",
         meta.actor,

@@ -134,7 +134,7 @@ pub(super) async fn import(
     } else {
         format!("，修订：{}", revised.join("；"))
     };
-    record_import(&mut tx, meta, out.len() as u64, &detail).await?;
+    record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,
