@@ -488,7 +488,7 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
 }
 
 const ENTRY_COLS: usize = 14;
-const ROWS_PER_INSERT: usize = 400;
+const ROWS_PER_INSERT: usize = 50;
 
 /// Inserts entries and updates the kept totals, inside the caller's transaction.
 /// The hash of entries as they will be stored, which their audit row holds.
