@@ -98,6 +98,19 @@ impl Sheet {
     }
 }
 
+/// Free text (names, memos) may not start like a spreadsheet formula: a cell beginning with `=`, `+`,
+/// `@` or a control character would run as a formula when the data is opened in Excel or WPS again.
+pub fn check_text(value: &str) -> Result<(), String> {
+    match value.trim_start_matches(' ').chars().next() {
+        Some(c) if matches!(c, '=' | '+' | '@' | '\t' | '\r') => Err(format!(
+            "文本不能以“{}”开头（防止表格公式注入）：`{}`",
+            c.escape_default(),
+            value.chars().take(30).collect::<String>()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Text of an import file: UTF-8 (a BOM is dropped), else GB18030; neither is an error.
 pub fn decode(bytes: &[u8]) -> Result<String, String> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -728,3 +728,20 @@ async fn alerts_show_on_the_dashboard_and_the_village_page() {
         .iter()
         .any(|a| a["kind"] == "pass_through" && a["village"] == "131124100201"));
 }
+
+#[tokio::test]
+async fn script_in_data_is_escaped_on_pages() {
+    let s = server("escape").await;
+    use cunji_store::import::Quiet;
+    s.store
+        .import(cunji_store::ImportKind::Entries, "x.csv", "village,date,account,amount,memo\n131124100200,2024-06-01,other_income,1,<script>alert(1)</script>\n".as_bytes(), "test", &Quiet)
+        .await
+        .unwrap();
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let t = admin.get("/village/131124100200?year=2024").await.text();
+    assert!(
+        t.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !t.contains("<script>alert"),
+        "{t}"
+    );
+}

@@ -128,6 +128,11 @@ pub(super) async fn import(
             }
         };
         let appraisal = Some(sheet.get(row, "appraisal").to_string()).filter(|s| !s.is_empty());
+        for key in ["name", "person", "appraisal"] {
+            if let Err(m) = crate::table::check_text(sheet.get(row, key)) {
+                errors.push(sheet.error(line, key, m));
+            }
+        }
         if errors.len() > before {
             continue;
         }

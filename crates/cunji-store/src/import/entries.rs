@@ -120,6 +120,11 @@ pub(crate) fn parse_row(sheet: &Sheet, row: &crate::table::Row) -> Result<NewEnt
         .map_err(|e| errors.push(sheet.error(line, "amount", e.to_string())))
         .ok();
     let opt = |k: &str| Some(sheet.get(row, k).to_string()).filter(|s| !s.is_empty());
+    for key in ["memo", "project", "voucher"] {
+        if let Err(m) = crate::table::check_text(sheet.get(row, key)) {
+            errors.push(sheet.error(line, key, m));
+        }
+    }
     let reverses = opt("reverses");
     if let Some(r) = &reverses {
         let ok = r

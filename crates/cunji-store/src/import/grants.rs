@@ -103,6 +103,11 @@ pub(super) async fn import(
             ));
         }
         let program = sheet.get(row, "program").to_string();
+        for key in ["program", "grant", "project"] {
+            if let Err(m) = crate::table::check_text(sheet.get(row, key)) {
+                errors.push(sheet.error(line, key, m));
+            }
+        }
         if program.is_empty() {
             errors.push(sheet.error(line, "program", "项目名称不能为空"));
         }

@@ -49,6 +49,10 @@ pub(super) async fn import(
             }
         };
         let name = sheet.get(row, "name").to_string();
+        if let Err(m) = crate::table::check_text(&name) {
+            errors.push(sheet.error(line, "name", m));
+            ok = false;
+        }
         if name.is_empty() {
             errors.push(sheet.error(line, "name", "名称不能为空"));
             ok = false;
