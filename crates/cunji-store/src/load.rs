@@ -259,3 +259,33 @@ impl Store {
             .map_err(StoreError::from)
     }
 }
+
+impl Store {
+    /// Every year's row of one person, in year order.
+    pub async fn cadre_history(&self, person: &str) -> Result<Vec<Cadre>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal \
+             FROM cadres WHERE person = $1 ORDER BY year, village",
+        )
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(4)?;
+                Ok(Cadre {
+                    village: code(&r.try_get::<String, _>(0)?)?,
+                    year: r.try_get::<i64, _>(1)? as i32,
+                    person: r.try_get(2)?,
+                    name: r.try_get(3)?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+                    months_in_post: r.try_get::<i64, _>(5)? as u8,
+                    sanctioned: r.try_get::<i64, _>(6)? != 0,
+                    base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
+                    appraisal: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -128,6 +128,16 @@ pub enum AuditAction {
         #[arg(long)]
         out: PathBuf,
     },
+    /// 离任审计材料：某人在任各年各村的收入、奖励、预警和审批记录，一个 JSON 文件
+    Cadre {
+        /// 人员编号
+        person: String,
+        /// 计算奖励所依据的政策文件（默认用网页的当前政策）
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +346,25 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             std::fs::write(&out, text)
                 .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
             println!("已导出审计日志：{}", out.display());
+            Ok(())
+        }
+        Command::Audit {
+            action:
+                Some(AuditAction::Cadre {
+                    person,
+                    policy,
+                    out,
+                }),
+            ..
+        } => {
+            let store = Store::open(&cli.db, false).await?;
+            let pack = crate::exit_audit::pack(&store, &person, policy.as_deref()).await?;
+            let mut bytes =
+                serde_json::to_vec_pretty(&pack).map_err(|e| Failure::other(e.to_string()))?;
+            bytes.push(b'\n');
+            std::fs::write(&out, bytes)
+                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
+            println!("已生成 {person} 的离任审计材料：{}", out.display());
             Ok(())
         }
         Command::Audit {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod exit_audit;
 mod progress;
 mod render;
 mod users;

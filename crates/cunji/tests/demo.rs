@@ -80,3 +80,32 @@ fn demo_prints_the_county_report() {
     s.ok(&["demo", "--file", "demo.db", "--no-serve"]);
     assert_eq!(a, s.ok(&args));
 }
+
+#[test]
+fn the_exit_audit_pack_of_a_cadre() {
+    let s = Scratch::new("exit-audit");
+    s.ok(&["demo", "--file", "demo.db", "--no-serve"]);
+    let db = format!("sqlite://{}", s.path("demo.db").display());
+    // R100200-1 is 东关村's secretary-director in every year of the demo.
+    let out = s.ok(&[
+        "--db",
+        &db,
+        "audit",
+        "cadre",
+        "R100200-1",
+        "--out",
+        "pack.json",
+    ]);
+    assert!(out.contains("已生成 R100200-1 的离任审计材料"));
+    let pack: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("pack.json")).unwrap()).unwrap();
+    let years = pack["years"].as_array().unwrap();
+    assert_eq!(years.len(), 6);
+    assert_eq!(years[0]["year"], 2019);
+    assert_eq!(years[5]["village"], "131124100200");
+    assert_eq!(years[5]["role"], "secretary_director");
+    assert!(years[5]["measures"]["operating_income"].is_string());
+    assert!(years[5]["trace"].as_array().is_some_and(|t| !t.is_empty()));
+    let missing = s.cunji(&["--db", &db, "audit", "cadre", "NOBODY", "--out", "x.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
