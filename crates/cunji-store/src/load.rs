@@ -30,6 +30,23 @@ fn code(s: &str) -> Result<RegionCode, StoreError> {
     RegionCode::parse(s).map_err(|e| StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))
 }
 
+/// A cadre row (village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal).
+fn cadre_of(r: &sqlx::any::AnyRow) -> Result<Cadre, StoreError> {
+    let role: String = r.try_get(4)?;
+    Ok(Cadre {
+        village: code(&r.try_get::<String, _>(0)?)?,
+        year: r.try_get::<i64, _>(1)? as i32,
+        person: r.try_get(2)?,
+        name: r.try_get(3)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+        months_in_post: r.try_get::<i64, _>(5)? as u8,
+        sanctioned: r.try_get::<i64, _>(6)? != 0,
+        base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
+        appraisal: r.try_get(8)?,
+    })
+}
+
 impl Store {
     pub async fn load_regions(&self) -> Result<RegionSet, StoreError> {
         let mut preds: BTreeMap<String, Vec<RegionCode>> = BTreeMap::new();
@@ -103,23 +120,7 @@ impl Store {
         .bind(year)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let role: String = r.try_get(4)?;
-                Ok(Cadre {
-                    village: code(&r.try_get::<String, _>(0)?)?,
-                    year: r.try_get::<i64, _>(1)? as i32,
-                    person: r.try_get(2)?,
-                    name: r.try_get(3)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
-                    months_in_post: r.try_get::<i64, _>(5)? as u8,
-                    sanctioned: r.try_get::<i64, _>(6)? != 0,
-                    base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
-                    appraisal: r.try_get(8)?,
-                })
-            })
-            .collect()
+        rows.iter().map(cadre_of).collect()
     }
 
     pub async fn load_grants(&self) -> Result<Vec<Grant>, StoreError> {
@@ -270,22 +271,6 @@ impl Store {
         .bind(person)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let role: String = r.try_get(4)?;
-                Ok(Cadre {
-                    village: code(&r.try_get::<String, _>(0)?)?,
-                    year: r.try_get::<i64, _>(1)? as i32,
-                    person: r.try_get(2)?,
-                    name: r.try_get(3)?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
-                    months_in_post: r.try_get::<i64, _>(5)? as u8,
-                    sanctioned: r.try_get::<i64, _>(6)? != 0,
-                    base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
-                    appraisal: r.try_get(8)?,
-                })
-            })
-            .collect()
+        rows.iter().map(cadre_of).collect()
     }
 }
