@@ -198,6 +198,12 @@ pub async fn import_submit(
     let Some(kind) = kind else {
         return Err(bad_request("请选择导入类型"));
     };
+    // A village accountant records books only.
+    if user.role == crate::auth::Role::VillageAccountant
+        && !matches!(kind, ImportKind::Entries | ImportKind::Statements)
+    {
+        return Err(crate::auth::Denied::forbidden("村报账员只能导入账目和年度报表").into());
+    }
     // Officers and accountants may only touch their own scope: regions and grants are county business.
     if user.scope.is_some() && matches!(kind, ImportKind::Regions | ImportKind::Grants) {
         return Err(crate::auth::Denied::forbidden("区划和扶持资金由县级管理员导入").into());
