@@ -100,6 +100,24 @@ pub enum Command {
         #[arg(long)]
         public_url: Option<String>,
     },
+    /// 生成合成数据（regions.csv、entries.csv、cadres.csv、grants.csv），用于测试和基准
+    Gen {
+        /// 村数（用 --regions 时为上限，0 为全部）
+        #[arg(long, default_value_t = 1000)]
+        villages: usize,
+        /// 年度范围，如 2019-2024
+        #[arg(long, default_value = "2019-2024")]
+        years: String,
+        #[arg(long, default_value_t = 8)]
+        entries_per_month: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// 真实区划表（code,name 的 CSV，可为 .csv.gz），如全国 2023 年统计用区划代码
+        #[arg(long)]
+        regions: Option<PathBuf>,
+    },
     /// 生成空白导入模板（.xlsx：中文表头、说明行、下拉列表）
     Template {
         /// regions | entries | statements | cadres | grants | stats
@@ -390,6 +408,32 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             cunji_web::serve(store, &addr, public_url)
                 .await
                 .map_err(Failure::other)
+        }
+        Command::Gen {
+            villages,
+            years,
+            entries_per_month,
+            seed,
+            out,
+            regions,
+        } => {
+            let (a, b) = years
+                .split_once('-')
+                .and_then(|(a, b)| {
+                    Some((a.trim().parse::<i32>().ok()?, b.trim().parse::<i32>().ok()?))
+                })
+                .filter(|(a, b)| a <= b && *a >= 1900 && *b <= 2999)
+                .ok_or_else(|| {
+                    Failure::input(format!("错误：--years 应写作 2019-2024，不是 `{years}`"))
+                })?;
+            crate::gen::run(&crate::gen::GenOptions {
+                villages,
+                years: (a, b),
+                entries_per_month,
+                seed,
+                out: &out,
+                regions: regions.as_deref(),
+            })
         }
         Command::Template { kind, out } => {
             let bytes = cunji_sheets::template(&kind)

@@ -3,6 +3,7 @@
 mod cli;
 mod demo;
 mod exit_audit;
+mod gen;
 mod progress;
 mod render;
 mod users;
