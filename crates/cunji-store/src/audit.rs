@@ -247,7 +247,7 @@ impl Store {
             "SELECT COALESCE(t.village, e.village), COALESCE(t.year, e.year), COALESCE(t.account, e.account), \
                     COALESCE(t.amount, 0), COALESCE(t.entries, 0), COALESCE(e.amount, 0), COALESCE(e.n, 0) \
              FROM totals t FULL OUTER JOIN \
-                  (SELECT village, year, account, SUM(amount) AS amount, COUNT(*) AS n FROM entries GROUP BY village, year, account) e \
+                  (SELECT village, year, account, CAST(SUM(amount) AS BIGINT) AS amount, COUNT(*) AS n FROM entries GROUP BY village, year, account) e \
                ON t.village = e.village AND t.year = e.year AND t.account = e.account \
              WHERE COALESCE(t.amount, 0) <> COALESCE(e.amount, 0) OR COALESCE(t.entries, 0) <> COALESCE(e.n, 0)",
         )

@@ -9,6 +9,7 @@ use sqlx::{AnyPool, Executor, Row};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +18,6 @@ pub enum StoreError {
     Missing(String),
     #[error("不支持的数据库地址 `{0}`（应为 sqlite://文件 或 postgres://…）")]
     BadUrl(String),
-    #[error("暂不支持 PostgreSQL：{0}")]
-    PostgresUnsupported(String),
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),
     #[error("{0}")]
@@ -39,6 +38,13 @@ const SQLITE_MIGRATIONS: [(i64, &str); 4] = [
     (4, include_str!("../migrations/sqlite/0004_audit_chain.sql")),
 ];
 
+const POSTGRES_MIGRATIONS: [(i64, &str); 4] = [
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_web.sql")),
+    (3, include_str!("../migrations/postgres/0003_stats.sql")),
+    (4, include_str!("../migrations/postgres/0004_audit_chain.sql")),
+];
+
 /// The file a `sqlite:` URL names.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url
@@ -54,7 +60,15 @@ impl Store {
     pub async fn open(url: &str, create: bool) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(StoreError::PostgresUnsupported(url.into()));
+            // A mistyped server database is an error from the server; it is never created here.
+            let pool = AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            let store = Store { pool, backend: Backend::Postgres };
+            store.migrate().await?;
+            return Ok(store);
         }
         let Some(path) = sqlite_path(url) else {
             return Err(StoreError::BadUrl(url.into()));
@@ -95,7 +109,11 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<_, _>>()?;
-        for (version, sql) in SQLITE_MIGRATIONS {
+        let migrations = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        for (version, sql) in migrations.iter().copied() {
             if applied.contains(&version) {
                 continue;
             }

@@ -139,7 +139,7 @@ async fn years_with_entries(
     list.dedup();
     for chunk in list.chunks(500) {
         let sql = format!(
-            "SELECT village, year, SUM(entries) FROM totals WHERE village IN ({}) GROUP BY village, year",
+            "SELECT village, year, CAST(SUM(entries) AS BIGINT) FROM totals WHERE village IN ({}) GROUP BY village, year",
             placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
