@@ -42,7 +42,10 @@ const POSTGRES_MIGRATIONS: [(i64, &str); 4] = [
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_web.sql")),
     (3, include_str!("../migrations/postgres/0003_stats.sql")),
-    (4, include_str!("../migrations/postgres/0004_audit_chain.sql")),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_audit_chain.sql"),
+    ),
 ];
 
 /// The file a `sqlite:` URL names.
@@ -66,7 +69,10 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect(url)
                 .await?;
-            let store = Store { pool, backend: Backend::Postgres };
+            let store = Store {
+                pool,
+                backend: Backend::Postgres,
+            };
             store.migrate().await?;
             return Ok(store);
         }

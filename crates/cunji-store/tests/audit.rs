@@ -11,7 +11,7 @@ async fn fresh(name: &str) -> (Store, sqlx::AnyPool, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("cunji-audit-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("t.db").display());
+    let url = test_url(&dir, name);
     let store = Store::open(&url, true).await.unwrap();
     store
         .import(
@@ -100,5 +100,35 @@ async fn edits_behind_the_logs_back_are_named() {
             "{name}: {problems:#?}"
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// SQLite in `dir`, or a fresh database on the PostgreSQL server of `CUNJI_TEST_PG`.
+fn test_url(dir: &std::path::Path, name: &str) -> String {
+    match std::env::var("CUNJI_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(base) => {
+            let base = base.trim_end_matches('/').to_string();
+            let db = format!("cunji_s_{}_{}", std::process::id(), name.replace('-', "_"));
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                format!("CREATE DATABASE {db}"),
+            ] {
+                let out = std::process::Command::new("psql")
+                    .arg(format!("{base}/postgres"))
+                    .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
+                    .output()
+                    .expect("psql");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            format!("{base}/{db}")
+        }
+        None => format!("sqlite://{}", dir.join("t.db").display()),
     }
 }

@@ -9,6 +9,10 @@ use std::process::Command;
 
 #[test]
 fn browser_tests_in_headless_chromium() {
+    if std::env::var("CUNJI_TEST_PG").is_ok_and(|u| !u.is_empty()) {
+        eprintln!("browser tests run once, on SQLite (the demo's database); skipped in the PostgreSQL pass");
+        return;
+    }
     let root = common::repo_root();
     let dir = root.join("tests/browser");
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());

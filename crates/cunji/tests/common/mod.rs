@@ -7,9 +7,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh directory of its own for one test, removed when dropped.
+/// A fresh directory (and database) of its own for one test, removed when dropped. With
+/// `CUNJI_TEST_PG=postgres://user@host:port` the database is a fresh PostgreSQL database on that server;
+/// otherwise a SQLite file in the directory.
 pub struct Scratch {
     pub dir: PathBuf,
+    pg: Option<(String, String)>,
+}
+
+/// Runs SQL on the PostgreSQL server of `CUNJI_TEST_PG` (its `postgres` database), through psql.
+pub fn pg_admin(base: &str, sql: &str) {
+    let out = Command::new("psql")
+        .arg(format!("{base}/postgres"))
+        .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql (PostgreSQL client) is needed with CUNJI_TEST_PG");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Scratch {
@@ -19,11 +36,28 @@ impl Scratch {
             std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Scratch { dir }
+        let pg = std::env::var("CUNJI_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(|base| {
+                let base = base.trim_end_matches('/').to_string();
+                let db = format!(
+                    "cunji_t_{}_{n}_{}",
+                    std::process::id(),
+                    name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                );
+                pg_admin(&base, &format!("DROP DATABASE IF EXISTS {db}"));
+                pg_admin(&base, &format!("CREATE DATABASE {db}"));
+                (base, db)
+            });
+        Scratch { dir, pg }
     }
 
     pub fn db_url(&self) -> String {
-        format!("sqlite://{}", self.dir.join("t.db").display())
+        match &self.pg {
+            Some((base, db)) => format!("{base}/{db}"),
+            None => format!("sqlite://{}", self.dir.join("t.db").display()),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -62,6 +96,16 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((base, db)) = &self.pg {
+            let _ = Command::new("psql")
+                .arg(format!("{base}/postgres"))
+                .args([
+                    "-qAt",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                ])
+                .output();
+        }
     }
 }
 
