@@ -151,7 +151,7 @@ impl Store {
         actor: &str,
     ) -> Result<(), StoreError> {
         self.check_village(village).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "INSERT INTO closed_years (village, year, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (village, year) DO NOTHING",
         )
@@ -191,7 +191,7 @@ impl Store {
                 "重新开账须写明理由（至少 4 个字）".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM closed_years WHERE village = $1 AND year = $2")
             .bind(village)
             .bind(year)

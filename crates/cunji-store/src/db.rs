@@ -135,6 +135,19 @@ impl Store {
         Ok(())
     }
 
+    /// Begins a writing transaction holding the write lock from its first statement: every write chains
+    /// onto the audit head anyway, and taking it first means a transaction that reads before it writes
+    /// never finds, at its first write, that another writer changed what it read (SQLITE_BUSY_SNAPSHOT).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE audit_head SET n = n WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
     pub async fn close(self) {
         self.pool.close().await;
     }

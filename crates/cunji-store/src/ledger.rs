@@ -74,7 +74,7 @@ impl Store {
         if !errors.is_empty() {
             return Err(ImportError::Rows(errors));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let what = if reverses.is_some() {
             "entry_reverse"
         } else {

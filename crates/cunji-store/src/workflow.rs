@@ -135,7 +135,7 @@ impl Store {
         activate: bool,
         actor: &str,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if activate {
             sqlx::query("UPDATE policies SET active = 0")
                 .execute(&mut *tx)
@@ -299,7 +299,7 @@ impl Store {
             trace,
         } = *c;
         let trace_text = trace.join("\n");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing =
             sqlx::query("SELECT id, status FROM proposals WHERE village = $1 AND year = $2")
                 .bind(village)
@@ -380,7 +380,7 @@ impl Store {
         detail: &str,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
         if status != Status::Computed {
             return Err(StoreError::Invalid(format!(
@@ -430,7 +430,7 @@ impl Store {
         detail: &str,
         actor: &str,
     ) -> Result<Status, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
         let Some(next) = status.next().filter(|_| status == from) else {
             return Err(StoreError::Invalid(format!(

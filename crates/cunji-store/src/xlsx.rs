@@ -60,7 +60,28 @@ fn number_text(v: f64) -> String {
     }
 }
 
+/// Reads a workbook. A malformed workbook can make the spreadsheet library panic (it was found doing so on
+/// a cell reference too long for its counter); that is caught and reported like any other bad file.
 pub fn read(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+) -> Result<Sheet, Vec<RowError>> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(file, bytes, columns, extra)
+    })) {
+        Ok(r) => r,
+        Err(_) => Err(vec![RowError {
+            file: file.to_string(),
+            line: 1,
+            column: "文件".into(),
+            message: "工作簿结构损坏，无法读取（请用 Excel 或 WPS 打开后另存为 .xlsx）".into(),
+        }]),
+    }
+}
+
+fn read_unguarded(
     file: &str,
     bytes: &[u8],
     columns: &[Column],

@@ -99,3 +99,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_workbook_whose_sheet_dimension_overflows_is_a_clear_error() {
+    // Found by mutated_xlsx: the spreadsheet library panicked on this workbook; now it is a bad file.
+    let mut b = good_xlsx();
+    let (pos, byte) = (12_204_203_548_617_221_868usize, 148u8);
+    for k in 0..3 {
+        let p = (pos.wrapping_add(k * 7919)) % b.len();
+        b[p] ^= byte | 1;
+    }
+    let r = read_table("m.xlsx", &b, &COLUMNS, None);
+    match r {
+        Ok(_) => {}
+        Err(e) => {
+            for x in &e {
+                eprintln!("{x}");
+            }
+            assert!(
+                e.iter().all(|x| x.to_string().starts_with("m.xlsx")),
+                "{e:?}"
+            );
+        }
+    }
+}

@@ -164,7 +164,7 @@ pub(super) async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     progress.phase("写入", out.len() as u64);
     for c in &out {
         sqlx::query(

@@ -68,7 +68,7 @@ pub(super) async fn import(
         errors.sort_by_key(|e| e.line);
         return Err(ImportError::Rows(errors));
     }
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     let n = parsed.len() as u64;
     let record = entries_hash(&parsed, "entry");
     let (import_id, audit_id) = record_import(&mut tx, meta, n, "", Some(&record)).await?;

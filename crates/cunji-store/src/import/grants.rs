@@ -213,7 +213,7 @@ pub(super) async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut lines: Vec<String> = out
         .iter()
         .map(|g| {

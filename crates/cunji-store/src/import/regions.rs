@@ -145,7 +145,7 @@ pub(super) async fn import(
 
     let mut changed = 0u64;
     let mut unchanged = 0u64;
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     progress.phase("写入", file_regions.len() as u64);
     for r in &file_regions {
         if before.get(&r.code) == Some(r) {

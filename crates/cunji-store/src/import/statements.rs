@@ -100,7 +100,7 @@ pub(super) async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     let n = seen.len() as u64;
     let record = super::entries::entries_hash(&out, "statement");
     let (import_id, audit_id) = record_import(

@@ -109,7 +109,7 @@ pub(super) async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut tx = store.pool.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut revised = Vec::new();
     for (region, year, income) in &out {
         if let Some(old) = stored.get(&(region.to_string(), *year as i64)) {
