@@ -110,6 +110,13 @@ pub struct SubsidySummary {
     pub avg_increase_unsupported: Option<Fen>,
 }
 
+impl SubsidySummary {
+    /// Everything granted, over all source levels.
+    pub fn total_granted(&self) -> Fen {
+        Fen(self.by_level.values().map(|f| f.0).sum())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub year: i32,
@@ -310,7 +317,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         }
 
         let (pool, awarded) = match &incentive {
-            Some(r) => (r.pool.0, r.awards.iter().map(|a| a.amount.0).sum::<i64>()),
+            Some(r) => (r.pool.0, r.awarded().0),
             None => (0, 0),
         };
         for anc in code.ancestors() {

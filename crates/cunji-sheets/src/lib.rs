@@ -314,11 +314,7 @@ pub fn report_workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
                     cells.push(Cell::Money(i.measure));
                     cells.push(Cell::Money(i.base));
                     cells.push(Cell::Money(Some(i.pool)));
-                    cells.push(Cell::Money(Some(Fen(i
-                        .awards
-                        .iter()
-                        .map(|a| a.amount.0)
-                        .sum()))));
+                    cells.push(Cell::Money(Some(i.awarded())));
                     cells.push(Cell::Money(Some(i.unallocated)));
                     cells.push(Cell::Text(
                         i.reason

@@ -71,6 +71,13 @@ pub struct IncentiveResult {
     pub trace: Vec<String>,
 }
 
+impl IncentiveResult {
+    /// What the awards pay in all (the pool less what is unallocated).
+    pub fn awarded(&self) -> Fen {
+        Fen(self.awards.iter().map(|a| a.amount.0).sum())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IncentiveError {
     #[error(

@@ -198,7 +198,7 @@ pub async fn page(
             )
         })
         .collect();
-    let subsidies_total = Fen(by_level.iter().map(|(_, v)| v.0).sum());
+    let subsidies_total = report.subsidy_summary.total_granted();
 
     let mut child_rows: Vec<SubRow> = children(&report, &region)
         .into_iter()

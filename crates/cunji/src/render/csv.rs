@@ -1,7 +1,6 @@
 //! The report as CSV, one row per village, with Chinese headers, in UTF-8 with a BOM so that Excel and
 //! WPS open it correctly.
 
-use cunji_core::money::Fen;
 use cunji_core::report::Report;
 
 /// One CSV field, quoted when needed.
@@ -78,7 +77,7 @@ pub fn render(report: &Report) -> Vec<u8> {
                 cells.push(i.measure.map(|f| f.json()).unwrap_or_default());
                 cells.push(i.base.map(|f| f.json()).unwrap_or_default());
                 cells.push(i.pool.json());
-                cells.push(Fen(i.awards.iter().map(|a| a.amount.0).sum()).json());
+                cells.push(i.awarded().json());
                 cells.push(i.unallocated.json());
                 cells.push(i.reason.map(|r| r.key().to_string()).unwrap_or_default());
                 cells.push(

@@ -176,7 +176,7 @@ pub fn render(report: &Report) -> String {
             Some(i) => (
                 money(i.base),
                 i.pool.display(),
-                Fen(i.awards.iter().map(|a| a.amount.0).sum()).display(),
+                i.awarded().display(),
                 i.reason
                     .map(|r| r.name_zh().to_string())
                     .unwrap_or_default(),
