@@ -1,6 +1,9 @@
 //! The audit log is a hash chain, and every entry, reversal and grant is vouched for by the audit row
 //! that wrote it: an edit made directly in the database is found and named.
 
+mod common;
+
+use common::test_url;
 use cunji_store::import::Quiet;
 use cunji_store::{EntryForm, ImportKind, Store};
 use sqlx::Executor;
@@ -100,35 +103,5 @@ async fn edits_behind_the_logs_back_are_named() {
             "{name}: {problems:#?}"
         );
         let _ = std::fs::remove_dir_all(dir);
-    }
-}
-
-/// SQLite in `dir`, or a fresh database on the PostgreSQL server of `CUNJI_TEST_PG`.
-fn test_url(dir: &std::path::Path, name: &str) -> String {
-    match std::env::var("CUNJI_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(base) => {
-            let base = base.trim_end_matches('/').to_string();
-            let db = format!("cunji_s_{}_{}", std::process::id(), name.replace('-', "_"));
-            for sql in [
-                format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                format!("CREATE DATABASE {db}"),
-            ] {
-                let out = std::process::Command::new("psql")
-                    .arg(format!("{base}/postgres"))
-                    .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-                    .output()
-                    .expect("psql");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            format!("{base}/{db}")
-        }
-        None => format!("sqlite://{}", dir.join("t.db").display()),
     }
 }

@@ -1,6 +1,9 @@
 //! The kept per village-year totals always equal the sum of the entries, whatever mix of imports,
 //! statements, reversals and refused files came before.
 
+mod common;
+
+use common::test_url;
 use cunji_store::import::Quiet;
 use cunji_store::{ImportKind, ImportOutcome, Store};
 
@@ -88,34 +91,4 @@ async fn totals_follow_every_write() {
     assert_eq!(actuals.get("PRJ").map(|f| f.0), Some(expected));
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// SQLite in `dir`, or a fresh database on the PostgreSQL server of `CUNJI_TEST_PG`.
-fn test_url(dir: &std::path::Path, name: &str) -> String {
-    match std::env::var("CUNJI_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(base) => {
-            let base = base.trim_end_matches('/').to_string();
-            let db = format!("cunji_s_{}_{}", std::process::id(), name.replace('-', "_"));
-            for sql in [
-                format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                format!("CREATE DATABASE {db}"),
-            ] {
-                let out = std::process::Command::new("psql")
-                    .arg(format!("{base}/postgres"))
-                    .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-                    .output()
-                    .expect("psql");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            format!("{base}/{db}")
-        }
-        None => format!("sqlite://{}", dir.join("t.db").display()),
-    }
 }

@@ -236,6 +236,21 @@ async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<User, AuthRe
         .ok_or(AuthRejection::NotSignedIn(NotSignedIn { api }))
 }
 
+/// The signed-in user, if their role is one `allowed`; else refused with `refusal(role)`.
+async fn user_whose_role(
+    parts: &Parts,
+    state: &AppState,
+    allowed: impl Fn(Role) -> bool,
+    refusal: impl Fn(Role) -> String,
+) -> Result<User, AuthRejection> {
+    let u = user_from_parts(parts, state).await?;
+    if allowed(u.role) {
+        Ok(u)
+    } else {
+        Err(AuthRejection::Denied(Denied::forbidden(refusal(u.role))))
+    }
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = AuthRejection;
     async fn from_request_parts(
@@ -252,13 +267,14 @@ impl FromRequestParts<AppState> for Writer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let u = user_from_parts(parts, state).await?;
-        if u.role == Role::Auditor {
-            return Err(AuthRejection::Denied(Denied::forbidden(
-                "审计人员只能查看，不能修改数据",
-            )));
-        }
-        Ok(Writer(u))
+        user_whose_role(
+            parts,
+            state,
+            |r| r != Role::Auditor,
+            |_| "审计人员只能查看，不能修改数据".into(),
+        )
+        .await
+        .map(Writer)
     }
 }
 
@@ -268,14 +284,14 @@ impl FromRequestParts<AppState> for CountyAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let u = user_from_parts(parts, state).await?;
-        if u.role != Role::CountyAdmin {
-            return Err(AuthRejection::Denied(Denied::forbidden(format!(
-                "这一操作只有县级管理员可以进行（您是{}）",
-                u.role.name_zh()
-            ))));
-        }
-        Ok(CountyAdmin(u))
+        user_whose_role(
+            parts,
+            state,
+            |r| r == Role::CountyAdmin,
+            |r| format!("这一操作只有县级管理员可以进行（您是{}）", r.name_zh()),
+        )
+        .await
+        .map(CountyAdmin)
     }
 }
 
@@ -285,14 +301,14 @@ impl FromRequestParts<AppState> for TownshipOfficer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let u = user_from_parts(parts, state).await?;
-        if u.role != Role::TownshipOfficer {
-            return Err(AuthRejection::Denied(Denied::forbidden(format!(
-                "这一操作由乡镇农经站进行（您是{}）",
-                u.role.name_zh()
-            ))));
-        }
-        Ok(TownshipOfficer(u))
+        user_whose_role(
+            parts,
+            state,
+            |r| r == Role::TownshipOfficer,
+            |r| format!("这一操作由乡镇农经站进行（您是{}）", r.name_zh()),
+        )
+        .await
+        .map(TownshipOfficer)
     }
 }
 
