@@ -31,14 +31,15 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 4] = [
+const SQLITE_MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../migrations/sqlite/0003_stats.sql")),
     (4, include_str!("../migrations/sqlite/0004_audit_chain.sql")),
+    (5, include_str!("../migrations/sqlite/0005_scale.sql")),
 ];
 
-const POSTGRES_MIGRATIONS: [(i64, &str); 4] = [
+const POSTGRES_MIGRATIONS: [(i64, &str); 5] = [
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_web.sql")),
     (3, include_str!("../migrations/postgres/0003_stats.sql")),
@@ -46,6 +47,7 @@ const POSTGRES_MIGRATIONS: [(i64, &str); 4] = [
         4,
         include_str!("../migrations/postgres/0004_audit_chain.sql"),
     ),
+    (5, include_str!("../migrations/postgres/0005_scale.sql")),
 ];
 
 /// The file a `sqlite:` URL names.

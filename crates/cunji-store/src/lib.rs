@@ -4,6 +4,8 @@
 
 mod audit;
 mod db;
+mod facts;
+mod fast_hash;
 pub mod import;
 mod ledger;
 mod load;

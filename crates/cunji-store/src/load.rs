@@ -163,38 +163,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Every entry dated in `year`, per village, in date order.
+    /// Every entry dated in `year`, per village, in date order (from the kept entry facts).
     pub async fn load_entry_facts(
         &self,
         year: i32,
     ) -> Result<BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>, StoreError> {
-        let rows = sqlx::query("SELECT village, date, account, amount, voucher, reverses FROM entries WHERE year = $1 ORDER BY village, date, id")
+        let rows = sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
             .bind(year)
             .fetch_all(&self.pool)
             .await?;
-        let mut out: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>> = BTreeMap::new();
-        let mut last: Option<(String, RegionCode)> = None;
+        let mut out = BTreeMap::new();
         for r in rows {
-            let v: String = r.try_get(0)?;
-            let village = match &last {
-                Some((s, c)) if *s == v => c.clone(),
-                _ => {
-                    let c = code(&v)?;
-                    last = Some((v, c.clone()));
-                    c
-                }
-            };
-            let date: String = r.try_get(1)?;
-            let account: String = r.try_get(2)?;
-            let fact = cunji_core::alerts::EntryFact {
-                date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
-                account: Account::from_key_or_name(&account)
-                    .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
-                amount: Fen(r.try_get(3)?),
-                voucher: r.try_get(4)?,
-                reverses: r.try_get(5)?,
-            };
-            out.entry(village).or_default().push(fact);
+            let village = code(&r.try_get::<String, _>(0)?)?;
+            out.insert(village, crate::facts::parse(&r.try_get::<String, _>(1)?)?);
         }
         Ok(out)
     }

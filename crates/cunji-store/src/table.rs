@@ -112,14 +112,14 @@ pub fn check_text(value: &str) -> Result<(), String> {
 }
 
 /// Text of an import file: UTF-8 (a BOM is dropped), else GB18030; neither is an error.
-pub fn decode(bytes: &[u8]) -> Result<String, String> {
+pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(s) = std::str::from_utf8(body) {
-        return Ok(s.to_string());
+        return Ok(std::borrow::Cow::Borrowed(s));
     }
     encoding_rs::GB18030
         .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|s| s.into_owned())
+        .map(|s| std::borrow::Cow::Owned(s.into_owned()))
         .ok_or_else(|| "文件编码既不是 UTF-8 也不是 GB18030/GBK，无法读取".to_string())
 }
 
@@ -133,6 +133,26 @@ pub fn read_csv(
     bytes: &[u8],
     columns: &[Column],
     extra: Option<ExtraColumns<'_>>,
+) -> Result<Sheet, Vec<RowError>> {
+    let mut rows = Vec::new();
+    let mut sheet = each_csv_row(file, bytes, columns, extra, |_, row| {
+        rows.push(Row {
+            line: row.line,
+            cells: row.cells.clone(),
+        })
+    })?;
+    sheet.rows = rows;
+    Ok(sheet)
+}
+
+/// Reads a CSV file row by row without keeping the rows: `each` sees every non-blank row of the
+/// right width. Returns the header as a sheet without rows, or every problem of the file.
+pub fn each_csv_row(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+    mut each: impl FnMut(&Sheet, &Row),
 ) -> Result<Sheet, Vec<RowError>> {
     let err = |line: u64, column: &str, message: String| RowError {
         file: file.to_string(),
@@ -152,39 +172,70 @@ pub fn read_csv(
         Some(Ok(h)) => h.iter().map(|c| c.to_string()).collect(),
     };
     let width = header.len();
+    let sheet = sheet_from_rows(file, header, Vec::new(), None, columns, extra, 1)?;
     let mut errors = Vec::new();
-    let mut rows = Vec::new();
-    for rec in records {
-        match rec {
+    let mut row = Row {
+        line: 0,
+        cells: vec![String::new(); width],
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 errors.push(err(line, "行", format!("CSV 格式错误：{e}")));
             }
-            Ok(r) => {
-                let line = r.position().map(|p| p.line()).unwrap_or(0);
-                if r.iter().all(|c| c.trim().is_empty()) {
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                if record.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                if r.len() != width {
+                if record.len() != width {
                     errors.push(err(
                         line,
                         "行",
-                        format!("本行有 {} 列，表头有 {width} 列", r.len()),
+                        format!("本行有 {} 列，表头有 {width} 列", record.len()),
                     ));
                     continue;
                 }
-                rows.push(Row {
-                    line,
-                    cells: r.iter().map(|c| c.to_string()).collect(),
-                });
+                row.line = line;
+                for (cell, value) in row.cells.iter_mut().zip(record.iter()) {
+                    cell.clear();
+                    cell.push_str(value);
+                }
+                each(&sheet, &row);
             }
         }
     }
-    let sheet = sheet_from_rows(file, header, rows, None, columns, extra, 1)?;
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(sheet)
+}
+
+/// Reads an import file row by row: a spreadsheet (.xlsx, by name or content) or CSV, streamed.
+pub fn each_table_row(
+    file: &str,
+    bytes: &[u8],
+    columns: &[Column],
+    extra: Option<ExtraColumns<'_>>,
+    mut each: impl FnMut(&Sheet, &Row),
+) -> Result<Sheet, Vec<RowError>> {
+    if is_workbook(file, bytes) {
+        let mut sheet = crate::xlsx::read(file, bytes, columns, extra)?;
+        let rows = std::mem::take(&mut sheet.rows);
+        for row in &rows {
+            each(&sheet, row);
+        }
+        Ok(sheet)
+    } else {
+        each_csv_row(file, bytes, columns, extra, each)
+    }
+}
+
+fn is_workbook(file: &str, bytes: &[u8]) -> bool {
+    file.to_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04")
 }
 
 /// Reads an import file: a spreadsheet (.xlsx, by name or content) or CSV.
@@ -194,7 +245,7 @@ pub fn read_table(
     columns: &[Column],
     extra: Option<ExtraColumns<'_>>,
 ) -> Result<Sheet, Vec<RowError>> {
-    if file.to_lowercase().ends_with(".xlsx") || bytes.starts_with(b"PK\x03\x04") {
+    if is_workbook(file, bytes) {
         crate::xlsx::read(file, bytes, columns, extra)
     } else {
         read_csv(file, bytes, columns, extra)

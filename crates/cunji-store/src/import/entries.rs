@@ -2,7 +2,7 @@
 //! voucher, closed years, merged villages and subsidy projects checked against the stored state.
 //! The kept totals are updated in the same transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cunji_core::account::{Account, Chart};
 use cunji_core::date::Date;
@@ -12,7 +12,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
-use crate::table::{col, read_table, Column, RowError, Sheet};
+use crate::fast_hash::{FastMap, FastSet};
+use crate::table::{col, each_table_row, Column, RowError, Sheet};
 
 const COLUMNS: [Column; 9] = [
     col("village", "村代码", true),
@@ -46,19 +47,28 @@ pub(super) async fn import(
     bytes: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
-    progress.phase("检查", sheet.rows.len() as u64);
+    progress.phase("读取", 0);
     let mut errors = Vec::new();
-    let mut parsed = Vec::with_capacity(sheet.rows.len());
-    for row in &sheet.rows {
-        match parse_row(&sheet, row) {
+    let mut parsed = Vec::new();
+    let sheet = each_table_row(
+        meta.file_name,
+        bytes,
+        &COLUMNS,
+        None,
+        |sheet, row| match parse_row(sheet, row) {
             Ok(e) => parsed.push(e),
             Err(mut e) => errors.append(&mut e),
-        }
-    }
-    let ctx = Context::load(store, parsed.iter().map(|e| e.village.as_str()))
-        .await?
-        .within(meta.scope);
+        },
+    )?;
+    let years: BTreeSet<i32> = parsed.iter().map(|e| e.date.year).collect();
+    let ctx = Context::load_years(
+        store,
+        parsed.iter().map(|e| e.village.as_str()),
+        Some(&years),
+    )
+    .await?
+    .within(meta.scope);
+    progress.phase("检查", parsed.len() as u64);
     let mut state = FileState::default();
     for e in &parsed {
         ctx.check(&sheet, e, &mut state, &mut errors).await?;
@@ -68,9 +78,10 @@ pub(super) async fn import(
         errors.sort_by_key(|e| e.line);
         return Err(ImportError::Rows(errors));
     }
+    progress.phase("哈希", 0);
+    let record = entries_hash(&parsed, "entry");
     let mut tx = store.begin_write().await?;
     let n = parsed.len() as u64;
-    let record = entries_hash(&parsed, "entry");
     let (import_id, audit_id) = record_import(&mut tx, meta, n, "", Some(&record)).await?;
     write_entries(
         &mut tx,
@@ -82,6 +93,7 @@ pub(super) async fn import(
         progress,
     )
     .await?;
+    progress.phase("提交", 0);
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: n,
@@ -165,17 +177,20 @@ pub(crate) struct Context {
     closed: BTreeSet<(String, i32)>,
     /// project → the grant's village
     grant_village: HashMap<String, String>,
-    vouchers: HashSet<(String, i32, String)>,
-    totals: HashMap<(String, i32, Account), i64>,
+    vouchers: FastSet<(String, i32, String)>,
+    totals: FastMap<(String, i32, Account), i64>,
     scope: Option<cunji_core::region::RegionCode>,
 }
 
 /// What earlier rows of the same file have claimed.
 #[derive(Default)]
 pub(crate) struct FileState {
-    vouchers: HashMap<(String, i32, String), (u64, Account, i64)>,
+    vouchers: FastMap<(String, i32, String), (u64, Account, i64)>,
     reversed: HashMap<(String, String), u64>,
-    totals: HashMap<(String, i32, Account), i64>,
+    totals: FastMap<(String, i32, Account), i64>,
+    /// The last village and year found acceptable: files come sorted by village, so most rows
+    /// repeat it and need not be checked again.
+    last_ok: Option<(String, i32)>,
 }
 
 impl Context {
@@ -183,7 +198,27 @@ impl Context {
         store: &Store,
         villages: impl Iterator<Item = &'a str>,
     ) -> Result<Context, ImportError> {
+        Self::load_years(store, villages, None).await
+    }
+
+    /// The context of rows naming `villages`, dated in `years` (every year when `None`): stored
+    /// vouchers of other years cannot clash with them and are not read.
+    pub async fn load_years<'a>(
+        store: &Store,
+        villages: impl Iterator<Item = &'a str>,
+        years: Option<&BTreeSet<i32>>,
+    ) -> Result<Context, ImportError> {
         let villages: BTreeSet<&str> = villages.collect();
+        let year_filter = match years {
+            Some(ys) if !ys.is_empty() => format!(
+                " AND year IN ({})",
+                ys.iter()
+                    .map(|y| y.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => String::new(),
+        };
         let regions = store.load_regions().await?;
         let closed = store.load_closed_years().await?;
         let mut grant_village = HashMap::new();
@@ -193,12 +228,12 @@ impl Context {
         {
             grant_village.insert(r.try_get(0)?, r.try_get(1)?);
         }
-        let mut vouchers = HashSet::new();
-        let mut totals = HashMap::new();
+        let mut vouchers = FastSet::default();
+        let mut totals = FastMap::default();
         let list: Vec<&str> = villages.into_iter().collect();
         for chunk in list.chunks(500) {
             let ph = placeholders(1, chunk.len());
-            let sql = format!("SELECT village, year, voucher FROM entries WHERE voucher IS NOT NULL AND village IN ({ph})");
+            let sql = format!("SELECT village, year, voucher FROM entries WHERE voucher IS NOT NULL AND village IN ({ph}){year_filter}");
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for v in chunk {
                 q = q.bind(*v);
@@ -328,8 +363,12 @@ impl Context {
     ) -> Result<(), ImportError> {
         let year = e.date.year;
         let line = e.line;
-        if !self.check_village(sheet, line, &e.village, year, errors) {
-            return Ok(());
+        let known = matches!(&state.last_ok, Some((v, y)) if *v == e.village && *y == year);
+        if !known {
+            if !self.check_village(sheet, line, &e.village, year, errors) {
+                return Ok(());
+            }
+            state.last_ok = Some((e.village.clone(), year));
         }
         if let Some(v) = &e.voucher {
             let key = (e.village.clone(), year, v.clone());
@@ -492,28 +531,38 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
-const ENTRY_COLS: usize = 14;
-const ROWS_PER_INSERT: usize = 50;
+/// Rows a statement carries. Each statement binds one JSON text for all its rows: the SQLite driver
+/// looks every parameter up by name, so a statement's cost grows with the square of its parameters,
+/// while the database parses one JSON array in a single pass.
+const ROWS_PER_INSERT: usize = 20_000;
 
 /// Inserts entries and updates the kept totals, inside the caller's transaction.
 /// The hash of entries as they will be stored, which their audit row holds.
 pub(crate) fn entries_hash(entries: &[NewEntry], source: &str) -> String {
-    let mut text = String::new();
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
     for e in entries {
-        text.push_str(&crate::audit::entry_line(
-            &e.village,
-            e.date.year as i64,
-            &e.date.iso(),
-            e.account.key(),
-            e.amount,
-            e.voucher.as_deref(),
-            &e.memo,
-            e.project.as_deref(),
-            e.reverses.as_deref(),
-            source,
-        ));
+        hasher.update(
+            crate::audit::entry_line(
+                &e.village,
+                e.date.year as i64,
+                &e.date.iso(),
+                e.account.key(),
+                e.amount,
+                e.voucher.as_deref(),
+                &e.memo,
+                e.project.as_deref(),
+                e.reverses.as_deref(),
+                source,
+            )
+            .as_bytes(),
+        );
     }
-    crate::audit::sha256_hex(&text)
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -528,35 +577,32 @@ pub(crate) async fn write_entries(
 ) -> Result<(), sqlx::Error> {
     progress.phase("写入", entries.len() as u64);
     let at = crate::now();
+    let sqlite = tx.backend_name() == "SQLite";
+    let sql = if sqlite {
+        "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, $2, $3, $4, $5, $6 \
+         FROM json_each(jsonb($1)) ORDER BY key"
+    } else {
+        "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) \
+         SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2, $3, $4, $5, $6 \
+         FROM json_array_elements($1::json) WITH ORDINALITY AS t(r, i) ORDER BY i"
+    };
+    let mut json = String::new();
     for chunk in entries.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * ENTRY_COLS + 1, ENTRY_COLS)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for e in chunk {
-            q = q
-                .bind(e.village.clone())
-                .bind(e.date.year)
-                .bind(e.date.iso())
-                .bind(e.account.key())
-                .bind(e.amount)
-                .bind(e.voucher.clone())
-                .bind(e.memo.clone())
-                .bind(e.project.clone())
-                .bind(e.reverses.clone())
-                .bind(source.to_string())
-                .bind(import_id)
-                .bind(actor.to_string())
-                .bind(at)
-                .bind(audit_id);
-        }
-        q.execute(&mut **tx).await?;
+        json.clear();
+        entries_json(chunk, &mut json);
+        sqlx::query(sql)
+            .bind(json.as_str())
+            .bind(source)
+            .bind(import_id)
+            .bind(actor)
+            .bind(at)
+            .bind(audit_id)
+            .execute(&mut **tx)
+            .await?;
         progress.advance(chunk.len() as u64);
     }
+    progress.phase("合计", 0);
     let mut totals: BTreeMap<(&str, i32, &str), (i64, i64)> = BTreeMap::new();
     let mut projects: BTreeMap<(&str, i32), i64> = BTreeMap::new();
     for e in entries {
@@ -570,26 +616,25 @@ pub(crate) async fn write_entries(
         }
     }
     let list: Vec<_> = totals.into_iter().collect();
+    let sql = if sqlite {
+        "INSERT INTO totals (village, year, account, amount, entries) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each($1) WHERE true \
+         ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries"
+    } else {
+        "INSERT INTO totals (village, year, account, amount, entries) \
+         SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM json_array_elements($1::json) AS t(r) \
+         ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries"
+    };
     for chunk in list.chunks(ROWS_PER_INSERT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * 5 + 1, 5)))
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|((v, y, a), (amount, n))| (v, y, a, amount, n))
             .collect();
-        let sql = format!(
-            "INSERT INTO totals (village, year, account, amount, entries) VALUES {} \
-             ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for ((v, y, a), (amount, n)) in chunk {
-            q = q
-                .bind(v.to_string())
-                .bind(*y)
-                .bind(a.to_string())
-                .bind(*amount)
-                .bind(*n);
-        }
-        q.execute(&mut **tx).await?;
+        let json = serde_json::to_string(&rows).expect("totals are plain values");
+        sqlx::query(sql).bind(json).execute(&mut **tx).await?;
     }
+    progress.phase("摘要", 0);
+    crate::facts::add(tx, entries).await?;
     send_back_touched(tx, entries, actor).await?;
     for ((p, y), amount) in projects {
         sqlx::query(
@@ -603,6 +648,27 @@ pub(crate) async fn write_entries(
         .await?;
     }
     Ok(())
+}
+
+/// `[[village, year, date, account, amount, voucher, memo, project, reverses], …]`
+fn entries_json(entries: &[NewEntry], out: &mut String) {
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                &e.village,
+                e.date.year,
+                e.date.iso(),
+                e.account.key(),
+                e.amount,
+                &e.voucher,
+                &e.memo,
+                &e.project,
+                &e.reverses,
+            )
+        })
+        .collect();
+    out.push_str(&serde_json::to_string(&rows).expect("entries are plain values"));
 }
 
 /// New figures send unsettled reward proposals of the villages touched (and the villages they were
