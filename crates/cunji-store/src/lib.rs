@@ -18,7 +18,7 @@ pub use audit::{AuditRow, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress};
 pub use ledger::{EntryForm, EntryRow};
-pub use load::LoadedData;
+pub use load::{LoadedData, TotalRow};
 pub use table::RowError;
 pub use users::{SessionRow, UserRow};
 pub use workflow::{Computation, Proposal, ProposalAward, Status, StoredPolicy};

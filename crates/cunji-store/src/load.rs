@@ -221,10 +221,41 @@ impl Store {
     }
 }
 
+/// One kept total: a village's year on one account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotalRow {
+    pub village: String,
+    pub year: i32,
+    pub account: String,
+    pub amount: i64,
+    pub entries: i64,
+}
+
 impl Store {
+    /// Every kept total, by village, year and account.
+    pub async fn all_totals(&self) -> Result<Vec<TotalRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT village, year, account, amount, entries FROM totals ORDER BY village, year, account",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TotalRow {
+                    village: r.try_get(0)?,
+                    year: r.try_get::<i64, _>(1)? as i32,
+                    account: r.try_get(2)?,
+                    amount: r.try_get(3)?,
+                    entries: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// The latest year that has any books.
     pub async fn latest_year(&self) -> Result<Option<i32>, StoreError> {
-        let row = sqlx::query("SELECT MAX(year) FROM totals")
+        let row = sqlx::query("SELECT MAX(year) FROM entry_facts")
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get::<Option<i64>, _>(0)?.map(|y| y as i32))
@@ -232,7 +263,7 @@ impl Store {
 
     /// The years that have any books, oldest first.
     pub async fn years(&self) -> Result<Vec<i32>, StoreError> {
-        let rows = sqlx::query("SELECT DISTINCT year FROM totals ORDER BY year")
+        let rows = sqlx::query("SELECT DISTINCT year FROM entry_facts ORDER BY year")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

@@ -73,7 +73,7 @@ async fn report(
             Err(e) => return error(e.0, e.1),
         };
     match state.report(&policy, &data, year, Some(&region)) {
-        Ok(r) => Json(serde_json::to_value(&r).unwrap_or(Value::Null)).into_response(),
+        Ok(r) => Json(serde_json::to_value(&*r).unwrap_or(Value::Null)).into_response(),
         Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
 }

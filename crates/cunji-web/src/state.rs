@@ -14,10 +14,27 @@ use crate::auth::RateLimiter;
 /// What was last loaded for a year, and the data version it was loaded at.
 type Cached = std::collections::HashMap<i32, (i64, Arc<LoadedData>)>;
 
+/// A report already built: for which data (the very load, so new data never meets an old report),
+/// policy, year, region and day.
+struct BuiltReport {
+    data: Arc<LoadedData>,
+    policy: Policy,
+    year: i32,
+    scope: Option<RegionCode>,
+    today: String,
+    report: Arc<Report>,
+}
+
+/// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
+const REPORTS_KEPT: usize = 64;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     cache: Arc<std::sync::Mutex<Cached>>,
+    reports: Arc<std::sync::Mutex<std::collections::VecDeque<BuiltReport>>>,
+    /// The years with books, and the data version they were read at.
+    years: Arc<std::sync::Mutex<Option<(i64, Vec<i32>)>>>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
@@ -28,6 +45,8 @@ impl AppState {
         AppState {
             store,
             cache: Arc::new(std::sync::Mutex::new(Cached::new())),
+            reports: Arc::default(),
+            years: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
@@ -72,39 +91,85 @@ impl AppState {
         Ok(data)
     }
 
-    /// The report of a year under a policy, for a region.
+    /// The report of a year under a policy, for a region; built once per data load, policy, year,
+    /// region and day, since every page of a county asks for the same few.
     pub fn report(
         &self,
         policy: &Policy,
-        data: &LoadedData,
+        data: &Arc<LoadedData>,
         year: i32,
         scope: Option<&RegionCode>,
-    ) -> Result<Report, String> {
-        build_report(
-            policy,
-            &ReportInput {
-                year,
-                regions: &data.regions,
-                books: &data.books,
-                cadres: &data.cadres,
-                grants: &data.grants,
-                project_actuals: &data.project_actuals,
-                stats: &data.stats,
-                entries: &data.entries,
-                today: cunji_core::date::Date::parse(&crate::today()).ok(),
-                scope,
-            },
-        )
-        .map_err(|e| e.to_string())
+    ) -> Result<Arc<Report>, String> {
+        let today = crate::today();
+        let same = |b: &BuiltReport| {
+            Arc::ptr_eq(&b.data, data)
+                && b.year == year
+                && b.scope.as_ref() == scope
+                && b.today == today
+                && b.policy == *policy
+        };
+        if let Some(b) = self
+            .reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|b| same(b))
+        {
+            return Ok(b.report.clone());
+        }
+        let report = Arc::new(
+            build_report(
+                policy,
+                &ReportInput {
+                    year,
+                    regions: &data.regions,
+                    books: &data.books,
+                    cadres: &data.cadres,
+                    grants: &data.grants,
+                    project_actuals: &data.project_actuals,
+                    stats: &data.stats,
+                    entries: &data.entries,
+                    today: cunji_core::date::Date::parse(&today).ok(),
+                    scope,
+                },
+            )
+            .map_err(|e| e.to_string())?,
+        );
+        let mut kept = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|b| Arc::strong_count(&b.data) > 1 || Arc::ptr_eq(&b.data, data));
+        if kept.len() >= REPORTS_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(BuiltReport {
+            data: data.clone(),
+            policy: policy.clone(),
+            year,
+            scope: scope.cloned(),
+            today,
+            report: report.clone(),
+        });
+        Ok(report)
+    }
+
+    /// The years that have books, oldest first (read again only when something was written).
+    pub async fn years(&self) -> Result<Vec<i32>, cunji_store::StoreError> {
+        let version = self.store.data_version().await?;
+        if let Some((v, years)) = &*self.years.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *v == version {
+                return Ok(years.clone());
+            }
+        }
+        let years = self.store.years().await?;
+        *self.years.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, years.clone()));
+        Ok(years)
     }
 
     /// The latest year with books, for default views.
     pub async fn latest_year(&self) -> i32 {
-        self.store
-            .latest_year()
+        self.years()
             .await
             .ok()
-            .flatten()
+            .and_then(|y| y.last().copied())
             .unwrap_or(2024)
     }
 }

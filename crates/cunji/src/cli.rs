@@ -57,6 +57,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// 导出各村各年各科目的合计（CSV：村代码、年度、科目、金额（元）、笔数），由入库时保持的合计直接读出
+    Totals {
+        /// 写入文件（默认输出到屏幕）
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// 某村某年结账：结账后不再接受该年的账目
     Close {
         #[arg(long)]
@@ -297,6 +303,32 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             store.close().await;
             let report = report?;
             write_report(&report, format, out.as_deref())
+        }
+        Command::Totals { out } => {
+            let store = Store::open(&cli.db, false).await?;
+            let rows = store.all_totals().await;
+            store.close().await;
+            let mut text = String::from("village,year,account,amount,entries\n");
+            for t in rows? {
+                use std::fmt::Write;
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{}",
+                    t.village,
+                    t.year,
+                    t.account,
+                    cunji_core::money::Fen(t.amount).json(),
+                    t.entries
+                );
+            }
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
         }
         Command::Close { village, year } => {
             let store = Store::open(&cli.db, false).await?;

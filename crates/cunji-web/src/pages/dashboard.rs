@@ -145,7 +145,7 @@ pub async fn page(
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, PageError> {
-    let years = state.store.years().await?;
+    let years = state.years().await?;
     let year = q.year.unwrap_or(state.latest_year().await);
     let (stored, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;

@@ -80,6 +80,7 @@ pub async fn page(
     let report = state.report(&floor_only, &data, year, Some(&region))?;
     let lines: Vec<Line> = report
         .pay_floor
+        .clone()
         .unwrap_or_default()
         .into_iter()
         .map(|l| Line {

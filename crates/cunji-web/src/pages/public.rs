@@ -137,7 +137,7 @@ struct VillageData {
 
 async fn village_data(state: &AppState, code: &str) -> Result<VillageData, PageError> {
     let code = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
-    let years = state.store.years().await?;
+    let years = state.years().await?;
     let latest = years.last().copied().unwrap_or(2024);
     let data = state.data(latest).await?;
     let region = data

@@ -108,7 +108,7 @@ pub async fn page(
         .and_then(|t| data.regions.get(t))
         .map(|r| r.name.clone())
         .unwrap_or_default();
-    let years = state.store.years().await?;
+    let years = state.years().await?;
 
     let mut accounts = Vec::new();
     for a in Account::ALL {
@@ -303,7 +303,7 @@ pub async fn page(
         csrf: user.csrf.clone(),
         alerts: report
             .as_ref()
-            .map(super::dashboard::alert_rows)
+            .map(|r| super::dashboard::alert_rows(r))
             .unwrap_or_default(),
         account_choices: Account::ALL
             .iter()

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""cunji's benchmarks (run through bench/run, which installs what this needs and builds the binary).
+
+Every figure is a whole process timed from outside (/usr/bin/time: wall seconds and peak resident
+memory), or a load generator (wrk) against the real server on loopback. Prints a Markdown summary
+with each figure, each ratio and each target, and writes it to target/bench/results.md.
+
+  --quick           small sizes, to check the script
+  --skip SECTIONS   comma-separated: import, compare, hebei, national, web
+  --regions FILE    the national region tree (default ../shared/data/regions-china-2023.csv.gz)
+"""
+import argparse, csv, gzip, http.cookiejar, os, platform, re, shutil, statistics, subprocess
+import sys, time, urllib.parse, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("CUNJI_BENCH_BIN") or os.path.join(ROOT, "target", "release", "cunji")
+WORK = os.path.join(ROOT, "target", "bench")
+PG = "postgres://postgres@127.0.0.1:5432"
+ENV = dict(os.environ, CUNJI_USER="bench", CUNJI_PASSWORD="bench-password-1")
+YEARS = "2019-2024"
+PER_MONTH = 8
+
+lines = []  # the Markdown summary
+
+
+def say(text=""):
+    print(text, flush=True)
+    lines.append(text)
+
+
+def timed(cmd, stdout=None):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB)."""
+    out = os.path.join(WORK, "time.txt")
+    full = ["/usr/bin/time", "-f", "%e %M", "-o", out] + cmd
+    subprocess.run(full, check=True, env=ENV, stdout=stdout or subprocess.DEVNULL)
+    wall, kb = open(out).read().split()[-2:]
+    return float(wall), int(kb) / 1024
+
+
+def cunji(*args, quiet=True):
+    subprocess.run([BIN, *args], check=True, env=ENV,
+                   stdout=subprocess.DEVNULL if quiet else None)
+
+
+def psql(sql):
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fresh_pg(name):
+    psql(f"DROP DATABASE IF EXISTS {name}")
+    psql(f"CREATE DATABASE {name}")
+    return f"{PG}/{name}"
+
+
+def fresh_sqlite(path):
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return f"sqlite://{path}"
+
+
+def count_rows(path):
+    with open(path, "rb") as f:
+        return sum(1 for _ in f) - 1
+
+
+def gen(out, villages=None, years=YEARS, per_month=PER_MONTH, regions=None):
+    if os.path.exists(os.path.join(out, "entries.csv")):
+        return
+    args = ["gen", "--years", years, "--entries-per-month", str(per_month), "--seed", "1", "--out", out]
+    if regions:
+        args += ["--regions", regions, "--villages", "0"]
+    else:
+        args += ["--villages", str(villages)]
+    cunji(*args)
+
+
+def split_by_year(path):
+    """entries.csv → entries-YYYY.csv (a year a file, as counties send them)."""
+    out_dir = os.path.dirname(path)
+    done = os.path.join(out_dir, "split.done")
+    if not os.path.exists(done):
+        files = {}
+        with open(path, encoding="utf-8") as f:
+            header = f.readline()
+            for line in f:
+                year = line.split(",", 2)[1][:4]
+                w = files.get(year)
+                if w is None:
+                    w = files[year] = open(os.path.join(out_dir, f"entries-{year}.csv"), "w", encoding="utf-8")
+                    w.write(header)
+                w.write(line)
+        for w in files.values():
+            w.close()
+        open(done, "w").close()
+    return sorted(os.path.join(out_dir, n) for n in os.listdir(out_dir) if re.match(r"entries-\d{4}\.csv$", n))
+
+
+def machine():
+    cpu = "?"
+    for l in open("/proc/cpuinfo"):
+        if l.startswith("model name"):
+            cpu = l.split(":", 1)[1].strip()
+            break
+    mem = int(open("/proc/meminfo").readline().split()[1]) // 1024 // 1024
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    pg = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
+                        capture_output=True, text=True).stdout.strip()
+    hl = subprocess.run(["hledger", "--version"], capture_output=True, text=True).stdout.split(",")[0].strip()
+    s3 = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+    import pandas
+    say(f"- 机器：{os.cpu_count()} 核 {cpu}，内存 {mem} GiB，{platform.system()} {platform.release()}")
+    say(f"- {rustc}；PostgreSQL {pg}；{hl}；sqlite3 {s3}；pandas {pandas.__version__}；Python {platform.python_version()}")
+    say(f"- 日期：{time.strftime('%Y-%m-%d %H:%M')}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Import
+
+
+def import_file(db, kind, path):
+    return timed([BIN, "import", kind, path, "--db", db])
+
+
+def bench_import(sizes):
+    say("\n## 导入（entries/s，峰值内存）\n")
+    say("| 分录 | 数据库 | 用时 | 每秒分录 | 峰值内存 |")
+    say("|---:|---|---:|---:|---:|")
+    results = {}
+    for n in sizes:
+        villages = max(1, round(n / (6 * 12 * PER_MONTH)))
+        data = os.path.join(WORK, f"gen-{n}")
+        gen(data, villages=villages)
+        entries = os.path.join(data, "entries.csv")
+        rows = count_rows(entries)
+        for backend in ("SQLite", "PostgreSQL"):
+            if backend == "SQLite":
+                db = fresh_sqlite(os.path.join(WORK, f"import-{n}.db"))
+            else:
+                db = fresh_pg(f"cunji_bench_{n}")
+            cunji("import", "regions", os.path.join(data, "regions.csv"), "--db", db)
+            wall, mib = import_file(db, "entries", entries)
+            rate = rows / wall
+            results[(n, backend)] = (rate, db, data)
+            say(f"| {rows:,} | {backend} | {wall:.1f} s | {rate:,.0f} | {mib:,.0f} MiB |")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-village-year totals, side by side
+
+
+def read_totals_csv(path, key_cols, amount_col, fen=False):
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for r in csv.reader(f):
+            if not r or r[0] in ("village",):
+                continue
+            key = tuple(r[i] for i in key_cols)
+            a = r[amount_col]
+            out[key] = int(a) if fen else yuan_to_fen(a)
+    return out
+
+
+def yuan_to_fen(text):
+    text = text.replace(",", "").strip()
+    neg = text.startswith("-")
+    text = text.lstrip("-")
+    whole, _, frac = text.partition(".")
+    v = int(whole or 0) * 100 + int((frac + "00")[:2])
+    return -v if neg else v
+
+
+PANDAS = r'''
+import sys, pandas as pd
+df = pd.read_csv(sys.argv[1], usecols=["village", "date", "account", "amount"],
+                 dtype={"village": str, "date": str, "account": str, "amount": str})
+whole_frac = df["amount"].str.split(".", n=1, expand=True)
+frac = whole_frac[1].fillna("0").str.ljust(2, "0").str[:2].astype("int64") if 1 in whole_frac else 0
+neg = df["amount"].str.startswith("-")
+whole = whole_frac[0].str.lstrip("-").astype("int64")
+fen = whole * 100 + frac
+df["fen"] = fen.where(~neg, -fen)
+df["year"] = df["date"].str[:4]
+t = df.groupby(["village", "year", "account"], sort=True)["fen"].sum()
+t.to_csv(sys.argv[2], header=False)
+'''
+
+
+def write_journal(entries, path):
+    """An hledger journal equivalent to the entries: one transaction an entry, the village's account
+    against equity, so hledger's yearly balance of each village account is cunji's yearly total."""
+    with open(entries, encoding="utf-8") as f, open(path, "w", encoding="utf-8") as j:
+        r = csv.reader(f)
+        h = next(r)
+        iv, idate, iacc, iamt = (h.index(k) for k in ("village", "date", "account", "amount"))
+        for row in r:
+            j.write(f"{row[idate]} *\n    v{row[iv]}:{row[iacc]}  {row[iamt]}\n    equity\n\n")
+
+
+def bench_compare(n, db, data):
+    say(f"\n## 各村各年分科目合计：同一份 {n:,} 笔分录，四种算法\n")
+    entries = os.path.join(data, "entries.csv")
+    sqlite_path = db[len("sqlite://"):]
+    out = {}
+    times = {}
+    # cunji: the totals kept at import, read and written as CSV.
+    p = os.path.join(WORK, "totals-cunji.csv")
+    times["cunji"] = timed([BIN, "totals", "--db", db, "--out", p])
+    out["cunji"] = read_totals_csv(p, (0, 1, 2), 3)
+    # sqlite3's own GROUP BY over the raw entries, on the same database file.
+    p = os.path.join(WORK, "totals-sqlite3.csv")
+    with open(p, "w") as f:
+        times["sqlite3 GROUP BY"] = timed(["sqlite3", "-csv", sqlite_path,
+                                           "SELECT village, year, account, SUM(amount) FROM entries GROUP BY village, year, account"], stdout=f)
+    out["sqlite3 GROUP BY"] = read_totals_csv(p, (0, 1, 2), 3, fen=True)
+    # pandas from the CSV.
+    script = os.path.join(WORK, "totals_pandas.py")
+    open(script, "w").write(PANDAS)
+    p = os.path.join(WORK, "totals-pandas.csv")
+    times["pandas"] = timed([sys.executable, script, entries, p])
+    out["pandas"] = read_totals_csv(p, (0, 1, 2), 3, fen=True)
+    # hledger from an equivalent journal.
+    journal = os.path.join(data, "entries.journal")
+    if not os.path.exists(journal):
+        write_journal(entries, journal)
+    p = os.path.join(WORK, "totals-hledger.csv")
+    with open(p, "w") as f:
+        times["hledger"] = timed(["hledger", "-f", journal, "balance", "--yearly", "-O", "csv", "^v"], stdout=f)
+    hl = {}
+    with open(p, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    years = [c[:4] for c in rows[0][1:]]
+    for r in rows[1:]:
+        if not r[0].startswith("v"):
+            continue
+        village, account = r[0][1:].split(":", 1)
+        for y, a in zip(years, r[1:]):
+            a = a.strip()
+            if a and a != "0":
+                hl[(village, y, account)] = yuan_to_fen(a)
+    out["hledger"] = hl
+
+    base = times["cunji"][0]
+    say("| 做法 | 用时 | 峰值内存 | 相对 cunji | 结果与 cunji 一致 |")
+    say("|---|---:|---:|---:|---|")
+    ref = {k: v for k, v in out["cunji"].items() if v != 0}
+    for name in ("cunji", "sqlite3 GROUP BY", "pandas", "hledger"):
+        wall, mib = times[name]
+        same = {k: v for k, v in out[name].items() if v != 0} == ref
+        say(f"| {name} | {wall:.2f} s | {mib:,.0f} MiB | {wall / base:,.1f}× | {'是' if same else '否'} |")
+    say(f"\n共 {len(ref):,} 个村-年-科目合计。")
+    return {k: v[0] / base for k, v in times.items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reports at province and national scale
+
+
+def subset_regions(source, prefix, path):
+    if os.path.exists(path):
+        return path
+    opener = gzip.open if source.endswith(".gz") else open
+    with opener(source, "rt", encoding="utf-8") as f, open(path, "w", encoding="utf-8") as w:
+        w.write(f.readline())
+        for line in f:
+            if line.startswith(prefix):
+                w.write(line)
+    return path
+
+
+def load_books(db, data):
+    cunji("import", "regions", os.path.join(data, "regions.csv"), "--db", db)
+    total_rows, total_wall, peak = 0, 0.0, 0.0
+    for path in split_by_year(os.path.join(data, "entries.csv")):
+        wall, mib = import_file(db, "entries", path)
+        total_rows += count_rows(path)
+        total_wall += wall
+        peak = max(peak, mib)
+    cunji("import", "cadres", os.path.join(data, "cadres.csv"), "--db", db)
+    cunji("import", "grants", os.path.join(data, "grants.csv"), "--db", db)
+    return total_rows, total_wall, peak
+
+
+def time_report(db, policy, year, runs=3):
+    out = os.path.join(WORK, "report.json")
+    results = [timed([BIN, "report", "--db", db, "--year", str(year), "--policy", policy,
+                      "--format", "json", "--out", out]) for _ in range(runs)]
+    walls = [w for w, _ in results]
+    import json
+    rep = json.load(open(out, encoding="utf-8"))
+    return statistics.median(walls), max(m for _, m in results), len(rep["villages"]), os.path.getsize(out)
+
+
+def bench_reports(regions_file, quick, skip):
+    say("\n## 报告：全省、全国\n")
+    say("| 数据 | 数据库 | 分录 | 入库用时（逐年导入） | 报告用时（中位数/3 次） | 报告峰值内存 | 报告中的村 |")
+    say("|---|---|---:|---:|---:|---:|---:|")
+    found = {}
+    if "hebei" not in skip:
+        prefix = "131124" if quick else "13"
+        data = os.path.join(WORK, f"hebei-{prefix}")
+        os.makedirs(data, exist_ok=True)
+        regions = subset_regions(regions_file, prefix, os.path.join(WORK, f"regions-{prefix}.csv"))
+        gen(data, regions=regions)
+        db = fresh_sqlite(os.path.join(WORK, f"hebei-{prefix}.db"))
+        rows, wall, peak = load_books(db, data)
+        r_wall, r_mib, n, size = time_report(db, os.path.join(ROOT, "policies", "hebei.toml"), 2024)
+        say(f"| 河北（{'饶阳县' if quick else '全省'}真实区划，{YEARS}，每村每月 {PER_MONTH} 笔） | SQLite | {rows:,} | {wall:.0f} s（{rows / wall:,.0f}/s，峰值 {peak:,.0f} MiB） | {r_wall:.2f} s | {r_mib:,.0f} MiB | {n:,} |")
+        found["hebei"] = (db, r_wall, r_mib)
+    if "national" not in skip:
+        prefix = "13" if quick else ""
+        data = os.path.join(WORK, f"china-{prefix or 'all'}")
+        os.makedirs(data, exist_ok=True)
+        regions = regions_file if not prefix else subset_regions(regions_file, prefix, os.path.join(WORK, f"regions-{prefix}.csv"))
+        if regions.endswith(".gz"):
+            plain = os.path.join(WORK, "regions-all.csv")
+            if not os.path.exists(plain):
+                with gzip.open(regions, "rt", encoding="utf-8") as f, open(plain, "w", encoding="utf-8") as w:
+                    shutil.copyfileobj(f, w)
+            regions = plain
+        gen(data, regions=regions, years="2023-2024", per_month=1)
+        db = fresh_pg("cunji_bench_china")
+        rows, wall, peak = load_books(db, data)
+        policy = os.path.join(ROOT, "bench", "national.toml")
+        r_wall, r_mib, n, size = time_report(db, policy, 2024)
+        say(f"| {'河北' if quick else '全国'}（真实区划，2023–2024，每村每月 1 笔） | PostgreSQL | {rows:,} | {wall:.0f} s（{rows / wall:,.0f}/s，峰值 {peak:,.0f} MiB） | {r_wall:.2f} s | {r_mib:,.0f} MiB | {n:,} |")
+        found["national"] = (db, r_wall, r_mib)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# Web
+
+
+def login(base, user, password):
+    cj = http.cookiejar.CookieJar()
+    op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cj))
+    html = op.open(base + "/login").read().decode()
+    tok = re.search(r'name="_csrf" value="([0-9a-f]+)"', html).group(1)
+    op.open(base + "/login", urllib.parse.urlencode({"username": user, "password": password, "_csrf": tok}).encode())
+    for c in cj:
+        if c.name == "cunji_session":
+            return op, f"cunji_session={c.value}"
+    raise SystemExit("登录失败")
+
+
+def ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    v = float(m.group(1))
+    return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+
+
+def wrk(url, cookie, seconds):
+    r = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", url],
+                       capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", r).group(1))
+    p50 = ms(re.search(r"\s50%\s+(\S+)", r).group(1))
+    p99 = ms(re.search(r"\s99%\s+(\S+)", r).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", r)
+    errors = re.search(r"Socket errors:.*", r)
+    return rps, p50, p99, int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
+
+
+def bench_web(dbs, seconds):
+    say("\n## 网页：64 个并发客户端（本机回环，wrk -t2 -c64）\n")
+    say("| 数据库 | 页面 | 每秒请求 | p50 | p99 | 非 2xx |")
+    say("|---|---|---:|---:|---:|---:|")
+    found = {}
+    port = 18291
+    for label, db in dbs:
+        cunji("policy", "set", os.path.join(ROOT, "policies", "hebei.toml"), "--db", db)
+        subprocess.run([BIN, "user", "add", "benchadmin", "--role", "county_admin", "--db", db],
+                       env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen([BIN, "serve", "--db", db, "--addr", f"127.0.0.1:{port}"], env=ENV,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except Exception:
+                    time.sleep(0.2)
+            op, cookie = login(base, "benchadmin", ENV["CUNJI_PASSWORD"])
+            pages = [("县级总览（饶阳县）", f"{base}/dashboard?region=131124000000&year=2024"),
+                     ("村页面", f"{base}/village/131124100200?year=2024")]
+            for name, url in pages:
+                op.open(url).read()  # the first request loads the year's data
+                rps, p50, p99, bad, err = wrk(url, cookie, seconds)
+                found[(label, name)] = (rps, p50, p99)
+                say(f"| {label} | {name} | {rps:,.0f} | {p50:.1f} ms | {p99:.1f} ms | {bad} {err} |")
+        finally:
+            server.terminate()
+            server.wait()
+        port += 1
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip", default="")
+    ap.add_argument("--regions", default=os.path.join(ROOT, "..", "shared", "data", "regions-china-2023.csv.gz"))
+    a = ap.parse_args()
+    skip = set(filter(None, a.skip.split(",")))
+    os.makedirs(WORK, exist_ok=True)
+    say("# cunji 基准测试结果\n")
+    machine()
+    checks = []
+    imports = {}
+    if "import" not in skip:
+        sizes = [100_000, 1_000_000] if a.quick else [1_000_000, 10_000_000]
+        imports = bench_import(sizes)
+        rate = imports[(sizes[0], "SQLite")][0]
+        checks.append(("导入 SQLite ≥ 500,000 笔/秒", f"{rate:,.0f} 笔/秒（{sizes[0]:,} 笔）", rate >= 500_000))
+    if "compare" not in skip and imports:
+        n = min(k[0] for k in imports)
+        _, db, data = imports[(n, "SQLite")]
+        ratios = bench_compare(n, db, data)
+        checks.append(("比 hledger 快 ≥ 20 倍", f"{ratios['hledger']:,.0f} 倍", ratios["hledger"] >= 20))
+        checks.append(("不慢于 sqlite3 GROUP BY", f"sqlite3 用时为 cunji 的 {ratios['sqlite3 GROUP BY']:.1f} 倍", ratios["sqlite3 GROUP BY"] >= 1))
+    reports = bench_reports(a.regions, a.quick, skip)
+    if "hebei" in reports:
+        _, wall, mib = reports["hebei"]
+        checks.append(("全省报告 ≤ 3 s、≤ 2 GiB", f"{wall:.2f} s，{mib:,.0f} MiB", wall <= 3 and mib <= 2048))
+    if "web" not in skip:
+        dbs = [(f"SQLite（{'饶阳县' if a.quick else '河北全省'}）", reports["hebei"][0])] if "hebei" in reports else []
+        if "national" in reports:
+            dbs.append((f"PostgreSQL（{'河北' if a.quick else '全国'}）", reports["national"][0]))
+        web = bench_web(dbs, 5 if a.quick else 15)
+        for (label, page), (rps, p50, p99) in web.items():
+            if page.startswith("县级"):
+                checks.append((f"县级总览 p99 ≤ 50 ms（{label}）", f"{p99:.1f} ms", p99 <= 50))
+    say("\n## 目标\n")
+    say("| 目标 | 实测 | 达到 |")
+    say("|---|---|---|")
+    for name, got, ok in checks:
+        say(f"| {name} | {got} | {'是' if ok else '否'} |")
+    with open(os.path.join(WORK, "results.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"\n结果已写入 {os.path.join(WORK, 'results.md')}")
+
+
+if __name__ == "__main__":
+    main()
