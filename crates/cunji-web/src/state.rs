@@ -25,6 +25,9 @@ struct BuiltReport {
     report: Arc<Report>,
 }
 
+/// The years with books, at a data version.
+type VersionedYears = (i64, Vec<i32>);
+
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
 
@@ -34,7 +37,7 @@ pub struct AppState {
     cache: Arc<std::sync::Mutex<Cached>>,
     reports: Arc<std::sync::Mutex<std::collections::VecDeque<BuiltReport>>>,
     /// The years with books, and the data version they were read at.
-    years: Arc<std::sync::Mutex<Option<(i64, Vec<i32>)>>>,
+    years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
