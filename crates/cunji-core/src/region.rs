@@ -65,17 +65,21 @@ impl RegionCode {
         if t.len() != 12 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CodeError::Length(t.into()));
         }
+        let zero = |from: usize, to: usize| t[from..to].bytes().all(|b| b == b'0');
+        // A city without counties (不设区的地级市: 东莞, 中山, 儋州, 嘉峪关) has its townships directly
+        // beneath it, with the county group "00": that one zero group may come before non-zero ones.
+        let city_without_counties = !zero(2, 4) && zero(4, 6) && !zero(6, 9);
         let mut seen_zero = false;
         let mut start = 0;
         for (i, end) in GROUP_ENDS.iter().enumerate() {
-            let zero = t[start..*end].bytes().all(|b| b == b'0');
-            if zero && i == 0 {
+            let group_zero = zero(start, *end);
+            if group_zero && i == 0 {
                 return Err(CodeError::ZeroGroups(t.into()));
             }
-            if seen_zero && !zero {
+            if seen_zero && !group_zero {
                 return Err(CodeError::ZeroGroups(t.into()));
             }
-            seen_zero |= zero;
+            seen_zero |= group_zero && !(i == 2 && city_without_counties);
             start = *end;
         }
         Ok(RegionCode(t.to_string()))
@@ -111,14 +115,17 @@ impl RegionCode {
         other.0.starts_with(self.prefix())
     }
 
-    /// The codes of the levels above this one (province first); they need not be registered.
+    /// The codes of the levels above this one (province first); they need not be registered. A
+    /// township of a city without counties has the city as its next level up.
     pub fn ancestors(&self) -> Vec<RegionCode> {
         let level = self.level();
-        GROUP_ENDS
+        let mut out: Vec<RegionCode> = GROUP_ENDS
             .iter()
             .take_while(|end| **end < level.prefix_len())
             .map(|end| RegionCode(format!("{:0<12}", &self.0[..*end])))
-            .collect()
+            .collect();
+        out.dedup();
+        out
     }
 }
 
@@ -347,7 +354,8 @@ mod tests {
         assert_eq!(code("131124000000").level(), Level::County);
         assert_eq!(code("131124100000").level(), Level::Township);
         assert_eq!(code("131124100200").level(), Level::Village);
-        assert!(RegionCode::parse("130100001000").is_err());
+        assert!(RegionCode::parse("130000001000").is_err());
+        assert!(RegionCode::parse("131100000200").is_err());
         assert!(RegionCode::parse("13010000100").is_err());
         assert!(RegionCode::parse("000000000000").is_err());
         assert!(RegionCode::parse("13010000100a").is_err());
@@ -366,6 +374,27 @@ mod tests {
         );
         assert!(code("131124000000").contains(&code("131124100200")));
         assert!(!code("131125000000").contains(&code("131124100200")));
+    }
+
+    #[test]
+    fn a_city_without_counties_holds_its_townships_directly() {
+        // 东莞市 石碣镇 唐洪村 (2023 statistical codes).
+        assert_eq!(code("441900000000").level(), Level::City);
+        assert_eq!(code("441900101000").level(), Level::Township);
+        assert_eq!(code("441900101200").level(), Level::Village);
+        assert_eq!(
+            code("441900101200")
+                .ancestors()
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect::<Vec<_>>(),
+            ["440000000000", "441900000000", "441900101000"]
+        );
+        assert!(code("441900000000").contains(&code("441900101200")));
+        assert!(code("441900101000").contains(&code("441900101200")));
+        assert!(!code("441900102000").contains(&code("441900101200")));
+        // The county group may be zero only beneath a city.
+        assert!(RegionCode::parse("440000101200").is_err());
     }
 
     fn village(c: &str, preds: &[&str], year: Option<i32>) -> Region {

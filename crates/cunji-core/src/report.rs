@@ -213,6 +213,13 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             )
         })
         .collect();
+    let mut returns_by_village: BTreeMap<&RegionCode, Vec<(usize, &GrantReturn)>> = BTreeMap::new();
+    for (i, g) in grant_returns.iter().enumerate() {
+        returns_by_village
+            .entry(&g.village)
+            .or_default()
+            .push((i, g));
+    }
     let mut villages = Vec::new();
     let mut aggs: BTreeMap<RegionCode, RegionAgg> = BTreeMap::new();
     let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
@@ -282,12 +289,13 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
 
         if let Some(b) = own {
             let previous = books.compared(regions, code, y - 1, y);
-            let preds = regions.all_predecessors(code);
-            let mine: Vec<GrantReturn> = grant_returns
-                .iter()
-                .filter(|g| &g.village == code || preds.contains(&g.village))
-                .cloned()
+            // A village's own grants and those of the villages merged into it, in grant order.
+            let mut mine: Vec<(usize, &GrantReturn)> = std::iter::once(code)
+                .chain(regions.all_predecessors(code).iter())
+                .flat_map(|v| returns_by_village.get(v).into_iter().flatten().copied())
                 .collect();
+            mine.sort_by_key(|(i, _)| *i);
+            let mine: Vec<GrantReturn> = mine.into_iter().map(|(_, g)| g.clone()).collect();
             alerts.extend(crate::alerts::village_alerts(
                 &policy.alerts,
                 &crate::alerts::VillageYear {

@@ -121,12 +121,36 @@ pub(crate) fn entry_line(
     reverses: Option<&str>,
     source: &str,
 ) -> String {
-    format!(
-        "{village}|{year}|{date}|{account}|{amount}|{}|{memo}|{}|{}|{source}\n",
+    let mut line = String::new();
+    push_entry_line(
+        &mut line, village, year, date, account, amount, voucher, memo, project, reverses, source,
+    );
+    line
+}
+
+/// Appends the canonical line of an entry to `out` (without allocating, for millions of entries).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn push_entry_line(
+    out: &mut String,
+    village: &str,
+    year: i64,
+    date: &str,
+    account: &str,
+    amount: i64,
+    voucher: Option<&str>,
+    memo: &str,
+    project: Option<&str>,
+    reverses: Option<&str>,
+    source: &str,
+) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "{village}|{year}|{date}|{account}|{amount}|{}|{memo}|{}|{}|{source}",
         voucher.unwrap_or(""),
         project.unwrap_or(""),
         reverses.unwrap_or("")
-    )
+    );
 }
 
 impl Store {
@@ -269,6 +293,58 @@ impl Store {
 }
 
 impl Store {
+    /// Rebuilds every village-year's entry facts from the entries and lists those whose kept facts
+    /// differ, or are kept without entries. Empty when consistent.
+    pub async fn facts_mismatches(&self) -> Result<Vec<(String, i32)>, StoreError> {
+        let mut kept: std::collections::BTreeMap<(String, i32), String> =
+            sqlx::query("SELECT village, year, facts FROM entry_facts")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        (r.try_get(0)?, r.try_get::<i64, _>(1)? as i32),
+                        r.try_get(2)?,
+                    ))
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+        let rows = sqlx::query(
+            "SELECT village, year, date, account, amount, voucher, reverses FROM entries ORDER BY village, year, date, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut rebuilt: std::collections::BTreeMap<
+            (String, i32),
+            Vec<cunji_core::alerts::EntryFact>,
+        > = std::collections::BTreeMap::new();
+        for r in rows {
+            let date: String = r.try_get(2)?;
+            let account: String = r.try_get(3)?;
+            let fact = cunji_core::alerts::EntryFact {
+                date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
+                account: cunji_core::account::Account::from_key_or_name(&account)
+                    .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
+                amount: cunji_core::Fen(r.try_get(4)?),
+                voucher: r.try_get(5)?,
+                reverses: r.try_get(6)?,
+            };
+            rebuilt
+                .entry((r.try_get(0)?, r.try_get::<i64, _>(1)? as i32))
+                .or_default()
+                .push(fact);
+        }
+        let mut out = Vec::new();
+        for (key, facts) in rebuilt {
+            match kept.remove(&key) {
+                Some(text) if crate::facts::parse(&text, key.1).ok().as_ref() == Some(&facts) => {}
+                _ => out.push(key),
+            }
+        }
+        out.extend(kept.into_keys());
+        out.sort();
+        Ok(out)
+    }
+
     /// A number that changes whenever anything is written: every change writes an audit row. Readers
     /// use it to know whether what they loaded is still current.
     pub async fn data_version(&self) -> Result<i64, StoreError> {
@@ -434,6 +510,11 @@ impl Store {
                 }
                 _ => problems.push(format!("有扶持资金指向不存在或不写扶持资金的审计记录 #{a}")),
             }
+        }
+        for (village, year) in self.facts_mismatches().await? {
+            problems.push(format!(
+                "村 {village} {year} 年的分录摘要（预警读取的）与分录不符"
+            ));
         }
         for m in self.totals_mismatches().await? {
             problems.push(format!(

@@ -94,6 +94,8 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // Reads of a province's books map the file instead of copying it through read().
+                    conn.execute("PRAGMA mmap_size = 1073741824").await?;
                     Ok(())
                 })
             })
@@ -152,5 +154,71 @@ impl Store {
 
     pub async fn close(self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written before the entry facts existed gets them, rebuilt from its entries, when
+    /// it is opened by this version.
+    #[tokio::test]
+    async fn migration_five_rebuilds_the_entry_facts_of_an_older_database() {
+        let dir = std::env::temp_dir().join(format!("cunji-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("old.db").display());
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        pool.execute(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)",
+        )
+        .await
+        .unwrap();
+        for (version, sql) in &SQLITE_MIGRATIONS[..4] {
+            sqlx::raw_sql(*sql).execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, 0)")
+                .bind(*version)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::raw_sql(
+            "INSERT INTO regions (code, name, level) VALUES ('110101001001', '甲村', 'village');
+             INSERT INTO entries (village, year, date, account, amount, voucher, source, actor, at) VALUES
+               ('110101001001', 2024, '2024-03-01', 'operating_revenue', 500, 'V2', 'entry', 't', 0),
+               ('110101001001', 2024, '2024-01-05', 'operating_revenue', 700, 'V1', 'entry', 't', 0),
+               ('110101001001', 2023, '2023-12-31', 'admin_expense', 100, NULL, 'entry', 't', 0);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&format!("sqlite://{}", dir.join("old.db").display()), false)
+            .await
+            .unwrap();
+        assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
+        let facts = store.load_entry_facts(2024).await.unwrap();
+        let v = cunji_core::region::RegionCode::parse("110101001001").unwrap();
+        let got: Vec<(String, i64, Option<String>)> = facts[&v]
+            .iter()
+            .map(|f| (f.date.iso(), f.amount.0, f.voucher.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2024-01-05".to_string(), 700, Some("V1".to_string())),
+                ("2024-03-01".to_string(), 500, Some("V2".to_string())),
+            ]
+        );
+        assert_eq!(store.load_entry_facts(2023).await.unwrap()[&v].len(), 1);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

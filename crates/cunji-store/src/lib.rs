@@ -10,6 +10,7 @@ pub mod import;
 mod ledger;
 mod load;
 pub mod table;
+pub mod timing;
 mod users;
 pub mod workflow;
 mod xlsx;

@@ -83,31 +83,50 @@ impl Store {
         Ok(set)
     }
 
+    /// Every kept total, read as one row a village (the database joins a village's totals into one
+    /// text, `year,account,amount,entries;…`): a province has a million totals but fifty thousand
+    /// villages, and rows, not bytes, are what reading costs.
     pub async fn load_books(&self) -> Result<Books, StoreError> {
-        let mut books = Books::new();
-        let rows = sqlx::query("SELECT village, year, account, amount, entries FROM totals")
+        let join = match self.backend {
+            crate::db::Backend::Sqlite => {
+                "group_concat(year || ',' || account || ',' || amount || ',' || entries, ';')"
+            }
+            crate::db::Backend::Postgres => {
+                "string_agg(year || ',' || account || ',' || amount || ',' || entries, ';')"
+            }
+        };
+        let sql = format!("SELECT village, {join} FROM totals GROUP BY village");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        let mut last: Option<(String, RegionCode)> = None;
+        let bad = |what: &str| StoreError::Invalid(format!("数据库中的合计有误：{what}"));
+        let mut books = Books::new();
+        let mut accounts: Vec<(String, Account)> = Vec::new();
         for r in rows {
-            let v: String = r.try_get(0)?;
-            let village = match &last {
-                Some((s, c)) if *s == v => c.clone(),
-                _ => {
-                    let c = code(&v)?;
-                    last = Some((v, c.clone()));
-                    c
-                }
-            };
-            let year: i64 = r.try_get(1)?;
-            let account: String = r.try_get(2)?;
-            let Some(a) = Account::from_key_or_name(&account) else {
-                return Err(StoreError::Invalid(format!("数据库中有未知科目 {account}")));
-            };
-            let mut book = YearBook::default();
-            book.totals[a.index()] = r.try_get(3)?;
-            book.entries = r.try_get::<i64, _>(4)? as u64;
-            books.add(&village, year as i32, &book);
+            let village = code(&r.try_get::<String, _>(0)?)?;
+            let text: String = r.try_get(1)?;
+            for item in text.split(';') {
+                let mut f = item.split(',');
+                let (Some(year), Some(account), Some(amount), Some(n)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
+                    return Err(bad(item));
+                };
+                let a = match accounts.iter().find(|(k, _)| k == account) {
+                    Some((_, a)) => *a,
+                    None => {
+                        let a = Account::from_key_or_name(account).ok_or_else(|| {
+                            StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                        })?;
+                        accounts.push((account.to_string(), a));
+                        a
+                    }
+                };
+                let mut book = YearBook::default();
+                book.totals[a.index()] = amount.parse().map_err(|_| bad(item))?;
+                book.entries = n.parse().map_err(|_| bad(item))?;
+                books.add(&village, year.parse().map_err(|_| bad(item))?, &book);
+            }
         }
         Ok(books)
     }
@@ -168,16 +187,30 @@ impl Store {
         &self,
         year: i32,
     ) -> Result<BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>, StoreError> {
-        let rows = sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
-            .bind(year)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = BTreeMap::new();
-        for r in rows {
-            let village = code(&r.try_get::<String, _>(0)?)?;
-            out.insert(village, crate::facts::parse(&r.try_get::<String, _>(1)?)?);
-        }
-        Ok(out)
+        let t = crate::timing::Timer::start();
+        let rows: Vec<(String, String)> =
+            sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
+                .bind(year)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?;
+        t.lap("fetch entry facts");
+        // Parsing is most of the work: two halves on two threads.
+        let parse = |part: &[(String, String)]| {
+            part.iter()
+                .map(|(v, text)| Ok((code(v)?, crate::facts::parse(text, year)?)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        };
+        let (a, b) = rows.split_at(rows.len() / 2);
+        let (a, b) = std::thread::scope(|s| {
+            let first = s.spawn(|| parse(a));
+            let second = parse(b);
+            (first.join(), second)
+        });
+        let a = a.map_err(|_| StoreError::Invalid("分录摘要解析线程异常".into()))??;
+        Ok(a.into_iter().chain(b?).collect())
     }
 
     pub async fn load_stats(&self) -> Result<cunji_core::pay_floor::RuralIncome, StoreError> {
@@ -209,14 +242,34 @@ impl Store {
 
     /// Everything a report of `year` needs.
     pub async fn load_for_report(&self, year: i32) -> Result<LoadedData, StoreError> {
+        // Independent reads on separate connections and threads: decoding rows is most of the
+        // work, and the entry facts alone are as much as the rest.
+        let t = crate::timing::Timer::start();
+        let store = self.clone();
+        let facts = tokio::spawn(async move { store.load_entry_facts(year).await });
+        let store = self.clone();
+        let books = tokio::spawn(async move { store.load_books().await });
+        let (regions, cadres, grants, project_actuals, stats) = tokio::join!(
+            self.load_regions(),
+            self.load_cadres(year),
+            self.load_grants(),
+            self.load_project_actuals(year),
+            self.load_stats(),
+        );
+        let joined = |e: tokio::task::JoinError| StoreError::Invalid(format!("读取任务异常：{e}"));
+        let entries = facts.await.map_err(joined)??;
+        let books = books.await.map_err(joined)?;
+        let (regions, books, cadres, grants, project_actuals, stats) =
+            (regions?, books?, cadres?, grants?, project_actuals?, stats?);
+        t.lap("load everything");
         Ok(LoadedData {
-            regions: self.load_regions().await?,
-            books: self.load_books().await?,
-            cadres: self.load_cadres(year).await?,
-            grants: self.load_grants().await?,
-            project_actuals: self.load_project_actuals(year).await?,
-            stats: self.load_stats().await?,
-            entries: self.load_entry_facts(year).await?,
+            regions,
+            books,
+            cadres,
+            grants,
+            project_actuals,
+            stats,
+            entries,
         })
     }
 }

@@ -73,6 +73,21 @@ async fn totals_follow_every_write() {
     let refused = import(&store, ImportKind::Entries, "bad.csv", "village,date,account,amount\n110101001001,2021-01-01,operating_revenue,5\n110101001001,2021-13-01,operating_revenue,5\n").await;
     assert!(refused.is_err());
     assert_eq!(store.totals_mismatches().await.unwrap(), vec![]);
+    // The facts the alerts read follow the entries too, in date order across files.
+    assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
+    let facts = store.load_entry_facts(2025).await.unwrap();
+    let v1 = cunji_core::region::RegionCode::parse("110101001001").unwrap();
+    assert_eq!(facts[&v1].len(), 1);
+    assert_eq!(facts[&v1][0].reverses.as_deref(), Some("2020:V0"));
+    let facts = store.load_entry_facts(2020).await.unwrap();
+    let dates: Vec<String> = facts[&v1].iter().map(|f| f.date.iso()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort();
+    assert_eq!(dates, sorted);
+    assert_eq!(
+        facts.values().map(|v| v.len()).sum::<usize>(),
+        (0..2_000).filter(|i| i % 5 == 0).count()
+    );
 
     let books = store.load_books().await.unwrap();
     let v1 = cunji_core::region::RegionCode::parse("110101001001").unwrap();

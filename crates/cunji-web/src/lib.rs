@@ -76,6 +76,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             csrf::guard,
         ))
+        .layer(axum::middleware::from_fn(state::one_version_per_read))
         .with_state(state)
 }
 

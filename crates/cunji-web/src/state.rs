@@ -11,6 +11,27 @@ use cunji_store::{LoadedData, Store, StoredPolicy};
 
 use crate::auth::RateLimiter;
 
+tokio::task_local! {
+    /// The data version a reading request has seen, so its page reads one version throughout and asks
+    /// the database once (a dashboard needs the version for its years, policy and data).
+    static REQUEST_VERSION: std::cell::Cell<Option<i64>>;
+}
+
+/// Runs a reading request (GET, HEAD) with its own remembered data version. Writing requests always
+/// ask the database, so what they read after writing is what they wrote.
+pub async fn one_version_per_read(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD {
+        REQUEST_VERSION
+            .scope(std::cell::Cell::new(None), next.run(req))
+            .await
+    } else {
+        next.run(req).await
+    }
+}
+
 /// What was last loaded for a year, and the data version it was loaded at.
 type Cached = std::collections::HashMap<i32, (i64, Arc<LoadedData>)>;
 
@@ -28,6 +49,10 @@ struct BuiltReport {
 /// The years with books, at a data version.
 type VersionedYears = (i64, Vec<i32>);
 
+/// The stored policies, each parsed (or why it does not parse), at a data version: storing a policy
+/// writes an audit row, so the version moves with them.
+type VersionedPolicies = (i64, Arc<Vec<(StoredPolicy, Result<Policy, String>)>>);
+
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
 
@@ -38,18 +63,30 @@ pub struct AppState {
     reports: Arc<std::sync::Mutex<std::collections::VecDeque<BuiltReport>>>,
     /// The years with books, and the data version they were read at.
     years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
+    policies: Arc<std::sync::Mutex<Option<VersionedPolicies>>>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
 }
 
 impl AppState {
+    /// The data version (the newest audit row): remembered for the rest of a reading request.
+    pub async fn version(&self) -> Result<i64, cunji_store::StoreError> {
+        if let Ok(Some(v)) = REQUEST_VERSION.try_with(|c| c.get()) {
+            return Ok(v);
+        }
+        let v = self.store.data_version().await?;
+        let _ = REQUEST_VERSION.try_with(|c| c.set(Some(v)));
+        Ok(v)
+    }
+
     pub fn new(store: Store, public_url: Option<String>) -> AppState {
         AppState {
             store,
             cache: Arc::new(std::sync::Mutex::new(Cached::new())),
             reports: Arc::default(),
             years: Arc::default(),
+            policies: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
@@ -57,21 +94,47 @@ impl AppState {
 
     /// The stored policy by id, or the active one.
     pub async fn policy(&self, id: Option<i64>) -> Result<(StoredPolicy, Policy), String> {
-        let all = self.store.policies().await.map_err(|e| e.to_string())?;
+        let all = self.parsed_policies().await?;
         let chosen = match id {
-            Some(id) => all.into_iter().find(|p| p.id == id),
-            None => all.into_iter().rev().find(|p| p.active),
+            Some(id) => all.iter().find(|p| p.0.id == id),
+            None => all.iter().rev().find(|p| p.0.active),
         };
-        let stored =
+        let (stored, parsed) =
             chosen.ok_or_else(|| "尚未设置政策：请县级管理员在“政策”页导入政策文件".to_string())?;
-        let policy =
-            Policy::parse(&stored.source).map_err(|e| format!("政策 #{} 有误：{e}", stored.id))?;
-        Ok((stored, policy))
+        let policy = parsed
+            .clone()
+            .map_err(|e| format!("政策 #{} 有误：{e}", stored.id))?;
+        Ok((stored.clone(), policy))
+    }
+
+    async fn parsed_policies(
+        &self,
+    ) -> Result<Arc<Vec<(StoredPolicy, Result<Policy, String>)>>, String> {
+        let version = self.version().await.map_err(|e| e.to_string())?;
+        if let Some((v, all)) = &*self.policies.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *v == version {
+                return Ok(all.clone());
+            }
+        }
+        let all: Vec<_> = self
+            .store
+            .policies()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|p| {
+                let parsed = Policy::parse(&p.source).map_err(|e| e.to_string());
+                (p, parsed)
+            })
+            .collect();
+        let all = Arc::new(all);
+        *self.policies.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, all.clone()));
+        Ok(all)
     }
 
     /// The data a report of `year` reads, loaded again only when something was written since.
     pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, String> {
-        let version = self.store.data_version().await.map_err(|e| e.to_string())?;
+        let version = self.version().await.map_err(|e| e.to_string())?;
         if let Some((v, d)) = self
             .cache
             .lock()
@@ -156,7 +219,7 @@ impl AppState {
 
     /// The years that have books, oldest first (read again only when something was written).
     pub async fn years(&self) -> Result<Vec<i32>, cunji_store::StoreError> {
-        let version = self.store.data_version().await?;
+        let version = self.version().await?;
         if let Some((v, years)) = &*self.years.lock().unwrap_or_else(|e| e.into_inner()) {
             if *v == version {
                 return Ok(years.clone());

@@ -108,8 +108,10 @@ pub fn run(o: &GenOptions<'_>) -> Result<(), Failure> {
         None => Box::new(synthetic_regions(o.villages, &mut rng).into_iter()),
     };
     let (mut villages, mut entry_rows, mut grant_seq) = (0usize, 0u64, 0usize);
+    // The published tree lists a city without counties twice (as city and as its own county).
+    let mut upper = std::collections::HashSet::new();
     for (code, name) in source {
-        if code.len() != 12 {
+        if code.len() != 12 || (code.ends_with("000") && !upper.insert(code.clone())) {
             continue;
         }
         writeln!(regions, "{code},{name}").map_err(io)?;

@@ -87,3 +87,51 @@ fn csv_has_a_bom_chinese_headers_and_one_row_per_village() {
         lines[1]
     );
 }
+
+#[test]
+fn totals_lists_each_village_year_account_as_summed_from_the_entries() {
+    let s = Scratch::new("totals");
+    case_250(&s);
+    let out = s.ok(&["totals"]);
+    assert_eq!(
+        out.lines().next(),
+        Some("village,year,account,amount,entries")
+    );
+    // Recompute every line from the fixture's entries, in fen, and compare exactly.
+    let text = std::fs::read_to_string(fixture("examples/case-250").join("entries.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |k: &str| header.iter().position(|h| *h == k).unwrap();
+    let (v, d, a, m) = (col("village"), col("date"), col("account"), col("amount"));
+    let mut want: std::collections::BTreeMap<(String, String, String), (i64, u32)> =
+        Default::default();
+    for l in lines.filter(|l| !l.trim().is_empty()) {
+        let c: Vec<&str> = l.split(',').collect();
+        let (whole, frac) = c[m]
+            .trim_start_matches('-')
+            .split_once('.')
+            .unwrap_or((c[m].trim_start_matches('-'), "0"));
+        let fen = whole.parse::<i64>().unwrap() * 100
+            + format!("{frac:0<2}")[..2].parse::<i64>().unwrap();
+        let fen = if c[m].starts_with('-') { -fen } else { fen };
+        let t = want
+            .entry((c[v].to_string(), c[d][..4].to_string(), c[a].to_string()))
+            .or_default();
+        t.0 += fen;
+        t.1 += 1;
+    }
+    let got: Vec<String> = out.lines().skip(1).map(|l| l.to_string()).collect();
+    let expected: Vec<String> = want
+        .iter()
+        .map(|((v, y, a), (fen, n))| {
+            format!(
+                "{v},{y},{a},{}{}.{:02},{n}",
+                if *fen < 0 { "-" } else { "" },
+                fen.abs() / 100,
+                fen.abs() % 100
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+}

@@ -372,12 +372,12 @@ fn regions_are_validated() {
     let s = Scratch::new("regions");
     let f = s.write(
         "r.csv",
-        "code,name,predecessors,merged_in\n130100001000,坏代码,,\n1301,短,,\n130102001001,甲村,130102001002,\n130102001003,乙村,130102001009,2020\n",
+        "code,name,predecessors,merged_in\n130000001000,坏代码,,\n1301,短,,\n130102001001,甲村,130102001002,\n130102001003,乙村,130102001009,2020\n",
     );
     let (code, stderr) = err_of(&s, &["import", "regions", f.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains(":2: code: 区划代码 `130100001000` 的零段不在末尾"),
+        stderr.contains(":2: code: 区划代码 `130000001000` 的零段不在末尾"),
         "{stderr}"
     );
     assert!(

@@ -244,14 +244,24 @@ pub async fn page(
             })
             .collect();
     }
-    let all_regions: Vec<Choice> = data
-        .regions
-        .iter()
-        .filter(|r| r.level() != Level::Village && user.can_read(&r.code))
-        .map(|r| Choice {
-            value: r.code.to_string(),
-            label: format!("{}{}", "　".repeat(r.level() as usize), r.name),
-            selected: r.code == region,
+    // The way up and one step down: a province has thousands of regions, too many for one list.
+    let path = region
+        .ancestors()
+        .into_iter()
+        .chain(std::iter::once(region.clone()))
+        .chain(
+            children(&report, &region)
+                .into_iter()
+                .map(|c| c.code.clone())
+                .filter(|c| c.level() != Level::Village),
+        );
+    let all_regions: Vec<Choice> = path
+        .filter(|c| user.can_read(c))
+        .filter_map(|c| data.regions.get(&c).map(|r| (c, r)))
+        .map(|(c, r)| Choice {
+            value: c.to_string(),
+            label: format!("{}{}", "　".repeat(c.level() as usize), r.name),
+            selected: c == region,
         })
         .collect();
     let page = DashboardPage {
