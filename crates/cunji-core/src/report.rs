@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::ser::SerializeMap;
 use serde::Serialize;
 
+use crate::alerts::Alert;
 use crate::bands::TargetResult;
-use crate::books::Books;
+use crate::books::{Books, YearBook};
 use crate::cadre::Cadre;
 use crate::incentive::evaluate::{
     evaluate, IncentiveError, IncentiveResult, Reason, VillageFigures,
@@ -34,9 +35,26 @@ pub struct ReportInput<'a> {
     /// County rural per-capita disposable income (SPEC §12), for pay floors.
     pub stats: &'a crate::pay_floor::RuralIncome,
     /// The report year's entries per village, for alerts.
-    pub entries: &'a BTreeMap<RegionCode, Vec<crate::alerts::EntryFact>>,
+    pub entries: &'a dyn EntrySource,
     /// Today, so that a running year can be judged by its pace.
     pub today: Option<crate::date::Date>,
+}
+
+/// Where a report finds a village's entries of the year, for its alerts: a map in memory, or a store
+/// that keeps them compactly and reads a village's only when its report asks.
+pub trait EntrySource: Sync {
+    /// The village's entries in date order; an error says what could not be read.
+    fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String>;
+}
+
+pub type EntryFacts<'a> = std::borrow::Cow<'a, [crate::alerts::EntryFact]>;
+
+impl EntrySource for BTreeMap<RegionCode, Vec<crate::alerts::EntryFact>> {
+    fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String> {
+        Ok(std::borrow::Cow::Borrowed(
+            self.get(village).map(|v| v.as_slice()).unwrap_or(&[]),
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +70,8 @@ pub enum ReportError {
     UnknownRegion(String),
     #[error(transparent)]
     Incentive(#[from] IncentiveError),
+    #[error("村 {village} 的分录读不出：{reason}")]
+    Entries { village: String, reason: String },
 }
 
 /// A map serialized in insertion order (measures, bands).
@@ -220,6 +240,73 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             .or_default()
             .push((i, g));
     }
+    // The alerts of every village with books, computed first and on every core: reading each
+    // village's entries is most of a province's report. The loop below takes them in the same order.
+    let with_books: Vec<(&RegionCode, &YearBook)> = regions
+        .iter()
+        .filter(|r| r.level() == Level::Village && in_scope(policy, input.scope, &r.code))
+        .filter_map(|r| {
+            let own = books.own(&r.code, y).filter(|b| b.has_data())?;
+            regions
+                .is_listed(&r.code, y, true)
+                .then_some((&r.code, own))
+        })
+        .collect();
+    let alerts_of = |(code, b): &(&RegionCode, &YearBook)| -> Result<Vec<Alert>, ReportError> {
+        let previous = books.compared(regions, code, y - 1, y);
+        // A village's own grants and those of the villages merged into it, in grant order.
+        let mut mine: Vec<(usize, &GrantReturn)> = std::iter::once(*code)
+            .chain(regions.all_predecessors(code).iter())
+            .flat_map(|v| returns_by_village.get(v).into_iter().flatten().copied())
+            .collect();
+        mine.sort_by_key(|(i, _)| *i);
+        let mine: Vec<GrantReturn> = mine.into_iter().map(|(_, g)| g.clone()).collect();
+        let entries = input
+            .entries
+            .entries_of(code)
+            .map_err(|reason| ReportError::Entries {
+                village: code.to_string(),
+                reason,
+            })?;
+        Ok(crate::alerts::village_alerts(
+            &policy.alerts,
+            &crate::alerts::VillageYear {
+                village: code.as_str(),
+                year: y,
+                totals: &b.totals,
+                previous: previous.as_ref().map(|p| &p.totals),
+                entries: &entries,
+                grants: &mine,
+                bands: policy.bands.as_ref().zip(band_measure.as_ref()),
+                today: input.today,
+            },
+        ))
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let per_thread = with_books.len().div_ceil(threads).max(1);
+    let computed: Vec<Result<Vec<Alert>, ReportError>> = if with_books.len() < 1_000 {
+        with_books.iter().map(alerts_of).collect()
+    } else {
+        std::thread::scope(|s| {
+            let parts: Vec<_> = with_books
+                .chunks(per_thread)
+                .map(|part| s.spawn(move || part.iter().map(alerts_of).collect::<Vec<_>>()))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut village_alerts = Vec::with_capacity(computed.len());
+    for a in computed {
+        village_alerts.push(a?);
+    }
+    let mut village_alerts = village_alerts.into_iter();
+
     let mut villages = Vec::new();
     let mut aggs: BTreeMap<RegionCode, RegionAgg> = BTreeMap::new();
     let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
@@ -287,28 +374,8 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             }
         };
 
-        if let Some(b) = own {
-            let previous = books.compared(regions, code, y - 1, y);
-            // A village's own grants and those of the villages merged into it, in grant order.
-            let mut mine: Vec<(usize, &GrantReturn)> = std::iter::once(code)
-                .chain(regions.all_predecessors(code).iter())
-                .flat_map(|v| returns_by_village.get(v).into_iter().flatten().copied())
-                .collect();
-            mine.sort_by_key(|(i, _)| *i);
-            let mine: Vec<GrantReturn> = mine.into_iter().map(|(_, g)| g.clone()).collect();
-            alerts.extend(crate::alerts::village_alerts(
-                &policy.alerts,
-                &crate::alerts::VillageYear {
-                    village: code.as_str(),
-                    year: y,
-                    totals: &b.totals,
-                    previous: previous.as_ref().map(|p| &p.totals),
-                    entries: input.entries.get(code).map(|v| v.as_slice()).unwrap_or(&[]),
-                    grants: &mine,
-                    bands: policy.bands.as_ref().zip(band_measure.as_ref()),
-                    today: input.today,
-                },
-            ));
+        if own.is_some() {
+            alerts.extend(village_alerts.next().unwrap_or_default());
         }
 
         let supported = granted.contains(code)

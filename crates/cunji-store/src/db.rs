@@ -204,7 +204,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
-        let facts = store.load_entry_facts(2024).await.unwrap();
+        let facts = store
+            .load_entry_facts(2024)
+            .await
+            .unwrap()
+            .parsed()
+            .unwrap();
         let v = cunji_core::region::RegionCode::parse("110101001001").unwrap();
         let got: Vec<(String, i64, Option<String>)> = facts[&v]
             .iter()
@@ -217,7 +222,16 @@ mod tests {
                 ("2024-03-01".to_string(), 500, Some("V2".to_string())),
             ]
         );
-        assert_eq!(store.load_entry_facts(2023).await.unwrap()[&v].len(), 1);
+        assert_eq!(
+            store
+                .load_entry_facts(2023)
+                .await
+                .unwrap()
+                .parsed()
+                .unwrap()[&v]
+                .len(),
+            1
+        );
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

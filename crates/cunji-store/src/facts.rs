@@ -45,6 +45,38 @@ fn account_number(a: Account) -> u8 {
 /// Villages a statement looks up or writes at once.
 const VILLAGES_PER_STATEMENT: usize = 5_000;
 
+/// A year's kept facts, one text a village, parsed when asked for.
+pub struct YearFacts {
+    pub year: i32,
+    pub villages: std::collections::HashMap<cunji_core::region::RegionCode, String>,
+}
+
+impl cunji_core::report::EntrySource for YearFacts {
+    fn entries_of(
+        &self,
+        village: &cunji_core::region::RegionCode,
+    ) -> Result<cunji_core::report::EntryFacts<'_>, String> {
+        match self.villages.get(village) {
+            None => Ok(std::borrow::Cow::Borrowed(&[])),
+            Some(text) => parse(text, self.year)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl YearFacts {
+    /// Every village's facts, parsed (for checks and tests).
+    pub fn parsed(
+        &self,
+    ) -> Result<BTreeMap<cunji_core::region::RegionCode, Vec<EntryFact>>, StoreError> {
+        self.villages
+            .iter()
+            .map(|(v, text)| Ok((v.clone(), parse(text, self.year)?)))
+            .collect()
+    }
+}
+
 /// Parses one stored facts array of a village's `year`.
 pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError> {
     let bad = |what: String| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}"));

@@ -22,8 +22,8 @@ pub struct LoadedData {
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
     pub stats: cunji_core::pay_floor::RuralIncome,
-    /// The year's entries per village, for alerts.
-    pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>,
+    /// The year's entries per village, for alerts, read from their kept form when a report asks.
+    pub entries: crate::facts::YearFacts,
 }
 
 fn code(s: &str) -> Result<RegionCode, StoreError> {
@@ -182,35 +182,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Every entry dated in `year`, per village, in date order (from the kept entry facts).
-    pub async fn load_entry_facts(
-        &self,
-        year: i32,
-    ) -> Result<BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>, StoreError> {
-        let t = crate::timing::Timer::start();
-        let rows: Vec<(String, String)> =
-            sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
-                .bind(year)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?;
-        t.lap("fetch entry facts");
-        // Parsing is most of the work: two halves on two threads.
-        let parse = |part: &[(String, String)]| {
-            part.iter()
-                .map(|(v, text)| Ok((code(v)?, crate::facts::parse(text, year)?)))
-                .collect::<Result<Vec<_>, StoreError>>()
-        };
-        let (a, b) = rows.split_at(rows.len() / 2);
-        let (a, b) = std::thread::scope(|s| {
-            let first = s.spawn(|| parse(a));
-            let second = parse(b);
-            (first.join(), second)
-        });
-        let a = a.map_err(|_| StoreError::Invalid("分录摘要解析线程异常".into()))??;
-        Ok(a.into_iter().chain(b?).collect())
+    /// Every entry dated in `year`, per village, in date order (from the kept entry facts, parsed
+    /// when a village's report asks: a province's year is millions of entries, a county's page a few
+    /// thousand).
+    pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
+        let mut villages = std::collections::HashMap::new();
+        for r in sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
+            .bind(year)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            villages.insert(code(&r.try_get::<String, _>(0)?)?, r.try_get(1)?);
+        }
+        Ok(crate::facts::YearFacts { year, villages })
     }
 
     pub async fn load_stats(&self) -> Result<cunji_core::pay_floor::RuralIncome, StoreError> {
