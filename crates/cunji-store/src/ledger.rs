@@ -181,36 +181,76 @@ impl Store {
         Err(StoreError::Invalid("无法分配凭证号".into()))
     }
 
-    /// A village's entries of a year, oldest first, each with what reversed it.
+    /// A village's entries of a year, oldest first, each with what reversed it. Read as one JSON
+    /// array built by the database: a page's hundred rows would otherwise cross from the database
+    /// thread one by one.
     pub async fn entries_of(&self, village: &str, year: i32) -> Result<Vec<EntryRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.date, e.account, e.amount, e.voucher, e.memo, e.project, e.reverses, e.source, e.actor, \
-                    (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) \
-             FROM entries e WHERE e.village = $1 AND e.year = $2 ORDER BY e.date, e.id",
-        )
-        .bind(village)
-        .bind(year)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let account: String = r.try_get(2)?;
-                Ok(EntryRow {
-                    id: r.try_get(0)?,
-                    date: r.try_get(1)?,
-                    account: Account::from_key_or_name(&account).ok_or_else(|| {
-                        StoreError::Invalid(format!("数据库中有未知科目 {account}"))
-                    })?,
-                    amount: Fen(r.try_get(3)?),
-                    voucher: r.try_get(4)?,
-                    memo: r.try_get(5)?,
-                    project: r.try_get(6)?,
-                    reverses: r.try_get(7)?,
-                    source: r.try_get(8)?,
-                    actor: r.try_get(9)?,
-                    reversed_by: r.try_get(10)?,
-                })
-            })
+        const INNER: &str = "SELECT e.id, e.date, e.account, e.amount, e.voucher, e.memo, e.project, e.reverses, e.source, e.actor, \
+                    (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) AS reversed_by \
+             FROM entries e WHERE e.village = $1 AND e.year = $2";
+        let sql = match self.backend {
+            crate::db::Backend::Sqlite => format!(
+                "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \
+                 FROM ({INNER} ORDER BY e.date, e.id)"
+            ),
+            crate::db::Backend::Postgres => format!(
+                "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
+                 ORDER BY date, id)::text, '[]') FROM ({INNER}) t"
+            ),
+        };
+        let text: String = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(village)
+            .bind(year)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        type Row = (
+            i64,
+            String,
+            String,
+            i64,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Invalid(format!("数据库中的分录有误：{e}")))?;
+        rows.into_iter()
+            .map(
+                |(
+                    id,
+                    date,
+                    account,
+                    amount,
+                    voucher,
+                    memo,
+                    project,
+                    reverses,
+                    source,
+                    actor,
+                    reversed_by,
+                )| {
+                    Ok(EntryRow {
+                        id,
+                        date,
+                        account: Account::from_key_or_name(&account).ok_or_else(|| {
+                            StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                        })?,
+                        amount: Fen(amount),
+                        voucher,
+                        memo,
+                        project,
+                        reverses,
+                        source,
+                        actor,
+                        reversed_by,
+                    })
+                },
+            )
             .collect()
     }
 

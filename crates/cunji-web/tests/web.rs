@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{server, Client};
+use common::{server, Client, POLICY};
 
 #[tokio::test]
 async fn each_role_sees_and_does_what_it_may() {
@@ -744,4 +744,29 @@ async fn script_in_data_is_escaped_on_pages() {
         t.contains("&#60;script&#62;alert(1)") && !t.contains("<script>alert"),
         "{t}"
     );
+}
+
+#[tokio::test]
+async fn a_user_without_a_scope_lands_on_the_policys_region_and_the_region_list_stays_short() {
+    let s = server("landing").await;
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    // Under the test policy (no region) the first county opens.
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳县 2024 年总览"), "{page}");
+    // A policy of one township: its dashboard opens instead.
+    let policy = POLICY.replace(
+        "name = \"测试政策\"",
+        "name = \"饶阳镇政策\"\nregion = \"131124100\"",
+    );
+    s.store
+        .save_policy("饶阳镇政策", &policy, true, "test")
+        .await
+        .unwrap();
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳镇 2024 年总览"), "{page}");
+    // The region list holds the way up and the township itself, not the other township.
+    assert!(page.contains("value=\"131124000000\""), "{page}");
+    assert!(page.contains("value=\"131124100000\""), "{page}");
+    assert!(!page.contains("value=\"131124101000\""), "{page}");
 }

@@ -149,7 +149,14 @@ pub async fn page(
     let year = q.year.unwrap_or(state.latest_year().await);
     let (stored, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
-    let region = chosen_region(&user, &data.regions, q.region.as_deref())?;
+    // Without a region asked for or a scope of their own, a user lands on the policy's region (a
+    // province's policy on a national database would otherwise open on a county it does not cover).
+    let landing = q.region.clone().filter(|r| !r.is_empty()).or_else(|| {
+        let r = policy.region.as_ref().filter(|_| user.scope.is_none())?;
+        let c = RegionCode::parse(&format!("{r:0<12}")).ok()?;
+        data.regions.contains(&c).then(|| c.to_string())
+    });
+    let region = chosen_region(&user, &data.regions, landing.as_deref())?;
     if region.level() == Level::Village {
         return Ok(
             axum::response::Redirect::to(&format!("/village/{region}?year={year}")).into_response(),

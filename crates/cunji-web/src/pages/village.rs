@@ -197,10 +197,12 @@ pub async fn page(
         .as_ref()
         .and_then(|r| r.villages.iter().find(|v| v.code == code));
     let inc = vr.and_then(|v| v.incentive.as_ref());
-    let cadres: Vec<&cunji_core::cadre::Cadre> = data
-        .cadres
+    // The year's cadres come sorted by village: look the village up, not through the country.
+    let first = data.cadres.partition_point(|c| c.village < code);
+    let cadres: Vec<&cunji_core::cadre::Cadre> = data.cadres[first..]
         .iter()
-        .filter(|c| c.village == code && c.year == year)
+        .take_while(|c| c.village == code)
+        .filter(|c| c.year == year)
         .collect();
     let awards = cadres
         .iter()
