@@ -27,6 +27,29 @@ pub struct LoadedData {
     pub entries: crate::facts::YearFacts,
 }
 
+impl LoadedData {
+    /// What the core's report of `year` reads, from this load.
+    pub fn input<'a>(
+        &'a self,
+        year: i32,
+        scope: Option<&'a RegionCode>,
+        today: Option<cunji_core::date::Date>,
+    ) -> cunji_core::report::ReportInput<'a> {
+        cunji_core::report::ReportInput {
+            year,
+            regions: &self.regions,
+            books: &self.books,
+            cadres: &self.cadres,
+            grants: &self.grants,
+            project_actuals: &self.project_actuals,
+            stats: &self.stats,
+            entries: &self.entries,
+            today,
+            scope,
+        }
+    }
+}
+
 fn code(s: &str) -> Result<RegionCode, StoreError> {
     RegionCode::parse(s).map_err(|e| StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))
 }

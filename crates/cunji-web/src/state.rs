@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cunji_core::policy::Policy;
 use cunji_core::region::RegionCode;
-use cunji_core::report::{build_report, Report, ReportInput};
+use cunji_core::report::{build_report, Report};
 use cunji_store::{LoadedData, Store, StoredPolicy};
 
 use crate::auth::RateLimiter;
@@ -186,18 +186,7 @@ impl AppState {
         let report = Arc::new(
             build_report(
                 policy,
-                &ReportInput {
-                    year,
-                    regions: &data.regions,
-                    books: &data.books,
-                    cadres: &data.cadres,
-                    grants: &data.grants,
-                    project_actuals: &data.project_actuals,
-                    stats: &data.stats,
-                    entries: &data.entries,
-                    today: cunji_core::date::Date::parse(&today).ok(),
-                    scope,
-                },
+                &data.input(year, scope, cunji_core::date::Date::parse(&today).ok()),
             )
             .map_err(|e| e.to_string())?,
         );

@@ -754,7 +754,18 @@ async fn a_user_without_a_scope_lands_on_the_policys_region_and_the_region_list_
     // Under the test policy (no region) the first county opens.
     let page = admin.get("/dashboard?year=2024").await.text();
     assert!(page.contains("饶阳县 2024 年总览"), "{page}");
-    // A policy of one township: its dashboard opens instead.
+    // A policy of the province still opens on the county, which it covers.
+    let province = POLICY.replace(
+        "name = \"测试政策\"",
+        "name = \"河北政策\"\nregion = \"13\"",
+    );
+    s.store
+        .save_policy("河北政策", &province, true, "test")
+        .await
+        .unwrap();
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳县 2024 年总览"), "{page}");
+    // A policy of one township does not cover the county: its own dashboard opens instead.
     let policy = POLICY.replace(
         "name = \"测试政策\"",
         "name = \"饶阳镇政策\"\nregion = \"131124100\"",

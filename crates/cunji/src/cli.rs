@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use cunji_core::policy::Policy;
 use cunji_core::region::RegionCode;
-use cunji_core::report::{build_report, Report, ReportInput};
+use cunji_core::report::{build_report, Report};
 use cunji_store::import::ImportError;
 use cunji_store::{ImportKind, ImportOutcome, Store, StoreError};
 
@@ -569,18 +569,11 @@ pub async fn report_from_store(
     let t = cunji_store::timing::Timer::start();
     let report = build_report(
         &policy,
-        &ReportInput {
+        &data.input(
             year,
-            regions: &data.regions,
-            books: &data.books,
-            cadres: &data.cadres,
-            grants: &data.grants,
-            project_actuals: &data.project_actuals,
-            stats: &data.stats,
-            entries: &data.entries,
-            today: cunji_core::date::Date::parse(&crate::today()).ok(),
-            scope: scope.as_ref(),
-        },
+            scope.as_ref(),
+            cunji_core::date::Date::parse(&crate::today()).ok(),
+        ),
     )
     .map_err(|e| Failure::input(format!("错误：{e}")));
     t.lap("build report");

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use cunji_core::policy::Policy;
-use cunji_core::report::{build_report, ReportInput};
+use cunji_core::report::build_report;
 use cunji_store::{ImportKind, Store};
 
 use crate::cli::Failure;
@@ -515,18 +515,11 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         .map_err(|e| Failure::other(e.to_string()))?;
     let report = build_report(
         &policy,
-        &ReportInput {
-            year: LAST_YEAR,
-            regions: &data.regions,
-            books: &data.books,
-            cadres: &data.cadres,
-            grants: &data.grants,
-            project_actuals: &data.project_actuals,
-            stats: &data.stats,
-            entries: &data.entries,
-            today: cunji_core::date::Date::parse(&crate::today()).ok(),
-            scope: Some(&county),
-        },
+        &data.input(
+            LAST_YEAR,
+            Some(&county),
+            cunji_core::date::Date::parse(&crate::today()).ok(),
+        ),
     )
     .map_err(|e| Failure::other(format!("错误：{e}")))?;
     print!("{}", render::table::render(&report));

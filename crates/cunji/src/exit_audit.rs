@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use cunji_core::policy::Policy;
-use cunji_core::report::{build_report, ReportInput};
+use cunji_core::report::build_report;
 use cunji_store::Store;
 use serde_json::{json, Value};
 
@@ -45,18 +45,11 @@ pub async fn pack(
         };
         let report = build_report(
             &scoped,
-            &ReportInput {
-                year: c.year,
-                regions: &data.regions,
-                books: &data.books,
-                cadres: &data.cadres,
-                grants: &data.grants,
-                project_actuals: &data.project_actuals,
-                scope: Some(&c.village),
-                stats: &data.stats,
-                entries: &data.entries,
-                today: cunji_core::date::Date::parse(&crate::today()).ok(),
-            },
+            &data.input(
+                c.year,
+                Some(&c.village),
+                cunji_core::date::Date::parse(&crate::today()).ok(),
+            ),
         )
         .map_err(|e| Failure::input(format!("错误：{e}")))?;
         let village = report.villages.iter().find(|v| v.code == c.village);
