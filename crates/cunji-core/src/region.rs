@@ -202,6 +202,15 @@ impl RegionSet {
         self.regions.values()
     }
 
+    /// The regions whose codes start with `prefix` (a region and those beneath it), in code order:
+    /// a range of the register, not a walk through it.
+    pub fn with_prefix<'a>(&'a self, prefix: &str) -> impl Iterator<Item = &'a Region> + 'a {
+        let (low, high) = (format!("{prefix:0<12}"), format!("{prefix:9<12}"));
+        self.regions
+            .range(RegionCode(low)..=RegionCode(high))
+            .map(|(_, r)| r)
+    }
+
     pub fn len(&self) -> usize {
         self.regions.len()
     }
@@ -395,6 +404,39 @@ mod tests {
         assert!(!code("441900102000").contains(&code("441900101200")));
         // The county group may be zero only beneath a city.
         assert!(RegionCode::parse("440000101200").is_err());
+    }
+
+    #[test]
+    fn a_prefix_is_a_range_of_the_register() {
+        let mut set = RegionSet::new();
+        for c in [
+            "130000000000",
+            "131124000000",
+            "131124100200",
+            "131124101200",
+            "131125100200",
+            "140000000000",
+        ] {
+            set.insert(Region {
+                code: code(c),
+                name: c.into(),
+                predecessors: vec![],
+                merged_in: None,
+            });
+        }
+        let under = |p: &str| {
+            set.with_prefix(p)
+                .map(|r| r.code.as_str().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            under("131124"),
+            ["131124000000", "131124100200", "131124101200"]
+        );
+        assert_eq!(under("131124100"), ["131124100200"]);
+        assert_eq!(under("13").len(), 5);
+        assert_eq!(under("").len(), 6);
+        assert_eq!(under("131124101200"), ["131124101200"]);
     }
 
     fn village(c: &str, preds: &[&str], year: Option<i32>) -> Region {

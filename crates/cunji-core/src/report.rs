@@ -201,18 +201,34 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     let operating = standard[1].clone();
 
     let mut cadres_by_village: BTreeMap<&RegionCode, Vec<Cadre>> = BTreeMap::new();
-    for c in input.cadres.iter().filter(|c| c.year == y) {
+    // Only the cadres of villages in the report: a village's page on a national register would
+    // otherwise copy half a million.
+    for c in input
+        .cadres
+        .iter()
+        .filter(|c| c.year == y && in_scope(policy, input.scope, &c.village))
+    {
         cadres_by_village
             .entry(&c.village)
             .or_default()
             .push(c.clone());
     }
 
+    // A grant belongs to the report when its village, or a village it was merged into, is in scope
+    // (most villages were never merged: their own code answers without walking a chain).
+    let grant_in_scope = |g: &Grant| {
+        in_scope(policy, input.scope, &g.village)
+            || (regions.successor_of(&g.village).is_some()
+                && regions
+                    .successor_chain(&g.village)
+                    .iter()
+                    .any(|v| in_scope(policy, input.scope, v)))
+    };
     // Villages supported by a grant of year ≤ Y (themselves; predecessors are looked up per village).
     let granted: BTreeSet<&RegionCode> = input
         .grants
         .iter()
-        .filter(|g| g.year <= y)
+        .filter(|g| g.year <= y && grant_in_scope(g))
         .map(|g| &g.village)
         .collect();
 
@@ -221,7 +237,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     let grant_returns: Vec<GrantReturn> = input
         .grants
         .iter()
-        .filter(|g| g.year <= y)
+        .filter(|g| g.year <= y && grant_in_scope(g))
         .map(|g| {
             g.returns_in(
                 y,
@@ -242,8 +258,16 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     }
     // The alerts of every village with books, computed first and on every core: reading each
     // village's entries is most of a province's report. The loop below takes them in the same order.
+    // Only the register's range of the narrower of the asked region and the policy's region is walked:
+    // a village's page on a national register reads one village, not half a million.
+    let prefix = match (input.scope, policy.region.as_deref()) {
+        (Some(s), Some(p)) if p.len() > s.prefix().len() => p.to_string(),
+        (Some(s), _) => s.prefix().to_string(),
+        (None, Some(p)) => p.to_string(),
+        (None, None) => String::new(),
+    };
     let with_books: Vec<(&RegionCode, &YearBook)> = regions
-        .iter()
+        .with_prefix(&prefix)
         .filter(|r| r.level() == Level::Village && in_scope(policy, input.scope, &r.code))
         .filter_map(|r| {
             let own = books.own(&r.code, y).filter(|b| b.has_data())?;
@@ -312,7 +336,10 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     let mut increases: [Vec<i64>; 2] = [Vec::new(), Vec::new()]; // [unsupported, supported]
     let mut supported_villages = 0u64;
 
-    for region in regions.iter().filter(|r| r.level() == Level::Village) {
+    for region in regions
+        .with_prefix(&prefix)
+        .filter(|r| r.level() == Level::Village)
+    {
         let code = &region.code;
         if !in_scope(policy, input.scope, code) {
             continue;
@@ -477,13 +504,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     let mut grants: Vec<&Grant> = input
         .grants
         .iter()
-        .filter(|g| g.year <= y)
-        .filter(|g| {
-            regions
-                .successor_chain(&g.village)
-                .iter()
-                .any(|v| in_scope(policy, input.scope, v))
-        })
+        .filter(|g| g.year <= y && grant_in_scope(g))
         .collect();
     grants.sort_by(|a, b| a.grant.cmp(&b.grant));
     let mut by_level: BTreeMap<String, Fen> = BTreeMap::new();
