@@ -135,3 +135,43 @@ fn totals_lists_each_village_year_account_as_summed_from_the_entries() {
     assert!(!expected.is_empty());
     assert_eq!(got, expected);
 }
+
+#[test]
+fn a_report_of_one_region_is_the_whole_report_cut_to_that_region() {
+    let s = Scratch::new("scoped");
+    let policy = case_250(&s);
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "report", "--year", "2022", "--policy", &policy, "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&s.ok(&args)).unwrap()
+    };
+    let whole = json(&[]);
+    for (region, prefix) in [("351301003000", "351301003"), ("351301000000", "351301")] {
+        let part = json(&["--region", region]);
+        let cut = |key: &str, field: &str| -> Vec<serde_json::Value> {
+            whole[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v[field].as_str().unwrap().starts_with(prefix))
+                .cloned()
+                .collect()
+        };
+        assert!(!cut("villages", "code").is_empty());
+        assert_eq!(
+            part["villages"].as_array().unwrap(),
+            &cut("villages", "code")
+        );
+        assert_eq!(part["regions"].as_array().unwrap(), &cut("regions", "code"));
+        assert_eq!(
+            part["alerts"].as_array().unwrap(),
+            &cut("alerts", "village")
+        );
+        assert_eq!(
+            part["grants"].as_array().unwrap(),
+            &cut("grants", "village")
+        );
+    }
+}
