@@ -200,8 +200,8 @@ def write_journal(entries, path):
 
 
 def bench_compare(n, db, data):
-    say(f"\n## 各村各年分科目合计：同一份 {n:,} 笔分录，四种算法\n")
     entries = os.path.join(data, "entries.csv")
+    say(f"\n## 各村各年分科目合计：同一份 {count_rows(entries):,} 笔分录，四种算法\n")
     sqlite_path = db[len("sqlite://"):]
     out = {}
     times = {}
