@@ -107,28 +107,8 @@ pub(crate) async fn write_with_record(
     Ok(id)
 }
 
-/// The canonical text of an entry as stored, for record hashes.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn entry_line(
-    village: &str,
-    year: i64,
-    date: &str,
-    account: &str,
-    amount: i64,
-    voucher: Option<&str>,
-    memo: &str,
-    project: Option<&str>,
-    reverses: Option<&str>,
-    source: &str,
-) -> String {
-    let mut line = String::new();
-    push_entry_line(
-        &mut line, village, year, date, account, amount, voucher, memo, project, reverses, source,
-    );
-    line
-}
-
-/// Appends the canonical line of an entry to `out` (without allocating, for millions of entries).
+/// Appends the canonical text of an entry as stored, for record hashes, to `out` (one buffer serves
+/// millions of entries).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn push_entry_line(
     out: &mut String,
@@ -428,7 +408,9 @@ impl Store {
             let village: String = e.try_get(1)?;
             let date: String = e.try_get(3)?;
             let voucher: Option<String> = e.try_get(6)?;
-            let line = entry_line(
+            let mut line = String::new();
+            push_entry_line(
+                &mut line,
                 &village,
                 e.try_get(2)?,
                 &date,

@@ -552,7 +552,9 @@ pub fn read_policy(path: &Path) -> Result<Policy, Failure> {
     })
 }
 
-pub async fn report_from_store(
+/// The report of the `report` command. Its loaded data is never freed: the process ends right after,
+/// and freeing a province's data piece by piece would only add time.
+async fn report_from_store(
     store: &Store,
     year: i32,
     policy: &Path,
