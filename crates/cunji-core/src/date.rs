@@ -50,6 +50,29 @@ impl Date {
     pub fn iso(&self) -> String {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
+
+    /// `YYYY-MM-DD` as `iso` writes it, without allocating (an import formats millions), or `None`
+    /// for a year outside 0–9999 or an impossible month or day, which `parse` never returns.
+    pub fn iso_bytes(&self) -> Option<[u8; 10]> {
+        if !(0..=9999).contains(&self.year) || self.month > 99 || self.day > 99 {
+            return None;
+        }
+        let y = self.year as u32;
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let (m, d) = (self.month as u32, self.day as u32);
+        Some([
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ])
+    }
 }
 
 pub fn days_in_month(year: i32, month: u8) -> u8 {
@@ -73,6 +96,18 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn iso_bytes_write_what_iso_writes(year in -20i32..10_020, month in 0u8..=120, day in 0u8..=120) {
+            let d = Date { year, month, day };
+            match d.iso_bytes() {
+                Some(b) => prop_assert_eq!(std::str::from_utf8(&b).unwrap(), d.iso()),
+                None => prop_assert!(!(0..=9999).contains(&year) || month > 99 || day > 99),
+            }
+        }
+    }
 
     #[test]
     fn dates() {

@@ -107,6 +107,45 @@ pub(crate) async fn write_with_record(
     Ok(id)
 }
 
+/// Completes the newest audit row, written by this transaction before what it records was known (an
+/// import's rows are counted and hashed as they are stored): its detail, record hash and chain hash,
+/// and the head.
+pub(crate) async fn amend_last(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    detail: &str,
+    record_hash: &str,
+) -> Result<(), sqlx::Error> {
+    let r =
+        sqlx::query("SELECT at, actor, action, subject, prev_hash FROM audit_log WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let (actor, action, subject, prev): (String, String, String, String) =
+        (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+    let hash = row_hash(
+        &prev,
+        r.try_get(0)?,
+        &actor,
+        &action,
+        &subject,
+        detail,
+        record_hash,
+    );
+    sqlx::query("UPDATE audit_log SET detail = $1, record_hash = $2, hash = $3 WHERE id = $4")
+        .bind(detail)
+        .bind(record_hash)
+        .bind(&hash)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Appends the canonical text of an entry as stored, for record hashes, to `out` (one buffer serves
 /// millions of entries).
 #[allow(clippy::too_many_arguments)]
@@ -123,14 +162,55 @@ pub(crate) fn push_entry_line(
     reverses: Option<&str>,
     source: &str,
 ) {
-    use std::fmt::Write;
-    let _ = writeln!(
-        out,
-        "{village}|{year}|{date}|{account}|{amount}|{}|{memo}|{}|{}|{source}",
+    // Pieces pushed in turn: this runs for every entry of an import.
+    let mut n = [0u8; 20];
+    for piece in [
+        village,
+        "|",
+        fmt_int(&mut n, year),
+        "|",
+        date,
+        "|",
+        account,
+        "|",
+    ] {
+        out.push_str(piece);
+    }
+    out.push_str(fmt_int(&mut n, amount));
+    for piece in [
+        "|",
         voucher.unwrap_or(""),
+        "|",
+        memo,
+        "|",
         project.unwrap_or(""),
-        reverses.unwrap_or("")
-    );
+        "|",
+        reverses.unwrap_or(""),
+        "|",
+        source,
+        "\n",
+    ] {
+        out.push_str(piece);
+    }
+}
+
+/// `n` in decimal, written into `buf`.
+fn fmt_int(buf: &mut [u8; 20], n: i64) -> &str {
+    let mut i = buf.len();
+    let mut m = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
 impl Store {
@@ -528,4 +608,40 @@ pub(crate) fn grant_line(
         "{grant}|{village}|{year}|{level}|{program}|{amount}|{project}|{}\n",
         expected_rate.map(|r| r.to_string()).unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The canonical line is `village|year|date|account|amount|voucher|memo|project|reverses|source`:
+        /// pieces pushed in turn must write what one format string writes, for any values.
+        #[test]
+        fn entry_lines_are_the_canonical_format(
+            village in "\\PC{0,14}", year: i64, date in "\\PC{0,10}", amount: i64,
+            voucher in proptest::option::of("\\PC{0,8}"), memo in "\\PC{0,12}",
+            project in proptest::option::of("\\PC{0,6}"), reverses in proptest::option::of("\\PC{0,9}"),
+        ) {
+            let mut line = String::from("previous line\n");
+            push_entry_line(&mut line, &village, year, &date, "admin_expense", amount,
+                voucher.as_deref(), &memo, project.as_deref(), reverses.as_deref(), "entry");
+            let want = format!(
+                "previous line\n{village}|{year}|{date}|admin_expense|{amount}|{}|{memo}|{}|{}|entry\n",
+                voucher.as_deref().unwrap_or(""),
+                project.as_deref().unwrap_or(""),
+                reverses.as_deref().unwrap_or("")
+            );
+            prop_assert_eq!(line, want);
+        }
+    }
+
+    #[test]
+    fn integers_at_the_ends_of_their_range() {
+        let mut buf = [0u8; 20];
+        for n in [i64::MIN, i64::MIN + 1, -10, -1, 0, 1, 9, 10, i64::MAX] {
+            assert_eq!(fmt_int(&mut buf, n), n.to_string());
+        }
+    }
 }

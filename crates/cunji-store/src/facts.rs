@@ -13,6 +13,7 @@ use cunji_core::money::Fen;
 use sqlx::Row;
 
 use crate::db::StoreError;
+use crate::fast_hash::FastMap;
 use crate::import::entries::NewEntry;
 
 /// `[month*100+day, account number, amount, voucher, reverses]`, as stored.
@@ -102,73 +103,172 @@ pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError>
         .collect()
 }
 
-/// Adds newly written entries (in the order they were inserted) to the facts of their village-years.
-pub(crate) async fn add(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    entries: &[NewEntry],
-) -> Result<(), sqlx::Error> {
-    let mut fresh: BTreeMap<(i32, &str), Vec<&NewEntry>> = BTreeMap::new();
-    for e in entries {
-        fresh
-            .entry((e.date.year, e.village.as_str()))
-            .or_default()
-            .push(e);
+/// The facts of an import's rows, by (year, village number), built as rows are checked: each
+/// village-year's array is written out as its rows come, and written to the database after the last.
+#[derive(Default)]
+pub(crate) struct FactsBuilder {
+    by: FastMap<(i32, u32), FactText>,
+}
+
+/// One village-year's new facts, as JSON array elements without the brackets.
+#[derive(Default)]
+struct FactText {
+    json: Vec<u8>,
+    /// Each row's date (month*100+day) and where its text ends, while rows come in date order
+    /// they are not needed.
+    spans: Vec<(u16, u32)>,
+    last: u16,
+    /// Rows came in date order (files usually do): the text is written as it is.
+    sorted: bool,
+}
+
+impl FactsBuilder {
+    pub fn add(&mut self, village: u32, e: &NewEntry) {
+        let md = e.date.month as u16 * 100 + e.date.day as u16;
+        let t = self.by.entry((e.date.year, village)).or_insert(FactText {
+            sorted: true,
+            ..FactText::default()
+        });
+        let row = (
+            md,
+            account_number(e.account),
+            e.amount,
+            &e.voucher,
+            &e.reverses,
+        );
+        serde_json::to_writer(&mut t.json, &row).expect("plain values");
+        t.spans.push((md, t.json.len() as u32));
+        t.sorted &= md >= t.last;
+        t.last = md;
     }
-    let sqlite = tx.backend_name() == "SQLite";
-    let select = if sqlite {
-        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
-    } else {
-        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
-    };
-    let upsert = if sqlite {
-        "INSERT INTO entry_facts (year, village, facts) SELECT value->>0, value->>1, value->2 FROM json_each($1) WHERE true \
-         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts"
-    } else {
-        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, (r->2)::text FROM json_array_elements($1::json) AS t(r) \
-         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts"
-    };
-    let keys: Vec<(i32, &str)> = fresh.keys().copied().collect();
-    for chunk in keys.chunk_by(|a, b| a.0 == b.0) {
-        for part in chunk.chunks(VILLAGES_PER_STATEMENT) {
-            let year = part[0].0;
+
+    /// Writes the facts of every village-year touched, merged with what is stored. `names` are the
+    /// villages by number.
+    pub async fn write(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        names: &[String],
+    ) -> Result<(), sqlx::Error> {
+        let sqlite = tx.backend_name() == "SQLite";
+        let select = if sqlite {
+            "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
+        } else {
+            "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
+        };
+        let mut keys: Vec<(i32, &str, FactText)> = self
+            .by
+            .into_iter()
+            .map(|((year, v), t)| (year, names[v as usize].as_str(), t))
+            .collect();
+        keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut keys = keys.into_iter().peekable();
+        while let Some(first) = keys.next() {
+            let year = first.0;
+            let mut part = vec![first];
+            while part.len() < VILLAGES_PER_STATEMENT {
+                match keys.next_if(|k| k.0 == year) {
+                    Some(k) => part.push(k),
+                    None => break,
+                }
+            }
             let villages: Vec<&str> = part.iter().map(|k| k.1).collect();
             let names = serde_json::to_string(&villages).expect("plain strings");
-            let mut stored: BTreeMap<String, Vec<FactRow>> = BTreeMap::new();
+            let mut stored: BTreeMap<String, String> = BTreeMap::new();
             for r in sqlx::query(select)
                 .bind(year)
                 .bind(names)
                 .fetch_all(&mut **tx)
                 .await?
             {
-                let text: String = r.try_get(1)?;
-                let rows: Vec<FactRow> =
-                    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                stored.insert(r.try_get(0)?, rows);
+                stored.insert(r.try_get(0)?, r.try_get(1)?);
             }
             let mut out = Vec::with_capacity(part.len());
-            for key in part {
-                let new = fresh.remove(key).unwrap_or_default();
-                let new = new.iter().map(|e| {
-                    (
-                        e.date.month as u16 * 100 + e.date.day as u16,
-                        account_number(e.account),
-                        e.amount,
-                        e.voucher.clone(),
-                        e.reverses.clone(),
-                    )
-                });
-                // Stored facts are in (date, id) order and the new entries' ids are larger, so a
-                // stable sort by date keeps the order the entries table gives.
-                let mut rows = stored.remove(key.1).unwrap_or_default();
-                rows.extend(new);
-                rows.sort_by_key(|a| a.0);
-                out.push((year, key.1, rows));
+            for (_, village, new) in part {
+                let text = merge(stored.remove(village), new)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                out.push((village, text));
             }
-            let json = serde_json::to_string(&out).expect("plain values");
-            drop(out);
-            sqlx::query(upsert).bind(json).execute(&mut **tx).await?;
+            write_part(tx, sqlite, year, out).await?;
         }
+        Ok(())
     }
+}
+
+/// A village-year's stored facts (in (date, id) order) followed by new ones, in date order.
+fn merge(stored: Option<String>, new: FactText) -> Result<String, serde_json::Error> {
+    // Rows by date; a stable sort keeps rows of one date in the order they were stored, and new
+    // entries' ids are larger than stored ones', as in the entries table.
+    let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(new.spans.len());
+    let mut start = 0;
+    for (md, end) in &new.spans {
+        spans.push((*md, start, *end as usize));
+        start = *end as usize;
+    }
+    if !new.sorted {
+        spans.sort_by_key(|s| s.0);
+    }
+    let mut text = Vec::with_capacity(new.json.len() + spans.len() + 2);
+    text.push(b'[');
+    for (i, (_, a, b)) in spans.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(&new.json[*a..*b]);
+    }
+    text.push(b']');
+    let Some(stored) = stored else {
+        return Ok(String::from_utf8(text).expect("JSON written from strings"));
+    };
+    let mut rows: Vec<FactRow> = serde_json::from_str(&stored)?;
+    rows.extend(serde_json::from_slice::<Vec<FactRow>>(&text)?);
+    rows.sort_by_key(|a| a.0);
+    serde_json::to_string(&rows)
+}
+
+async fn write_part(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sqlite: bool,
+    year: i32,
+    rows: Vec<(&str, String)>,
+) -> Result<(), sqlx::Error> {
+    if sqlite {
+        use crate::sqlite_bulk::{Bulk, Value};
+        let rows = rows
+            .into_iter()
+            .map(|(v, text)| {
+                vec![
+                    Value::Int(year as i64),
+                    Value::Text(v.to_string()),
+                    Value::Text(text),
+                ]
+            })
+            .collect();
+        return crate::sqlite_bulk::write(
+            tx,
+            Bulk::Rows {
+                sql: crate::sqlite_bulk::UPSERT_FACTS,
+                rows,
+            },
+        )
+        .await;
+    }
+    // `[[year, village, facts], …]`, the facts spliced in as the JSON they are.
+    let mut json = String::from("[");
+    for (i, (v, text)) in rows.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        let v = serde_json::to_string(v).expect("plain string");
+        json.push_str(&format!("[{year},{v},{text}]"));
+    }
+    json.push(']');
+    sqlx::query(
+        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, (r->2)::text FROM json_array_elements($1::json) AS t(r) \
+         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
+    )
+    .bind(json)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ mod fast_hash;
 pub mod import;
 mod ledger;
 mod load;
+mod sqlite_bulk;
 pub mod table;
 pub mod timing;
 mod users;

@@ -80,6 +80,11 @@ impl Sheet {
             .unwrap_or("")
     }
 
+    /// The position of column `key`, when the file has it.
+    pub fn column(&self, key: &str) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.index.contains_key(key)
     }
@@ -154,64 +159,11 @@ pub fn each_csv_row(
     extra: Option<ExtraColumns<'_>>,
     mut each: impl FnMut(&Sheet, &Row),
 ) -> Result<Sheet, Vec<RowError>> {
-    let err = |line: u64, column: &str, message: String| RowError {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
-    };
-    let text = decode(bytes).map_err(|m| vec![err(1, "文件", m)])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header: Vec<String> = match records.next() {
-        None => return Err(vec![err(1, "表头", "文件为空，缺少表头行".into())]),
-        Some(Err(e)) => return Err(vec![err(1, "表头", format!("CSV 格式错误：{e}"))]),
-        Some(Ok(h)) => h.iter().map(|c| c.to_string()).collect(),
-    };
-    let width = header.len();
-    let sheet = sheet_from_rows(file, header, Vec::new(), None, columns, extra, 1)?;
-    let mut errors = Vec::new();
-    let mut row = Row {
-        line: 0,
-        cells: vec![String::new(); width],
-    };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(err(line, "行", format!("CSV 格式错误：{e}")));
-            }
-            Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                if record.iter().all(|c| c.trim().is_empty()) {
-                    continue;
-                }
-                if record.len() != width {
-                    errors.push(err(
-                        line,
-                        "行",
-                        format!("本行有 {} 列，表头有 {width} 列", record.len()),
-                    ));
-                    continue;
-                }
-                row.line = line;
-                for (cell, value) in row.cells.iter_mut().zip(record.iter()) {
-                    cell.clear();
-                    cell.push_str(value);
-                }
-                each(&sheet, &row);
-            }
-        }
+    let mut reader = TableReader::csv(file, bytes, columns, extra)?;
+    while let Some((sheet, row)) = reader.next_row() {
+        each(sheet, row);
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(sheet)
+    reader.finish()
 }
 
 /// Reads an import file row by row: a spreadsheet (.xlsx, by name or content) or CSV, streamed.
@@ -222,15 +174,159 @@ pub fn each_table_row(
     extra: Option<ExtraColumns<'_>>,
     mut each: impl FnMut(&Sheet, &Row),
 ) -> Result<Sheet, Vec<RowError>> {
-    if is_workbook(file, bytes) {
+    let mut reader = TableReader::open(file, bytes, columns, extra)?;
+    while let Some((sheet, row)) = reader.next_row() {
+        each(sheet, row);
+    }
+    reader.finish()
+}
+
+/// An import file read a row at a time, so that a caller can check and store rows while the rest of
+/// the file is still unread. Problems of the file's grammar (a broken quote, a row of the wrong
+/// width) are kept for `finish`; rows around them are still read.
+pub struct TableReader<'a> {
+    sheet: Sheet,
+    source: RowSource<'a>,
+    row: Row,
+    errors: Vec<RowError>,
+}
+
+enum RowSource<'a> {
+    Csv {
+        reader: csv::Reader<std::io::Cursor<std::borrow::Cow<'a, [u8]>>>,
+        record: csv::StringRecord,
+    },
+    /// A workbook, read whole by calamine.
+    Rows(std::vec::IntoIter<Row>),
+}
+
+impl<'a> TableReader<'a> {
+    /// A spreadsheet (.xlsx, by name or content) or CSV.
+    pub fn open(
+        file: &str,
+        bytes: &'a [u8],
+        columns: &[Column],
+        extra: Option<ExtraColumns<'_>>,
+    ) -> Result<TableReader<'a>, Vec<RowError>> {
+        if !is_workbook(file, bytes) {
+            return Self::csv(file, bytes, columns, extra);
+        }
         let mut sheet = crate::xlsx::read(file, bytes, columns, extra)?;
         let rows = std::mem::take(&mut sheet.rows);
-        for row in &rows {
-            each(&sheet, row);
+        Ok(TableReader {
+            row: Row {
+                line: 0,
+                cells: Vec::new(),
+            },
+            sheet,
+            source: RowSource::Rows(rows.into_iter()),
+            errors: Vec::new(),
+        })
+    }
+
+    /// A CSV file; its header is read and checked here.
+    pub fn csv(
+        file: &str,
+        bytes: &'a [u8],
+        columns: &[Column],
+        extra: Option<ExtraColumns<'_>>,
+    ) -> Result<TableReader<'a>, Vec<RowError>> {
+        let err = |line: u64, column: &str, message: String| RowError {
+            file: file.to_string(),
+            line,
+            column: column.to_string(),
+            message,
+        };
+        let text = match decode(bytes).map_err(|m| vec![err(1, "文件", m)])? {
+            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::Cursor::new(text));
+        let mut record = csv::StringRecord::new();
+        let header: Vec<String> = match reader.read_record(&mut record) {
+            Ok(false) => return Err(vec![err(1, "表头", "文件为空，缺少表头行".into())]),
+            Err(e) => return Err(vec![err(1, "表头", format!("CSV 格式错误：{e}"))]),
+            Ok(true) => record.iter().map(|c| c.to_string()).collect(),
+        };
+        let width = header.len();
+        let sheet = sheet_from_rows(file, header, Vec::new(), None, columns, extra, 1)?;
+        Ok(TableReader {
+            sheet,
+            source: RowSource::Csv { reader, record },
+            row: Row {
+                line: 0,
+                cells: vec![String::new(); width],
+            },
+            errors: Vec::new(),
+        })
+    }
+
+    /// The header, resolved.
+    pub fn sheet(&self) -> &Sheet {
+        &self.sheet
+    }
+
+    /// The next non-blank row of the right width, or `None` at the end of the file.
+    pub fn next_row(&mut self) -> Option<(&Sheet, &Row)> {
+        match &mut self.source {
+            RowSource::Rows(rows) => {
+                self.row = rows.next()?;
+            }
+            RowSource::Csv { reader, record } => loop {
+                match reader.read_record(record) {
+                    Ok(false) => return None,
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        self.errors.push(RowError {
+                            file: self.sheet.file.clone(),
+                            line,
+                            column: "行".into(),
+                            message: format!("CSV 格式错误：{e}"),
+                        });
+                    }
+                    Ok(true) => {
+                        let line = record.position().map(|p| p.line()).unwrap_or(0);
+                        if record.iter().all(|c| c.trim().is_empty()) {
+                            continue;
+                        }
+                        let width = self.row.cells.len();
+                        if record.len() != width {
+                            self.errors.push(RowError {
+                                file: self.sheet.file.clone(),
+                                line,
+                                column: "行".into(),
+                                message: format!("本行有 {} 列，表头有 {width} 列", record.len()),
+                            });
+                            continue;
+                        }
+                        self.row.line = line;
+                        for (cell, value) in self.row.cells.iter_mut().zip(record.iter()) {
+                            cell.clear();
+                            cell.push_str(value);
+                        }
+                        break;
+                    }
+                }
+            },
         }
-        Ok(sheet)
-    } else {
-        each_csv_row(file, bytes, columns, extra, each)
+        Some((&self.sheet, &self.row))
+    }
+
+    /// Whether the file's grammar was sound so far.
+    pub fn is_sound(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The header as a sheet without rows, or every problem of the file's grammar.
+    pub fn finish(self) -> Result<Sheet, Vec<RowError>> {
+        if self.errors.is_empty() {
+            Ok(self.sheet)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 

@@ -186,11 +186,7 @@ pub(crate) async fn record_import(
     .fetch_one(&mut **tx)
     .await?
     .try_get(0)?;
-    let text = format!(
-        "导入{} {rows} 行（sha256 {}）{detail}",
-        meta.kind.name_zh(),
-        meta.sha256
-    );
+    let text = import_detail(meta, rows, detail);
     let record = record_hash
         .map(|h| h.to_string())
         .unwrap_or_else(|| crate::audit::sha256_hex(&text));
@@ -204,6 +200,34 @@ pub(crate) async fn record_import(
     )
     .await?;
     Ok((id, audit_id))
+}
+
+/// Completes an import recorded before its rows were counted: its row count, and its audit row's
+/// detail and record hash.
+pub(crate) async fn amend_import(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    meta: &ImportMeta<'_>,
+    (import_id, audit_id): (i64, i64),
+    rows: u64,
+    detail: &str,
+    record_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET rows = $1 WHERE id = $2")
+        .bind(rows as i64)
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?;
+    let text = import_detail(meta, rows, detail);
+    crate::audit::amend_last(tx, audit_id, &text, record_hash).await
+}
+
+/// The audit detail of an import.
+fn import_detail(meta: &ImportMeta<'_>, rows: u64, detail: &str) -> String {
+    format!(
+        "导入{} {rows} 行（sha256 {}）{detail}",
+        meta.kind.name_zh(),
+        meta.sha256
+    )
 }
 
 fn hex(bytes: &[u8]) -> String {

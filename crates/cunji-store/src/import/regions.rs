@@ -158,7 +158,7 @@ pub(super) async fn import(
         }
         write.push(r);
     }
-    // One JSON array a statement (see entries::ROWS_PER_INSERT for why not one parameter a value).
+    // One JSON array a statement (see entries::BatchWriter for why not one parameter a value).
     let sqlite = tx.backend_name() == "SQLite";
     let (upsert, unlink, link) = if sqlite {
         (

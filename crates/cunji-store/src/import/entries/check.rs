@@ -1,0 +1,463 @@
+//! What an entries row is checked against: the stored state (register, closed years, grants,
+//! stored vouchers and totals, loaded as rows need them) and what earlier rows of the same file
+//! claimed.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cunji_core::account::Account;
+use cunji_core::money::{Fen, MAX_FEN};
+use cunji_core::region::RegionSet;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::NewEntry;
+use crate::db::Store;
+use crate::fast_hash::{FastMap, FastSet};
+use crate::import::ImportError;
+use crate::table::{RowError, Sheet};
+
+/// The stored state an entries file is checked against.
+pub(crate) struct Context {
+    /// Reversals are rare: their targets are looked up when met.
+    pool: sqlx::AnyPool,
+    pub regions: RegionSet,
+    closed: BTreeSet<(String, i32)>,
+    /// project → the grant's village
+    grant_village: HashMap<String, String>,
+    /// Stored vouchers of the village-years loaded, as digests (see `voucher_digest`).
+    vouchers: FastSet<u128>,
+    totals: FastMap<(String, i32, Account), i64>,
+    /// The village-years whose stored vouchers and totals are loaded.
+    loaded: FastSet<(String, i32)>,
+    scope: Option<cunji_core::region::RegionCode>,
+}
+
+/// What earlier rows of the same file have claimed.
+#[derive(Default)]
+pub(crate) struct FileState {
+    /// Vouchers by a 128-bit digest of (village, year, voucher): a tenth of the memory of the keys
+    /// themselves at ten million rows.
+    vouchers: FastMap<u128, (u64, Account, i64)>,
+    reversed: HashMap<(String, String), u64>,
+    /// Running totals by (village number, year, account); villages are numbered as first met.
+    totals: FastMap<(u32, i32, Account), i64>,
+    village_numbers: FastMap<String, u32>,
+    /// The last village and year found acceptable, with the village's number: files come sorted by
+    /// village, so most rows repeat it and need not be checked or looked up again.
+    last_ok: Option<(String, i32, u32)>,
+}
+
+/// Villages a lookup of stored state names at once.
+const VILLAGES_PER_LOOKUP: usize = 500;
+
+impl FileState {
+    /// Room for the vouchers of `rows` rows, reserved at once rather than grown by doubling.
+    pub(crate) fn with_capacity(rows: usize) -> FileState {
+        let mut state = FileState::default();
+        state.vouchers.reserve(rows);
+        state
+    }
+}
+
+impl Context {
+    /// The context of rows naming `villages`, in any year.
+    pub async fn load<'a>(
+        store: &Store,
+        villages: impl Iterator<Item = &'a str>,
+    ) -> Result<Context, ImportError> {
+        let mut ctx = Self::base(store).await?;
+        let villages: BTreeSet<&str> = villages.collect();
+        ctx.load_stored(villages.into_iter().collect(), None)
+            .await?;
+        Ok(ctx)
+    }
+
+    /// The register, closed years and grants; stored vouchers and totals are loaded as rows need
+    /// them (`load_stored_of`).
+    pub async fn base(store: &Store) -> Result<Context, ImportError> {
+        let regions = store.load_regions().await?;
+        let closed = store.load_closed_years().await?;
+        let mut grant_village = HashMap::new();
+        for r in sqlx::query("SELECT project, village FROM grants")
+            .fetch_all(&store.pool)
+            .await?
+        {
+            grant_village.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+        Ok(Context {
+            pool: store.pool.clone(),
+            regions,
+            closed,
+            grant_village,
+            vouchers: FastSet::default(),
+            totals: FastMap::default(),
+            loaded: FastSet::default(),
+            scope: None,
+        })
+    }
+
+    /// Loads the stored vouchers and totals of the village-years among `pairs` not loaded yet.
+    pub async fn load_stored_of<'a>(
+        &mut self,
+        pairs: impl Iterator<Item = (&'a str, i32)>,
+    ) -> Result<(), ImportError> {
+        let mut villages = BTreeSet::new();
+        let mut years = BTreeSet::new();
+        let mut last: Option<(&str, i32)> = None;
+        for (v, y) in pairs {
+            if last == Some((v, y)) {
+                continue;
+            }
+            last = Some((v, y));
+            if !self.loaded.contains(&(v.to_string(), y)) {
+                villages.insert(v);
+                years.insert(y);
+            }
+        }
+        if villages.is_empty() {
+            return Ok(());
+        }
+        for v in &villages {
+            for y in &years {
+                self.loaded.insert((v.to_string(), *y));
+            }
+        }
+        self.load_stored(villages.into_iter().collect(), Some(&years))
+            .await
+    }
+
+    /// Stored vouchers and totals of `villages` in `years` (every year when `None`): stored
+    /// vouchers of other years cannot clash with the rows and are not read.
+    async fn load_stored(
+        &mut self,
+        villages: Vec<&str>,
+        years: Option<&BTreeSet<i32>>,
+    ) -> Result<(), ImportError> {
+        let year_filter = match years {
+            Some(ys) if !ys.is_empty() => format!(
+                " AND year IN ({})",
+                ys.iter()
+                    .map(|y| y.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => String::new(),
+        };
+        for chunk in villages.chunks(VILLAGES_PER_LOOKUP) {
+            let ph = placeholders(1, chunk.len());
+            let sql = format!("SELECT village, year, voucher FROM entries WHERE voucher IS NOT NULL AND village IN ({ph}){year_filter}");
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in chunk {
+                q = q.bind(*v);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let village: String = r.try_get(0)?;
+                let voucher: String = r.try_get(2)?;
+                self.vouchers.insert(voucher_digest(
+                    &village,
+                    r.try_get::<i64, _>(1)? as i32,
+                    &voucher,
+                ));
+            }
+            let sql = format!(
+                "SELECT village, year, account, amount FROM totals WHERE village IN ({ph}){year_filter}"
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in chunk {
+                q = q.bind(*v);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let account: String = r.try_get(2)?;
+                if let Some(a) = Account::from_key_or_name(&account) {
+                    self.totals.insert(
+                        (r.try_get(0)?, r.try_get::<i64, _>(1)? as i32, a),
+                        r.try_get(3)?,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Limits the rows to villages within a region.
+    pub fn within(mut self, scope: Option<&cunji_core::region::RegionCode>) -> Self {
+        self.scope = scope.cloned();
+        self
+    }
+
+    /// A row's village outside the importer's scope is an error.
+    pub fn check_scope(
+        &self,
+        sheet: &Sheet,
+        line: u64,
+        code: &cunji_core::region::RegionCode,
+        errors: &mut Vec<RowError>,
+    ) -> bool {
+        match &self.scope {
+            Some(s) if !s.contains(code) => {
+                errors.push(sheet.error(
+                    line,
+                    "village",
+                    format!("村 {code} 不在您的管辖范围（{s}）内"),
+                ));
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Checks the village of a row: registered, a village, not merged away by `year`, year not closed.
+    pub fn check_village(
+        &self,
+        sheet: &Sheet,
+        line: u64,
+        village: &str,
+        year: i32,
+        errors: &mut Vec<RowError>,
+    ) -> bool {
+        let code = match cunji_core::region::RegionCode::parse(village) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(sheet.error(line, "village", e.to_string()));
+                return false;
+            }
+        };
+        if !self.regions.contains(&code) {
+            errors.push(sheet.error(
+                line,
+                "village",
+                format!("村 {village} 未登记（请先导入区划）"),
+            ));
+            return false;
+        }
+        if !self.check_scope(sheet, line, &code, errors) {
+            return false;
+        }
+        if code.level() != cunji_core::region::Level::Village {
+            errors.push(sheet.error(
+                line,
+                "village",
+                format!("{village} 是{}级区划，不是村", code.level().name_zh()),
+            ));
+            return false;
+        }
+        if let Some((succ, merged_in)) = self.regions.successor_of(&code) {
+            if year >= merged_in {
+                errors.push(sheet.error(
+                    line,
+                    "village",
+                    format!("该村已于 {merged_in} 年并入 {succ}（merged into {succ} in {merged_in}），{year} 年的账应记在 {succ}"),
+                ));
+                return false;
+            }
+        }
+        if self.closed.contains(&(village.to_string(), year)) {
+            errors.push(sheet.error(
+                line,
+                "date",
+                format!(
+                    "村 {village} 的 {year} 年已结账，不能再记账（须县级管理员写明理由后重新开账）"
+                ),
+            ));
+            return false;
+        }
+        true
+    }
+
+    pub(crate) async fn check(
+        &self,
+        sheet: &Sheet,
+        e: &NewEntry,
+        state: &mut FileState,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(), ImportError> {
+        let year = e.date.year;
+        let line = e.line;
+        let number = match &state.last_ok {
+            Some((v, y, n)) if *v == e.village && *y == year => *n,
+            _ => {
+                if !self.check_village(sheet, line, &e.village, year, errors) {
+                    return Ok(());
+                }
+                let next = state.village_numbers.len() as u32;
+                let n = *state
+                    .village_numbers
+                    .entry(e.village.clone())
+                    .or_insert(next);
+                state.last_ok = Some((e.village.clone(), year, n));
+                n
+            }
+        };
+        if let Some(v) = &e.voucher {
+            let digest = voucher_digest(&e.village, year, v);
+            if self.vouchers.contains(&digest) {
+                errors.push(sheet.error(
+                    line,
+                    "voucher",
+                    format!("凭证号 {v} 在村 {} 的 {year} 年已存在", e.village),
+                ));
+            } else if let Some((prev, _, _)) = state.vouchers.get(&digest) {
+                errors.push(sheet.error(line, "voucher", format!("凭证号 {v} 与第 {prev} 行重复")));
+            } else {
+                state.vouchers.insert(digest, (line, e.account, e.amount));
+            }
+        }
+        if let Some(r) = &e.reverses {
+            self.check_reversal(sheet, e, r, state, errors).await?;
+        }
+        if let Some(p) = &e.project {
+            if let Some(gv) = self.grant_village.get(p) {
+                if !self.belongs_to_grant(gv, &e.village) {
+                    errors.push(sheet.error(
+                        line,
+                        "project",
+                        format!(
+                            "项目 {p} 的扶持资金拨给村 {gv}，本村 {} 不能记其收益",
+                            e.village
+                        ),
+                    ));
+                }
+            }
+        }
+        let running = state
+            .totals
+            .entry((number, year, e.account))
+            .or_insert_with(|| {
+                self.totals
+                    .get(&(e.village.clone(), year, e.account))
+                    .copied()
+                    .unwrap_or(0)
+            });
+        match running.checked_add(e.amount).filter(|t| t.abs() <= MAX_FEN) {
+            Some(t) => *running = t,
+            None => errors.push(sheet.error(
+                line,
+                "amount",
+                "累计金额超出范围（单科目年合计不能超过 10 万亿元）",
+            )),
+        }
+        Ok(())
+    }
+
+    /// Entries naming a project must belong to the grant's village or a village it was merged into.
+    pub fn belongs_to_grant(&self, grant_village: &str, village: &str) -> bool {
+        match cunji_core::region::RegionCode::parse(grant_village) {
+            Ok(c) => self
+                .regions
+                .successor_chain(&c)
+                .iter()
+                .any(|s| s.as_str() == village),
+            Err(_) => grant_village == village,
+        }
+    }
+
+    async fn check_reversal(
+        &self,
+        sheet: &Sheet,
+        e: &NewEntry,
+        reverses: &str,
+        state: &mut FileState,
+        errors: &mut Vec<RowError>,
+    ) -> Result<(), ImportError> {
+        let line = e.line;
+        let Some((y, v)) = reverses.split_once(':') else {
+            return Ok(());
+        };
+        let (Ok(ry), v) = (y.parse::<i32>(), v.trim().to_string()) else {
+            return Ok(());
+        };
+        let target = match state.vouchers.get(&voucher_digest(&e.village, ry, &v)) {
+            Some((_, a, amt)) => Some((*a, *amt)),
+            None => {
+                let row = sqlx::query("SELECT account, amount FROM entries WHERE village = $1 AND year = $2 AND voucher = $3")
+                    .bind(&e.village)
+                    .bind(ry)
+                    .bind(&v)
+                    .fetch_optional(&self.pool)
+                    .await;
+                match row {
+                    Ok(Some(r)) => {
+                        let a: String = r.try_get(0)?;
+                        Account::from_key_or_name(&a)
+                            .map(|a| (a, r.try_get::<i64, _>(1).unwrap_or(0)))
+                    }
+                    Ok(None) => None,
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        };
+        let Some((account, amount)) = target else {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("要冲销的凭证 {reverses} 在村 {} 中不存在", e.village),
+            ));
+            return Ok(());
+        };
+        if account != e.account {
+            errors.push(sheet.error(
+                line,
+                "account",
+                format!(
+                    "冲销分录的科目应与原凭证相同（{}），不是 {}",
+                    account.name_zh(),
+                    e.account.name_zh()
+                ),
+            ));
+        }
+        if amount != -e.amount {
+            errors.push(sheet.error(
+                line,
+                "amount",
+                format!(
+                    "冲销金额应为原凭证的相反数 {}，不是 {}",
+                    Fen(-amount).json(),
+                    Fen(e.amount).json()
+                ),
+            ));
+        }
+        let key = (e.village.clone(), reverses.to_string());
+        if let Some(prev) = state.reversed.get(&key) {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("凭证 {reverses} 已在第 {prev} 行冲销过，一笔账只能冲销一次"),
+            ));
+            return Ok(());
+        }
+        let done: Option<i64> =
+            sqlx::query("SELECT id FROM entries WHERE village = $1 AND reverses = $2")
+                .bind(&e.village)
+                .bind(reverses)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        if done.is_some() {
+            errors.push(sheet.error(
+                line,
+                "reverses",
+                format!("凭证 {reverses} 已经冲销过，一笔账只能冲销一次"),
+            ));
+        }
+        state.reversed.insert(key, line);
+        Ok(())
+    }
+}
+
+/// Two independently keyed SipHash digests of a voucher's key: a chance collision among ten million
+/// vouchers is about 10⁻²⁵.
+fn voucher_digest(village: &str, year: i32, voucher: &str) -> u128 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<[std::hash::RandomState; 2]> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| [std::hash::RandomState::new(), std::hash::RandomState::new()]);
+    let half = |k: &std::hash::RandomState| k.hash_one((village, year, voucher));
+    ((half(&keys[0]) as u128) << 64) | half(&keys[1]) as u128
+}
+
+/// `$start, $start+1, …` — n placeholders, portable across SQLite and PostgreSQL.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,362 @@
+//! Storing checked entries: batches bound natively on SQLite (or as one JSON text on PostgreSQL),
+//! and what they add to the kept figures (totals, project income, entry facts), the proposals they
+//! send back, and the hash their audit row holds.
+
+use std::collections::BTreeMap;
+
+use cunji_core::account::Account;
+use sqlx::Row;
+
+use super::{NewEntry, BATCH_ROWS};
+use crate::fast_hash::FastMap;
+use crate::import::Progress;
+
+/// The hash of entries as they will be stored, which their audit row holds.
+pub(crate) fn entries_hash(entries: &[NewEntry], source: &str) -> String {
+    let mut h = EntryHasher::new(source);
+    for e in entries {
+        h.add(e);
+    }
+    h.finish()
+}
+
+/// The SHA-256 of entries' canonical lines, fed a row at a time.
+pub(crate) struct EntryHasher {
+    sha: sha2::Sha256,
+    line: String,
+    source: String,
+}
+
+impl EntryHasher {
+    pub fn new(source: &str) -> EntryHasher {
+        use sha2::Digest;
+        EntryHasher {
+            sha: sha2::Sha256::new(),
+            line: String::new(),
+            source: source.to_string(),
+        }
+    }
+
+    pub fn add(&mut self, e: &NewEntry) {
+        use sha2::Digest;
+        self.line.clear();
+        let bytes = e.date.iso_bytes();
+        let owned;
+        let iso = match &bytes {
+            Some(b) => std::str::from_utf8(b).unwrap_or_default(),
+            None => {
+                owned = e.date.iso();
+                &owned
+            }
+        };
+        crate::audit::push_entry_line(
+            &mut self.line,
+            &e.village,
+            e.date.year as i64,
+            iso,
+            e.account.key(),
+            e.amount,
+            e.voucher.as_deref(),
+            &e.memo,
+            e.project.as_deref(),
+            e.reverses.as_deref(),
+            &self.source,
+        );
+        self.sha.update(self.line.as_bytes());
+    }
+
+    pub fn finish(self) -> String {
+        use sha2::Digest;
+        self.sha
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// What entries add to the kept figures, gathered row by row and written after the last: totals by
+/// village, year and account; income by project; the entry facts; the villages touched (for
+/// proposals to recompute); and the hash of the rows for their audit row.
+pub(crate) struct EntryTally {
+    hasher: EntryHasher,
+    rows: u64,
+    /// Villages numbered as first met, and the last one met (files come sorted by village).
+    numbers: FastMap<String, u32>,
+    names: Vec<String>,
+    last: Option<u32>,
+    totals: FastMap<(u32, i32, Account), (i64, i64)>,
+    projects: BTreeMap<(String, i32), i64>,
+    facts: crate::facts::FactsBuilder,
+    /// The earliest year touched, by village number.
+    first_year: Vec<i32>,
+}
+
+impl EntryTally {
+    pub fn new(source: &str) -> EntryTally {
+        EntryTally {
+            hasher: EntryHasher::new(source),
+            rows: 0,
+            numbers: FastMap::default(),
+            names: Vec::new(),
+            last: None,
+            totals: FastMap::default(),
+            projects: BTreeMap::new(),
+            facts: Default::default(),
+            first_year: Vec::new(),
+        }
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn add(&mut self, e: &NewEntry) {
+        self.rows += 1;
+        self.hasher.add(e);
+        let v = match self.last {
+            Some(n) if self.names[n as usize] == e.village => n,
+            _ => {
+                let next = self.names.len() as u32;
+                let n = *self.numbers.entry(e.village.clone()).or_insert(next);
+                if n == next {
+                    self.names.push(e.village.clone());
+                    self.first_year.push(e.date.year);
+                }
+                self.last = Some(n);
+                n
+            }
+        };
+        let first = &mut self.first_year[v as usize];
+        *first = (*first).min(e.date.year);
+        let t = self.totals.entry((v, e.date.year, e.account)).or_default();
+        t.0 += e.amount;
+        t.1 += 1;
+        if let (Some(p), true) = (&e.project, e.account.is_income()) {
+            *self.projects.entry((p.clone(), e.date.year)).or_default() += e.amount;
+        }
+        self.facts.add(v, e);
+    }
+
+    /// Writes the totals, facts and project income, and sends back the proposals of the villages
+    /// touched; returns the hash of the rows.
+    pub async fn write(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        actor: &str,
+    ) -> Result<String, sqlx::Error> {
+        let mut totals: Vec<_> = self.totals.into_iter().collect();
+        totals.sort_unstable_by_key(|((v, y, a), _)| (*v, *y, a.key()));
+        if tx.backend_name() == "SQLite" {
+            use crate::sqlite_bulk::{Bulk, Value};
+            let rows = totals
+                .iter()
+                .map(|((v, y, a), (amount, n))| {
+                    vec![
+                        Value::Text(self.names[*v as usize].clone()),
+                        Value::Int(*y as i64),
+                        Value::Text(a.key().to_string()),
+                        Value::Int(*amount),
+                        Value::Int(*n),
+                    ]
+                })
+                .collect();
+            crate::sqlite_bulk::write(
+                tx,
+                Bulk::Rows {
+                    sql: crate::sqlite_bulk::UPSERT_TOTALS,
+                    rows,
+                },
+            )
+            .await?;
+        } else {
+            for chunk in totals.chunks(BATCH_ROWS) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|((v, y, a), (amount, n))| {
+                        (&self.names[*v as usize], y, a.key(), amount, n)
+                    })
+                    .collect();
+                let json = serde_json::to_string(&rows).expect("totals are plain values");
+                sqlx::query(
+                    "INSERT INTO totals (village, year, account, amount, entries) \
+                     SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM json_array_elements($1::json) AS t(r) \
+                     ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
+                )
+                .bind(json)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        self.facts.write(tx, &self.names).await?;
+        let touched: Vec<(String, i32)> = self
+            .names
+            .iter()
+            .cloned()
+            .zip(self.first_year.iter().copied())
+            .collect();
+        send_back_touched(tx, touched, actor).await?;
+        for ((p, y), amount) in self.projects {
+            sqlx::query(
+                "INSERT INTO project_totals (project, year, amount) VALUES ($1, $2, $3) \
+                 ON CONFLICT (project, year) DO UPDATE SET amount = project_totals.amount + excluded.amount",
+            )
+            .bind(p)
+            .bind(y)
+            .bind(amount)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(self.hasher.finish())
+    }
+}
+
+/// Stores batches of entries in the caller's transaction, with the values all its rows share.
+pub(crate) struct BatchWriter {
+    import_id: Option<i64>,
+    audit_id: i64,
+    source: String,
+    actor: String,
+    at: i64,
+    sqlite: bool,
+}
+
+impl BatchWriter {
+    pub fn new(
+        import_id: Option<i64>,
+        audit_id: i64,
+        source: &str,
+        actor: &str,
+        tx: &sqlx::Transaction<'_, sqlx::Any>,
+    ) -> BatchWriter {
+        BatchWriter {
+            import_id,
+            audit_id,
+            source: source.to_string(),
+            actor: actor.to_string(),
+            at: crate::now(),
+            sqlite: tx.backend_name() == "SQLite",
+        }
+    }
+
+    pub async fn write(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        entries: Vec<NewEntry>,
+    ) -> Result<(), sqlx::Error> {
+        if self.sqlite {
+            return crate::sqlite_bulk::write(
+                tx,
+                crate::sqlite_bulk::Bulk::Entries(crate::sqlite_bulk::EntryBatch {
+                    entries,
+                    source: self.source.clone(),
+                    import_id: self.import_id,
+                    actor: self.actor.clone(),
+                    at: self.at,
+                    audit_id: self.audit_id,
+                }),
+            )
+            .await;
+        }
+        // One JSON text a batch: the driver looks every bound parameter up by name, so many
+        // parameters cost more than one long text the server parses in a single pass.
+        sqlx::query(
+            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) \
+             SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2, $3, $4, $5, $6 \
+             FROM json_array_elements($1::json) WITH ORDINALITY AS t(r, i) ORDER BY i",
+        )
+        .bind(entries_json(&entries))
+        .bind(&self.source)
+        .bind(self.import_id)
+        .bind(&self.actor)
+        .bind(self.at)
+        .bind(self.audit_id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Stores entries (already checked) and updates the kept figures, inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn write_entries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    import_id: Option<i64>,
+    audit_id: i64,
+    entries: &[NewEntry],
+    source: &str,
+    actor: &str,
+    progress: &dyn Progress,
+) -> Result<(), sqlx::Error> {
+    progress.phase("写入", entries.len() as u64);
+    let writer = BatchWriter::new(import_id, audit_id, source, actor, tx);
+    let mut tally = EntryTally::new(source);
+    for chunk in entries.chunks(BATCH_ROWS) {
+        for e in chunk {
+            tally.add(e);
+        }
+        writer.write(tx, chunk.to_vec()).await?;
+        progress.advance(chunk.len() as u64);
+    }
+    progress.phase("合计", 0);
+    tally.write(tx, actor).await?;
+    Ok(())
+}
+
+/// `[[village, year, date, account, amount, voucher, memo, project, reverses], …]`
+fn entries_json(entries: &[NewEntry]) -> String {
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                &e.village,
+                e.date.year,
+                e.date.iso(),
+                e.account.key(),
+                e.amount,
+                &e.voucher,
+                &e.memo,
+                &e.project,
+                &e.reverses,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).expect("entries are plain values")
+}
+
+/// New figures send unsettled reward proposals of the villages touched (and the villages they were
+/// merged into) back to be recomputed.
+async fn send_back_touched(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    touched: Vec<(String, i32)>,
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    let open: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM proposals WHERE status NOT IN ('stale', 'paid', 'published')",
+    )
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    if open == 0 {
+        return Ok(());
+    }
+    let mut touched: BTreeMap<String, i32> = touched.into_iter().collect();
+    for (v, y) in touched.clone() {
+        let mut cur = v;
+        for _ in 0..64 {
+            let next: Option<String> =
+                sqlx::query("SELECT successor FROM region_predecessors WHERE predecessor = $1")
+                    .bind(&cur)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+            let Some(next) = next else { break };
+            let e = touched.entry(next.clone()).or_insert(y);
+            *e = (*e).min(y);
+            cur = next;
+        }
+    }
+    let list: Vec<(String, i32)> = touched.into_iter().collect();
+    crate::workflow::send_back(tx, &list, actor).await
+}
