@@ -162,6 +162,8 @@ impl FactsBuilder {
             .collect();
         keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut keys = keys.into_iter().peekable();
+        // Each part's texts are merged while the previous part is written.
+        let mut merged: Option<(i32, Vec<(&str, String)>)> = None;
         while let Some(first) = keys.next() {
             let year = first.0;
             let mut part = vec![first];
@@ -182,13 +184,27 @@ impl FactsBuilder {
             {
                 stored.insert(r.try_get(0)?, r.try_get(1)?);
             }
-            let mut out = Vec::with_capacity(part.len());
-            for (_, village, new) in part {
-                let text = merge(stored.remove(village), new)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                out.push((village, text));
-            }
-            write_part(tx, sqlite, year, out).await?;
+            let write = async {
+                match merged.take() {
+                    Some((y, out)) => write_part(tx, sqlite, y, out).await,
+                    None => Ok(()),
+                }
+            };
+            let merge = async {
+                part.into_iter()
+                    .map(|(_, village, new)| {
+                        merge(stored.remove(village), new)
+                            .map(|text| (village, text))
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (written, out) = tokio::join!(write, merge);
+            written?;
+            merged = Some((year, out?));
+        }
+        if let Some((y, out)) = merged {
+            write_part(tx, sqlite, y, out).await?;
         }
         Ok(())
     }

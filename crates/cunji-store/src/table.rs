@@ -49,7 +49,8 @@ pub struct Sheet {
 
 pub struct Row {
     pub line: u64,
-    pub cells: Vec<String>,
+    /// The cells as read (a CSV record is kept as the parser wrote it, not copied cell by cell).
+    pub cells: csv::StringRecord,
 }
 
 impl Sheet {
@@ -61,7 +62,7 @@ impl Sheet {
             .enumerate()
             .map(|(i, k)| (k.clone(), i))
             .collect();
-        let cells = fields.iter().map(|(_, v)| v.clone()).collect();
+        let cells = fields.iter().map(|(_, v)| v.as_str()).collect();
         Sheet {
             file: file.to_string(),
             letters: None,
@@ -194,7 +195,7 @@ pub struct TableReader<'a> {
 enum RowSource<'a> {
     Csv {
         reader: csv::Reader<std::io::Cursor<std::borrow::Cow<'a, [u8]>>>,
-        record: csv::StringRecord,
+        width: usize,
     },
     /// A workbook, read whole by calamine.
     Rows(std::vec::IntoIter<Row>),
@@ -216,7 +217,7 @@ impl<'a> TableReader<'a> {
         Ok(TableReader {
             row: Row {
                 line: 0,
-                cells: Vec::new(),
+                cells: csv::StringRecord::new(),
             },
             sheet,
             source: RowSource::Rows(rows.into_iter()),
@@ -255,10 +256,10 @@ impl<'a> TableReader<'a> {
         let sheet = sheet_from_rows(file, header, Vec::new(), None, columns, extra, 1)?;
         Ok(TableReader {
             sheet,
-            source: RowSource::Csv { reader, record },
+            source: RowSource::Csv { reader, width },
             row: Row {
                 line: 0,
-                cells: vec![String::new(); width],
+                cells: record,
             },
             errors: Vec::new(),
         })
@@ -275,7 +276,8 @@ impl<'a> TableReader<'a> {
             RowSource::Rows(rows) => {
                 self.row = rows.next()?;
             }
-            RowSource::Csv { reader, record } => loop {
+            RowSource::Csv { reader, width } => loop {
+                let record = &mut self.row.cells;
                 match reader.read_record(record) {
                     Ok(false) => return None,
                     Err(e) => {
@@ -292,8 +294,7 @@ impl<'a> TableReader<'a> {
                         if record.iter().all(|c| c.trim().is_empty()) {
                             continue;
                         }
-                        let width = self.row.cells.len();
-                        if record.len() != width {
+                        if record.len() != *width {
                             self.errors.push(RowError {
                                 file: self.sheet.file.clone(),
                                 line,
@@ -303,10 +304,6 @@ impl<'a> TableReader<'a> {
                             continue;
                         }
                         self.row.line = line;
-                        for (cell, value) in self.row.cells.iter_mut().zip(record.iter()) {
-                            cell.clear();
-                            cell.push_str(value);
-                        }
                         break;
                     }
                 }

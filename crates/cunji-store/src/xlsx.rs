@@ -197,7 +197,10 @@ fn read_unguarded(
         if i == 1 && out.first().is_some_and(|c| c.starts_with(NOTES_MARK)) {
             continue;
         }
-        rows.push(Row { line, cells: out });
+        rows.push(Row {
+            line,
+            cells: csv::StringRecord::from(out),
+        });
     }
     let sheet = sheet_from_rows(
         &place,

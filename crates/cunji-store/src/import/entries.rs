@@ -43,8 +43,10 @@ pub(crate) struct NewEntry {
 }
 
 /// Rows read, checked and handed to the database at a time: while the database stores one batch,
-/// the next is read and checked (two cores, two jobs).
-const BATCH_ROWS: usize = 20_000;
+/// the next is read and checked (two cores, two jobs). Small batches start the database sooner;
+/// PostgreSQL parses one JSON text a batch, so it gets fewer, larger ones.
+const BATCH_ROWS: usize = 8_000;
+const BATCH_ROWS_POSTGRES: usize = 20_000;
 
 pub(super) async fn import(
     store: &Store,
@@ -64,6 +66,10 @@ pub(super) async fn import(
         state: FileState::with_capacity(lines as usize),
         errors: Vec::new(),
         tally: EntryTally::new("entry"),
+        batch_rows: match store.backend {
+            crate::db::Backend::Sqlite => BATCH_ROWS,
+            crate::db::Backend::Postgres => BATCH_ROWS_POSTGRES,
+        },
     };
     let mut conn = store.bulk_connection().await?;
     let mut tx = Store::begin_write_on(&mut conn).await?;
@@ -117,6 +123,7 @@ struct Checker {
     state: FileState,
     errors: Vec<RowError>,
     tally: EntryTally,
+    batch_rows: usize,
 }
 
 impl Checker {
@@ -126,8 +133,8 @@ impl Checker {
         reader: &mut TableReader<'_>,
         columns: &EntryColumns,
     ) -> Result<Option<Vec<NewEntry>>, ImportError> {
-        let mut batch = Vec::with_capacity(BATCH_ROWS);
-        while batch.len() < BATCH_ROWS {
+        let mut batch = Vec::with_capacity(self.batch_rows);
+        while batch.len() < self.batch_rows {
             let Some((sheet, row)) = reader.next_row() else {
                 break;
             };
