@@ -268,18 +268,11 @@ async fn write_part(
         )
         .await;
     }
-    // `[[year, village, facts], …]`, the facts spliced in as the JSON they are.
-    let mut json = String::from("[");
-    for (i, (v, text)) in rows.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        let v = serde_json::to_string(v).expect("plain string");
-        json.push_str(&format!("[{year},{v},{text}]"));
-    }
-    json.push(']');
+    // `[[year, village, facts text], …]`: parsed once as jsonb, each text taken out as it is.
+    let rows: Vec<(i32, &str, &str)> = rows.iter().map(|(v, t)| (year, *v, t.as_str())).collect();
+    let json = serde_json::to_string(&rows).expect("plain values");
     sqlx::query(
-        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, (r->2)::text FROM json_array_elements($1::json) AS t(r) \
+        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, r->>2 FROM jsonb_array_elements($1::jsonb) AS t(r) \
          ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
     )
     .bind(json)

@@ -180,7 +180,7 @@ impl EntryTally {
                 let json = serde_json::to_string(&rows).expect("totals are plain values");
                 sqlx::query(
                     "INSERT INTO totals (village, year, account, amount, entries) \
-                     SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM json_array_elements($1::json) AS t(r) \
+                     SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
                      ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
                 )
                 .bind(json)
@@ -263,7 +263,7 @@ impl BatchWriter {
         sqlx::query(
             "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) \
              SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2, $3, $4, $5, $6 \
-             FROM json_array_elements($1::json) WITH ORDINALITY AS t(r, i) ORDER BY i",
+             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, i) ORDER BY i",
         )
         .bind(entries_json(&entries))
         .bind(&self.source)
