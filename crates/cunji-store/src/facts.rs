@@ -284,6 +284,59 @@ async fn write_part(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn entry(month: u8, day: u8, account: usize, amount: i64, voucher: Option<String>) -> NewEntry {
+        NewEntry {
+            line: 0,
+            village: "110101001001".into(),
+            date: Date {
+                year: 2024,
+                month,
+                day,
+            },
+            account: Account::ALL[account % Account::ALL.len()],
+            amount,
+            voucher,
+            memo: String::new(),
+            project: None,
+            reverses: None,
+        }
+    }
+
+    proptest! {
+        /// Rows in any date order, added to any stored facts, come out as the stored rows and then
+        /// the new ones, stably sorted by date: what the entries table gives in (date, id) order.
+        #[test]
+        fn merged_facts_are_stored_then_new_rows_stably_by_date(
+            stored in proptest::collection::vec((1u8..=12, 1u8..=28, 0usize..12, -10_000i64..10_000), 0..20),
+            new in proptest::collection::vec((1u8..=12, 1u8..=28, 0usize..12, -10_000i64..10_000, proptest::option::of("[a-z记\\-\"0-9]{1,6}")), 1..40),
+        ) {
+            let stored_rows: Vec<FactRow> = {
+                let mut rows: Vec<FactRow> = stored
+                    .iter()
+                    .map(|(m, d, a, amt)| (*m as u16 * 100 + *d as u16, (*a % 12) as u8, *amt, None, None))
+                    .collect();
+                rows.sort_by_key(|r| r.0);
+                rows
+            };
+            let stored_text = (!stored_rows.is_empty()).then(|| serde_json::to_string(&stored_rows).unwrap());
+            let mut builder = FactsBuilder::default();
+            for (m, d, a, amt, v) in &new {
+                builder.add(0, &entry(*m, *d, *a, *amt, v.clone()));
+            }
+            let text = builder.by.into_values().next().unwrap();
+            let merged = merge(stored_text, text).unwrap();
+            let got: Vec<FactRow> = serde_json::from_str(&merged).unwrap();
+            let mut want = stored_rows.clone();
+            want.extend(new.iter().map(|(m, d, a, amt, v)| {
+                let e = entry(*m, *d, *a, *amt, v.clone());
+                (*m as u16 * 100 + *d as u16, account_number(e.account), *amt, v.clone(), None)
+            }));
+            want.sort_by_key(|r| r.0);
+            prop_assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn every_account_has_a_fact_number_and_facts_read_back() {
