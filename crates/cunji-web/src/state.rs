@@ -52,6 +52,7 @@ type VersionedYears = (i64, Vec<i32>);
 /// The stored policies, each parsed (or why it does not parse), at a data version: storing a policy
 /// writes an audit row, so the version moves with them.
 type VersionedPolicies = (i64, Arc<Vec<(StoredPolicy, Result<Policy, String>)>>);
+type VersionedRegions = (i64, Arc<cunji_core::region::RegionSet>);
 
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
@@ -64,6 +65,8 @@ pub struct AppState {
     /// The years with books, and the data version they were read at.
     years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
     policies: Arc<std::sync::Mutex<Option<VersionedPolicies>>>,
+    /// The region register, for the public pages (half a million rows on a national database).
+    regions: Arc<std::sync::Mutex<Option<VersionedRegions>>>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
@@ -87,6 +90,7 @@ impl AppState {
             reports: Arc::default(),
             years: Arc::default(),
             policies: Arc::default(),
+            regions: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
@@ -130,6 +134,21 @@ impl AppState {
         let all = Arc::new(all);
         *self.policies.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, all.clone()));
         Ok(all)
+    }
+
+    /// The region register, read again only when something was written since.
+    pub async fn regions(
+        &self,
+    ) -> Result<Arc<cunji_core::region::RegionSet>, cunji_store::StoreError> {
+        let version = self.version().await?;
+        if let Some((v, regions)) = &*self.regions.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *v == version {
+                return Ok(regions.clone());
+            }
+        }
+        let regions = Arc::new(self.store.load_regions().await?);
+        *self.regions.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, regions.clone()));
+        Ok(regions)
     }
 
     /// The data a report of `year` reads, loaded again only when something was written since.

@@ -3,7 +3,7 @@
 //! must never change.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cunji_core::account::Account;
@@ -18,24 +18,102 @@ pub struct Township {
     pub villages: Vec<(String, String)>,
 }
 
+/// A region one level down, to open: code, name, villages beneath it.
+pub struct Child {
+    pub code: String,
+    pub name: String,
+    pub villages: usize,
+}
+
 #[derive(Template)]
 #[template(path = "public_index.html")]
 struct IndexPage {
     layout: Layout,
+    /// The way down to the region shown, each a link: code, name.
+    crumbs: Vec<(String, String)>,
+    children: Vec<Child>,
     townships: Vec<Township>,
+}
+
+/// A register with more villages than this under the region asked for is shown a level at a time
+/// (a national register has 456,459 villages; one county has a few hundred).
+const VILLAGES_ON_ONE_PAGE: usize = 1_000;
+
+#[derive(serde::Deserialize)]
+pub struct IndexQuery {
+    region: Option<String>,
 }
 
 pub async fn index_redirect() -> Redirect {
     Redirect::permanent("/public/")
 }
 
-pub async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
-    let regions = state.store.load_regions().await?;
-    let mut townships: Vec<Township> = Vec::new();
-    for r in regions.iter().filter(|r| r.level() == Level::Village) {
-        if regions.successor_of(&r.code).is_some() {
+/// Every village open to the public, by township; on a large register, the regions beneath the one
+/// asked for (`?region=CODE`), each with its number of villages, down to a list that fits a page.
+pub async fn index(
+    State(state): State<AppState>,
+    Query(q): Query<IndexQuery>,
+) -> Result<Response, PageError> {
+    let regions = state.regions().await?;
+    let mut scope = match q.region.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(text) => {
+            let code = RegionCode::parse(text).map_err(|_| not_found("这个地区"))?;
+            if !regions.contains(&code) {
+                return Err(not_found("这个地区"));
+            }
+            Some(code)
+        }
+    };
+    let open = |code: &RegionCode| regions.successor_of(code).is_none();
+    let villages_under = |scope: &Option<RegionCode>| -> Vec<&cunji_core::region::Region> {
+        regions
+            .with_prefix(scope.as_ref().map(|c| c.prefix()).unwrap_or(""))
+            .filter(|r| r.level() == Level::Village && open(&r.code))
+            .collect()
+    };
+    let mut villages = villages_under(&scope);
+    let mut children: Vec<Child> = Vec::new();
+    while villages.len() > VILLAGES_ON_ONE_PAGE {
+        // The region one level beneath the scope holding each village.
+        let depth = scope.as_ref().map(|c| c.ancestors().len() + 1).unwrap_or(0);
+        let mut counts: Vec<(RegionCode, usize)> = Vec::new();
+        // Villages come in code order, a township's together: its way up is worked out once.
+        let mut township = "";
+        let mut child: Option<RegionCode> = None;
+        for v in &villages {
+            let t = &v.code.as_str()[..Level::Township.prefix_len()];
+            if t != township {
+                township = t;
+                child = v.code.ancestors().get(depth).cloned();
+            }
+            let Some(child) = &child else { continue };
+            match counts.last_mut() {
+                Some((c, n)) if c == child => *n += 1,
+                _ => counts.push((child.clone(), 1)),
+            }
+        }
+        if counts.len() == 1 {
+            // A register of one province (or city …) opens on the level that divides it.
+            scope = Some(counts.remove(0).0);
+            villages = villages_under(&scope);
             continue;
         }
+        children = counts
+            .into_iter()
+            .map(|(code, n)| Child {
+                name: regions
+                    .get(&code)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_else(|| code.to_string()),
+                code: code.to_string(),
+                villages: n,
+            })
+            .collect();
+        villages.clear();
+    }
+    let mut townships: Vec<Township> = Vec::new();
+    for r in villages {
         let t = r
             .code
             .ancestors()
@@ -53,8 +131,19 @@ pub async fn index(State(state): State<AppState>) -> Result<Response, PageError>
             }),
         }
     }
+    let crumbs = match &scope {
+        None => Vec::new(),
+        Some(code) => code
+            .ancestors()
+            .into_iter()
+            .chain(std::iter::once(code.clone()))
+            .filter_map(|c| regions.get(&c).map(|r| (c.to_string(), r.name.clone())))
+            .collect(),
+    };
     Ok(render(&IndexPage {
         layout: Layout::new("村务公开", None),
+        crumbs,
+        children,
         townships,
     }))
 }
@@ -336,7 +425,7 @@ async fn checked_url(
     code: &str,
 ) -> Result<String, PageError> {
     let c = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
-    let regions = state.store.load_regions().await?;
+    let regions = state.regions().await?;
     if regions.get(&c).is_none_or(|r| r.level() != Level::Village) {
         return Err(not_found("这个村"));
     }
