@@ -81,6 +81,49 @@ pub fn read(
     }
 }
 
+/// Cells a sheet may span, empty ones included: the spreadsheet library fills a dense grid of its
+/// bounding box, so a workbook naming one far-off cell (XFD1048576) would ask for hundreds of
+/// gigabytes and end the process. A million rows of twenty columns fit.
+const MAX_CELLS: u64 = 25_000_000;
+
+/// The first sheet's cells as a range, refused before the grid is built when its bounding box is
+/// larger than `MAX_CELLS`.
+fn sheet_range(
+    book: &mut Xlsx<Cursor<Vec<u8>>>,
+    name: &str,
+) -> Result<calamine::Range<Data>, String> {
+    let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
+    let mut reader = book.worksheet_cells_reader(name).map_err(unreadable)?;
+    let mut cells = Vec::new();
+    let (mut rows, mut cols) = ((u32::MAX, 0u32), (u32::MAX, 0u32));
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        rows = (rows.0.min(r), rows.1.max(r));
+        cols = (cols.0.min(c), cols.1.max(c));
+        cells.push(calamine::Cell::new(
+            (r, c),
+            Data::from(cell.get_value().clone()),
+        ));
+    }
+    if !cells.is_empty() {
+        let height = (rows.1 - rows.0) as u64 + 1;
+        let width = (cols.1 - cols.0) as u64 + 1;
+        if height * width > MAX_CELLS {
+            return Err(format!(
+                "工作表“{name}”的范围过大（{height} 行 × {width} 列，从 {}{} 到 {}{}）：请删去范围外的内容，或另存为 CSV 后导入",
+                letter(cols.0 as usize),
+                rows.0 + 1,
+                letter(cols.1 as usize),
+                rows.1 + 1
+            ));
+        }
+    }
+    Ok(calamine::Range::from_sparse(cells))
+}
+
 fn read_unguarded(
     file: &str,
     bytes: &[u8],
@@ -100,9 +143,7 @@ fn read_unguarded(
     let Some(sheet_name) = book.sheet_names().first().cloned() else {
         return Err(fail("工作簿中没有工作表".into()));
     };
-    let range = book
-        .worksheet_range(&sheet_name)
-        .map_err(|e| fail(format!("无法读取工作表“{sheet_name}”：{e}")))?;
+    let range = sheet_range(&mut book, &sheet_name).map_err(fail)?;
     let place = format!("{file}［{sheet_name}］");
     let (first_row, first_col) = range
         .start()

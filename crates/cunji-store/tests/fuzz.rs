@@ -123,3 +123,23 @@ fn a_workbook_whose_sheet_dimension_overflows_is_a_clear_error() {
         }
     }
 }
+
+#[test]
+fn a_workbook_spanning_the_whole_sheet_is_refused_before_its_grid_is_built() {
+    // Two cells at opposite corners of a sheet: a dense grid of them would be 17 billion cells.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    ws.write_string(0, 0, "village").unwrap();
+    ws.write_string(1_048_575, 16_383, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let e = read_table("far.xlsx", &bytes, &COLUMNS, None)
+        .err()
+        .expect("refused");
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        e[0].to_string(),
+        "far.xlsx:1: 文件: 工作表“Sheet1”的范围过大（1048576 行 × 16384 列，从 A1 到 XFD1048576）：请删去范围外的内容，或另存为 CSV 后导入"
+    );
+    // A sheet within the bound still reads.
+    assert!(read_table("good.xlsx", &good_xlsx(), &COLUMNS, None).is_ok());
+}
