@@ -87,10 +87,11 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
         .map_err(|e| format!("无法监听 {addr}：{e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
+    let state = AppState::new(store, public_url);
+    state.warm_up();
     axum::serve(
         listener,
-        app(AppState::new(store, public_url))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .await
     .map_err(|e| e.to_string())

@@ -67,6 +67,12 @@ pub struct AppState {
     policies: Arc<std::sync::Mutex<Option<VersionedPolicies>>>,
     /// The region register, for the public pages (half a million rows on a national database).
     regions: Arc<std::sync::Mutex<Option<VersionedRegions>>>,
+    /// Held while a year's data or the register is read from the database: requests arriving
+    /// meanwhile wait for that read instead of making their own (after new data, 64 requests would
+    /// otherwise load a national year 64 times over, 3 GiB each).
+    loading: Arc<tokio::sync::Mutex<()>>,
+    /// Years' data read from the database so far (for tests and diagnostics).
+    loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
@@ -91,6 +97,8 @@ impl AppState {
             years: Arc::default(),
             policies: Arc::default(),
             regions: Arc::default(),
+            loading: Arc::default(),
+            loads: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
@@ -136,15 +144,39 @@ impl AppState {
         Ok(all)
     }
 
+    /// How many times a year's data was read from the database.
+    pub fn data_loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads the latest year's data ahead of the first request (a province's takes seconds).
+    pub fn warm_up(&self) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let year = state.latest_year().await;
+            let _ = state.data(year).await;
+        });
+    }
+
     /// The region register, read again only when something was written since.
     pub async fn regions(
         &self,
     ) -> Result<Arc<cunji_core::region::RegionSet>, cunji_store::StoreError> {
         let version = self.version().await?;
-        if let Some((v, regions)) = &*self.regions.lock().unwrap_or_else(|e| e.into_inner()) {
-            if *v == version {
-                return Ok(regions.clone());
-            }
+        let cached = || {
+            self.regions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .filter(|(v, _)| *v == version)
+                .map(|(_, r)| r.clone())
+        };
+        if let Some(r) = cached() {
+            return Ok(r);
+        }
+        let _one_read = self.loading.lock().await;
+        if let Some(r) = cached() {
+            return Ok(r);
         }
         let regions = Arc::new(self.store.load_regions().await?);
         *self.regions.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, regions.clone()));
@@ -154,16 +186,23 @@ impl AppState {
     /// The data a report of `year` reads, loaded again only when something was written since.
     pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, String> {
         let version = self.version().await.map_err(|e| e.to_string())?;
-        if let Some((v, d)) = self
-            .cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&year)
-        {
-            if *v == version {
-                return Ok(d.clone());
-            }
+        let cached = || {
+            self.cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&year)
+                .filter(|(v, _)| *v == version)
+                .map(|(_, d)| d.clone())
+        };
+        if let Some(d) = cached() {
+            return Ok(d);
         }
+        let _one_read = self.loading.lock().await;
+        if let Some(d) = cached() {
+            return Ok(d);
+        }
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let data = Arc::new(
             self.store
                 .load_for_report(year)

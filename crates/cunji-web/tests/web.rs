@@ -838,3 +838,37 @@ async fn a_large_register_is_opened_region_by_region_on_the_public_page() {
     assert_eq!(anon.get("/public/?region=131199000000").await.status, 404);
     assert_eq!(anon.get("/public/?region=13x").await.status, 404);
 }
+
+#[tokio::test]
+async fn requests_arriving_together_after_new_data_read_it_once() {
+    let s = server("single-flight").await;
+    let burst = |addr| async move {
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            tasks.push(tokio::spawn(async move {
+                Client::new(addr)
+                    .get("/public/village/131124100200")
+                    .await
+                    .status
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200);
+        }
+    };
+    burst(s.addr).await;
+    assert_eq!(s.state.data_loads(), 1);
+    // New data: the next burst reads the year again, once.
+    s.store
+        .import(
+            cunji_store::ImportKind::Entries,
+            "more.csv",
+            "village,date,account,amount,voucher\n131124100200,2024-06-01,operating_revenue,10.00,X-1\n".as_bytes(),
+            "test",
+            &cunji_store::import::Quiet,
+        )
+        .await
+        .unwrap();
+    burst(s.addr).await;
+    assert_eq!(s.state.data_loads(), 2);
+}

@@ -57,6 +57,7 @@ pub const PASSWORD: &str = "test-password";
 pub struct Server {
     pub addr: SocketAddr,
     pub store: Store,
+    pub state: cunji_web::AppState,
     dir: std::path::PathBuf,
 }
 
@@ -96,7 +97,8 @@ pub async fn server(name: &str) -> Server {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = cunji_web::app(cunji_web::AppState::new(store.clone(), None));
+    let state = cunji_web::AppState::new(store.clone(), None);
+    let app = cunji_web::app(state.clone());
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -105,7 +107,12 @@ pub async fn server(name: &str) -> Server {
         .await
         .unwrap();
     });
-    Server { addr, store, dir }
+    Server {
+        addr,
+        store,
+        state,
+        dir,
+    }
 }
 
 pub struct Reply {
