@@ -72,48 +72,53 @@ pub(super) async fn import(
         },
     };
     let mut conn = store.bulk_connection().await?;
-    let mut tx = Store::begin_write_on(&mut conn).await?;
-    // The import's own rows come first, as its entries point at them; they are completed once the
-    // last row is counted and hashed.
-    let (import_id, audit_id) = record_import(&mut tx, meta, 0, "", Some("")).await?;
-    let writer = BatchWriter::new(Some(import_id), audit_id, "entry", meta.actor, &tx);
-    progress.phase("导入", lines);
-    let mut pending: Option<Vec<NewEntry>> = None;
-    loop {
-        let write = async {
-            match pending.take() {
-                Some(batch) => writer.write(&mut tx, batch).await,
-                None => Ok(()),
+    // Given back however the import ends: a refused file leaves the connection as it found it.
+    let outcome: Result<ImportOutcome, ImportError> = async {
+        let mut tx = Store::begin_write_on(&mut conn).await?;
+        // The import's own rows come first, as its entries point at them; they are completed once the
+        // last row is counted and hashed.
+        let (import_id, audit_id) = record_import(&mut tx, meta, 0, "", Some("")).await?;
+        let writer = BatchWriter::new(Some(import_id), audit_id, "entry", meta.actor, &tx);
+        progress.phase("导入", lines);
+        let mut pending: Option<Vec<NewEntry>> = None;
+        loop {
+            let write = async {
+                match pending.take() {
+                    Some(batch) => writer.write(&mut tx, batch).await,
+                    None => Ok(()),
+                }
+            };
+            let next = check.next_batch(&mut reader, &columns);
+            let (written, next) = tokio::join!(write, next);
+            written?;
+            let Some(batch) = next? else { break };
+            progress.advance(batch.len() as u64);
+            // After the first bad row nothing more is stored; the rest is still checked so that every
+            // problem is reported at once.
+            if check.errors.is_empty() && reader.is_sound() {
+                pending = Some(batch);
             }
-        };
-        let next = check.next_batch(&mut reader, &columns);
-        let (written, next) = tokio::join!(write, next);
-        written?;
-        let Some(batch) = next? else { break };
-        progress.advance(batch.len() as u64);
-        // After the first bad row nothing more is stored; the rest is still checked so that every
-        // problem is reported at once.
-        if check.errors.is_empty() && reader.is_sound() {
-            pending = Some(batch);
         }
+        reader.finish()?;
+        if !check.errors.is_empty() {
+            let mut errors = check.errors;
+            errors.sort_by_key(|e| e.line);
+            return Err(ImportError::Rows(errors));
+        }
+        progress.phase("合计", 0);
+        let n = check.tally.rows();
+        let record = check.tally.write(&mut tx, meta.actor).await?;
+        amend_import(&mut tx, meta, (import_id, audit_id), n, "", &record).await?;
+        progress.phase("提交", 0);
+        tx.commit().await?;
+        Ok(ImportOutcome::Stored {
+            rows: n,
+            unchanged: 0,
+        })
     }
-    reader.finish()?;
-    if !check.errors.is_empty() {
-        let mut errors = check.errors;
-        errors.sort_by_key(|e| e.line);
-        return Err(ImportError::Rows(errors));
-    }
-    progress.phase("合计", 0);
-    let n = check.tally.rows();
-    let record = check.tally.write(&mut tx, meta.actor).await?;
-    amend_import(&mut tx, meta, (import_id, audit_id), n, "", &record).await?;
-    progress.phase("提交", 0);
-    tx.commit().await?;
+    .await;
     store.release_bulk_connection(conn).await;
-    Ok(ImportOutcome::Stored {
-        rows: n,
-        unchanged: 0,
-    })
+    outcome
 }
 
 /// The checking side of an import: the stored state, what earlier rows claimed, the problems found
