@@ -1,0 +1,100 @@
+//! Workflow steps taken at the same moment by several officials (two browser tabs, a double click):
+//! each step is recorded once, and only the first of the racing requests takes it.
+
+mod common;
+
+use common::test_url;
+use cunji_store::import::Quiet;
+use cunji_store::{Computation, ImportKind, ProposalAward, Status, Store};
+
+const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
+const VILLAGE: &str = "110101001001";
+const POLICY: &str = "name = \"测试政策\"\n[incentive]\nrate = \"10%\"\n";
+
+#[tokio::test]
+async fn racing_officials_take_each_workflow_step_once() {
+    let dir = std::env::temp_dir().join(format!("cunji-race-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::open(&test_url(&dir, "race"), true).await.unwrap();
+    store
+        .import(
+            ImportKind::Regions,
+            "r.csv",
+            REGIONS.as_bytes(),
+            "test",
+            &Quiet,
+        )
+        .await
+        .unwrap();
+    let policy_id = store
+        .save_policy("测试政策", POLICY, true, "test")
+        .await
+        .unwrap();
+    let figures = store
+        .figures_fingerprint(&[VILLAGE.to_string()])
+        .await
+        .unwrap();
+    let awards = [ProposalAward {
+        person: "P1".into(),
+        name: "张三".into(),
+        role: "secretary".into(),
+        computed: 500_000,
+        decided: None,
+    }];
+    let id = store
+        .record_computation(
+            &Computation {
+                village: VILLAGE,
+                year: 2024,
+                policy_id,
+                pool: 500_000,
+                figures: &figures,
+                awards: &awards,
+                trace: &[],
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    store
+        .record_resolution(id, &[("P1".into(), 400_000)], "村民代表会议决议", "test")
+        .await
+        .unwrap();
+    for (from, to) in [
+        (Status::Resolved, Status::TownshipApproved),
+        (Status::TownshipApproved, Status::CountyFiled),
+    ] {
+        let mut racers = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            racers.push(tokio::spawn(async move {
+                store
+                    .advance_proposal(id, from, &format!("第 {i} 位经办人"), "test")
+                    .await
+            }));
+        }
+        let mut taken = Vec::new();
+        for r in racers {
+            if let Ok(status) = r.await.unwrap() {
+                taken.push(status);
+            }
+        }
+        assert_eq!(taken, vec![to], "{from:?} → {to:?}");
+    }
+    let p = store.proposal(VILLAGE, 2024).await.unwrap().unwrap();
+    assert_eq!(p.status, Status::CountyFiled);
+    let steps: Vec<&str> = p.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        vec![
+            Status::Computed.key(),
+            Status::Resolved.key(),
+            Status::TownshipApproved.key(),
+            Status::CountyFiled.key()
+        ]
+    );
+    assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
