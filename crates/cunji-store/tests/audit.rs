@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::test_url;
+use common::store_with;
 use cunji_store::import::Quiet;
 use cunji_store::{EntryForm, ImportKind, Store};
 use sqlx::Executor;
@@ -11,21 +11,7 @@ use sqlx::Executor;
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n110101001002,乙村\n";
 
 async fn fresh(name: &str) -> (Store, sqlx::AnyPool, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("cunji-audit-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = test_url(&dir, name);
-    let store = Store::open(&url, true).await.unwrap();
-    store
-        .import(
-            ImportKind::Regions,
-            "r.csv",
-            REGIONS.as_bytes(),
-            "test",
-            &Quiet,
-        )
-        .await
-        .unwrap();
+    let (store, url, dir) = store_with(&format!("audit-{name}"), REGIONS).await;
     store
         .import(
             ImportKind::Entries,

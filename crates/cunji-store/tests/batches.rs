@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::test_url;
-use cunji_store::import::{ImportError, Quiet};
+use common::{import, store_with};
+use cunji_store::import::ImportError;
 use cunji_store::{ImportKind, ImportOutcome, Store};
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n110101001002,乙村\n110101001003,丙村\n";
@@ -14,13 +14,6 @@ const VILLAGES: [&str; 3] = ["110101001001", "110101001002", "110101001003"];
 
 /// More rows than two batches of the importer (20,000 each).
 const ROWS: usize = 45_000;
-
-fn db(name: &str) -> (String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("cunji-batches-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    (test_url(&dir, name), dir)
-}
 
 /// Row `i` of a file: villages and dates interleaved and out of order, so that no village-year's
 /// rows come together or in date order. Amounts are `i` fen plus one yuan.
@@ -51,18 +44,7 @@ fn fen(i: usize) -> i64 {
 }
 
 async fn open(name: &str) -> (Store, std::path::PathBuf) {
-    let (url, dir) = db(name);
-    let store = Store::open(&url, true).await.unwrap();
-    store
-        .import(
-            ImportKind::Regions,
-            "r.csv",
-            REGIONS.as_bytes(),
-            "test",
-            &Quiet,
-        )
-        .await
-        .unwrap();
+    let (store, _, dir) = store_with(&format!("batches-{name}"), REGIONS).await;
     (store, dir)
 }
 
@@ -78,14 +60,7 @@ async fn stored_sum(store: &Store) -> (i64, i64) {
 async fn a_file_of_many_batches_in_any_order_is_stored_whole_with_its_figures() {
     let (store, dir) = open("whole").await;
     let text = file(0..ROWS, "V");
-    let outcome = store
-        .import(
-            ImportKind::Entries,
-            "e.csv",
-            text.as_bytes(),
-            "test",
-            &Quiet,
-        )
+    let outcome = import(&store, ImportKind::Entries, "e.csv", &text)
         .await
         .unwrap();
     assert_eq!(
@@ -115,14 +90,7 @@ async fn a_file_of_many_batches_in_any_order_is_stored_whole_with_its_figures() 
 
     // A second file adds to the same village-years, its rows merged into the stored facts by date.
     let more = file(0..5_000, "W");
-    store
-        .import(
-            ImportKind::Entries,
-            "f.csv",
-            more.as_bytes(),
-            "test",
-            &Quiet,
-        )
+    import(&store, ImportKind::Entries, "f.csv", &more)
         .await
         .unwrap();
     let expected = expected + (0..5_000).map(fen).sum::<i64>();
@@ -183,14 +151,7 @@ async fn a_bad_row_after_stored_batches_leaves_nothing_stored() {
         "village,date,account,amount,voucher,project\n{}",
         lines.concat()
     );
-    let err = store
-        .import(
-            ImportKind::Entries,
-            "e.csv",
-            text.as_bytes(),
-            "test",
-            &Quiet,
-        )
+    let err = import(&store, ImportKind::Entries, "e.csv", &text)
         .await
         .unwrap_err();
     let ImportError::Rows(errors) = err else {
@@ -221,14 +182,7 @@ async fn a_bad_row_after_stored_batches_leaves_nothing_stored() {
         .is_empty());
     // The refused import let go of the database: the good file goes in whole.
     let good = file(0..ROWS, "V");
-    store
-        .import(
-            ImportKind::Entries,
-            "e2.csv",
-            good.as_bytes(),
-            "test",
-            &Quiet,
-        )
+    import(&store, ImportKind::Entries, "e2.csv", &good)
         .await
         .unwrap();
     assert_eq!(

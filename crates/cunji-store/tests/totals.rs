@@ -3,37 +3,14 @@
 
 mod common;
 
-use common::test_url;
-use cunji_store::import::Quiet;
-use cunji_store::{ImportKind, ImportOutcome, Store};
+use common::{import, store_with};
+use cunji_store::ImportKind;
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n110101001002,乙村\n";
 
-fn db(name: &str) -> (String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("cunji-store-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    (test_url(&dir, name), dir)
-}
-
-async fn import(
-    store: &Store,
-    kind: ImportKind,
-    name: &str,
-    text: &str,
-) -> Result<ImportOutcome, cunji_store::import::ImportError> {
-    store
-        .import(kind, name, text.as_bytes(), "test", &Quiet)
-        .await
-}
-
 #[tokio::test]
 async fn totals_follow_every_write() {
-    let (url, dir) = db("totals");
-    let store = Store::open(&url, true).await.unwrap();
-    import(&store, ImportKind::Regions, "r.csv", REGIONS)
-        .await
-        .unwrap();
+    let (store, _, dir) = store_with("totals", REGIONS).await;
     let mut text = String::from("village,date,account,amount,voucher,project\n");
     for i in 0..2_000 {
         let v = if i % 3 == 0 {

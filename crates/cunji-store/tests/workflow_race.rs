@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::test_url;
-use cunji_store::import::Quiet;
-use cunji_store::{Computation, ImportKind, ProposalAward, Status, Store};
+use common::store_with;
+use cunji_store::{Computation, ProposalAward, Status};
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
 const VILLAGE: &str = "110101001001";
@@ -13,20 +12,7 @@ const POLICY: &str = "name = \"测试政策\"\n[incentive]\nrate = \"10%\"\n";
 
 #[tokio::test]
 async fn racing_officials_take_each_workflow_step_once() {
-    let dir = std::env::temp_dir().join(format!("cunji-race-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open(&test_url(&dir, "race"), true).await.unwrap();
-    store
-        .import(
-            ImportKind::Regions,
-            "r.csv",
-            REGIONS.as_bytes(),
-            "test",
-            &Quiet,
-        )
-        .await
-        .unwrap();
+    let (store, _, dir) = store_with("race", REGIONS).await;
     let policy_id = store
         .save_policy("测试政策", POLICY, true, "test")
         .await

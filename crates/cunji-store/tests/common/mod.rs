@@ -1,4 +1,9 @@
 //! The database of a store test: SQLite, or PostgreSQL with `CUNJI_TEST_PG`.
+// Each test file uses some of these helpers.
+#![allow(dead_code)]
+
+use cunji_store::import::{ImportError, Quiet};
+use cunji_store::{ImportKind, ImportOutcome, Store};
 
 /// SQLite in `dir`, or a fresh database on the PostgreSQL server of `CUNJI_TEST_PG`.
 pub fn test_url(dir: &std::path::Path, name: &str) -> String {
@@ -28,4 +33,30 @@ pub fn test_url(dir: &std::path::Path, name: &str) -> String {
         }
         None => format!("sqlite://{}", dir.join("t.db").display()),
     }
+}
+
+/// A fresh store for test `name` holding the region register `regions`, with its address and its
+/// directory (for the caller to remove).
+pub async fn store_with(name: &str, regions: &str) -> (Store, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("cunji-store-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = test_url(&dir, name);
+    let store = Store::open(&url, true).await.unwrap();
+    import(&store, ImportKind::Regions, "r.csv", regions)
+        .await
+        .unwrap();
+    (store, url, dir)
+}
+
+/// Imports `text` as file `file` of `kind`, by the user "test".
+pub async fn import(
+    store: &Store,
+    kind: ImportKind,
+    file: &str,
+    text: &str,
+) -> Result<ImportOutcome, ImportError> {
+    store
+        .import(kind, file, text.as_bytes(), "test", &Quiet)
+        .await
 }
