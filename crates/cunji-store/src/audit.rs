@@ -331,7 +331,8 @@ impl Store {
             "SELECT COALESCE(t.village, e.village), COALESCE(t.year, e.year), COALESCE(t.account, e.account), \
                     COALESCE(t.amount, 0), COALESCE(t.entries, 0), COALESCE(e.amount, 0), COALESCE(e.n, 0) \
              FROM totals t FULL OUTER JOIN \
-                  (SELECT village, year, account, CAST(SUM(amount) AS BIGINT) AS amount, COUNT(*) AS n FROM entries GROUP BY village, year, account) e \
+                  (SELECT e.village, e.year, a.key AS account, CAST(SUM(e.amount) AS BIGINT) AS amount, COUNT(*) AS n \
+                   FROM entries e JOIN accounts a ON a.number = e.account GROUP BY e.village, e.year, a.key) e \
                ON t.village = e.village AND t.year = e.year AND t.account = e.account \
              WHERE COALESCE(t.amount, 0) <> COALESCE(e.amount, 0) OR COALESCE(t.entries, 0) <> COALESCE(e.n, 0)",
         )
@@ -379,10 +380,10 @@ impl Store {
         > = std::collections::BTreeMap::new();
         for r in rows {
             let date: String = r.try_get(2)?;
-            let account: String = r.try_get(3)?;
+            let account: i64 = r.try_get(3)?;
             let fact = cunji_core::alerts::EntryFact {
                 date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
-                account: cunji_core::account::Account::from_key_or_name(&account)
+                account: crate::account_numbers::account(account)
                     .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
                 amount: cunji_core::Fen(r.try_get(4)?),
                 voucher: r.try_get(5)?,
@@ -477,7 +478,8 @@ impl Store {
         }
         // Entries against the audit rows that wrote them.
         let entries = sqlx::query(
-            "SELECT id, village, year, date, account, amount, voucher, memo, project, reverses, source, audit_id FROM entries ORDER BY id",
+            "SELECT e.id, e.village, e.year, e.date, a.key, e.amount, e.voucher, e.memo, e.project, e.reverses, w.source, w.audit_id \
+             FROM entries e LEFT JOIN accounts a ON a.number = e.account LEFT JOIN entry_writes w ON w.id = e.write_id ORDER BY e.id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -488,19 +490,23 @@ impl Store {
             let village: String = e.try_get(1)?;
             let date: String = e.try_get(3)?;
             let voucher: Option<String> = e.try_get(6)?;
+            // A number outside the accounts, or a write row gone, is tampering too: the line
+            // cannot be rebuilt, so the write's hash will not match.
+            let account = e.try_get::<Option<String>, _>(4)?.unwrap_or_default();
+            let source = e.try_get::<Option<String>, _>(10)?.unwrap_or_default();
             let mut line = String::new();
             push_entry_line(
                 &mut line,
                 &village,
                 e.try_get(2)?,
                 &date,
-                &e.try_get::<String, _>(4)?,
+                &account,
                 e.try_get(5)?,
                 voucher.as_deref(),
                 &e.try_get::<String, _>(7)?,
                 e.try_get::<Option<String>, _>(8)?.as_deref(),
                 e.try_get::<Option<String>, _>(9)?.as_deref(),
-                &e.try_get::<String, _>(10)?,
+                &source,
             );
             match e.try_get::<Option<i64>, _>(11)? {
                 Some(a) => by_audit.entry(a).or_default().push_str(&line),

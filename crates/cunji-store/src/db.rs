@@ -31,15 +31,19 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 5] = [
+const SQLITE_MIGRATIONS: [(i64, &str); 6] = [
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../migrations/sqlite/0003_stats.sql")),
     (4, include_str!("../migrations/sqlite/0004_audit_chain.sql")),
     (5, include_str!("../migrations/sqlite/0005_scale.sql")),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_lean_entries.sql"),
+    ),
 ];
 
-const POSTGRES_MIGRATIONS: [(i64, &str); 5] = [
+const POSTGRES_MIGRATIONS: [(i64, &str); 6] = [
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_web.sql")),
     (3, include_str!("../migrations/postgres/0003_stats.sql")),
@@ -48,6 +52,10 @@ const POSTGRES_MIGRATIONS: [(i64, &str); 5] = [
         include_str!("../migrations/postgres/0004_audit_chain.sql"),
     ),
     (5, include_str!("../migrations/postgres/0005_scale.sql")),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_lean_entries.sql"),
+    ),
 ];
 
 /// Reads of a province's books map the file instead of copying it through read().
@@ -206,29 +214,7 @@ mod tests {
     /// it is opened by this version.
     #[tokio::test]
     async fn migration_five_rebuilds_the_entry_facts_of_an_older_database() {
-        let dir = std::env::temp_dir().join(format!("cunji-migrate-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.join("old.db").display());
-        sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
-        pool.execute(
-            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)",
-        )
-        .await
-        .unwrap();
-        for (version, sql) in &SQLITE_MIGRATIONS[..4] {
-            sqlx::raw_sql(*sql).execute(&pool).await.unwrap();
-            sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, 0)")
-                .bind(*version)
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
+        let (dir, url, pool) = old_database("migrate-five", 4).await;
         sqlx::raw_sql(
             "INSERT INTO regions (code, name, level) VALUES ('110101001001', '甲村', 'village');
              INSERT INTO entries (village, year, date, account, amount, voucher, source, actor, at) VALUES
@@ -241,9 +227,7 @@ mod tests {
         .unwrap();
         pool.close().await;
 
-        let store = Store::open(&format!("sqlite://{}", dir.join("old.db").display()), false)
-            .await
-            .unwrap();
+        let store = Store::open(&url, false).await.unwrap();
         assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
         let facts = store
             .load_entry_facts(2024)
@@ -274,6 +258,239 @@ mod tests {
             1
         );
         store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A database at `version`, with its address (to open again) and its directory: SQLite, or
+    /// PostgreSQL with `CUNJI_TEST_PG`.
+    async fn old_database(name: &str, version: usize) -> (PathBuf, String, AnyPool) {
+        let dir = std::env::temp_dir().join(format!("cunji-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pg = std::env::var("CUNJI_TEST_PG")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let (url, migrations) = match &pg {
+            Some(base) => {
+                let base = base.trim_end_matches('/');
+                let db = format!("cunji_m_{}_{}", std::process::id(), name.replace('-', "_"));
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                    format!("CREATE DATABASE {db}"),
+                ] {
+                    let out = std::process::Command::new("psql")
+                        .arg(format!("{base}/postgres"))
+                        .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
+                        .output()
+                        .expect("psql");
+                    assert!(out.status.success(), "{out:?}");
+                }
+                (format!("{base}/{db}"), &POSTGRES_MIGRATIONS[..version])
+            }
+            None => (
+                format!("sqlite://{}", dir.join("old.db").display()),
+                &SQLITE_MIGRATIONS[..version],
+            ),
+        };
+        sqlx::any::install_default_drivers();
+        let create = if pg.is_some() {
+            String::new()
+        } else {
+            "?mode=rwc".to_string()
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("{url}{create}"))
+            .await
+            .unwrap();
+        pool.execute(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)",
+        )
+        .await
+        .unwrap();
+        for (version, sql) in migrations {
+            sqlx::raw_sql(*sql).execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, 0)")
+                .bind(*version)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        (dir, url, pool)
+    }
+
+    /// A database at version 5 written with entries of three writes (one from before the audit
+    /// chain, without an audit row).
+    async fn version_five(name: &str, extra: &str) -> (PathBuf, String) {
+        let (dir, url, pool) = old_database(name, 5).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, source, import_id, actor, at, audit_id) VALUES
+               ('110101001001', 2023, '2023-03-01', 'admin_expense', -100, 'A1', '旧账', 'entry', NULL, '老会计', 100, NULL),
+               ('110101001001', 2024, '2024-03-01', 'operating_revenue', 500, 'V1', '', 'entry', 7, '会计甲', 200, 3),
+               ('110101001002', 2024, '2024-03-02', 'investment_income', 800, 'V2', '', 'entry', 7, '会计甲', 200, 3),
+               ('110101001001', 2024, '2024-05-01', 'income_tax', 20, NULL, '网上录入', 'web', NULL, '会计乙', 300, 4)
+               {extra};"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        (dir, url)
+    }
+
+    /// Migration 6 keeps every entry's own source, import, actor, time and audit row (through one
+    /// write row for each distinct set) and its account (as a number).
+    #[tokio::test]
+    async fn migration_six_keeps_what_every_entry_held() {
+        let (dir, url) = version_five("migrate-six", "").await;
+        let store = Store::open(&url, false).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT e.village, e.voucher, a.key, e.amount, e.memo, w.source, w.import_id, w.actor, w.at, w.audit_id \
+             FROM entries e JOIN accounts a ON a.number = e.account JOIN entry_writes w ON w.id = e.write_id ORDER BY e.id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        type Kept = (
+            String,
+            Option<String>,
+            String,
+            i64,
+            String,
+            String,
+            Option<i64>,
+            String,
+            i64,
+            Option<i64>,
+        );
+        let got: Vec<Kept> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                    r.get(7),
+                    r.get(8),
+                    r.get(9),
+                )
+            })
+            .collect();
+        let kept = |v: &str,
+                    voucher: Option<&str>,
+                    a: &str,
+                    amount,
+                    memo: &str,
+                    source: &str,
+                    import,
+                    actor: &str,
+                    at,
+                    audit| {
+            (
+                v.to_string(),
+                voucher.map(str::to_string),
+                a.to_string(),
+                amount,
+                memo.to_string(),
+                source.to_string(),
+                import,
+                actor.to_string(),
+                at,
+                audit,
+            )
+        };
+        assert_eq!(
+            got,
+            vec![
+                kept(
+                    "110101001001",
+                    Some("A1"),
+                    "admin_expense",
+                    -100,
+                    "旧账",
+                    "entry",
+                    None,
+                    "老会计",
+                    100,
+                    None
+                ),
+                kept(
+                    "110101001001",
+                    Some("V1"),
+                    "operating_revenue",
+                    500,
+                    "",
+                    "entry",
+                    Some(7),
+                    "会计甲",
+                    200,
+                    Some(3)
+                ),
+                kept(
+                    "110101001002",
+                    Some("V2"),
+                    "investment_income",
+                    800,
+                    "",
+                    "entry",
+                    Some(7),
+                    "会计甲",
+                    200,
+                    Some(3)
+                ),
+                kept(
+                    "110101001001",
+                    None,
+                    "income_tax",
+                    20,
+                    "网上录入",
+                    "web",
+                    None,
+                    "会计乙",
+                    300,
+                    Some(4)
+                ),
+            ]
+        );
+        let writes: i64 = sqlx::query("SELECT COUNT(*) FROM entry_writes")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(writes, 3);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// An account the list does not know stops the migration; the entries stay as they were.
+    #[tokio::test]
+    async fn migration_six_stops_rather_than_drop_an_unknown_account() {
+        let (dir, url) = version_five(
+            "migrate-six-unknown",
+            ", ('110101001001', 2024, '2024-06-01', 'mystery', 1, NULL, '', 'entry', NULL, 'x', 0, NULL)",
+        )
+        .await;
+        let err = Store::open(&url, false).await.err().expect("refused");
+        assert!(
+            err.to_string().contains("NOT NULL") || err.to_string().contains("null values"),
+            "{err}"
+        );
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM entries WHERE source IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 5);
+        pool.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -1,12 +1,11 @@
 //! The entry facts: for each village and year, what the alerts read of its entries, in date order, as
-//! one JSON array of `[month*100+day, account number, amount, voucher, reverses]`. Kept in the
-//! transaction that writes the entries, so a province's report reads one row per village instead of
-//! every entry of the year; compact, because a province's year of facts is a quarter of a gigabyte
-//! written out in full.
+//! one JSON array of `[month*100+day, account number, amount, voucher, reverses]` (account numbers
+//! as in `account_numbers`). Kept in the transaction that writes the entries, so a province's report
+//! reads one row per village instead of every entry of the year; compact, because a province's year
+//! of facts is a quarter of a gigabyte written out in full.
 
 use std::collections::BTreeMap;
 
-use cunji_core::account::Account;
 use cunji_core::alerts::EntryFact;
 use cunji_core::date::Date;
 use cunji_core::money::Fen;
@@ -18,30 +17,6 @@ use crate::import::entries::NewEntry;
 
 /// `[month*100+day, account number, amount, voucher, reverses]`, as stored.
 type FactRow = (u16, u8, i64, Option<String>, Option<String>);
-
-/// Account numbers of the stored facts: positions in this list, which may only grow at its end
-/// (migration 0005 writes the same numbers).
-const FACT_ACCOUNTS: [&str; 12] = [
-    "operating_revenue",
-    "contracting_income",
-    "investment_income",
-    "subsidy_income",
-    "other_income",
-    "agri_tax_refund",
-    "operating_cost",
-    "taxes_and_surcharges",
-    "admin_expense",
-    "public_welfare_expense",
-    "other_expense",
-    "income_tax",
-];
-
-fn account_number(a: Account) -> u8 {
-    FACT_ACCOUNTS
-        .iter()
-        .position(|k| *k == a.key())
-        .expect("every account has a fact number") as u8
-}
 
 /// Villages a statement looks up or writes at once.
 const VILLAGES_PER_STATEMENT: usize = 5_000;
@@ -88,9 +63,7 @@ pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError>
             if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
                 return Err(bad(format!("日期 {md}")));
             }
-            let account = FACT_ACCOUNTS
-                .get(account as usize)
-                .and_then(|k| Account::from_key_or_name(k))
+            let account = crate::account_numbers::account(account as i64)
                 .ok_or_else(|| bad(format!("科目 {account}")))?;
             Ok(EntryFact {
                 date: Date { year, month, day },
@@ -104,7 +77,8 @@ pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError>
 }
 
 /// The facts of an import's rows, by (year, village number), built as rows are checked: each
-/// village-year's array is written out as its rows come, and written to the database after the last.
+/// village-year's array is written out as its rows come, and taken (`take_settled`) to be merged
+/// with what is stored and written once its village is done.
 #[derive(Default)]
 pub(crate) struct FactsBuilder {
     by: FastMap<(i32, u32), FactText>,
@@ -112,7 +86,7 @@ pub(crate) struct FactsBuilder {
 
 /// One village-year's new facts, as JSON array elements without the brackets.
 #[derive(Default)]
-struct FactText {
+pub(crate) struct FactText {
     json: Vec<u8>,
     /// Each row's date (month*100+day) and where its text ends, while rows come in date order
     /// they are not needed.
@@ -131,7 +105,7 @@ impl FactsBuilder {
         });
         let row = (
             md,
-            account_number(e.account),
+            crate::account_numbers::number(e.account),
             e.amount,
             &e.voucher,
             &e.reverses,
@@ -142,72 +116,86 @@ impl FactsBuilder {
         t.last = md;
     }
 
-    /// Writes the facts of every village-year touched, merged with what is stored. `names` are the
-    /// villages by number.
-    pub async fn write(
-        self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        names: &[String],
-    ) -> Result<(), sqlx::Error> {
-        let sqlite = tx.backend_name() == "SQLite";
-        let select = if sqlite {
-            "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
-        } else {
-            "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
-        };
-        let mut keys: Vec<(i32, &str, FactText)> = self
-            .by
-            .into_iter()
-            .map(|((year, v), t)| (year, names[v as usize].as_str(), t))
-            .collect();
-        keys.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let mut keys = keys.into_iter().peekable();
-        // Each part's texts are merged while the previous part is written.
-        let mut merged: Option<(i32, Vec<(&str, String)>)> = None;
-        while let Some(first) = keys.next() {
-            let year = first.0;
-            let mut part = vec![first];
-            while part.len() < VILLAGES_PER_STATEMENT {
-                match keys.next_if(|k| k.0 == year) {
-                    Some(k) => part.push(k),
-                    None => break,
-                }
-            }
-            let villages: Vec<&str> = part.iter().map(|k| k.1).collect();
-            let names = serde_json::to_string(&villages).expect("plain strings");
-            let mut stored: BTreeMap<String, String> = BTreeMap::new();
-            for r in sqlx::query(select)
-                .bind(year)
-                .bind(names)
-                .fetch_all(&mut **tx)
-                .await?
-            {
-                stored.insert(r.try_get(0)?, r.try_get(1)?);
-            }
-            let write = async {
-                match merged.take() {
-                    Some((y, out)) => write_part(tx, sqlite, y, out).await,
-                    None => Ok(()),
-                }
-            };
-            let merge = async {
-                part.into_iter()
-                    .map(|(_, village, new)| {
-                        merge(stored.remove(village), new)
-                            .map(|text| (village, text))
-                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            };
-            let (written, out) = tokio::join!(write, merge);
-            written?;
-            merged = Some((year, out?));
-        }
-        if let Some((y, out)) = merged {
-            write_part(tx, sqlite, y, out).await?;
-        }
-        Ok(())
+    /// Takes the facts of every village but `open` (the village rows are still coming for), with
+    /// the villages' names from `names` (by number).
+    pub fn take_settled(&mut self, open: Option<u32>, names: &[String]) -> Vec<NewFacts> {
+        self.by
+            .extract_if(|(_, v), _| Some(*v) != open)
+            .map(|((year, v), text)| NewFacts {
+                year,
+                village: names[v as usize].clone(),
+                text,
+            })
+            .collect()
     }
+}
+
+/// New facts of a village-year, to be merged with what is stored.
+pub(crate) struct NewFacts {
+    year: i32,
+    village: String,
+    text: FactText,
+}
+
+/// Writes new facts, each merged with what is stored of its village-year (which may hold facts
+/// this transaction wrote earlier, when a village's rows come in more than one run).
+pub(crate) async fn write_facts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    mut facts: Vec<NewFacts>,
+) -> Result<(), sqlx::Error> {
+    let sqlite = tx.backend_name() == "SQLite";
+    let select = if sqlite {
+        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
+    } else {
+        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
+    };
+    facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
+    let mut keys = facts.into_iter().peekable();
+    // Each part's texts are merged while the previous part is written.
+    let mut merged: Option<(i32, Vec<(String, String)>)> = None;
+    while let Some(first) = keys.next() {
+        let year = first.year;
+        let mut part = vec![first];
+        while part.len() < VILLAGES_PER_STATEMENT {
+            match keys.next_if(|k| k.year == year) {
+                Some(k) => part.push(k),
+                None => break,
+            }
+        }
+        let villages: Vec<&str> = part.iter().map(|k| k.village.as_str()).collect();
+        let names = serde_json::to_string(&villages).expect("plain strings");
+        let mut stored: BTreeMap<String, String> = BTreeMap::new();
+        for r in sqlx::query(select)
+            .bind(year)
+            .bind(names)
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            stored.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+        let write = async {
+            match merged.take() {
+                Some((y, out)) => write_part(tx, sqlite, y, out).await,
+                None => Ok(()),
+            }
+        };
+        let merge = async {
+            part.into_iter()
+                .map(|new| {
+                    merge(stored.remove(&new.village), new.text)
+                        .map(|text| (new.village, text))
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (written, out) = tokio::join!(write, merge);
+        written?;
+        merged = Some((year, out?));
+    }
+    if let Some((y, out)) = merged {
+        write_part(tx, sqlite, y, out).await?;
+    }
+    Ok(())
 }
 
 /// A village-year's stored facts (in (date, id) order) followed by new ones, in date order.
@@ -245,19 +233,13 @@ async fn write_part(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sqlite: bool,
     year: i32,
-    rows: Vec<(&str, String)>,
+    rows: Vec<(String, String)>,
 ) -> Result<(), sqlx::Error> {
     if sqlite {
         use crate::sqlite_bulk::{Bulk, Value};
         let rows = rows
             .into_iter()
-            .map(|(v, text)| {
-                vec![
-                    Value::Int(year as i64),
-                    Value::Text(v.to_string()),
-                    Value::Text(text),
-                ]
-            })
+            .map(|(v, text)| vec![Value::Int(year as i64), Value::Text(v), Value::Text(text)])
             .collect();
         return crate::sqlite_bulk::write(
             tx,
@@ -269,7 +251,10 @@ async fn write_part(
         .await;
     }
     // `[[year, village, facts text], …]`: parsed once as jsonb, each text taken out as it is.
-    let rows: Vec<(i32, &str, &str)> = rows.iter().map(|(v, t)| (year, *v, t.as_str())).collect();
+    let rows: Vec<(i32, &str, &str)> = rows
+        .iter()
+        .map(|(v, t)| (year, v.as_str(), t.as_str()))
+        .collect();
     let json = serde_json::to_string(&rows).expect("plain values");
     sqlx::query(
         "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, r->>2 FROM jsonb_array_elements($1::jsonb) AS t(r) \
@@ -284,6 +269,7 @@ async fn write_part(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cunji_core::account::Account;
     use proptest::prelude::*;
 
     fn entry(month: u8, day: u8, account: usize, amount: i64, voucher: Option<String>) -> NewEntry {
@@ -331,7 +317,7 @@ mod tests {
             let mut want = stored_rows.clone();
             want.extend(new.iter().map(|(m, d, a, amt, v)| {
                 let e = entry(*m, *d, *a, *amt, v.clone());
-                (*m as u16 * 100 + *d as u16, account_number(e.account), *amt, v.clone(), None)
+                (*m as u16 * 100 + *d as u16, crate::account_numbers::number(e.account), *amt, v.clone(), None)
             }));
             want.sort_by_key(|r| r.0);
             prop_assert_eq!(got, want);
@@ -339,10 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn every_account_has_a_fact_number_and_facts_read_back() {
-        for a in Account::ALL {
-            assert_eq!(FACT_ACCOUNTS[account_number(a) as usize], a.key());
-        }
+    fn facts_read_back() {
         let facts = parse(
             r#"[[1231,8,-1500,"记-9",null],[101,3,7,null,"2023:记-1"]]"#,
             2024,

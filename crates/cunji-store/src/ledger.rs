@@ -127,7 +127,7 @@ impl Store {
             )));
         }
         let row = sqlx::query(
-            "SELECT village, year, account, amount, voucher FROM entries WHERE id = $1",
+            "SELECT e.village, e.year, a.key, e.amount, e.voucher FROM entries e JOIN accounts a ON a.number = e.account WHERE e.id = $1",
         )
         .bind(entry_id)
         .fetch_optional(&self.pool)
@@ -185,9 +185,10 @@ impl Store {
     /// array built by the database: a page's hundred rows would otherwise cross from the database
     /// thread one by one.
     pub async fn entries_of(&self, village: &str, year: i32) -> Result<Vec<EntryRow>, StoreError> {
-        const INNER: &str = "SELECT e.id, e.date, e.account, e.amount, e.voucher, e.memo, e.project, e.reverses, e.source, e.actor, \
+        const INNER: &str = "SELECT e.id, e.date, a.key AS account, e.amount, e.voucher, e.memo, e.project, e.reverses, w.source, w.actor, \
                     (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) AS reversed_by \
-             FROM entries e WHERE e.village = $1 AND e.year = $2";
+             FROM entries e JOIN accounts a ON a.number = e.account JOIN entry_writes w ON w.id = e.write_id \
+             WHERE e.village = $1 AND e.year = $2";
         let sql = match self.backend {
             crate::db::Backend::Sqlite => format!(
                 "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \

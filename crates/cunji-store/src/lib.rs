@@ -2,6 +2,7 @@
 //! log. Calculations live in `cunji-core`; this crate stores, validates against stored state, and
 //! loads what a report needs.
 
+mod account_numbers;
 mod audit;
 mod db;
 mod facts;

@@ -23,14 +23,10 @@ use libsqlite3_sys as ffi;
 
 use crate::import::entries::NewEntry;
 
-/// Rows to insert and the values every row of the batch shares.
+/// Rows to insert and the write they belong to (`entry_writes`).
 pub(crate) struct EntryBatch {
     pub entries: Vec<NewEntry>,
-    pub source: String,
-    pub import_id: Option<i64>,
-    pub actor: String,
-    pub at: i64,
-    pub audit_id: i64,
+    pub write_id: i64,
 }
 
 /// A value of a generic row.
@@ -170,8 +166,7 @@ unsafe extern "C" fn bulk_write(
 /// its indexes, halting, resetting) is paid once for them.
 const ROWS_PER_STATEMENT: usize = 64;
 
-/// Values of one entry row; the batch's shared values (source, import, actor, time, audit row)
-/// follow as the last five parameters, bound once.
+/// Values of one entry row; the batch's write follows as the last parameter, bound once.
 const ROW_VALUES: usize = 9;
 
 /// `INSERT INTO entries … VALUES (…), (…)` for `rows` rows.
@@ -182,12 +177,11 @@ fn insert_entries_sql(rows: usize) -> std::ffi::CString {
             let own: Vec<String> = (1..=ROW_VALUES)
                 .map(|c| format!("?{}", r * ROW_VALUES + c))
                 .collect();
-            let common: Vec<String> = (1..=5).map(|c| format!("?{}", shared + c)).collect();
-            format!("({}, {})", own.join(", "), common.join(", "))
+            format!("({}, ?{})", own.join(", "), shared + 1)
         })
         .collect();
     let sql = format!(
-        "INSERT OR FAIL INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) VALUES {}",
+        "INSERT OR FAIL INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, write_id) VALUES {}",
         tuples.join(", ")
     );
     std::ffi::CString::new(sql).expect("no NUL in generated SQL")
@@ -310,7 +304,7 @@ unsafe fn insert_entries(
     Ok(batch.entries.len() as i64)
 }
 
-/// Binds the values every row of the batch shares, after the `rows` rows' own values.
+/// Binds the batch's write, after the `rows` rows' own values.
 unsafe fn bind_shared(
     db: *mut ffi::sqlite3,
     s: *mut ffi::sqlite3_stmt,
@@ -318,15 +312,7 @@ unsafe fn bind_shared(
     batch: &EntryBatch,
 ) -> Result<(), (c_int, String)> {
     let first = (rows * ROW_VALUES) as c_int + 1;
-    let mut rc = bind_text(s, first, &batch.source);
-    rc |= match batch.import_id {
-        Some(id) => ffi::sqlite3_bind_int64(s, first + 1, id),
-        None => ffi::sqlite3_bind_null(s, first + 1),
-    };
-    rc |= bind_text(s, first + 2, &batch.actor);
-    rc |= ffi::sqlite3_bind_int64(s, first + 3, batch.at);
-    rc |= ffi::sqlite3_bind_int64(s, first + 4, batch.audit_id);
-    if rc != ffi::SQLITE_OK {
+    if ffi::sqlite3_bind_int64(s, first, batch.write_id) != ffi::SQLITE_OK {
         return Err(error_of(db));
     }
     Ok(())
@@ -351,7 +337,7 @@ unsafe fn bind_entry(
         date.len() as c_int,
         ffi::SQLITE_STATIC(),
     );
-    rc |= bind_text(s, p + 4, e.account.key());
+    rc |= ffi::sqlite3_bind_int64(s, p + 4, crate::account_numbers::number(e.account) as i64);
     rc |= ffi::sqlite3_bind_int64(s, p + 5, e.amount);
     rc |= bind_opt_text(s, p + 6, e.voucher.as_deref());
     rc |= bind_text(s, p + 7, &e.memo);
@@ -406,11 +392,7 @@ mod tests {
         };
         let twice = super::EntryBatch {
             entries: vec![entry.clone(); 70],
-            source: "entry".into(),
-            import_id: None,
-            actor: "test".into(),
-            at: 0,
-            audit_id: 1,
+            write_id: 1,
         };
         let refused = super::write(&mut tx, super::Bulk::Entries(twice))
             .await

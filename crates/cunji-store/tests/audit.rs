@@ -70,9 +70,12 @@ async fn an_untouched_database_verifies() {
 
 #[tokio::test]
 async fn edits_behind_the_logs_back_are_named() {
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 9] = [
         ("amount", "UPDATE entries SET amount = amount + 100 WHERE voucher = 'V1' AND village = '110101001002'", "写入的分录已被改动、删除或增加"),
-        ("insert", "INSERT INTO entries (village, year, date, account, amount, memo, source, actor, at) VALUES ('110101001001', 2024, '2024-04-01', 'operating_revenue', 999999, '', 'entry', 'x', 0)", "没有对应的审计记录"),
+        ("account", "UPDATE entries SET account = 8 WHERE voucher = 'V1' AND village = '110101001002'", "写入的分录已被改动、删除或增加"),
+        ("source", "UPDATE entry_writes SET source = 'web' WHERE source = 'entry'", "写入的分录已被改动、删除或增加"),
+        ("insert", "INSERT INTO entries (village, year, date, account, amount, memo, write_id) VALUES ('110101001001', 2024, '2024-04-01', 0, 999999, '', 999)", "没有对应的审计记录"),
+        ("insert-into-a-write", "INSERT INTO entries (village, year, date, account, amount, memo, write_id) VALUES ('110101001001', 2024, '2024-04-01', 0, 999999, '', (SELECT MIN(id) FROM entry_writes))", "写入的分录已被改动、删除或增加"),
         ("delete", "DELETE FROM entries WHERE voucher = 'V1' AND village = '110101001001'", "写入的分录已被改动、删除或增加"),
         ("grant", "UPDATE grants SET amount = 600000 WHERE grant_id = 'G1'", "写入的扶持资金已被改动"),
         ("audit", "UPDATE audit_log SET detail = '改过' WHERE action = 'close_year'", "的内容与其哈希不符"),

@@ -10,7 +10,7 @@ use cunji_core::date::Date;
 use cunji_core::money::Fen;
 
 pub(crate) use check::{placeholders, Context, FileState};
-pub(crate) use write::{entries_hash, write_entries, BatchWriter, EntryTally};
+pub(crate) use write::{entries_hash, write_entries, BatchWriter, EntryTally, Settled};
 
 use super::{amend_import, record_import, ImportError, ImportMeta, ImportOutcome, Progress};
 use crate::db::Store;
@@ -48,6 +48,9 @@ pub(crate) struct NewEntry {
 const BATCH_ROWS: usize = 8_000;
 const BATCH_ROWS_POSTGRES: usize = 20_000;
 
+/// Rows checked between chances for the batch being written to take its next step.
+const YIELD_EVERY: usize = 512;
+
 pub(super) async fn import(
     store: &Store,
     meta: &ImportMeta<'_>,
@@ -63,7 +66,7 @@ pub(super) async fn import(
     };
     let mut check = Checker {
         ctx: Context::base(store).await?.within(meta.scope),
-        state: FileState::with_capacity(lines as usize),
+        state: FileState::default(),
         errors: Vec::new(),
         tally: EntryTally::new("entry"),
         batch_rows: match store.backend {
@@ -78,25 +81,31 @@ pub(super) async fn import(
         // The import's own rows come first, as its entries point at them; they are completed once the
         // last row is counted and hashed.
         let (import_id, audit_id) = record_import(&mut tx, meta, 0, "", Some("")).await?;
-        let writer = BatchWriter::new(Some(import_id), audit_id, "entry", meta.actor, &tx);
+        let writer =
+            BatchWriter::start(&mut tx, Some(import_id), audit_id, "entry", meta.actor).await?;
         progress.phase("导入", lines);
-        let mut pending: Option<Vec<NewEntry>> = None;
+        let mut pending: Option<(Vec<NewEntry>, Settled)> = None;
         loop {
             let write = async {
                 match pending.take() {
-                    Some(batch) => writer.write(&mut tx, batch).await,
+                    Some((batch, settled)) => {
+                        writer.write(&mut tx, batch).await?;
+                        settled.write(&mut tx).await
+                    }
                     None => Ok(()),
                 }
             };
             let next = check.next_batch(&mut reader, &columns);
             let (written, next) = tokio::join!(write, next);
             written?;
-            let Some(batch) = next? else { break };
+            let Some((batch, settled)) = next? else {
+                break;
+            };
             progress.advance(batch.len() as u64);
             // After the first bad row nothing more is stored; the rest is still checked so that every
             // problem is reported at once.
             if check.errors.is_empty() && reader.is_sound() {
-                pending = Some(batch);
+                pending = Some((batch, settled));
             }
         }
         reader.finish()?;
@@ -132,12 +141,13 @@ struct Checker {
 }
 
 impl Checker {
-    /// Reads and checks the next batch of rows; `None` after the last.
+    /// Reads and checks the next batch of rows, with what the villages it finished add to the
+    /// kept figures; `None` after the last.
     async fn next_batch(
         &mut self,
         reader: &mut TableReader<'_>,
         columns: &EntryColumns,
-    ) -> Result<Option<Vec<NewEntry>>, ImportError> {
+    ) -> Result<Option<(Vec<NewEntry>, Settled)>, ImportError> {
         let mut batch = Vec::with_capacity(self.batch_rows);
         while batch.len() < self.batch_rows {
             let Some((sheet, row)) = reader.next_row() else {
@@ -155,7 +165,12 @@ impl Checker {
             .load_stored_of(batch.iter().map(|e| (e.village.as_str(), e.date.year)))
             .await?;
         let sheet = reader.sheet();
-        for e in &batch {
+        for (i, e) in batch.iter().enumerate() {
+            if i % YIELD_EVERY == YIELD_EVERY - 1 {
+                // The write of the previous batch is several statements; between them it needs
+                // this thread for a moment, and would otherwise wait for the whole batch.
+                tokio::task::yield_now().await;
+            }
             self.ctx
                 .check(sheet, e, &mut self.state, &mut self.errors)
                 .await?;
@@ -163,7 +178,7 @@ impl Checker {
                 self.tally.add(e);
             }
         }
-        Ok(Some(batch))
+        Ok(Some((batch, self.tally.settle())))
     }
 }
 

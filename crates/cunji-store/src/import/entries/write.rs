@@ -138,57 +138,36 @@ impl EntryTally {
         self.facts.add(v, e);
     }
 
-    /// Writes the totals, facts and project income, and sends back the proposals of the villages
-    /// touched; returns the hash of the rows.
+    /// Takes what the rows of every village but the last one met add to the kept figures: files
+    /// come sorted by village, so these are written while later rows are still being read. A
+    /// village whose rows come back later is simply settled again (totals add up; facts merge
+    /// with what was written).
+    pub fn settle(&mut self) -> Settled {
+        self.settle_except(self.last)
+    }
+
+    fn settle_except(&mut self, open: Option<u32>) -> Settled {
+        let names = &self.names;
+        let mut totals: Vec<TotalRow> = self
+            .totals
+            .extract_if(|(v, _, _), _| Some(*v) != open)
+            .map(|((v, y, a), (amount, n))| (names[v as usize].clone(), y, a, amount, n))
+            .collect();
+        totals.sort_unstable_by(|x, y| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key())));
+        Settled {
+            totals,
+            facts: self.facts.take_settled(open, names),
+        }
+    }
+
+    /// Writes what is not written yet of the totals, facts and project income, and sends back the
+    /// proposals of the villages touched; returns the hash of the rows.
     pub async fn write(
-        self,
+        mut self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         actor: &str,
     ) -> Result<String, sqlx::Error> {
-        let mut totals: Vec<_> = self.totals.into_iter().collect();
-        totals.sort_unstable_by_key(|((v, y, a), _)| (*v, *y, a.key()));
-        if tx.backend_name() == "SQLite" {
-            use crate::sqlite_bulk::{Bulk, Value};
-            let rows = totals
-                .iter()
-                .map(|((v, y, a), (amount, n))| {
-                    vec![
-                        Value::Text(self.names[*v as usize].clone()),
-                        Value::Int(*y as i64),
-                        Value::Text(a.key().to_string()),
-                        Value::Int(*amount),
-                        Value::Int(*n),
-                    ]
-                })
-                .collect();
-            crate::sqlite_bulk::write(
-                tx,
-                Bulk::Rows {
-                    sql: crate::sqlite_bulk::UPSERT_TOTALS,
-                    rows,
-                },
-            )
-            .await?;
-        } else {
-            for chunk in totals.chunks(BATCH_ROWS) {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .map(|((v, y, a), (amount, n))| {
-                        (&self.names[*v as usize], y, a.key(), amount, n)
-                    })
-                    .collect();
-                let json = serde_json::to_string(&rows).expect("totals are plain values");
-                sqlx::query(
-                    "INSERT INTO totals (village, year, account, amount, entries) \
-                     SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
-                     ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
-                )
-                .bind(json)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        self.facts.write(tx, &self.names).await?;
+        self.settle_except(None).write(tx).await?;
         let touched: Vec<(String, i32)> = self
             .names
             .iter()
@@ -211,32 +190,102 @@ impl EntryTally {
     }
 }
 
-/// Stores batches of entries in the caller's transaction, with the values all its rows share.
+/// (village, year, account, amount, entries) added to the kept totals.
+type TotalRow = (String, i32, Account, i64, i64);
+
+/// What settled villages' rows add to the kept totals and entry facts.
+pub(crate) struct Settled {
+    totals: Vec<TotalRow>,
+    facts: Vec<crate::facts::NewFacts>,
+}
+
+impl Settled {
+    pub async fn write(self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
+        write_totals(tx, self.totals).await?;
+        crate::facts::write_facts(tx, self.facts).await
+    }
+}
+
+/// Adds rows to the kept totals.
+async fn write_totals(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    totals: Vec<TotalRow>,
+) -> Result<(), sqlx::Error> {
+    if totals.is_empty() {
+        return Ok(());
+    }
+    if tx.backend_name() == "SQLite" {
+        use crate::sqlite_bulk::{Bulk, Value};
+        let rows = totals
+            .into_iter()
+            .map(|(v, y, a, amount, n)| {
+                vec![
+                    Value::Text(v),
+                    Value::Int(y as i64),
+                    Value::Text(a.key().to_string()),
+                    Value::Int(amount),
+                    Value::Int(n),
+                ]
+            })
+            .collect();
+        return crate::sqlite_bulk::write(
+            tx,
+            Bulk::Rows {
+                sql: crate::sqlite_bulk::UPSERT_TOTALS,
+                rows,
+            },
+        )
+        .await;
+    }
+    for chunk in totals.chunks(BATCH_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(v, y, a, amount, n)| (v, y, a.key(), amount, n))
+            .collect();
+        let json = serde_json::to_string(&rows).expect("totals are plain values");
+        sqlx::query(
+            "INSERT INTO totals (village, year, account, amount, entries) \
+             SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
+             ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
+        )
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores batches of entries in the caller's transaction, as rows of one write (`entry_writes`:
+/// what they share is kept once there).
 pub(crate) struct BatchWriter {
-    import_id: Option<i64>,
-    audit_id: i64,
-    source: String,
-    actor: String,
-    at: i64,
+    write_id: i64,
     sqlite: bool,
 }
 
 impl BatchWriter {
-    pub fn new(
+    /// Records the write: the audit row and import it belongs to, its source, actor and time.
+    pub async fn start(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         import_id: Option<i64>,
         audit_id: i64,
         source: &str,
         actor: &str,
-        tx: &sqlx::Transaction<'_, sqlx::Any>,
-    ) -> BatchWriter {
-        BatchWriter {
-            import_id,
-            audit_id,
-            source: source.to_string(),
-            actor: actor.to_string(),
-            at: crate::now(),
+    ) -> Result<BatchWriter, sqlx::Error> {
+        let write_id: i64 = sqlx::query(
+            "INSERT INTO entry_writes (audit_id, source, import_id, actor, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(audit_id)
+        .bind(source)
+        .bind(import_id)
+        .bind(actor)
+        .bind(crate::now())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+        Ok(BatchWriter {
+            write_id,
             sqlite: tx.backend_name() == "SQLite",
-        }
+        })
     }
 
     pub async fn write(
@@ -249,11 +298,7 @@ impl BatchWriter {
                 tx,
                 crate::sqlite_bulk::Bulk::Entries(crate::sqlite_bulk::EntryBatch {
                     entries,
-                    source: self.source.clone(),
-                    import_id: self.import_id,
-                    actor: self.actor.clone(),
-                    at: self.at,
-                    audit_id: self.audit_id,
+                    write_id: self.write_id,
                 }),
             )
             .await;
@@ -261,16 +306,12 @@ impl BatchWriter {
         // One JSON text a batch: the driver looks every bound parameter up by name, so many
         // parameters cost more than one long text the server parses in a single pass.
         sqlx::query(
-            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, source, import_id, actor, at, audit_id) \
-             SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2, $3, $4, $5, $6 \
+            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, write_id) \
+             SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::smallint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2 \
              FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, i) ORDER BY i",
         )
         .bind(entries_json(&entries))
-        .bind(&self.source)
-        .bind(self.import_id)
-        .bind(&self.actor)
-        .bind(self.at)
-        .bind(self.audit_id)
+        .bind(self.write_id)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -289,7 +330,7 @@ pub(crate) async fn write_entries(
     progress: &dyn Progress,
 ) -> Result<(), sqlx::Error> {
     progress.phase("写入", entries.len() as u64);
-    let writer = BatchWriter::new(import_id, audit_id, source, actor, tx);
+    let writer = BatchWriter::start(tx, import_id, audit_id, source, actor).await?;
     let mut tally = EntryTally::new(source);
     for chunk in entries.chunks(BATCH_ROWS) {
         for e in chunk {
@@ -312,7 +353,7 @@ fn entries_json(entries: &[NewEntry]) -> String {
                 &e.village,
                 e.date.year,
                 e.date.iso(),
-                e.account.key(),
+                crate::account_numbers::number(e.account),
                 e.amount,
                 &e.voucher,
                 &e.memo,
