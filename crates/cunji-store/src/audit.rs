@@ -357,8 +357,12 @@ impl Store {
     /// Rebuilds every village-year's entry facts from the entries and lists those whose kept facts
     /// differ, or are kept without entries. Empty when consistent.
     pub async fn facts_mismatches(&self) -> Result<Vec<(String, i32)>, StoreError> {
-        let mut kept: std::collections::BTreeMap<(String, i32), String> =
-            sqlx::query("SELECT village, year, facts FROM entry_facts")
+        let sql = format!(
+            "SELECT village, year, {} FROM entry_facts",
+            crate::facts::facts_column(self.backend == crate::db::Backend::Sqlite)
+        );
+        let mut kept: std::collections::BTreeMap<(String, i32), Vec<u8>> =
+            sqlx::query(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&self.pool)
                 .await?
                 .iter()

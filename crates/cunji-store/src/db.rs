@@ -43,7 +43,7 @@ const SQLITE_MIGRATIONS: [(i64, &str); 6] = [
     ),
 ];
 
-const POSTGRES_MIGRATIONS: [(i64, &str); 6] = [
+const POSTGRES_MIGRATIONS: [(i64, &str); 7] = [
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_web.sql")),
     (3, include_str!("../migrations/postgres/0003_stats.sql")),
@@ -55,6 +55,10 @@ const POSTGRES_MIGRATIONS: [(i64, &str); 6] = [
     (
         6,
         include_str!("../migrations/postgres/0006_lean_entries.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_fact_bytes.sql"),
     ),
 ];
 
@@ -134,8 +138,8 @@ impl Store {
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<_, _>>()?;
         let migrations = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::Sqlite => &SQLITE_MIGRATIONS[..],
+            Backend::Postgres => &POSTGRES_MIGRATIONS[..],
         };
         for (version, sql) in migrations.iter().copied() {
             if applied.contains(&version) {

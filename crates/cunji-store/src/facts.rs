@@ -1,8 +1,7 @@
-//! The entry facts: for each village and year, what the alerts read of its entries, in date order, as
-//! one JSON array of `[month*100+day, account number, amount, voucher, reverses]` (account numbers
-//! as in `account_numbers`). Kept in the transaction that writes the entries, so a province's report
-//! reads one row per village instead of every entry of the year; compact, because a province's year
-//! of facts is a quarter of a gigabyte written out in full.
+//! The entry facts: for each village and year, what the alerts read of its entries, in date order
+//! (date, account, amount, voucher, reversal; stored as `fact_rows` describes). Kept in the
+//! transaction that writes the entries, so a province's report reads one row per village instead of
+//! every entry of the year.
 
 use std::collections::BTreeMap;
 
@@ -15,16 +14,25 @@ use crate::db::StoreError;
 use crate::fast_hash::FastMap;
 use crate::import::entries::NewEntry;
 
-/// `[month*100+day, account number, amount, voucher, reverses]`, as stored.
-type FactRow = (u16, u8, i64, Option<String>, Option<String>);
+use crate::fact_rows::FactRow;
 
 /// Villages a statement looks up or writes at once.
 const VILLAGES_PER_STATEMENT: usize = 5_000;
 
-/// A year's kept facts, one text a village, parsed when asked for.
+/// A year's kept facts, as stored for each village, parsed when asked for.
 pub struct YearFacts {
     pub year: i32,
-    pub villages: std::collections::HashMap<cunji_core::region::RegionCode, String>,
+    pub villages: std::collections::HashMap<cunji_core::region::RegionCode, Vec<u8>>,
+}
+
+/// The stored facts as bytes, whichever type the column holds them as (SQLite keeps the JSON of
+/// earlier versions as text).
+pub(crate) fn facts_column(sqlite: bool) -> &'static str {
+    if sqlite {
+        "CAST(facts AS BLOB)"
+    } else {
+        "facts"
+    }
 }
 
 impl cunji_core::report::EntrySource for YearFacts {
@@ -53,10 +61,10 @@ impl YearFacts {
     }
 }
 
-/// Parses one stored facts array of a village's `year`.
-pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError> {
+/// Parses the stored facts of a village's `year`.
+pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact>, StoreError> {
     let bad = |what: String| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}"));
-    let rows: Vec<FactRow> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let rows: Vec<FactRow> = crate::fact_rows::decode(bytes).map_err(bad)?;
     rows.into_iter()
         .map(|(md, account, amount, voucher, reverses)| {
             let (month, day) = ((md / 100) as u8, (md % 100) as u8);
@@ -82,12 +90,14 @@ pub(crate) fn parse(text: &str, year: i32) -> Result<Vec<EntryFact>, StoreError>
 #[derive(Default)]
 pub(crate) struct FactsBuilder {
     by: FastMap<(i32, u32), FactText>,
+    /// Village-years this import has written facts of already.
+    written: crate::fast_hash::FastSet<(i32, u32)>,
 }
 
-/// One village-year's new facts, as JSON array elements without the brackets.
+/// One village-year's new facts, as stored rows (without the version byte).
 #[derive(Default)]
 pub(crate) struct FactText {
-    json: Vec<u8>,
+    rows: Vec<u8>,
     /// Each row's date (month*100+day) and where its text ends, while rows come in date order
     /// they are not needed.
     spans: Vec<(u16, u32)>,
@@ -103,28 +113,41 @@ impl FactsBuilder {
             sorted: true,
             ..FactText::default()
         });
-        let row = (
+        crate::fact_rows::push_row(
+            &mut t.rows,
             md,
             crate::account_numbers::number(e.account),
             e.amount,
-            &e.voucher,
-            &e.reverses,
+            e.voucher.as_deref(),
+            e.reverses.as_deref(),
         );
-        serde_json::to_writer(&mut t.json, &row).expect("plain values");
-        t.spans.push((md, t.json.len() as u32));
+        t.spans.push((md, t.rows.len() as u32));
         t.sorted &= md >= t.last;
         t.last = md;
     }
 
     /// Takes the facts of every village but `open` (the village rows are still coming for), with
-    /// the villages' names from `names` (by number).
-    pub fn take_settled(&mut self, open: Option<u32>, names: &[String]) -> Vec<NewFacts> {
-        self.by
-            .extract_if(|(_, v), _| Some(*v) != open)
-            .map(|((year, v), text)| NewFacts {
-                year,
-                village: names[v as usize].clone(),
-                text,
+    /// the villages' names from `names` (by number). `stored` tells whether the database held
+    /// entries of a village-year before this import: only those, and the ones this import has
+    /// written already, have facts to merge with.
+    pub fn take_settled(
+        &mut self,
+        open: Option<u32>,
+        names: &[String],
+        stored: &dyn Fn(&str, i32) -> bool,
+    ) -> Vec<NewFacts> {
+        let taken: Vec<_> = self.by.extract_if(|(_, v), _| Some(*v) != open).collect();
+        taken
+            .into_iter()
+            .map(|((year, v), text)| {
+                let village = names[v as usize].clone();
+                let merge = !self.written.insert((year, v)) || stored(&village, year);
+                NewFacts {
+                    year,
+                    village,
+                    text,
+                    merge,
+                }
             })
             .collect()
     }
@@ -135,6 +158,8 @@ pub(crate) struct NewFacts {
     year: i32,
     village: String,
     text: FactText,
+    /// Whether facts of the village-year may be stored already.
+    merge: bool,
 }
 
 /// Writes new facts, each merged with what is stored of its village-year (which may hold facts
@@ -145,14 +170,14 @@ pub(crate) async fn write_facts(
 ) -> Result<(), sqlx::Error> {
     let sqlite = tx.backend_name() == "SQLite";
     let select = if sqlite {
-        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
+        "SELECT village, CAST(facts AS BLOB) FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
     } else {
         "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
     };
     facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
     let mut keys = facts.into_iter().peekable();
     // Each part's texts are merged while the previous part is written.
-    let mut merged: Option<(i32, Vec<(String, String)>)> = None;
+    let mut merged: Option<(i32, Vec<VillageFacts>)> = None;
     while let Some(first) = keys.next() {
         let year = first.year;
         let mut part = vec![first];
@@ -162,16 +187,22 @@ pub(crate) async fn write_facts(
                 None => break,
             }
         }
-        let villages: Vec<&str> = part.iter().map(|k| k.village.as_str()).collect();
-        let names = serde_json::to_string(&villages).expect("plain strings");
-        let mut stored: BTreeMap<String, String> = BTreeMap::new();
-        for r in sqlx::query(select)
-            .bind(year)
-            .bind(names)
-            .fetch_all(&mut **tx)
-            .await?
-        {
-            stored.insert(r.try_get(0)?, r.try_get(1)?);
+        let villages: Vec<&str> = part
+            .iter()
+            .filter(|k| k.merge)
+            .map(|k| k.village.as_str())
+            .collect();
+        let mut stored: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        if !villages.is_empty() {
+            let names = serde_json::to_string(&villages).expect("plain strings");
+            for r in sqlx::query(select)
+                .bind(year)
+                .bind(names)
+                .fetch_all(&mut **tx)
+                .await?
+            {
+                stored.insert(r.try_get(0)?, r.try_get(1)?);
+            }
         }
         let write = async {
             match merged.take() {
@@ -184,7 +215,7 @@ pub(crate) async fn write_facts(
                 .map(|new| {
                     merge(stored.remove(&new.village), new.text)
                         .map(|text| (new.village, text))
-                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+                        .map_err(|e| sqlx::Error::Decode(e.into()))
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
@@ -199,7 +230,7 @@ pub(crate) async fn write_facts(
 }
 
 /// A village-year's stored facts (in (date, id) order) followed by new ones, in date order.
-fn merge(stored: Option<String>, new: FactText) -> Result<String, serde_json::Error> {
+fn merge(stored: Option<Vec<u8>>, new: FactText) -> Result<Vec<u8>, String> {
     // Rows by date; a stable sort keeps rows of one date in the order they were stored, and new
     // entries' ids are larger than stored ones', as in the entries table.
     let mut spans: Vec<(u16, usize, usize)> = Vec::with_capacity(new.spans.len());
@@ -211,35 +242,34 @@ fn merge(stored: Option<String>, new: FactText) -> Result<String, serde_json::Er
     if !new.sorted {
         spans.sort_by_key(|s| s.0);
     }
-    let mut text = Vec::with_capacity(new.json.len() + spans.len() + 2);
-    text.push(b'[');
-    for (i, (_, a, b)) in spans.iter().enumerate() {
-        if i > 0 {
-            text.push(b',');
-        }
-        text.extend_from_slice(&new.json[*a..*b]);
+    let mut bytes = Vec::with_capacity(new.rows.len() + 1);
+    bytes.push(crate::fact_rows::VERSION);
+    for (_, a, b) in &spans {
+        bytes.extend_from_slice(&new.rows[*a..*b]);
     }
-    text.push(b']');
     let Some(stored) = stored else {
-        return Ok(String::from_utf8(text).expect("JSON written from strings"));
+        return Ok(bytes);
     };
-    let mut rows: Vec<FactRow> = serde_json::from_str(&stored)?;
-    rows.extend(serde_json::from_slice::<Vec<FactRow>>(&text)?);
+    let mut rows = crate::fact_rows::decode(&stored)?;
+    rows.extend(crate::fact_rows::decode(&bytes)?);
     rows.sort_by_key(|a| a.0);
-    serde_json::to_string(&rows)
+    Ok(crate::fact_rows::encode(&rows))
 }
+
+/// A village and its facts as stored.
+type VillageFacts = (String, Vec<u8>);
 
 async fn write_part(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sqlite: bool,
     year: i32,
-    rows: Vec<(String, String)>,
+    rows: Vec<VillageFacts>,
 ) -> Result<(), sqlx::Error> {
     if sqlite {
         use crate::sqlite_bulk::{Bulk, Value};
         let rows = rows
             .into_iter()
-            .map(|(v, text)| vec![Value::Int(year as i64), Value::Text(v), Value::Text(text)])
+            .map(|(v, facts)| vec![Value::Int(year as i64), Value::Text(v), Value::Blob(facts)])
             .collect();
         return crate::sqlite_bulk::write(
             tx,
@@ -250,20 +280,30 @@ async fn write_part(
         )
         .await;
     }
-    // `[[year, village, facts text], …]`: parsed once as jsonb, each text taken out as it is.
-    let rows: Vec<(i32, &str, &str)> = rows
+    // `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
+    let rows: Vec<(i32, &str, String)> = rows
         .iter()
-        .map(|(v, t)| (year, v.as_str(), t.as_str()))
+        .map(|(v, facts)| (year, v.as_str(), hex(facts)))
         .collect();
     let json = serde_json::to_string(&rows).expect("plain values");
     sqlx::query(
-        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, r->>2 FROM jsonb_array_elements($1::jsonb) AS t(r) \
+        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, decode(r->>2, 'hex') FROM jsonb_array_elements($1::jsonb) AS t(r) \
          ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
     )
     .bind(json)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -297,6 +337,7 @@ mod tests {
         fn merged_facts_are_stored_then_new_rows_stably_by_date(
             stored in proptest::collection::vec((1u8..=12, 1u8..=28, 0usize..12, -10_000i64..10_000), 0..20),
             new in proptest::collection::vec((1u8..=12, 1u8..=28, 0usize..12, -10_000i64..10_000, proptest::option::of("[a-z记\\-\"0-9]{1,6}")), 1..40),
+            stored_as_json in any::<bool>(),
         ) {
             let stored_rows: Vec<FactRow> = {
                 let mut rows: Vec<FactRow> = stored
@@ -306,14 +347,20 @@ mod tests {
                 rows.sort_by_key(|r| r.0);
                 rows
             };
-            let stored_text = (!stored_rows.is_empty()).then(|| serde_json::to_string(&stored_rows).unwrap());
+            // Stored by this version, or as the JSON of earlier ones.
+            let stored_bytes = (!stored_rows.is_empty()).then(|| if stored_as_json {
+                serde_json::to_vec(&stored_rows).unwrap()
+            } else {
+                crate::fact_rows::encode(&stored_rows)
+            });
             let mut builder = FactsBuilder::default();
             for (m, d, a, amt, v) in &new {
                 builder.add(0, &entry(*m, *d, *a, *amt, v.clone()));
             }
             let text = builder.by.into_values().next().unwrap();
-            let merged = merge(stored_text, text).unwrap();
-            let got: Vec<FactRow> = serde_json::from_str(&merged).unwrap();
+            let merged = merge(stored_bytes, text).unwrap();
+            prop_assert_eq!(merged[0], crate::fact_rows::VERSION);
+            let got = crate::fact_rows::decode(&merged).unwrap();
             let mut want = stored_rows.clone();
             want.extend(new.iter().map(|(m, d, a, amt, v)| {
                 let e = entry(*m, *d, *a, *amt, v.clone());
@@ -327,7 +374,10 @@ mod tests {
     #[test]
     fn facts_read_back() {
         let facts = parse(
-            r#"[[1231,8,-1500,"记-9",null],[101,3,7,null,"2023:记-1"]]"#,
+            &crate::fact_rows::encode(&[
+                (1231, 8, -1500, Some("记-9".into()), None),
+                (101, 3, 7, None, Some("2023:记-1".into())),
+            ]),
             2024,
         )
         .unwrap();
@@ -336,7 +386,8 @@ mod tests {
         assert_eq!(facts[0].amount, Fen(-1500));
         assert_eq!(facts[1].account, Account::SubsidyIncome);
         assert_eq!(facts[1].reverses.as_deref(), Some("2023:记-1"));
-        assert!(parse("[[1301,0,1,null,null]]", 2024).is_err());
-        assert!(parse("[[101,12,1,null,null]]", 2024).is_err());
+        assert!(parse(b"[[1301,0,1,null,null]]", 2024).is_err());
+        assert!(parse(b"[[101,12,1,null,null]]", 2024).is_err());
+        assert!(parse(&crate::fact_rows::encode(&[(101, 12, 1, None, None)]), 2024).is_err());
     }
 }

@@ -5,6 +5,7 @@
 mod account_numbers;
 mod audit;
 mod db;
+mod fact_rows;
 mod facts;
 mod fast_hash;
 pub mod import;

@@ -264,7 +264,11 @@ impl Store {
     /// thousand).
     pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
         let mut villages = std::collections::HashMap::new();
-        for r in sqlx::query("SELECT village, facts FROM entry_facts WHERE year = $1")
+        let sql = format!(
+            "SELECT village, {} FROM entry_facts WHERE year = $1",
+            crate::facts::facts_column(self.backend == crate::db::Backend::Sqlite)
+        );
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(year)
             .fetch_all(&self.pool)
             .await?

@@ -33,6 +33,7 @@ pub(crate) struct EntryBatch {
 pub(crate) enum Value {
     Int(i64),
     Text(String),
+    Blob(Vec<u8>),
 }
 
 /// What one call writes.
@@ -255,6 +256,13 @@ unsafe fn write_rows(
             rc |= match v {
                 Value::Int(n) => ffi::sqlite3_bind_int64(s, i, *n),
                 Value::Text(t) => bind_text(s, i, t),
+                Value::Blob(b) => ffi::sqlite3_bind_blob(
+                    s,
+                    i,
+                    b.as_ptr().cast(),
+                    b.len() as c_int,
+                    ffi::SQLITE_STATIC(),
+                ),
             };
         }
         if rc != ffi::SQLITE_OK {

@@ -178,7 +178,11 @@ impl Checker {
                 self.tally.add(e);
             }
         }
-        Ok(Some((batch, self.tally.settle())))
+        let ctx = &self.ctx;
+        let settled = self
+            .tally
+            .settle(&|village, year| ctx.has_stored(village, year));
+        Ok(Some((batch, settled)))
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) struct Context {
     /// Stored vouchers of the village-years loaded, as digests (see `voucher_digest`).
     vouchers: FastSet<u128>,
     totals: FastMap<(String, i32, Account), i64>,
+    /// The village-years loaded that hold entries.
+    stored_years: FastSet<(String, i32)>,
     /// The village-years whose stored vouchers and totals are loaded.
     loaded: FastSet<(String, i32)>,
     scope: Option<cunji_core::region::RegionCode>,
@@ -136,6 +138,7 @@ impl Context {
             grant_village,
             vouchers: FastSet::default(),
             totals: FastMap::default(),
+            stored_years: FastSet::default(),
             loaded: FastSet::default(),
             scope: None,
         })
@@ -213,15 +216,21 @@ impl Context {
             }
             for r in q.fetch_all(&self.pool).await? {
                 let account: String = r.try_get(2)?;
+                let (village, year): (String, i32) =
+                    (r.try_get(0)?, r.try_get::<i64, _>(1)? as i32);
+                self.stored_years.insert((village.clone(), year));
                 if let Some(a) = Account::from_key_or_name(&account) {
-                    self.totals.insert(
-                        (r.try_get(0)?, r.try_get::<i64, _>(1)? as i32, a),
-                        r.try_get(3)?,
-                    );
+                    self.totals.insert((village, year, a), r.try_get(3)?);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether the database held entries of `village` in `year` when they were loaded (every
+    /// village-year of the rows checked so far is).
+    pub fn has_stored(&self, village: &str, year: i32) -> bool {
+        !self.stored_years.is_empty() && self.stored_years.contains(&(village.to_string(), year))
     }
 
     /// Limits the rows to villages within a region.

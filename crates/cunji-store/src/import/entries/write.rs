@@ -142,11 +142,12 @@ impl EntryTally {
     /// come sorted by village, so these are written while later rows are still being read. A
     /// village whose rows come back later is simply settled again (totals add up; facts merge
     /// with what was written).
-    pub fn settle(&mut self) -> Settled {
-        self.settle_except(self.last)
+    /// `stored` tells whether the database held entries of a village-year before this import.
+    pub fn settle(&mut self, stored: &dyn Fn(&str, i32) -> bool) -> Settled {
+        self.settle_except(self.last, stored)
     }
 
-    fn settle_except(&mut self, open: Option<u32>) -> Settled {
+    fn settle_except(&mut self, open: Option<u32>, stored: &dyn Fn(&str, i32) -> bool) -> Settled {
         let names = &self.names;
         let mut totals: Vec<TotalRow> = self
             .totals
@@ -156,7 +157,7 @@ impl EntryTally {
         totals.sort_unstable_by(|x, y| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key())));
         Settled {
             totals,
-            facts: self.facts.take_settled(open, names),
+            facts: self.facts.take_settled(open, names, stored),
         }
     }
 
@@ -167,7 +168,7 @@ impl EntryTally {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         actor: &str,
     ) -> Result<String, sqlx::Error> {
-        self.settle_except(None).write(tx).await?;
+        self.settle_except(None, &|_, _| true).write(tx).await?;
         let touched: Vec<(String, i32)> = self
             .names
             .iter()
