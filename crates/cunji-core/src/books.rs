@@ -47,6 +47,19 @@ impl Books {
             .add(book);
     }
 
+    /// Adds a village's books of several years at once (a village's kept totals come together
+    /// from the store; one lookup of the village instead of one for every account of every year).
+    pub fn add_years(&mut self, village: RegionCode, years: BTreeMap<i32, YearBook>) {
+        let own = self.by_village.entry(village).or_default();
+        if own.is_empty() {
+            *own = years;
+            return;
+        }
+        for (year, book) in years {
+            own.entry(year).or_default().add(&book);
+        }
+    }
+
     /// The village's own book for the year.
     pub fn own(&self, village: &RegionCode, year: i32) -> Option<&YearBook> {
         self.by_village.get(village)?.get(&year)
@@ -130,6 +143,33 @@ mod tests {
         b.totals[0] = v;
         b.entries = 1;
         b
+    }
+
+    /// A village's years added at once equal the same books added one by one, whether or not the
+    /// village had books already.
+    #[test]
+    fn years_added_at_once_equal_books_added_one_by_one() {
+        let v = code("110101001001");
+        let mut one_by_one = Books::new();
+        let mut at_once = Books::new();
+        one_by_one.add(&v, 2023, &book(5));
+        at_once.add(&v, 2023, &book(5));
+        let years: BTreeMap<i32, YearBook> = [(2023, book(7)), (2024, book(-2))].into();
+        for (y, b) in &years {
+            one_by_one.add(&v, *y, b);
+        }
+        at_once.add_years(v.clone(), years.clone());
+        let w = code("110101001002");
+        for (y, b) in &years {
+            one_by_one.add(&w, *y, b);
+        }
+        at_once.add_years(w.clone(), years);
+        for (village, year) in [(&v, 2023), (&v, 2024), (&w, 2023), (&w, 2024)] {
+            assert_eq!(one_by_one.own(village, year), at_once.own(village, year));
+        }
+        assert_eq!(at_once.own(&v, 2023).unwrap().totals[0], 12);
+        assert_eq!(at_once.own(&v, 2023).unwrap().entries, 2);
+        assert_eq!(at_once.own(&w, 2024).unwrap().totals[0], -2);
     }
 
     #[test]
