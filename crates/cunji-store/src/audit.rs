@@ -36,10 +36,7 @@ const AUDIT_COLS: &str = "id, at, actor, action, subject, detail, record_hash, p
 /// SHA-256, hex.
 pub(crate) fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The hash of an audit row: its fields and the hash of the row before it.

@@ -169,11 +169,15 @@ pub(crate) async fn write_facts(
     mut facts: Vec<NewFacts>,
 ) -> Result<(), sqlx::Error> {
     let sqlite = tx.backend_name() == "SQLite";
-    let select = if sqlite {
-        "SELECT village, CAST(facts AS BLOB) FROM entry_facts WHERE year = $1 AND village IN (SELECT value FROM json_each($2))"
+    let names_of = if sqlite {
+        "SELECT value FROM json_each($2)"
     } else {
-        "SELECT village, facts FROM entry_facts WHERE year = $1 AND village IN (SELECT json_array_elements_text($2::json))"
+        "SELECT json_array_elements_text($2::json)"
     };
+    let select = format!(
+        "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({names_of})",
+        facts_column(sqlite)
+    );
     facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
     let mut keys = facts.into_iter().peekable();
     // Each part's texts are merged while the previous part is written.
@@ -195,7 +199,7 @@ pub(crate) async fn write_facts(
         let mut stored: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         if !villages.is_empty() {
             let names = serde_json::to_string(&villages).expect("plain strings");
-            for r in sqlx::query(select)
+            for r in sqlx::query(sqlx::AssertSqlSafe(select.as_str()))
                 .bind(year)
                 .bind(names)
                 .fetch_all(&mut **tx)
@@ -283,7 +287,7 @@ async fn write_part(
     // `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
     let rows: Vec<(i32, &str, String)> = rows
         .iter()
-        .map(|(v, facts)| (year, v.as_str(), hex(facts)))
+        .map(|(v, facts)| (year, v.as_str(), crate::hex(facts)))
         .collect();
     let json = serde_json::to_string(&rows).expect("plain values");
     sqlx::query(
@@ -294,16 +298,6 @@ async fn write_part(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
 }
 
 #[cfg(test)]

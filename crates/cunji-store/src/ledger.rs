@@ -288,7 +288,7 @@ impl Store {
                 h.update(line.as_bytes());
             }
         }
-        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(crate::hex(&h.finalize()))
     }
 }
 

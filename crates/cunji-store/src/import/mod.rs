@@ -132,7 +132,7 @@ impl Store {
         scope: Option<&cunji_core::region::RegionCode>,
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, ImportError> {
-        let sha256 = hex(&Sha256::digest(bytes));
+        let sha256 = crate::hex(&Sha256::digest(bytes));
         if let Some(row) =
             sqlx::query("SELECT file_name, at FROM imports WHERE kind = $1 AND sha256 = $2")
                 .bind(kind.key())
@@ -228,8 +228,4 @@ fn import_detail(meta: &ImportMeta<'_>, rows: u64, detail: &str) -> String {
         meta.kind.name_zh(),
         meta.sha256
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -67,11 +67,7 @@ impl EntryHasher {
 
     pub fn finish(self) -> String {
         use sha2::Digest;
-        self.sha
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&self.sha.finalize())
     }
 }
 
@@ -142,6 +138,7 @@ impl EntryTally {
     /// come sorted by village, so these are written while later rows are still being read. A
     /// village whose rows come back later is simply settled again (totals add up; facts merge
     /// with what was written).
+    ///
     /// `stored` tells whether the database held entries of a village-year before this import.
     pub fn settle(&mut self, stored: &dyn Fn(&str, i32) -> bool) -> Settled {
         self.settle_except(self.last, stored)
