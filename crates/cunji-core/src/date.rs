@@ -39,6 +39,45 @@ impl Date {
         })
     }
 
+    /// Days since 1970-01-01 in the civil calendar (days-from-civil, Howard Hinnant's algorithm).
+    pub fn day_number(&self) -> i64 {
+        let (y, m, d) = (self.year as i64, self.month as i64, self.day as i64);
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` days after 1970-01-01 (civil-from-days); the inverse of `day_number`.
+    pub fn from_day_number(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        Date {
+            year: (if m <= 2 { y + 1 } else { y }) as i32,
+            month: m as u8,
+            day: d as u8,
+        }
+    }
+
+    /// Today in Beijing time (UTC+8), from the system clock.
+    pub fn today_beijing() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0) as i64;
+        Date::from_day_number((secs + 8 * 3600).div_euclid(86_400))
+    }
+
     pub fn year_end(year: i32) -> Date {
         Date {
             year,
@@ -97,6 +136,23 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn day_numbers() {
+        assert_eq!(Date::parse("1970-01-01").unwrap().day_number(), 0);
+        assert_eq!(Date::parse("2024-03-01").unwrap().day_number(), 19_783);
+        assert_eq!(Date::from_day_number(19_783).iso(), "2024-03-01");
+        assert_eq!(Date::from_day_number(19_782).iso(), "2024-02-29");
+    }
+
+    proptest! {
+        #[test]
+        fn day_numbers_round_trip(days in -25_567i64..376_000) {
+            let d = Date::from_day_number(days);
+            prop_assert_eq!(d.day_number(), days);
+            prop_assert_eq!(Date::parse(&d.iso()).map(|p| p.day_number()), Ok(days));
+        }
+    }
 
     proptest! {
         #[test]

@@ -588,7 +588,10 @@ impl<'t> Reader<'t> {
             }
         };
 
-        let cap = t.get("cap").map(|v| self.money(v, at("cap"))).transpose()?;
+        let cap = t
+            .get("cap")
+            .map(|v| self.non_negative_money(v, at("cap"), "封顶"))
+            .transpose()?;
         let mut cap_by_level = Vec::new();
         if let Some(v) = t.get("cap_by_level") {
             let Value::Array(items) = v else {
@@ -605,7 +608,7 @@ impl<'t> Reader<'t> {
                     return Err(self.err(at("cap_by_level"), "每档须且只须有 from 与 cap"));
                 }
                 let from = self.money(&it["from"], at("cap_by_level"))?;
-                let c = self.money(&it["cap"], at("cap_by_level"))?;
+                let c = self.non_negative_money(&it["cap"], at("cap_by_level"), "封顶")?;
                 if cap_by_level
                     .last()
                     .is_some_and(|l: &LevelCap| l.from >= from)
@@ -794,7 +797,7 @@ impl<'t> Reader<'t> {
             {
                 return Err(self.err(at, "每档须且只须有 from 与 rate"));
             }
-            let from = self.money(&it["from"], at)?;
+            let from = self.non_negative_money(&it["from"], at, "分档起点")?;
             let rate = self.rate(&it["rate"], at, Ppm::ONE)?;
             if out.last().is_some_and(|l| l.from >= from) {
                 return Err(self.err(at, "各档 from 必须严格递增"));
@@ -856,6 +859,16 @@ impl<'t> Reader<'t> {
             )),
             _ => Err(self.err(at, "金额应为整数元或字符串")),
         }
+    }
+
+    /// Money that may not be negative (SPEC §10: caps and tier starts): a negative cap would break
+    /// Σ amount + unallocated = pool.
+    fn non_negative_money(&self, v: &Value, at: At<'_>, what: &str) -> Result<Fen, PolicyError> {
+        let m = self.money(v, at)?;
+        if m.0 < 0 {
+            return Err(self.err(at, format!("{what}不能为负数（{} 元）", m)));
+        }
+        Ok(m)
     }
 
     /// A rate: a string (`"10%"`, `"0.085"`) or a TOML number taken at its written decimal value.

@@ -20,6 +20,23 @@ pub enum RateError {
     OutOfRange(String, String, String),
 }
 
+/// `0.12345600` → `0.123456`, `10.000` → `10`; text without a decimal point, or whose decimals end in
+/// another digit, is returned as it is (so `10.` stays malformed).
+fn without_trailing_zero_decimals(body: &str) -> &str {
+    let Some((int_part, frac)) = body.split_once('.') else {
+        return body;
+    };
+    if !frac.ends_with('0') || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return body;
+    }
+    let kept = frac.trim_end_matches('0');
+    if kept.is_empty() {
+        int_part
+    } else {
+        &body[..int_part.len() + 1 + kept.len()]
+    }
+}
+
 impl Ppm {
     pub const ZERO: Ppm = Ppm(0);
     pub const ONE: Ppm = Ppm(PPM);
@@ -31,6 +48,8 @@ impl Ppm {
             Some(b) => (b.trim(), 4),
             None => (t, 6),
         };
+        // The value decides, not the digits (SPEC §1): `0.12345600` is 123,456 ppm.
+        let body = without_trailing_zero_decimals(body);
         match parse_scaled(body, scale, false) {
             Ok(v) if v.abs() <= 1_000_000_000_000 => Ok(Ppm(v as i64)),
             Ok(_) | Err(DecimalError::Overflow) => Err(RateError::Format(t.into())),
@@ -112,6 +131,21 @@ mod tests {
         ));
         assert!(Ppm::parse("abc").is_err());
         assert!(Ppm::parse("").is_err());
+        // The value decides, not the digits (SPEC §1).
+        assert_eq!(Ppm::parse("0.12345600"), Ok(Ppm(123_456)));
+        assert_eq!(Ppm::parse("10.00000%"), Ok(Ppm(100_000)));
+        assert_eq!(Ppm::parse("0.1000000000"), Ok(Ppm(100_000)));
+        assert_eq!(Ppm::parse("-0.50"), Ok(Ppm(-500_000)));
+        assert!(matches!(
+            Ppm::parse("0.1234567"),
+            Err(RateError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            Ppm::parse("0.12345670"),
+            Err(RateError::TooPrecise(_))
+        ));
+        assert!(Ppm::parse("10.").is_err());
+        assert!(Ppm::parse("10.%").is_err());
         assert!(Ppm::parse_within("120%", Ppm::ONE).is_err());
         assert!(Ppm::parse_within("-0.1", Ppm::ONE).is_err());
     }

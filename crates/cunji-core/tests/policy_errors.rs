@@ -91,10 +91,39 @@ fn money_and_rates_are_exact() {
         }
     );
     assert_eq!(plan.cap, Some(cunji_core::Fen(100_050)));
+    // Whole ppm however many zeros follow (SPEC §1: the value decides, not the digits).
+    let p = Policy::parse("name = \"x\"\n[incentive]\nrate = \"0.12345600\"\n").unwrap();
+    assert_eq!(
+        p.incentive.unwrap().schedule,
+        cunji_core::incentive::Schedule::Flat {
+            rate: cunji_core::Ppm(123_456)
+        }
+    );
+    let p = Policy::parse("name = \"x\"\n[incentive]\nrate = \"10.00000%\"\n").unwrap();
+    assert_eq!(
+        p.incentive.unwrap().schedule,
+        cunji_core::incentive::Schedule::Flat {
+            rate: cunji_core::Ppm(100_000)
+        }
+    );
     let e = err("[incentive]\nrate = \"10%\"\n");
     assert!(e.contains("name"), "{e}");
     let e = err("name = \"x\"\n[incentive\n");
     assert!(e.starts_with("第 2 行: TOML 语法错误"), "{e}");
+}
+
+#[test]
+fn caps_and_tier_starts_may_not_be_negative() {
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = -1\n");
+    assert_eq!(e, "第 4 行: 〔incentive〕cap：封顶不能为负数（-1.00 元）");
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap_by_level = [ { from = 0, cap = \"-0.01\" } ]\n");
+    assert!(e.contains("封顶不能为负数（-0.01 元）"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = -5000, rate = \"1%\" } ]\n");
+    assert!(e.contains("分档起点不能为负数（-5,000.00 元）"), "{e}");
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"whole\"\ntiers = [ { from = -1, rate = \"1%\" }, { from = 10, rate = \"2%\" } ]\n");
+    assert!(e.contains("不能为负数"), "{e}");
+    // Zero is allowed.
+    Policy::parse("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = 0\n").unwrap();
 }
 
 #[test]

@@ -185,14 +185,43 @@ impl Store {
     /// array built by the database: a page's hundred rows would otherwise cross from the database
     /// thread one by one.
     pub async fn entries_of(&self, village: &str, year: i32) -> Result<Vec<EntryRow>, StoreError> {
+        self.entries_up_to(village, year, i64::MAX).await
+    }
+
+    /// The latest `limit` entries of a village's year (oldest of them first) and how many the year
+    /// has: a page lists a bounded number of rows however many a village imported (one village of
+    /// 1,000,000 entries made a page of a million rows).
+    pub async fn latest_entries_of(
+        &self,
+        village: &str,
+        year: i32,
+        limit: usize,
+    ) -> Result<(Vec<EntryRow>, i64), StoreError> {
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) FROM entries WHERE village = $1 AND year = $2")
+                .bind(village)
+                .bind(year)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Ok((self.entries_up_to(village, year, limit).await?, count))
+    }
+
+    async fn entries_up_to(
+        &self,
+        village: &str,
+        year: i32,
+        limit: i64,
+    ) -> Result<Vec<EntryRow>, StoreError> {
         const INNER: &str = "SELECT e.id, e.date, a.key AS account, e.amount, e.voucher, e.memo, e.project, e.reverses, w.source, w.actor, \
                     (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) AS reversed_by \
              FROM entries e JOIN accounts a ON a.number = e.account JOIN entry_writes w ON w.id = e.write_id \
-             WHERE e.village = $1 AND e.year = $2";
+             WHERE e.village = $1 AND e.year = $2 ORDER BY e.date DESC, e.id DESC LIMIT $3";
         let sql = match self.backend {
             crate::db::Backend::Sqlite => format!(
                 "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \
-                 FROM ({INNER} ORDER BY e.date, e.id)"
+                 FROM (SELECT * FROM ({INNER}) ORDER BY date, id)"
             ),
             crate::db::Backend::Postgres => format!(
                 "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
@@ -202,6 +231,7 @@ impl Store {
         let text: String = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(village)
             .bind(year)
+            .bind(limit)
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;

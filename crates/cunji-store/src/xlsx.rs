@@ -86,6 +86,15 @@ pub fn read(
 /// gigabytes and end the process. A million rows of twenty columns fit.
 const MAX_CELLS: u64 = 25_000_000;
 
+/// Rows a sheet may have: Excel's and WPS's own limit. A sheet naming a later row was not saved by
+/// either (one 10 MB file unpacked to 2,000,000 one-cell rows and took 2 GB before it was refused).
+const MAX_ROWS: u32 = 1_048_576;
+
+/// Filled cells a sheet may have, counted while the sheet is streamed and before anything is built:
+/// with the grid and the rows made from them, a sheet at this bound stays under 1 GiB (measured on a
+/// 1,048,576 × 4 sheet: see docs/benchmarks.md). CSV files have no such bound.
+const MAX_FILLED_CELLS: usize = 2_000_000;
+
 /// The first sheet's cells as a range, refused before the grid is built when its bounding box is
 /// larger than `MAX_CELLS`.
 fn sheet_range(
@@ -101,6 +110,17 @@ fn sheet_range(
             continue;
         }
         let (r, c) = cell.get_position();
+        if r >= MAX_ROWS {
+            return Err(format!(
+                "工作表“{name}”超过 {MAX_ROWS} 行（第 {} 行有内容），不是 Excel 或 WPS 能保存的工作表；大文件请另存为 CSV 后导入",
+                r as u64 + 1
+            ));
+        }
+        if cells.len() >= MAX_FILLED_CELLS {
+            return Err(format!(
+                "工作表“{name}”有内容的单元格超过 {MAX_FILLED_CELLS} 个：请分成几个文件，或另存为 CSV 后导入（CSV 不限大小）"
+            ));
+        }
         rows = (rows.0.min(r), rows.1.max(r));
         cols = (cols.0.min(c), cols.1.max(c));
         cells.push(calamine::Cell::new(

@@ -38,7 +38,10 @@ fn import_error(e: ImportError) -> Response {
             Json(json!({ "error": "输入有误，未存储", "rows": rows.iter().map(|r| json!({ "column": r.column, "message": r.message })).collect::<Vec<_>>() })),
         )
             .into_response(),
-        ImportError::Store(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        ImportError::Store(e) => {
+            let e = crate::html::PageError::from(e);
+            error(e.0, e.1)
+        }
     }
 }
 
@@ -65,18 +68,21 @@ async fn report(
     };
     let data = match state.data(year).await {
         Ok(d) => d,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => return error(e.0, e.1),
     };
     let region =
         match crate::pages::dashboard::chosen_region(&user, &data.regions, q.region.as_deref()) {
             Ok(r) => r,
             Err(e) => return error(e.0, e.1),
         };
-    match state.report(&policy, &data, year, Some(&region)) {
+    match state.report(&policy, &data, year, Some(&region)).await {
         Ok(r) => Json(serde_json::to_value(&*r).unwrap_or(Value::Null)).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
+        Err(e) => error(e.0, e.1),
     }
 }
+
+/// Entries a village read lists at most (the latest ones); `entries_total` says how many there are.
+const API_ENTRIES_LISTED: usize = 10_000;
 
 async fn village(
     State(state): State<AppState>,
@@ -84,7 +90,7 @@ async fn village(
     Path(code): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> Response {
-    let Ok(c) = RegionCode::parse(&code) else {
+    let Ok(c) = crate::html::strict_code(&code) else {
         return error(StatusCode::BAD_REQUEST, "区划代码有误");
     };
     if let Err(d) = user.require_read(&c) {
@@ -97,22 +103,32 @@ async fn village(
     };
     let data = match state.data(year).await {
         Ok(d) => d,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => return error(e.0, e.1),
     };
-    let report = match state.report(&policy, &data, year, Some(&c)) {
+    let report = match state.report(&policy, &data, year, Some(&c)).await {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::NOT_FOUND, e),
+        Err(e) => return error(e.0, e.1),
     };
     let Some(v) = report.villages.iter().find(|v| v.code == c) else {
         return error(StatusCode::NOT_FOUND, format!("{year} 年没有村 {code}"));
     };
-    let entries = match state.store.entries_of(&code, year).await {
+    let (entries, entries_total) = match state
+        .store
+        .latest_entries_of(c.as_str(), year, API_ENTRIES_LISTED)
+        .await
+    {
         Ok(e) => e,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::html::store_message(&e),
+            )
+        }
     };
     Json(json!({
         "year": year,
         "village": v,
+        "entries_total": entries_total,
         "entries": entries.iter().map(|e| json!({
             "id": e.id, "date": e.date, "account": e.account.key(), "amount": e.amount, "voucher": e.voucher,
             "memo": e.memo, "project": e.project, "reverses": e.reverses, "reversed_by": e.reversed_by, "source": e.source,
@@ -140,14 +156,14 @@ async fn add_entry(
     Writer(user): Writer,
     Json(e): Json<NewEntry>,
 ) -> Response {
-    let Ok(c) = RegionCode::parse(&e.village) else {
+    let Ok(c) = crate::html::strict_code(&e.village) else {
         return error(StatusCode::BAD_REQUEST, "区划代码有误");
     };
     if let Err(d) = user.require_read(&c) {
         return error(d.status, d.message);
     }
     let form = EntryForm {
-        village: e.village,
+        village: c.to_string(),
         date: e.date,
         account: e.account,
         amount: e.amount,
@@ -183,7 +199,12 @@ async fn reverse_entry(
             }
         }
         Ok(None) => return error(StatusCode::NOT_FOUND, format!("没有编号为 {id} 的分录")),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::html::store_message(&e),
+            )
+        }
     }
     match state
         .store
@@ -200,13 +221,13 @@ async fn proposal(
     Viewer(user): Viewer,
     Path((code, year)): Path<(String, i32)>,
 ) -> Response {
-    let Ok(c) = RegionCode::parse(&code) else {
+    let Ok(c) = crate::html::strict_code(&code) else {
         return error(StatusCode::BAD_REQUEST, "区划代码有误");
     };
     if let Err(d) = user.require_read(&c) {
         return error(d.status, d.message);
     }
-    match state.store.proposal(&code, year).await {
+    match state.store.proposal(c.as_str(), year).await {
         Ok(Some(p)) => Json(json!({
             "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
             "pool": cunji_core::Fen(p.pool), "trace": p.trace,
@@ -216,7 +237,7 @@ async fn proposal(
         }))
         .into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "尚未生成奖励方案"),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, crate::html::store_message(&e)),
     }
 }
 

@@ -360,38 +360,84 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Failed logins per key (user name, client address) in a sliding window.
+/// Failed sign-ins remembered per user name *and* address: five within the window block that pair
+/// only, so a stranger guessing from elsewhere cannot lock a user out, nor one proxy address lock out
+/// everyone behind it. An attempt is counted when it starts, before its password is hashed, so
+/// concurrent guesses cannot slip past the count. Memory is bounded: keys are cut to
+/// [`KEY_CHARS`] characters of the user name, each pair keeps at most `max_failures` times, and at
+/// most [`LIMITER_KEYS`] pairs are kept (expired ones are dropped first, then the least recently
+/// tried), about 1.5 MB at most.
 pub struct RateLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    attempts: Mutex<HashMap<(String, std::net::IpAddr), Vec<Instant>>>,
     pub max_failures: usize,
     pub window: Duration,
 }
 
+/// Characters of a user name that key the limiter (names are short; a 1 MB name was kept whole).
+pub const KEY_CHARS: usize = 64;
+/// Pairs of user name and address the limiter remembers at most.
+pub const LIMITER_KEYS: usize = 10_000;
+
 impl RateLimiter {
     pub fn new(max_failures: usize, window: Duration) -> RateLimiter {
         RateLimiter {
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
             max_failures,
             window,
         }
     }
 
-    pub fn is_blocked(&self, key: &str) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    fn key(user: &str, addr: std::net::IpAddr) -> (String, std::net::IpAddr) {
+        (user.chars().take(KEY_CHARS).collect(), addr)
+    }
+
+    /// Records an attempt of `user` from `addr`, or refuses it (`false`) when that pair already
+    /// failed `max_failures` times within the window.
+    pub fn begin(&self, user: &str, addr: std::net::IpAddr) -> bool {
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        let list = map.entry(key.to_string()).or_default();
+        let key = Self::key(user, addr);
+        if !map.contains_key(&key) && map.len() >= LIMITER_KEYS {
+            map.retain(|_, list| {
+                list.retain(|t| now.duration_since(*t) < self.window);
+                !list.is_empty()
+            });
+            while map.len() >= LIMITER_KEYS {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, list)| list.last().copied())
+                    .map(|(k, _)| k.clone());
+                match oldest {
+                    Some(k) => map.remove(&k),
+                    None => break,
+                };
+            }
+        }
+        let list = map.entry(key).or_default();
         list.retain(|t| now.duration_since(*t) < self.window);
-        list.len() >= self.max_failures
+        if list.len() >= self.max_failures {
+            return false;
+        }
+        list.push(now);
+        true
     }
 
-    pub fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(key.to_string()).or_default().push(Instant::now());
+    /// A successful sign-in forgets the pair's attempts.
+    pub fn succeed(&self, user: &str, addr: std::net::IpAddr) {
+        let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&Self::key(user, addr));
     }
 
-    pub fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
+    /// Pairs remembered now (for tests of the bound).
+    pub fn len(&self) -> usize {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -408,15 +454,38 @@ mod tests {
     }
 
     #[test]
-    fn rate_limiter_blocks_after_failures() {
+    fn rate_limiter_blocks_a_user_at_an_address_after_failures() {
         let r = RateLimiter::new(3, Duration::from_secs(60));
+        let (a, b): (std::net::IpAddr, std::net::IpAddr) =
+            ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         for _ in 0..3 {
-            assert!(!r.is_blocked("u"));
-            r.fail("u");
+            assert!(r.begin("u", a));
         }
-        assert!(r.is_blocked("u"));
-        assert!(!r.is_blocked("v"));
-        r.clear("u");
-        assert!(!r.is_blocked("u"));
+        assert!(!r.begin("u", a));
+        // Another user at that address, and that user from another address, are not blocked.
+        assert!(r.begin("v", a));
+        assert!(r.begin("u", b));
+        r.succeed("u", a);
+        assert!(r.begin("u", a));
+    }
+
+    #[test]
+    fn rate_limiter_memory_is_bounded() {
+        let r = RateLimiter::new(5, Duration::from_secs(60));
+        let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let long = "名".repeat(1_000_000);
+        assert!(r.begin(&long, a));
+        let kept = r.attempts.lock().unwrap();
+        assert!(kept.keys().all(|k| k.0.chars().count() <= KEY_CHARS));
+        drop(kept);
+        for i in 0..LIMITER_KEYS + 500 {
+            assert!(r.begin(&format!("user{i}"), a));
+        }
+        assert_eq!(r.len(), LIMITER_KEYS);
+        // The latest pairs are the ones kept: the newest is still counted.
+        for _ in 0..4 {
+            assert!(r.begin(&format!("user{}", LIMITER_KEYS + 499), a));
+        }
+        assert!(!r.begin(&format!("user{}", LIMITER_KEYS + 499), a));
     }
 }

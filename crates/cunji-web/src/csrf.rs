@@ -1,5 +1,6 @@
-//! Every state-changing request must carry the CSRF token of its session: a `_csrf` form field, the
-//! `_csrf` query parameter for file uploads, or the `X-CSRF-Token` header for the JSON API. The login
+//! Every state-changing request must carry the CSRF token of its session: a `_csrf` form field (for a
+//! file upload, the first field of the multipart body, checked by [`UploadCsrf::check`] before the file
+//! is read), or the `X-CSRF-Token` header for the JSON API. The login
 //! form, which has no session yet, uses a double-submit cookie.
 
 use axum::body::{to_bytes, Body};
@@ -62,12 +63,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type.starts_with("multipart/form-data") {
-        let query = req.uri().query().unwrap_or("");
-        return if field(query, "_csrf") == Some(expected.as_str()) {
-            next.run(req).await
-        } else {
-            refuse(false)
-        };
+        // A file upload carries its token as the form's first field (read by the handler before the
+        // file, through `UploadCsrf`); only the import takes uploads. The token once travelled in the
+        // address, where it is logged and kept in the browser's history.
+        if path != "/import" {
+            return refuse(false);
+        }
+        let mut req = req;
+        req.extensions_mut().insert(PendingUpload(expected));
+        return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
@@ -82,4 +86,42 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The session's token for an upload whose body is still to be read.
+#[derive(Clone)]
+pub struct PendingUpload(String);
+
+/// What an upload handler must hold: it can only be had on a request that passed the guard above,
+/// and the body's token must still be checked with [`UploadCsrf::check`].
+pub struct UploadCsrf(String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for UploadCsrf {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<PendingUpload>() {
+            Some(p) => Ok(UploadCsrf(p.0.clone())),
+            None => Err(refuse(false)),
+        }
+    }
+}
+
+impl UploadCsrf {
+    /// Reads the body's first field, which must be `_csrf` with the session's token.
+    pub async fn check(&self, form: &mut axum::extract::Multipart) -> Result<(), Response> {
+        let Ok(Some(field)) = form.next_field().await else {
+            return Err(refuse(false));
+        };
+        if field.name() != Some("_csrf") {
+            return Err(refuse(false));
+        }
+        match field.text().await {
+            Ok(t) if t == self.0 => Ok(()),
+            _ => Err(refuse(false)),
+        }
+    }
 }

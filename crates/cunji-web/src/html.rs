@@ -108,8 +108,47 @@ impl From<String> for PageError {
 
 impl From<cunji_store::StoreError> for PageError {
     fn from(e: cunji_store::StoreError) -> Self {
-        PageError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        let status = match e {
+            cunji_store::StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        PageError(status, store_message(&e))
     }
+}
+
+/// What a user is told of a failure that is not theirs to fix: never the database's own text (it
+/// names tables and constraints), which goes to the server's log instead.
+pub const INTERNAL: &str =
+    "服务器未能完成这个操作，请稍后再试；如果一再出现，请把时间告诉管理员（详情已记入服务器日志）";
+
+/// A store error as a user may read it: the store's own Chinese message for bad input, otherwise
+/// [`INTERNAL`] with the cause logged.
+pub fn store_message(e: &cunji_store::StoreError) -> String {
+    match e {
+        cunji_store::StoreError::Invalid(m) => m.clone(),
+        other => {
+            log_error("store", other);
+            INTERNAL.to_string()
+        }
+    }
+}
+
+/// A region code from a path or a form, exactly 12 digits: nothing trimmed, so that a code padded
+/// with spaces or carrying a CR/LF is refused before anything is written (it once wrote the entry
+/// and then failed on the redirect, or reached the database as a foreign-key error).
+pub fn strict_code(text: &str) -> Result<cunji_core::region::RegionCode, PageError> {
+    let shown: String = text.chars().take(40).filter(|c| !c.is_control()).collect();
+    if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_request(format!(
+            "区划代码 `{shown}` 应为 12 位数字（不含空格或换行）"
+        )));
+    }
+    cunji_core::region::RegionCode::parse(text).map_err(|e| bad_request(e.to_string()))
+}
+
+/// Logs a failure's cause for the server's operator (standard error).
+pub fn log_error(what: &str, e: &dyn std::fmt::Display) {
+    eprintln!("cunji: error: {what}: {e}");
 }
 
 pub fn not_found(what: &str) -> PageError {

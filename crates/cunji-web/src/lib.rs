@@ -5,7 +5,7 @@
 pub mod api;
 pub mod auth;
 mod charts;
-mod csrf;
+pub mod csrf;
 mod html;
 mod pages;
 pub mod qr;

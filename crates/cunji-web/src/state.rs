@@ -9,7 +9,10 @@ use cunji_core::region::RegionCode;
 use cunji_core::report::{build_report, Report};
 use cunji_store::{LoadedData, Store, StoredPolicy};
 
+use axum::http::StatusCode;
+
 use crate::auth::RateLimiter;
+use crate::html::PageError;
 
 tokio::task_local! {
     /// The data version a reading request has seen, so its page reads one version throughout and asks
@@ -32,8 +35,17 @@ pub async fn one_version_per_read(
     }
 }
 
-/// What was last loaded for a year, and the data version it was loaded at.
-type Cached = std::collections::HashMap<i32, (i64, Arc<LoadedData>)>;
+/// What was last loaded for a year, and the data version it was loaded at; least recently used first.
+type Cached = std::collections::VecDeque<(i32, i64, Arc<LoadedData>)>;
+
+/// Years' data kept in memory at once. A county's pages ask for the latest year and the few before
+/// it; a request for any other year evicts the one least recently used instead of growing the cache
+/// (any `?year=` built and kept a year's data forever).
+const YEARS_KEPT: usize = 6;
+
+/// The years a database can hold data for: entry dates are years 1900–2999 (SPEC §1 as read by
+/// `Date::parse`). Any other `?year=` is refused before anything is read or built.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
 
 /// A report already built: for which data (the very load, so new data never meets an old report),
 /// policy, year, region and day.
@@ -57,10 +69,72 @@ type VersionedRegions = (i64, Arc<cunji_core::region::RegionSet>);
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
 
+/// Password hashes computed at once, bounded: argon2id takes 19 MiB a hash, so the bound is also a
+/// bound on memory (one hash per core: about 40 MiB on two cores). A login waits up to `wait` for a
+/// permit, then is refused with 503.
+pub struct Hashing {
+    permits: tokio::sync::Semaphore,
+    wait: Duration,
+    /// Hashes running now and the most ever seen at once (for tests of the bound).
+    running: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+/// A permit to hash; counts the hash as running while held.
+pub struct HashPermit<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+    running: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl Drop for HashPermit<'_> {
+    fn drop(&mut self) {
+        self.running
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Hashing {
+    pub fn new(at_once: usize, wait: Duration) -> Hashing {
+        Hashing {
+            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            wait,
+            running: Default::default(),
+            peak: Default::default(),
+        }
+    }
+
+    /// A permit, or `None` when none came free within the wait.
+    pub async fn permit(&self) -> Option<HashPermit<'_>> {
+        let permit = tokio::time::timeout(self.wait, self.permits.acquire())
+            .await
+            .ok()?
+            .ok()?;
+        let now = self
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        self.peak
+            .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        Some(HashPermit {
+            _permit: permit,
+            running: &self.running,
+        })
+    }
+
+    /// The most hashes that ran at once since the server started.
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     cache: Arc<std::sync::Mutex<Cached>>,
+    /// Reports built at once: each runs on a blocking thread, never on the async workers, so that
+    /// `/healthz` and the public pages keep answering while a large village's report is built; the
+    /// bound (the machine's cores) keeps many such requests from taking every blocking thread.
+    builds: Arc<tokio::sync::Semaphore>,
     reports: Arc<std::sync::Mutex<std::collections::VecDeque<BuiltReport>>>,
     /// The years with books, and the data version they were read at.
     years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
@@ -74,6 +148,8 @@ pub struct AppState {
     /// Years' data read from the database so far (for tests and diagnostics).
     loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
+    /// Permits to hash a password, one per core.
+    pub hashing: Arc<Hashing>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
 }
@@ -93,6 +169,9 @@ impl AppState {
         AppState {
             store,
             cache: Arc::new(std::sync::Mutex::new(Cached::new())),
+            builds: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             reports: Arc::default(),
             years: Arc::default(),
             policies: Arc::default(),
@@ -100,6 +179,10 @@ impl AppState {
             loading: Arc::default(),
             loads: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
+            hashing: Arc::new(Hashing::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                Duration::from_secs(5),
+            )),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
     }
@@ -122,7 +205,10 @@ impl AppState {
     async fn parsed_policies(
         &self,
     ) -> Result<Arc<Vec<(StoredPolicy, Result<Policy, String>)>>, String> {
-        let version = self.version().await.map_err(|e| e.to_string())?;
+        let version = self
+            .version()
+            .await
+            .map_err(|e| crate::html::store_message(&e))?;
         if let Some((v, all)) = &*self.policies.lock().unwrap_or_else(|e| e.into_inner()) {
             if *v == version {
                 return Ok(all.clone());
@@ -132,7 +218,7 @@ impl AppState {
             .store
             .policies()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| crate::html::store_message(&e))?
             .into_iter()
             .map(|p| {
                 let parsed = Policy::parse(&p.source).map_err(|e| e.to_string());
@@ -184,15 +270,27 @@ impl AppState {
     }
 
     /// The data a report of `year` reads, loaded again only when something was written since.
-    pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, String> {
-        let version = self.version().await.map_err(|e| e.to_string())?;
+    pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, PageError> {
+        if !YEARS.contains(&year) {
+            return Err(PageError(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "没有 {year} 年的账（年度应在 {}–{} 之间）",
+                    YEARS.start(),
+                    YEARS.end()
+                ),
+            ));
+        }
+        let version = self.version().await.map_err(PageError::from)?;
         let cached = || {
-            self.cache
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&year)
-                .filter(|(v, _)| *v == version)
-                .map(|(_, d)| d.clone())
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let at = cache
+                .iter()
+                .position(|(y, v, _)| *y == year && *v == version)?;
+            let hit = cache.remove(at)?;
+            let data = hit.2.clone();
+            cache.push_back(hit);
+            Some(data)
         };
         if let Some(d) = cached() {
             return Ok(d);
@@ -203,27 +301,31 @@ impl AppState {
         }
         self.loads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let data = Arc::new(
-            self.store
-                .load_for_report(year)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
+        let data = Arc::new(self.store.load_for_report(year).await?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.retain(|_, (v, _)| *v == version);
-        cache.insert(year, (version, data.clone()));
+        cache.retain(|(_, v, _)| *v == version);
+        while cache.len() >= YEARS_KEPT {
+            cache.pop_front();
+        }
+        cache.push_back((year, version, data.clone()));
         Ok(data)
     }
 
+    /// Years' data held in memory now (for tests of the bound).
+    pub fn years_cached(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// The report of a year under a policy, for a region; built once per data load, policy, year,
-    /// region and day, since every page of a county asks for the same few.
-    pub fn report(
+    /// region and day, since every page of a county asks for the same few. Built on a blocking
+    /// thread (at most one per core at once): a village of a million entries takes seconds.
+    pub async fn report(
         &self,
         policy: &Policy,
         data: &Arc<LoadedData>,
         year: i32,
         scope: Option<&RegionCode>,
-    ) -> Result<Arc<Report>, String> {
+    ) -> Result<Arc<Report>, PageError> {
         let today = crate::today();
         let same = |b: &BuiltReport| {
             Arc::ptr_eq(&b.data, data)
@@ -232,21 +334,40 @@ impl AppState {
                 && b.today == today
                 && b.policy == *policy
         };
-        if let Some(b) = self
-            .reports
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|b| same(b))
-        {
-            return Ok(b.report.clone());
+        let kept = || {
+            self.reports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .find(|b| same(b))
+                .map(|b| b.report.clone())
+        };
+        if let Some(r) = kept() {
+            return Ok(r);
         }
-        let report = Arc::new(
-            build_report(
-                policy,
-                &data.input(year, scope, cunji_core::date::Date::parse(&today).ok()),
+        let _permit = self
+            .builds
+            .acquire()
+            .await
+            .map_err(|_| PageError(StatusCode::SERVICE_UNAVAILABLE, "服务器正在停止".into()))?;
+        if let Some(r) = kept() {
+            return Ok(r);
+        }
+        let (p, d, sc, t) = (policy.clone(), data.clone(), scope.cloned(), today.clone());
+        let built = tokio::task::spawn_blocking(move || {
+            let day = cunji_core::date::Date::parse(&t).ok();
+            build_report(&p, &d.input(year, sc.as_ref(), day))
+        })
+        .await
+        .map_err(|e| {
+            crate::html::log_error("report build", &e);
+            PageError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::html::INTERNAL.into(),
             )
-            .map_err(|e| e.to_string())?,
+        })?;
+        let report = Arc::new(
+            built.map_err(|e| PageError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?,
         );
         let mut kept = self.reports.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|b| Arc::strong_count(&b.data) > 1 || Arc::ptr_eq(&b.data, data));

@@ -469,15 +469,16 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
     let mut town = Client::new(s.addr);
     town.login("town").await;
     let token = town.csrf.clone().unwrap();
-    let multipart = |csv: &str| {
+    let multipart_with = |token: &str, csv: &str| {
         let b = "XBOUNDARYX";
-        format!("--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nentries\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n")
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nentries\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n")
     };
+    let multipart = |csv: &str| multipart_with(&token, csv);
     let bad = multipart("village,date,account,amount\n131124100200,2024-01-01,operating_revenue,5\n131124100200,2024-01-01,operating_revenue,abc\n131124101200,2024-01-01,operating_revenue,5\n");
     let r = town
         .request(
             "POST",
-            &format!("/import?_csrf={token}"),
+            "/import",
             Some("multipart/form-data; boundary=XBOUNDARYX"),
             bad.as_bytes(),
             &[],
@@ -501,23 +502,80 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
     let r = town
         .request(
             "POST",
-            &format!("/import?_csrf={token}"),
+            "/import",
             Some("multipart/form-data; boundary=XBOUNDARYX"),
             good.as_bytes(),
             &[],
         )
         .await;
     assert!(r.text().contains("已导入账目 1 行"), "{}", r.text());
+    // The token travels in the body, never in the address: a wrong one, or one only in the address,
+    // is refused and nothing is stored.
+    let wrong = multipart_with(
+        "bad",
+        "village,date,account,amount\n131124100200,2024-01-02,operating_revenue,7\n",
+    );
     let r = town
         .request(
             "POST",
-            "/import?_csrf=bad",
+            "/import",
             Some("multipart/form-data; boundary=XBOUNDARYX"),
-            good.as_bytes(),
+            wrong.as_bytes(),
             &[],
         )
         .await;
     assert_eq!(r.status, 403);
+    let b = "XBOUNDARYX";
+    let no_body_token = format!("--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nentries\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\nContent-Type: text/csv\r\n\r\nvillage,date,account,amount\n131124100200,2024-01-02,operating_revenue,7\r\n--{b}--\r\n");
+    let r = town
+        .request(
+            "POST",
+            &format!("/import?_csrf={token}"),
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            no_body_token.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        s.store
+            .entries_of("131124100200", 2024)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // The form sends the token as its first field, not in the address.
+    let form = town.get("/import").await.text();
+    assert!(
+        form.contains(r#"action="/import" enctype="multipart/form-data">"#)
+            && form.contains(&format!(
+                r#"<input type="hidden" name="_csrf" value="{token}">"#
+            ))
+            && !form.contains("_csrf="),
+        "{form}"
+    );
+    // A file of 3,000 bad rows: the page lists the first 1,000 and says how many there are.
+    let mut many = String::from("village,date,account,amount\n");
+    for _ in 0..3_000 {
+        many.push_str("131124100200,2024-01-01,operating_revenue,abc\n");
+    }
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            multipart(&many).as_bytes(),
+            &[],
+        )
+        .await;
+    let t = r.text();
+    assert!(
+        t.contains("共 3000 处错误，下面列出前 1000 处")
+            && t.contains("3000 处错误，本文件未导入任何数据"),
+        "{t}"
+    );
+    assert_eq!(t.matches("金额格式不对").count(), 1_000);
 }
 
 #[tokio::test]

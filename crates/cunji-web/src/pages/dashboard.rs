@@ -164,7 +164,7 @@ pub async fn page(
             axum::response::Redirect::to(&format!("/village/{region}?year={year}")).into_response(),
         );
     }
-    let report = state.report(&policy, &data, year, Some(&region))?;
+    let report = state.report(&policy, &data, year, Some(&region)).await?;
     let Some(me) = report.regions.iter().find(|r| r.code == region) else {
         return Err(crate::html::not_found(&format!(
             "{year} 年 {region} 下有账的村"
@@ -181,7 +181,7 @@ pub async fn page(
     let mut counts = Vec::new();
     let mut chart_years = Vec::new();
     for y in &years {
-        if let Ok(r) = state.report(&bands_only, &data, *y, Some(&region)) {
+        if let Ok(r) = state.report(&bands_only, &data, *y, Some(&region)).await {
             if let Some(rr) = r.regions.iter().find(|x| x.code == region) {
                 chart_years.push(*y);
                 counts.push(

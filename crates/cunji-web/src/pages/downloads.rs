@@ -46,7 +46,7 @@ pub async fn report(
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
     let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region))?;
+    let report = state.report(&policy, &data, year, Some(&region)).await?;
     let bytes = cunji_sheets::report_workbook(&report)
         .map_err(|e| PageError(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(xlsx(bytes, &format!("cunji-{region}-{year}.xlsx")))

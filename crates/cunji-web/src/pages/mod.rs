@@ -43,7 +43,9 @@ pub async fn healthz(
         Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "error", "error": e.to_string() })),
+            axum::Json(
+                serde_json::json!({ "status": "error", "error": crate::html::store_message(&e) }),
+            ),
         )
             .into_response(),
     }

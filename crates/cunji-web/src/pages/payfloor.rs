@@ -77,7 +77,9 @@ pub async fn page(
         incentive: None,
         ..policy.clone()
     };
-    let report = state.report(&floor_only, &data, year, Some(&region))?;
+    let report = state
+        .report(&floor_only, &data, year, Some(&region))
+        .await?;
     let lines: Vec<Line> = report
         .pay_floor
         .clone()

@@ -235,8 +235,8 @@ pub async fn whatif(
     } else {
         (before.clone(), String::new(), None)
     };
-    let r_before = state.report(&before, &data, year, Some(&region))?;
-    let r_after = state.report(&after, &data, year, Some(&region))?;
+    let r_before = state.report(&before, &data, year, Some(&region)).await?;
+    let r_after = state.report(&after, &data, year, Some(&region)).await?;
     let pool = |r: &cunji_core::report::Report, code: &cunji_core::region::RegionCode| {
         r.villages
             .iter()

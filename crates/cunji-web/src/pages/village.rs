@@ -78,6 +78,8 @@ struct VillagePage {
     awards: Vec<AwardView>,
     grants: Vec<GrantView>,
     entries: Vec<EntryView>,
+    entries_total: i64,
+    entries_hidden: i64,
     can_write: bool,
     is_admin: bool,
     closed: bool,
@@ -86,13 +88,17 @@ struct VillagePage {
     alerts: Vec<super::dashboard::AlertRow>,
 }
 
+/// Entries listed on a village page: the latest ones. A year of a village rarely has more than a few
+/// hundred; one that imported a million would otherwise make a page of a million rows.
+const ENTRIES_SHOWN: usize = 1_000;
+
 pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path(code): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, PageError> {
-    let code = RegionCode::parse(&code).map_err(|e| crate::html::bad_request(e.to_string()))?;
+    let code = crate::html::strict_code(&code)?;
     user.require_read(&code)?;
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
@@ -192,7 +198,7 @@ pub async fn page(
         _ => years.iter().map(|_| "—".to_string()).collect(),
     };
 
-    let report = state.report(&policy, &data, year, Some(&code)).ok();
+    let report = state.report(&policy, &data, year, Some(&code)).await.ok();
     let vr = report
         .as_ref()
         .and_then(|r| r.villages.iter().find(|v| v.code == code));
@@ -245,10 +251,12 @@ pub async fn page(
         })
         .unwrap_or_default();
     let can_write = user.can_write_entries(&code);
-    let entries = state
+    let (entries, entries_total) = state
         .store
-        .entries_of(code.as_str(), year)
-        .await?
+        .latest_entries_of(code.as_str(), year, ENTRIES_SHOWN)
+        .await?;
+    let entries_hidden = entries_total - entries.len() as i64;
+    let entries = entries
         .into_iter()
         .map(|e| EntryView {
             id: e.id,
@@ -299,6 +307,8 @@ pub async fn page(
         awards,
         grants,
         entries,
+        entries_total,
+        entries_hidden,
         can_write,
         is_admin: user.role == Role::CountyAdmin,
         closed: state.store.is_closed(code.as_str(), year).await?,
@@ -328,26 +338,12 @@ pub fn default_date(year: i32) -> String {
 
 /// Today's date in Beijing time as `YYYY-MM-DD`, the default date of a new entry.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    today_from_days((secs + 8 * 3600).div_euclid(86_400))
+    cunji_core::date::Date::today_beijing().iso()
 }
 
 /// The date `days` days after 1970-01-01.
 pub fn today_from_days(days: i64) -> String {
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+    cunji_core::date::Date::from_day_number(days).iso()
 }
 
 pub struct VillageRow {
@@ -378,7 +374,7 @@ pub async fn list(
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
     let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region))?;
+    let report = state.report(&policy, &data, year, Some(&region)).await?;
     let rows = report
         .villages
         .iter()

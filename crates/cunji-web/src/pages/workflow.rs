@@ -12,7 +12,7 @@ use cunji_store::{Computation, ProposalAward, Status};
 
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Role, TownshipOfficer, User, Viewer, Writer};
-use crate::html::{bad_request, render, Layout, PageError};
+use crate::html::{render, Layout, PageError};
 use crate::state::AppState;
 
 pub struct Row {
@@ -39,7 +39,7 @@ pub async fn list(
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
     let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region))?;
+    let report = state.report(&policy, &data, year, Some(&region)).await?;
     let proposals = state.store.proposals_of_year(year).await?;
     let rows = report
         .villages
@@ -125,7 +125,7 @@ pub async fn page(
     Path((code, year)): Path<(String, i32)>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, PageError> {
-    let village = RegionCode::parse(&code).map_err(|e| bad_request(e.to_string()))?;
+    let village = crate::html::strict_code(&code)?;
     user.require_read(&village)?;
     let (_, policy) = state.policy(None).await?;
     let data = state.data(year).await?;
@@ -134,7 +134,10 @@ pub async fn page(
         .get(&village)
         .map(|r| r.name.clone())
         .ok_or_else(|| crate::html::not_found(&format!("村 {code}")))?;
-    let report = state.report(&policy, &data, year, Some(&village)).ok();
+    let report = state
+        .report(&policy, &data, year, Some(&village))
+        .await
+        .ok();
     let inc = report
         .as_ref()
         .and_then(|r| r.villages.iter().find(|v| v.code == village))
@@ -238,7 +241,7 @@ fn back(code: &str, year: i32, r: Result<String, String>) -> Redirect {
 }
 
 fn check(user: &User, code: &str) -> Result<RegionCode, PageError> {
-    let village = RegionCode::parse(code).map_err(|e| bad_request(e.to_string()))?;
+    let village = crate::html::strict_code(code)?;
     user.require_read(&village)?;
     Ok(village)
 }
@@ -260,7 +263,7 @@ pub async fn compute(
     }
     let (stored, policy) = state.policy(None).await?;
     let data = state.data(year).await?;
-    let report = state.report(&policy, &data, year, Some(&village))?;
+    let report = state.report(&policy, &data, year, Some(&village)).await?;
     let Some(inc) = report
         .villages
         .iter()
@@ -304,7 +307,7 @@ pub async fn compute(
         &code,
         year,
         r.map(|_| format!("已按现行政策计算：奖励总额上限 {} 元", inc.pool.display()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| crate::html::store_message(&e)),
     ))
 }
 
@@ -380,7 +383,7 @@ pub async fn resolve(
         &code,
         year,
         r.map(|_| "已录入村级决议".to_string())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| crate::html::store_message(&e)),
     ))
 }
 
@@ -410,7 +413,7 @@ async fn advance(
         code,
         year,
         r.map(|s| format!("当前：{}", s.name_zh()))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| crate::html::store_message(&e)),
     ))
 }
 
