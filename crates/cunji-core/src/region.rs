@@ -333,6 +333,27 @@ impl RegionSet {
         out
     }
 
+    /// The villages merged into this one, directly or through chains, by merges that had all taken
+    /// effect by `year` (each `merged_in` ≤ `year` along the way).
+    pub fn predecessors_merged_by(&self, code: &RegionCode, year: i32) -> Vec<RegionCode> {
+        let mut out = Vec::new();
+        let mut stack = vec![code.clone()];
+        while let Some(c) = stack.pop() {
+            let Some(r) = self.regions.get(&c) else {
+                continue;
+            };
+            for p in &r.predecessors {
+                let in_effect = self.successor_of(p).is_some_and(|(_, m)| m <= year);
+                if in_effect && !out.contains(p) && p != code {
+                    out.push(p.clone());
+                    stack.push(p.clone());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Is the village listed in reports of `year` (SPEC §2)? `has_own_entry` tells whether it has an
     /// entry of its own dated in that year.
     pub fn is_listed(&self, code: &RegionCode, year: i32, has_own_entry: bool) -> bool {

@@ -72,6 +72,9 @@ pub enum ReportError {
     Incentive(#[from] IncentiveError),
     #[error("村 {village} 的分录读不出：{reason}")]
     Entries { village: String, reason: String },
+    /// A sum beyond what 64-bit fen hold (SPEC §1): reported, never wrapped to a negative figure.
+    #[error("{0}超出可计算的范围（合计溢出），请检查是否有金额录错")]
+    Overflow(String),
 }
 
 /// A map serialized in insertion order (measures, bands).
@@ -133,7 +136,11 @@ pub struct SubsidySummary {
 impl SubsidySummary {
     /// Everything granted, over all source levels.
     pub fn total_granted(&self) -> Fen {
-        Fen(self.by_level.values().map(|f| f.0).sum())
+        // Checked when the report was built: the levels' sum fits.
+        Fen(self
+            .by_level
+            .values()
+            .fold(0i64, |t, f| t.saturating_add(f.0)))
     }
 }
 
@@ -170,6 +177,34 @@ struct RegionAgg {
     awards_total: i64,
     total_income: i64,
     operating_income: i64,
+}
+
+/// Every cadre row of a listed village in the report year must carry a rating the plan's appraisal
+/// table names, whether or not that person shares in a pool (SPEC §6 step 8): a typo in a rating is
+/// found when the report is made, not when the person first becomes eligible. In person-id order.
+fn check_ratings(
+    policy: &Policy,
+    village: &RegionCode,
+    cadres: &[Cadre],
+) -> Result<(), ReportError> {
+    let Some(table) = policy.incentive.as_ref().and_then(|p| p.appraisal.as_ref()) else {
+        return Ok(());
+    };
+    let mut unknown: Vec<&Cadre> = cadres
+        .iter()
+        .filter(|c| c.appraisal.as_ref().is_some_and(|r| !table.contains_key(r)))
+        .collect();
+    unknown.sort_by(|a, b| a.person.cmp(&b.person));
+    match unknown.first() {
+        None => Ok(()),
+        Some(c) => Err(IncentiveError::UnknownRating {
+            village: village.to_string(),
+            person: c.person.clone(),
+            name: c.name.clone(),
+            rating: c.appraisal.clone().unwrap_or_default(),
+        }
+        .into()),
+    }
 }
 
 pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, ReportError> {
@@ -349,6 +384,7 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             continue;
         }
         if let Some(cs) = cadres_by_village.get(code) {
+            check_ratings(policy, code, cs)?;
             listed_cadres.extend(cs.iter().cloned());
         }
         let measures_out = own.map(|b| {
@@ -405,9 +441,11 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             alerts.extend(village_alerts.next().unwrap_or_default());
         }
 
+        // A predecessor's grant counts for its successor only once the merge has taken effect
+        // (SPEC §7); before it, for the predecessor alone.
         let supported = granted.contains(code)
             || regions
-                .all_predecessors(code)
+                .predecessors_merged_by(code, y)
                 .iter()
                 .any(|p| granted.contains(p));
         if supported {
@@ -426,15 +464,29 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             if !regions.contains(&anc) {
                 continue;
             }
-            let a = aggs.entry(anc).or_default();
+            let name = &regions
+                .get(&anc)
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            let a = aggs.entry(anc.clone()).or_default();
             a.villages += 1;
             a.with_data += own.is_some() as u64;
             a.bands.push(band_index);
-            a.incentive_total += pool;
-            a.awards_total += awarded;
+            let sum = |into: &mut i64, add: i64, what: &str| {
+                *into = into
+                    .checked_add(add)
+                    .ok_or_else(|| ReportError::Overflow(format!("{name}（{anc}）的{what}")))?;
+                Ok::<(), ReportError>(())
+            };
+            sum(&mut a.incentive_total, pool, "奖励总额")?;
+            sum(&mut a.awards_total, awarded, "奖励发放合计")?;
             if let Some(b) = own {
-                a.total_income += total.value(&b.totals).0;
-                a.operating_income += operating.value(&b.totals).0;
+                sum(&mut a.total_income, total.value(&b.totals).0, "总收入合计")?;
+                sum(
+                    &mut a.operating_income,
+                    operating.value(&b.totals).0,
+                    "经营性收入合计",
+                )?;
             }
         }
 
@@ -508,9 +560,16 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .collect();
     grants.sort_by(|a, b| a.grant.cmp(&b.grant));
     let mut by_level: BTreeMap<String, Fen> = BTreeMap::new();
+    let mut granted_total = Fen::ZERO;
     for g in &grants {
         let e = by_level.entry(g.level.key().to_string()).or_default();
-        e.0 += g.amount.0;
+        let overflow = |what: &str| ReportError::Overflow(format!("{}扶持资金合计", what));
+        *e = e
+            .checked_add(g.amount)
+            .ok_or_else(|| overflow(g.level.name_zh()))?;
+        granted_total = granted_total
+            .checked_add(g.amount)
+            .ok_or_else(|| overflow("各级"))?;
     }
     let grant_returns = grants
         .iter()

@@ -17,6 +17,29 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// Whose audit rows a scoped user reads: the villages under `prefix` (a township's or a village's
+/// code prefix) and the user's own actions.
+pub struct AuditScope {
+    pub prefix: String,
+    pub actor: String,
+}
+
+/// The range of codes that start with `prefix`, as `[from, to)`: `"131124100"` → `["131124100",
+/// "131124101")`. An empty prefix, or one of nines, ends past every digit string.
+fn prefix_range(prefix: &str) -> (String, String) {
+    let mut to: Vec<u8> = prefix.as_bytes().to_vec();
+    while let Some(last) = to.pop() {
+        if last < b'9' {
+            to.push(last + 1);
+            return (
+                prefix.to_string(),
+                String::from_utf8(to).unwrap_or_default(),
+            );
+        }
+    }
+    (prefix.to_string(), ":".to_string())
+}
+
 fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
     Ok(AuditRow {
         id: r.try_get(0)?,
@@ -63,6 +86,35 @@ pub(crate) async fn write(
     detail: &str,
 ) -> Result<i64, sqlx::Error> {
     write_with_record(tx, actor, action, subject, detail, &sha256_hex(detail)).await
+}
+
+/// Links an audit row to the villages it concerns, so that the log can be read within a user's
+/// scope (`audit_log_within`). Inserted a hundred at a time (sqlx binds parameters by name, so one
+/// statement of thousands would be slow).
+pub(crate) async fn touch<'v>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    villages: impl IntoIterator<Item = &'v str>,
+) -> Result<(), sqlx::Error> {
+    let mut villages: Vec<&str> = villages.into_iter().collect();
+    villages.sort_unstable();
+    villages.dedup();
+    for chunk in villages.chunks(100) {
+        // `$1` is the audit row; `$2…` the villages (numbered placeholders read on both backends).
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_villages (audit_id, village) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
+        for v in chunk {
+            q = q.bind(v.to_string());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Writes an audit row chained to the one before it, holding the hash of the records it wrote; returns
@@ -212,6 +264,39 @@ fn fmt_int(buf: &mut [u8; 20], n: i64) -> &str {
 
 impl Store {
     /// The newest `limit` audit rows, newest first.
+    /// The newest `limit` audit rows a user may read: with a scope, those concerning a village under
+    /// `scope.prefix`, those the user wrote, and policy changes (every user reads the policy);
+    /// without one, all.
+    pub async fn audit_log_within(
+        &self,
+        limit: i64,
+        scope: Option<&AuditScope>,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let Some(scope) = scope else {
+            return self.audit_log(limit).await;
+        };
+        let sql = format!(
+            "SELECT {AUDIT_COLS} FROM audit_log a WHERE a.actor = $1 OR a.action = 'policy_save' \
+             OR EXISTS (SELECT 1 FROM audit_villages v WHERE v.audit_id = a.id \
+                        AND v.village >= $2 AND v.village < $3) \
+             ORDER BY a.id DESC LIMIT $4"
+        );
+        // The codes under a prefix form one range: from the prefix to the prefix with its last digit
+        // raised (a prefix of digits: `1311241` → [`1311241`, `1311242`)).
+        let (from, to) = prefix_range(&scope.prefix);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&scope.actor)
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(audit_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         let sql = format!("SELECT {AUDIT_COLS} FROM audit_log ORDER BY id DESC LIMIT $1");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -247,7 +332,7 @@ impl Store {
                 "村 {village} 的 {year} 年已经结账"
             )));
         }
-        write(
+        let id = write(
             &mut tx,
             actor,
             "close_year",
@@ -255,6 +340,7 @@ impl Store {
             &format!("{year} 年结账"),
         )
         .await?;
+        touch(&mut tx, id, [village]).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -283,7 +369,7 @@ impl Store {
                 "村 {village} 的 {year} 年并未结账"
             )));
         }
-        write(
+        let id = write(
             &mut tx,
             actor,
             "reopen_year",
@@ -291,6 +377,7 @@ impl Store {
             &format!("{year} 年重新开账，理由：{}", reason.trim()),
         )
         .await?;
+        touch(&mut tx, id, [village]).await?;
         tx.commit().await?;
         Ok(())
     }

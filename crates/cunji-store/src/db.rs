@@ -31,7 +31,7 @@ pub struct Store {
     pub backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: [(i64, &str); 6] = [
+const SQLITE_MIGRATIONS: [(i64, &str); 7] = [
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../migrations/sqlite/0003_stats.sql")),
@@ -41,9 +41,11 @@ const SQLITE_MIGRATIONS: [(i64, &str); 6] = [
         6,
         include_str!("../migrations/sqlite/0006_lean_entries.sql"),
     ),
+    // 7 is PostgreSQL's column type change alone; SQLite's facts column took bytes already.
+    (8, include_str!("../migrations/sqlite/0008_audit_scope.sql")),
 ];
 
-const POSTGRES_MIGRATIONS: [(i64, &str); 7] = [
+const POSTGRES_MIGRATIONS: [(i64, &str); 8] = [
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_web.sql")),
     (3, include_str!("../migrations/postgres/0003_stats.sql")),
@@ -59,6 +61,10 @@ const POSTGRES_MIGRATIONS: [(i64, &str); 7] = [
     (
         7,
         include_str!("../migrations/postgres/0007_fact_bytes.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_audit_scope.sql"),
     ),
 ];
 

@@ -106,9 +106,20 @@ impl Sheet {
 
 /// Free text (names, memos) may not start like a spreadsheet formula: a cell beginning with `=`, `+`,
 /// `@` or a control character would run as a formula when the data is opened in Excel or WPS again.
+/// A leading `-` is refused too unless the text is a plain number (`-1+cmd|' /C calc'!A0` is a
+/// formula to Excel).
 pub fn check_text(value: &str) -> Result<(), String> {
-    match value.trim_start_matches(' ').chars().next() {
-        Some(c) if matches!(c, '=' | '+' | '@' | '\t' | '\r') => Err(format!(
+    let t = value.trim_start_matches(' ');
+    let negative_number = t.strip_prefix('-').is_some_and(|rest| {
+        let (int, frac) = rest.split_once('.').unwrap_or((rest, "0"));
+        !int.is_empty()
+            && !frac.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+    });
+    match t.chars().next() {
+        Some('-') if negative_number => Ok(()),
+        Some(c) if matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r') => Err(format!(
             "文本不能以“{}”开头（防止表格公式注入）：`{}`",
             c.escape_default(),
             value.chars().take(30).collect::<String>()
@@ -196,6 +207,7 @@ enum RowSource<'a> {
     Csv {
         reader: csv::Reader<std::io::Cursor<std::borrow::Cow<'a, [u8]>>>,
         width: usize,
+        lines: LineCounter,
     },
     /// A workbook, read whole by calamine.
     Rows(std::vec::IntoIter<Row>),
@@ -256,7 +268,11 @@ impl<'a> TableReader<'a> {
         let sheet = sheet_from_rows(file, header, Vec::new(), None, columns, extra, 1)?;
         Ok(TableReader {
             sheet,
-            source: RowSource::Csv { reader, width },
+            source: RowSource::Csv {
+                reader,
+                width,
+                lines: LineCounter::default(),
+            },
             row: Row {
                 line: 0,
                 cells: record,
@@ -276,12 +292,17 @@ impl<'a> TableReader<'a> {
             RowSource::Rows(rows) => {
                 self.row = rows.next()?;
             }
-            RowSource::Csv { reader, width } => loop {
+            RowSource::Csv {
+                reader,
+                width,
+                lines,
+            } => loop {
                 let record = &mut self.row.cells;
                 match reader.read_record(record) {
                     Ok(false) => return None,
                     Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        let text = reader.get_ref().get_ref();
+                        let line = e.position().map_or(0, |p| lines.line_at(text, p.byte()));
                         self.errors.push(RowError {
                             file: self.sheet.file.clone(),
                             line,
@@ -290,7 +311,10 @@ impl<'a> TableReader<'a> {
                         });
                     }
                     Ok(true) => {
-                        let line = record.position().map(|p| p.line()).unwrap_or(0);
+                        let text = reader.get_ref().get_ref();
+                        let line = record
+                            .position()
+                            .map_or(0, |p| lines.line_at(text, p.byte()));
                         if record.iter().all(|c| c.trim().is_empty()) {
                             continue;
                         }
@@ -324,6 +348,37 @@ impl<'a> TableReader<'a> {
         } else {
             Err(self.errors)
         }
+    }
+}
+
+/// The line a text editor shows for a byte offset, whatever the line endings: LF, CRLF (as Excel and
+/// WPS save on Windows) or CR alone (old Mac files). The CSV reader's own count was off by one line a
+/// record in CRLF files and ignored CR-only breaks. Offsets only grow, so the counter moves forward
+/// from the last one asked for: the whole file is scanned once.
+#[derive(Default)]
+struct LineCounter {
+    offset: u64,
+    /// Line breaks before `offset`.
+    breaks: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: u64) -> u64 {
+        // A record's position is where the reader began it, before the blank lines it skipped.
+        let mut end = (offset as usize).min(text.len());
+        while end < text.len() && matches!(text[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        let start = (self.offset as usize).min(end);
+        for i in start..end {
+            match text[i] {
+                b'\r' => self.breaks += 1,
+                b'\n' if i == 0 || text[i - 1] != b'\r' => self.breaks += 1,
+                _ => {}
+            }
+        }
+        self.offset = self.offset.max(end as u64);
+        self.breaks + 1
     }
 }
 

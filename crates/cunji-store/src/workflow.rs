@@ -359,7 +359,7 @@ impl Store {
             cunji_core::Fen(pool).display()
         );
         step(&mut tx, id, "computed", actor, &detail).await?;
-        crate::audit::write(
+        let audit_id = crate::audit::write(
             &mut tx,
             actor,
             "workflow_computed",
@@ -367,6 +367,7 @@ impl Store {
             &detail,
         )
         .await?;
+        crate::audit::touch(&mut tx, audit_id, [village]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -417,7 +418,10 @@ impl Store {
         }
         set_status(&mut tx, id, Status::Resolved).await?;
         step(&mut tx, id, "resolved", actor, detail).await?;
-        crate::audit::write(&mut tx, actor, "workflow_resolved", &id.to_string(), detail).await?;
+        let audit_id =
+            crate::audit::write(&mut tx, actor, "workflow_resolved", &id.to_string(), detail)
+                .await?;
+        touch_proposal(&mut tx, audit_id, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -450,7 +454,7 @@ impl Store {
                 .await?;
         }
         step(&mut tx, id, next.key(), actor, detail).await?;
-        crate::audit::write(
+        let audit_id = crate::audit::write(
             &mut tx,
             actor,
             &format!("workflow_{}", next.key()),
@@ -458,6 +462,7 @@ impl Store {
             detail,
         )
         .await?;
+        touch_proposal(&mut tx, audit_id, id).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -545,4 +550,18 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+}
+
+/// Links a workflow step's audit row to the proposal's village.
+async fn touch_proposal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    proposal: i64,
+) -> Result<(), sqlx::Error> {
+    let village: String = sqlx::query("SELECT village FROM proposals WHERE id = $1")
+        .bind(proposal)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    crate::audit::touch(tx, audit_id, [village.as_str()]).await
 }

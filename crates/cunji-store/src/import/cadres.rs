@@ -187,7 +187,8 @@ pub(super) async fn import(
         .await?;
         progress.advance(1);
     }
-    record_import(&mut tx, meta, out.len() as u64, "", None).await?;
+    let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, "", None).await?;
+    crate::audit::touch(&mut tx, audit_id, out.iter().map(|c| c.village.as_str())).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,

@@ -116,7 +116,7 @@ pub(super) async fn import(
         }
         progress.phase("合计", 0);
         let n = check.tally.rows();
-        let record = check.tally.write(&mut tx, meta.actor).await?;
+        let record = check.tally.write(&mut tx, meta.actor, audit_id).await?;
         amend_import(&mut tx, meta, (import_id, audit_id), n, "", &record).await?;
         progress.phase("提交", 0);
         tx.commit().await?;

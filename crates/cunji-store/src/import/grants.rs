@@ -86,7 +86,24 @@ pub(super) async fn import(
         let year = parse_year(sheet.get(row, "year"))
             .map_err(|e| errors.push(sheet.error(line, "year", e)))
             .ok();
-        if let Some(y) = year {
+        let merged = cunji_core::region::RegionCode::parse(&village)
+            .ok()
+            .and_then(|c| ctx.regions.successor_of(&c).map(|(s, m)| (s.clone(), m)));
+        match (year, merged) {
+            // A predecessor no longer exists from its merge on: the grant belongs to its successor
+            // (SPEC §7), which would otherwise be counted as unsupported.
+            (Some(y), Some((succ, merged_in))) if y >= merged_in => errors.push(sheet.error(
+                line,
+                "village",
+                format!(
+                    "村 {village} 已于 {merged_in} 年并入 {succ}，{y} 年的扶持资金应拨给 {succ}"
+                ),
+            )),
+            _ => {}
+        }
+        if let Some(y) = year.filter(|_| {
+            errors.len() == before || !errors[before..].iter().any(|e| e.column == "village")
+        }) {
             // A grant is booked to a village that exists that year; closed books do not stop a grant.
             let mut v_errors = Vec::new();
             if !ctx.check_village(&sheet, line, &village, y, &mut v_errors) {
@@ -256,6 +273,7 @@ pub(super) async fn import(
         .execute(&mut *tx)
         .await?;
     }
+    crate::audit::touch(&mut tx, audit_id, out.iter().map(|g| g.village.as_str())).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,

@@ -132,6 +132,7 @@ impl Store {
         scope: Option<&cunji_core::region::RegionCode>,
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, ImportError> {
+        check_file_name(file_name)?;
         let sha256 = crate::hex(&Sha256::digest(bytes));
         if let Some(row) =
             sqlx::query("SELECT file_name, at FROM imports WHERE kind = $1 AND sha256 = $2")
@@ -160,6 +161,36 @@ impl Store {
             ImportKind::Grants => grants::import(self, &meta, bytes, progress).await,
             ImportKind::Stats => stats::import(self, &meta, bytes, progress).await,
         }
+    }
+}
+
+/// A file's name is kept in the audit log and exported with it: it may not start like a spreadsheet
+/// formula (an upload named `=HYPERLINK(…)`), hold control characters, or run past 255 characters.
+fn check_file_name(file_name: &str) -> Result<(), ImportError> {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let problem = if file_name.chars().count() > 255 {
+        Some("文件名过长（最多 255 个字符）".to_string())
+    } else if file_name.chars().any(|c| c.is_control()) {
+        Some("文件名含有换行等控制字符".to_string())
+    } else {
+        // The whole name (an upload's, as the browser sent it) and the file's own name (a path's
+        // last part, as a spreadsheet shows it).
+        crate::table::check_text(file_name)
+            .and_then(|_| crate::table::check_text(base))
+            .err()
+    };
+    match problem {
+        None => Ok(()),
+        Some(message) => Err(ImportError::Rows(vec![crate::table::RowError {
+            file: file_name
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(80)
+                .collect(),
+            line: 1,
+            column: "文件名".into(),
+            message: format!("{message}，请改名后再导入"),
+        }])),
     }
 }
 

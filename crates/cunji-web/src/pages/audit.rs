@@ -4,7 +4,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::auth::Viewer;
+use cunji_store::AuditScope;
+
+use crate::auth::{Role, Viewer};
 use crate::html::{render, Layout, PageError};
 use crate::state::AppState;
 
@@ -24,13 +26,28 @@ struct AuditPage {
     rows: Vec<Row>,
 }
 
+/// Rows shown, newest first.
+const ROWS_SHOWN: i64 = 500;
+
 pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
 ) -> Result<Response, PageError> {
+    let scope = match user.role {
+        Role::CountyAdmin | Role::Auditor => None,
+        // A township officer reads its villages' rows and its own; a village accountant its
+        // village's and its own. Without a scope (never made so), only its own.
+        _ => Some(AuditScope {
+            prefix: user
+                .scope
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |s| s.prefix().to_string()),
+            actor: user.username.clone(),
+        }),
+    };
     let rows = state
         .store
-        .audit_log(500)
+        .audit_log_within(ROWS_SHOWN, scope.as_ref())
         .await?
         .into_iter()
         .map(|r| Row {

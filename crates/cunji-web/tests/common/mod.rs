@@ -169,6 +169,8 @@ pub struct Client {
     pub addr: SocketAddr,
     pub cookies: BTreeMap<String, String>,
     pub csrf: Option<String>,
+    /// The local address to connect from (another client computer), or the default.
+    pub from: Option<std::net::IpAddr>,
 }
 
 pub fn enc(s: &str) -> String {
@@ -189,6 +191,15 @@ impl Client {
             addr,
             cookies: BTreeMap::new(),
             csrf: None,
+            from: None,
+        }
+    }
+
+    /// A client connecting from another loopback address (`127.0.0.2`), as another computer would.
+    pub fn from_address(addr: SocketAddr, ip: &str) -> Client {
+        Client {
+            from: Some(ip.parse().unwrap()),
+            ..Client::new(addr)
         }
     }
 
@@ -200,7 +211,14 @@ impl Client {
         body: &[u8],
         extra: &[(&str, &str)],
     ) -> Reply {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let mut stream = match self.from {
+            None => tokio::net::TcpStream::connect(self.addr).await.unwrap(),
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(SocketAddr::new(ip, 0)).unwrap();
+                socket.connect(self.addr).await.unwrap()
+            }
+        };
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,

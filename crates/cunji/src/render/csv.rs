@@ -3,13 +3,39 @@
 
 use cunji_core::report::Report;
 
-/// One CSV field, quoted when needed.
+/// One CSV field, quoted when needed, and never read as a formula: a cell that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return (a person id `-1+cmd|' /C calc'!A0`, a file name
+/// `=HYPERLINK(…)`) gets a leading `'`, as OWASP advises for CSV injection; a plain number such as
+/// `-3.00` is left as it is.
 pub fn field(s: &str) -> String {
+    let s: std::borrow::Cow<'_, str> = if is_formula_like(s) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
+}
+
+fn is_formula_like(s: &str) -> bool {
+    let starts = s
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    starts && !is_plain_number(s)
+}
+
+/// `-12`, `-3.00`: a minus sign, digits, at most one decimal point between digits.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 pub fn render(report: &Report) -> Vec<u8> {
@@ -117,4 +143,28 @@ pub fn render(report: &Report) -> Vec<u8> {
         }
     }
     out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn cells_that_would_run_as_formulas_are_neutralised() {
+        assert_eq!(field("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
+        assert_eq!(
+            field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(field("+1"), "'+1");
+        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(field("\tx"), "'\tx");
+        // Numbers, negative ones included, stay numbers.
+        assert_eq!(field("-3.00"), "-3.00");
+        assert_eq!(field("-12"), "-12");
+        assert_eq!(field("1234.50"), "1234.50");
+        assert_eq!(field("东关村"), "东关村");
+        assert_eq!(field("-"), "'-");
+        assert_eq!(field("-1.2.3"), "'-1.2.3");
+    }
 }

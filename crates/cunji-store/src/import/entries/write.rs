@@ -164,8 +164,10 @@ impl EntryTally {
         mut self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         actor: &str,
+        audit_id: i64,
     ) -> Result<String, sqlx::Error> {
         self.settle_except(None, &|_, _| true).write(tx).await?;
+        crate::audit::touch(tx, audit_id, self.names.iter().map(|n| n.as_str())).await?;
         let touched: Vec<(String, i32)> = self
             .names
             .iter()
@@ -338,7 +340,7 @@ pub(crate) async fn write_entries(
         progress.advance(chunk.len() as u64);
     }
     progress.phase("合计", 0);
-    tally.write(tx, actor).await?;
+    tally.write(tx, actor, audit_id).await?;
     Ok(())
 }
 
