@@ -13,6 +13,15 @@ use cunji_core::subsidy::{Grant, SourceLevel};
 use cunji_core::Fen;
 
 fn try_report(w: &World, policy: &Policy, year: i32) -> Result<cunji_core::report::Report, String> {
+    try_report_of(w, policy, year, None)
+}
+
+fn try_report_of(
+    w: &World,
+    policy: &Policy,
+    year: i32,
+    scope: Option<&cunji_core::region::RegionCode>,
+) -> Result<cunji_core::report::Report, String> {
     build_report(
         policy,
         &ReportInput {
@@ -25,7 +34,7 @@ fn try_report(w: &World, policy: &Policy, year: i32) -> Result<cunji_core::repor
             stats: &w.stats,
             entries: &w.entries,
             today: None,
-            scope: None,
+            scope,
         },
     )
     .map_err(|e| e.to_string())
@@ -167,17 +176,12 @@ fn region_sums_beyond_64_bits_are_errors_not_wrapped_figures() {
         });
     }
     let at_bound = "10000000000000";
-    let incomes: Vec<(Account, &str)> = [
-        Account::OperatingRevenue,
-        Account::ContractingIncome,
-        Account::InvestmentIncome,
-        Account::SubsidyIncome,
-        Account::OtherIncome,
-        Account::AgriTaxRefund,
-    ]
-    .iter()
-    .map(|a| (*a, at_bound))
-    .collect();
+    let incomes: Vec<(Account, &str)> = Account::ALL
+        .iter()
+        .filter(|a| a.is_income())
+        .map(|a| (*a, at_bound))
+        .collect();
+    assert_eq!(incomes.len(), 6);
     for t in ["001", "002"] {
         for v in &villages {
             w.book(&format!("110101{t}{v}"), 2024, &incomes);
@@ -190,22 +194,7 @@ fn region_sums_beyond_64_bits_are_errors_not_wrapped_figures() {
         "省（110000000000）的总收入合计超出可计算的范围（合计溢出），请检查是否有金额录错"
     );
     // One township alone fits: 999 × 6 × 10^13 yuan.
-    let scoped = build_report(
-        &policy,
-        &ReportInput {
-            year: 2024,
-            regions: &w.regions,
-            books: &w.books,
-            cadres: &w.cadres,
-            grants: &w.grants,
-            project_actuals: &w.project_actuals,
-            stats: &w.stats,
-            entries: &w.entries,
-            today: None,
-            scope: Some(&code("110101001000")),
-        },
-    )
-    .unwrap();
+    let scoped = try_report_of(&w, &policy, 2024, Some(&code("110101001000"))).unwrap();
     let township = scoped
         .regions
         .iter()

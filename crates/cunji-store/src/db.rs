@@ -277,26 +277,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cunji-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let pg = std::env::var("CUNJI_TEST_PG")
-            .ok()
-            .filter(|u| !u.is_empty());
+        let pg = crate::testing::postgres_server();
         let (url, migrations) = match &pg {
-            Some(base) => {
-                let base = base.trim_end_matches('/');
-                let db = format!("cunji_m_{}_{}", std::process::id(), name.replace('-', "_"));
-                for sql in [
-                    format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                    format!("CREATE DATABASE {db}"),
-                ] {
-                    let out = std::process::Command::new("psql")
-                        .arg(format!("{base}/postgres"))
-                        .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-                        .output()
-                        .expect("psql");
-                    assert!(out.status.success(), "{out:?}");
-                }
-                (format!("{base}/{db}"), &POSTGRES_MIGRATIONS[..version])
-            }
+            Some(_) => (
+                crate::testing::database_url(&dir, "m", name),
+                &POSTGRES_MIGRATIONS[..version],
+            ),
             None => (
                 format!("sqlite://{}", dir.join("old.db").display()),
                 &SQLITE_MIGRATIONS[..version],

@@ -13,6 +13,8 @@ mod ledger;
 mod load;
 mod sqlite_bulk;
 pub mod table;
+#[doc(hidden)]
+pub mod testing;
 pub mod timing;
 mod users;
 pub mod workflow;

@@ -31,20 +31,7 @@ fn serial_date(serial: f64) -> Option<String> {
     }
     // Day 0 is 1899-12-30 for every serial after Excel's phantom 1900-02-29 (serial 60).
     let days = serial.floor() as i64 - 25_569; // days from 1970-01-01
-    Some(civil(days))
-}
-
-fn civil(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{:02}-{:02}", if m <= 2 { y + 1 } else { y }, m, d)
+    Some(cunji_core::date::Date::from_day_number(days).iso())
 }
 
 /// A number cell as the text a person would have typed: whole numbers without decimals, amounts within

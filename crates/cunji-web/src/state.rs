@@ -70,26 +70,56 @@ type VersionedRegions = (i64, Arc<cunji_core::region::RegionSet>);
 const REPORTS_KEPT: usize = 64;
 
 /// Password hashes computed at once, bounded: argon2id takes 19 MiB a hash, so the bound is also a
-/// bound on memory (one hash per core: about 40 MiB on two cores). A login waits up to `wait` for a
-/// permit, then is refused with 503.
+/// bound on memory (one hash per core, each in working memory kept for it: about 40 MiB on two
+/// cores, however many logins arrive). A login waits up to `wait` for a permit, then is refused
+/// with 503.
 pub struct Hashing {
     permits: tokio::sync::Semaphore,
     wait: Duration,
+    /// Working memory of hashes not running now; at most one per permit is ever made.
+    memory: std::sync::Mutex<Vec<crate::auth::HashMemory>>,
     /// Hashes running now and the most ever seen at once (for tests of the bound).
     running: std::sync::atomic::AtomicUsize,
     peak: std::sync::atomic::AtomicUsize,
 }
 
-/// A permit to hash; counts the hash as running while held.
+/// A permit to hash, with the working memory to hash in; counts the hash as running while held.
 pub struct HashPermit<'a> {
     _permit: tokio::sync::SemaphorePermit<'a>,
-    running: &'a std::sync::atomic::AtomicUsize,
+    hashing: &'a Hashing,
+    memory: Option<crate::auth::HashMemory>,
 }
 
 impl Drop for HashPermit<'_> {
     fn drop(&mut self) {
-        self.running
+        if let Some(m) = self.memory.take() {
+            self.hashing
+                .memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(m);
+        }
+        self.hashing
+            .running
             .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl HashPermit<'_> {
+    /// Runs `f` with the working memory on a blocking thread (hashing takes tens of milliseconds).
+    pub async fn run<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut crate::auth::HashMemory) -> T + Send + 'static,
+    ) -> Option<T> {
+        let mut memory = self.memory.take().unwrap_or_default();
+        let (out, memory) = tokio::task::spawn_blocking(move || {
+            let out = f(&mut memory);
+            (out, memory)
+        })
+        .await
+        .ok()?;
+        self.memory = Some(memory);
+        Some(out)
     }
 }
 
@@ -98,6 +128,7 @@ impl Hashing {
         Hashing {
             permits: tokio::sync::Semaphore::new(at_once.max(1)),
             wait,
+            memory: Default::default(),
             running: Default::default(),
             peak: Default::default(),
         }
@@ -115,15 +146,22 @@ impl Hashing {
             + 1;
         self.peak
             .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        let memory = self.memory.lock().unwrap_or_else(|e| e.into_inner()).pop();
         Some(HashPermit {
             _permit: permit,
-            running: &self.running,
+            hashing: self,
+            memory,
         })
     }
 
     /// The most hashes that ran at once since the server started.
     pub fn peak(&self) -> usize {
         self.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Working memories made so far (at most one per permit).
+    pub fn memories(&self) -> usize {
+        self.memory.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 

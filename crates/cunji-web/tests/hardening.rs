@@ -96,6 +96,9 @@ async fn concurrent_logins_hash_at_most_one_password_per_core() {
         "{} hashes at once on {cores} cores",
         s.state.hashing.peak()
     );
+    // Each hash ran in working memory kept for it: at most one 19 MiB block per core was made.
+    assert!(s.state.hashing.memories() <= cores);
+    assert!(s.state.hashing.memories() >= 1);
 }
 
 #[tokio::test]

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 
 use crate::auth::{
-    hash_password, random_token, session_user, token_hash, verify_password, LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE, SESSION_TTL_SECS,
+    hash_password_in, random_token, session_user, token_hash, verify_password_in,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_SECS,
 };
 use crate::html::{error_page, render, Layout};
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub async fn submit(
     let name = f.username.trim();
     // A password is hashed only with a permit: hashing takes 19 MiB and tens of milliseconds, and
     // 250 concurrent logins once took the server to 6.9 GB.
-    let Some(_permit) = state.hashing.permit().await else {
+    let Some(mut permit) = state.hashing.permit().await else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "现在登录的人较多，请稍等片刻再试",
@@ -72,19 +72,20 @@ pub async fn submit(
         state.store.user_by_name(name).await.ok().flatten()
     };
     let password: String = f.password.chars().take(MAX_PASSWORD_CHARS).collect();
-    let ok = match &user {
-        Some(u) => {
-            let stored = u.password_hash.clone();
-            tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-                .await
-                .unwrap_or(false)
-        }
-        None => {
-            // Spend the same time on an unknown user name, so timing does not tell which names exist.
-            let _ = tokio::task::spawn_blocking(move || hash_password(&password)).await;
-            false
-        }
-    };
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = permit
+        .run(move |memory| match stored {
+            Some(stored) => verify_password_in(&password, &stored, memory),
+            None => {
+                // Spend the same time on an unknown user name, so timing does not tell which
+                // names exist.
+                let _ = hash_password_in(&password, memory);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+    drop(permit);
     let Some(user) = user.filter(|_| ok) else {
         return login_page(Some("用户名或密码不对".into()), StatusCode::UNAUTHORIZED);
     };

@@ -67,44 +67,13 @@ impl Drop for Server {
     }
 }
 
-/// SQLite in `dir`, or a fresh database on the PostgreSQL server of `CUNJI_TEST_PG`, so that every
-/// HTTP test runs on both databases.
-fn test_url(dir: &std::path::Path, name: &str) -> String {
-    let Some(base) = std::env::var("CUNJI_TEST_PG")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        return format!("sqlite://{}", dir.join("t.db").display());
-    };
-    let base = base.trim_end_matches('/').to_string();
-    let db = format!(
-        "cunji_w_{}_{}",
-        std::process::id(),
-        name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-    );
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-        format!("CREATE DATABASE {db}"),
-    ] {
-        let out = std::process::Command::new("psql")
-            .arg(format!("{base}/postgres"))
-            .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-            .output()
-            .expect("psql (PostgreSQL client) is needed with CUNJI_TEST_PG");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    format!("{base}/{db}")
-}
-
 pub async fn server(name: &str) -> Server {
     let dir = std::env::temp_dir().join(format!("cunji-web-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open(&test_url(&dir, name), true).await.unwrap();
+    // SQLite, or PostgreSQL with `CUNJI_TEST_PG`: every HTTP test runs on both databases.
+    let url = cunji_store::testing::database_url(&dir, "w", name);
+    let store = Store::open(&url, true).await.unwrap();
     for (kind, text) in [
         (ImportKind::Regions, REGIONS),
         (ImportKind::Entries, ENTRIES),

@@ -15,19 +15,7 @@ pub struct Scratch {
     pg: Option<(String, String)>,
 }
 
-/// Runs SQL on the PostgreSQL server of `CUNJI_TEST_PG` (its `postgres` database), through psql.
-pub fn pg_admin(base: &str, sql: &str) {
-    let out = Command::new("psql")
-        .arg(format!("{base}/postgres"))
-        .args(["-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql (PostgreSQL client) is needed with CUNJI_TEST_PG");
-    assert!(
-        out.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+pub use cunji_store::testing::pg_admin;
 
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
@@ -36,20 +24,16 @@ impl Scratch {
             std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
-        let pg = std::env::var("CUNJI_TEST_PG")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(|base| {
-                let base = base.trim_end_matches('/').to_string();
-                let db = format!(
-                    "cunji_t_{}_{n}_{}",
-                    std::process::id(),
-                    name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-                );
-                pg_admin(&base, &format!("DROP DATABASE IF EXISTS {db}"));
-                pg_admin(&base, &format!("CREATE DATABASE {db}"));
-                (base, db)
-            });
+        let pg = cunji_store::testing::postgres_server().map(|base| {
+            let db = format!(
+                "cunji_t_{}_{n}_{}",
+                std::process::id(),
+                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+            );
+            pg_admin(&base, &format!("DROP DATABASE IF EXISTS {db}"));
+            pg_admin(&base, &format!("CREATE DATABASE {db}"));
+            (base, db)
+        });
         Scratch { dir, pg }
     }
 
