@@ -229,7 +229,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
     let december: i64 = v
         .entries
         .iter()
-        .filter(|e| e.date.month == 12 && operating.coefficients[e.account.index()] != 0)
+        .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
         .map(|e| e.amount.0)
         .sum();
     if over(december, op, s.year_end_share) {
@@ -348,10 +348,10 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
 
     // At risk: a year still running whose income so far is behind the pace of last year's band.
     if let (Some(today), Some((scheme, measure)), Some(prev)) = (v.today, v.bands, v.previous) {
-        if today.year == v.year {
+        if today.year() == v.year {
             let band = scheme.band_of(measure.value(prev));
             if let Some(min) = scheme.bands[band].min.filter(|m| m.0 > 0) {
-                let elapsed = (today.month as i64 - 1).max(0);
+                let elapsed = (today.month() as i64 - 1).max(0);
                 let pace = min.0 as i128 * elapsed as i128 / 12;
                 let so_far = measure.value(v.totals).0;
                 if elapsed > 0 && (so_far as i128) < pace {

@@ -1,14 +1,34 @@
 //! ISO dates (`YYYY-MM-DD`) of entries; a year is the calendar year (SPEC §1).
 
-/// A calendar date.
+/// A calendar date: a real day of a real month, made only by [`Date::parse`], [`Date::from_ymd`] or
+/// the day-number conversions, so that no impossible date exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
-    pub year: i32,
-    pub month: u8,
-    pub day: u8,
+    year: i32,
+    month: u8,
+    day: u8,
 }
 
 impl Date {
+    /// The date of a year, month and day, if it exists (leap years counted).
+    pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(
+            Date { year, month, day },
+        )
+    }
+
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+
+    pub fn month(&self) -> u8 {
+        self.month
+    }
+
+    pub fn day(&self) -> u8 {
+        self.day
+    }
+
     /// Parses `YYYY-MM-DD` with a real day of a real month (leap years counted), years 1900–2999.
     pub fn parse(text: &str) -> Result<Date, String> {
         let t = text.trim();

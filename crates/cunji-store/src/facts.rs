@@ -68,13 +68,13 @@ pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact>, StoreErro
     rows.into_iter()
         .map(|(md, account, amount, voucher, reverses)| {
             let (month, day) = ((md / 100) as u8, (md % 100) as u8);
-            if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            let Some(date) = Date::from_ymd(year, month, day) else {
                 return Err(bad(format!("日期 {md}")));
-            }
+            };
             let account = crate::account_numbers::account(account as i64)
                 .ok_or_else(|| bad(format!("科目 {account}")))?;
             Ok(EntryFact {
-                date: Date { year, month, day },
+                date,
                 account,
                 amount: Fen(amount),
                 voucher,
@@ -108,8 +108,8 @@ pub(crate) struct FactText {
 
 impl FactsBuilder {
     pub fn add(&mut self, village: u32, e: &NewEntry) {
-        let md = e.date.month as u16 * 100 + e.date.day as u16;
-        let t = self.by.entry((e.date.year, village)).or_insert(FactText {
+        let md = e.date.month() as u16 * 100 + e.date.day() as u16;
+        let t = self.by.entry((e.date.year(), village)).or_insert(FactText {
             sorted: true,
             ..FactText::default()
         });
@@ -310,11 +310,7 @@ mod tests {
         NewEntry {
             line: 0,
             village: "110101001001".into(),
-            date: Date {
-                year: 2024,
-                month,
-                day,
-            },
+            date: Date::from_ymd(2024, month, day).expect("a real day"),
             account: Account::ALL[account % Account::ALL.len()],
             amount,
             voucher,

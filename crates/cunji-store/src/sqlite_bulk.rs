@@ -337,7 +337,7 @@ unsafe fn bind_entry(
 ) -> Result<(), (c_int, String)> {
     let p = (r * ROW_VALUES) as c_int;
     let mut rc = bind_text(s, p + 1, &e.village);
-    rc |= ffi::sqlite3_bind_int64(s, p + 2, e.date.year as i64);
+    rc |= ffi::sqlite3_bind_int64(s, p + 2, e.date.year() as i64);
     rc |= ffi::sqlite3_bind_text(
         s,
         p + 3,

@@ -162,7 +162,7 @@ impl Checker {
             return Ok(None);
         }
         self.ctx
-            .load_stored_of(batch.iter().map(|e| (e.village.as_str(), e.date.year)))
+            .load_stored_of(batch.iter().map(|e| (e.village.as_str(), e.date.year())))
             .await?;
         let sheet = reader.sheet();
         for (i, e) in batch.iter().enumerate() {

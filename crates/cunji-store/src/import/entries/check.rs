@@ -325,7 +325,7 @@ impl Context {
         state: &mut FileState,
         errors: &mut Vec<RowError>,
     ) -> Result<(), ImportError> {
-        let year = e.date.year;
+        let year = e.date.year();
         let line = e.line;
         let number = match &state.last_ok {
             Some((v, y, n)) if *v == e.village && *y == year => *n,

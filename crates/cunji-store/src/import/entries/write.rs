@@ -52,7 +52,7 @@ impl EntryHasher {
         crate::audit::push_entry_line(
             &mut self.line,
             &e.village,
-            e.date.year as i64,
+            e.date.year() as i64,
             iso,
             e.account.key(),
             e.amount,
@@ -117,19 +117,19 @@ impl EntryTally {
                 let n = *self.numbers.entry(e.village.clone()).or_insert(next);
                 if n == next {
                     self.names.push(e.village.clone());
-                    self.first_year.push(e.date.year);
+                    self.first_year.push(e.date.year());
                 }
                 self.last = Some(n);
                 n
             }
         };
         let first = &mut self.first_year[v as usize];
-        *first = (*first).min(e.date.year);
-        let t = self.totals.entry((v, e.date.year, e.account)).or_default();
+        *first = (*first).min(e.date.year());
+        let t = self.totals.entry((v, e.date.year(), e.account)).or_default();
         t.0 += e.amount;
         t.1 += 1;
         if let (Some(p), true) = (&e.project, e.account.is_income()) {
-            *self.projects.entry((p.clone(), e.date.year)).or_default() += e.amount;
+            *self.projects.entry((p.clone(), e.date.year())).or_default() += e.amount;
         }
         self.facts.add(v, e);
     }
@@ -351,7 +351,7 @@ fn entries_json(entries: &[NewEntry]) -> String {
         .map(|e| {
             (
                 &e.village,
-                e.date.year,
+                e.date.year(),
                 e.date.iso(),
                 crate::account_numbers::number(e.account),
                 e.amount,
