@@ -32,13 +32,13 @@ pub struct AlertSettings {
 impl Default for AlertSettings {
     fn default() -> Self {
         AlertSettings {
-            year_end_share: Ppm(500_000),
-            surge_rate: Ppm(2_000_000),
+            year_end_share: Ppm::from_ppm(500_000),
+            surge_rate: Ppm::from_ppm(2_000_000),
             surge_min: Fen(5_000_000),
             pass_through_days: 60,
-            subsidy_share: Ppm(700_000),
+            subsidy_share: Ppm::from_ppm(700_000),
             round_unit: Fen(1_000_000),
-            round_share: Ppm(500_000),
+            round_share: Ppm::from_ppm(500_000),
         }
     }
 }
@@ -109,7 +109,7 @@ fn share(part: i64, whole: i64) -> String {
 }
 
 fn over(part: i64, whole: i64, limit: Ppm) -> bool {
-    whole > 0 && part as i128 * PPM as i128 > limit.0 as i128 * whole as i128
+    whole > 0 && part as i128 * PPM as i128 > limit.ppm() as i128 * whole as i128
 }
 
 fn days(d: &Date) -> i64 {
@@ -253,7 +253,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
         let growth = op - p;
         if p > 0
             && growth > s.surge_min.0
-            && growth as i128 * PPM as i128 > s.surge_rate.0 as i128 * p as i128
+            && growth as i128 * PPM as i128 > s.surge_rate.ppm() as i128 * p as i128
         {
             out.push(alert(
                 AlertKind::Surge,

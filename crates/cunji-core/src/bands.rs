@@ -73,7 +73,7 @@ impl Target {
                     (None, false)
                 } else {
                     let holds =
-                        at_least as i128 * PPM as i128 >= share.0 as i128 * with_data as i128;
+                        at_least as i128 * PPM as i128 >= share.ppm() as i128 * with_data as i128;
                     (Some(percent_string(at_least, with_data)), holds)
                 }
             }
@@ -147,7 +147,7 @@ mod tests {
             year: 2022,
             rule: TargetRule::ShareAtLeast {
                 band: 3,
-                share: Ppm(600_000),
+                share: Ppm::from_ppm(600_000),
             },
         };
         let r = share.check(&[Some(3), Some(3), Some(1)]);

@@ -111,7 +111,7 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             continue;
         };
         let by_income =
-            Fen(round_div(income.0 as i128 * pf.multiple.0 as i128, PPM as i128) as i64);
+            Fen(round_div(income.0 as i128 * pf.multiple.ppm() as i128, PPM as i128) as i64);
         let minimum = match (c.role, pf.minimum_secretary_director) {
             (Role::SecretaryDirector, Some(m)) => m,
             _ => pf.minimum,

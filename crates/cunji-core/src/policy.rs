@@ -709,7 +709,7 @@ impl<'t> Reader<'t> {
             s.year_end_share = self.rate(v, at("year_end_share"), Ppm::ONE)?;
         }
         if let Some(v) = t.get("surge_rate") {
-            s.surge_rate = self.rate(v, at("surge_rate"), Ppm(100_000_000))?;
+            s.surge_rate = self.rate(v, at("surge_rate"), Ppm::from_ppm(100_000_000))?;
         }
         if let Some(v) = t.get("surge_min") {
             s.surge_min = self.money(v, at("surge_min"))?;
@@ -741,7 +741,7 @@ impl<'t> Reader<'t> {
             sec,
         )?;
         let multiple = match t.get("multiple") {
-            Some(v) => self.rate(v, at("multiple"), Ppm(10_000_000))?,
+            Some(v) => self.rate(v, at("multiple"), Ppm::from_ppm(10_000_000))?,
             None => return Err(self.err(at("multiple"), "缺少倍数 multiple，如 3")),
         };
         let minimum = match t.get("minimum") {

@@ -8,7 +8,7 @@ pub const PPM: i64 = 1_000_000;
 
 /// A rate, share or multiplier in parts per million (`10%` = 100,000).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Ppm(pub i64);
+pub struct Ppm(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RateError {
@@ -38,6 +38,17 @@ fn without_trailing_zero_decimals(body: &str) -> &str {
 }
 
 impl Ppm {
+    /// A rate of `ppm` parts per million (`100_000` is 10%). Rates read from text come through
+    /// [`Ppm::parse`] and the policy reader, which check their range.
+    pub const fn from_ppm(ppm: i64) -> Ppm {
+        Ppm(ppm)
+    }
+
+    /// Parts per million.
+    pub const fn ppm(self) -> i64 {
+        self.0
+    }
+
     pub const ZERO: Ppm = Ppm(0);
     pub const ONE: Ppm = Ppm(PPM);
 

@@ -106,7 +106,7 @@ impl Grant {
     /// The expected annual return: amount × rate, rounded to fen.
     pub fn expected(&self) -> Option<Fen> {
         self.expected_rate
-            .map(|r| Fen(round_div(self.amount.0 as i128 * r.0 as i128, PPM as i128) as i64))
+            .map(|r| Fen(round_div(self.amount.0 as i128 * r.ppm() as i128, PPM as i128) as i64))
     }
 
     /// The grant's standing in `year`, given the project's actual return booked in that year.

@@ -219,6 +219,6 @@ fn pay_floor_sections_are_checked() {
     let p =
         Policy::parse("name = \"x\"\n[pay_floor]\nmultiple = \"2.5\"\nminimum = 30000\n").unwrap();
     let pf = p.pay_floor.unwrap();
-    assert_eq!(pf.multiple.0, 2_500_000);
+    assert_eq!(pf.multiple.ppm(), 2_500_000);
     assert_eq!(pf.roles, cunji_core::pay_floor::PayFloor::default_roles());
 }

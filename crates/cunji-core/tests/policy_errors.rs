@@ -87,7 +87,7 @@ fn money_and_rates_are_exact() {
     assert_eq!(
         plan.schedule,
         cunji_core::incentive::Schedule::Flat {
-            rate: cunji_core::Ppm(85_000)
+            rate: cunji_core::Ppm::from_ppm(85_000)
         }
     );
     assert_eq!(plan.cap, Some(cunji_core::Fen(100_050)));
@@ -96,14 +96,14 @@ fn money_and_rates_are_exact() {
     assert_eq!(
         p.incentive.unwrap().schedule,
         cunji_core::incentive::Schedule::Flat {
-            rate: cunji_core::Ppm(123_456)
+            rate: cunji_core::Ppm::from_ppm(123_456)
         }
     );
     let p = Policy::parse("name = \"x\"\n[incentive]\nrate = \"10.00000%\"\n").unwrap();
     assert_eq!(
         p.incentive.unwrap().schedule,
         cunji_core::incentive::Schedule::Flat {
-            rate: cunji_core::Ppm(100_000)
+            rate: cunji_core::Ppm::from_ppm(100_000)
         }
     );
     let e = err("[incentive]\nrate = \"10%\"\n");
@@ -156,8 +156,8 @@ fn policies_read_as_rules() {
 #[test]
 fn alert_thresholds_are_policy_settings() {
     let p = Policy::parse("name = \"x\"\n[alerts]\nyear_end_share = \"60%\"\nsurge_rate = 3\nsurge_min = 80000\npass_through_days = 30\nsubsidy_share = \"0.8\"\nround_unit = 5000\nround_share = \"70%\"\n").unwrap();
-    assert_eq!(p.alerts.year_end_share.0, 600_000);
-    assert_eq!(p.alerts.surge_rate.0, 3_000_000);
+    assert_eq!(p.alerts.year_end_share.ppm(), 600_000);
+    assert_eq!(p.alerts.surge_rate.ppm(), 3_000_000);
     assert_eq!(p.alerts.surge_min.0, 8_000_000);
     assert_eq!(p.alerts.pass_through_days, 30);
     assert_eq!(p.alerts.round_unit.0, 500_000);

@@ -68,7 +68,7 @@ fn tiers_strategy() -> impl Strategy<Value = Vec<Tier>> {
                 from += step;
                 Tier {
                     from: Fen(from),
-                    rate: Ppm(rate),
+                    rate: Ppm::from_ppm(rate),
                 }
             })
             .collect()
@@ -77,7 +77,7 @@ fn tiers_strategy() -> impl Strategy<Value = Vec<Tier>> {
 
 fn plan_strategy() -> impl Strategy<Value = Plan> {
     let schedule = prop_oneof![
-        (0i64..=1_000_000).prop_map(|r| Schedule::Flat { rate: Ppm(r) }),
+        (0i64..=1_000_000).prop_map(|r| Schedule::Flat { rate: Ppm::from_ppm(r) }),
         (tiers_strategy(), prop::bool::ANY).prop_map(|(tiers, level)| Schedule::Whole {
             tier_key: if level { TierKey::Level } else { TierKey::Base },
             tiers
@@ -95,7 +95,7 @@ fn plan_strategy() -> impl Strategy<Value = Plan> {
     )
         .prop_map(
             |(schedule, cap, prorate, min_months, weights, max_share, appraisal)| {
-                let mut plan = Plan::flat(operating(), Ppm(100_000));
+                let mut plan = Plan::flat(operating(), Ppm::from_ppm(100_000));
                 plan.schedule = schedule;
                 plan.cap = cap.map(Fen);
                 plan.prorate_by_months = prorate;
@@ -103,7 +103,7 @@ fn plan_strategy() -> impl Strategy<Value = Plan> {
                 if !weights.is_empty() {
                     plan.weights = weights;
                 }
-                plan.max_share = max_share.into_iter().map(|(r, s)| (r, Ppm(s))).collect();
+                plan.max_share = max_share.into_iter().map(|(r, s)| (r, Ppm::from_ppm(s))).collect();
                 if appraisal {
                     plan.appraisal = Some(
                         [
@@ -113,7 +113,7 @@ fn plan_strategy() -> impl Strategy<Value = Plan> {
                             ("不合格", 0),
                         ]
                         .into_iter()
-                        .map(|(k, v)| (k.to_string(), Ppm(v)))
+                        .map(|(k, v)| (k.to_string(), Ppm::from_ppm(v)))
                         .collect(),
                     );
                 }
@@ -154,8 +154,8 @@ proptest! {
 
     #[test]
     fn rates_round_trip(ppm in 0i64..=1_000_000) {
-        prop_assert_eq!(Ppm::parse(&Ppm(ppm).percent()), Ok(Ppm(ppm)));
-        prop_assert_eq!(Ppm::parse(&Ppm(ppm).decimal()), Ok(Ppm(ppm)));
+        prop_assert_eq!(Ppm::parse(&Ppm::from_ppm(ppm).percent()), Ok(Ppm::from_ppm(ppm)));
+        prop_assert_eq!(Ppm::parse(&Ppm::from_ppm(ppm).decimal()), Ok(Ppm::from_ppm(ppm)));
     }
 
     #[test]
@@ -172,7 +172,7 @@ proptest! {
 
     #[test]
     fn flat_pool_never_exceeds_rate_times_base(prev in -10_000_000_000i64..10_000_000_000, current in -10_000_000_000i64..10_000_000_000, rate in 0i64..=1_000_000, cadres in cadres_strategy()) {
-        let plan = Plan::flat(operating(), Ppm(rate));
+        let plan = Plan::flat(operating(), Ppm::from_ppm(rate));
         let r = run(&plan, prev, current, &cadres);
         let base = current - prev;
         // pool ≤ rate × base + half a fen, in millionths of a fen.
@@ -192,7 +192,7 @@ proptest! {
             prop_assert!(a.amount <= a.share);
             prop_assert!(a.amount.0 >= 0);
             if let Some(s) = plan.max_share.get(&a.role) {
-                prop_assert!(a.share.0 as i128 <= r.pool.0 as i128 * s.0 as i128 / 1_000_000);
+                prop_assert!(a.share.0 as i128 <= r.pool.0 as i128 * s.ppm() as i128 / 1_000_000);
             }
         }
         // Awards come in person-id order, one per eligible person.
@@ -242,7 +242,7 @@ proptest! {
         let (r_hi, _) = cunji_core::incentive::evaluate::marginal(Fen(hi), &tiers);
         prop_assert!(r_lo <= r_hi);
         // Never more than the highest rate on the whole base.
-        let max_rate = tiers.iter().map(|t| t.rate.0).max().unwrap_or(0);
+        let max_rate = tiers.iter().map(|t| t.rate.ppm()).max().unwrap_or(0);
         prop_assert!(r_hi <= hi as i128 * max_rate as i128);
     }
 
@@ -250,7 +250,7 @@ proptest! {
     fn caps_by_level_bound_the_pool(level_caps in prop::collection::vec((1i64..100_000_000, 0i64..1_000_000_000), 1..5), prev in 0i64..1_000_000_000, current in 0i64..2_000_000_000) {
         let mut from = 0;
         let caps: Vec<LevelCap> = level_caps.into_iter().map(|(step, cap)| { from += step; LevelCap { from: Fen(from), cap: Fen(cap) } }).collect();
-        let mut plan = Plan::flat(operating(), Ppm(1_000_000));
+        let mut plan = Plan::flat(operating(), Ppm::from_ppm(1_000_000));
         plan.cap_by_level = caps.clone();
         let r = run(&plan, prev, current, &[]);
         if let Some(c) = caps.iter().rev().find(|c| c.from.0 <= current) {
@@ -271,7 +271,7 @@ proptest! {
             w.book(&v, 2024, &[(Account::OperatingRevenue, &Fen(*b).json())]);
             w.cadre(&v, 2024, &format!("S{i}"), Role::SecretaryDirector, 12);
         }
-        let text = format!("name = \"p\"\n[bands]\nband = [ {{ name = \"低\" }}, {{ name = \"高\", min = 100000 }} ]\n[incentive]\nrate = \"{}\"\n", Ppm(rate).percent());
+        let text = format!("name = \"p\"\n[bands]\nband = [ {{ name = \"低\" }}, {{ name = \"高\", min = 100000 }} ]\n[incentive]\nrate = \"{}\"\n", Ppm::from_ppm(rate).percent());
         let policy = Policy::parse(&text).unwrap();
         let a = serde_json::to_string(&w.report(&policy, 2024)).unwrap();
         let b = serde_json::to_string(&w.report(&policy, 2024)).unwrap();
@@ -290,7 +290,7 @@ fn basis_variants_on_merged_history() {
     ]
     .into_iter()
     .collect();
-    let mut plan = Plan::flat(operating(), Ppm(1_000_000));
+    let mut plan = Plan::flat(operating(), Ppm::from_ppm(1_000_000));
     plan.basis = Basis::IncreaseOverBest {
         lookback_years: Some(2),
     };
@@ -352,8 +352,8 @@ fn basis_variants_on_merged_history() {
 
 #[test]
 fn unknown_rating_fails_naming_person_and_rating() {
-    let mut plan = Plan::flat(operating(), Ppm(100_000));
-    plan.appraisal = Some([("优秀".to_string(), Ppm(1_000_000))].into_iter().collect());
+    let mut plan = Plan::flat(operating(), Ppm::from_ppm(100_000));
+    plan.appraisal = Some([("优秀".to_string(), Ppm::from_ppm(1_000_000))].into_iter().collect());
     let cadres = vec![Cadre {
         village: RegionCode::parse("130102001001").unwrap(),
         year: 2024,

@@ -237,7 +237,7 @@ impl Store {
                     program: r.try_get(4)?,
                     amount: Fen(r.try_get(5)?),
                     project: r.try_get(6)?,
-                    expected_rate: r.try_get::<Option<i64>, _>(7)?.map(Ppm),
+                    expected_rate: r.try_get::<Option<i64>, _>(7)?.map(Ppm::from_ppm),
                 })
             })
             .collect()

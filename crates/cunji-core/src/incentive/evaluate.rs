@@ -254,7 +254,7 @@ pub fn evaluate(
     // Step 4: schedule → raw amount, exact, in millionths of a fen.
     let raw: i128 = match &plan.schedule {
         Schedule::Flat { rate } => {
-            let r = base.0 as i128 * rate.0 as i128;
+            let r = base.0 as i128 * rate.ppm() as i128;
             trace.push(format!(
                 "计提（schedule = flat）：{base} 元 × {rate} = {} 元。",
                 micro_yuan(r)
@@ -273,7 +273,7 @@ pub fn evaluate(
                 ));
                 return Ok(finish_zero(out, trace, Reason::BelowFirstTier));
             };
-            let r = base.0 as i128 * tier.rate.0 as i128;
+            let r = base.0 as i128 * tier.rate.ppm() as i128;
             trace.push(format!(
                 "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {} 元起一档，比例 {}；{base} 元 × {} = {} 元。",
                 tier.from,
@@ -381,7 +381,7 @@ pub fn evaluate(
         .map(|(c, _)| {
             plan.max_share
                 .get(&c.role)
-                .map(|s| (pool.0 as i128 * s.0 as i128 / PPM as i128) as i64)
+                .map(|s| (pool.0 as i128 * s.ppm() as i128 / PPM as i128) as i64)
         })
         .collect();
     let total_weight: u128 = weights.iter().sum();
@@ -430,7 +430,7 @@ pub fn evaluate(
                             rating: rating.clone(),
                         });
                     };
-                    let amt = Fen(round_div(share.0 as i128 * mult.0 as i128, PPM as i128) as i64);
+                    let amt = Fen(round_div(share.0 as i128 * mult.ppm() as i128, PPM as i128) as i64);
                     line.push_str(&format!(
                         "；考核“{rating}”× {}，发放 {amt} 元",
                         pct_or_one(*mult)
@@ -490,7 +490,7 @@ pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
         if part == 0 {
             continue;
         }
-        total += part as i128 * t.rate.0 as i128;
+        total += part as i128 * t.rate.ppm() as i128;
         parts.push(format!("{} 元 × {}", Fen(part), t.rate));
     }
     (total, parts)

@@ -148,7 +148,7 @@ pub(super) async fn import(
             None
         } else {
             match Ppm::parse_within(rate_text, Ppm::ONE) {
-                Ok(p) => Some(p.0),
+                Ok(p) => Some(p.ppm()),
                 Err(e) => {
                     errors.push(sheet.error(line, "expected_rate", e.to_string()));
                     None
