@@ -34,10 +34,10 @@ impl Default for AlertSettings {
         AlertSettings {
             year_end_share: Ppm::from_ppm(500_000),
             surge_rate: Ppm::from_ppm(2_000_000),
-            surge_min: Fen(5_000_000),
+            surge_min: Fen::from_fen(5_000_000),
             pass_through_days: 60,
             subsidy_share: Ppm::from_ppm(700_000),
-            round_unit: Fen(1_000_000),
+            round_unit: Fen::from_fen(1_000_000),
             round_share: Ppm::from_ppm(500_000),
         }
     }
@@ -123,10 +123,10 @@ fn answers(x: &EntryFact) -> Option<i64> {
     if x.reverses.is_some() {
         return None;
     }
-    if x.amount.0 < 0 {
-        x.amount.0.checked_neg()
-    } else if x.amount.0 > 0 && !x.account.is_income() {
-        Some(x.amount.0)
+    if x.amount.fen() < 0 {
+        x.amount.fen().checked_neg()
+    } else if x.amount.fen() > 0 && !x.account.is_income() {
+        Some(x.amount.fen())
     } else {
         None
     }
@@ -149,13 +149,13 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
     let mut tree = MinTree::new(answers.iter().map(|a| a.2));
     let mut pairs = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if !(e.account.is_income() && e.amount.0 > 0) {
+        if !(e.account.is_income() && e.amount.fen() > 0) {
             continue;
         }
         let start = days(&e.date);
         let end = start.saturating_add(window);
-        let lo = answers.partition_point(|a| (a.0, a.1) < (e.amount.0, start));
-        let hi = answers.partition_point(|a| (a.0, a.1) <= (e.amount.0, end));
+        let lo = answers.partition_point(|a| (a.0, a.1) < (e.amount.fen(), start));
+        let hi = answers.partition_point(|a| (a.0, a.1) <= (e.amount.fen(), end));
         if let Some(pos) = tree.take_min(lo, hi) {
             pairs.push((i, answers[pos].2));
         }
@@ -217,7 +217,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
     let mut out = Vec::new();
     let standard = Measure::standard();
     let (total, operating) = (&standard[0], &standard[1]);
-    let op = operating.value(v.totals).0;
+    let op = operating.value(v.totals).fen();
     let alert = |kind: AlertKind, message: String, evidence: Vec<String>| Alert {
         village: v.village.to_string(),
         kind,
@@ -230,7 +230,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
         .entries
         .iter()
         .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
-        .map(|e| e.amount.0)
+        .map(|e| e.amount.fen())
         .sum();
     if over(december, op, s.year_end_share) {
         out.push(alert(
@@ -243,16 +243,16 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
             ),
             vec![format!(
                 "12 月经营性收入 {} 元，全年 {} 元",
-                Fen(december),
-                Fen(op)
+                Fen::from_fen(december),
+                Fen::from_fen(op)
             )],
         ));
     }
     if let Some(prev) = v.previous {
-        let p = operating.value(prev).0;
+        let p = operating.value(prev).fen();
         let growth = op - p;
         if p > 0
-            && growth > s.surge_min.0
+            && growth > s.surge_min.fen()
             && growth as i128 * PPM as i128 > s.surge_rate.ppm() as i128 * p as i128
         {
             out.push(alert(
@@ -260,14 +260,14 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
                 format!(
                     "经营性收入比上年增长 {}，增加 {} 元",
                     share(growth, p),
-                    Fen(growth)
+                    Fen::from_fen(growth)
                 ),
                 vec![format!(
                     "{} 年 {} 元，{} 年 {} 元",
                     v.year - 1,
-                    Fen(p),
+                    Fen::from_fen(p),
                     v.year,
-                    Fen(op)
+                    Fen::from_fen(op)
                 )],
             ));
         }
@@ -304,7 +304,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
     }
 
     // Subsidy dependence.
-    let t = total.value(v.totals).0;
+    let t = total.value(v.totals).fen();
     let subsidy = v.totals[Account::SubsidyIncome.index()];
     if over(subsidy, t, s.subsidy_share) {
         out.push(alert(
@@ -316,8 +316,8 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
             ),
             vec![format!(
                 "补助收入 {} 元，总收入 {} 元",
-                Fen(subsidy),
-                Fen(t)
+                Fen::from_fen(subsidy),
+                Fen::from_fen(t)
             )],
         ));
     }
@@ -350,24 +350,24 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
     if let (Some(today), Some((scheme, measure)), Some(prev)) = (v.today, v.bands, v.previous) {
         if today.year() == v.year {
             let band = scheme.band_of(measure.value(prev));
-            if let Some(min) = scheme.bands[band].min.filter(|m| m.0 > 0) {
+            if let Some(min) = scheme.bands[band].min.filter(|m| m.fen() > 0) {
                 let elapsed = (today.month() as i64 - 1).max(0);
-                let pace = min.0 as i128 * elapsed as i128 / 12;
-                let so_far = measure.value(v.totals).0;
+                let pace = min.fen() as i128 * elapsed as i128 / 12;
+                let so_far = measure.value(v.totals).fen();
                 if elapsed > 0 && (so_far as i128) < pace {
                     out.push(alert(
                         AlertKind::AtRisk,
                         format!(
                             "前 {elapsed} 个月{}仅 {} 元，低于保持“{}”所需的进度",
                             measure.name,
-                            Fen(so_far),
+                            Fen::from_fen(so_far),
                             scheme.bands[band].name
                         ),
                         vec![format!(
                             "“{}”下限 {} 元 × {elapsed}/12 = {} 元",
                             scheme.bands[band].name,
                             min,
-                            Fen(pace as i64)
+                            Fen::from_fen(pace as i64)
                         )],
                     ));
                 }
@@ -379,14 +379,14 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
     let incomes: Vec<&EntryFact> = v
         .entries
         .iter()
-        .filter(|e| e.account.is_income() && e.amount.0 > 0)
+        .filter(|e| e.account.is_income() && e.amount.fen() > 0)
         .collect();
-    let all: i64 = incomes.iter().map(|e| e.amount.0).sum();
+    let all: i64 = incomes.iter().map(|e| e.amount.fen()).sum();
     let round: Vec<&&EntryFact> = incomes
         .iter()
-        .filter(|e| s.round_unit.0 > 0 && e.amount.0 % s.round_unit.0 == 0)
+        .filter(|e| s.round_unit.fen() > 0 && e.amount.fen() % s.round_unit.fen() == 0)
         .collect();
-    let round_sum: i64 = round.iter().map(|e| e.amount.0).sum();
+    let round_sum: i64 = round.iter().map(|e| e.amount.fen()).sum();
     if over(round_sum, all, s.round_share) {
         out.push(alert(
             AlertKind::RoundFigures,
@@ -423,7 +423,7 @@ mod tests {
     fn totals(entries: &[EntryFact]) -> AccountTotals {
         let mut t = [0i64; crate::account::ACCOUNT_COUNT];
         for x in entries {
-            t[x.account.index()] += x.amount.0;
+            t[x.account.index()] += x.amount.fen();
         }
         t
     }
@@ -515,7 +515,7 @@ mod tests {
         let mut used = vec![false; entries.len()];
         let mut pairs = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            if !(e.account.is_income() && e.amount.0 > 0) {
+            if !(e.account.is_income() && e.amount.fen() > 0) {
                 continue;
             }
             let start = days(&e.date);
@@ -524,7 +524,7 @@ mod tests {
                     && j != i
                     && x.reverses.is_none()
                     && ((!x.account.is_income() && x.amount == e.amount)
-                        || (x.amount.0 == -e.amount.0))
+                        || (x.amount.fen() == -e.amount.fen()))
                     && (0..=window).contains(&(days(&x.date) - start))
             });
             if let Some(j) = m {
@@ -549,7 +549,7 @@ mod tests {
                     EntryFact {
                         date,
                         account: Account::ALL[account],
-                        amount: Fen(amount * 1_000),
+                        amount: Fen::from_fen(amount * 1_000),
                         voucher: None,
                         reverses: reversal.then(|| "2024:1".to_string()),
                     }
@@ -578,7 +578,7 @@ mod tests {
                     } else {
                         Account::OperatingCost
                     },
-                    amount: Fen(100 + n),
+                    amount: Fen::from_fen(100 + n),
                     voucher: None,
                     reverses: None,
                 }
@@ -601,7 +601,7 @@ mod tests {
                 },
                 Band {
                     name: "10万以上".into(),
-                    min: Some(Fen(10_000_000)),
+                    min: Some(Fen::from_fen(10_000_000)),
                 },
             ],
         };

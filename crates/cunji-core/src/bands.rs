@@ -115,15 +115,15 @@ mod tests {
                 },
                 Band {
                     name: "5万以下".into(),
-                    min: Some(Fen(1)),
+                    min: Some(Fen::from_fen(1)),
                 },
                 Band {
                     name: "5–10万".into(),
-                    min: Some(Fen(5_000_000)),
+                    min: Some(Fen::from_fen(5_000_000)),
                 },
                 Band {
                     name: "10万以上".into(),
-                    min: Some(Fen(10_000_000)),
+                    min: Some(Fen::from_fen(10_000_000)),
                 },
             ],
         }
@@ -132,12 +132,12 @@ mod tests {
     #[test]
     fn bands_take_the_last_min_reached() {
         let s = national();
-        assert_eq!(s.band_of(Fen(-5)), 0);
-        assert_eq!(s.band_of(Fen(0)), 0);
-        assert_eq!(s.band_of(Fen(1)), 1);
-        assert_eq!(s.band_of(Fen(4_999_999)), 1);
-        assert_eq!(s.band_of(Fen(5_000_000)), 2);
-        assert_eq!(s.band_of(Fen(10_000_000)), 3);
+        assert_eq!(s.band_of(Fen::from_fen(-5)), 0);
+        assert_eq!(s.band_of(Fen::from_fen(0)), 0);
+        assert_eq!(s.band_of(Fen::from_fen(1)), 1);
+        assert_eq!(s.band_of(Fen::from_fen(4_999_999)), 1);
+        assert_eq!(s.band_of(Fen::from_fen(5_000_000)), 2);
+        assert_eq!(s.band_of(Fen::from_fen(10_000_000)), 3);
     }
 
     #[test]

@@ -12,9 +12,8 @@ pub struct Date {
 impl Date {
     /// The date of a year, month and day, if it exists (leap years counted).
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Date> {
-        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(
-            Date { year, month, day },
-        )
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+            .then_some(Date { year, month, day })
     }
 
     pub fn year(&self) -> i32 {

@@ -73,7 +73,7 @@ impl Measure {
             // Stored totals are bounded by MAX_FEN, so twelve of them cannot overflow i64.
             sum += *c as i64 * totals[i];
         }
-        Fen(sum)
+        Fen::from_fen(sum)
     }
 
     pub fn counts_subsidies(&self) -> bool {
@@ -116,10 +116,10 @@ mod tests {
         t[Account::SubsidyIncome.index()] = 50;
         t[Account::OperatingCost.index()] = 30;
         t[Account::PublicWelfareExpense.index()] = 7;
-        assert_eq!(m[0].value(&t), Fen(150));
-        assert_eq!(m[1].value(&t), Fen(100));
-        assert_eq!(m[2].value(&t), Fen(70));
-        assert_eq!(m[3].value(&t), Fen(113));
+        assert_eq!(m[0].value(&t), Fen::from_fen(150));
+        assert_eq!(m[1].value(&t), Fen::from_fen(100));
+        assert_eq!(m[2].value(&t), Fen::from_fen(70));
+        assert_eq!(m[3].value(&t), Fen::from_fen(113));
         assert!(m[0].counts_subsidies() && !m[1].counts_subsidies());
         assert!(m[3].counts_subsidies() && !m[2].counts_subsidies());
         assert_eq!(m[1].formula_zh(), "经营收入 + 发包及上交收入 + 投资收益");

@@ -13,7 +13,7 @@ pub const MAX_FEN: i64 = 1_000_000_000_000_000;
 
 /// An amount of money in fen (分, 1/100 yuan).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Fen(pub i64);
+pub struct Fen(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
@@ -28,6 +28,18 @@ pub enum MoneyError {
 }
 
 impl Fen {
+    /// An amount of `fen` fen. Amounts read from files come through [`Fen::parse_yuan`] and
+    /// [`Fen::from_yuan_f64`], which bound them by [`MAX_FEN`]; this one is for figures already
+    /// computed or stored (sums of many villages may exceed that bound).
+    pub const fn from_fen(fen: i64) -> Fen {
+        Fen(fen)
+    }
+
+    /// The amount in fen.
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
+
     pub const ZERO: Fen = Fen(0);
 
     /// Parses an amount written in yuan per SPEC §1.
@@ -72,7 +84,7 @@ impl Fen {
         self.0
             .checked_add(other.0)
             .filter(|v| v.abs() <= MAX_FEN)
-            .map(Fen)
+            .map(Fen::from_fen)
     }
 
     /// JSON form: yuan with exactly two decimals and no separators (`"1234.50"`, `"-3.00"`).

@@ -110,14 +110,17 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             ));
             continue;
         };
-        let by_income =
-            Fen(round_div(income.0 as i128 * pf.multiple.ppm() as i128, PPM as i128) as i64);
+        let by_income = Fen::from_fen(round_div(
+            income.fen() as i128 * pf.multiple.ppm() as i128,
+            PPM as i128,
+        ) as i64);
         let minimum = match (c.role, pf.minimum_secretary_director) {
             (Role::SecretaryDirector, Some(m)) => m,
             _ => pf.minimum,
         };
         let full = by_income.max(minimum);
-        let floor = Fen(round_div(full.0 as i128 * c.months_in_post as i128, 12) as i64);
+        let floor =
+            Fen::from_fen(round_div(full.fen() as i128 * c.months_in_post as i128, 12) as i64);
         if pay >= floor {
             continue;
         }
@@ -133,13 +136,13 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             c.months_in_post,
             floor,
             pay,
-            Fen(floor.0 - pay.0)
+            Fen::from_fen(floor.fen() - pay.fen())
         );
         out.push(line(
             FloorStatus::Below,
             Some(pay),
             Some(floor),
-            Some(Fen(floor.0 - pay.0)),
+            Some(Fen::from_fen(floor.fen() - pay.fen())),
             explanation,
         ));
     }

@@ -865,7 +865,7 @@ impl<'t> Reader<'t> {
     /// Σ amount + unallocated = pool.
     fn non_negative_money(&self, v: &Value, at: At<'_>, what: &str) -> Result<Fen, PolicyError> {
         let m = self.money(v, at)?;
-        if m.0 < 0 {
+        if m.fen() < 0 {
             return Err(self.err(at, format!("{what}不能为负数（{} 元）", m)));
         }
         Ok(m)

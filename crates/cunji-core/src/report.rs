@@ -137,10 +137,11 @@ impl SubsidySummary {
     /// Everything granted, over all source levels.
     pub fn total_granted(&self) -> Fen {
         // Checked when the report was built: the levels' sum fits.
-        Fen(self
-            .by_level
-            .values()
-            .fold(0i64, |t, f| t.saturating_add(f.0)))
+        Fen::from_fen(
+            self.by_level
+                .values()
+                .fold(0i64, |t, f| t.saturating_add(f.fen())),
+        )
     }
 }
 
@@ -452,12 +453,12 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             supported_villages += 1;
         }
         if let (Some(b), Some(prev)) = (own, books.compared(regions, code, y - 1, y)) {
-            let inc = operating.value(&b.totals).0 - operating.value(&prev.totals).0;
+            let inc = operating.value(&b.totals).fen() - operating.value(&prev.totals).fen();
             increases[supported as usize].push(inc);
         }
 
         let (pool, awarded) = match &incentive {
-            Some(r) => (r.pool.0, r.awarded().0),
+            Some(r) => (r.pool.fen(), r.awarded().fen()),
             None => (0, 0),
         };
         for anc in code.ancestors() {
@@ -481,10 +482,14 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
             sum(&mut a.incentive_total, pool, "奖励总额")?;
             sum(&mut a.awards_total, awarded, "奖励发放合计")?;
             if let Some(b) = own {
-                sum(&mut a.total_income, total.value(&b.totals).0, "总收入合计")?;
+                sum(
+                    &mut a.total_income,
+                    total.value(&b.totals).fen(),
+                    "总收入合计",
+                )?;
                 sum(
                     &mut a.operating_income,
-                    operating.value(&b.totals).0,
+                    operating.value(&b.totals).fen(),
                     "经营性收入合计",
                 )?;
             }
@@ -544,12 +549,13 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
                 .iter()
                 .map(|t| t.check(&has_scheme_bands))
                 .collect(),
-            incentive_total: Fen(a.incentive_total),
-            awards_total: Fen(a.awards_total),
-            total_income: Fen(a.total_income),
-            operating_income: Fen(a.operating_income),
-            avg_operating_income: (a.with_data > 0)
-                .then(|| Fen(round_div(a.operating_income as i128, a.with_data as i128) as i64)),
+            incentive_total: Fen::from_fen(a.incentive_total),
+            awards_total: Fen::from_fen(a.awards_total),
+            total_income: Fen::from_fen(a.total_income),
+            operating_income: Fen::from_fen(a.operating_income),
+            avg_operating_income: (a.with_data > 0).then(|| {
+                Fen::from_fen(round_div(a.operating_income as i128, a.with_data as i128) as i64)
+            }),
         });
     }
 
@@ -586,8 +592,9 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
         .collect();
 
     let mean = |v: &Vec<i64>| -> Option<Fen> {
-        (!v.is_empty())
-            .then(|| Fen(round_div(v.iter().map(|x| *x as i128).sum(), v.len() as i128) as i64))
+        (!v.is_empty()).then(|| {
+            Fen::from_fen(round_div(v.iter().map(|x| *x as i128).sum(), v.len() as i128) as i64)
+        })
     };
 
     let pay_floor = policy

@@ -105,8 +105,11 @@ pub struct GrantReturn {
 impl Grant {
     /// The expected annual return: amount × rate, rounded to fen.
     pub fn expected(&self) -> Option<Fen> {
-        self.expected_rate
-            .map(|r| Fen(round_div(self.amount.0 as i128 * r.ppm() as i128, PPM as i128) as i64))
+        self.expected_rate.map(|r| {
+            Fen::from_fen(
+                round_div(self.amount.fen() as i128 * r.ppm() as i128, PPM as i128) as i64,
+            )
+        })
     }
 
     /// The grant's standing in `year`, given the project's actual return booked in that year.
@@ -114,7 +117,7 @@ impl Grant {
         let expected = self.expected();
         let status = if year == self.year {
             ReturnStatus::FirstYear
-        } else if actual.0 == 0 {
+        } else if actual.fen() == 0 {
             ReturnStatus::NoReturn
         } else {
             match expected {
@@ -148,7 +151,7 @@ mod tests {
             year: 2019,
             level: SourceLevel::Central,
             program: "扶持壮大村级集体经济".into(),
-            amount: Fen(60_000_000),
+            amount: Fen::from_fen(60_000_000),
             project: "P".into(),
             expected_rate: rate.map(|r| Ppm::parse(r).unwrap()),
         }
@@ -157,19 +160,25 @@ mod tests {
     #[test]
     fn statuses() {
         let g = grant(Some("0.066"));
-        assert_eq!(g.expected(), Some(Fen(3_960_000)));
-        assert_eq!(g.returns_in(2019, Fen(0)).status, ReturnStatus::FirstYear);
-        assert_eq!(g.returns_in(2022, Fen(0)).status, ReturnStatus::NoReturn);
+        assert_eq!(g.expected(), Some(Fen::from_fen(3_960_000)));
         assert_eq!(
-            g.returns_in(2022, Fen(2_975_168)).status,
+            g.returns_in(2019, Fen::from_fen(0)).status,
+            ReturnStatus::FirstYear
+        );
+        assert_eq!(
+            g.returns_in(2022, Fen::from_fen(0)).status,
+            ReturnStatus::NoReturn
+        );
+        assert_eq!(
+            g.returns_in(2022, Fen::from_fen(2_975_168)).status,
             ReturnStatus::BelowExpectation
         );
         assert_eq!(
-            g.returns_in(2022, Fen(3_960_000)).status,
+            g.returns_in(2022, Fen::from_fen(3_960_000)).status,
             ReturnStatus::OnTrack
         );
         assert_eq!(
-            grant(None).returns_in(2022, Fen(1)).status,
+            grant(None).returns_in(2022, Fen::from_fen(1)).status,
             ReturnStatus::NoExpectation
         );
     }

@@ -90,7 +90,7 @@ fn money_and_rates_are_exact() {
             rate: cunji_core::Ppm::from_ppm(85_000)
         }
     );
-    assert_eq!(plan.cap, Some(cunji_core::Fen(100_050)));
+    assert_eq!(plan.cap, Some(cunji_core::Fen::from_fen(100_050)));
     // Whole ppm however many zeros follow (SPEC §1: the value decides, not the digits).
     let p = Policy::parse("name = \"x\"\n[incentive]\nrate = \"0.12345600\"\n").unwrap();
     assert_eq!(
@@ -158,9 +158,9 @@ fn alert_thresholds_are_policy_settings() {
     let p = Policy::parse("name = \"x\"\n[alerts]\nyear_end_share = \"60%\"\nsurge_rate = 3\nsurge_min = 80000\npass_through_days = 30\nsubsidy_share = \"0.8\"\nround_unit = 5000\nround_share = \"70%\"\n").unwrap();
     assert_eq!(p.alerts.year_end_share.ppm(), 600_000);
     assert_eq!(p.alerts.surge_rate.ppm(), 3_000_000);
-    assert_eq!(p.alerts.surge_min.0, 8_000_000);
+    assert_eq!(p.alerts.surge_min.fen(), 8_000_000);
     assert_eq!(p.alerts.pass_through_days, 30);
-    assert_eq!(p.alerts.round_unit.0, 500_000);
+    assert_eq!(p.alerts.round_unit.fen(), 500_000);
     let d = Policy::parse("name = \"x\"\n").unwrap();
     assert_eq!(d.alerts, cunji_core::alerts::AlertSettings::default());
     let e = err("name = \"x\"\n[alerts]\npass_through = 30\n");

@@ -67,7 +67,7 @@ fn tiers_strategy() -> impl Strategy<Value = Vec<Tier>> {
             .map(|(step, rate)| {
                 from += step;
                 Tier {
-                    from: Fen(from),
+                    from: Fen::from_fen(from),
                     rate: Ppm::from_ppm(rate),
                 }
             })
@@ -77,7 +77,9 @@ fn tiers_strategy() -> impl Strategy<Value = Vec<Tier>> {
 
 fn plan_strategy() -> impl Strategy<Value = Plan> {
     let schedule = prop_oneof![
-        (0i64..=1_000_000).prop_map(|r| Schedule::Flat { rate: Ppm::from_ppm(r) }),
+        (0i64..=1_000_000).prop_map(|r| Schedule::Flat {
+            rate: Ppm::from_ppm(r)
+        }),
         (tiers_strategy(), prop::bool::ANY).prop_map(|(tiers, level)| Schedule::Whole {
             tier_key: if level { TierKey::Level } else { TierKey::Base },
             tiers
@@ -97,13 +99,16 @@ fn plan_strategy() -> impl Strategy<Value = Plan> {
             |(schedule, cap, prorate, min_months, weights, max_share, appraisal)| {
                 let mut plan = Plan::flat(operating(), Ppm::from_ppm(100_000));
                 plan.schedule = schedule;
-                plan.cap = cap.map(Fen);
+                plan.cap = cap.map(Fen::from_fen);
                 plan.prorate_by_months = prorate;
                 plan.min_months = min_months;
                 if !weights.is_empty() {
                     plan.weights = weights;
                 }
-                plan.max_share = max_share.into_iter().map(|(r, s)| (r, Ppm::from_ppm(s))).collect();
+                plan.max_share = max_share
+                    .into_iter()
+                    .map(|(r, s)| (r, Ppm::from_ppm(s)))
+                    .collect();
                 if appraisal {
                     plan.appraisal = Some(
                         [
@@ -128,14 +133,14 @@ fn run(
     current: i64,
     cadres: &[Cadre],
 ) -> cunji_core::incentive::IncentiveResult {
-    let earlier: BTreeMap<i32, Fen> = [(2023, Fen(prev))].into_iter().collect();
+    let earlier: BTreeMap<i32, Fen> = [(2023, Fen::from_fen(prev))].into_iter().collect();
     evaluate(
         plan,
         "测试",
         &VillageFigures {
             village: "130102001001",
             year: 2024,
-            current: Some(Fen(current)),
+            current: Some(Fen::from_fen(current)),
             earlier: &earlier,
             cadres,
         },
@@ -148,8 +153,8 @@ proptest! {
 
     #[test]
     fn money_text_round_trips(fen in -1_000_000_000_000_000i64..=1_000_000_000_000_000i64) {
-        prop_assert_eq!(Fen::parse_yuan(&Fen(fen).json()), Ok(Fen(fen)));
-        prop_assert_eq!(Fen::parse_yuan(&Fen(fen).display()), Ok(Fen(fen)));
+        prop_assert_eq!(Fen::parse_yuan(&Fen::from_fen(fen).json()), Ok(Fen::from_fen(fen)));
+        prop_assert_eq!(Fen::parse_yuan(&Fen::from_fen(fen).display()), Ok(Fen::from_fen(fen)));
     }
 
     #[test]
@@ -176,23 +181,23 @@ proptest! {
         let r = run(&plan, prev, current, &cadres);
         let base = current - prev;
         // pool ≤ rate × base + half a fen, in millionths of a fen.
-        prop_assert!(r.pool.0 as i128 * 1_000_000 <= (base.max(0) as i128) * rate as i128 + 500_000);
-        prop_assert!(r.pool.0 >= 0);
+        prop_assert!(r.pool.fen() as i128 * 1_000_000 <= (base.max(0) as i128) * rate as i128 + 500_000);
+        prop_assert!(r.pool.fen() >= 0);
     }
 
     #[test]
     fn awards_and_unallocated_add_up_to_the_pool(plan in plan_strategy(), prev in 0i64..5_000_000_000, current in 0i64..5_000_000_000, cadres in cadres_strategy()) {
         let r = run(&plan, prev, current, &cadres);
-        let paid: i64 = r.awards.iter().map(|a| a.amount.0).sum();
-        prop_assert_eq!(paid + r.unallocated.0, r.pool.0);
+        let paid: i64 = r.awards.iter().map(|a| a.amount.fen()).sum();
+        prop_assert_eq!(paid + r.unallocated.fen(), r.pool.fen());
         if let Some(cap) = plan.cap {
             prop_assert!(r.pool <= cap);
         }
         for a in &r.awards {
             prop_assert!(a.amount <= a.share);
-            prop_assert!(a.amount.0 >= 0);
+            prop_assert!(a.amount.fen() >= 0);
             if let Some(s) = plan.max_share.get(&a.role) {
-                prop_assert!(a.share.0 as i128 <= r.pool.0 as i128 * s.ppm() as i128 / 1_000_000);
+                prop_assert!(a.share.fen() as i128 <= r.pool.fen() as i128 * s.ppm() as i128 / 1_000_000);
             }
         }
         // Awards come in person-id order, one per eligible person.
@@ -200,7 +205,7 @@ proptest! {
         let mut sorted = ids.clone();
         sorted.sort();
         prop_assert_eq!(ids, sorted);
-        if r.pool.0 > 0 || r.reason.is_some() {
+        if r.pool.fen() > 0 || r.reason.is_some() {
             prop_assert!(!r.trace.is_empty());
         }
     }
@@ -238,8 +243,8 @@ proptest! {
     #[test]
     fn marginal_raw_amount_grows_with_the_base(tiers in tiers_strategy(), a in 0i64..50_000_000, b in 0i64..50_000_000) {
         let (lo, hi) = (a.min(b), a.max(b));
-        let (r_lo, _) = cunji_core::incentive::evaluate::marginal(Fen(lo), &tiers);
-        let (r_hi, _) = cunji_core::incentive::evaluate::marginal(Fen(hi), &tiers);
+        let (r_lo, _) = cunji_core::incentive::evaluate::marginal(Fen::from_fen(lo), &tiers);
+        let (r_hi, _) = cunji_core::incentive::evaluate::marginal(Fen::from_fen(hi), &tiers);
         prop_assert!(r_lo <= r_hi);
         // Never more than the highest rate on the whole base.
         let max_rate = tiers.iter().map(|t| t.rate.ppm()).max().unwrap_or(0);
@@ -249,11 +254,11 @@ proptest! {
     #[test]
     fn caps_by_level_bound_the_pool(level_caps in prop::collection::vec((1i64..100_000_000, 0i64..1_000_000_000), 1..5), prev in 0i64..1_000_000_000, current in 0i64..2_000_000_000) {
         let mut from = 0;
-        let caps: Vec<LevelCap> = level_caps.into_iter().map(|(step, cap)| { from += step; LevelCap { from: Fen(from), cap: Fen(cap) } }).collect();
+        let caps: Vec<LevelCap> = level_caps.into_iter().map(|(step, cap)| { from += step; LevelCap { from: Fen::from_fen(from), cap: Fen::from_fen(cap) } }).collect();
         let mut plan = Plan::flat(operating(), Ppm::from_ppm(1_000_000));
         plan.cap_by_level = caps.clone();
         let r = run(&plan, prev, current, &[]);
-        if let Some(c) = caps.iter().rev().find(|c| c.from.0 <= current) {
+        if let Some(c) = caps.iter().rev().find(|c| c.from.fen() <= current) {
             prop_assert!(r.pool <= c.cap);
         } else if current > prev {
             prop_assert_eq!(r.reason.map(|x| x.key()), Some("below_first_tier"));
@@ -267,8 +272,8 @@ proptest! {
         let mut w = World::with_villages("130102001", &refs);
         for (i, (a, b)) in values.iter().enumerate() {
             let v = format!("130102001{:03}", i + 1);
-            w.book(&v, 2023, &[(Account::OperatingRevenue, &Fen(*a).json())]);
-            w.book(&v, 2024, &[(Account::OperatingRevenue, &Fen(*b).json())]);
+            w.book(&v, 2023, &[(Account::OperatingRevenue, &Fen::from_fen(*a).json())]);
+            w.book(&v, 2024, &[(Account::OperatingRevenue, &Fen::from_fen(*b).json())]);
             w.cadre(&v, 2024, &format!("S{i}"), Role::SecretaryDirector, 12);
         }
         let text = format!("name = \"p\"\n[bands]\nband = [ {{ name = \"低\" }}, {{ name = \"高\", min = 100000 }} ]\n[incentive]\nrate = \"{}\"\n", Ppm::from_ppm(rate).percent());
@@ -284,9 +289,9 @@ fn basis_variants_on_merged_history() {
     // increase_over_best with a 2-year lookback: best of 2022 (150) and 2023 (120) is 150; 2021 (900) is
     // outside the window. increase_over_year 2021: 200 − 900 = −700, no growth.
     let earlier: BTreeMap<i32, Fen> = [
-        (2021, Fen(90_000)),
-        (2022, Fen(15_000)),
-        (2023, Fen(12_000)),
+        (2021, Fen::from_fen(90_000)),
+        (2022, Fen::from_fen(15_000)),
+        (2023, Fen::from_fen(12_000)),
     ]
     .into_iter()
     .collect();
@@ -297,16 +302,19 @@ fn basis_variants_on_merged_history() {
     let v = VillageFigures {
         village: "x",
         year: 2024,
-        current: Some(Fen(20_000)),
+        current: Some(Fen::from_fen(20_000)),
         earlier: &earlier,
         cadres: &[],
     };
     let r = evaluate(&plan, "p", &v).unwrap();
-    assert_eq!(r.base, Some(Fen(5_000)));
+    assert_eq!(r.base, Some(Fen::from_fen(5_000)));
     plan.basis = Basis::IncreaseOverBest {
         lookback_years: None,
     };
-    assert_eq!(evaluate(&plan, "p", &v).unwrap().base, Some(Fen(-70_000)));
+    assert_eq!(
+        evaluate(&plan, "p", &v).unwrap().base,
+        Some(Fen::from_fen(-70_000))
+    );
     plan.basis = Basis::IncreaseOverYear { base_year: 2021 };
     assert_eq!(
         evaluate(&plan, "p", &v).unwrap().reason.map(|r| r.key()),
@@ -318,17 +326,23 @@ fn basis_variants_on_merged_history() {
         Some("no_prior_year")
     );
     plan.basis = Basis::Level;
-    assert_eq!(evaluate(&plan, "p", &v).unwrap().pool, Fen(20_000));
+    assert_eq!(
+        evaluate(&plan, "p", &v).unwrap().pool,
+        Fen::from_fen(20_000)
+    );
     plan.basis = Basis::Above {
-        threshold: Fen(5_000),
+        threshold: Fen::from_fen(5_000),
     };
-    assert_eq!(evaluate(&plan, "p", &v).unwrap().base, Some(Fen(15_000)));
+    assert_eq!(
+        evaluate(&plan, "p", &v).unwrap().base,
+        Some(Fen::from_fen(15_000))
+    );
     plan.basis = Basis::Increase;
     let none: BTreeMap<i32, Fen> = BTreeMap::new();
     let v = VillageFigures {
         village: "x",
         year: 2024,
-        current: Some(Fen(20_000)),
+        current: Some(Fen::from_fen(20_000)),
         earlier: &none,
         cadres: &[],
     };
@@ -353,7 +367,11 @@ fn basis_variants_on_merged_history() {
 #[test]
 fn unknown_rating_fails_naming_person_and_rating() {
     let mut plan = Plan::flat(operating(), Ppm::from_ppm(100_000));
-    plan.appraisal = Some([("优秀".to_string(), Ppm::from_ppm(1_000_000))].into_iter().collect());
+    plan.appraisal = Some(
+        [("优秀".to_string(), Ppm::from_ppm(1_000_000))]
+            .into_iter()
+            .collect(),
+    );
     let cadres = vec![Cadre {
         village: RegionCode::parse("130102001001").unwrap(),
         year: 2024,
@@ -365,14 +383,14 @@ fn unknown_rating_fails_naming_person_and_rating() {
         base_pay: None,
         appraisal: Some("良好".into()),
     }];
-    let earlier: BTreeMap<i32, Fen> = [(2023, Fen(0))].into_iter().collect();
+    let earlier: BTreeMap<i32, Fen> = [(2023, Fen::from_fen(0))].into_iter().collect();
     let err = evaluate(
         &plan,
         "p",
         &VillageFigures {
             village: "130102001001",
             year: 2024,
-            current: Some(Fen(1_000_000)),
+            current: Some(Fen::from_fen(1_000_000)),
             earlier: &earlier,
             cadres: &cadres,
         },

@@ -39,7 +39,7 @@ fn text_format() -> Format {
 
 fn yuan(f: Fen) -> f64 {
     // Exact: every stored amount is far below 2^53 fen.
-    f.0 as f64 / 100.0
+    f.fen() as f64 / 100.0
 }
 
 /// Terminal-like width of text: CJK characters count two.

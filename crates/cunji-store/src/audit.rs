@@ -473,7 +473,7 @@ impl Store {
                 date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
                 account: crate::account_numbers::account(account)
                     .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
-                amount: cunji_core::Fen(r.try_get(4)?),
+                amount: cunji_core::Fen::from_fen(r.try_get(4)?),
                 voucher: r.try_get(5)?,
                 reverses: r.try_get(6)?,
             };
@@ -678,8 +678,8 @@ impl Store {
                 m.village,
                 m.year,
                 m.account,
-                cunji_core::Fen(m.kept.0).json(),
-                cunji_core::Fen(m.summed.0).json()
+                cunji_core::Fen::from_fen(m.kept.0).json(),
+                cunji_core::Fen::from_fen(m.summed.0).json()
             ));
         }
         Ok(problems)

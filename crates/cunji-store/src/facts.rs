@@ -76,7 +76,7 @@ pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact>, StoreErro
             Ok(EntryFact {
                 date,
                 account,
-                amount: Fen(amount),
+                amount: Fen::from_fen(amount),
                 voucher,
                 reverses,
             })
@@ -373,7 +373,7 @@ mod tests {
         .unwrap();
         assert_eq!(facts[0].date.iso(), "2024-12-31");
         assert_eq!(facts[0].account, Account::AdminExpense);
-        assert_eq!(facts[0].amount, Fen(-1500));
+        assert_eq!(facts[0].amount, Fen::from_fen(-1500));
         assert_eq!(facts[1].account, Account::SubsidyIncome);
         assert_eq!(facts[1].reverses.as_deref(), Some("2023:记-1"));
         assert!(parse(b"[[1301,0,1,null,null]]", 2024).is_err());

@@ -90,7 +90,7 @@ impl Store {
                 "{} {} {} 元，凭证 {}，{}{}",
                 entry.date.iso(),
                 entry.account.name_zh(),
-                Fen(entry.amount).json(),
+                Fen::from_fen(entry.amount).json(),
                 voucher,
                 entry.memo,
                 reverses.map(|r| format!("，冲销 {r}")).unwrap_or_default()
@@ -148,7 +148,7 @@ impl Store {
             village,
             date: date.to_string(),
             account,
-            amount: Fen(-amount).json(),
+            amount: Fen::from_fen(-amount).json(),
             voucher: String::new(),
             memo: format!("冲销：{}", reason.trim()),
             project: String::new(),
@@ -271,7 +271,7 @@ impl Store {
                         account: Account::from_key_or_name(&account).ok_or_else(|| {
                             StoreError::Invalid(format!("数据库中有未知科目 {account}"))
                         })?,
-                        amount: Fen(amount),
+                        amount: Fen::from_fen(amount),
                         voucher,
                         memo,
                         project,

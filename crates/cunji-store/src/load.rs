@@ -66,7 +66,7 @@ fn cadre_of(r: &sqlx::any::AnyRow) -> Result<Cadre, StoreError> {
             .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
         months_in_post: r.try_get::<i64, _>(5)? as u8,
         sanctioned: r.try_get::<i64, _>(6)? != 0,
-        base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen),
+        base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen::from_fen),
         appraisal: r.try_get(8)?,
     })
 }
@@ -205,7 +205,7 @@ impl Store {
                         })?,
                         months_in_post: months as u8,
                         sanctioned: sanctioned != 0,
-                        base_pay: base_pay.map(Fen),
+                        base_pay: base_pay.map(Fen::from_fen),
                         appraisal,
                     })
                 },
@@ -235,7 +235,7 @@ impl Store {
                         StoreError::Invalid(format!("数据库中有未知资金来源 {level}"))
                     })?,
                     program: r.try_get(4)?,
-                    amount: Fen(r.try_get(5)?),
+                    amount: Fen::from_fen(r.try_get(5)?),
                     project: r.try_get(6)?,
                     expected_rate: r.try_get::<Option<i64>, _>(7)?.map(Ppm::from_ppm),
                 })
@@ -253,7 +253,7 @@ impl Store {
             .await?;
         let mut out = BTreeMap::new();
         for r in rows {
-            out.insert(r.try_get::<String, _>(0)?, Fen(r.try_get(1)?));
+            out.insert(r.try_get::<String, _>(0)?, Fen::from_fen(r.try_get(1)?));
         }
         Ok(out)
     }
@@ -288,7 +288,7 @@ impl Store {
                     code(&r.try_get::<String, _>(0)?)?,
                     r.try_get::<i64, _>(1)? as i32,
                 ),
-                Fen(r.try_get(2)?),
+                Fen::from_fen(r.try_get(2)?),
             );
         }
         Ok(out)

@@ -356,7 +356,7 @@ impl Store {
         }
         let detail = format!(
             "按政策 #{policy_id} 计算，奖励总额上限 {}",
-            cunji_core::Fen(pool).display()
+            cunji_core::Fen::from_fen(pool).display()
         );
         step(&mut tx, id, "computed", actor, &detail).await?;
         let audit_id = crate::audit::write(
@@ -403,8 +403,8 @@ impl Store {
             if *amount < 0 || *amount > computed {
                 return Err(StoreError::Invalid(format!(
                     "{person} 的决定金额 {} 超出计算所得 {}（只能更少，不能更多）",
-                    cunji_core::Fen(*amount).display(),
-                    cunji_core::Fen(computed).display()
+                    cunji_core::Fen::from_fen(*amount).display(),
+                    cunji_core::Fen::from_fen(computed).display()
                 )));
             }
             sqlx::query(

@@ -125,7 +125,7 @@ async fn a_file_of_many_batches_in_any_order_is_stored_whole_with_its_figures() 
             .await
             .unwrap()
             .get("P1")
-            .map(|f| f.0),
+            .map(|f| f.fen()),
         Some(income)
     );
     // The audit rows, written before their rows were counted, were completed and still chain.

@@ -90,7 +90,7 @@ async fn totals_follow_every_write() {
         .filter(|i| i % 10 == 1 && 2020 + i % 5 == 2021)
         .map(|i| ((i * 7 % 5000) * 100 + i % 100) as i64)
         .sum();
-    assert_eq!(actuals.get("PRJ").map(|f| f.0), Some(expected));
+    assert_eq!(actuals.get("PRJ").map(|f| f.fen()), Some(expected));
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -94,7 +94,7 @@ pub fn money_bars(labels: &[String], series: &[(&str, Vec<Option<Fen>>)]) -> Str
     let (w, h, left, bottom, top) = (640.0, 260.0, 56.0, 44.0, 16.0);
     let all: Vec<i64> = series
         .iter()
-        .flat_map(|(_, v)| v.iter().flatten().map(|f| f.0))
+        .flat_map(|(_, v)| v.iter().flatten().map(|f| f.fen()))
         .collect();
     let max = all.iter().copied().max().unwrap_or(0).max(1) as f64;
     let min = all.iter().copied().min().unwrap_or(0).min(0) as f64;
@@ -125,8 +125,8 @@ pub fn money_bars(labels: &[String], series: &[(&str, Vec<Option<Fen>>)]) -> Str
             let Some(Some(v)) = values.get(li) else {
                 continue;
             };
-            let bh = plot_h * (v.0 as f64).abs() / span;
-            let y = if v.0 >= 0 { zero_y - bh } else { zero_y };
+            let bh = plot_h * (v.fen() as f64).abs() / span;
+            let y = if v.fen() >= 0 { zero_y - bh } else { zero_y };
             let _ = write!(
                 s,
                 r#"<rect x="{:.1}" y="{y:.1}" width="{bar_w:.1}" height="{bh:.1}" fill="{}"><title>{} {}：{} 元</title></rect>"#,
@@ -167,13 +167,13 @@ pub fn money_hbars(items: &[(String, Fen)]) -> String {
     let row = 28.0;
     let (w, left) = (640.0, 70.0);
     let h = row * items.len().max(1) as f64 + 10.0;
-    let max = items.iter().map(|(_, v)| v.0).max().unwrap_or(0).max(1) as f64;
+    let max = items.iter().map(|(_, v)| v.fen()).max().unwrap_or(0).max(1) as f64;
     let mut s = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="扶持资金来源"><rect width="100%" height="100%" fill="#fff"/>"##
     );
     for (i, (label, v)) in items.iter().enumerate() {
         let y = 5.0 + row * i as f64;
-        let bw = (w - left - 150.0) * v.0.max(0) as f64 / max;
+        let bw = (w - left - 150.0) * v.fen().max(0) as f64 / max;
         let _ = write!(
             s,
             r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#1f2933">{}</text><rect x="{left}" y="{:.1}" width="{bw:.1}" height="18" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#1f2933">{}</text>"##,
@@ -205,7 +205,10 @@ mod tests {
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
         assert!(s.contains("&lt;5万") && !s.contains("<5万"));
         assert_eq!(s.matches("<rect x=").count(), 4 + 2);
-        let m = money_bars(&["2024".into()], &[("经营性收入", vec![Some(Fen(-100))])]);
+        let m = money_bars(
+            &["2024".into()],
+            &[("经营性收入", vec![Some(Fen::from_fen(-100))])],
+        );
         assert!(m.contains("-1.00 元"));
     }
 }

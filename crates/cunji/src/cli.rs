@@ -322,7 +322,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                     t.village,
                     t.year,
                     t.account,
-                    cunji_core::money::Fen(t.amount).json(),
+                    cunji_core::money::Fen::from_fen(t.amount).json(),
                     t.entries
                 );
             }

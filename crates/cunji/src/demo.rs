@@ -77,7 +77,7 @@ impl Rng {
 /// Yuan (synthetic, a float only while generating) → the `12345.67` text of a file.
 fn yuan(v: f64) -> String {
     let fen = (v * 100.0).round() as i64;
-    cunji_core::money::Fen(fen).json()
+    cunji_core::money::Fen::from_fen(fen).json()
 }
 
 const SURNAMES: [&str; 16] = [
@@ -583,7 +583,7 @@ async fn publish_examples(
                 person: a.person.clone(),
                 name: a.name.clone(),
                 role: a.role.key().into(),
-                computed: a.amount.0,
+                computed: a.amount.fen(),
                 decided: None,
             })
             .collect();
@@ -602,7 +602,7 @@ async fn publish_examples(
                     village: code,
                     year: LAST_YEAR,
                     policy_id,
-                    pool: inc.pool.0,
+                    pool: inc.pool.fen(),
                     figures: &figures,
                     awards: &awards,
                     trace: &inc.trace,

@@ -82,7 +82,9 @@ fn fen(text: &str) -> i64 {
 }
 
 fn json_fen(v: &serde_json::Value) -> i64 {
-    cunji_core::Fen::parse_yuan(v.as_str().unwrap()).unwrap().0
+    cunji_core::Fen::parse_yuan(v.as_str().unwrap())
+        .unwrap()
+        .fen()
 }
 
 fn load_case(s: &Scratch, case: &str, ext: &str) -> String {
@@ -156,7 +158,7 @@ fn the_exported_workbook_recomputes_to_the_json_figures() {
         assert_eq!(fen(&row[pool_c]), pool, "pool of {}", row[0]);
         pools += pool;
         if let Some(t) = v["measures"]["total_income"].as_str() {
-            let t = cunji_core::Fen::parse_yuan(t).unwrap().0;
+            let t = cunji_core::Fen::parse_yuan(t).unwrap().fen();
             assert_eq!(fen(&row[total_c]), t);
             totals += t;
         } else {

@@ -74,7 +74,7 @@ pub struct IncentiveResult {
 impl IncentiveResult {
     /// What the awards pay in all (the pool less what is unallocated).
     pub fn awarded(&self) -> Fen {
-        Fen(self.awards.iter().map(|a| a.amount.0).sum())
+        Fen::from_fen(self.awards.iter().map(|a| a.amount.fen()).sum())
     }
 }
 
@@ -146,7 +146,7 @@ pub fn evaluate(
     let base = match &plan.basis {
         Basis::Increase => match v.earlier.get(&(y - 1)) {
             Some(prev) => {
-                let b = Fen(current.0 - prev.0);
+                let b = Fen::from_fen(current.fen() - prev.fen());
                 trace.push(format!(
                     "基数（basis = increase，比上年增长）：{y} 年 {current} 元 − {} 年 {prev} 元 = {b} 元。",
                     y - 1
@@ -173,7 +173,7 @@ pub fn evaluate(
             };
             match best {
                 Some((best_year, best_value)) => {
-                    let b = Fen(current.0 - best_value.0);
+                    let b = Fen::from_fen(current.fen() - best_value.fen());
                     trace.push(format!(
                         "基数（basis = increase_over_best，比{window}最高值增长）：最高为 {best_year} 年 {best_value} 元；{current} 元 − {best_value} 元 = {b} 元。"
                     ));
@@ -195,7 +195,7 @@ pub fn evaluate(
             };
             match prev {
                 Some(prev) => {
-                    let b = Fen(current.0 - prev.0);
+                    let b = Fen::from_fen(current.fen() - prev.fen());
                     trace.push(format!(
                         "基数（basis = increase_over_year，比 {base_year} 年增长）：{current} 元 − {prev} 元 = {b} 元。"
                     ));
@@ -214,7 +214,7 @@ pub fn evaluate(
             current
         }
         Basis::Above { threshold } => {
-            let b = Fen(current.0 - threshold.0);
+            let b = Fen::from_fen(current.fen() - threshold.fen());
             trace.push(format!(
                 "基数（basis = above，超过 {threshold} 元的部分）：{current} 元 − {threshold} 元 = {b} 元。"
             ));
@@ -222,7 +222,7 @@ pub fn evaluate(
         }
     };
     out.base = Some(base);
-    if base.0 <= 0 {
+    if base.fen() <= 0 {
         trace.push("基数不大于 0，无增长，不计奖励。".to_string());
         return Ok(finish_zero(out, trace, Reason::NoGrowth));
     }
@@ -254,7 +254,7 @@ pub fn evaluate(
     // Step 4: schedule → raw amount, exact, in millionths of a fen.
     let raw: i128 = match &plan.schedule {
         Schedule::Flat { rate } => {
-            let r = base.0 as i128 * rate.ppm() as i128;
+            let r = base.fen() as i128 * rate.ppm() as i128;
             trace.push(format!(
                 "计提（schedule = flat）：{base} 元 × {rate} = {} 元。",
                 micro_yuan(r)
@@ -273,7 +273,7 @@ pub fn evaluate(
                 ));
                 return Ok(finish_zero(out, trace, Reason::BelowFirstTier));
             };
-            let r = base.0 as i128 * tier.rate.ppm() as i128;
+            let r = base.fen() as i128 * tier.rate.ppm() as i128;
             trace.push(format!(
                 "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {} 元起一档，比例 {}；{base} 元 × {} = {} 元。",
                 tier.from,
@@ -304,7 +304,7 @@ pub fn evaluate(
     // Step 5: caps.
     let mut pool_raw = raw;
     if let Some(cap) = plan.cap {
-        let c = cap.0 as i128 * PPM as i128;
+        let c = cap.fen() as i128 * PPM as i128;
         if pool_raw > c {
             trace.push(format!("封顶（cap）：每村不超过 {cap} 元，按 {cap} 元计。"));
             pool_raw = c;
@@ -320,7 +320,7 @@ pub fn evaluate(
             ));
             return Ok(finish_zero(out, trace, Reason::BelowFirstTier));
         };
-        let c = lc.cap.0 as i128 * PPM as i128;
+        let c = lc.cap.fen() as i128 * PPM as i128;
         if pool_raw > c {
             trace.push(format!(
                 "封顶（cap_by_level）：{current} 元落在 {} 元起一档，封顶 {} 元，按 {} 元计。",
@@ -336,12 +336,12 @@ pub fn evaluate(
     }
 
     // Step 6: round once.
-    let pool = Fen(round_div(pool_raw, PPM as i128) as i64);
+    let pool = Fen::from_fen(round_div(pool_raw, PPM as i128) as i64);
     out.pool = pool;
     trace.push(format!(
         "取整（四舍五入到分）：奖励总额（上限）{pool} 元；实际发放可以更少，不能更多。"
     ));
-    if pool.0 == 0 {
+    if pool.fen() == 0 {
         return Ok(finish_zero(out, trace, Reason::ZeroPool));
     }
 
@@ -381,7 +381,7 @@ pub fn evaluate(
         .map(|(c, _)| {
             plan.max_share
                 .get(&c.role)
-                .map(|s| (pool.0 as i128 * s.ppm() as i128 / PPM as i128) as i64)
+                .map(|s| (pool.fen() as i128 * s.ppm() as i128 / PPM as i128) as i64)
         })
         .collect();
     let total_weight: u128 = weights.iter().sum();
@@ -394,12 +394,12 @@ pub fn evaluate(
         "分配：符合条件 {} 人，权重{weight_note}合计 {total_weight}，按最大余额法分到分。",
         eligible.len()
     ));
-    let split = split_with_caps(pool.0, &weights, &caps);
+    let split = split_with_caps(pool.fen(), &weights, &caps);
     let mut unallocated = split.unallocated;
 
     // Step 8: appraisal, per person.
     for (i, (c, w)) in eligible.iter().enumerate() {
-        let share = Fen(split.shares[i]);
+        let share = Fen::from_fen(split.shares[i]);
         let mut line = format!(
             "{}（{}，{}）：权重 {w}，份额 {share} 元",
             c.person,
@@ -411,7 +411,7 @@ pub fn evaluate(
             line.push_str(&format!(
                 "（{}最多分得总额的 {s}，即 {} 元，已封顶）",
                 c.role.name_zh(),
-                Fen(caps[i].unwrap_or(0))
+                Fen::from_fen(caps[i].unwrap_or(0))
             ));
         }
         let amount = match &plan.appraisal {
@@ -430,7 +430,10 @@ pub fn evaluate(
                             rating: rating.clone(),
                         });
                     };
-                    let amt = Fen(round_div(share.0 as i128 * mult.ppm() as i128, PPM as i128) as i64);
+                    let amt = Fen::from_fen(round_div(
+                        share.fen() as i128 * mult.ppm() as i128,
+                        PPM as i128,
+                    ) as i64);
                     line.push_str(&format!(
                         "；考核“{rating}”× {}，发放 {amt} 元",
                         pct_or_one(*mult)
@@ -441,7 +444,7 @@ pub fn evaluate(
         };
         line.push('。');
         trace.push(line);
-        unallocated += share.0 - amount.0;
+        unallocated += share.fen() - amount.fen();
         out.awards.push(Award {
             person: c.person.clone(),
             name: c.name.clone(),
@@ -451,11 +454,11 @@ pub fn evaluate(
             amount,
         });
     }
-    out.unallocated = Fen(unallocated);
+    out.unallocated = Fen::from_fen(unallocated);
     if unallocated != 0 {
         trace.push(format!(
             "未分配 {} 元（封顶或考核扣减）。",
-            Fen(unallocated)
+            Fen::from_fen(unallocated)
         ));
     }
     Ok(finish(out, trace, None))
@@ -485,13 +488,13 @@ pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
     let mut total: i128 = 0;
     let mut parts = Vec::new();
     for (i, t) in tiers.iter().enumerate() {
-        let upper = tiers.get(i + 1).map(|n| n.from.0).unwrap_or(i64::MAX);
-        let part = (base.0.min(upper) - t.from.0).max(0);
+        let upper = tiers.get(i + 1).map(|n| n.from.fen()).unwrap_or(i64::MAX);
+        let part = (base.fen().min(upper) - t.from.fen()).max(0);
         if part == 0 {
             continue;
         }
         total += part as i128 * t.rate.ppm() as i128;
-        parts.push(format!("{} 元 × {}", Fen(part), t.rate));
+        parts.push(format!("{} 元 × {}", Fen::from_fen(part), t.rate));
     }
     (total, parts)
 }
@@ -501,7 +504,7 @@ pub fn micro_yuan(v: i128) -> String {
     let sign = if v < 0 { "-" } else { "" };
     let a = v.unsigned_abs();
     let unit: u128 = 100 * PPM as u128; // millionths of a fen per yuan
-    let whole = Fen((a / unit) as i64 * 100).display();
+    let whole = Fen::from_fen((a / unit) as i64 * 100).display();
     let whole = whole.trim_end_matches(".00");
     let frac = a % unit;
     let frac = format!("{frac:08}");

@@ -18,7 +18,7 @@ pub fn code(s: &str) -> RegionCode {
 
 /// Yuan text → fen, for writing figures as a person reads them.
 pub fn y(text: &str) -> i64 {
-    Fen::parse_yuan(text).unwrap().0
+    Fen::parse_yuan(text).unwrap().fen()
 }
 
 /// A little world: regions, books, cadres and grants for one report.

@@ -116,7 +116,7 @@ pub(super) async fn import(
             None
         } else {
             match Fen::parse_yuan(pay_text) {
-                Ok(f) if f.0 >= 0 => Some(f.0),
+                Ok(f) if f.fen() >= 0 => Some(f.fen()),
                 Ok(_) => {
                     errors.push(sheet.error(line, "base_pay", "基本报酬不能为负"));
                     None

@@ -282,7 +282,7 @@ fn parse_with(
         village,
         date,
         account,
-        amount: amount.0,
+        amount: amount.fen(),
         voucher: opt(VOUCHER),
         memo: get(MEMO).to_string(),
         project: opt(PROJECT),

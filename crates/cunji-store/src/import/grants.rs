@@ -129,7 +129,7 @@ pub(super) async fn import(
             errors.push(sheet.error(line, "program", "项目名称不能为空"));
         }
         let amount = match Fen::parse_yuan(sheet.get(row, "amount")) {
-            Ok(f) if f.0 > 0 => Some(f.0),
+            Ok(f) if f.fen() > 0 => Some(f.fen()),
             Ok(_) => {
                 errors.push(sheet.error(line, "amount", "扶持资金金额应大于 0"));
                 None

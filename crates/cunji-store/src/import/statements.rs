@@ -80,13 +80,13 @@ pub(super) async fn import(
                 continue;
             }
             match Fen::parse_yuan(text) {
-                Ok(f) if f.0 == 0 => {}
-                Ok(f) if f.0.abs() <= MAX_FEN => out.push(NewEntry {
+                Ok(f) if f.fen() == 0 => {}
+                Ok(f) if f.fen().abs() <= MAX_FEN => out.push(NewEntry {
                     line,
                     village: village.clone(),
                     date: Date::year_end(year),
                     account,
-                    amount: f.0,
+                    amount: f.fen(),
                     voucher: None,
                     memo: format!("{year} 年度报表导入"),
                     project: None,

@@ -76,7 +76,7 @@ pub(super) async fn import(
             .map_err(|e| errors.push(sheet.error(line, "year", e)))
             .ok();
         let income = match Fen::parse_yuan(sheet.get(row, "rural_income")) {
-            Ok(f) if f.0 > 0 => Some(f),
+            Ok(f) if f.fen() > 0 => Some(f),
             Ok(_) => {
                 errors.push(sheet.error(line, "rural_income", "农村居民人均可支配收入应大于 0"));
                 None
@@ -100,7 +100,7 @@ pub(super) async fn import(
             ));
             continue;
         }
-        if stored.get(&(region.to_string(), year as i64)) == Some(&income.0) {
+        if stored.get(&(region.to_string(), year as i64)) == Some(&income.fen()) {
             unchanged += 1;
             continue;
         }
@@ -115,7 +115,7 @@ pub(super) async fn import(
         if let Some(old) = stored.get(&(region.to_string(), *year as i64)) {
             revised.push(format!(
                 "{region} {year} 年 {} → {}",
-                Fen(*old).display(),
+                Fen::from_fen(*old).display(),
                 income.display()
             ));
         }
@@ -125,7 +125,7 @@ pub(super) async fn import(
         )
         .bind(region.as_str())
         .bind(*year)
-        .bind(income.0)
+        .bind(income.fen())
         .execute(&mut *tx)
         .await?;
     }

@@ -265,7 +265,7 @@ pub async fn whatif(
                 change: if a == b {
                     String::new()
                 } else {
-                    Fen(a.0 - b.0).display()
+                    Fen::from_fen(a.fen() - b.fen()).display()
                 },
             }
         })

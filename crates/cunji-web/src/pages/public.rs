@@ -259,7 +259,7 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, PageE
         };
         rewards.push(Published {
             year: y,
-            pool: Fen(p.pool).display(),
+            pool: Fen::from_fen(p.pool).display(),
             paid: step_at("paid"),
             published: step_at("published"),
             awards: p
@@ -270,7 +270,7 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, PageE
                     role: cunji_core::cadre::Role::parse(&a.role)
                         .map(|r| r.name_zh().to_string())
                         .unwrap_or_default(),
-                    amount: Fen(a.decided.unwrap_or(0)).display(),
+                    amount: Fen::from_fen(a.decided.unwrap_or(0)).display(),
                 })
                 .collect(),
             trace: p.trace.clone(),
@@ -311,7 +311,7 @@ pub async fn village(
             a.name_zh().to_string(),
             cells
                 .iter()
-                .map(|c| Fen(c.unwrap_or(0)).display())
+                .map(|c| Fen::from_fen(c.unwrap_or(0)).display())
                 .collect(),
         ));
     }

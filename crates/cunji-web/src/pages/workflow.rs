@@ -44,7 +44,7 @@ pub async fn list(
     let rows = report
         .villages
         .iter()
-        .filter(|v| v.incentive.as_ref().is_some_and(|i| i.pool.0 > 0))
+        .filter(|v| v.incentive.as_ref().is_some_and(|i| i.pool.fen() > 0))
         .map(|v| Row {
             code: v.code.to_string(),
             name: v.name.clone(),
@@ -171,7 +171,7 @@ pub async fn page(
             .unwrap_or_default(),
         pool: proposal
             .as_ref()
-            .map(|p| Fen(p.pool).display())
+            .map(|p| Fen::from_fen(p.pool).display())
             .unwrap_or_default(),
         awards: proposal
             .as_ref()
@@ -184,11 +184,11 @@ pub async fn page(
                         role: cunji_core::cadre::Role::parse(&a.role)
                             .map(|r| r.name_zh().to_string())
                             .unwrap_or_else(|| a.role.clone()),
-                        computed: Fen(a.computed).display(),
-                        computed_yuan: Fen(a.computed).json(),
+                        computed: Fen::from_fen(a.computed).display(),
+                        computed_yuan: Fen::from_fen(a.computed).json(),
                         decided: a
                             .decided
-                            .map(|d| Fen(d).display())
+                            .map(|d| Fen::from_fen(d).display())
                             .unwrap_or_else(|| "—".into()),
                     })
                     .collect()
@@ -283,7 +283,7 @@ pub async fn compute(
             person: a.person.clone(),
             name: a.name.clone(),
             role: a.role.key().into(),
-            computed: a.amount.0,
+            computed: a.amount.fen(),
             decided: None,
         })
         .collect();
@@ -295,7 +295,7 @@ pub async fn compute(
                 village: &code,
                 year,
                 policy_id: stored.id,
-                pool: inc.pool.0,
+                pool: inc.pool.fen(),
                 figures: &figures,
                 awards: &awards,
                 trace: &inc.trace,
@@ -364,7 +364,7 @@ pub async fn resolve(
     for a in &p.awards {
         let text = get(&format!("decided_{}", a.person));
         match Fen::parse_yuan(&text) {
-            Ok(f) => decided.push((a.person.clone(), f.0)),
+            Ok(f) => decided.push((a.person.clone(), f.fen())),
             Err(e) => {
                 return Ok(back(
                     &code,

@@ -476,8 +476,8 @@ impl Context {
                 "amount",
                 format!(
                     "冲销金额应为原凭证的相反数 {}，不是 {}",
-                    Fen(-amount).json(),
-                    Fen(e.amount).json()
+                    Fen::from_fen(-amount).json(),
+                    Fen::from_fen(e.amount).json()
                 ),
             ));
         }

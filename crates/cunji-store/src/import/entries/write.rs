@@ -125,7 +125,10 @@ impl EntryTally {
         };
         let first = &mut self.first_year[v as usize];
         *first = (*first).min(e.date.year());
-        let t = self.totals.entry((v, e.date.year(), e.account)).or_default();
+        let t = self
+            .totals
+            .entry((v, e.date.year(), e.account))
+            .or_default();
         t.0 += e.amount;
         t.1 += 1;
         if let (Some(p), true) = (&e.project, e.account.is_income()) {
