@@ -215,7 +215,7 @@ impl Account {
 }
 
 /// Per-account totals of one village and year, in fen, indexed by [`Account::index`].
-pub type AccountTotals = [i64; ACCOUNT_COUNT];
+pub type AccountTotals = [crate::money::Fen; ACCOUNT_COUNT];
 
 #[cfg(test)]
 mod tests {

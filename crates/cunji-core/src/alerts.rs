@@ -305,7 +305,7 @@ pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
 
     // Subsidy dependence.
     let t = total.value(v.totals).fen();
-    let subsidy = v.totals[Account::SubsidyIncome.index()];
+    let subsidy = v.totals[Account::SubsidyIncome.index()].fen();
     if over(subsidy, t, s.subsidy_share) {
         out.push(alert(
             AlertKind::SubsidyDependence,
@@ -421,9 +421,10 @@ mod tests {
     }
 
     fn totals(entries: &[EntryFact]) -> AccountTotals {
-        let mut t = [0i64; crate::account::ACCOUNT_COUNT];
+        let mut t = [Fen::ZERO; crate::account::ACCOUNT_COUNT];
         for x in entries {
-            t[x.account.index()] += x.amount.fen();
+            let i = x.account.index();
+            t[i] = Fen::from_fen(t[i].fen() + x.amount.fen());
         }
         t
     }

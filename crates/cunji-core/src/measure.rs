@@ -71,7 +71,7 @@ impl Measure {
         let mut sum: i64 = 0;
         for (i, c) in self.coefficients.iter().enumerate() {
             // Stored totals are bounded by MAX_FEN, so twelve of them cannot overflow i64.
-            sum += *c as i64 * totals[i];
+            sum += *c as i64 * totals[i].fen();
         }
         Fen::from_fen(sum)
     }
@@ -111,11 +111,11 @@ mod tests {
     #[test]
     fn standard_measures_follow_the_spec() {
         let m = Measure::standard();
-        let mut t = [0i64; ACCOUNT_COUNT];
-        t[Account::OperatingRevenue.index()] = 100;
-        t[Account::SubsidyIncome.index()] = 50;
-        t[Account::OperatingCost.index()] = 30;
-        t[Account::PublicWelfareExpense.index()] = 7;
+        let mut t = [Fen::ZERO; ACCOUNT_COUNT];
+        t[Account::OperatingRevenue.index()] = Fen::from_fen(100);
+        t[Account::SubsidyIncome.index()] = Fen::from_fen(50);
+        t[Account::OperatingCost.index()] = Fen::from_fen(30);
+        t[Account::PublicWelfareExpense.index()] = Fen::from_fen(7);
         assert_eq!(m[0].value(&t), Fen::from_fen(150));
         assert_eq!(m[1].value(&t), Fen::from_fen(100));
         assert_eq!(m[2].value(&t), Fen::from_fen(70));

@@ -87,6 +87,21 @@ impl Fen {
             .map(Fen::from_fen)
     }
 
+    /// `self − other`, within the bound of a stored amount ([`MAX_FEN`]).
+    pub fn checked_sub(self, other: Fen) -> Option<Fen> {
+        self.0
+            .checked_sub(other.0)
+            .filter(|v| v.abs() <= MAX_FEN)
+            .map(Fen::from_fen)
+    }
+
+    /// The sum of `amounts`, or `None` when a partial sum leaves the bound of a stored amount.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Fen>) -> Option<Fen> {
+        amounts
+            .into_iter()
+            .try_fold(Fen::ZERO, |total, a| total.checked_add(a))
+    }
+
     /// JSON form: yuan with exactly two decimals and no separators (`"1234.50"`, `"-3.00"`).
     pub fn json(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };

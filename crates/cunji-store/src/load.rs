@@ -153,7 +153,8 @@ impl Store {
                     }
                 };
                 let book = years.entry(year).or_default();
-                book.totals[a.index()] = book.totals[a.index()].saturating_add(amount);
+                book.totals[a.index()] =
+                    Fen::from_fen(book.totals[a.index()].fen().saturating_add(amount));
                 book.entries += n;
             }
             books.add_years(village, years);

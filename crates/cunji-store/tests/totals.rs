@@ -82,7 +82,7 @@ async fn totals_follow_every_write() {
     assert_eq!(b.entries, 2);
     assert_eq!(
         b.totals[cunji_core::account::Account::OperatingRevenue.index()],
-        10_000
+        cunji_core::Fen::from_fen(10_000)
     );
     let actuals = store.load_project_actuals(2021).await.unwrap();
     // Project entries: i ≡ 1 (mod 10) → i % 4 is 1 or 3 (investment_income or subsidy_income), both income.

@@ -69,7 +69,8 @@ impl World {
     pub fn book(&mut self, village: &str, year: i32, totals: &[(Account, &str)]) {
         let mut b = YearBook::default();
         for (a, amount) in totals {
-            b.totals[a.index()] += y(amount);
+            let i = a.index();
+            b.totals[i] = Fen::from_fen(b.totals[i].fen() + y(amount));
             b.entries += 1;
         }
         self.books.add(&code(village), year, &b);

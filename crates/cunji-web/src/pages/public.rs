@@ -300,18 +300,18 @@ pub async fn village(
         .collect();
     let mut accounts = Vec::new();
     for a in Account::ALL {
-        let cells: Vec<Option<i64>> = years
+        let cells: Vec<Option<Fen>> = years
             .iter()
             .map(|y| v.data.books.own(&v.code, *y).map(|b| b.totals[a.index()]))
             .collect();
-        if cells.iter().all(|c| c.unwrap_or(0) == 0) {
+        if cells.iter().all(|c| c.unwrap_or(Fen::ZERO) == Fen::ZERO) {
             continue;
         }
         accounts.push((
             a.name_zh().to_string(),
             cells
                 .iter()
-                .map(|c| Fen::from_fen(c.unwrap_or(0)).display())
+                .map(|c| c.unwrap_or(Fen::ZERO).display())
                 .collect(),
         ));
     }

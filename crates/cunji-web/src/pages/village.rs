@@ -120,11 +120,7 @@ pub async fn page(
     for a in Account::ALL {
         let cells: Vec<Option<Fen>> = years
             .iter()
-            .map(|y| {
-                data.books
-                    .own(&code, *y)
-                    .map(|b| Fen::from_fen(b.totals[a.index()]))
-            })
+            .map(|y| data.books.own(&code, *y).map(|b| b.totals[a.index()]))
             .collect();
         if cells.iter().all(|c| c.is_none_or(|f| f.fen() == 0)) {
             continue;
