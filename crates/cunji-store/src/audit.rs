@@ -443,7 +443,7 @@ impl Store {
     pub async fn facts_mismatches(&self) -> Result<Vec<(String, i32)>, StoreError> {
         let sql = format!(
             "SELECT village, year, {} FROM entry_facts",
-            crate::facts::facts_column(self.backend == crate::db::Backend::Sqlite)
+            self.backend.dialect().facts_column
         );
         let mut kept: std::collections::BTreeMap<(String, i32), Vec<u8>> =
             sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -6,11 +6,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor, Row};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use crate::backend::Backend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,46 +26,6 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub backend: Backend,
 }
-
-const SQLITE_MIGRATIONS: [(i64, &str); 7] = [
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_web.sql")),
-    (3, include_str!("../migrations/sqlite/0003_stats.sql")),
-    (4, include_str!("../migrations/sqlite/0004_audit_chain.sql")),
-    (5, include_str!("../migrations/sqlite/0005_scale.sql")),
-    (
-        6,
-        include_str!("../migrations/sqlite/0006_lean_entries.sql"),
-    ),
-    // 7 is PostgreSQL's column type change alone; SQLite's facts column took bytes already.
-    (8, include_str!("../migrations/sqlite/0008_audit_scope.sql")),
-];
-
-const POSTGRES_MIGRATIONS: [(i64, &str); 8] = [
-    (1, include_str!("../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../migrations/postgres/0002_web.sql")),
-    (3, include_str!("../migrations/postgres/0003_stats.sql")),
-    (
-        4,
-        include_str!("../migrations/postgres/0004_audit_chain.sql"),
-    ),
-    (5, include_str!("../migrations/postgres/0005_scale.sql")),
-    (
-        6,
-        include_str!("../migrations/postgres/0006_lean_entries.sql"),
-    ),
-    (
-        7,
-        include_str!("../migrations/postgres/0007_fact_bytes.sql"),
-    ),
-    (
-        8,
-        include_str!("../migrations/postgres/0008_audit_scope.sql"),
-    ),
-];
-
-/// Reads of a province's books map the file instead of copying it through read().
-const MMAP_PRAGMA: &str = "PRAGMA mmap_size = 1073741824";
 
 /// The file a `sqlite:` URL names.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
@@ -119,7 +75,7 @@ impl Store {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    conn.execute(MMAP_PRAGMA).await?;
+                    conn.execute(crate::backend::sqlite::MMAP_PRAGMA).await?;
                     Ok(())
                 })
             })
@@ -143,10 +99,7 @@ impl Store {
             .iter()
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<_, _>>()?;
-        let migrations = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS[..],
-            Backend::Postgres => &POSTGRES_MIGRATIONS[..],
-        };
+        let migrations = self.backend.dialect().migrations;
         for (version, sql) in migrations.iter().copied() {
             if applied.contains(&version) {
                 continue;
@@ -194,9 +147,7 @@ impl Store {
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
-        if self.backend == Backend::Sqlite {
-            conn.execute("PRAGMA mmap_size = 0").await?;
-        }
+        self.backend.before_bulk(&mut conn).await?;
         Ok(conn)
     }
 
@@ -206,7 +157,7 @@ impl Store {
         &self,
         mut conn: sqlx::pool::PoolConnection<sqlx::Any>,
     ) {
-        if self.backend == Backend::Sqlite && conn.execute(MMAP_PRAGMA).await.is_err() {
+        if !self.backend.after_bulk(&mut conn).await {
             conn.close_on_drop();
         }
     }
@@ -281,11 +232,11 @@ mod tests {
         let (url, migrations) = match &pg {
             Some(_) => (
                 crate::testing::database_url(&dir, "m", name),
-                &POSTGRES_MIGRATIONS[..version],
+                &crate::backend::postgres::MIGRATIONS[..version],
             ),
             None => (
                 format!("sqlite://{}", dir.join("old.db").display()),
-                &SQLITE_MIGRATIONS[..version],
+                &crate::backend::sqlite::MIGRATIONS[..version],
             ),
         };
         sqlx::any::install_default_drivers();

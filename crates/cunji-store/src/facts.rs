@@ -25,16 +25,6 @@ pub struct YearFacts {
     pub villages: std::collections::HashMap<cunji_core::region::RegionCode, Vec<u8>>,
 }
 
-/// The stored facts as bytes, whichever type the column holds them as (SQLite keeps the JSON of
-/// earlier versions as text).
-pub(crate) fn facts_column(sqlite: bool) -> &'static str {
-    if sqlite {
-        "CAST(facts AS BLOB)"
-    } else {
-        "facts"
-    }
-}
-
 impl cunji_core::report::EntrySource for YearFacts {
     fn entries_of(
         &self,
@@ -166,17 +156,13 @@ pub(crate) struct NewFacts {
 /// this transaction wrote earlier, when a village's rows come in more than one run).
 pub(crate) async fn write_facts(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::backend::Backend,
     mut facts: Vec<NewFacts>,
 ) -> Result<(), sqlx::Error> {
-    let sqlite = tx.backend_name() == "SQLite";
-    let names_of = if sqlite {
-        "SELECT value FROM json_each($2)"
-    } else {
-        "SELECT json_array_elements_text($2::json)"
-    };
+    let dialect = backend.dialect();
     let select = format!(
-        "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({names_of})",
-        facts_column(sqlite)
+        "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({})",
+        dialect.facts_column, dialect.texts_of_param_2
     );
     facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
     let mut keys = facts.into_iter().peekable();
@@ -210,7 +196,7 @@ pub(crate) async fn write_facts(
         }
         let write = async {
             match merged.take() {
-                Some((y, out)) => write_part(tx, sqlite, y, out).await,
+                Some((y, out)) => backend.write_facts(tx, y, out).await,
                 None => Ok(()),
             }
         };
@@ -228,7 +214,7 @@ pub(crate) async fn write_facts(
         merged = Some((year, out?));
     }
     if let Some((y, out)) = merged {
-        write_part(tx, sqlite, y, out).await?;
+        backend.write_facts(tx, y, out).await?;
     }
     Ok(())
 }
@@ -261,44 +247,7 @@ fn merge(stored: Option<Vec<u8>>, new: FactText) -> Result<Vec<u8>, String> {
 }
 
 /// A village and its facts as stored.
-type VillageFacts = (String, Vec<u8>);
-
-async fn write_part(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    sqlite: bool,
-    year: i32,
-    rows: Vec<VillageFacts>,
-) -> Result<(), sqlx::Error> {
-    if sqlite {
-        use crate::sqlite_bulk::{Bulk, Value};
-        let rows = rows
-            .into_iter()
-            .map(|(v, facts)| vec![Value::Int(year as i64), Value::Text(v), Value::Blob(facts)])
-            .collect();
-        return crate::sqlite_bulk::write(
-            tx,
-            Bulk::Rows {
-                sql: crate::sqlite_bulk::UPSERT_FACTS,
-                rows,
-            },
-        )
-        .await;
-    }
-    // `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
-    let rows: Vec<(i32, &str, String)> = rows
-        .iter()
-        .map(|(v, facts)| (year, v.as_str(), crate::hex(facts)))
-        .collect();
-    let json = serde_json::to_string(&rows).expect("plain values");
-    sqlx::query(
-        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, decode(r->>2, 'hex') FROM jsonb_array_elements($1::jsonb) AS t(r) \
-         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
-    )
-    .bind(json)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+pub(crate) type VillageFacts = (String, Vec<u8>);
 
 #[cfg(test)]
 mod tests {

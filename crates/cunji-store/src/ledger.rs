@@ -100,6 +100,7 @@ impl Store {
         .await?;
         write_entries(
             &mut tx,
+            self.backend,
             None,
             audit_id,
             std::slice::from_ref(&entry),
@@ -218,16 +219,8 @@ impl Store {
                     (SELECT r.year || ':' || r.voucher FROM entries r WHERE r.village = e.village AND r.reverses = e.year || ':' || e.voucher) AS reversed_by \
              FROM entries e JOIN accounts a ON a.number = e.account JOIN entry_writes w ON w.id = e.write_id \
              WHERE e.village = $1 AND e.year = $2 ORDER BY e.date DESC, e.id DESC LIMIT $3";
-        let sql = match self.backend {
-            crate::db::Backend::Sqlite => format!(
-                "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \
-                 FROM (SELECT * FROM ({INNER}) ORDER BY date, id)"
-            ),
-            crate::db::Backend::Postgres => format!(
-                "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
-                 ORDER BY date, id)::text, '[]') FROM ({INNER}) t"
-            ),
-        };
+        let (before, after) = self.backend.dialect().entries_array;
+        let sql = format!("{before}{INNER}{after}");
         let text: String = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(village)
             .bind(year)

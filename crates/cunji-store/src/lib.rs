@@ -4,6 +4,7 @@
 
 mod account_numbers;
 mod audit;
+mod backend;
 mod db;
 mod fact_rows;
 mod facts;

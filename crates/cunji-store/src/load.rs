@@ -86,14 +86,7 @@ impl Store {
         }
         let mut set = RegionSet::new();
         // One JSON array built by the database: the country has half a million regions.
-        let sql = match self.backend {
-            crate::db::Backend::Sqlite => {
-                "SELECT json_group_array(json_array(code, name, merged_in)) FROM regions"
-            }
-            crate::db::Backend::Postgres => {
-                "SELECT COALESCE(json_agg(json_build_array(code, name, merged_in))::text, '[]') FROM regions"
-            }
-        };
+        let sql = self.backend.dialect().regions_array;
         let text: String = sqlx::query(sql).fetch_one(&self.pool).await?.try_get(0)?;
         let rows: Vec<(String, String, Option<i64>)> = serde_json::from_str(&text)
             .map_err(|e| StoreError::Invalid(format!("数据库中的区划有误：{e}")))?;
@@ -120,14 +113,7 @@ impl Store {
     pub async fn load_books(&self) -> Result<Books, StoreError> {
         // One JSON array of `[year, account, amount, entries]` a village, built by the database:
         // SQLite builds these in half the time it took to concatenate the same values as text.
-        let rows = match self.backend {
-            crate::db::Backend::Sqlite => {
-                "json_group_array(json_array(year, account, amount, entries))"
-            }
-            crate::db::Backend::Postgres => {
-                "json_agg(json_build_array(year, account, amount, entries))::text"
-            }
-        };
+        let rows = self.backend.dialect().totals_array;
         let sql = format!("SELECT village, {rows} FROM totals GROUP BY village");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -165,16 +151,7 @@ impl Store {
     /// The cadres of `year`, read as one JSON array the database builds (a province's cadres are
     /// fifty thousand rows of nine values, and values, not bytes, are what reading costs).
     pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
-        let sql = match self.backend {
-            crate::db::Backend::Sqlite => {
-                "SELECT json_group_array(json_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal)) \
-                 FROM (SELECT * FROM cadres WHERE year = $1 ORDER BY village, person)"
-            }
-            crate::db::Backend::Postgres => {
-                "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal) \
-                 ORDER BY village, person)::text, '[]') FROM cadres WHERE year = $1"
-            }
-        };
+        let sql = self.backend.dialect().cadres_array;
         let text: String = sqlx::query(sql)
             .bind(year)
             .fetch_one(&self.pool)
@@ -266,7 +243,7 @@ impl Store {
         let mut villages = std::collections::HashMap::new();
         let sql = format!(
             "SELECT village, {} FROM entry_facts WHERE year = $1",
-            crate::facts::facts_column(self.backend == crate::db::Backend::Sqlite)
+            self.backend.dialect().facts_column
         );
         for r in sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(year)

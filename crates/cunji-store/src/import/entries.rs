@@ -3,7 +3,7 @@
 //! The kept totals are updated in the same transaction.
 
 mod check;
-mod write;
+pub(crate) mod write;
 
 use cunji_core::account::{Account, Chart};
 use cunji_core::date::Date;
@@ -45,8 +45,8 @@ pub(crate) struct NewEntry {
 /// Rows read, checked and handed to the database at a time: while the database stores one batch,
 /// the next is read and checked (two cores, two jobs). Small batches start the database sooner;
 /// PostgreSQL parses one JSON text a batch, so it gets fewer, larger ones.
-const BATCH_ROWS: usize = 8_000;
-const BATCH_ROWS_POSTGRES: usize = 20_000;
+pub(crate) const BATCH_ROWS: usize = 8_000;
+pub(crate) const BATCH_ROWS_POSTGRES: usize = 20_000;
 
 /// Rows checked between chances for the batch being written to take its next step.
 const YIELD_EVERY: usize = 512;
@@ -69,10 +69,7 @@ pub(super) async fn import(
         state: FileState::default(),
         errors: Vec::new(),
         tally: EntryTally::new("entry"),
-        batch_rows: match store.backend {
-            crate::db::Backend::Sqlite => BATCH_ROWS,
-            crate::db::Backend::Postgres => BATCH_ROWS_POSTGRES,
-        },
+        batch_rows: store.backend.dialect().entry_batch_rows,
     };
     let mut conn = store.bulk_connection().await?;
     // Given back however the import ends: a refused file leaves the connection as it found it.
@@ -81,8 +78,15 @@ pub(super) async fn import(
         // The import's own rows come first, as its entries point at them; they are completed once the
         // last row is counted and hashed.
         let (import_id, audit_id) = record_import(&mut tx, meta, 0, "", Some("")).await?;
-        let writer =
-            BatchWriter::start(&mut tx, Some(import_id), audit_id, "entry", meta.actor).await?;
+        let writer = BatchWriter::start(
+            &mut tx,
+            store.backend,
+            Some(import_id),
+            audit_id,
+            "entry",
+            meta.actor,
+        )
+        .await?;
         progress.phase("导入", lines);
         let mut pending: Option<(Vec<NewEntry>, Settled)> = None;
         loop {
@@ -90,7 +94,7 @@ pub(super) async fn import(
                 match pending.take() {
                     Some((batch, settled)) => {
                         writer.write(&mut tx, batch).await?;
-                        settled.write(&mut tx).await
+                        settled.write(&mut tx, store.backend).await
                     }
                     None => Ok(()),
                 }
@@ -116,7 +120,10 @@ pub(super) async fn import(
         }
         progress.phase("合计", 0);
         let n = check.tally.rows();
-        let record = check.tally.write(&mut tx, meta.actor, audit_id).await?;
+        let record = check
+            .tally
+            .write(&mut tx, store.backend, meta.actor, audit_id)
+            .await?;
         amend_import(&mut tx, meta, (import_id, audit_id), n, "", &record).await?;
         progress.phase("提交", 0);
         tx.commit().await?;

@@ -159,26 +159,12 @@ pub(super) async fn import(
         write.push(r);
     }
     // One JSON array a statement (see entries::BatchWriter for why not one parameter a value).
-    let sqlite = tx.backend_name() == "SQLite";
-    let (upsert, unlink, link) = if sqlite {
-        (
-            "INSERT INTO regions (code, name, level, merged_in) \
-             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each($1) WHERE true \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, merged_in = excluded.merged_in",
-            "DELETE FROM region_predecessors WHERE successor IN (SELECT value->>0 FROM json_each($1))",
-            "INSERT INTO region_predecessors (predecessor, successor) \
-             SELECT value->>0, value->>1 FROM json_each($1)",
-        )
-    } else {
-        (
-            "INSERT INTO regions (code, name, level, merged_in) \
-             SELECT r->>0, r->>1, r->>2, (r->>3)::bigint FROM json_array_elements($1::json) AS t(r) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, merged_in = excluded.merged_in",
-            "DELETE FROM region_predecessors WHERE successor IN (SELECT r->>0 FROM json_array_elements($1::json) AS t(r))",
-            "INSERT INTO region_predecessors (predecessor, successor) \
-             SELECT r->>0, r->>1 FROM json_array_elements($1::json) AS t(r)",
-        )
-    };
+    let dialect = store.backend.dialect();
+    let (upsert, unlink, link) = (
+        dialect.upsert_regions,
+        dialect.unlink_predecessors,
+        dialect.link_predecessors,
+    );
     for chunk in write.chunks(20_000) {
         let rows: Vec<_> = chunk
             .iter()

@@ -113,6 +113,7 @@ pub(super) async fn import(
     .await?;
     write_entries(
         &mut tx,
+        store.backend,
         Some(import_id),
         audit_id,
         &out,

@@ -8,6 +8,7 @@ use cunji_core::account::Account;
 use sqlx::Row;
 
 use super::{NewEntry, BATCH_ROWS};
+use crate::backend::Backend;
 use crate::fast_hash::FastMap;
 use crate::import::Progress;
 
@@ -166,10 +167,13 @@ impl EntryTally {
     pub async fn write(
         mut self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        backend: Backend,
         actor: &str,
         audit_id: i64,
     ) -> Result<String, sqlx::Error> {
-        self.settle_except(None, &|_, _| true).write(tx).await?;
+        self.settle_except(None, &|_, _| true)
+            .write(tx, backend)
+            .await?;
         crate::audit::touch(tx, audit_id, self.names.iter().map(|n| n.as_str())).await?;
         let touched: Vec<(String, i32)> = self
             .names
@@ -194,7 +198,7 @@ impl EntryTally {
 }
 
 /// (village, year, account, amount, entries) added to the kept totals.
-type TotalRow = (String, i32, Account, i64, i64);
+pub(crate) type TotalRow = (String, i32, Account, i64, i64);
 
 /// What settled villages' rows add to the kept totals and entry facts.
 pub(crate) struct Settled {
@@ -203,72 +207,30 @@ pub(crate) struct Settled {
 }
 
 impl Settled {
-    pub async fn write(self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
-        write_totals(tx, self.totals).await?;
-        crate::facts::write_facts(tx, self.facts).await
+    pub async fn write(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        backend: Backend,
+    ) -> Result<(), sqlx::Error> {
+        if !self.totals.is_empty() {
+            backend.write_totals(tx, self.totals).await?;
+        }
+        crate::facts::write_facts(tx, backend, self.facts).await
     }
-}
-
-/// Adds rows to the kept totals.
-async fn write_totals(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    totals: Vec<TotalRow>,
-) -> Result<(), sqlx::Error> {
-    if totals.is_empty() {
-        return Ok(());
-    }
-    if tx.backend_name() == "SQLite" {
-        use crate::sqlite_bulk::{Bulk, Value};
-        let rows = totals
-            .into_iter()
-            .map(|(v, y, a, amount, n)| {
-                vec![
-                    Value::Text(v),
-                    Value::Int(y as i64),
-                    Value::Text(a.key().to_string()),
-                    Value::Int(amount),
-                    Value::Int(n),
-                ]
-            })
-            .collect();
-        return crate::sqlite_bulk::write(
-            tx,
-            Bulk::Rows {
-                sql: crate::sqlite_bulk::UPSERT_TOTALS,
-                rows,
-            },
-        )
-        .await;
-    }
-    for chunk in totals.chunks(BATCH_ROWS) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|(v, y, a, amount, n)| (v, y, a.key(), amount, n))
-            .collect();
-        let json = serde_json::to_string(&rows).expect("totals are plain values");
-        sqlx::query(
-            "INSERT INTO totals (village, year, account, amount, entries) \
-             SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
-             ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
-        )
-        .bind(json)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Stores batches of entries in the caller's transaction, as rows of one write (`entry_writes`:
 /// what they share is kept once there).
 pub(crate) struct BatchWriter {
     write_id: i64,
-    sqlite: bool,
+    backend: Backend,
 }
 
 impl BatchWriter {
     /// Records the write: the audit row and import it belongs to, its source, actor and time.
     pub async fn start(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        backend: Backend,
         import_id: Option<i64>,
         audit_id: i64,
         source: &str,
@@ -285,10 +247,7 @@ impl BatchWriter {
         .fetch_one(&mut **tx)
         .await?
         .try_get(0)?;
-        Ok(BatchWriter {
-            write_id,
-            sqlite: tx.backend_name() == "SQLite",
-        })
+        Ok(BatchWriter { write_id, backend })
     }
 
     pub async fn write(
@@ -296,28 +255,7 @@ impl BatchWriter {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         entries: Vec<NewEntry>,
     ) -> Result<(), sqlx::Error> {
-        if self.sqlite {
-            return crate::sqlite_bulk::write(
-                tx,
-                crate::sqlite_bulk::Bulk::Entries(crate::sqlite_bulk::EntryBatch {
-                    entries,
-                    write_id: self.write_id,
-                }),
-            )
-            .await;
-        }
-        // One JSON text a batch: the driver looks every bound parameter up by name, so many
-        // parameters cost more than one long text the server parses in a single pass.
-        sqlx::query(
-            "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, write_id) \
-             SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::smallint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2 \
-             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, i) ORDER BY i",
-        )
-        .bind(entries_json(&entries))
-        .bind(self.write_id)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        self.backend.write_entries(tx, self.write_id, entries).await
     }
 }
 
@@ -325,6 +263,7 @@ impl BatchWriter {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn write_entries(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     import_id: Option<i64>,
     audit_id: i64,
     entries: &[NewEntry],
@@ -333,7 +272,7 @@ pub(crate) async fn write_entries(
     progress: &dyn Progress,
 ) -> Result<(), sqlx::Error> {
     progress.phase("写入", entries.len() as u64);
-    let writer = BatchWriter::start(tx, import_id, audit_id, source, actor).await?;
+    let writer = BatchWriter::start(tx, backend, import_id, audit_id, source, actor).await?;
     let mut tally = EntryTally::new(source);
     for chunk in entries.chunks(BATCH_ROWS) {
         for e in chunk {
@@ -343,12 +282,12 @@ pub(crate) async fn write_entries(
         progress.advance(chunk.len() as u64);
     }
     progress.phase("合计", 0);
-    tally.write(tx, actor, audit_id).await?;
+    tally.write(tx, backend, actor, audit_id).await?;
     Ok(())
 }
 
 /// `[[village, year, date, account, amount, voucher, memo, project, reverses], …]`
-fn entries_json(entries: &[NewEntry]) -> String {
+pub(crate) fn entries_json(entries: &[NewEntry]) -> String {
     let rows: Vec<_> = entries
         .iter()
         .map(|e| {

@@ -1,0 +1,111 @@
+//! The one seam between SQLite and PostgreSQL. A store's backend is chosen once, when it is opened
+//! from its URL; everything the two do differently lives behind [`Backend`]: the migrations, the SQL
+//! that builds or expands JSON arrays (how a province's rows cross the driver as one value instead of
+//! millions), and the bulk writes of an import (SQLite binds rows natively through `sqlite_bulk`,
+//! PostgreSQL parses one `jsonb` array a batch). The rest of the store writes portable SQL and asks
+//! the backend for these pieces, so that no query decides by itself which database it is on.
+
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use crate::facts::VillageFacts;
+use crate::import::entries::write::TotalRow;
+use crate::import::entries::NewEntry;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The SQL that differs between the backends.
+pub(crate) struct Dialect {
+    /// The migrations, by version.
+    pub migrations: &'static [(i64, &'static str)],
+    /// Entries an import checks and writes a batch at a time.
+    pub entry_batch_rows: usize,
+    /// The `entry_facts.facts` column as bytes (SQLite may hold the JSON text of older versions).
+    pub facts_column: &'static str,
+    /// The texts of a JSON array bound as `$2`, as a subquery.
+    pub texts_of_param_2: &'static str,
+    /// Regions written from a JSON array bound as `$1` of `[code, name, level, merged_in]`.
+    pub upsert_regions: &'static str,
+    /// Predecessor links removed for the successors of a JSON array `$1` of `[code]`.
+    pub unlink_predecessors: &'static str,
+    /// Predecessor links written from a JSON array `$1` of `[predecessor, successor]`.
+    pub link_predecessors: &'static str,
+    /// Every region as one JSON array of `[code, name, merged_in]`.
+    pub regions_array: &'static str,
+    /// A village's kept totals as one JSON array of `[year, account, amount, entries]` (an aggregate).
+    pub totals_array: &'static str,
+    /// The cadres of year `$1` as one JSON array, ordered by village and person.
+    pub cadres_array: &'static str,
+    /// Around a query of entries (`… FROM (` + query + `) …`): one JSON array ordered by date and id.
+    pub entries_array: (&'static str, &'static str),
+}
+
+impl Backend {
+    pub(crate) fn dialect(self) -> &'static Dialect {
+        match self {
+            Backend::Sqlite => &sqlite::DIALECT,
+            Backend::Postgres => &postgres::DIALECT,
+        }
+    }
+
+    /// Stores a batch of checked entries as rows of write `write_id`.
+    pub(crate) async fn write_entries(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        write_id: i64,
+        entries: Vec<NewEntry>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::write_entries(tx, write_id, entries).await,
+            Backend::Postgres => postgres::write_entries(tx, write_id, &entries).await,
+        }
+    }
+
+    /// Adds rows to the kept totals.
+    pub(crate) async fn write_totals(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        totals: Vec<TotalRow>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::write_totals(tx, totals).await,
+            Backend::Postgres => postgres::write_totals(tx, &totals).await,
+        }
+    }
+
+    /// Writes (replaces) the entry facts of villages of one year.
+    pub(crate) async fn write_facts(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        year: i32,
+        rows: Vec<VillageFacts>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::write_facts(tx, year, rows).await,
+            Backend::Postgres => postgres::write_facts(tx, year, &rows).await,
+        }
+    }
+
+    /// Readies a connection for one large write.
+    pub(crate) async fn before_bulk(
+        self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::before_bulk(conn).await,
+            Backend::Postgres => Ok(()),
+        }
+    }
+
+    /// Restores a connection after a large write; `false` when it could not be (close it).
+    pub(crate) async fn after_bulk(self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> bool {
+        match self {
+            Backend::Sqlite => sqlite::after_bulk(conn).await,
+            Backend::Postgres => true,
+        }
+    }
+}

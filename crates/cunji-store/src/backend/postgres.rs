@@ -1,0 +1,113 @@
+//! PostgreSQL: JSON through `json_array_elements` / `json_agg`; a bulk write binds one `jsonb` array a
+//! batch, which the server parses once (the driver looks every bound parameter up by name, so many
+//! parameters cost more than one long text).
+
+use super::Dialect;
+use crate::facts::VillageFacts;
+use crate::import::entries::write::TotalRow;
+use crate::import::entries::NewEntry;
+
+pub(crate) const MIGRATIONS: [(i64, &str); 8] = [
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_web.sql")),
+    (3, include_str!("../../migrations/postgres/0003_stats.sql")),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_audit_chain.sql"),
+    ),
+    (5, include_str!("../../migrations/postgres/0005_scale.sql")),
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_lean_entries.sql"),
+    ),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_fact_bytes.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_audit_scope.sql"),
+    ),
+];
+
+pub(crate) static DIALECT: Dialect = Dialect {
+    migrations: &MIGRATIONS,
+    entry_batch_rows: crate::import::entries::BATCH_ROWS_POSTGRES,
+    facts_column: "facts",
+    texts_of_param_2: "SELECT json_array_elements_text($2::json)",
+    upsert_regions: "INSERT INTO regions (code, name, level, merged_in) \
+         SELECT r->>0, r->>1, r->>2, (r->>3)::bigint FROM json_array_elements($1::json) AS t(r) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, merged_in = excluded.merged_in",
+    unlink_predecessors: "DELETE FROM region_predecessors WHERE successor IN (SELECT r->>0 FROM json_array_elements($1::json) AS t(r))",
+    link_predecessors: "INSERT INTO region_predecessors (predecessor, successor) \
+         SELECT r->>0, r->>1 FROM json_array_elements($1::json) AS t(r)",
+    regions_array: "SELECT COALESCE(json_agg(json_build_array(code, name, merged_in))::text, '[]') FROM regions",
+    totals_array: "json_agg(json_build_array(year, account, amount, entries))::text",
+    cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal) \
+         ORDER BY village, person)::text, '[]') FROM cadres WHERE year = $1",
+    entries_array: (
+        "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
+         ORDER BY date, id)::text, '[]') FROM (",
+        ") t",
+    ),
+};
+
+pub(super) async fn write_entries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    write_id: i64,
+    entries: &[NewEntry],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO entries (village, year, date, account, amount, voucher, memo, project, reverses, write_id) \
+         SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::smallint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2 \
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, i) ORDER BY i",
+    )
+    .bind(crate::import::entries::write::entries_json(entries))
+    .bind(write_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn write_totals(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    totals: &[TotalRow],
+) -> Result<(), sqlx::Error> {
+    for chunk in totals.chunks(crate::import::entries::BATCH_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(v, y, a, amount, n)| (v, y, a.key(), amount, n))
+            .collect();
+        let json = serde_json::to_string(&rows).expect("totals are plain values");
+        sqlx::query(
+            "INSERT INTO totals (village, year, account, amount, entries) \
+             SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
+             ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries",
+        )
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
+pub(super) async fn write_facts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    year: i32,
+    rows: &[VillageFacts],
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<(i32, &str, String)> = rows
+        .iter()
+        .map(|(v, facts)| (year, v.as_str(), crate::hex(facts)))
+        .collect();
+    let json = serde_json::to_string(&rows).expect("plain values");
+    sqlx::query(
+        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, decode(r->>2, 'hex') FROM jsonb_array_elements($1::jsonb) AS t(r) \
+         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
+    )
+    .bind(json)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
