@@ -39,8 +39,8 @@ fn import_error(e: ImportError) -> Response {
         )
             .into_response(),
         ImportError::Store(e) => {
-            let e = crate::html::PageError::from(e);
-            error(e.0, e.1)
+            let e = crate::html::WebError::from(e);
+            error(e.status(), e.message())
         }
     }
 }
@@ -64,20 +64,20 @@ async fn report(
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = match state.policy(q.policy).await {
         Ok(p) => p,
-        Err(e) => return error(StatusCode::NOT_FOUND, e),
+        Err(e) => return error(e.status(), e.message()),
     };
     let data = match state.data(year).await {
         Ok(d) => d,
-        Err(e) => return error(e.0, e.1),
+        Err(e) => return error(e.status(), e.message()),
     };
     let region =
         match crate::pages::dashboard::chosen_region(&user, &data.regions, q.region.as_deref()) {
             Ok(r) => r,
-            Err(e) => return error(e.0, e.1),
+            Err(e) => return error(e.status(), e.message()),
         };
     match state.report(&policy, &data, year, Some(&region)).await {
         Ok(r) => Json(serde_json::to_value(&*r).unwrap_or(Value::Null)).into_response(),
-        Err(e) => error(e.0, e.1),
+        Err(e) => error(e.status(), e.message()),
     }
 }
 
@@ -99,15 +99,15 @@ async fn village(
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = match state.policy(q.policy).await {
         Ok(p) => p,
-        Err(e) => return error(StatusCode::NOT_FOUND, e),
+        Err(e) => return error(e.status(), e.message()),
     };
     let data = match state.data(year).await {
         Ok(d) => d,
-        Err(e) => return error(e.0, e.1),
+        Err(e) => return error(e.status(), e.message()),
     };
     let report = match state.report(&policy, &data, year, Some(&c)).await {
         Ok(r) => r,
-        Err(e) => return error(e.0, e.1),
+        Err(e) => return error(e.status(), e.message()),
     };
     let Some(v) = report.villages.iter().find(|v| v.code == c) else {
         return error(StatusCode::NOT_FOUND, format!("{year} 年没有村 {code}"));

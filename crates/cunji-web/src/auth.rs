@@ -345,11 +345,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// As [`hash_password`], in the given working memory.
 pub fn hash_password_in(password: &str, memory: &mut HashMemory) -> Result<String, String> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    getrandom::fill(&mut salt).map_err(|e| format!("无法取得随机数：{e}"))?;
     let mut out = [0u8; 32];
     argon2()
         .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut memory.0[..])
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("密码散列失败：{e}"))?;
     Ok(format!("argon2id${}${}", hex(&salt), hex(&out)))
 }
 

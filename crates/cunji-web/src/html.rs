@@ -85,34 +85,76 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     (status, render(&page)).into_response()
 }
 
-/// A failure while building a page: shown as an error page with its status.
-pub struct PageError(pub StatusCode, pub String);
+/// Every handler's error (as crates.io's `util/errors.rs`): what went wrong decides the HTTP status;
+/// a page shows it as an error page, the JSON API as `{"error": …}` with the same status. The text is
+/// Chinese and never a database's own words: an internal failure is logged and shown as
+/// [`INTERNAL`].
+#[derive(Debug)]
+pub enum WebError {
+    /// Input that cannot be read (a region code that is not 12 digits): 400.
+    BadInput(String),
+    /// Input read but refused by a rule (a store's own message, a report that cannot be made): 422.
+    Invalid(String),
+    /// The user's role or scope does not allow it: 403.
+    Denied(String),
+    /// No such thing: 404.
+    NotFound(String),
+    /// The server is busy or stopping: 503.
+    Unavailable(String),
+    /// Anything else; its cause was logged when the error was made: 500.
+    Internal,
+}
 
-impl IntoResponse for PageError {
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::BadInput(_) => StatusCode::BAD_REQUEST,
+            WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Denied(_) => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            WebError::BadInput(m)
+            | WebError::Invalid(m)
+            | WebError::Denied(m)
+            | WebError::NotFound(m)
+            | WebError::Unavailable(m) => m,
+            WebError::Internal => INTERNAL,
+        }
+    }
+
+    /// An internal failure: its cause is logged for the operator, the user reads [`INTERNAL`].
+    pub fn internal(what: &str, cause: &dyn std::fmt::Display) -> WebError {
+        log_error(what, cause);
+        WebError::Internal
+    }
+}
+
+impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        error_page(self.0, &self.1)
+        error_page(self.status(), self.message())
     }
 }
 
-impl From<crate::auth::Denied> for PageError {
+impl From<crate::auth::Denied> for WebError {
     fn from(d: crate::auth::Denied) -> Self {
-        PageError(d.status, d.message)
+        WebError::Denied(d.message)
     }
 }
 
-impl From<String> for PageError {
-    fn from(s: String) -> Self {
-        PageError(StatusCode::INTERNAL_SERVER_ERROR, s)
-    }
-}
-
-impl From<cunji_store::StoreError> for PageError {
+/// A store's refusal of bad input is the user's to fix (422, as it is exit 2 on the command line);
+/// anything else is internal.
+impl From<cunji_store::StoreError> for WebError {
     fn from(e: cunji_store::StoreError) -> Self {
-        let status = match e {
-            cunji_store::StoreError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        PageError(status, store_message(&e))
+        match e {
+            cunji_store::StoreError::Invalid(m) => WebError::Invalid(m),
+            other => WebError::internal("store", &other),
+        }
     }
 }
 
@@ -136,7 +178,7 @@ pub fn store_message(e: &cunji_store::StoreError) -> String {
 /// A region code from a path or a form, exactly 12 digits: nothing trimmed, so that a code padded
 /// with spaces or carrying a CR/LF is refused before anything is written (it once wrote the entry
 /// and then failed on the redirect, or reached the database as a foreign-key error).
-pub fn strict_code(text: &str) -> Result<cunji_core::region::RegionCode, PageError> {
+pub fn strict_code(text: &str) -> Result<cunji_core::region::RegionCode, WebError> {
     let shown: String = text.chars().take(40).filter(|c| !c.is_control()).collect();
     if text.len() != 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_request(format!(
@@ -151,10 +193,10 @@ pub fn log_error(what: &str, e: &dyn std::fmt::Display) {
     eprintln!("cunji: error: {what}: {e}");
 }
 
-pub fn not_found(what: &str) -> PageError {
-    PageError(StatusCode::NOT_FOUND, format!("没有{what}"))
+pub fn not_found(what: &str) -> WebError {
+    WebError::NotFound(format!("没有{what}"))
 }
 
-pub fn bad_request(what: impl Into<String>) -> PageError {
-    PageError(StatusCode::BAD_REQUEST, what.into())
+pub fn bad_request(what: impl Into<String>) -> WebError {
+    WebError::BadInput(what.into())
 }

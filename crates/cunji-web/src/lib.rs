@@ -85,7 +85,9 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("无法监听 {addr}：{e}"))?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("无法读取监听地址：{e}"))?;
     eprintln!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
     let state = AppState::new(store, public_url);
     state.warm_up();
@@ -94,7 +96,7 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .await
-    .map_err(|e| e.to_string())
+    .map_err(|e| format!("网页服务出错：{e}"))
 }
 
 /// Today's date in Beijing time (UTC+8), `YYYY-MM-DD`.

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cunji_core::policy::Policy;
+use cunji_core::policy::{Policy, PolicyError};
 use cunji_core::region::RegionCode;
 use cunji_core::report::{build_report, Report};
 use cunji_store::{LoadedData, Store, StoredPolicy};
 
-use axum::http::StatusCode;
-
 use crate::auth::RateLimiter;
-use crate::html::PageError;
+use crate::html::WebError;
 
 tokio::task_local! {
     /// The data version a reading request has seen, so its page reads one version throughout and asks
@@ -63,7 +61,7 @@ type VersionedYears = (i64, Vec<i32>);
 
 /// The stored policies, each parsed (or why it does not parse), at a data version: storing a policy
 /// writes an audit row, so the version moves with them.
-type VersionedPolicies = (i64, Arc<Vec<(StoredPolicy, Result<Policy, String>)>>);
+type VersionedPolicies = (i64, Arc<Vec<(StoredPolicy, Result<Policy, PolicyError>)>>);
 type VersionedRegions = (i64, Arc<cunji_core::region::RegionSet>);
 
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
@@ -226,27 +224,25 @@ impl AppState {
     }
 
     /// The stored policy by id, or the active one.
-    pub async fn policy(&self, id: Option<i64>) -> Result<(StoredPolicy, Policy), String> {
+    pub async fn policy(&self, id: Option<i64>) -> Result<(StoredPolicy, Policy), WebError> {
         let all = self.parsed_policies().await?;
         let chosen = match id {
             Some(id) => all.iter().find(|p| p.0.id == id),
             None => all.iter().rev().find(|p| p.0.active),
         };
-        let (stored, parsed) =
-            chosen.ok_or_else(|| "尚未设置政策：请县级管理员在“政策”页导入政策文件".to_string())?;
+        let (stored, parsed) = chosen.ok_or_else(|| {
+            WebError::NotFound("尚未设置政策：请县级管理员在“政策”页导入政策文件".into())
+        })?;
         let policy = parsed
             .clone()
-            .map_err(|e| format!("政策 #{} 有误：{e}", stored.id))?;
+            .map_err(|e| WebError::Invalid(format!("政策 #{} 有误：{e}", stored.id)))?;
         Ok((stored.clone(), policy))
     }
 
     async fn parsed_policies(
         &self,
-    ) -> Result<Arc<Vec<(StoredPolicy, Result<Policy, String>)>>, String> {
-        let version = self
-            .version()
-            .await
-            .map_err(|e| crate::html::store_message(&e))?;
+    ) -> Result<Arc<Vec<(StoredPolicy, Result<Policy, PolicyError>)>>, WebError> {
+        let version = self.version().await?;
         if let Some((v, all)) = &*self.policies.lock().unwrap_or_else(|e| e.into_inner()) {
             if *v == version {
                 return Ok(all.clone());
@@ -255,11 +251,10 @@ impl AppState {
         let all: Vec<_> = self
             .store
             .policies()
-            .await
-            .map_err(|e| crate::html::store_message(&e))?
+            .await?
             .into_iter()
             .map(|p| {
-                let parsed = Policy::parse(&p.source).map_err(|e| e.to_string());
+                let parsed = Policy::parse(&p.source);
                 (p, parsed)
             })
             .collect();
@@ -308,18 +303,15 @@ impl AppState {
     }
 
     /// The data a report of `year` reads, loaded again only when something was written since.
-    pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, PageError> {
+    pub async fn data(&self, year: i32) -> Result<Arc<LoadedData>, WebError> {
         if !YEARS.contains(&year) {
-            return Err(PageError(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "没有 {year} 年的账（年度应在 {}–{} 之间）",
-                    YEARS.start(),
-                    YEARS.end()
-                ),
-            ));
+            return Err(WebError::NotFound(format!(
+                "没有 {year} 年的账（年度应在 {}–{} 之间）",
+                YEARS.start(),
+                YEARS.end()
+            )));
         }
-        let version = self.version().await.map_err(PageError::from)?;
+        let version = self.version().await.map_err(WebError::from)?;
         let cached = || {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             let at = cache
@@ -363,7 +355,7 @@ impl AppState {
         data: &Arc<LoadedData>,
         year: i32,
         scope: Option<&RegionCode>,
-    ) -> Result<Arc<Report>, PageError> {
+    ) -> Result<Arc<Report>, WebError> {
         let today = crate::today();
         let same = |b: &BuiltReport| {
             Arc::ptr_eq(&b.data, data)
@@ -387,7 +379,7 @@ impl AppState {
             .builds
             .acquire()
             .await
-            .map_err(|_| PageError(StatusCode::SERVICE_UNAVAILABLE, "服务器正在停止".into()))?;
+            .map_err(|_| WebError::Unavailable("服务器正在停止".into()))?;
         if let Some(r) = kept() {
             return Ok(r);
         }
@@ -397,16 +389,8 @@ impl AppState {
             build_report(&p, &d.input(year, sc.as_ref(), day))
         })
         .await
-        .map_err(|e| {
-            crate::html::log_error("report build", &e);
-            PageError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                crate::html::INTERNAL.into(),
-            )
-        })?;
-        let report = Arc::new(
-            built.map_err(|e| PageError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?,
-        );
+        .map_err(|e| WebError::internal("report build", &e))?;
+        let report = Arc::new(built.map_err(|e| WebError::Invalid(e.to_string()))?);
         let mut kept = self.reports.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|b| Arc::strong_count(&b.data) > 1 || Arc::ptr_eq(&b.data, data));
         if kept.len() >= REPORTS_KEPT {

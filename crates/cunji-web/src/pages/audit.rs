@@ -7,7 +7,7 @@ use axum::response::Response;
 use cunji_store::AuditScope;
 
 use crate::auth::{Role, Viewer};
-use crate::html::{render, Layout, PageError};
+use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct Row {
@@ -32,7 +32,7 @@ const ROWS_SHOWN: i64 = 500;
 pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let scope = match user.role {
         Role::CountyAdmin | Role::Auditor => None,
         // A township officer reads its villages' rows and its own; a village accountant its

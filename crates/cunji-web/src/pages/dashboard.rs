@@ -11,7 +11,7 @@ use cunji_core::report::{RegionReport, Report};
 use super::ViewQuery;
 use crate::auth::{User, Viewer};
 use crate::charts;
-use crate::html::{render, Layout, PageError};
+use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct TargetRow {
@@ -113,7 +113,7 @@ pub fn chosen_region(
     user: &User,
     regions: &RegionSet,
     asked: Option<&str>,
-) -> Result<RegionCode, PageError> {
+) -> Result<RegionCode, WebError> {
     let code = match asked.filter(|s| !s.is_empty()) {
         Some(text) => {
             RegionCode::parse(text).map_err(|e| crate::html::bad_request(e.to_string()))?
@@ -144,7 +144,7 @@ pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let years = state.years().await?;
     let year = q.year.unwrap_or(state.latest_year().await);
     let (stored, policy) = state.policy(q.policy).await?;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ViewQuery;
 use crate::auth::Viewer;
-use crate::html::{not_found, PageError};
+use crate::html::{not_found, WebError};
 use crate::state::AppState;
 
 fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
@@ -29,10 +29,9 @@ fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
 pub async fn template(
     Viewer(_user): Viewer,
     Path(file): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let kind = file.strip_suffix(".xlsx").unwrap_or(&file);
-    let bytes = cunji_sheets::template(kind)
-        .map_err(|e| PageError(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let bytes = cunji_sheets::template(kind).map_err(|e| WebError::internal("workbook", &e))?;
     let bytes = bytes.ok_or_else(|| not_found(&format!("“{kind}”模板")))?;
     Ok(xlsx(bytes, &format!("cunji-{kind}.xlsx")))
 }
@@ -41,13 +40,13 @@ pub async fn report(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
     let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
     let report = state.report(&policy, &data, year, Some(&region)).await?;
-    let bytes = cunji_sheets::report_workbook(&report)
-        .map_err(|e| PageError(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let bytes =
+        cunji_sheets::report_workbook(&report).map_err(|e| WebError::internal("workbook", &e))?;
     Ok(xlsx(bytes, &format!("cunji-{region}-{year}.xlsx")))
 }

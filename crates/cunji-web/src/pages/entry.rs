@@ -11,7 +11,7 @@ use cunji_store::{EntryForm, ImportKind, ImportOutcome};
 
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Writer};
-use crate::html::{bad_request, render, Layout, PageError};
+use crate::html::{bad_request, render, Layout, WebError};
 use crate::state::AppState;
 
 /// An import failure as one line per problem.
@@ -39,7 +39,7 @@ pub struct AddForm {
     project: String,
 }
 
-fn village_code(code: &str) -> Result<RegionCode, PageError> {
+fn village_code(code: &str) -> Result<RegionCode, WebError> {
     crate::html::strict_code(code)
 }
 
@@ -48,7 +48,7 @@ pub async fn add(
     Writer(user): Writer,
     Path(code): Path<String>,
     Form(f): Form<AddForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     let village = village_code(&code)?;
     user.require_read(&village)?;
     let year = f.date.get(0..4).unwrap_or("").to_string();
@@ -82,7 +82,7 @@ pub async fn reverse(
     Writer(user): Writer,
     Path(id): Path<i64>,
     Form(f): Form<ReverseForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     let Some((village, year)) = state.store.entry_owner(id).await? else {
         return Err(crate::html::not_found(&format!("编号为 {id} 的分录")));
     };
@@ -111,7 +111,7 @@ pub async fn close(
     CountyAdmin(user): CountyAdmin,
     Path(code): Path<String>,
     Form(f): Form<YearForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     user.require_read(&village_code(&code)?)?;
     let r = state.store.close_year(&code, f.year, &user.username).await;
     Ok(back_with(
@@ -126,7 +126,7 @@ pub async fn reopen(
     CountyAdmin(user): CountyAdmin,
     Path(code): Path<String>,
     Form(f): Form<YearForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     user.require_read(&village_code(&code)?)?;
     let r = state
         .store
@@ -178,7 +178,7 @@ pub async fn import_submit(
     Writer(user): Writer,
     csrf: crate::csrf::UploadCsrf,
     mut form: Multipart,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     if let Err(refused) = csrf.check(&mut form).await {
         return Ok(refused);
     }

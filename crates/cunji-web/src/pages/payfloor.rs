@@ -8,7 +8,7 @@ use cunji_core::policy::Policy;
 
 use super::ViewQuery;
 use crate::auth::Viewer;
-use crate::html::{render, Layout, PageError};
+use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct Line {
@@ -42,7 +42,7 @@ pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let year = q.year.unwrap_or(state.latest_year().await);
     // The policy asked for; else the active one if it has a pay floor; else the newest one that has.
     let (stored, policy) = match q.policy {

@@ -11,7 +11,7 @@ use cunji_core::policy::Policy;
 
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Role, Viewer};
-use crate::html::{render, Layout, PageError};
+use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct Version {
@@ -38,7 +38,7 @@ pub async fn page(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let (stored, policy) = match state.policy(q.policy).await {
         Ok(p) => (Some(p.0), Some(p.1)),
         Err(_) => (None, None),
@@ -84,7 +84,7 @@ pub async fn save(
     State(state): State<AppState>,
     CountyAdmin(user): CountyAdmin,
     Form(f): Form<SaveForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     let source = f.source.replace("\r\n", "\n");
     let policy = match Policy::parse(&source) {
         Ok(p) => p,
@@ -185,14 +185,14 @@ fn changed_source(source: &str, w: &WhatIf) -> Result<String, String> {
             }
         }
     }
-    toml::to_string(&table).map_err(|e| e.to_string())
+    toml::to_string(&table).map_err(|e| format!("无法写出调整后的政策：{e}"))
 }
 
 pub async fn whatif(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(w): Query<WhatIf>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let year = w.year.unwrap_or(state.latest_year().await);
     let (stored, before) = state.policy(None).await?;
     let data = state.data(year).await?;
@@ -226,9 +226,11 @@ pub async fn whatif(
         || w.min_level.is_some()
         || w.min_base.is_some();
     let (after, new_source, err) = if asked {
-        match changed_source(&stored.source, &w)
-            .and_then(|s| Policy::parse(&s).map(|p| (p, s)).map_err(|e| e.to_string()))
-        {
+        match changed_source(&stored.source, &w).and_then(|s| {
+            Policy::parse(&s)
+                .map(|p| (p, s))
+                .map_err(|e| format!("调整后的政策有误：{e}"))
+        }) {
             Ok((p, s)) => (p, s, None),
             Err(e) => (before.clone(), String::new(), Some(e)),
         }

@@ -4,13 +4,13 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use cunji_core::account::Account;
 use cunji_core::money::Fen;
 use cunji_core::region::{Level, RegionCode};
 
-use crate::html::{not_found, render, Layout, PageError};
+use crate::html::{not_found, render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct Township {
@@ -53,7 +53,7 @@ pub async fn index_redirect() -> Redirect {
 pub async fn index(
     State(state): State<AppState>,
     Query(q): Query<IndexQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let regions = state.regions().await?;
     let mut scope = match q.region.as_deref().filter(|r| !r.is_empty()) {
         None => None,
@@ -224,7 +224,7 @@ struct VillageData {
     rewards: Vec<Published>,
 }
 
-async fn village_data(state: &AppState, code: &str) -> Result<VillageData, PageError> {
+async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebError> {
     let code = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
     let years = state.years().await?;
     let latest = years.last().copied().unwrap_or(2024);
@@ -290,7 +290,7 @@ pub async fn village(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let v = village_data(&state, &code).await?;
     let years: Vec<i32> = v
         .years
@@ -378,7 +378,7 @@ pub async fn village(
         grants,
         grant_year,
         rewards: v.rewards,
-        qr: crate::qr::svg(&url).map_err(PageError::from)?,
+        qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
         url,
     };
     Ok(render(&page))
@@ -388,7 +388,7 @@ pub async fn notice(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let v = village_data(&state, &code).await?;
     let year = v
         .years
@@ -410,7 +410,7 @@ pub async fn notice(
         layout: Layout::new(format!("{} 村务公开栏", v.name), None),
         name: v.name,
         place: v.place,
-        qr: crate::qr::svg(&url).map_err(PageError::from)?,
+        qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
         url,
         latest: v.rewards.into_iter().next(),
         income,
@@ -423,7 +423,7 @@ async fn checked_url(
     state: &AppState,
     headers: &HeaderMap,
     code: &str,
-) -> Result<String, PageError> {
+) -> Result<String, WebError> {
     let c = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
     let regions = state.regions().await?;
     if regions.get(&c).is_none_or(|r| r.level() != Level::Village) {
@@ -436,9 +436,9 @@ pub async fn qr_svg(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let url = checked_url(&state, &headers, &code).await?;
-    let svg = crate::qr::svg(&url).map_err(PageError::from)?;
+    let svg = crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
         svg,
@@ -450,9 +450,8 @@ pub async fn qr_png(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let url = checked_url(&state, &headers, &code).await?;
-    let png =
-        crate::qr::png(&url, 8).map_err(|e| PageError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let png = crate::qr::png(&url, 8).map_err(|e| WebError::internal("qr png", &e))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

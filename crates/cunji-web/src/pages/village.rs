@@ -11,7 +11,7 @@ use cunji_core::region::{Level, RegionCode};
 use super::ViewQuery;
 use crate::auth::{Role, Viewer};
 use crate::charts;
-use crate::html::{not_found, render, Layout, PageError};
+use crate::html::{not_found, render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct AccountRow {
@@ -97,7 +97,7 @@ pub async fn page(
     Viewer(user): Viewer,
     Path(code): Path<String>,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let code = crate::html::strict_code(&code)?;
     user.require_read(&code)?;
     let year = q.year.unwrap_or(state.latest_year().await);
@@ -369,7 +369,7 @@ pub async fn list(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;

@@ -12,7 +12,7 @@ use cunji_store::{Computation, ProposalAward, Status};
 
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Role, TownshipOfficer, User, Viewer, Writer};
-use crate::html::{render, Layout, PageError};
+use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
 
 pub struct Row {
@@ -34,7 +34,7 @@ pub async fn list(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
@@ -124,7 +124,7 @@ pub async fn page(
     Viewer(user): Viewer,
     Path((code, year)): Path<(String, i32)>,
     Query(q): Query<ViewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, WebError> {
     let village = crate::html::strict_code(&code)?;
     user.require_read(&village)?;
     let (_, policy) = state.policy(None).await?;
@@ -225,7 +225,7 @@ async fn fingerprint(
     state: &AppState,
     regions: &cunji_core::region::RegionSet,
     village: &RegionCode,
-) -> Result<String, PageError> {
+) -> Result<String, WebError> {
     let mut all: Vec<String> = vec![village.to_string()];
     all.extend(
         regions
@@ -240,7 +240,7 @@ fn back(code: &str, year: i32, r: Result<String, String>) -> Redirect {
     back_with(&format!("/workflow/{code}/{year}"), r)
 }
 
-fn check(user: &User, code: &str) -> Result<RegionCode, PageError> {
+fn check(user: &User, code: &str) -> Result<RegionCode, WebError> {
     let village = crate::html::strict_code(code)?;
     user.require_read(&village)?;
     Ok(village)
@@ -256,7 +256,7 @@ pub async fn compute(
     State(state): State<AppState>,
     Writer(user): Writer,
     Path((code, year)): Path<(String, i32)>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     let village = check(&user, &code)?;
     if !matches!(user.role, Role::CountyAdmin | Role::TownshipOfficer) {
         return Err(crate::auth::Denied::forbidden("奖励方案由乡镇农经站或县级管理员计算").into());
@@ -317,7 +317,7 @@ pub async fn resolve(
     TownshipOfficer(user): TownshipOfficer,
     Path((code, year)): Path<(String, i32)>,
     Form(form): Form<Vec<(String, String)>>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     check(&user, &code)?;
     let get = |k: &str| {
         form.iter()
@@ -395,7 +395,7 @@ async fn advance(
     from: Status,
     note: &str,
     done: &str,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     check(user, code)?;
     let Some(p) = state.store.proposal(code, year).await? else {
         return Ok(back(code, year, Err("尚未生成奖励方案".into())));
@@ -422,7 +422,7 @@ pub async fn approve(
     TownshipOfficer(user): TownshipOfficer,
     Path((code, year)): Path<(String, i32)>,
     Form(n): Form<Note>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     advance(
         &state,
         &user,
@@ -440,7 +440,7 @@ pub async fn file(
     CountyAdmin(user): CountyAdmin,
     Path((code, year)): Path<(String, i32)>,
     Form(n): Form<Note>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     advance(
         &state,
         &user,
@@ -458,7 +458,7 @@ pub async fn pay(
     TownshipOfficer(user): TownshipOfficer,
     Path((code, year)): Path<(String, i32)>,
     Form(n): Form<Note>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     advance(
         &state,
         &user,
@@ -476,6 +476,6 @@ pub async fn publish(
     TownshipOfficer(user): TownshipOfficer,
     Path((code, year)): Path<(String, i32)>,
     Form(n): Form<Note>,
-) -> Result<Redirect, PageError> {
+) -> Result<Redirect, WebError> {
     advance(&state, &user, &code, year, Status::Paid, &n.note, "已公示").await
 }
