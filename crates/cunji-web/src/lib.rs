@@ -9,6 +9,7 @@ pub mod csrf;
 mod html;
 mod pages;
 pub mod qr;
+pub mod scope;
 pub mod state;
 
 use axum::routing::{get, post};
@@ -47,14 +48,8 @@ pub fn app(state: AppState) -> Router {
             post(pages::workflow::resolve),
         )
         .route(
-            "/workflow/{code}/{year}/approve",
-            post(pages::workflow::approve),
-        )
-        .route("/workflow/{code}/{year}/file", post(pages::workflow::file))
-        .route("/workflow/{code}/{year}/pay", post(pages::workflow::pay))
-        .route(
-            "/workflow/{code}/{year}/publish",
-            post(pages::workflow::publish),
+            "/workflow/{code}/{year}/{step}",
+            post(pages::workflow::review),
         )
         .route(
             "/policy",

@@ -12,6 +12,7 @@ use cunji_store::{EntryForm, ImportKind, ImportOutcome};
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Writer};
 use crate::html::{bad_request, render, Layout, WebError};
+use crate::scope::InVillage;
 use crate::state::AppState;
 
 /// An import failure as one line per problem.
@@ -45,12 +46,10 @@ fn village_code(code: &str) -> Result<RegionCode, WebError> {
 
 pub async fn add(
     State(state): State<AppState>,
-    Writer(user): Writer,
-    Path(code): Path<String>,
+    at: InVillage<Writer>,
     Form(f): Form<AddForm>,
 ) -> Result<Redirect, WebError> {
-    let village = village_code(&code)?;
-    user.require_read(&village)?;
+    let (user, code) = (at.user(), at.code().to_string());
     let year = f.date.get(0..4).unwrap_or("").to_string();
     let form = EntryForm {
         village: code.clone(),
@@ -108,12 +107,11 @@ pub struct YearForm {
 
 pub async fn close(
     State(state): State<AppState>,
-    CountyAdmin(user): CountyAdmin,
-    Path(code): Path<String>,
+    at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    user.require_read(&village_code(&code)?)?;
-    let r = state.store.close_year(&code, f.year, &user.username).await;
+    let (user, code) = (at.user(), at.code().as_str());
+    let r = state.store.close_year(code, f.year, &user.username).await;
     Ok(back_with(
         &format!("/village/{code}?year={}", f.year),
         r.map(|_| format!("{} 年已结账", f.year))
@@ -123,14 +121,13 @@ pub async fn close(
 
 pub async fn reopen(
     State(state): State<AppState>,
-    CountyAdmin(user): CountyAdmin,
-    Path(code): Path<String>,
+    at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    user.require_read(&village_code(&code)?)?;
+    let (user, code) = (at.user(), at.code().as_str());
     let r = state
         .store
-        .reopen_year(&code, f.year, &user.username, &f.reason)
+        .reopen_year(code, f.year, &user.username, &f.reason)
         .await;
     Ok(back_with(
         &format!("/village/{code}?year={}", f.year),

@@ -2,7 +2,7 @@
 //! cadres and awards, grants and their returns, and the entries with their vouchers.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use cunji_core::account::Account;
 use cunji_core::money::Fen;
@@ -94,12 +94,10 @@ const ENTRIES_SHOWN: usize = 1_000;
 
 pub async fn page(
     State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Path(code): Path<String>,
+    at: crate::scope::InVillage<Viewer>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
-    let code = crate::html::strict_code(&code)?;
-    user.require_read(&code)?;
+    let (user, code) = (at.user(), at.code().clone());
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
@@ -279,7 +277,7 @@ pub async fn page(
         })
         .collect();
     let page = VillagePage {
-        layout: Layout::new(format!("{} {year} 年", region.name), Some(&user))
+        layout: Layout::new(format!("{} {year} 年", region.name), Some(user))
             .with_flash("error", q.err)
             .with_flash("info", q.msg),
         code: code.to_string(),

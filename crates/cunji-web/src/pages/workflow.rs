@@ -11,8 +11,9 @@ use cunji_core::region::RegionCode;
 use cunji_store::{Computation, ProposalAward, Status};
 
 use super::{back_with, ViewQuery};
-use crate::auth::{CountyAdmin, Role, TownshipOfficer, User, Viewer, Writer};
+use crate::auth::{Role, TownshipOfficer, Viewer, Writer};
 use crate::html::{render, Layout, WebError};
+use crate::scope::InVillageYear;
 use crate::state::AppState;
 
 pub struct Row {
@@ -121,12 +122,11 @@ pub fn when(at: i64) -> String {
 
 pub async fn page(
     State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Path((code, year)): Path<(String, i32)>,
+    at: InVillageYear<Viewer>,
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
-    let village = crate::html::strict_code(&code)?;
-    user.require_read(&village)?;
+    let (user, village, year) = (at.user(), at.code().clone(), at.year());
+    let code = village.to_string();
     let (_, policy) = state.policy(None).await?;
     let data = state.data(year).await?;
     let name = data
@@ -148,7 +148,7 @@ pub async fn page(
         None => false,
     };
     let page = DetailPage {
-        layout: Layout::new(format!("{name} {year} 年奖励审批"), Some(&user))
+        layout: Layout::new(format!("{name} {year} 年奖励审批"), Some(user))
             .with_flash("error", q.err)
             .with_flash("info", q.msg),
         code: code.clone(),
@@ -240,12 +240,6 @@ fn back(code: &str, year: i32, r: Result<String, String>) -> Redirect {
     back_with(&format!("/workflow/{code}/{year}"), r)
 }
 
-fn check(user: &User, code: &str) -> Result<RegionCode, WebError> {
-    let village = crate::html::strict_code(code)?;
-    user.require_read(&village)?;
-    Ok(village)
-}
-
 #[derive(serde::Deserialize)]
 pub struct Note {
     #[serde(default)]
@@ -254,10 +248,10 @@ pub struct Note {
 
 pub async fn compute(
     State(state): State<AppState>,
-    Writer(user): Writer,
-    Path((code, year)): Path<(String, i32)>,
+    at: InVillageYear<Writer>,
 ) -> Result<Redirect, WebError> {
-    let village = check(&user, &code)?;
+    let (user, village, year) = (at.user(), at.code().clone(), at.year());
+    let code = village.to_string();
     if !matches!(user.role, Role::CountyAdmin | Role::TownshipOfficer) {
         return Err(crate::auth::Denied::forbidden("奖励方案由乡镇农经站或县级管理员计算").into());
     }
@@ -314,11 +308,11 @@ pub async fn compute(
 /// The village resolution: the four meetings, the vote, the documents, and each person's amount.
 pub async fn resolve(
     State(state): State<AppState>,
-    TownshipOfficer(user): TownshipOfficer,
-    Path((code, year)): Path<(String, i32)>,
+    at: InVillageYear<TownshipOfficer>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, WebError> {
-    check(&user, &code)?;
+    let (user, year) = (at.user(), at.year());
+    let code = at.code().to_string();
     let get = |k: &str| {
         form.iter()
             .find(|(n, _)| n == k)
@@ -387,27 +381,77 @@ pub async fn resolve(
     ))
 }
 
-async fn advance(
-    state: &AppState,
-    user: &User,
-    code: &str,
-    year: i32,
+/// A review step after the village's resolution: who takes it, from which status, and how it is
+/// named in the history. One handler serves them all.
+struct ReviewStep {
+    key: &'static str,
+    role: Role,
     from: Status,
-    note: &str,
-    done: &str,
+    done: &'static str,
+}
+
+const REVIEW_STEPS: [ReviewStep; 4] = [
+    ReviewStep {
+        key: "approve",
+        role: Role::TownshipOfficer,
+        from: Status::Resolved,
+        done: "乡镇审核通过",
+    },
+    ReviewStep {
+        key: "file",
+        role: Role::CountyAdmin,
+        from: Status::TownshipApproved,
+        done: "县级备案",
+    },
+    ReviewStep {
+        key: "pay",
+        role: Role::TownshipOfficer,
+        from: Status::CountyFiled,
+        done: "已发放",
+    },
+    ReviewStep {
+        key: "publish",
+        role: Role::TownshipOfficer,
+        from: Status::Paid,
+        done: "已公示",
+    },
+];
+
+/// `POST /workflow/{code}/{year}/{step}` for the steps of [`REVIEW_STEPS`].
+pub async fn review(
+    State(state): State<AppState>,
+    at: InVillageYear<Writer>,
+    Path(params): Path<std::collections::HashMap<String, String>>,
+    Form(n): Form<Note>,
 ) -> Result<Redirect, WebError> {
-    check(user, code)?;
+    let key = params.get("step").map(String::as_str).unwrap_or_default();
+    let step = REVIEW_STEPS
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| crate::html::not_found(&format!("“{key}”这一步")))?;
+    let user = at.user();
+    if user.role != step.role {
+        return Err(WebError::Denied(match step.role {
+            Role::CountyAdmin => format!(
+                "这一操作只有县级管理员可以进行（您是{}）",
+                user.role.name_zh()
+            ),
+            _ => format!("这一操作由乡镇农经站进行（您是{}）", user.role.name_zh()),
+        }));
+    }
+    let (code, year) = (at.code().as_str(), at.year());
     let Some(p) = state.store.proposal(code, year).await? else {
         return Ok(back(code, year, Err("尚未生成奖励方案".into())));
     };
-    let detail = if note.trim().is_empty() {
-        done.to_string()
+    let note = n.note.trim();
+    let detail = if note.is_empty() {
+        step.done.to_string()
     } else {
-        format!("{done}：{}", note.trim())
+        format!("{}：{note}", step.done)
     };
     let r = state
         .store
-        .advance_proposal(p.id, from, &detail, &user.username)
+        .advance_proposal(p.id, step.from, &detail, &user.username)
         .await;
     Ok(back(
         code,
@@ -415,67 +459,4 @@ async fn advance(
         r.map(|s| format!("当前：{}", s.name_zh()))
             .map_err(|e| crate::html::store_message(&e)),
     ))
-}
-
-pub async fn approve(
-    State(state): State<AppState>,
-    TownshipOfficer(user): TownshipOfficer,
-    Path((code, year)): Path<(String, i32)>,
-    Form(n): Form<Note>,
-) -> Result<Redirect, WebError> {
-    advance(
-        &state,
-        &user,
-        &code,
-        year,
-        Status::Resolved,
-        &n.note,
-        "乡镇审核通过",
-    )
-    .await
-}
-
-pub async fn file(
-    State(state): State<AppState>,
-    CountyAdmin(user): CountyAdmin,
-    Path((code, year)): Path<(String, i32)>,
-    Form(n): Form<Note>,
-) -> Result<Redirect, WebError> {
-    advance(
-        &state,
-        &user,
-        &code,
-        year,
-        Status::TownshipApproved,
-        &n.note,
-        "县级备案",
-    )
-    .await
-}
-
-pub async fn pay(
-    State(state): State<AppState>,
-    TownshipOfficer(user): TownshipOfficer,
-    Path((code, year)): Path<(String, i32)>,
-    Form(n): Form<Note>,
-) -> Result<Redirect, WebError> {
-    advance(
-        &state,
-        &user,
-        &code,
-        year,
-        Status::CountyFiled,
-        &n.note,
-        "已发放",
-    )
-    .await
-}
-
-pub async fn publish(
-    State(state): State<AppState>,
-    TownshipOfficer(user): TownshipOfficer,
-    Path((code, year)): Path<(String, i32)>,
-    Form(n): Form<Note>,
-) -> Result<Redirect, WebError> {
-    advance(&state, &user, &code, year, Status::Paid, &n.note, "已公示").await
 }
