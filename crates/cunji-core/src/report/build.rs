@@ -1,0 +1,306 @@
+//! The walk over a report's villages, in code order: each listed village's measures, band, incentive
+//! and alerts, and what its regions and the subsidy summary gather from it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::regions::RegionAgg;
+use super::{Ordered, ReportError, ReportInput, VillageReport};
+use crate::alerts::Alert;
+use crate::books::YearBook;
+use crate::cadre::Cadre;
+use crate::incentive::evaluate::{evaluate, IncentiveError, IncentiveResult, VillageFigures};
+use crate::measure::Measure;
+use crate::policy::Policy;
+use crate::region::{Level, Region, RegionCode};
+use crate::subsidy::Grant;
+
+/// Is the village within the policy's region prefix and the `--region` scope?
+fn in_scope(policy: &Policy, scope: Option<&RegionCode>, code: &RegionCode) -> bool {
+    policy
+        .region
+        .as_deref()
+        .is_none_or(|p| code.as_str().starts_with(p))
+        && scope.is_none_or(|s| s.contains(code))
+}
+
+/// The policy is in force in the year, and the asked region is registered.
+pub(super) fn check_input(policy: &Policy, input: &ReportInput<'_>) -> Result<(), ReportError> {
+    if let Some((from, to)) = policy.years {
+        if !policy.in_force(input.year) {
+            return Err(ReportError::NotInForce {
+                policy: policy.name.clone(),
+                from,
+                to,
+                year: input.year,
+            });
+        }
+    }
+    match input.scope {
+        Some(s) if !input.regions.contains(s) => Err(ReportError::UnknownRegion(s.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// What every step of a report reads: the policy, the input, and what follows from them once.
+pub(super) struct Build<'a, 'i> {
+    pub policy: &'a Policy,
+    pub input: &'a ReportInput<'i>,
+    pub year: i32,
+    measures: Vec<Measure>,
+    pub band_measure: Option<Measure>,
+    pub total: Measure,
+    pub operating: Measure,
+    /// The register's range walked: the narrower of the asked region and the policy's region (a
+    /// village's page on a national register reads one village, not half a million).
+    pub prefix: String,
+    /// The report year's cadres of villages in the report (not the country's), by village.
+    cadres: BTreeMap<&'a RegionCode, Vec<Cadre>>,
+}
+
+/// What the walk over the villages gathers.
+pub(super) struct Walk {
+    pub villages: Vec<VillageReport>,
+    pub alerts: Vec<Alert>,
+    pub listed_cadres: Vec<Cadre>,
+    pub aggs: BTreeMap<RegionCode, RegionAgg>,
+    /// Increases of operating income on last year: `[unsupported, supported]`.
+    pub increases: [Vec<i64>; 2],
+    pub supported_villages: u64,
+}
+
+impl<'a, 'i> Build<'a, 'i> {
+    pub fn new(policy: &'a Policy, input: &'a ReportInput<'i>) -> Self {
+        let standard = Measure::standard();
+        let prefix = match (input.scope, policy.region.as_deref()) {
+            (Some(s), Some(p)) if p.len() > s.prefix().len() => p.to_string(),
+            (Some(s), _) => s.prefix().to_string(),
+            (None, Some(p)) => p.to_string(),
+            (None, None) => String::new(),
+        };
+        let mut cadres: BTreeMap<&'a RegionCode, Vec<Cadre>> = BTreeMap::new();
+        for c in input
+            .cadres
+            .iter()
+            .filter(|c| c.year == input.year && in_scope(policy, input.scope, &c.village))
+        {
+            cadres.entry(&c.village).or_default().push(c.clone());
+        }
+        Build {
+            policy,
+            input,
+            year: input.year,
+            measures: policy.measures(),
+            band_measure: policy
+                .bands
+                .as_ref()
+                .and_then(|s| policy.measure(&s.measure)),
+            total: standard[0].clone(),
+            operating: standard[1].clone(),
+            prefix,
+            cadres,
+        }
+    }
+
+    /// Is the village within the policy's region prefix and the `--region` scope?
+    pub fn in_scope(&self, code: &RegionCode) -> bool {
+        in_scope(self.policy, self.input.scope, code)
+    }
+
+    /// A grant belongs to the report when its village, or a village it was merged into, is in scope
+    /// (most villages were never merged: their own code answers without walking a chain).
+    fn grant_in_scope(&self, g: &Grant) -> bool {
+        let regions = self.input.regions;
+        self.in_scope(&g.village)
+            || (regions.successor_of(&g.village).is_some()
+                && regions
+                    .successor_chain(&g.village)
+                    .iter()
+                    .any(|v| self.in_scope(v)))
+    }
+
+    /// The grants of year ≤ Y in the report, in input order.
+    pub fn grants_in_report(&self) -> Vec<&'a Grant> {
+        let input: &'a ReportInput<'i> = self.input;
+        input
+            .grants
+            .iter()
+            .filter(|g| g.year <= self.year && self.grant_in_scope(g))
+            .collect()
+    }
+
+    /// The listed villages of the walked range, in code order, each with its own book of the year.
+    fn listed_villages(&self) -> impl Iterator<Item = (&'a Region, Option<&'a YearBook>)> + '_ {
+        let (regions, books, y) = (self.input.regions, self.input.books, self.year);
+        regions
+            .with_prefix(&self.prefix)
+            .filter(move |r| r.level() == Level::Village && self.in_scope(&r.code))
+            .filter_map(move |r| {
+                let own = books.own(&r.code, y).filter(|b| b.has_data());
+                regions
+                    .is_listed(&r.code, y, own.is_some())
+                    .then_some((r, own))
+            })
+    }
+
+    /// Walks the listed villages once, in code order.
+    pub fn walk_villages(&self, grants: &[&Grant]) -> Result<Walk, ReportError> {
+        let granted: BTreeSet<&RegionCode> = grants.iter().map(|g| &g.village).collect();
+        let with_books: Vec<(&RegionCode, &YearBook)> = self
+            .listed_villages()
+            .filter_map(|(r, own)| own.map(|b| (&r.code, b)))
+            .collect();
+        let mut village_alerts = super::alerts::all(self, grants, &with_books)?.into_iter();
+        let mut walk = Walk {
+            villages: Vec::new(),
+            alerts: Vec::new(),
+            listed_cadres: Vec::new(),
+            aggs: BTreeMap::new(),
+            increases: [Vec::new(), Vec::new()],
+            supported_villages: 0,
+        };
+        for (region, own) in self.listed_villages() {
+            let code = &region.code;
+            let cadres = self.cadres.get(code).map(|v| v.as_slice()).unwrap_or(&[]);
+            check_ratings(self.policy, code, cadres)?;
+            walk.listed_cadres.extend(cadres.iter().cloned());
+            let (report, band_index) = self.village_report(region, own, cadres)?;
+            if own.is_some() {
+                walk.alerts
+                    .extend(village_alerts.next().unwrap_or_default());
+            }
+            self.count_support(&mut walk, code, own, &granted);
+            let (pool, awarded) = match &report.incentive {
+                Some(r) => (r.pool.fen(), r.awarded().fen()),
+                None => (0, 0),
+            };
+            for anc in code.ancestors() {
+                if let Some(r) = self.input.regions.get(&anc) {
+                    let a = walk.aggs.entry(anc.clone()).or_default();
+                    a.add(self, r, own, band_index, pool, awarded)?;
+                }
+            }
+            walk.villages.push(report);
+        }
+        Ok(walk)
+    }
+
+    /// A village's measures, band and incentive; and its band's index, for its regions' counts.
+    fn village_report(
+        &self,
+        region: &Region,
+        own: Option<&YearBook>,
+        cadres: &[Cadre],
+    ) -> Result<(VillageReport, Option<usize>), ReportError> {
+        let policy = self.policy;
+        let measures = own.map(|b| {
+            Ordered(
+                self.measures
+                    .iter()
+                    .map(|m| (m.key.clone(), m.value(&b.totals)))
+                    .collect(),
+            )
+        });
+        let band_index = match (&policy.bands, &self.band_measure, own) {
+            (Some(scheme), Some(m), Some(b)) => Some(scheme.band_of(m.value(&b.totals))),
+            _ => None,
+        };
+        let band = band_index.map(|i| {
+            policy
+                .bands
+                .as_ref()
+                .map(|s| s.bands[i].name.clone())
+                .unwrap_or_default()
+        });
+        let report = VillageReport {
+            code: region.code.clone(),
+            name: region.name.clone(),
+            has_data: own.is_some(),
+            measures,
+            band,
+            incentive: self.incentive_of(&region.code, own, cadres)?,
+        };
+        Ok((report, band_index))
+    }
+
+    /// The village's incentive under the policy's plan (SPEC §6), or `None` without a plan.
+    fn incentive_of(
+        &self,
+        code: &RegionCode,
+        own: Option<&YearBook>,
+        cadres: &[Cadre],
+    ) -> Result<Option<IncentiveResult>, IncentiveError> {
+        let Some(plan) = &self.policy.incentive else {
+            return Ok(None);
+        };
+        let (regions, books, y) = (self.input.regions, self.input.books, self.year);
+        let current = own.map(|b| plan.measure.value(&b.totals));
+        let mut earlier = BTreeMap::new();
+        if current.is_some() {
+            for t in books.earlier_years(regions, code, y) {
+                if let Some(b) = books.compared(regions, code, t, y) {
+                    earlier.insert(t, plan.measure.value(&b.totals));
+                }
+            }
+        }
+        let figures = VillageFigures {
+            village: code.as_str(),
+            year: y,
+            current,
+            earlier: &earlier,
+            cadres,
+        };
+        evaluate(plan, &self.policy.name, &figures).map(Some)
+    }
+
+    /// Counts the village as supported or not, and its increase on last year in that group. A
+    /// predecessor's grant counts for its successor only once the merge has taken effect (SPEC §7);
+    /// before it, for the predecessor alone.
+    fn count_support(
+        &self,
+        walk: &mut Walk,
+        code: &RegionCode,
+        own: Option<&YearBook>,
+        granted: &BTreeSet<&RegionCode>,
+    ) {
+        let (regions, books, y) = (self.input.regions, self.input.books, self.year);
+        let supported = granted.contains(code)
+            || regions
+                .predecessors_merged_by(code, y)
+                .iter()
+                .any(|p| granted.contains(p));
+        walk.supported_villages += supported as u64;
+        if let (Some(b), Some(prev)) = (own, books.compared(regions, code, y - 1, y)) {
+            let op = &self.operating;
+            let inc = op.value(&b.totals).fen() - op.value(&prev.totals).fen();
+            walk.increases[supported as usize].push(inc);
+        }
+    }
+}
+
+/// Every cadre row of a listed village in the report year must carry a rating the plan's appraisal
+/// table names, whether or not that person shares in a pool (SPEC §6 step 8): a typo in a rating is
+/// found when the report is made, not when the person first becomes eligible. In person-id order.
+fn check_ratings(
+    policy: &Policy,
+    village: &RegionCode,
+    cadres: &[Cadre],
+) -> Result<(), ReportError> {
+    let Some(table) = policy.incentive.as_ref().and_then(|p| p.appraisal.as_ref()) else {
+        return Ok(());
+    };
+    let mut unknown: Vec<&Cadre> = cadres
+        .iter()
+        .filter(|c| c.appraisal.as_ref().is_some_and(|r| !table.contains_key(r)))
+        .collect();
+    unknown.sort_by(|a, b| a.person.cmp(&b.person));
+    match unknown.first() {
+        None => Ok(()),
+        Some(c) => Err(IncentiveError::UnknownRating {
+            village: village.to_string(),
+            person: c.person.clone(),
+            name: c.name.clone(),
+            rating: c.appraisal.clone().unwrap_or_default(),
+        }
+        .into()),
+    }
+}

@@ -1,0 +1,114 @@
+//! Regions above the villages: what each gathers from the villages beneath it, and its report
+//! (band counts, targets, totals), checked against overflow.
+
+use std::collections::BTreeMap;
+
+use super::build::Build;
+use super::{Ordered, RegionReport, ReportError, ReportInput};
+use crate::books::YearBook;
+use crate::money::{round_div, Fen};
+use crate::policy::Policy;
+use crate::region::{Region, RegionCode};
+
+/// What a region gathers from its listed villages.
+#[derive(Default)]
+pub(super) struct RegionAgg {
+    villages: u64,
+    with_data: u64,
+    bands: Vec<Option<usize>>,
+    incentive_total: i64,
+    awards_total: i64,
+    total_income: i64,
+    operating_income: i64,
+}
+
+impl RegionAgg {
+    /// Adds one listed village of `region`; a sum past 64 bits is an error naming the region and
+    /// the figure (SPEC §1), never a wrapped figure.
+    pub fn add(
+        &mut self,
+        b: &Build<'_, '_>,
+        region: &Region,
+        own: Option<&YearBook>,
+        band: Option<usize>,
+        pool: i64,
+        awarded: i64,
+    ) -> Result<(), ReportError> {
+        self.villages += 1;
+        self.with_data += own.is_some() as u64;
+        self.bands.push(band);
+        let sum = |into: &mut i64, add: i64, what: &str| {
+            *into = into.checked_add(add).ok_or_else(|| {
+                ReportError::Overflow(format!("{}（{}）的{what}", region.name, region.code))
+            })?;
+            Ok::<(), ReportError>(())
+        };
+        sum(&mut self.incentive_total, pool, "奖励总额")?;
+        sum(&mut self.awards_total, awarded, "奖励发放合计")?;
+        if let Some(book) = own {
+            let total = b.total.value(&book.totals).fen();
+            sum(&mut self.total_income, total, "总收入合计")?;
+            let operating = b.operating.value(&book.totals).fen();
+            sum(&mut self.operating_income, operating, "经营性收入合计")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every registered region with a listed village beneath it, within the asked scope, in code order.
+pub(super) fn region_reports(
+    policy: &Policy,
+    input: &ReportInput<'_>,
+    aggs: BTreeMap<RegionCode, RegionAgg>,
+) -> Vec<RegionReport> {
+    aggs.into_iter()
+        .filter(|(code, _)| input.scope.is_none_or(|s| s.contains(code)))
+        .filter_map(|(code, a)| {
+            let r = input.regions.get(&code)?;
+            Some(region_report(policy, r, a))
+        })
+        .collect()
+}
+
+fn region_report(policy: &Policy, r: &Region, a: RegionAgg) -> RegionReport {
+    let bands = match &policy.bands {
+        Some(scheme) => Ordered(
+            scheme
+                .bands
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let n = a.bands.iter().filter(|x| **x == Some(i)).count() as u64;
+                    (b.name.clone(), n)
+                })
+                .collect(),
+        ),
+        None => Ordered::default(),
+    };
+    // Without a band scheme there is nothing to count; with one, a village without data has no band.
+    let has_scheme_bands: Vec<Option<usize>> = if policy.bands.is_some() {
+        a.bands.clone()
+    } else {
+        vec![]
+    };
+    RegionReport {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        level: r.code.level(),
+        villages: a.villages,
+        with_data: a.with_data,
+        bands,
+        targets: policy
+            .targets
+            .iter()
+            .map(|t| t.check(&has_scheme_bands))
+            .collect(),
+        incentive_total: Fen::from_fen(a.incentive_total),
+        awards_total: Fen::from_fen(a.awards_total),
+        total_income: Fen::from_fen(a.total_income),
+        operating_income: Fen::from_fen(a.operating_income),
+        avg_operating_income: (a.with_data > 0).then(|| {
+            Fen::from_fen(round_div(a.operating_income as i128, a.with_data as i128) as i64)
+        }),
+    }
+}
