@@ -3,6 +3,7 @@
 pub mod evaluate;
 pub mod plan;
 pub mod split;
+mod steps;
 
 pub use evaluate::{evaluate, Award, IncentiveError, IncentiveResult, Reason, VillageFigures};
 pub use plan::{Basis, LevelCap, Plan, Schedule, Tier, TierKey};

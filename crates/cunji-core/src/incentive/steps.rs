@@ -1,0 +1,406 @@
+//! The steps of SPEC §6, one function each, as `evaluate` takes them. A step writes its sentence to
+//! the trace; one that ends the evaluation returns the reason (`Err(Reason)`), and `evaluate` then
+//! reports a pool of 0 with that reason.
+
+use super::evaluate::VillageFigures;
+use super::evaluate::{marginal, micro_yuan, pct_or_one, Award, IncentiveError, Reason};
+use crate::cadre::Cadre;
+use crate::incentive::plan::{Basis, Plan, Schedule, TierKey};
+use crate::incentive::split::split_with_caps;
+use crate::money::{round_div, Fen};
+use crate::rate::PPM;
+
+type Trace = Vec<String>;
+
+/// Step 1: the measure and its formula.
+pub(super) fn measure(plan: &Plan, policy_name: &str, y: i32, current: Fen, trace: &mut Trace) {
+    let m = &plan.measure;
+    trace.push(format!(
+        "依据《{policy_name}》〔incentive〕，口径为{}（{}）= {}；{y} 年为 {} 元。",
+        m.name,
+        m.key,
+        m.formula_zh(),
+        current
+    ));
+    if plan.allow_subsidy_in_measure && m.counts_subsidies() {
+        trace.push(
+            "注意：本方案口径计入补助收入（allow_subsidy_in_measure = true），增长中可能含上级补助。"
+                .to_string(),
+        );
+    }
+}
+
+/// Steps 2–6: the base (written to `base` once known), the gates, the schedule's raw amount, the
+/// caps, and the one rounding to fen: the pool.
+pub(super) fn pool(
+    plan: &Plan,
+    v: &VillageFigures<'_>,
+    current: Fen,
+    base_out: &mut Option<Fen>,
+    trace: &mut Trace,
+) -> Result<Fen, Reason> {
+    let base = base(plan, v, current, trace)?;
+    *base_out = Some(base);
+    if base.fen() <= 0 {
+        trace.push("基数不大于 0，无增长，不计奖励。".to_string());
+        return Err(Reason::NoGrowth);
+    }
+    gates(plan, v.year, current, base, trace)?;
+    let raw = schedule(plan, current, base, trace)?;
+    let capped = caps(plan, current, raw, trace)?;
+    let pool = Fen::from_fen(round_div(capped, PPM as i128) as i64);
+    trace.push(format!(
+        "取整（四舍五入到分）：奖励总额（上限）{pool} 元；实际发放可以更少，不能更多。"
+    ));
+    if pool.fen() == 0 {
+        return Err(Reason::ZeroPool);
+    }
+    Ok(pool)
+}
+
+/// Step 2: the base by `basis` (comparisons with earlier years follow SPEC §2).
+fn base(
+    plan: &Plan,
+    v: &VillageFigures<'_>,
+    current: Fen,
+    trace: &mut Trace,
+) -> Result<Fen, Reason> {
+    let y = v.year;
+    match &plan.basis {
+        Basis::Increase => match v.earlier.get(&(y - 1)) {
+            Some(prev) => {
+                let b = Fen::from_fen(current.fen() - prev.fen());
+                trace.push(format!(
+                    "基数（basis = increase，比上年增长）：{y} 年 {current} 元 − {} 年 {prev} 元 = {b} 元。",
+                    y - 1
+                ));
+                Ok(b)
+            }
+            None => {
+                trace.push(format!(
+                    "基数（basis = increase）：{} 年无账，无法比较。",
+                    y - 1
+                ));
+                Err(Reason::NoPriorYear)
+            }
+        },
+        Basis::IncreaseOverBest { lookback_years } => {
+            increase_over_best(v, *lookback_years, current, trace)
+        }
+        Basis::IncreaseOverYear { base_year } => {
+            let prev = if *base_year < y {
+                v.earlier.get(base_year)
+            } else {
+                None
+            };
+            match prev {
+                Some(prev) => {
+                    let b = Fen::from_fen(current.fen() - prev.fen());
+                    trace.push(format!(
+                        "基数（basis = increase_over_year，比 {base_year} 年增长）：{current} 元 − {prev} 元 = {b} 元。"
+                    ));
+                    Ok(b)
+                }
+                None => {
+                    trace.push(format!(
+                        "基数（basis = increase_over_year）：基准年 {base_year} 年无账或不早于 {y} 年，无法比较。"
+                    ));
+                    Err(Reason::NoPriorYear)
+                }
+            }
+        }
+        Basis::Level => {
+            trace.push(format!("基数（basis = level，按当年水平）：{current} 元。"));
+            Ok(current)
+        }
+        Basis::Above { threshold } => {
+            let b = Fen::from_fen(current.fen() - threshold.fen());
+            trace.push(format!(
+                "基数（basis = above，超过 {threshold} 元的部分）：{current} 元 − {threshold} 元 = {b} 元。"
+            ));
+            Ok(b)
+        }
+    }
+}
+
+/// A high-water mark: growth over the best earlier year of the window (recovering from a dip is not
+/// growth).
+fn increase_over_best(
+    v: &VillageFigures<'_>,
+    lookback_years: Option<u32>,
+    current: Fen,
+    trace: &mut Trace,
+) -> Result<Fen, Reason> {
+    let y = v.year;
+    let from = lookback_years.map(|n| y - n as i32).unwrap_or(i32::MIN);
+    let best = v
+        .earlier
+        .range(from..y)
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+    let window = match lookback_years {
+        Some(n) => format!("前 {n} 年（{}–{} 年）", y - n as i32, y - 1),
+        None => "以往各年".to_string(),
+    };
+    match best {
+        Some((best_year, best_value)) => {
+            let b = Fen::from_fen(current.fen() - best_value.fen());
+            trace.push(format!(
+                "基数（basis = increase_over_best，比{window}最高值增长）：最高为 {best_year} 年 {best_value} 元；{current} 元 − {best_value} 元 = {b} 元。"
+            ));
+            Ok(b)
+        }
+        None => {
+            trace.push(format!(
+                "基数（basis = increase_over_best）：{window}均无账，无法比较。"
+            ));
+            Err(Reason::NoPriorYear)
+        }
+    }
+}
+
+/// Step 3: `min_level` on the measure, then `min_base` on the base.
+fn gates(plan: &Plan, y: i32, current: Fen, base: Fen, trace: &mut Trace) -> Result<(), Reason> {
+    if let Some(min) = plan.min_level {
+        if current < min {
+            trace.push(format!(
+                "门槛（min_level）：{y} 年 {current} 元，低于最低 {min} 元，不计奖励。"
+            ));
+            return Err(Reason::BelowMinLevel);
+        }
+        trace.push(format!(
+            "门槛（min_level）：{current} 元 ≥ {min} 元，满足。"
+        ));
+    }
+    if let Some(min) = plan.min_base {
+        if base < min {
+            trace.push(format!(
+                "门槛（min_base）：基数 {base} 元，低于最低 {min} 元，不计奖励。"
+            ));
+            return Err(Reason::BelowMinBase);
+        }
+        trace.push(format!(
+            "门槛（min_base）：基数 {base} 元 ≥ {min} 元，满足。"
+        ));
+    }
+    Ok(())
+}
+
+/// Step 4: the schedule's raw amount, exact, in millionths of a fen.
+fn schedule(plan: &Plan, current: Fen, base: Fen, trace: &mut Trace) -> Result<i128, Reason> {
+    match &plan.schedule {
+        Schedule::Flat { rate } => {
+            let r = base.fen() as i128 * rate.ppm() as i128;
+            trace.push(format!(
+                "计提（schedule = flat）：{base} 元 × {rate} = {} 元。",
+                micro_yuan(r)
+            ));
+            Ok(r)
+        }
+        Schedule::Whole { tier_key, tiers } => {
+            let (key, key_name) = match tier_key {
+                TierKey::Base => (base, "基数"),
+                TierKey::Level => (current, "当年口径值"),
+            };
+            let Some(tier) = tiers.iter().rev().find(|t| t.from <= key) else {
+                trace.push(format!(
+                    "计提（schedule = whole）：{key_name} {key} 元低于首档起点 {} 元，不计奖励。",
+                    tiers.first().map(|t| t.from).unwrap_or_default()
+                ));
+                return Err(Reason::BelowFirstTier);
+            };
+            let r = base.fen() as i128 * tier.rate.ppm() as i128;
+            trace.push(format!(
+                "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {} 元起一档，比例 {}；{base} 元 × {} = {} 元。",
+                tier.from,
+                tier.rate,
+                tier.rate,
+                micro_yuan(r)
+            ));
+            Ok(r)
+        }
+        Schedule::Marginal { tiers } => {
+            let first = tiers.first().map(|t| t.from).unwrap_or_default();
+            if base <= first {
+                trace.push(format!(
+                    "计提（schedule = marginal）：基数 {base} 元不超过首档起点 {first} 元，不计奖励。"
+                ));
+                return Err(Reason::BelowFirstTier);
+            }
+            let (r, parts) = marginal(base, tiers);
+            trace.push(format!(
+                "计提（schedule = marginal，超额累进）：{} = {} 元。",
+                parts.join(" + "),
+                micro_yuan(r)
+            ));
+            Ok(r)
+        }
+    }
+}
+
+/// Step 5: `cap` and `cap_by_level` (raw amounts in millionths of a fen).
+fn caps(plan: &Plan, current: Fen, raw: i128, trace: &mut Trace) -> Result<i128, Reason> {
+    let mut pool_raw = raw;
+    if let Some(cap) = plan.cap {
+        let c = cap.fen() as i128 * PPM as i128;
+        if pool_raw > c {
+            trace.push(format!("封顶（cap）：每村不超过 {cap} 元，按 {cap} 元计。"));
+            pool_raw = c;
+        } else {
+            trace.push(format!("封顶（cap）：每村不超过 {cap} 元，未触及。"));
+        }
+    }
+    if plan.cap_by_level.is_empty() {
+        return Ok(pool_raw);
+    }
+    let Some(lc) = plan.cap_by_level.iter().rev().find(|c| c.from <= current) else {
+        trace.push(format!(
+            "封顶（cap_by_level）：{current} 元低于分档封顶的首档 {} 元，不计奖励。",
+            plan.cap_by_level[0].from
+        ));
+        return Err(Reason::BelowFirstTier);
+    };
+    let c = lc.cap.fen() as i128 * PPM as i128;
+    if pool_raw > c {
+        trace.push(format!(
+            "封顶（cap_by_level）：{current} 元落在 {} 元起一档，封顶 {} 元，按 {} 元计。",
+            lc.from, lc.cap, lc.cap
+        ));
+        pool_raw = c;
+    } else {
+        trace.push(format!(
+            "封顶（cap_by_level）：{current} 元落在 {} 元起一档，封顶 {} 元，未触及。",
+            lc.from, lc.cap
+        ));
+    }
+    Ok(pool_raw)
+}
+
+/// Step 7, who shares: the year's cadres in person-id order, each with their weight, those left out
+/// said in the trace.
+pub(super) fn eligible<'c>(
+    plan: &Plan,
+    v: &VillageFigures<'c>,
+    trace: &mut Trace,
+) -> Vec<(&'c Cadre, u128)> {
+    let mut people: Vec<&Cadre> = v.cadres.iter().filter(|c| c.year == v.year).collect();
+    people.sort_by(|a, b| a.person.cmp(&b.person));
+    let mut eligible = Vec::new();
+    for c in people {
+        let role_weight = plan.weights.get(&c.role).copied().unwrap_or(0);
+        let weight = if plan.prorate_by_months {
+            role_weight as u128 * c.months_in_post as u128
+        } else {
+            role_weight as u128
+        };
+        let who = format!("{}（{}，{}）", c.person, c.name, c.role.name_zh());
+        if weight == 0 {
+            trace.push(format!("{who}：权重为 0，不参与分配。"));
+        } else if c.months_in_post < plan.min_months {
+            trace.push(format!(
+                "{who}：任职 {} 个月，少于 {} 个月（min_months），不参与分配。",
+                c.months_in_post, plan.min_months
+            ));
+        } else if c.sanctioned {
+            trace.push(format!("{who}：受处分或在影响期内，不参与分配。"));
+        } else {
+            eligible.push((c, weight));
+        }
+    }
+    eligible
+}
+
+/// Steps 7–8: the split by the largest remainder with `max_share` caps, then each person's
+/// appraisal; the awards and what no one takes.
+pub(super) fn awards(
+    plan: &Plan,
+    village: &str,
+    pool: Fen,
+    eligible: &[(&Cadre, u128)],
+    trace: &mut Trace,
+) -> Result<(Vec<Award>, Fen), IncentiveError> {
+    let weights: Vec<u128> = eligible.iter().map(|(_, w)| *w).collect();
+    let caps: Vec<Option<i64>> = eligible
+        .iter()
+        .map(|(c, _)| {
+            plan.max_share
+                .get(&c.role)
+                .map(|s| (pool.fen() as i128 * s.ppm() as i128 / PPM as i128) as i64)
+        })
+        .collect();
+    let total_weight: u128 = weights.iter().sum();
+    let weight_note = if plan.prorate_by_months {
+        "（角色权重 × 任职月数）"
+    } else {
+        ""
+    };
+    trace.push(format!(
+        "分配：符合条件 {} 人，权重{weight_note}合计 {total_weight}，按最大余额法分到分。",
+        eligible.len()
+    ));
+    let split = split_with_caps(pool.fen(), &weights, &caps);
+    let mut unallocated = split.unallocated;
+    let mut awards = Vec::with_capacity(eligible.len());
+    for (i, (c, w)) in eligible.iter().enumerate() {
+        let share = Fen::from_fen(split.shares[i]);
+        let mut line = format!(
+            "{}（{}，{}）：权重 {w}，份额 {share} 元",
+            c.person,
+            c.name,
+            c.role.name_zh()
+        );
+        if split.capped[i] {
+            let s = plan.max_share[&c.role];
+            line.push_str(&format!(
+                "（{}最多分得总额的 {s}，即 {} 元，已封顶）",
+                c.role.name_zh(),
+                Fen::from_fen(caps[i].unwrap_or(0))
+            ));
+        }
+        let amount = appraise(plan, village, c, share, &mut line)?;
+        line.push('。');
+        trace.push(line);
+        unallocated += share.fen() - amount.fen();
+        awards.push(Award {
+            person: c.person.clone(),
+            name: c.name.clone(),
+            role: c.role,
+            share,
+            appraisal: c.appraisal.clone(),
+            amount,
+        });
+    }
+    Ok((awards, Fen::from_fen(unallocated)))
+}
+
+/// Step 8 for one person: the share × the multiplier of their own rating, rounded to fen (without
+/// a rating, 0); without an appraisal table, the share.
+fn appraise(
+    plan: &Plan,
+    village: &str,
+    c: &Cadre,
+    share: Fen,
+    line: &mut String,
+) -> Result<Fen, IncentiveError> {
+    let Some(table) = &plan.appraisal else {
+        return Ok(share);
+    };
+    let Some(rating) = &c.appraisal else {
+        line.push_str("；无考核等次，发放 0 元");
+        return Ok(Fen::ZERO);
+    };
+    let Some(mult) = table.get(rating) else {
+        return Err(IncentiveError::UnknownRating {
+            village: village.to_string(),
+            person: c.person.clone(),
+            name: c.name.clone(),
+            rating: rating.clone(),
+        });
+    };
+    let amt =
+        Fen::from_fen(round_div(share.fen() as i128 * mult.ppm() as i128, PPM as i128) as i64);
+    line.push_str(&format!(
+        "；考核“{rating}”× {}，发放 {amt} 元",
+        pct_or_one(*mult)
+    ));
+    Ok(amt)
+}
