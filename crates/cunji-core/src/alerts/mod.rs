@@ -3,13 +3,18 @@
 //! do not return, incomes that fall behind the pace of their band, and suspiciously round figures. An alert
 //! is a place for an auditor to look, not a verdict. Thresholds are policy settings (`[alerts]`).
 
+mod kinds;
+mod pass_through;
+
+pub use pass_through::pass_through_pairs;
+
 use crate::account::{Account, AccountTotals};
 use crate::bands::BandScheme;
 use crate::date::Date;
 use crate::measure::Measure;
 use crate::money::Fen;
 use crate::rate::{Ppm, PPM};
-use crate::subsidy::{GrantReturn, ReturnStatus};
+use crate::subsidy::GrantReturn;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertSettings {
@@ -112,297 +117,18 @@ fn over(part: i64, whole: i64, limit: Ppm) -> bool {
     whole > 0 && part as i128 * PPM as i128 > limit.ppm() as i128 * whole as i128
 }
 
-fn days(d: &Date) -> i64 {
-    d.day_number()
-}
-
-/// The amount an entry can answer as the other half of a pass-through: an expense of a positive
-/// amount answers an income of that amount, a negative entry of any account answers an income of
-/// the opposite amount. A formal reversal answers nothing (a documented correction).
-fn answers(x: &EntryFact) -> Option<i64> {
-    if x.reverses.is_some() {
-        return None;
-    }
-    if x.amount.fen() < 0 {
-        x.amount.fen().checked_neg()
-    } else if x.amount.fen() > 0 && !x.account.is_income() {
-        Some(x.amount.fen())
-    } else {
-        None
-    }
-}
-
-/// Pass-through pairs `(income, answer)` as entry indexes: each positive income entry, in entry order,
-/// takes the earliest-listed unused answer of its amount dated 0 to `window` days after it.
-///
-/// Why not a double loop: that compared every entry with every other, and one village of 1,000,000
-/// entries held a server worker for over 15 minutes. Answers are sorted by (amount, day) once, and a
-/// tree of the smallest unused entry index over that order finds each income's answer in O(log n),
-/// with the same pairs as the double loop (tested against it below).
-pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usize)> {
-    let mut answers: Vec<(i64, i64, usize)> = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(j, x)| answers(x).map(|a| (a, days(&x.date), j)))
-        .collect();
-    answers.sort_unstable();
-    let mut tree = MinTree::new(answers.iter().map(|a| a.2));
-    let mut pairs = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        if !(e.account.is_income() && e.amount.fen() > 0) {
-            continue;
-        }
-        let start = days(&e.date);
-        let end = start.saturating_add(window);
-        let lo = answers.partition_point(|a| (a.0, a.1) < (e.amount.fen(), start));
-        let hi = answers.partition_point(|a| (a.0, a.1) <= (e.amount.fen(), end));
-        if let Some(pos) = tree.take_min(lo, hi) {
-            pairs.push((i, answers[pos].2));
-        }
-    }
-    pairs
-}
-
-/// The smallest value over a range of positions, with values taken away one at a time
-/// (an iterative segment tree: `O(log n)` a query and a removal).
-struct MinTree {
-    n: usize,
-    /// `(value, position)`; `usize::MAX` marks a value taken.
-    t: Vec<(usize, usize)>,
-}
-
-impl MinTree {
-    fn new(values: impl ExactSizeIterator<Item = usize>) -> MinTree {
-        let n = values.len();
-        let mut t = vec![(usize::MAX, usize::MAX); 2 * n];
-        for (p, v) in values.enumerate() {
-            t[n + p] = (v, p);
-        }
-        for i in (1..n).rev() {
-            t[i] = t[2 * i].min(t[2 * i + 1]);
-        }
-        MinTree { n, t }
-    }
-
-    /// The position of the smallest value in `lo..hi`, taken away; `None` when all are taken.
-    fn take_min(&mut self, lo: usize, hi: usize) -> Option<usize> {
-        let (mut l, mut r) = (lo + self.n, hi + self.n);
-        let mut best = (usize::MAX, usize::MAX);
-        while l < r {
-            if l & 1 == 1 {
-                best = best.min(self.t[l]);
-                l += 1;
-            }
-            if r & 1 == 1 {
-                r -= 1;
-                best = best.min(self.t[r]);
-            }
-            l /= 2;
-            r /= 2;
-        }
-        if best.0 == usize::MAX {
-            return None;
-        }
-        let mut p = best.1 + self.n;
-        self.t[p] = (usize::MAX, usize::MAX);
-        while p > 1 {
-            p /= 2;
-            self.t[p] = self.t[2 * p].min(self.t[2 * p + 1]);
-        }
-        Some(best.1)
-    }
-}
-
+/// The alerts of one village and year, in a fixed order of kinds.
 pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
-    let mut out = Vec::new();
     let standard = Measure::standard();
     let (total, operating) = (&standard[0], &standard[1]);
-    let op = operating.value(v.totals).fen();
-    let alert = |kind: AlertKind, message: String, evidence: Vec<String>| Alert {
-        village: v.village.to_string(),
-        kind,
-        message,
-        evidence,
-    };
-
-    // Year-end jump: December's operating income against the year's.
-    let december: i64 = v
-        .entries
-        .iter()
-        .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
-        .map(|e| e.amount.fen())
-        .sum();
-    if over(december, op, s.year_end_share) {
-        out.push(alert(
-            AlertKind::YearEndJump,
-            format!(
-                "{} 年 12 月入账的经营性收入占全年的 {}，超过 {}",
-                v.year,
-                share(december, op),
-                s.year_end_share
-            ),
-            vec![format!(
-                "12 月经营性收入 {} 元，全年 {} 元",
-                Fen::from_fen(december),
-                Fen::from_fen(op)
-            )],
-        ));
-    }
-    if let Some(prev) = v.previous {
-        let p = operating.value(prev).fen();
-        let growth = op - p;
-        if p > 0
-            && growth > s.surge_min.fen()
-            && growth as i128 * PPM as i128 > s.surge_rate.ppm() as i128 * p as i128
-        {
-            out.push(alert(
-                AlertKind::Surge,
-                format!(
-                    "经营性收入比上年增长 {}，增加 {} 元",
-                    share(growth, p),
-                    Fen::from_fen(growth)
-                ),
-                vec![format!(
-                    "{} 年 {} 元，{} 年 {} 元",
-                    v.year - 1,
-                    Fen::from_fen(p),
-                    v.year,
-                    Fen::from_fen(op)
-                )],
-            ));
-        }
-    }
-
-    // Pass-through: income matched soon after by an expense or a negative entry of the same amount.
-    let pairs: Vec<String> = pass_through_pairs(v.entries, s.pass_through_days)
-        .into_iter()
-        .map(|(i, j)| {
-            let (e, x) = (&v.entries[i], &v.entries[j]);
-            format!(
-                "{} {} {} 元（凭证 {}）↔ {} {} {} 元（凭证 {}）",
-                e.date.iso(),
-                e.account.name_zh(),
-                e.amount,
-                e.voucher.as_deref().unwrap_or("—"),
-                x.date.iso(),
-                x.account.name_zh(),
-                x.amount,
-                x.voucher.as_deref().unwrap_or("—")
-            )
-        })
-        .collect();
-    if !pairs.is_empty() {
-        out.push(alert(
-            AlertKind::PassThrough,
-            format!(
-                "{} 笔收入在 {} 天内被同额支出或红字冲回",
-                pairs.len(),
-                s.pass_through_days
-            ),
-            pairs,
-        ));
-    }
-
-    // Subsidy dependence.
-    let t = total.value(v.totals).fen();
-    let subsidy = v.totals[Account::SubsidyIncome.index()].fen();
-    if over(subsidy, t, s.subsidy_share) {
-        out.push(alert(
-            AlertKind::SubsidyDependence,
-            format!(
-                "补助收入占总收入的 {}，超过 {}",
-                share(subsidy, t),
-                s.subsidy_share
-            ),
-            vec![format!(
-                "补助收入 {} 元，总收入 {} 元",
-                Fen::from_fen(subsidy),
-                Fen::from_fen(t)
-            )],
-        ));
-    }
-
-    // Subsidised projects.
-    for g in v.grants {
-        match g.status {
-            ReturnStatus::BelowExpectation => out.push(alert(
-                AlertKind::ProjectBelowExpectation,
-                format!("扶持资金 {}（{}）收益低于预期", g.grant, g.program),
-                vec![format!(
-                    "预期 {} 元，实际 {} 元",
-                    g.expected.unwrap_or_default(),
-                    g.actual
-                )],
-            )),
-            ReturnStatus::NoReturn => out.push(alert(
-                AlertKind::ProjectNoReturn,
-                format!(
-                    "扶持资金 {}（{}）立项后 {} 年没有收益",
-                    g.grant, g.program, v.year
-                ),
-                vec![format!("{} 年拨付 {} 元", g.year, g.amount)],
-            )),
-            _ => {}
-        }
-    }
-
-    // At risk: a year still running whose income so far is behind the pace of last year's band.
-    if let (Some(today), Some((scheme, measure)), Some(prev)) = (v.today, v.bands, v.previous) {
-        if today.year() == v.year {
-            let band = scheme.band_of(measure.value(prev));
-            if let Some(min) = scheme.bands[band].min.filter(|m| m.fen() > 0) {
-                let elapsed = (today.month() as i64 - 1).max(0);
-                let pace = min.fen() as i128 * elapsed as i128 / 12;
-                let so_far = measure.value(v.totals).fen();
-                if elapsed > 0 && (so_far as i128) < pace {
-                    out.push(alert(
-                        AlertKind::AtRisk,
-                        format!(
-                            "前 {elapsed} 个月{}仅 {} 元，低于保持“{}”所需的进度",
-                            measure.name,
-                            Fen::from_fen(so_far),
-                            scheme.bands[band].name
-                        ),
-                        vec![format!(
-                            "“{}”下限 {} 元 × {elapsed}/12 = {} 元",
-                            scheme.bands[band].name,
-                            min,
-                            Fen::from_fen(pace as i64)
-                        )],
-                    ));
-                }
-            }
-        }
-    }
-
-    // Round figures.
-    let incomes: Vec<&EntryFact> = v
-        .entries
-        .iter()
-        .filter(|e| e.account.is_income() && e.amount.fen() > 0)
-        .collect();
-    let all: i64 = incomes.iter().map(|e| e.amount.fen()).sum();
-    let round: Vec<&&EntryFact> = incomes
-        .iter()
-        .filter(|e| s.round_unit.fen() > 0 && e.amount.fen() % s.round_unit.fen() == 0)
-        .collect();
-    let round_sum: i64 = round.iter().map(|e| e.amount.fen()).sum();
-    if over(round_sum, all, s.round_share) {
-        out.push(alert(
-            AlertKind::RoundFigures,
-            format!(
-                "收入中 {} 是 {} 元的整倍数（{} 笔）",
-                share(round_sum, all),
-                s.round_unit,
-                round.len()
-            ),
-            round
-                .iter()
-                .take(10)
-                .map(|e| format!("{} {} {} 元", e.date.iso(), e.account.name_zh(), e.amount))
-                .collect(),
-        ));
-    }
+    let mut out = Vec::new();
+    out.extend(kinds::year_end_jump(s, v, operating));
+    out.extend(kinds::surge(s, v, operating));
+    out.extend(kinds::pass_through(s, v));
+    out.extend(kinds::subsidy_dependence(s, v, total));
+    out.extend(kinds::projects(v));
+    out.extend(kinds::at_risk(v));
+    out.extend(kinds::round_figures(s, v));
     out
 }
 
@@ -519,14 +245,14 @@ mod tests {
             if !(e.account.is_income() && e.amount.fen() > 0) {
                 continue;
             }
-            let start = days(&e.date);
+            let start = e.date.day_number();
             let m = entries.iter().enumerate().position(|(j, x)| {
                 !used[j]
                     && j != i
                     && x.reverses.is_none()
                     && ((!x.account.is_income() && x.amount == e.amount)
                         || (x.amount.fen() == -e.amount.fen()))
-                    && (0..=window).contains(&(days(&x.date) - start))
+                    && (0..=window).contains(&(x.date.day_number() - start))
             });
             if let Some(j) = m {
                 used[j] = true;
@@ -546,7 +272,7 @@ mod tests {
                 .iter()
                 .map(|&(day, account, amount, reversal)| {
                     let d = Date::parse("2024-01-01").unwrap();
-                    let date = Date::from_day_number(days(&d) + day as i64);
+                    let date = Date::from_day_number(d.day_number() + day as i64);
                     EntryFact {
                         date,
                         account: Account::ALL[account],
@@ -567,7 +293,7 @@ mod tests {
     fn pass_through_of_200000_entries_is_quick() {
         // Half incomes, half expenses of the same amounts a week later: every income is answered.
         // (The double loop took minutes for this; the sorted search takes well under a second.)
-        let base = days(&Date::parse("2024-01-01").unwrap());
+        let base = Date::parse("2024-01-01").unwrap().day_number();
         let entries: Vec<EntryFact> = (0..200_000i64)
             .map(|k| {
                 let n = k / 2;
