@@ -1,0 +1,71 @@
+//! Policy files (SPEC §10): TOML read strictly — unknown keys, keys of another basis or schedule,
+//! tiers out of order, unknown bands and the subsidy guard are all errors with the key's line.
+
+mod describe;
+mod reader;
+
+use toml::Table;
+
+use crate::bands::{BandScheme, Target};
+use crate::incentive::plan::Plan;
+use crate::measure::Measure;
+use crate::region::RegionCode;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub name: String,
+    /// Code prefix the policy applies to (`"13"`).
+    pub region: Option<String>,
+    /// Inclusive range of years in force.
+    pub years: Option<(i32, i32)>,
+    pub custom_measures: Vec<Measure>,
+    pub bands: Option<BandScheme>,
+    pub targets: Vec<Target>,
+    pub incentive: Option<Plan>,
+    pub pay_floor: Option<crate::pay_floor::PayFloor>,
+    /// Alert thresholds (`[alerts]`; defaults when absent).
+    pub alerts: crate::alerts::AlertSettings,
+}
+
+/// A policy error: where (line, when it could be found) and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}", .line.map(|l| format!("第 {l} 行: ")).unwrap_or_default(), .message)]
+pub struct PolicyError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Policy {
+    /// Every measure a report shows: the four standard ones, then the policy's own.
+    pub fn measures(&self) -> Vec<Measure> {
+        let mut all = Measure::standard();
+        all.extend(self.custom_measures.iter().cloned());
+        all
+    }
+
+    pub fn measure(&self, key: &str) -> Option<Measure> {
+        self.measures().into_iter().find(|m| m.key == key)
+    }
+
+    /// Is `year` within the years the policy is in force?
+    pub fn in_force(&self, year: i32) -> bool {
+        self.years.is_none_or(|(a, b)| a <= year && year <= b)
+    }
+
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let table: Table = text.parse().map_err(|e: toml::de::Error| PolicyError {
+            line: e.span().map(|s| line_of_offset(text, s.start)),
+            message: format!("TOML 语法错误：{}", e.message()),
+        })?;
+        reader::Reader { text }.policy(&table)
+    }
+}
+
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Checks a policy `region` against a register code, for `--region`.
+pub fn region_prefix_matches(prefix: &str, code: &RegionCode) -> bool {
+    code.as_str().starts_with(prefix)
+}
