@@ -9,6 +9,7 @@ use cunji_core::report::{build_report, Report};
 use cunji_store::import::ImportError;
 use cunji_store::{ImportKind, ImportOutcome, Store, StoreError};
 
+use crate::commands;
 use crate::progress::Bar;
 use crate::render;
 
@@ -204,7 +205,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn import_kind(self) -> ImportKind {
+    pub(crate) fn import_kind(self) -> ImportKind {
         match self {
             Kind::Regions => ImportKind::Regions,
             Kind::Entries => ImportKind::Entries,
@@ -266,77 +267,19 @@ fn actor(cli_user: &Option<String>) -> String {
 
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let who = actor(&cli.user);
+    let db = cli.db.as_str();
     match cli.command {
-        Command::Import { kind, file } => {
-            let store = Store::open(&cli.db, true).await?;
-            let outcome = import_file(&store, kind.import_kind(), &file, &who).await;
-            store.close().await;
-            let outcome = outcome?;
-            match outcome {
-                ImportOutcome::Stored { rows, unchanged } => {
-                    let extra = if unchanged > 0 {
-                        format!("（另有 {unchanged} 行与库中相同，未重复存储）")
-                    } else {
-                        String::new()
-                    };
-                    println!(
-                        "已导入 {} {rows} 行{extra}：{}",
-                        kind.import_kind().name_zh(),
-                        file.display()
-                    );
-                }
-                ImportOutcome::AlreadyImported { file_name, .. } => {
-                    println!("该文件内容已导入过（{file_name}），本次未存储任何数据。");
-                }
-            }
-            Ok(())
-        }
+        Command::Import { kind, file } => commands::import(db, kind, &file, &who).await,
         Command::Report {
             year,
             policy,
             region,
             format,
             out,
-        } => {
-            let store = Store::open(&cli.db, false).await?;
-            let report = report_from_store(&store, year, &policy, region.as_deref()).await;
-            store.close().await;
-            let report = report?;
-            let t = cunji_store::timing::Timer::start();
-            let written = write_report(&report, format, out.as_deref());
-            t.lap("write report");
-            // The process ends here: freeing a province's report piece by piece would only add time.
-            std::mem::forget(report);
-            written
-        }
-        Command::Totals { out } => {
-            let store = Store::open(&cli.db, false).await?;
-            let rows = store.all_totals().await;
-            store.close().await;
-            let mut text = String::from("village,year,account,amount,entries\n");
-            for t in rows? {
-                use std::fmt::Write;
-                let _ = writeln!(
-                    text,
-                    "{},{},{},{},{}",
-                    t.village,
-                    t.year,
-                    t.account,
-                    cunji_core::money::Fen::from_fen(t.amount).json(),
-                    t.entries
-                );
-            }
-            match out {
-                Some(path) => std::fs::write(&path, text)
-                    .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
-                None => {
-                    print!("{text}");
-                    Ok(())
-                }
-            }
-        }
+        } => commands::report(db, year, &policy, region.as_deref(), format, out.as_deref()).await,
+        Command::Totals { out } => commands::totals(db, out.as_deref()).await,
         Command::Close { village, year } => {
-            let store = Store::open(&cli.db, false).await?;
+            let store = Store::open(db, false).await?;
             store.close_year(&village, year, &who).await?;
             println!("村 {village} 的 {year} 年已结账。");
             Ok(())
@@ -346,102 +289,19 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             year,
             reason,
         } => {
-            let store = Store::open(&cli.db, false).await?;
+            let store = Store::open(db, false).await?;
             store.reopen_year(&village, year, &who, &reason).await?;
             println!("村 {village} 的 {year} 年已重新开账，理由已记入审计日志。");
             Ok(())
         }
-        Command::Audit {
-            action: Some(AuditAction::Verify),
-            ..
-        } => {
-            let store = Store::open(&cli.db, false).await?;
-            let problems = store.verify_audit().await?;
-            let n = store.audit_all().await?.len();
-            if problems.is_empty() {
-                println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，合计与分录一致。");
-                Ok(())
-            } else {
-                Err(Failure::other(format!(
-                    "发现 {} 处问题：\n{}",
-                    problems.len(),
-                    problems.join("\n")
-                )))
-            }
-        }
-        Command::Audit {
-            action: Some(AuditAction::Export { out }),
-            ..
-        } => {
-            let store = Store::open(&cli.db, false).await?;
-            let mut text = String::from(
-                "\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希\r\n",
-            );
-            for r in store.audit_all().await? {
-                let cells = [
-                    r.id.to_string(),
-                    cunji_web::when(r.at),
-                    r.actor,
-                    r.action,
-                    r.subject,
-                    r.detail,
-                    r.record_hash,
-                    r.prev_hash,
-                    r.hash,
-                ];
-                text.push_str(
-                    &cells
-                        .iter()
-                        .map(|c| crate::render::csv::field(c))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                text.push_str("\r\n");
-            }
-            std::fs::write(&out, text)
-                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
-            println!("已导出审计日志：{}", out.display());
-            Ok(())
-        }
-        Command::Audit {
-            action:
-                Some(AuditAction::Cadre {
-                    person,
-                    policy,
-                    out,
-                }),
-            ..
-        } => {
-            let store = Store::open(&cli.db, false).await?;
-            let pack = crate::exit_audit::pack(&store, &person, policy.as_deref()).await?;
-            let mut bytes =
-                serde_json::to_vec_pretty(&pack).map_err(|e| Failure::other(e.to_string()))?;
-            bytes.push(b'\n');
-            std::fs::write(&out, bytes)
-                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
-            println!("已生成 {person} 的离任审计材料：{}", out.display());
-            Ok(())
-        }
-        Command::Audit {
-            action: None,
-            limit,
-        } => {
-            let store = Store::open(&cli.db, false).await?;
-            for row in store.audit_log(limit).await? {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    row.id, row.at, row.actor, row.action, row.subject, row.detail
-                );
-            }
-            Ok(())
-        }
+        Command::Audit { action, limit } => commands::audit(db, action, limit).await,
         Command::Demo {
             file,
             addr,
             no_serve,
         } => crate::demo::run(&file, &who, (!no_serve).then_some(addr.as_str())).await,
         Command::Serve { addr, public_url } => {
-            let store = Store::open(&cli.db, false).await?;
+            let store = Store::open(db, false).await?;
             cunji_web::serve(store, &addr, public_url)
                 .await
                 .map_err(Failure::other)
@@ -453,63 +313,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             out,
             regions,
-        } => {
-            let (a, b) = years
-                .split_once('-')
-                .and_then(|(a, b)| {
-                    Some((a.trim().parse::<i32>().ok()?, b.trim().parse::<i32>().ok()?))
-                })
-                .filter(|(a, b)| a <= b && *a >= 1900 && *b <= 2999)
-                .ok_or_else(|| {
-                    Failure::input(format!("错误：--years 应写作 2019-2024，不是 `{years}`"))
-                })?;
-            crate::gen::run(&crate::gen::GenOptions {
-                villages,
-                years: (a, b),
-                entries_per_month,
-                seed,
-                out: &out,
-                regions: regions.as_deref(),
-            })
-        }
-        Command::Template { kind, out } => {
-            let bytes = cunji_sheets::template(&kind)
-                .map_err(|e| Failure::other(format!("错误：无法生成模板：{e}")))?
-                .ok_or_else(|| {
-                    Failure::input(format!(
-                        "错误：没有“{kind}”这种导入类型（可选 {}）",
-                        cunji_sheets::TEMPLATE_KINDS.join("、")
-                    ))
-                })?;
-            std::fs::write(&out, bytes)
-                .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", out.display())))?;
-            println!("已生成 {kind} 导入模板：{}", out.display());
-            Ok(())
-        }
-        Command::User { action } => crate::users::run(&cli.db, action, &who).await,
-        Command::Policy { action } => {
-            let store = Store::open(&cli.db, false).await?;
-            match action {
-                PolicyAction::Set { file } => {
-                    let policy = read_policy(&file)?;
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| Failure::input(e.to_string()))?;
-                    let id = store.save_policy(&policy.name, &text, true, &who).await?;
-                    println!("已保存政策 #{id}《{}》并设为当前政策。", policy.name);
-                }
-                PolicyAction::List => {
-                    for p in store.policies().await? {
-                        println!(
-                            "#{}\t{}\t{}",
-                            p.id,
-                            if p.active { "当前" } else { "" },
-                            p.name
-                        );
-                    }
-                }
-            }
-            Ok(())
-        }
+        } => commands::gen(
+            villages,
+            &years,
+            entries_per_month,
+            seed,
+            &out,
+            regions.as_deref(),
+        ),
+        Command::Template { kind, out } => commands::template(&kind, &out),
+        Command::User { action } => crate::users::run(db, action, &who).await,
+        Command::Policy { action } => commands::policy(db, action, &who).await,
     }
 }
 
@@ -554,7 +368,7 @@ pub fn read_policy(path: &Path) -> Result<Policy, Failure> {
 
 /// The report of the `report` command. Its loaded data is never freed: the process ends right after,
 /// and freeing a province's data piece by piece would only add time.
-async fn report_from_store(
+pub(crate) async fn report_from_store(
     store: &Store,
     year: i32,
     policy: &Path,
@@ -582,7 +396,11 @@ async fn report_from_store(
     report
 }
 
-fn write_report(report: &Report, format: Format, out: Option<&Path>) -> Result<(), Failure> {
+pub(crate) fn write_report(
+    report: &Report,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
     let bytes = match format {
         Format::Json => render::json(report),
         Format::Table => render::table::render(report).into_bytes(),

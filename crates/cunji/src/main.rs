@@ -1,6 +1,7 @@
 //! `cunji`: the command line (SPEC §11). Exit status: 0 ok, 2 bad input (nothing stored), 1 anything else.
 
 mod cli;
+mod commands;
 mod demo;
 mod exit_audit;
 mod gen;

@@ -1,0 +1,214 @@
+//! The commands of the command line, one function each; `cli::run` picks one.
+
+use std::path::{Path, PathBuf};
+
+use cunji_store::{ImportOutcome, Store};
+
+use crate::cli::{
+    import_file, read_policy, report_from_store, write_report, AuditAction, Failure, Format, Kind,
+    PolicyAction,
+};
+
+/// Writes a file, or says in Chinese why it could not.
+pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display())))
+}
+
+pub async fn import(db: &str, kind: Kind, file: &Path, who: &str) -> Result<(), Failure> {
+    let store = Store::open(db, true).await?;
+    let outcome = import_file(&store, kind.import_kind(), file, who).await;
+    store.close().await;
+    match outcome? {
+        ImportOutcome::Stored { rows, unchanged } => {
+            let extra = if unchanged > 0 {
+                format!("（另有 {unchanged} 行与库中相同，未重复存储）")
+            } else {
+                String::new()
+            };
+            println!(
+                "已导入 {} {rows} 行{extra}：{}",
+                kind.import_kind().name_zh(),
+                file.display()
+            );
+        }
+        ImportOutcome::AlreadyImported { file_name, .. } => {
+            println!("该文件内容已导入过（{file_name}），本次未存储任何数据。");
+        }
+    }
+    Ok(())
+}
+
+pub async fn report(
+    db: &str,
+    year: i32,
+    policy: &Path,
+    region: Option<&str>,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let store = Store::open(db, false).await?;
+    let report = report_from_store(&store, year, policy, region).await;
+    store.close().await;
+    let report = report?;
+    let t = cunji_store::timing::Timer::start();
+    let written = write_report(&report, format, out);
+    t.lap("write report");
+    // The process ends here: freeing a province's report piece by piece would only add time.
+    std::mem::forget(report);
+    written
+}
+
+pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
+    let store = Store::open(db, false).await?;
+    let rows = store.all_totals().await;
+    store.close().await;
+    let mut text = String::from("village,year,account,amount,entries\n");
+    for t in rows? {
+        use std::fmt::Write;
+        let _ = writeln!(
+            text,
+            "{},{},{},{},{}",
+            t.village,
+            t.year,
+            t.account,
+            cunji_core::money::Fen::from_fen(t.amount).json(),
+            t.entries
+        );
+    }
+    match out {
+        Some(path) => write_file(path, text),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
+    let store = Store::open(db, false).await?;
+    match action {
+        Some(AuditAction::Verify) => audit_verify(&store).await,
+        Some(AuditAction::Export { out }) => audit_export(&store, &out).await,
+        Some(AuditAction::Cadre {
+            person,
+            policy,
+            out,
+        }) => {
+            let pack = crate::exit_audit::pack(&store, &person, policy.as_deref()).await?;
+            let mut bytes = serde_json::to_vec_pretty(&pack)
+                .map_err(|e| Failure::other(format!("错误：无法写出离任审计材料：{e}")))?;
+            bytes.push(b'\n');
+            write_file(&out, bytes)?;
+            println!("已生成 {person} 的离任审计材料：{}", out.display());
+            Ok(())
+        }
+        None => {
+            for row in store.audit_log(limit).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id, row.at, row.actor, row.action, row.subject, row.detail
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn audit_verify(store: &Store) -> Result<(), Failure> {
+    let problems = store.verify_audit().await?;
+    let n = store.audit_all().await?.len();
+    if problems.is_empty() {
+        println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，合计与分录一致。");
+        Ok(())
+    } else {
+        Err(Failure::other(format!(
+            "发现 {} 处问题：\n{}",
+            problems.len(),
+            problems.join("\n")
+        )))
+    }
+}
+
+/// Every audit row as CSV for auditors (UTF-8 with a BOM, CRLF), cells that a spreadsheet would
+/// run as formulas neutralised.
+async fn audit_export(store: &Store, out: &Path) -> Result<(), Failure> {
+    let mut text =
+        String::from("\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希\r\n");
+    for r in store.audit_all().await? {
+        let cells = [
+            r.id.to_string(),
+            cunji_web::when(r.at),
+            r.actor,
+            r.action,
+            r.subject,
+            r.detail,
+            r.record_hash,
+            r.prev_hash,
+            r.hash,
+        ];
+        let line: Vec<String> = cells.iter().map(|c| crate::render::csv::field(c)).collect();
+        text.push_str(&line.join(","));
+        text.push_str("\r\n");
+    }
+    write_file(out, text)?;
+    println!("已导出审计日志：{}", out.display());
+    Ok(())
+}
+
+pub fn gen(
+    villages: usize,
+    years: &str,
+    entries_per_month: usize,
+    seed: u64,
+    out: &PathBuf,
+    regions: Option<&Path>,
+) -> Result<(), Failure> {
+    let (a, b) = years
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<i32>().ok()?, b.trim().parse::<i32>().ok()?)))
+        .filter(|(a, b)| a <= b && *a >= 1900 && *b <= 2999)
+        .ok_or_else(|| Failure::input(format!("错误：--years 应写作 2019-2024，不是 `{years}`")))?;
+    crate::gen::run(&crate::gen::GenOptions {
+        villages,
+        years: (a, b),
+        entries_per_month,
+        seed,
+        out,
+        regions,
+    })
+}
+
+pub fn template(kind: &str, out: &Path) -> Result<(), Failure> {
+    let bytes = cunji_sheets::template(kind)
+        .map_err(|e| Failure::other(format!("错误：无法生成模板：{e}")))?
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "错误：没有“{kind}”这种导入类型（可选 {}）",
+                cunji_sheets::TEMPLATE_KINDS.join("、")
+            ))
+        })?;
+    write_file(out, bytes)?;
+    println!("已生成 {kind} 导入模板：{}", out.display());
+    Ok(())
+}
+
+pub async fn policy(db: &str, action: PolicyAction, who: &str) -> Result<(), Failure> {
+    let store = Store::open(db, false).await?;
+    match action {
+        PolicyAction::Set { file } => {
+            let policy = read_policy(&file)?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::input(format!("错误：无法读取 {}：{e}", file.display())))?;
+            let id = store.save_policy(&policy.name, &text, true, who).await?;
+            println!("已保存政策 #{id}《{}》并设为当前政策。", policy.name);
+        }
+        PolicyAction::List => {
+            for p in store.policies().await? {
+                let active = if p.active { "当前" } else { "" };
+                println!("#{}\t{active}\t{}", p.id, p.name);
+            }
+        }
+    }
+    Ok(())
+}
