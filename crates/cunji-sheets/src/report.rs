@@ -1,0 +1,316 @@
+//! The report as a workbook: 汇总, 村级明细, 奖励计算, 扶持资金 and, with a pay floor, 报酬保障; A4
+//! landscape, frozen headers, money with thousands separators, totals as formulas.
+
+use cunji_core::report::Report;
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use crate::{headers, measure_name, page_setup, totals_row, write_row, Cell, Widths};
+
+/// The workbook of a report.
+pub fn report_workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    summary_sheet(&mut book, report)?;
+    villages_sheet(&mut book, report)?;
+    traces_sheet(&mut book, report)?;
+    grants_sheet(&mut book, report)?;
+    if let Some(lines) = &report.pay_floor {
+        pay_floor_sheet(&mut book, lines)?;
+    }
+    book.save_to_buffer()
+}
+
+/// 汇总: regions with bands, then the targets.
+fn summary_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("汇总")?;
+    let bands: Vec<String> = report
+        .regions
+        .first()
+        .map(|r| r.bands.0.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let mut names: Vec<String> = ["代码", "名称", "级别", "村数", "有账村数"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    names.extend(bands.iter().cloned());
+    names.extend(
+        [
+            "总收入",
+            "经营性收入",
+            "村均经营性收入",
+            "奖励总额上限",
+            "核定发放",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut w = Widths::new(names.len().max(6));
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} 年 村级集体经济报告（{}）", report.year, report.policy),
+        &Format::new().set_bold().set_font_size(14),
+    )?;
+    headers(ws, 1, &names, &mut w)?;
+    let mut row = 2;
+    for r in &report.regions {
+        let mut cells = vec![
+            Cell::Text(r.code.to_string()),
+            Cell::Text(r.name.clone()),
+            Cell::Text(r.level.name_zh().into()),
+            Cell::Count(r.villages),
+            Cell::Count(r.with_data),
+        ];
+        cells.extend(
+            bands
+                .iter()
+                .map(|b| Cell::Count(r.bands.get(b).copied().unwrap_or(0))),
+        );
+        cells.extend([
+            Cell::Money(Some(r.total_income)),
+            Cell::Money(Some(r.operating_income)),
+            Cell::Money(r.avg_operating_income),
+            Cell::Money(Some(r.incentive_total)),
+            Cell::Money(Some(r.awards_total)),
+        ]);
+        write_row(ws, row, &cells, &mut w)?;
+        row += 1;
+    }
+    if report.regions.iter().any(|r| !r.targets.is_empty()) {
+        row += 1;
+        headers(
+            ws,
+            row,
+            &["区域", "目标", "期限", "实际", "数据完整", "达成"].map(String::from),
+            &mut w,
+        )?;
+        row += 1;
+        for r in &report.regions {
+            for t in &r.targets {
+                let cells = [
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(t.name.clone()),
+                    Cell::Text(format!("{} 年", t.due)),
+                    Cell::Text(t.value.clone().unwrap_or_else(|| "—".into())),
+                    Cell::Text(if t.complete { "是" } else { "否" }.into()),
+                    Cell::Text(if t.met { "达成" } else { "未达成" }.into()),
+                ];
+                write_row(ws, row, &cells, &mut w)?;
+                row += 1;
+            }
+        }
+    }
+    w.apply(ws)?;
+    page_setup(ws, 2)?;
+    Ok(())
+}
+
+/// 村级明细: every village with measures, band, pool and awards; totals as formulas.
+fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("村级明细")?;
+    let measure_keys: Vec<(String, String)> = report
+        .villages
+        .iter()
+        .find_map(|v| v.measures.as_ref())
+        .map(|m| {
+            m.0.iter()
+                .map(|(k, _)| (k.clone(), measure_name(k)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut names: Vec<String> = ["代码", "村", "有账"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    names.extend(measure_keys.iter().map(|(_, n)| n.clone()));
+    let first_money = 3;
+    names.extend(
+        [
+            "分档",
+            "激励口径值",
+            "激励基数",
+            "奖励总额上限",
+            "核定发放",
+            "未分配",
+            "说明",
+            "获奖人员",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let band_col = first_money + measure_keys.len();
+    let mut w = Widths::new(names.len());
+    headers(ws, 0, &names, &mut w)?;
+    let mut row = 1;
+    for v in &report.villages {
+        let mut cells = vec![
+            Cell::Text(v.code.to_string()),
+            Cell::Text(v.name.clone()),
+            Cell::Text(if v.has_data { "是" } else { "否" }.into()),
+        ];
+        cells.extend(
+            measure_keys
+                .iter()
+                .map(|(k, _)| Cell::Money(v.measures.as_ref().and_then(|m| m.get(k).copied()))),
+        );
+        cells.push(Cell::Text(v.band.clone().unwrap_or_default()));
+        match &v.incentive {
+            Some(i) => {
+                cells.push(Cell::Money(i.measure));
+                cells.push(Cell::Money(i.base));
+                cells.push(Cell::Money(Some(i.pool)));
+                cells.push(Cell::Money(Some(i.awarded())));
+                cells.push(Cell::Money(Some(i.unallocated)));
+                cells.push(Cell::Text(
+                    i.reason
+                        .map(|r| r.name_zh().to_string())
+                        .unwrap_or_default(),
+                ));
+                cells.push(Cell::Text(
+                    i.awards
+                        .iter()
+                        .map(|a| format!("{} {} {}", a.name, a.role.name_zh(), a.amount.display()))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                ));
+            }
+            None => cells.extend((0..7).map(|_| Cell::Text(String::new()))),
+        }
+        write_row(ws, row, &cells, &mut w)?;
+        row += 1;
+    }
+    let mut money_cols: Vec<usize> = (first_money..band_col).collect();
+    money_cols.extend([band_col + 3, band_col + 4, band_col + 5]);
+    totals_row(ws, row, 1, row - 1, &money_cols, 1)?;
+    w.apply(ws)?;
+    page_setup(ws, 1)?;
+    Ok(())
+}
+
+/// 奖励计算: each village's trace, one step a row.
+fn traces_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("奖励计算")?;
+    let mut w = Widths::new(4);
+    headers(
+        ws,
+        0,
+        &["代码", "村", "步骤", "计算说明"].map(String::from),
+        &mut w,
+    )?;
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top);
+    let mut row = 1;
+    for v in &report.villages {
+        let Some(i) = &v.incentive else { continue };
+        for (n, t) in i.trace.iter().enumerate() {
+            write_row(
+                ws,
+                row,
+                &[
+                    Cell::Text(v.code.to_string()),
+                    Cell::Text(v.name.clone()),
+                    Cell::Count(n as u64 + 1),
+                ],
+                &mut w,
+            )?;
+            ws.write_string_with_format(row, 3, t, &wrap)?;
+            row += 1;
+        }
+    }
+    w.apply(ws)?;
+    ws.set_column_width(3, 100)?;
+    page_setup(ws, 1)?;
+    Ok(())
+}
+
+/// 扶持资金: grants and returns, totals as formulas.
+fn grants_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("扶持资金")?;
+    let names = [
+        "资金编号",
+        "村",
+        "项目名称",
+        "来源",
+        "年度",
+        "金额",
+        "预期年收益",
+        "本年实际收益",
+        "状态",
+    ]
+    .map(String::from);
+    let mut w = Widths::new(names.len());
+    headers(ws, 0, &names, &mut w)?;
+    let mut row = 1;
+    for g in &report.grants {
+        let cells = [
+            Cell::Text(g.grant.clone()),
+            Cell::Text(g.village.to_string()),
+            Cell::Text(g.program.clone()),
+            Cell::Text(g.level.name_zh().into()),
+            Cell::Count(g.year as u64),
+            Cell::Money(Some(g.amount)),
+            Cell::Money(g.expected),
+            Cell::Money(Some(g.actual)),
+            Cell::Text(g.status.name_zh().into()),
+        ];
+        write_row(ws, row, &cells, &mut w)?;
+        row += 1;
+    }
+    totals_row(ws, row, 1, row - 1, &[5, 6, 7], 0)?;
+    w.apply(ws)?;
+    page_setup(ws, 1)?;
+    Ok(())
+}
+
+/// 报酬保障: covered cadres below the floor or of unknown standing.
+fn pay_floor_sheet(
+    book: &mut Workbook,
+    lines: &[cunji_core::pay_floor::FloorLine],
+) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("报酬保障")?;
+    let names = [
+        "村代码",
+        "人员编号",
+        "姓名",
+        "职务",
+        "任职月数",
+        "状态",
+        "基本报酬",
+        "保障线",
+        "差额",
+        "说明",
+    ]
+    .map(String::from);
+    let mut w = Widths::new(names.len());
+    headers(ws, 0, &names, &mut w)?;
+    let mut row = 1;
+    for l in lines {
+        let cells = [
+            Cell::Text(l.village.to_string()),
+            Cell::Text(l.person.clone()),
+            Cell::Text(l.name.clone()),
+            Cell::Text(l.role.name_zh().into()),
+            Cell::Count(l.months_in_post as u64),
+            Cell::Text(match l.status {
+                cunji_core::pay_floor::FloorStatus::Below => "低于保障线".into(),
+                cunji_core::pay_floor::FloorStatus::Unknown => "无法核对".into(),
+            }),
+            Cell::Money(l.base_pay),
+            Cell::Money(l.floor),
+            Cell::Money(l.shortfall),
+            Cell::Text(l.explanation.clone()),
+        ];
+        write_row(ws, row, &cells, &mut w)?;
+        row += 1;
+    }
+    totals_row(ws, row, 1, row - 1, &[8], 0)?;
+    w.apply(ws)?;
+    page_setup(ws, 1)?;
+    Ok(())
+}
