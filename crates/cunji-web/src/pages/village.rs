@@ -114,168 +114,20 @@ pub async fn page(
         .unwrap_or_default();
     let years = state.years().await?;
 
-    let mut accounts = Vec::new();
-    for a in Account::ALL {
-        let cells: Vec<Option<Fen>> = years
-            .iter()
-            .map(|y| data.books.own(&code, *y).map(|b| b.totals[a.index()]))
-            .collect();
-        if cells.iter().all(|c| c.is_none_or(|f| f.fen() == 0)) {
-            continue;
-        }
-        accounts.push(AccountRow {
-            name: a.name_zh().into(),
-            key: a.key().into(),
-            cells: cells
-                .iter()
-                .map(|c| c.map(|f| f.display()).unwrap_or_default())
-                .collect(),
-        });
-    }
-    let measures: Vec<AccountRow> = policy
-        .measures()
-        .iter()
-        .map(|m| AccountRow {
-            name: m.name.clone(),
-            key: m.key.clone(),
-            cells: years
-                .iter()
-                .map(|y| {
-                    data.books
-                        .own(&code, *y)
-                        .filter(|b| b.has_data())
-                        .map(|b| m.value(&b.totals).display())
-                        .unwrap_or_default()
-                })
-                .collect(),
-        })
-        .collect();
-    let standard = cunji_core::measure::Measure::standard();
-    let series: Vec<(&str, Vec<Option<Fen>>)> = [(0usize, "总收入"), (1, "经营性收入")]
-        .iter()
-        .map(|(i, name)| {
-            (
-                *name,
-                years
-                    .iter()
-                    .map(|y| {
-                        data.books
-                            .own(&code, *y)
-                            .filter(|b| b.has_data())
-                            .map(|b| standard[*i].value(&b.totals))
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    let chart = charts::money_bars(
-        &years.iter().map(|y| y.to_string()).collect::<Vec<_>>(),
-        &series,
-    );
-    let bands: Vec<String> = match (
-        &policy.bands,
-        policy
-            .bands
-            .as_ref()
-            .and_then(|b| policy.measure(&b.measure)),
-    ) {
-        (Some(scheme), Some(m)) => years
-            .iter()
-            .map(|y| {
-                data.books
-                    .own(&code, *y)
-                    .filter(|b| b.has_data())
-                    .map(|b| {
-                        scheme.bands[scheme.band_of(m.value(&b.totals))]
-                            .name
-                            .clone()
-                    })
-                    .unwrap_or_else(|| "—".into())
-            })
-            .collect(),
-        _ => years.iter().map(|_| "—".to_string()).collect(),
-    };
-
+    let books = books_view(&policy, &data, &code, &years);
     let report = state.report(&policy, &data, year, Some(&code)).await.ok();
     let vr = report
         .as_ref()
         .and_then(|r| r.villages.iter().find(|v| v.code == code));
     let inc = vr.and_then(|v| v.incentive.as_ref());
-    // The year's cadres come sorted by village: look the village up, not through the country.
-    let first = data.cadres.partition_point(|c| c.village < code);
-    let cadres: Vec<&cunji_core::cadre::Cadre> = data.cadres[first..]
-        .iter()
-        .take_while(|c| c.village == code)
-        .filter(|c| c.year == year)
-        .collect();
-    let awards = cadres
-        .iter()
-        .map(|c| {
-            let a = inc.and_then(|i| i.awards.iter().find(|a| a.person == c.person));
-            AwardView {
-                person: c.person.clone(),
-                name: c.name.clone(),
-                role: c.role.name_zh().into(),
-                months: c.months_in_post,
-                appraisal: c.appraisal.clone().unwrap_or_else(|| "—".into()),
-                share: a.map(|a| a.share.display()).unwrap_or_else(|| "—".into()),
-                amount: a.map(|a| a.amount.display()).unwrap_or_else(|| "—".into()),
-            }
-        })
-        .collect();
-    let mine: Vec<RegionCode> = std::iter::once(code.clone())
-        .chain(data.regions.all_predecessors(&code))
-        .collect();
+    let awards = award_views(&data, &code, year, inc);
     let grants = report
         .as_ref()
-        .map(|r| {
-            r.grants
-                .iter()
-                .filter(|g| mine.contains(&g.village))
-                .map(|g| GrantView {
-                    grant: g.grant.clone(),
-                    program: g.program.clone(),
-                    level: g.level.name_zh().into(),
-                    year: g.year,
-                    amount: g.amount.display(),
-                    expected: g
-                        .expected
-                        .map(|f| f.display())
-                        .unwrap_or_else(|| "—".into()),
-                    actual: g.actual.display(),
-                    status: g.status.name_zh().into(),
-                })
-                .collect()
-        })
+        .map(|r| grant_views(r, &data, &code))
         .unwrap_or_default();
     let can_write = user.can_write_entries(&code);
-    let (entries, entries_total) = state
-        .store
-        .latest_entries_of(code.as_str(), year, ENTRIES_SHOWN)
-        .await?;
+    let (entries, entries_total) = entry_views(&state, &code, year, can_write).await?;
     let entries_hidden = entries_total - entries.len() as i64;
-    let entries = entries
-        .into_iter()
-        .map(|e| EntryView {
-            id: e.id,
-            reverse_date: default_date(year),
-            date: e.date.clone(),
-            account: e.account.name_zh().into(),
-            amount: e.amount.display(),
-            voucher: e.voucher.clone().unwrap_or_default(),
-            memo: e.memo.clone(),
-            project: e.project.clone().unwrap_or_default(),
-            note: match (&e.reverses, &e.reversed_by) {
-                (Some(r), _) => format!("冲销 {r}"),
-                (None, Some(by)) => format!("已被 {by} 冲销"),
-                _ => String::new(),
-            },
-            reversible: can_write
-                && e.voucher.is_some()
-                && e.reverses.is_none()
-                && e.reversed_by.is_none(),
-        })
-        .collect();
     let page = VillagePage {
         layout: Layout::new(format!("{} {year} 年", region.name), Some(user))
             .with_flash("error", q.err)
@@ -286,10 +138,10 @@ pub async fn page(
         year,
         today: default_date(year),
         years: years.clone(),
-        accounts,
-        measures,
-        bands,
-        chart,
+        accounts: books.accounts,
+        measures: books.measures,
+        bands: books.bands,
+        chart: books.chart,
         has_incentive: inc.is_some(),
         pool: inc.map(|i| i.pool.display()).unwrap_or_default(),
         base: inc
@@ -321,6 +173,205 @@ pub async fn page(
             .collect(),
     };
     Ok(render(&page))
+}
+
+/// The village's books over the years: accounts, the policy's measures, a chart and the bands.
+struct BooksView {
+    accounts: Vec<AccountRow>,
+    measures: Vec<AccountRow>,
+    chart: String,
+    bands: Vec<String>,
+}
+
+fn books_view(
+    policy: &cunji_core::policy::Policy,
+    data: &cunji_store::LoadedData,
+    code: &RegionCode,
+    years: &[i32],
+) -> BooksView {
+    let mut accounts = Vec::new();
+    for a in Account::ALL {
+        let cells: Vec<Option<Fen>> = years
+            .iter()
+            .map(|y| data.books.own(code, *y).map(|b| b.totals[a.index()]))
+            .collect();
+        if cells.iter().all(|c| c.is_none_or(|f| f.fen() == 0)) {
+            continue;
+        }
+        accounts.push(AccountRow {
+            name: a.name_zh().into(),
+            key: a.key().into(),
+            cells: cells
+                .iter()
+                .map(|c| c.map(|f| f.display()).unwrap_or_default())
+                .collect(),
+        });
+    }
+    let measures: Vec<AccountRow> = policy
+        .measures()
+        .iter()
+        .map(|m| AccountRow {
+            name: m.name.clone(),
+            key: m.key.clone(),
+            cells: years
+                .iter()
+                .map(|y| {
+                    data.books
+                        .own(code, *y)
+                        .filter(|b| b.has_data())
+                        .map(|b| m.value(&b.totals).display())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        })
+        .collect();
+    let standard = cunji_core::measure::Measure::standard();
+    let series: Vec<(&str, Vec<Option<Fen>>)> = [(0usize, "总收入"), (1, "经营性收入")]
+        .iter()
+        .map(|(i, name)| {
+            (
+                *name,
+                years
+                    .iter()
+                    .map(|y| {
+                        data.books
+                            .own(code, *y)
+                            .filter(|b| b.has_data())
+                            .map(|b| standard[*i].value(&b.totals))
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = charts::money_bars(
+        &years.iter().map(|y| y.to_string()).collect::<Vec<_>>(),
+        &series,
+    );
+    let bands: Vec<String> = match (
+        &policy.bands,
+        policy
+            .bands
+            .as_ref()
+            .and_then(|b| policy.measure(&b.measure)),
+    ) {
+        (Some(scheme), Some(m)) => years
+            .iter()
+            .map(|y| {
+                data.books
+                    .own(code, *y)
+                    .filter(|b| b.has_data())
+                    .map(|b| {
+                        scheme.bands[scheme.band_of(m.value(&b.totals))]
+                            .name
+                            .clone()
+                    })
+                    .unwrap_or_else(|| "—".into())
+            })
+            .collect(),
+        _ => years.iter().map(|_| "—".to_string()).collect(),
+    };
+
+    BooksView {
+        accounts,
+        measures,
+        chart,
+        bands,
+    }
+}
+
+/// The year's cadres with their shares and amounts.
+fn award_views(
+    data: &cunji_store::LoadedData,
+    code: &RegionCode,
+    year: i32,
+    inc: Option<&cunji_core::incentive::IncentiveResult>,
+) -> Vec<AwardView> {
+    // The year's cadres come sorted by village: look the village up, not through the country.
+    let first = data.cadres.partition_point(|c| c.village < *code);
+    let cadres: Vec<&cunji_core::cadre::Cadre> = data.cadres[first..]
+        .iter()
+        .take_while(|c| c.village == *code)
+        .filter(|c| c.year == year)
+        .collect();
+    cadres
+        .iter()
+        .map(|c| {
+            let a = inc.and_then(|i| i.awards.iter().find(|a| a.person == c.person));
+            AwardView {
+                person: c.person.clone(),
+                name: c.name.clone(),
+                role: c.role.name_zh().into(),
+                months: c.months_in_post,
+                appraisal: c.appraisal.clone().unwrap_or_else(|| "—".into()),
+                share: a.map(|a| a.share.display()).unwrap_or_else(|| "—".into()),
+                amount: a.map(|a| a.amount.display()).unwrap_or_else(|| "—".into()),
+            }
+        })
+        .collect()
+}
+
+/// The report's grants of the village and of the villages merged into it.
+fn grant_views(
+    r: &cunji_core::report::Report,
+    data: &cunji_store::LoadedData,
+    code: &RegionCode,
+) -> Vec<GrantView> {
+    let mine: Vec<RegionCode> = std::iter::once(code.clone())
+        .chain(data.regions.all_predecessors(code))
+        .collect();
+    r.grants
+        .iter()
+        .filter(|g| mine.contains(&g.village))
+        .map(|g| GrantView {
+            grant: g.grant.clone(),
+            program: g.program.clone(),
+            level: g.level.name_zh().into(),
+            year: g.year,
+            amount: g.amount.display(),
+            expected: g
+                .expected
+                .map(|f| f.display())
+                .unwrap_or_else(|| "—".into()),
+            actual: g.actual.display(),
+            status: g.status.name_zh().into(),
+        })
+        .collect()
+}
+
+/// The latest entries of the year (at most [`ENTRIES_SHOWN`]) and how many the year has.
+async fn entry_views(
+    state: &AppState,
+    code: &RegionCode,
+    year: i32,
+    can_write: bool,
+) -> Result<(Vec<EntryView>, i64), WebError> {
+    let (entries, entries_total) = state
+        .store
+        .latest_entries_of(code.as_str(), year, ENTRIES_SHOWN)
+        .await?;
+    let entries: Vec<EntryView> = entries
+        .into_iter()
+        .map(|e| EntryView {
+            id: e.id,
+            reverse_date: default_date(year),
+            date: e.date.clone(),
+            account: e.account.name_zh().into(),
+            amount: e.amount.display(),
+            voucher: e.voucher.clone().unwrap_or_default(),
+            memo: e.memo.clone(),
+            project: e.project.clone().unwrap_or_default(),
+            note: match (&e.reverses, &e.reversed_by) {
+                (Some(r), _) => format!("冲销 {r}"),
+                (None, Some(by)) => format!("已被 {by} 冲销"),
+                _ => String::new(),
+            },
+            reversible: can_write
+                && e.voucher.is_some()
+                && e.reverses.is_none()
+                && e.reversed_by.is_none(),
+        })
+        .collect();
+    Ok((entries, entries_total))
 }
 
 /// The default date of a new entry or reversal shown for `year`: today in the current year, else the
