@@ -172,27 +172,8 @@ pub async fn page(
     };
     let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
 
-    // Villages per band by year: the core's report of each year for this region. Bands need neither the
-    // incentive nor the year's cadres, so the policy's bands alone are evaluated on the same books.
-    let bands_only = cunji_core::policy::Policy {
-        incentive: None,
-        ..policy.clone()
-    };
-    let mut counts = Vec::new();
-    let mut chart_years = Vec::new();
-    for y in &years {
-        if let Ok(r) = state.report(&bands_only, &data, *y, Some(&region)).await {
-            if let Some(rr) = r.regions.iter().find(|x| x.code == region) {
-                chart_years.push(*y);
-                counts.push(
-                    band_names
-                        .iter()
-                        .map(|b| rr.bands.get(b).copied().unwrap_or(0))
-                        .collect(),
-                );
-            }
-        }
-    }
+    let (chart_years, counts) =
+        band_history(&state, &policy, &data, &years, &region, &band_names).await;
     let by_level: Vec<(String, Fen)> = report
         .subsidy_summary
         .by_level
@@ -209,70 +190,8 @@ pub async fn page(
         .collect();
     let subsidies_total = report.subsidy_summary.total_granted();
 
-    let mut child_rows: Vec<SubRow> = children(&report, &region)
-        .into_iter()
-        .map(|c| SubRow {
-            code: c.code.to_string(),
-            name: c.name.clone(),
-            is_village: false,
-            villages: c.villages,
-            with_data: c.with_data,
-            bands: band_names
-                .iter()
-                .map(|b| c.bands.get(b).copied().unwrap_or(0))
-                .collect(),
-            operating_income: c.operating_income.display(),
-            pool: c.incentive_total.display(),
-            band: String::new(),
-        })
-        .collect();
-    if child_rows.is_empty() {
-        // A township: its villages.
-        child_rows = report
-            .villages
-            .iter()
-            .map(|v| SubRow {
-                code: v.code.to_string(),
-                name: v.name.clone(),
-                is_village: true,
-                villages: 1,
-                with_data: v.has_data as u64,
-                bands: Vec::new(),
-                operating_income: v
-                    .measures
-                    .as_ref()
-                    .and_then(|m| m.get("operating_income"))
-                    .map(|f| f.display())
-                    .unwrap_or_else(|| "未报账".into()),
-                pool: v
-                    .incentive
-                    .as_ref()
-                    .map(|i| i.pool.display())
-                    .unwrap_or_default(),
-                band: v.band.clone().unwrap_or_default(),
-            })
-            .collect();
-    }
-    // The way up and one step down: a province has thousands of regions, too many for one list.
-    let path = region
-        .ancestors()
-        .into_iter()
-        .chain(std::iter::once(region.clone()))
-        .chain(
-            children(&report, &region)
-                .into_iter()
-                .map(|c| c.code.clone())
-                .filter(|c| c.level() != Level::Village),
-        );
-    let all_regions: Vec<Choice> = path
-        .filter(|c| user.can_read(c))
-        .filter_map(|c| data.regions.get(&c).map(|r| (c, r)))
-        .map(|(c, r)| Choice {
-            value: c.to_string(),
-            label: format!("{}{}", "　".repeat(c.level() as usize), r.name),
-            selected: c == region,
-        })
-        .collect();
+    let child_rows = child_rows(&report, &region, &band_names);
+    let all_regions = region_choices(&user, &report, &data.regions, &region);
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user))
             .with_flash("error", q.err)
@@ -282,30 +201,8 @@ pub async fn page(
         year,
         policy_name: stored.name.clone(),
         regions: all_regions,
-        years: years
-            .iter()
-            .map(|y| Choice {
-                value: y.to_string(),
-                label: format!("{y} 年"),
-                selected: *y == year,
-            })
-            .collect(),
-        policies: state
-            .store
-            .policies()
-            .await?
-            .into_iter()
-            .map(|p| Choice {
-                value: p.id.to_string(),
-                label: format!(
-                    "#{} {}{}",
-                    p.id,
-                    p.name,
-                    if p.active { "（当前）" } else { "" }
-                ),
-                selected: p.id == stored.id,
-            })
-            .collect(),
+        years: year_choices(&years, year),
+        policies: policy_choices(&state, stored.id).await?,
         villages: me.villages,
         with_data: me.with_data,
         total_income: me.total_income.wan(),
@@ -343,4 +240,144 @@ pub async fn page(
         alerts: alert_rows(&report),
     };
     Ok(render(&page))
+}
+
+/// Villages per band by year: the core's report of each year for this region. Bands need neither the
+/// incentive nor the year's cadres, so the policy's bands alone are evaluated on the same books.
+async fn band_history(
+    state: &AppState,
+    policy: &cunji_core::policy::Policy,
+    data: &std::sync::Arc<cunji_store::LoadedData>,
+    years: &[i32],
+    region: &RegionCode,
+    band_names: &[String],
+) -> (Vec<i32>, Vec<Vec<u64>>) {
+    let bands_only = cunji_core::policy::Policy {
+        incentive: None,
+        ..policy.clone()
+    };
+    let mut counts = Vec::new();
+    let mut chart_years = Vec::new();
+    for y in years {
+        if let Ok(r) = state.report(&bands_only, data, *y, Some(region)).await {
+            if let Some(rr) = r.regions.iter().find(|x| x.code == *region) {
+                chart_years.push(*y);
+                counts.push(
+                    band_names
+                        .iter()
+                        .map(|b| rr.bands.get(b).copied().unwrap_or(0))
+                        .collect(),
+                );
+            }
+        }
+    }
+    (chart_years, counts)
+}
+
+/// The regions one step down, or for a township its villages.
+fn child_rows(report: &Report, region: &RegionCode, band_names: &[String]) -> Vec<SubRow> {
+    let child_rows: Vec<SubRow> = children(report, region)
+        .into_iter()
+        .map(|c| SubRow {
+            code: c.code.to_string(),
+            name: c.name.clone(),
+            is_village: false,
+            villages: c.villages,
+            with_data: c.with_data,
+            bands: band_names
+                .iter()
+                .map(|b| c.bands.get(b).copied().unwrap_or(0))
+                .collect(),
+            operating_income: c.operating_income.display(),
+            pool: c.incentive_total.display(),
+            band: String::new(),
+        })
+        .collect();
+    if !child_rows.is_empty() {
+        return child_rows;
+    }
+    // A township: its villages.
+    report
+        .villages
+        .iter()
+        .map(|v| SubRow {
+            code: v.code.to_string(),
+            name: v.name.clone(),
+            is_village: true,
+            villages: 1,
+            with_data: v.has_data as u64,
+            bands: Vec::new(),
+            operating_income: v
+                .measures
+                .as_ref()
+                .and_then(|m| m.get("operating_income"))
+                .map(|f| f.display())
+                .unwrap_or_else(|| "未报账".into()),
+            pool: v
+                .incentive
+                .as_ref()
+                .map(|i| i.pool.display())
+                .unwrap_or_default(),
+            band: v.band.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The way up and one step down: a province has thousands of regions, too many for one list.
+fn region_choices(
+    user: &crate::auth::User,
+    report: &Report,
+    regions: &cunji_core::region::RegionSet,
+    region: &RegionCode,
+) -> Vec<Choice> {
+    let path = region
+        .ancestors()
+        .into_iter()
+        .chain(std::iter::once(region.clone()))
+        .chain(
+            children(report, region)
+                .into_iter()
+                .map(|c| c.code.clone())
+                .filter(|c| c.level() != Level::Village),
+        );
+    path.filter(|c| user.can_read(c))
+        .filter_map(|c| regions.get(&c).map(|r| (c, r)))
+        .map(|(c, r)| Choice {
+            value: c.to_string(),
+            label: format!("{}{}", "　".repeat(c.level() as usize), r.name),
+            selected: c == *region,
+        })
+        .collect()
+}
+
+/// The years with books, the shown one selected.
+pub fn year_choices(years: &[i32], year: i32) -> Vec<Choice> {
+    years
+        .iter()
+        .map(|y| Choice {
+            value: y.to_string(),
+            label: format!("{y} 年"),
+            selected: *y == year,
+        })
+        .collect()
+}
+
+/// The stored policies, the one in use selected.
+async fn policy_choices(state: &AppState, chosen: i64) -> Result<Vec<Choice>, WebError> {
+    Ok(state
+        .store
+        .policies()
+        .await?
+        .into_iter()
+        .map(|p| Choice {
+            value: p.id.to_string(),
+            label: format!(
+                "#{} {}{}",
+                p.id,
+                p.name,
+                if p.active { "（当前）" } else { "" }
+            ),
+            selected: p.id == chosen,
+        })
+        .collect())
 }
