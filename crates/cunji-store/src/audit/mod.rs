@@ -42,6 +42,14 @@ fn prefix_range(prefix: &str) -> (String, String) {
     (prefix.to_string(), ":".to_string())
 }
 
+/// Rows read from `audit_log` with [`AUDIT_COLS`].
+fn audit_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<AuditRow>, StoreError> {
+    rows.iter()
+        .map(audit_row)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
 fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
     Ok(AuditRow {
         id: r.try_get(0)?,
@@ -293,10 +301,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(audit_row)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        audit_rows(&rows)
     }
 
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
@@ -305,10 +310,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(audit_row)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        audit_rows(&rows)
     }
 
     /// Closes a village's books for a year (结账): no new entries for that year until reopened.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{audit_row, grant_line, push_entry_line, row_hash, sha256_hex, AuditRow, AUDIT_COLS};
+use super::{grant_line, push_entry_line, row_hash, sha256_hex, AuditRow, AUDIT_COLS};
 use crate::db::{Store, StoreError};
 
 /// Record-writing actions whose audit rows vouch for entries.
@@ -23,10 +23,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(audit_row)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        super::audit_rows(&rows)
     }
 
     /// Recomputes the audit chain and checks every stored entry and grant against the audit row that
