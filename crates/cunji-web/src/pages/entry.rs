@@ -169,16 +169,8 @@ pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Re
     render(&page)
 }
 
-/// A file upload: all or nothing; every bad row is shown in a table.
-pub async fn import_submit(
-    State(state): State<AppState>,
-    Writer(user): Writer,
-    csrf: crate::csrf::UploadCsrf,
-    mut form: Multipart,
-) -> Result<Response, WebError> {
-    if let Err(refused) = csrf.check(&mut form).await {
-        return Ok(refused);
-    }
+/// The import kind and the file of an upload form (its token already checked).
+async fn read_upload(form: &mut Multipart) -> Result<(ImportKind, String, Vec<u8>), WebError> {
     let mut kind = None;
     let mut file_name = String::from("上传文件");
     let mut bytes = Vec::new();
@@ -196,25 +188,44 @@ pub async fn import_submit(
                 bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| bad_request(format!("读取上传文件出错：{e}")))?
+                    .map_err(|_| {
+                        bad_request("上传的文件不完整或超过上传大小上限（2 MB），未导入任何数据")
+                    })?
                     .to_vec();
             }
             _ => {}
         }
     }
-    let Some(kind) = kind else {
-        return Err(bad_request("请选择导入类型"));
-    };
-    // A village accountant records books only.
+    let kind = kind.ok_or_else(|| bad_request("请选择导入类型"))?;
+    Ok((kind, file_name, bytes))
+}
+
+/// A village accountant records books only; officers and accountants may only touch their own
+/// scope, and regions and grants are county business.
+fn allowed_kind(user: &crate::auth::User, kind: ImportKind) -> Result<(), WebError> {
     if user.role == crate::auth::Role::VillageAccountant
         && !matches!(kind, ImportKind::Entries | ImportKind::Statements)
     {
         return Err(crate::auth::Denied::forbidden("村报账员只能导入账目和年度报表").into());
     }
-    // Officers and accountants may only touch their own scope: regions and grants are county business.
     if user.scope.is_some() && matches!(kind, ImportKind::Regions | ImportKind::Grants) {
         return Err(crate::auth::Denied::forbidden("区划和扶持资金由县级管理员导入").into());
     }
+    Ok(())
+}
+
+/// A file upload: all or nothing; every bad row is shown in a table.
+pub async fn import_submit(
+    State(state): State<AppState>,
+    Writer(user): Writer,
+    csrf: crate::csrf::UploadCsrf,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    if let Err(refused) = csrf.check(&mut form).await {
+        return Ok(refused);
+    }
+    let (kind, file_name, bytes) = read_upload(&mut form).await?;
+    allowed_kind(&user, kind)?;
     let result = state
         .store
         .import_within(
