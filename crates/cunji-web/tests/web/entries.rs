@@ -1,0 +1,227 @@
+//! Data entry, reversals and file imports through the web.
+
+use crate::common::{server, Client};
+use crate::stat;
+
+#[tokio::test]
+async fn entries_and_reversals_change_the_dashboard() {
+    let s = server("entries").await;
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let before = stat(
+        &town.get("/dashboard?year=2024").await.text(),
+        "stat-operating-income",
+    );
+    assert_eq!(before, "19.00 万元");
+    town.get("/village/131124100200?year=2024").await;
+    let r = town
+        .post_form(
+            "/village/131124100200/entries",
+            &[
+                ("date", "2024-06-30"),
+                ("account", "经营收入"),
+                ("amount", "10,000"),
+                ("memo", "新增租金"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        stat(
+            &town.get("/dashboard?year=2024").await.text(),
+            "stat-operating-income"
+        ),
+        "20.00 万元"
+    );
+    // A bad entry is refused with the reason, and nothing is stored.
+    let r = town
+        .post_form(
+            "/village/131124100200/entries",
+            &[
+                ("date", "2024-02-30"),
+                ("account", "经营收入"),
+                ("amount", "1"),
+            ],
+            true,
+        )
+        .await;
+    let loc = r.header("location").unwrap().to_string();
+    assert!(loc.contains("err="), "{loc}");
+    let page = town.get(&loc).await.text();
+    assert!(page.contains("日期 `2024-02-30` 不存在"), "{page}");
+    // Reverse the new entry with a reason: the dashboard goes back.
+    let entries = s.store.entries_of("131124100200", 2024).await.unwrap();
+    let new = entries.iter().find(|e| e.memo == "新增租金").unwrap();
+    let r = town
+        .post_form(
+            &format!("/entries/{}/reverse", new.id),
+            &[("date", "2024-07-01"), ("reason", "重复记账")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        stat(
+            &town.get("/dashboard?year=2024").await.text(),
+            "stat-operating-income"
+        ),
+        "19.00 万元"
+    );
+    let page = town.get("/village/131124100200?year=2024").await.text();
+    assert!(
+        page.contains("冲销：重复记账") && page.contains("已被 2024:网-"),
+        "{page}"
+    );
+    // Reversing twice is refused.
+    let r = town
+        .post_form(
+            &format!("/entries/{}/reverse", new.id),
+            &[("date", "2024-07-02"), ("reason", "再冲")],
+            true,
+        )
+        .await;
+    assert!(r.header("location").unwrap().contains("err="));
+}
+
+#[tokio::test]
+async fn web_imports_are_all_or_nothing_and_scoped() {
+    let s = server("import").await;
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let token = town.csrf.clone().unwrap();
+    let multipart_with = |token: &str, csv: &str| {
+        let b = "XBOUNDARYX";
+        format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nentries\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n")
+    };
+    let multipart = |csv: &str| multipart_with(&token, csv);
+    let bad = multipart("village,date,account,amount\n131124100200,2024-01-01,operating_revenue,5\n131124100200,2024-01-01,operating_revenue,abc\n131124101200,2024-01-01,operating_revenue,5\n");
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            bad.as_bytes(),
+            &[],
+        )
+        .await;
+    let t = r.text();
+    assert!(
+        t.contains("import-errors") && t.contains("金额格式不对") && t.contains("不在您的管辖范围"),
+        "{t}"
+    );
+    assert_eq!(
+        s.store
+            .entries_of("131124100200", 2024)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let good =
+        multipart("village,date,account,amount\n131124100200,2024-01-01,operating_revenue,5\n");
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            good.as_bytes(),
+            &[],
+        )
+        .await;
+    assert!(r.text().contains("已导入账目 1 行"), "{}", r.text());
+    // The token travels in the body, never in the address: a wrong one, or one only in the address,
+    // is refused and nothing is stored.
+    let wrong = multipart_with(
+        "bad",
+        "village,date,account,amount\n131124100200,2024-01-02,operating_revenue,7\n",
+    );
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            wrong.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let b = "XBOUNDARYX";
+    let no_body_token = format!("--{b}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nentries\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\nContent-Type: text/csv\r\n\r\nvillage,date,account,amount\n131124100200,2024-01-02,operating_revenue,7\r\n--{b}--\r\n");
+    let r = town
+        .request(
+            "POST",
+            &format!("/import?_csrf={token}"),
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            no_body_token.as_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        s.store
+            .entries_of("131124100200", 2024)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // The form sends the token as its first field, not in the address.
+    let form = town.get("/import").await.text();
+    assert!(
+        form.contains(r#"action="/import" enctype="multipart/form-data">"#)
+            && form.contains(&format!(
+                r#"<input type="hidden" name="_csrf" value="{token}">"#
+            ))
+            && !form.contains("_csrf="),
+        "{form}"
+    );
+    // A file of 3,000 bad rows: the page lists the first 1,000 and says how many there are.
+    let mut many = String::from("village,date,account,amount\n");
+    for _ in 0..3_000 {
+        many.push_str("131124100200,2024-01-01,operating_revenue,abc\n");
+    }
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            multipart(&many).as_bytes(),
+            &[],
+        )
+        .await;
+    let t = r.text();
+    assert!(
+        t.contains("共 3000 处错误，下面列出前 1000 处")
+            && t.contains("3000 处错误，本文件未导入任何数据"),
+        "{t}"
+    );
+    assert_eq!(t.matches("金额格式不对").count(), 1_000);
+}
+
+#[tokio::test]
+async fn templates_and_report_workbooks_download() {
+    let s = server("downloads").await;
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let t = town.get("/templates/cadres.xlsx").await;
+    assert_eq!(t.status, 200);
+    assert_eq!(
+        t.header("content-type"),
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(t.body.starts_with(b"PK"));
+    assert_eq!(town.get("/templates/nothing.xlsx").await.status, 404);
+    let r = town.get("/report.xlsx?year=2024").await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("cunji-131124100000-2024.xlsx"));
+    assert_eq!(
+        town.get("/report.xlsx?year=2024&region=131124101000")
+            .await
+            .status,
+        403
+    );
+}

@@ -1,0 +1,276 @@
+//! Officials' pages: dashboard, what-if, pay floor, alerts, and what a page may make the server spend.
+
+use crate::common::{server, Client, POLICY};
+use crate::stat;
+use cunji_store::import::Quiet;
+use cunji_store::ImportKind;
+
+#[tokio::test]
+async fn what_if_compares_both_plans_and_the_admin_saves() {
+    let s = server("whatif").await;
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    // Current 10%: 东关村 5,000.00 + 大迁民村 4,000.00 = 9,000.00. At 20%, capped at 8,000 a village:
+    // 8,000.00 + 8,000.00 = 16,000.00.
+    let r = admin
+        .get("/policy/whatif?year=2024&rate=20%25&cap=8000")
+        .await;
+    let t = r.text();
+    assert_eq!(stat(&t, "total-before"), "9,000.00");
+    assert_eq!(stat(&t, "total-after"), "16,000.00");
+    let i = t.find("name=\"source\"").unwrap();
+    let source = &t[t[i..].find('>').unwrap() + i + 1..];
+    let source = source[..source.find("</textarea>").unwrap()]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+        .replace("&#37;", "%")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'");
+    let r = admin
+        .post_form("/policy", &[("source", &source)], true)
+        .await;
+    assert!(
+        r.header("location").unwrap().contains("msg="),
+        "{:?} {source}",
+        r.header("location")
+    );
+    let rules = admin.get("/policy").await.text();
+    assert!(
+        rules.contains("计提：基数 × 20%（不高于）")
+            && rules.contains("封顶：每村不超过 8,000.00 元"),
+        "{rules}"
+    );
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    assert_eq!(
+        town.post_form("/policy", &[("source", "name = \"x\"")], true)
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_pay_floor_page_lists_shortfalls() {
+    let s = server("payfloor").await;
+    use cunji_store::import::Quiet;
+    use cunji_store::ImportKind;
+    s.store
+        .import(
+            ImportKind::Stats,
+            "s.csv",
+            b"region,year,rural_income\n131124000000,2023,15000\n",
+            "test",
+            &Quiet,
+        )
+        .await
+        .unwrap();
+    s.store
+        .import(ImportKind::Cadres, "c2.csv", "village,year,person,name,role,base_pay\n131124100200,2024,P1,张建国,secretary,44999.99\n131124100200,2024,P2,李秀英,director,45000\n131124101200,2024,P3,王志强,secretary_director,\n".as_bytes(), "test", &Quiet)
+        .await
+        .unwrap();
+    s.store
+        .save_policy(
+            "保障",
+            "name = \"保障\"\n[pay_floor]\nmultiple = 3\nminimum = 40000\n",
+            false,
+            "test",
+        )
+        .await
+        .unwrap();
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let t = admin.get("/payfloor?year=2024").await.text();
+    // 3 × 15,000 = 45,000: P1 is one fen short, P2 passes, P3 has no base pay.
+    assert_eq!(stat(&t, "below"), "1 人");
+    assert_eq!(stat(&t, "unknown"), "1 人");
+    assert!(
+        t.contains("44,999.99") && t.contains("0.01") && t.contains("未登记基本报酬"),
+        "{t}"
+    );
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let t = town.get("/payfloor?year=2024").await.text();
+    assert_eq!(
+        stat(&t, "unknown"),
+        "0 人",
+        "the officer sees only their township"
+    );
+}
+
+#[tokio::test]
+async fn alerts_show_on_the_dashboard_and_the_village_page() {
+    let s = server("alerts").await;
+    use cunji_store::import::Quiet;
+    // Rent booked in March and refunded in April: pass-through; it is also most of the year's income in
+    // whole 10,000s.
+    s.store
+        .import(cunji_store::ImportKind::Entries, "pt.csv", b"village,date,account,amount,voucher\n131124100201,2024-03-10,contracting_income,30000,V1\n131124100201,2024-04-01,other_expense,30000,V2\n", "test", &Quiet)
+        .await
+        .unwrap();
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let t = admin.get("/dashboard?year=2024").await.text();
+    assert!(
+        t.contains("疑似过账")
+            && t.contains("30,000.00 元（凭证 V1）↔ 2024-04-01 其他支出 30,000.00 元（凭证 V2）"),
+        "{t}"
+    );
+    let v = admin.get("/village/131124100201?year=2024").await.text();
+    assert!(v.contains("id=\"alerts\"") && v.contains("疑似过账"), "{v}");
+    let api: serde_json::Value =
+        serde_json::from_slice(&admin.get("/api/report?year=2024").await.body).unwrap();
+    assert!(api["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["kind"] == "pass_through" && a["village"] == "131124100201"));
+}
+
+#[tokio::test]
+async fn a_user_without_a_scope_lands_on_the_policys_region_and_the_region_list_stays_short() {
+    let s = server("landing").await;
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    // Under the test policy (no region) the first county opens.
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳县 2024 年总览"), "{page}");
+    // A policy of the province still opens on the county, which it covers.
+    let province = POLICY.replace(
+        "name = \"测试政策\"",
+        "name = \"河北政策\"\nregion = \"13\"",
+    );
+    s.store
+        .save_policy("河北政策", &province, true, "test")
+        .await
+        .unwrap();
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳县 2024 年总览"), "{page}");
+    // A policy of one township does not cover the county: its own dashboard opens instead.
+    let policy = POLICY.replace(
+        "name = \"测试政策\"",
+        "name = \"饶阳镇政策\"\nregion = \"131124100\"",
+    );
+    s.store
+        .save_policy("饶阳镇政策", &policy, true, "test")
+        .await
+        .unwrap();
+    let page = admin.get("/dashboard?year=2024").await.text();
+    assert!(page.contains("饶阳镇 2024 年总览"), "{page}");
+    // The region list holds the way up and the township itself, not the other township.
+    assert!(page.contains("value=\"131124000000\""), "{page}");
+    assert!(page.contains("value=\"131124100000\""), "{page}");
+    assert!(!page.contains("value=\"131124101000\""), "{page}");
+}
+
+#[tokio::test]
+async fn requests_arriving_together_after_new_data_read_it_once() {
+    let s = server("single-flight").await;
+    let burst = |addr| async move {
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            tasks.push(tokio::spawn(async move {
+                Client::new(addr)
+                    .get("/public/village/131124100200")
+                    .await
+                    .status
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 200);
+        }
+    };
+    burst(s.addr).await;
+    assert_eq!(s.state.data_loads(), 1);
+    // New data: the next burst reads the year again, once.
+    s.store
+        .import(
+            cunji_store::ImportKind::Entries,
+            "more.csv",
+            "village,date,account,amount,voucher\n131124100200,2024-06-01,operating_revenue,10.00,X-1\n".as_bytes(),
+            "test",
+            &cunji_store::import::Quiet,
+        )
+        .await
+        .unwrap();
+    burst(s.addr).await;
+    assert_eq!(s.state.data_loads(), 2);
+}
+
+#[tokio::test]
+async fn years_outside_the_books_range_are_refused_and_the_year_cache_is_bounded() {
+    let s = server("years").await;
+    let mut admin = Client::new(s.addr);
+    admin.login("admin").await;
+    let loads = s.state.data_loads();
+    for year in ["0", "-5", "2147483647", "1899", "3000"] {
+        let r = admin.get(&format!("/dashboard?year={year}")).await;
+        assert_eq!(r.status, 404, "year {year}");
+        assert!(r.text().contains("年度应在 1900–2999 之间"), "{}", r.text());
+    }
+    assert_eq!(s.state.data_loads(), loads, "no year's data was read");
+    for year in 2000..2020 {
+        let r = admin.get(&format!("/dashboard?year={year}")).await;
+        assert_eq!(r.status, 200, "year {year}");
+    }
+    assert!(s.state.years_cached() <= 6, "{}", s.state.years_cached());
+}
+
+#[tokio::test]
+async fn a_village_of_200000_entries_reports_in_seconds_and_the_server_keeps_answering() {
+    let s = server("big-village").await;
+    // 200,000 entries of one village: each income refunded a week later (pass-through pairs), the
+    // case whose alert once compared every entry with every other.
+    let mut csv = String::from("village,date,account,amount\n");
+    for k in 0..100_000u32 {
+        let day = 1 + k % 28;
+        let month = 1 + (k / 28) % 11;
+        let yuan = 100 + k;
+        csv.push_str(&format!(
+            "131124100201,2024-{month:02}-{day:02},operating_revenue,{yuan}\n131124100201,2024-{month:02}-{:02},operating_cost,{yuan}\n",
+            day.min(21) + 7
+        ));
+    }
+    s.store
+        .import(
+            ImportKind::Entries,
+            "big.csv",
+            csv.as_bytes(),
+            "test",
+            &Quiet,
+        )
+        .await
+        .unwrap();
+    let mut town = Client::new(s.addr);
+    town.login("town").await;
+    let addr = s.addr;
+    let page = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let r = town.get("/village/131124100201?year=2024").await;
+        (r, started.elapsed())
+    });
+    // While the report is built, health checks and public pages answer.
+    let mut anon = Client::new(addr);
+    for _ in 0..3 {
+        assert_eq!(anon.get("/healthz").await.status, 200);
+        assert_eq!(anon.get("/public/").await.status, 200);
+    }
+    let (r, took) = tokio::time::timeout(std::time::Duration::from_secs(120), page)
+        .await
+        .expect("the page of a large village is built in seconds, not minutes")
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    // Pass-through alert with 100,000 pairs; the page lists the latest 1,000 entries and says so.
+    assert!(
+        t.contains("100000 笔收入在 60 天内被同额支出或红字冲回"),
+        "{took:?}"
+    );
+    assert!(
+        t.contains("本年共 200001 笔分录，这里列出最近的 1000 笔"),
+        "{took:?}"
+    );
+    assert_eq!(t.matches("data-entry=").count(), 1_000);
+}

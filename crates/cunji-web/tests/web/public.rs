@@ -1,0 +1,95 @@
+//! Public pages and QR codes.
+
+use crate::common::{server, Client};
+
+#[tokio::test]
+async fn public_pages_work_at_phone_width_with_their_qr_codes() {
+    let s = server("public").await;
+    let mut anon = Client::new(s.addr);
+    let index = anon.get("/public/").await;
+    assert_eq!(index.status, 200);
+    assert!(index.text().contains("/public/village/131124100200"));
+    let page = anon.get("/public/village/131124100200").await;
+    assert_eq!(page.status, 200);
+    let t = page.text();
+    assert!(
+        t.contains("name=\"viewport\" content=\"width=device-width") && t.contains("<svg"),
+        "{t}"
+    );
+    assert!(t.contains(&format!("http://{}/public/village/131124100200", s.addr)));
+    let svg = anon.get("/public/village/131124100200/qr.svg").await;
+    assert_eq!(
+        svg.header("content-type"),
+        Some("image/svg+xml; charset=utf-8")
+    );
+    let png = anon.get("/public/village/131124100200/qr.png").await;
+    assert_eq!(png.header("content-type"), Some("image/png"));
+    assert!(png.body.starts_with(b"\x89PNG"));
+    let notice = anon.get("/public/village/131124100200/notice").await.text();
+    assert!(
+        notice.contains("size: A4") && notice.contains("东关村村务公开"),
+        "{notice}"
+    );
+    assert_eq!(anon.get("/public/village/131124100299").await.status, 404);
+    assert_eq!(
+        anon.get("/public/village/131124100000/qr.svg").await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_large_register_is_opened_region_by_region_on_the_public_page() {
+    let s = server("public-regions").await;
+    // A second county of 1,100 villages in two townships: more than one page holds.
+    let mut regions =
+        String::from("code,name\n131125000000,安平县\n131125100000,安平镇\n131125101000,马店镇\n");
+    for i in 0..1_100 {
+        let township = if i < 550 { "100" } else { "101" };
+        regions.push_str(&format!("131125{township}{:03},安平{i}村\n", 200 + i % 550));
+    }
+    s.store
+        .import(
+            cunji_store::ImportKind::Regions,
+            "r2.csv",
+            regions.as_bytes(),
+            "test",
+            &cunji_store::import::Quiet,
+        )
+        .await
+        .unwrap();
+    let mut anon = Client::new(s.addr);
+    // One province and one city: the page opens on the level that divides them, the counties.
+    let top = anon.get("/public/").await.text();
+    assert!(
+        top.contains("<a href=\"/public/?region=131124000000\">饶阳县</a> <span class=\"muted\">3 个村</span>"),
+        "{top}"
+    );
+    assert!(
+        top.contains("<a href=\"/public/?region=131125000000\">安平县</a> <span class=\"muted\">1100 个村</span>"),
+        "{top}"
+    );
+    assert!(!top.contains("/public/village/"), "{top}");
+    // A county of 1,100 villages: its townships.
+    let county = anon.get("/public/?region=131125000000").await.text();
+    assert!(
+        county.contains("安平镇</a> <span class=\"muted\">550 个村</span>"),
+        "{county}"
+    );
+    assert!(
+        county.contains("马店镇</a> <span class=\"muted\">550 个村</span>"),
+        "{county}"
+    );
+    assert!(
+        county.contains("<a href=\"/public/?region=130000000000\">河北省</a>"),
+        "{county}"
+    );
+    // A township, and a small county: their villages, as on a small register.
+    let township = anon.get("/public/?region=131125101000").await.text();
+    assert_eq!(township.matches("/public/village/131125101").count(), 550);
+    let small = anon.get("/public/?region=131124000000").await.text();
+    assert!(small.contains("/public/village/131124100200"), "{small}");
+    assert!(!small.contains("/public/village/131125"), "{small}");
+    // Unknown or malformed regions are not found.
+    assert_eq!(anon.get("/public/?region=131199000000").await.status, 404);
+    assert_eq!(anon.get("/public/?region=13x").await.status, 404);
+}
