@@ -3,6 +3,7 @@
 //! Money is integer fen ([`money::Fen`]), rates are parts per million ([`rate::Ppm`]); nothing here
 //! does I/O, so a calculation is tested without a database.
 
+pub mod access;
 pub mod account;
 pub mod alerts;
 pub mod bands;

@@ -11,8 +11,8 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
-    pub scope: Option<String>,
+    pub role: cunji_core::access::Role,
+    pub scope: Option<cunji_core::region::RegionCode>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,14 +22,24 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+/// A user row as domain values: a role or scope the database holds but cunji does not know is an
+/// error here, at the edge, not a string for every reader to parse.
+fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
+    let role: String = r.try_get("role")?;
+    let scope: Option<String> = r.try_get("scope")?;
     Ok(UserRow {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         display_name: r.try_get("display_name")?,
         password_hash: r.try_get("password_hash")?,
-        role: r.try_get("role")?,
-        scope: r.try_get("scope")?,
+        role: cunji_core::access::Role::parse(&role)
+            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知角色 {role}")))?,
+        scope: scope
+            .map(|s| {
+                cunji_core::region::RegionCode::parse(&s)
+                    .map_err(|e| StoreError::Invalid(format!("数据库中用户的范围有误：{e}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -114,10 +124,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(user_of)
-            .collect::<Result<_, _>>()
-            .map_err(StoreError::from)
+        rows.iter().map(user_of).collect::<Result<_, _>>()
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
@@ -126,10 +133,7 @@ impl Store {
             .bind(username)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
-            .map(user_of)
-            .transpose()
-            .map_err(StoreError::from)
+        row.as_ref().map(user_of).transpose()
     }
 
     pub async fn create_session(

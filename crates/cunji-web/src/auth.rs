@@ -12,7 +12,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use cunji_core::region::{Level, RegionCode};
+use cunji_core::region::RegionCode;
 use sha2::{Digest, Sha256};
 
 use crate::state::AppState;
@@ -21,49 +21,7 @@ pub const SESSION_COOKIE: &str = "cunji_session";
 pub const LOGIN_CSRF_COOKIE: &str = "cunji_login_csrf";
 pub const SESSION_TTL_SECS: i64 = 12 * 3600;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    CountyAdmin,
-    TownshipOfficer,
-    VillageAccountant,
-    Auditor,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::CountyAdmin,
-        Role::TownshipOfficer,
-        Role::VillageAccountant,
-        Role::Auditor,
-    ];
-    pub fn key(self) -> &'static str {
-        match self {
-            Role::CountyAdmin => "county_admin",
-            Role::TownshipOfficer => "township_officer",
-            Role::VillageAccountant => "village_accountant",
-            Role::Auditor => "auditor",
-        }
-    }
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Role::CountyAdmin => "县级管理员",
-            Role::TownshipOfficer => "乡镇农经站",
-            Role::VillageAccountant => "村报账员",
-            Role::Auditor => "审计",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.key() == s)
-    }
-    /// The level of region a user of this role must be scoped to, if any.
-    pub fn scope_level(self) -> Option<Level> {
-        match self {
-            Role::TownshipOfficer => Some(Level::Township),
-            Role::VillageAccountant => Some(Level::Village),
-            Role::CountyAdmin | Role::Auditor => None,
-        }
-    }
-}
+pub use cunji_core::access::Role;
 
 /// A signed-in user.
 #[derive(Clone, Debug)]
@@ -181,17 +139,12 @@ pub fn random_token() -> String {
 pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
     let token = cookie(headers, SESSION_COOKIE)?;
     let row = state.store.session(&token_hash(&token)).await.ok()??;
-    let role = Role::parse(&row.user.role)?;
     Some(User {
         id: row.user.id,
         username: row.user.username,
         display_name: row.user.display_name,
-        role,
-        scope: row
-            .user
-            .scope
-            .as_deref()
-            .and_then(|s| RegionCode::parse(s).ok()),
+        role: row.user.role,
+        scope: row.user.scope,
         csrf: row.csrf,
     })
 }

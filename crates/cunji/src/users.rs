@@ -98,13 +98,12 @@ pub async fn run(db: &str, action: UserAction, who: &str) -> Result<(), Failure>
         }
         UserAction::List => {
             for u in store.users().await? {
-                let role = Role::parse(&u.role).map(|r| r.name_zh()).unwrap_or("?");
+                let scope = u.scope.map(|s| s.to_string()).unwrap_or_default();
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{scope}",
                     u.username,
                     u.display_name,
-                    role,
-                    u.scope.unwrap_or_default()
+                    u.role.name_zh()
                 );
             }
         }
