@@ -75,9 +75,9 @@ impl Status {
 pub struct ProposalAward {
     pub person: String,
     pub name: String,
-    pub role: String,
-    pub computed: i64,
-    pub decided: Option<i64>,
+    pub role: cunji_core::cadre::Role,
+    pub computed: cunji_core::Fen,
+    pub decided: Option<cunji_core::Fen>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,11 +91,11 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proposal {
     pub id: i64,
-    pub village: String,
+    pub village: cunji_core::region::RegionCode,
     pub year: i32,
     pub policy_id: i64,
     pub status: Status,
-    pub pool: i64,
+    pub pool: cunji_core::Fen,
     pub figures: String,
     pub computed_at: i64,
     pub published_at: Option<i64>,
@@ -211,16 +211,8 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|a| {
-                Ok(ProposalAward {
-                    person: a.try_get(0)?,
-                    name: a.try_get(1)?,
-                    role: a.try_get(2)?,
-                    computed: a.try_get(3)?,
-                    decided: a.try_get(4)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .map(award_of)
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let steps = sqlx::query(
             "SELECT step, actor, at, detail FROM proposal_steps WHERE proposal_id = $1 ORDER BY id",
         )
@@ -237,14 +229,16 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let village: String = r.try_get(1)?;
         Ok(Some(Proposal {
             id,
-            village: r.try_get(1)?,
+            village: cunji_core::region::RegionCode::parse(&village)
+                .map_err(|e| StoreError::Invalid(format!("数据库中的奖励方案有误：{e}")))?,
             year: r.try_get::<i64, _>(2)? as i32,
             policy_id: r.try_get(3)?,
             status: Status::parse(&status)
                 .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?,
-            pool: r.try_get(5)?,
+            pool: cunji_core::Fen::from_fen(r.try_get(5)?),
             figures: r.try_get(6)?,
             computed_at: r.try_get(7)?,
             published_at: r.try_get(8)?,
@@ -349,8 +343,8 @@ impl Store {
                 .bind(id)
                 .bind(&a.person)
                 .bind(&a.name)
-                .bind(&a.role)
-                .bind(a.computed)
+                .bind(a.role.key())
+                .bind(a.computed.fen())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -564,4 +558,19 @@ async fn touch_proposal(
         .await?
         .try_get(0)?;
     crate::audit::touch(tx, audit_id, [village.as_str()]).await
+}
+
+/// A proposal's award row as domain values (the role parsed at the edge).
+fn award_of(a: &sqlx::any::AnyRow) -> Result<ProposalAward, StoreError> {
+    let role: String = a.try_get(2)?;
+    Ok(ProposalAward {
+        person: a.try_get(0)?,
+        name: a.try_get(1)?,
+        role: cunji_core::cadre::Role::parse(&role)
+            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+        computed: cunji_core::Fen::from_fen(a.try_get(3)?),
+        decided: a
+            .try_get::<Option<i64>, _>(4)?
+            .map(cunji_core::Fen::from_fen),
+    })
 }

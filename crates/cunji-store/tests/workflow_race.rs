@@ -24,8 +24,8 @@ async fn racing_officials_take_each_workflow_step_once() {
     let awards = [ProposalAward {
         person: "P1".into(),
         name: "张三".into(),
-        role: "secretary".into(),
-        computed: 500_000,
+        role: cunji_core::cadre::Role::Secretary,
+        computed: cunji_core::Fen::from_fen(500_000),
         decided: None,
     }];
     let id = store

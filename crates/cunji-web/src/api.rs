@@ -230,9 +230,9 @@ async fn proposal(
     match state.store.proposal(c.as_str(), year).await {
         Ok(Some(p)) => Json(json!({
             "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
-            "pool": cunji_core::Fen::from_fen(p.pool), "trace": p.trace,
+            "pool": p.pool, "trace": p.trace,
             "awards": p.awards.iter().map(|a| json!({ "person": a.person, "name": a.name, "role": a.role,
-                "computed": cunji_core::Fen::from_fen(a.computed), "decided": a.decided.map(cunji_core::Fen::from_fen) })).collect::<Vec<_>>(),
+                "computed": a.computed, "decided": a.decided })).collect::<Vec<_>>(),
             "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail })).collect::<Vec<_>>(),
         }))
         .into_response(),

@@ -79,7 +79,7 @@ pub async fn pack(
             "trace": village.and_then(|v| v.incentive.as_ref()).map(|i| i.trace.clone()),
             "proposal": proposal.as_ref().map(|p| json!({
                 "status": p.status.key(),
-                "decided": decided.map(cunji_core::Fen::from_fen),
+                "decided": decided,
                 "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": cunji_web::when(s.at), "detail": s.detail })).collect::<Vec<_>>(),
             })),
             "alerts": report.alerts,

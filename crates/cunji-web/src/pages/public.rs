@@ -259,7 +259,7 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
         };
         rewards.push(Published {
             year: y,
-            pool: Fen::from_fen(p.pool).display(),
+            pool: p.pool.display(),
             paid: step_at("paid"),
             published: step_at("published"),
             awards: p
@@ -267,10 +267,8 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
                 .iter()
                 .map(|a| AwardLine {
                     name: a.name.clone(),
-                    role: cunji_core::cadre::Role::parse(&a.role)
-                        .map(|r| r.name_zh().to_string())
-                        .unwrap_or_default(),
-                    amount: Fen::from_fen(a.decided.unwrap_or(0)).display(),
+                    role: a.role.name_zh().to_string(),
+                    amount: a.decided.unwrap_or(Fen::ZERO).display(),
                 })
                 .collect(),
             trace: p.trace.clone(),

@@ -171,7 +171,7 @@ pub async fn page(
             .unwrap_or_default(),
         pool: proposal
             .as_ref()
-            .map(|p| Fen::from_fen(p.pool).display())
+            .map(|p| p.pool.display())
             .unwrap_or_default(),
         awards: proposal
             .as_ref()
@@ -181,15 +181,10 @@ pub async fn page(
                     .map(|a| AwardRow {
                         person: a.person.clone(),
                         name: a.name.clone(),
-                        role: cunji_core::cadre::Role::parse(&a.role)
-                            .map(|r| r.name_zh().to_string())
-                            .unwrap_or_else(|| a.role.clone()),
-                        computed: Fen::from_fen(a.computed).display(),
-                        computed_yuan: Fen::from_fen(a.computed).json(),
-                        decided: a
-                            .decided
-                            .map(|d| Fen::from_fen(d).display())
-                            .unwrap_or_else(|| "—".into()),
+                        role: a.role.name_zh().to_string(),
+                        computed: a.computed.display(),
+                        computed_yuan: a.computed.json(),
+                        decided: a.decided.map(|d| d.display()).unwrap_or_else(|| "—".into()),
                     })
                     .collect()
             })
@@ -276,8 +271,8 @@ pub async fn compute(
         .map(|a| ProposalAward {
             person: a.person.clone(),
             name: a.name.clone(),
-            role: a.role.key().into(),
-            computed: a.amount.fen(),
+            role: a.role,
+            computed: a.amount,
             decided: None,
         })
         .collect();

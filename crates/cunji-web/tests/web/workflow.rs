@@ -19,9 +19,12 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(p.pool, 500_000);
+    assert_eq!(p.pool, cunji_core::Fen::from_fen(500_000));
     assert_eq!(
-        p.awards.iter().map(|a| a.computed).collect::<Vec<_>>(),
+        p.awards
+            .iter()
+            .map(|a| a.computed.fen())
+            .collect::<Vec<_>>(),
         vec![250_000, 250_000]
     );
     // Filing before the village resolution and township approval is refused.
@@ -143,5 +146,8 @@ async fn new_figures_send_an_unpaid_proposal_back() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((p.status, p.pool), (cunji_store::Status::Computed, 490_000));
+    assert_eq!(
+        (p.status, p.pool.fen()),
+        (cunji_store::Status::Computed, 490_000)
+    );
 }

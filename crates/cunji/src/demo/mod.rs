@@ -190,8 +190,8 @@ async fn publish_examples(
             .map(|a| ProposalAward {
                 person: a.person.clone(),
                 name: a.name.clone(),
-                role: a.role.key().into(),
-                computed: a.amount.fen(),
+                role: a.role,
+                computed: a.amount,
                 decided: None,
             })
             .collect();
@@ -220,7 +220,7 @@ async fn publish_examples(
             .await?;
         let decided: Vec<(String, i64)> = awards
             .iter()
-            .map(|a| (a.person.clone(), a.computed))
+            .map(|a| (a.person.clone(), a.computed.fen()))
             .collect();
         store
             .record_resolution(
