@@ -319,10 +319,10 @@ impl Store {
 /// One kept total: a village's year on one account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TotalRow {
-    pub village: String,
+    pub village: RegionCode,
     pub year: i32,
-    pub account: String,
-    pub amount: i64,
+    pub account: Account,
+    pub amount: Fen,
     pub entries: i64,
 }
 
@@ -336,16 +336,18 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
+                let account: String = r.try_get(2)?;
                 Ok(TotalRow {
-                    village: r.try_get(0)?,
+                    village: code(&r.try_get::<String, _>(0)?)?,
                     year: r.try_get::<i64, _>(1)? as i32,
-                    account: r.try_get(2)?,
-                    amount: r.try_get(3)?,
+                    account: Account::from_key_or_name(&account).ok_or_else(|| {
+                        StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                    })?,
+                    amount: Fen::from_fen(r.try_get(3)?),
                     entries: r.try_get(4)?,
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+            .collect()
     }
 
     /// The latest year that has any books.

@@ -52,7 +52,7 @@ async fn stored_sum(store: &Store) -> (i64, i64) {
     let totals = store.all_totals().await.unwrap();
     (
         totals.iter().map(|t| t.entries).sum(),
-        totals.iter().map(|t| t.amount).sum(),
+        totals.iter().map(|t| t.amount.fen()).sum(),
     )
 }
 

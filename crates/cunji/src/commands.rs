@@ -71,8 +71,8 @@ pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
             "{},{},{},{},{}",
             t.village,
             t.year,
-            t.account,
-            cunji_core::money::Fen::from_fen(t.amount).json(),
+            t.account.key(),
+            t.amount.json(),
             t.entries
         );
     }
