@@ -373,6 +373,19 @@ impl RateLimiter {
         (user.chars().take(KEY_CHARS).collect(), addr)
     }
 
+    /// Whether the pair is blocked now, without recording anything: a blocked guesser is refused
+    /// before it waits for a turn to hash.
+    pub fn is_blocked(&self, user: &str, addr: std::net::IpAddr) -> bool {
+        let map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        map.get(&Self::key(user, addr)).is_some_and(|list| {
+            list.iter()
+                .filter(|t| now.duration_since(**t) < self.window)
+                .count()
+                >= self.max_failures
+        })
+    }
+
     /// Records an attempt of `user` from `addr`, or refuses it (`false`) when that pair already
     /// failed `max_failures` times within the window.
     pub fn begin(&self, user: &str, addr: std::net::IpAddr) -> bool {
@@ -444,6 +457,7 @@ mod tests {
             assert!(r.begin("u", a));
         }
         assert!(!r.begin("u", a));
+        assert!(r.is_blocked("u", a) && !r.is_blocked("u", b));
         // Another user at that address, and that user from another address, are not blocked.
         assert!(r.begin("v", a));
         assert!(r.begin("u", b));

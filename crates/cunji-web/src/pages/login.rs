@@ -52,6 +52,15 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let name = f.username.trim();
+    let blocked = || {
+        error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "这个用户名在这台电脑上登录失败次数过多，请 15 分钟后再试",
+        )
+    };
+    if state.limiter.is_blocked(name, addr.ip()) {
+        return blocked();
+    }
     // A password is hashed only with a permit: hashing takes 19 MiB and tens of milliseconds, and
     // 250 concurrent logins once took the server to 6.9 GB.
     let Some(mut permit) = state.hashing.permit().await else {
@@ -60,11 +69,9 @@ pub async fn submit(
             "现在登录的人较多，请稍等片刻再试",
         );
     };
+    // Counted when it starts, before hashing: concurrent guesses cannot slip past the count.
     if !state.limiter.begin(name, addr.ip()) {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "这个用户名在这台电脑上登录失败次数过多，请 15 分钟后再试",
-        );
+        return blocked();
     }
     let user = if name.chars().count() > crate::auth::KEY_CHARS {
         None
