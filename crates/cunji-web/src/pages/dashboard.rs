@@ -149,15 +149,11 @@ pub async fn page(
     let year = q.year.unwrap_or(state.latest_year().await);
     let (stored, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
-    // Without a region asked for or a scope of their own, a user lands on the first county, or on
-    // the policy's region when that county is outside it (a province's policy on a national database
-    // would otherwise open on a county it does not cover).
-    let landing = q.region.clone().filter(|r| !r.is_empty()).or_else(|| {
-        let r = policy.region.as_ref().filter(|_| user.scope.is_none())?;
-        let c = RegionCode::parse(&format!("{r:0<12}")).ok()?;
-        let first = default_region(&user, &data.regions)?;
-        (!c.contains(&first) && data.regions.contains(&c)).then(|| c.to_string())
-    });
+    let landing = q
+        .region
+        .clone()
+        .filter(|r| !r.is_empty())
+        .or_else(|| landing(&user, &policy, &data.regions));
     let region = chosen_region(&user, &data.regions, landing.as_deref())?;
     if region.level() == Level::Village {
         return Ok(
@@ -380,4 +376,18 @@ async fn policy_choices(state: &AppState, chosen: i64) -> Result<Vec<Choice>, We
             selected: p.id == chosen,
         })
         .collect())
+}
+
+/// Without a region asked for or a scope of their own, a user lands on the first county, or on the
+/// policy's region when that county is outside it (a province's policy on a national database would
+/// otherwise open on a county it does not cover).
+fn landing(
+    user: &User,
+    policy: &cunji_core::policy::Policy,
+    regions: &RegionSet,
+) -> Option<String> {
+    let r = policy.region.as_ref().filter(|_| user.scope.is_none())?;
+    let c = RegionCode::parse(&format!("{r:0<12}")).ok()?;
+    let first = default_region(user, regions)?;
+    (!c.contains(&first) && regions.contains(&c)).then(|| c.to_string())
 }

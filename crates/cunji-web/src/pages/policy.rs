@@ -202,23 +202,7 @@ pub async fn whatif(
             "当前政策没有激励办法（[incentive]）",
         ));
     };
-    let (schedule, rate, tiers) = match &plan.schedule {
-        cunji_core::incentive::Schedule::Flat { rate } => ("flat", rate.percent(), String::new()),
-        cunji_core::incentive::Schedule::Whole { tiers, .. }
-        | cunji_core::incentive::Schedule::Marginal { tiers } => (
-            if matches!(plan.schedule, cunji_core::incentive::Schedule::Whole { .. }) {
-                "whole"
-            } else {
-                "marginal"
-            },
-            String::new(),
-            tiers
-                .iter()
-                .map(|t| format!("{}:{}", t.from.json(), t.rate.percent()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    };
+    let (schedule, rate, tiers) = schedule_fields(&plan.schedule);
     let fen_text = |f: Option<Fen>| f.map(|f| f.json()).unwrap_or_default();
     let asked = w.rate.is_some()
         || w.tiers.is_some()
@@ -239,14 +223,6 @@ pub async fn whatif(
     };
     let r_before = state.report(&before, &data, year, Some(&region)).await?;
     let r_after = state.report(&after, &data, year, Some(&region)).await?;
-    let pool = |r: &cunji_core::report::Report, code: &cunji_core::region::RegionCode| {
-        r.villages
-            .iter()
-            .find(|v| &v.code == code)
-            .and_then(|v| v.incentive.as_ref())
-            .map(|i| i.pool)
-            .unwrap_or_default()
-    };
     let total = |r: &cunji_core::report::Report| {
         r.regions
             .iter()
@@ -254,24 +230,7 @@ pub async fn whatif(
             .map(|x| x.incentive_total)
             .unwrap_or_default()
     };
-    let rows = r_before
-        .villages
-        .iter()
-        .map(|v| {
-            let (b, a) = (pool(&r_before, &v.code), pool(&r_after, &v.code));
-            Compare {
-                code: v.code.to_string(),
-                name: v.name.clone(),
-                before: b.display(),
-                after: a.display(),
-                change: if a == b {
-                    String::new()
-                } else {
-                    Fen::from_fen(a.fen() - b.fen()).display()
-                },
-            }
-        })
-        .collect();
+    let rows = compare_rows(&r_before, &r_after);
     let page = WhatIfPage {
         layout: Layout::new("调整测算", Some(&user)).with_flash("error", err),
         year,
@@ -296,4 +255,54 @@ pub async fn whatif(
         csrf: user.csrf.clone(),
     };
     Ok(render(&page))
+}
+
+/// The schedule's kind, flat rate and tiers as the what-if form shows them.
+fn schedule_fields(schedule: &cunji_core::incentive::Schedule) -> (&'static str, String, String) {
+    use cunji_core::incentive::Schedule;
+    let tiers_text = |tiers: &[cunji_core::incentive::Tier]| {
+        tiers
+            .iter()
+            .map(|t| format!("{}:{}", t.from.json(), t.rate.percent()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match schedule {
+        Schedule::Flat { rate } => ("flat", rate.percent(), String::new()),
+        Schedule::Whole { tiers, .. } => ("whole", String::new(), tiers_text(tiers)),
+        Schedule::Marginal { tiers } => ("marginal", String::new(), tiers_text(tiers)),
+    }
+}
+
+/// Each village's pool under both plans, and the change.
+fn compare_rows(
+    before: &cunji_core::report::Report,
+    after: &cunji_core::report::Report,
+) -> Vec<Compare> {
+    let pool = |r: &cunji_core::report::Report, code: &cunji_core::region::RegionCode| {
+        r.villages
+            .iter()
+            .find(|v| &v.code == code)
+            .and_then(|v| v.incentive.as_ref())
+            .map(|i| i.pool)
+            .unwrap_or_default()
+    };
+    before
+        .villages
+        .iter()
+        .map(|v| {
+            let (b, a) = (pool(before, &v.code), pool(after, &v.code));
+            Compare {
+                code: v.code.to_string(),
+                name: v.name.clone(),
+                before: b.display(),
+                after: a.display(),
+                change: if a == b {
+                    String::new()
+                } else {
+                    Fen::from_fen(a.fen() - b.fen()).display()
+                },
+            }
+        })
+        .collect()
 }
