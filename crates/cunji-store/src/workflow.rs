@@ -80,6 +80,19 @@ pub struct ProposalAward {
     pub decided: Option<cunji_core::Fen>,
 }
 
+impl From<&cunji_core::incentive::Award> for ProposalAward {
+    /// A computed award as a proposal records it: the amount computed, nothing decided yet.
+    fn from(a: &cunji_core::incentive::Award) -> Self {
+        ProposalAward {
+            person: a.person.clone(),
+            name: a.name.clone(),
+            role: a.role,
+            computed: a.amount,
+            decided: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     pub step: String,

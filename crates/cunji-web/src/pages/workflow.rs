@@ -265,17 +265,7 @@ pub async fn compute(
             Err("当前政策未设激励办法，或该村当年不在报告中".into()),
         ));
     };
-    let awards: Vec<ProposalAward> = inc
-        .awards
-        .iter()
-        .map(|a| ProposalAward {
-            person: a.person.clone(),
-            name: a.name.clone(),
-            role: a.role,
-            computed: a.amount,
-            decided: None,
-        })
-        .collect();
+    let awards: Vec<ProposalAward> = inc.awards.iter().map(ProposalAward::from).collect();
     let figures = fingerprint(&state, &data.regions, &village).await?;
     let r = state
         .store

@@ -184,17 +184,7 @@ async fn publish_examples(
     });
     for v in candidates.take(2) {
         let Some(inc) = &v.incentive else { continue };
-        let awards: Vec<ProposalAward> = inc
-            .awards
-            .iter()
-            .map(|a| ProposalAward {
-                person: a.person.clone(),
-                name: a.name.clone(),
-                role: a.role,
-                computed: a.amount,
-                decided: None,
-            })
-            .collect();
+        let awards: Vec<ProposalAward> = inc.awards.iter().map(ProposalAward::from).collect();
         let mut villages = vec![v.code.to_string()];
         villages.extend(
             data.regions
