@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod bands;
 pub mod books;
 pub mod cadre;
+pub mod columns;
 pub mod date;
 mod decimal;
 pub mod incentive;

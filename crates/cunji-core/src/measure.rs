@@ -34,16 +34,12 @@ impl Measure {
     /// The four standard measures, in the order reports list them.
     pub fn standard() -> Vec<Measure> {
         use Account::*;
-        let income = [
-            OperatingRevenue,
-            ContractingIncome,
-            InvestmentIncome,
-            SubsidyIncome,
-            OtherIncome,
-            AgriTaxRefund,
-        ];
         let operating = [OperatingRevenue, ContractingIncome, InvestmentIncome];
-        let total: Vec<(Account, i8)> = income.iter().map(|a| (*a, 1)).collect();
+        let total: Vec<(Account, i8)> = Account::ALL
+            .iter()
+            .filter(|a| a.is_income())
+            .map(|a| (*a, 1))
+            .collect();
         let op: Vec<(Account, i8)> = operating.iter().map(|a| (*a, 1)).collect();
         let mut profit = op.clone();
         profit.extend([

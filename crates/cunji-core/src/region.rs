@@ -315,6 +315,13 @@ impl RegionSet {
         out
     }
 
+    /// A village and every village merged into it: whose grants and books are its own (SPEC §7).
+    pub fn lineage(&self, code: &RegionCode) -> Vec<RegionCode> {
+        let mut out = vec![code.clone()];
+        out.extend(self.all_predecessors(code));
+        out
+    }
+
     /// Every village merged into this one, directly or through chains.
     pub fn all_predecessors(&self, code: &RegionCode) -> Vec<RegionCode> {
         let mut out = Vec::new();

@@ -161,22 +161,15 @@ mod tests {
     fn statuses() {
         let g = grant(Some("0.066"));
         assert_eq!(g.expected(), Some(Fen::from_fen(3_960_000)));
-        assert_eq!(
-            g.returns_in(2019, Fen::from_fen(0)).status,
-            ReturnStatus::FirstYear
-        );
-        assert_eq!(
-            g.returns_in(2022, Fen::from_fen(0)).status,
-            ReturnStatus::NoReturn
-        );
-        assert_eq!(
-            g.returns_in(2022, Fen::from_fen(2_975_168)).status,
-            ReturnStatus::BelowExpectation
-        );
-        assert_eq!(
-            g.returns_in(2022, Fen::from_fen(3_960_000)).status,
-            ReturnStatus::OnTrack
-        );
+        let cases = [
+            (2019, 0, ReturnStatus::FirstYear),
+            (2022, 0, ReturnStatus::NoReturn),
+            (2022, 2_975_168, ReturnStatus::BelowExpectation),
+            (2022, 3_960_000, ReturnStatus::OnTrack),
+        ];
+        for (year, actual, status) in cases {
+            assert_eq!(g.returns_in(year, Fen::from_fen(actual)).status, status);
+        }
         assert_eq!(
             grant(None).returns_in(2022, Fen::from_fen(1)).status,
             ReturnStatus::NoExpectation

@@ -23,6 +23,12 @@ fn pay(w: &mut World, village: &str, person: &str, role: Role, months: u8, base:
         base.map(|b| Fen::parse_yuan(b).unwrap());
 }
 
+/// The county's rural per-capita disposable income of a year (SPEC §12).
+fn stat(w: &mut World, county: &str, year: i32, yuan: &str) {
+    w.stats
+        .insert((code(county), year), Fen::parse_yuan(yuan).unwrap());
+}
+
 #[test]
 fn guizhou_345_on_a_worked_example() {
     // County 520102: rural income 2023 = 15,000.00 → 3 × = 45,000.00 (above the 40,000 minimum).
@@ -50,18 +56,9 @@ fn guizhou_345_on_a_worked_example() {
     ] {
         w.book(v, 2024, &[(Account::OperatingRevenue, "100000")]);
     }
-    w.stats.insert(
-        (code("520102000000"), 2023),
-        Fen::parse_yuan("15000").unwrap(),
-    );
-    w.stats.insert(
-        (code("520103000000"), 2023),
-        Fen::parse_yuan("14567.89").unwrap(),
-    );
-    w.stats.insert(
-        (code("520111000000"), 2022),
-        Fen::parse_yuan("14000").unwrap(),
-    );
+    stat(&mut w, "520102000000", 2023, "15000");
+    stat(&mut w, "520103000000", 2023, "14567.89");
+    stat(&mut w, "520111000000", 2022, "14000");
     pay(
         &mut w,
         "520102001001",
@@ -167,10 +164,7 @@ fn the_minimum_wins_over_a_low_multiple_and_policies_without_floors_list_nothing
     // Rural income 13,333.33 × 3 = 39,999.99 < 40,000: the minimum applies; 39,999.99 is one fen short.
     let mut w = World::with_villages("520102001", &["001"]);
     w.book("520102001001", 2024, &[(Account::OperatingRevenue, "1")]);
-    w.stats.insert(
-        (code("520102000000"), 2023),
-        Fen::parse_yuan("13333.33").unwrap(),
-    );
+    stat(&mut w, "520102000000", 2023, "13333.33");
     pay(
         &mut w,
         "520102001001",

@@ -8,6 +8,7 @@ mod report;
 
 use cunji_core::account::Account;
 use cunji_core::cadre::Role;
+use cunji_core::columns::{column_letters as col_letter, Choices, ImportKind, ACCOUNT_NOTE};
 use cunji_core::money::Fen;
 use cunji_core::subsidy::SourceLevel;
 use rust_xlsxwriter::{
@@ -15,7 +16,7 @@ use rust_xlsxwriter::{
 };
 
 /// The row a template's notes sit on starts with this; importers skip it.
-pub const NOTES_MARK: &str = "【说明】";
+pub use cunji_core::columns::NOTES_MARK;
 
 const A4: u8 = 9;
 
@@ -93,20 +94,6 @@ fn headers(
         w.see(i, h);
     }
     Ok(())
-}
-
-/// Column letters for formulas (A, B, …, AA).
-fn col_letter(mut col: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (col % 26) as u8);
-        if col < 26 {
-            break;
-        }
-        col = col / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
 }
 
 /// A cell: text or money (or empty).
@@ -192,104 +179,52 @@ pub const TEMPLATE_KINDS: [&str; 6] = [
     "stats",
 ];
 
-/// One template column: Chinese header, the note under it, and the values of its drop-down list.
+/// One template column: Chinese header, the note under it, whether it stays text, and the values of
+/// its drop-down list.
 struct TemplateColumn {
     header: &'static str,
     note: &'static str,
+    text: bool,
     choices: Vec<String>,
 }
 
-fn tc(header: &'static str, note: &'static str) -> TemplateColumn {
-    TemplateColumn {
-        header,
-        note,
-        choices: Vec::new(),
+fn choices(c: Choices) -> Vec<String> {
+    match c {
+        Choices::None => Vec::new(),
+        Choices::Accounts => Account::ALL.iter().map(|a| a.name_zh().into()).collect(),
+        Choices::Roles => Role::ALL.iter().map(|r| r.name_zh().into()).collect(),
+        Choices::SourceLevels => SourceLevel::ALL
+            .iter()
+            .map(|l| l.name_zh().into())
+            .collect(),
+        Choices::YesNo => vec!["否".to_string(), "是".to_string()],
     }
 }
 
+/// The columns a template shows: the kind's columns that have a note, and for a statement one column
+/// per account.
 fn template_columns(kind: &str) -> Option<Vec<TemplateColumn>> {
-    let accounts: Vec<String> = Account::ALL
+    let kind = ImportKind::parse(kind)?;
+    let mut cols: Vec<TemplateColumn> = kind
+        .columns()
         .iter()
-        .map(|a| a.name_zh().to_string())
+        .filter(|c| !c.note.is_empty())
+        .map(|c| TemplateColumn {
+            header: c.zh,
+            note: c.note,
+            text: c.text,
+            choices: choices(c.choices),
+        })
         .collect();
-    let roles: Vec<String> = Role::ALL.iter().map(|r| r.name_zh().to_string()).collect();
-    let levels: Vec<String> = SourceLevel::ALL
-        .iter()
-        .map(|l| l.name_zh().to_string())
-        .collect();
-    let booleans = vec!["否".to_string(), "是".to_string()];
-    Some(match kind {
-        "regions" => vec![
-            tc("代码", "必填；12 位统计用区划代码"),
-            tc("名称", "必填"),
-            tc("合并前村", "可空；并入本村的村代码，多个用 ; 分隔"),
-            tc("合并年份", "填合并前村时必填"),
-        ],
-        "entries" => vec![
-            tc("村代码", "必填；12 位村级代码"),
-            tc("日期", "必填；如 2024-03-31"),
-            TemplateColumn {
-                header: "科目",
-                note: "必填；从下拉列表选",
-                choices: accounts,
-            },
-            tc("金额", "必填；元，最多两位小数；负数为红字冲销"),
-            tc("凭证号", "可空；同村同年不重复"),
-            tc("摘要", "可空"),
-            tc("项目", "可空；扶持项目编号"),
-            tc("冲销", "可空；被冲销凭证，写作 年度:凭证号"),
-        ],
-        "statements" => {
-            let mut cols = vec![tc("村代码", "必填"), tc("年度", "必填；如 2019")];
-            for a in Account::ALL {
-                cols.push(TemplateColumn {
-                    header: a.name_zh(),
-                    note: "元；可空",
-                    choices: Vec::new(),
-                });
-            }
-            cols
-        }
-        "cadres" => vec![
-            tc("村代码", "必填"),
-            tc("年度", "必填"),
-            tc("人员编号", "必填；同一人各年相同"),
-            tc("姓名", "必填"),
-            TemplateColumn {
-                header: "职务",
-                note: "必填；从下拉列表选",
-                choices: roles,
-            },
-            tc("任职月数", "0–12，空为 12"),
-            TemplateColumn {
-                header: "受处分",
-                note: "是/否，空为否",
-                choices: booleans,
-            },
-            tc("基本报酬", "元/年；可空"),
-            tc("考核等次", "如 优秀、合格、基本合格、不合格"),
-        ],
-        "grants" => vec![
-            tc("资金编号", "必填；唯一"),
-            tc("村代码", "必填"),
-            tc("年度", "必填"),
-            TemplateColumn {
-                header: "资金来源",
-                note: "必填；从下拉列表选",
-                choices: levels,
-            },
-            tc("项目名称", "必填"),
-            tc("金额", "必填；元"),
-            tc("项目", "必填；项目编号，记收益时填在账目的“项目”列"),
-            tc("预期收益率", "可空；如 3% 或 0.066"),
-        ],
-        "stats" => vec![
-            tc("区划代码", "必填；县级代码"),
-            tc("年度", "必填"),
-            tc("农村居民人均可支配收入", "必填；元"),
-        ],
-        _ => return None,
-    })
+    if kind == ImportKind::Statements {
+        cols.extend(Account::ALL.iter().map(|a| TemplateColumn {
+            header: a.name_zh(),
+            note: ACCOUNT_NOTE,
+            text: false,
+            choices: Vec::new(),
+        }));
+    }
+    Some(cols)
 }
 
 /// An empty import template (.xlsx bytes): Chinese headers, a notes row (skipped on import), and
@@ -317,19 +252,7 @@ pub fn template(kind: &str) -> Result<Option<Vec<u8>>, XlsxError> {
         };
         ws.write_string_with_format(1, i as u16, &n, &note)?;
         w.see(i, c.header);
-        // Codes, vouchers and dates stay text, so Excel does not turn them into numbers.
-        if matches!(
-            c.header,
-            "代码"
-                | "村代码"
-                | "区划代码"
-                | "凭证号"
-                | "人员编号"
-                | "资金编号"
-                | "项目"
-                | "冲销"
-                | "合并前村"
-        ) {
+        if c.text {
             ws.set_column_format(i as u16, &text)?;
         }
         if !c.choices.is_empty() {
@@ -350,12 +273,6 @@ pub fn template(kind: &str) -> Result<Option<Vec<u8>>, XlsxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn letters_for_formulas() {
-        assert_eq!(col_letter(0), "A");
-        assert_eq!(col_letter(27), "AB");
-    }
 
     #[test]
     fn every_kind_has_a_template() {

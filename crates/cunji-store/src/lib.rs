@@ -30,16 +30,7 @@ pub use table::RowError;
 pub use users::{SessionRow, UserRow};
 pub use workflow::{Computation, Proposal, ProposalAward, Status, StoredPolicy};
 
-/// Bytes as lowercase hex (digests, and facts sent to PostgreSQL inside JSON).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
-}
+pub(crate) use cunji_core::columns::hex;
 
 /// Seconds since the epoch, for `at` columns.
 pub(crate) fn now() -> i64 {

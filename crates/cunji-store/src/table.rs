@@ -24,16 +24,11 @@ impl fmt::Display for RowError {
     }
 }
 
-/// A column an import kind knows.
-#[derive(Clone, Copy, Debug)]
-pub struct Column {
-    pub key: &'static str,
-    pub zh: &'static str,
-    pub required: bool,
-}
+pub use cunji_core::columns::Column;
 
+/// A column read by name only (a test's or a caller's own file), with no template note.
 pub const fn col(key: &'static str, zh: &'static str, required: bool) -> Column {
-    Column { key, zh, required }
+    Column::plain(key, zh, required)
 }
 
 /// A decoded, header-checked file.
@@ -151,46 +146,17 @@ pub fn read_csv(
     columns: &[Column],
     extra: Option<ExtraColumns<'_>>,
 ) -> Result<Sheet, Vec<RowError>> {
+    let mut reader = TableReader::csv(file, bytes, columns, extra)?;
     let mut rows = Vec::new();
-    let mut sheet = each_csv_row(file, bytes, columns, extra, |_, row| {
+    while let Some((_, row)) = reader.next_row() {
         rows.push(Row {
             line: row.line,
             cells: row.cells.clone(),
-        })
-    })?;
+        });
+    }
+    let mut sheet = reader.finish()?;
     sheet.rows = rows;
     Ok(sheet)
-}
-
-/// Reads a CSV file row by row without keeping the rows: `each` sees every non-blank row of the
-/// right width. Returns the header as a sheet without rows, or every problem of the file.
-pub fn each_csv_row(
-    file: &str,
-    bytes: &[u8],
-    columns: &[Column],
-    extra: Option<ExtraColumns<'_>>,
-    mut each: impl FnMut(&Sheet, &Row),
-) -> Result<Sheet, Vec<RowError>> {
-    let mut reader = TableReader::csv(file, bytes, columns, extra)?;
-    while let Some((sheet, row)) = reader.next_row() {
-        each(sheet, row);
-    }
-    reader.finish()
-}
-
-/// Reads an import file row by row: a spreadsheet (.xlsx, by name or content) or CSV, streamed.
-pub fn each_table_row(
-    file: &str,
-    bytes: &[u8],
-    columns: &[Column],
-    extra: Option<ExtraColumns<'_>>,
-    mut each: impl FnMut(&Sheet, &Row),
-) -> Result<Sheet, Vec<RowError>> {
-    let mut reader = TableReader::open(file, bytes, columns, extra)?;
-    while let Some((sheet, row)) = reader.next_row() {
-        each(sheet, row);
-    }
-    reader.finish()
 }
 
 /// An import file read a row at a time, so that a caller can check and store rows while the rest of

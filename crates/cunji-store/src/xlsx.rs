@@ -8,21 +8,8 @@ use calamine::{Data, Reader, Xlsx};
 
 use crate::table::{sheet_from_rows, Column, ExtraColumns, Row, RowError, Sheet};
 
-/// The row a template's notes sit on starts with this, and is skipped.
-pub const NOTES_MARK: &str = "【说明】";
-
-fn letter(mut col: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (col % 26) as u8);
-        if col < 26 {
-            break;
-        }
-        col = col / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
-}
+use cunji_core::columns::column_letters as letter;
+pub use cunji_core::columns::NOTES_MARK;
 
 /// An Excel serial day (1900 system) as `YYYY-MM-DD`.
 fn serial_date(serial: f64) -> Option<String> {
@@ -184,61 +171,16 @@ fn read_unguarded(
         .map(|i| i + 1)
         .unwrap_or(0);
     let header: Vec<String> = header[..used].to_vec();
+    let grid = Grid {
+        place: &place,
+        letters: &letters,
+        header: &header,
+        used,
+    };
     let mut rows = Vec::new();
     for (i, cells) in rows_iter {
         let line = first_row + i as u64 + 1;
-        let mut out = Vec::with_capacity(used);
-        for (ci, c) in cells.iter().enumerate() {
-            let text = match c {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) => number_text(*f),
-                Data::Bool(b) => b.to_string(),
-                Data::DateTime(d) => match serial_date(d.as_f64()) {
-                    Some(s) => s,
-                    None => {
-                        errors.push(RowError {
-                            file: place.clone(),
-                            line,
-                            column: format!("{}{line}", letters[ci]),
-                            message: "日期超出范围".into(),
-                        });
-                        String::new()
-                    }
-                },
-                Data::DateTimeIso(s) => s.chars().take(10).collect(),
-                Data::DurationIso(s) => s.clone(),
-                Data::Error(e) => {
-                    if ci < used {
-                        errors.push(RowError {
-                            file: place.clone(),
-                            line,
-                            column: format!(
-                                "{}（{}{line}）",
-                                header.get(ci).map(|h| h.trim()).unwrap_or(""),
-                                letters[ci]
-                            ),
-                            message: format!("单元格是错误值 {e}"),
-                        });
-                    }
-                    String::new()
-                }
-            };
-            if ci < used {
-                out.push(text);
-            } else if !text.trim().is_empty() {
-                errors.push(RowError {
-                    file: place.clone(),
-                    line,
-                    column: format!("{}{line}", letters[ci]),
-                    message: "表头之外的列有内容（这一列没有列名）".into(),
-                });
-            }
-        }
-        while out.len() < used {
-            out.push(String::new());
-        }
+        let out = grid.row_cells(line, cells, &mut errors);
         if out.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -263,6 +205,73 @@ fn read_unguarded(
         return Err(errors);
     }
     Ok(sheet)
+}
+
+/// What a data row's cells are read against: the sheet, its column letters and its header.
+struct Grid<'a> {
+    place: &'a str,
+    letters: &'a [String],
+    header: &'a [String],
+    /// How many columns the header names; cells beyond it must be empty.
+    used: usize,
+}
+
+impl Grid<'_> {
+    /// One row's cells as text, `used` of them; problems of its cells are added to `errors`.
+    fn row_cells(&self, line: u64, cells: &[Data], errors: &mut Vec<RowError>) -> Vec<String> {
+        let mut out = Vec::with_capacity(self.used);
+        for (ci, c) in cells.iter().enumerate() {
+            let text = self.cell_text(line, ci, c, errors);
+            if ci < self.used {
+                out.push(text);
+            } else if !text.trim().is_empty() {
+                errors.push(self.error(
+                    line,
+                    format!("{}{line}", self.letters[ci]),
+                    "表头之外的列有内容（这一列没有列名）",
+                ));
+            }
+        }
+        while out.len() < self.used {
+            out.push(String::new());
+        }
+        out
+    }
+
+    /// A cell as the text an import reads: numbers as typed, dates as `YYYY-MM-DD`, errors refused.
+    fn cell_text(&self, line: u64, ci: usize, c: &Data, errors: &mut Vec<RowError>) -> String {
+        match c {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            Data::Int(n) => n.to_string(),
+            Data::Float(f) => number_text(*f),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(d) => serial_date(d.as_f64()).unwrap_or_else(|| {
+                let cell = format!("{}{line}", self.letters[ci]);
+                errors.push(self.error(line, cell, "日期超出范围"));
+                String::new()
+            }),
+            Data::DateTimeIso(s) => s.chars().take(10).collect(),
+            Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => {
+                if ci < self.used {
+                    let name = self.header.get(ci).map(|h| h.trim()).unwrap_or("");
+                    let cell = format!("{name}（{}{line}）", self.letters[ci]);
+                    errors.push(self.error(line, cell, format!("单元格是错误值 {e}")));
+                }
+                String::new()
+            }
+        }
+    }
+
+    fn error(&self, line: u64, column: String, message: impl Into<String>) -> RowError {
+        RowError {
+            file: self.place.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
 }
 
 #[cfg(test)]

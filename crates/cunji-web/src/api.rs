@@ -9,11 +9,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use cunji_core::region::RegionCode;
 use cunji_store::import::ImportError;
-use cunji_store::EntryForm;
 use serde_json::{json, Value};
 
 use crate::auth::{Viewer, Writer};
-use crate::pages::ViewQuery;
+use crate::html::WebError;
+use crate::pages::{RegionView, ViewQuery};
+use crate::scope::{InVillage, InVillageYear};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,19 +32,41 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn import_error(e: ImportError) -> Response {
-    match e {
-        ImportError::Rows(rows) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "输入有误，未存储", "rows": rows.iter().map(|r| json!({ "column": r.column, "message": r.message })).collect::<Vec<_>>() })),
-        )
-            .into_response(),
-        ImportError::Store(e) => {
-            let e = crate::html::WebError::from(e);
-            error(e.status(), e.message())
+/// A refused or failed API call: its status and `{ "error": … }` (with `rows` for rows of bad input).
+pub struct ApiError(Response);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> Self {
+        ApiError(error(e.status(), e.message()))
+    }
+}
+
+impl From<cunji_store::StoreError> for ApiError {
+    fn from(e: cunji_store::StoreError) -> Self {
+        WebError::from(e).into()
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Rows(rows) => ApiError((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "输入有误，未存储", "rows": rows.iter().map(|r| json!({ "column": r.column, "message": r.message })).collect::<Vec<_>>() })),
+            )
+                .into_response()),
+            ImportError::Store(e) => e.into(),
         }
     }
 }
+
+type ApiResult = Result<Response, ApiError>;
 
 async fn session(Viewer(user): Viewer) -> Json<Value> {
     Json(json!({
@@ -56,29 +79,8 @@ async fn session(Viewer(user): Viewer) -> Json<Value> {
 }
 
 /// The report of SPEC §11 for a year and region, limited to what the user may read.
-async fn report(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Response {
-    let year = q.year.unwrap_or(state.latest_year().await);
-    let (_, policy) = match state.policy(q.policy).await {
-        Ok(p) => p,
-        Err(e) => return error(e.status(), e.message()),
-    };
-    let data = match state.data(year).await {
-        Ok(d) => d,
-        Err(e) => return error(e.status(), e.message()),
-    };
-    let region =
-        match crate::pages::dashboard::chosen_region(&user, &data.regions, q.region.as_deref()) {
-            Ok(r) => r,
-            Err(e) => return error(e.status(), e.message()),
-        };
-    match state.report(&policy, &data, year, Some(&region)).await {
-        Ok(r) => Json(serde_json::to_value(&*r).unwrap_or(Value::Null)).into_response(),
-        Err(e) => error(e.status(), e.message()),
-    }
+async fn report(view: RegionView) -> ApiResult {
+    Ok(Json(serde_json::to_value(&*view.report).unwrap_or(Value::Null)).into_response())
 }
 
 /// Entries a village read lists at most (the latest ones); `entries_total` says how many there are.
@@ -86,46 +88,22 @@ const API_ENTRIES_LISTED: usize = 10_000;
 
 async fn village(
     State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Path(code): Path<String>,
+    v: InVillage<Viewer>,
     Query(q): Query<ViewQuery>,
-) -> Response {
-    let Ok(c) = crate::html::strict_code(&code) else {
-        return error(StatusCode::BAD_REQUEST, "区划代码有误");
-    };
-    if let Err(d) = user.require_read(&c) {
-        return error(d.status, d.message);
-    }
+) -> ApiResult {
+    let c = v.code();
     let year = q.year.unwrap_or(state.latest_year().await);
-    let (_, policy) = match state.policy(q.policy).await {
-        Ok(p) => p,
-        Err(e) => return error(e.status(), e.message()),
+    let (_, policy) = state.policy(q.policy).await?;
+    let data = state.data(year).await?;
+    let report = state.report(&policy, &data, year, Some(c)).await?;
+    let Some(v) = report.villages.iter().find(|v| &v.code == c) else {
+        return Err(WebError::NotFound(format!("{year} 年没有村 {c}")).into());
     };
-    let data = match state.data(year).await {
-        Ok(d) => d,
-        Err(e) => return error(e.status(), e.message()),
-    };
-    let report = match state.report(&policy, &data, year, Some(&c)).await {
-        Ok(r) => r,
-        Err(e) => return error(e.status(), e.message()),
-    };
-    let Some(v) = report.villages.iter().find(|v| v.code == c) else {
-        return error(StatusCode::NOT_FOUND, format!("{year} 年没有村 {code}"));
-    };
-    let (entries, entries_total) = match state
+    let (entries, entries_total) = state
         .store
         .latest_entries_of(c.as_str(), year, API_ENTRIES_LISTED)
-        .await
-    {
-        Ok(e) => e,
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                crate::html::store_message(&e),
-            )
-        }
-    };
-    Json(json!({
+        .await?;
+    Ok(Json(json!({
         "year": year,
         "village": v,
         "entries_total": entries_total,
@@ -134,47 +112,26 @@ async fn village(
             "memo": e.memo, "project": e.project, "reverses": e.reverses, "reversed_by": e.reversed_by, "source": e.source,
         })).collect::<Vec<_>>(),
     }))
-    .into_response()
+    .into_response())
 }
 
 #[derive(serde::Deserialize)]
 struct NewEntry {
     village: String,
-    date: String,
-    account: String,
-    amount: String,
-    #[serde(default)]
-    voucher: String,
-    #[serde(default)]
-    memo: String,
-    #[serde(default)]
-    project: String,
+    #[serde(flatten)]
+    entry: crate::pages::entry::AddForm,
 }
 
 async fn add_entry(
     State(state): State<AppState>,
     Writer(user): Writer,
     Json(e): Json<NewEntry>,
-) -> Response {
-    let Ok(c) = crate::html::strict_code(&e.village) else {
-        return error(StatusCode::BAD_REQUEST, "区划代码有误");
-    };
-    if let Err(d) = user.require_read(&c) {
-        return error(d.status, d.message);
-    }
-    let form = EntryForm {
-        village: c.to_string(),
-        date: e.date,
-        account: e.account,
-        amount: e.amount,
-        voucher: e.voucher,
-        memo: e.memo,
-        project: e.project,
-    };
-    match state.store.add_entry(&form, None, &user.username).await {
-        Ok(voucher) => (StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response(),
-        Err(e) => import_error(e),
-    }
+) -> ApiResult {
+    let c = crate::html::strict_code(&e.village)?;
+    user.require_read(&c).map_err(WebError::from)?;
+    let form = e.entry.of_village(c.to_string());
+    let voucher = state.store.add_entry(&form, None, &user.username).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -188,57 +145,33 @@ async fn reverse_entry(
     Writer(user): Writer,
     Path(id): Path<i64>,
     Json(r): Json<Reverse>,
-) -> Response {
-    match state.store.entry_owner(id).await {
-        Ok(Some((village, _))) => {
-            if let Err(d) = RegionCode::parse(&village)
-                .map_err(|e| crate::auth::Denied::forbidden(e.to_string()))
-                .and_then(|c| user.require_read(&c))
-            {
-                return error(d.status, d.message);
-            }
-        }
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("没有编号为 {id} 的分录")),
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                crate::html::store_message(&e),
-            )
-        }
-    }
-    match state
+) -> ApiResult {
+    let Some((village, _)) = state.store.entry_owner(id).await? else {
+        return Err(WebError::NotFound(format!("没有编号为 {id} 的分录")).into());
+    };
+    RegionCode::parse(&village)
+        .map_err(|e| crate::auth::Denied::forbidden(e.to_string()))
+        .and_then(|c| user.require_read(&c))
+        .map_err(WebError::from)?;
+    let voucher = state
         .store
         .reverse_entry(id, &r.date, &r.reason, &user.username)
-        .await
-    {
-        Ok(voucher) => (StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response(),
-        Err(e) => import_error(e),
-    }
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response())
 }
 
-async fn proposal(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Path((code, year)): Path<(String, i32)>,
-) -> Response {
-    let Ok(c) = crate::html::strict_code(&code) else {
-        return error(StatusCode::BAD_REQUEST, "区划代码有误");
+async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> ApiResult {
+    let Some(p) = state.store.proposal(v.code().as_str(), v.year()).await? else {
+        return Err(WebError::NotFound("尚未生成奖励方案".into()).into());
     };
-    if let Err(d) = user.require_read(&c) {
-        return error(d.status, d.message);
-    }
-    match state.store.proposal(c.as_str(), year).await {
-        Ok(Some(p)) => Json(json!({
-            "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
-            "pool": p.pool, "trace": p.trace,
-            "awards": p.awards.iter().map(|a| json!({ "person": a.person, "name": a.name, "role": a.role,
-                "computed": a.computed, "decided": a.decided })).collect::<Vec<_>>(),
-            "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail })).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Ok(None) => error(StatusCode::NOT_FOUND, "尚未生成奖励方案"),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, crate::html::store_message(&e)),
-    }
+    Ok(Json(json!({
+        "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
+        "pool": p.pool, "trace": p.trace,
+        "awards": p.awards.iter().map(|a| json!({ "person": a.person, "name": a.name, "role": a.role,
+            "computed": a.computed, "decided": a.decided })).collect::<Vec<_>>(),
+        "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail })).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
 /// The OpenAPI 3.1 description of this API.

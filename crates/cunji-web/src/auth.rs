@@ -123,9 +123,7 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use cunji_core::columns::hex;
 
 /// A random token of 32 bytes, hex.
 pub fn random_token() -> String {
@@ -214,56 +212,32 @@ impl FromRequestParts<AppState> for Viewer {
     }
 }
 
-impl FromRequestParts<AppState> for Writer {
-    type Rejection = AuthRejection;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        user_whose_role(
-            parts,
-            state,
-            |r| r != Role::Auditor,
-            |_| "审计人员只能查看，不能修改数据".into(),
-        )
-        .await
-        .map(Writer)
-    }
+/// An extractor for users of some roles: `allowed` says which, `refusal` what a refused user reads.
+macro_rules! role_extractor {
+    ($name:ident, $allowed:expr, $refusal:expr) => {
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = AuthRejection;
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Self::Rejection> {
+                user_whose_role(parts, state, $allowed, $refusal)
+                    .await
+                    .map($name)
+            }
+        }
+    };
 }
 
-impl FromRequestParts<AppState> for CountyAdmin {
-    type Rejection = AuthRejection;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        user_whose_role(
-            parts,
-            state,
-            |r| r == Role::CountyAdmin,
-            |r| format!("这一操作只有县级管理员可以进行（您是{}）", r.name_zh()),
-        )
-        .await
-        .map(CountyAdmin)
-    }
-}
-
-impl FromRequestParts<AppState> for TownshipOfficer {
-    type Rejection = AuthRejection;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        user_whose_role(
-            parts,
-            state,
-            |r| r == Role::TownshipOfficer,
-            |r| format!("这一操作由乡镇农经站进行（您是{}）", r.name_zh()),
-        )
-        .await
-        .map(TownshipOfficer)
-    }
-}
+role_extractor!(Writer, |r| r != Role::Auditor, |_| {
+    "审计人员只能查看，不能修改数据".into()
+});
+role_extractor!(CountyAdmin, |r| r == Role::CountyAdmin, |r| {
+    format!("这一操作只有县级管理员可以进行（您是{}）", r.name_zh())
+});
+role_extractor!(TownshipOfficer, |r| r == Role::TownshipOfficer, |r| {
+    format!("这一操作由乡镇农经站进行（您是{}）", r.name_zh())
+});
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
 const ARGON2_KIB: u32 = 19 * 1024;

@@ -16,6 +16,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use cunji_store::Store;
 
+pub use pages::pct as percent_encode;
 pub use state::AppState;
 
 /// The whole application.

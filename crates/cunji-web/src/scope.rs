@@ -55,10 +55,10 @@ impl<R: RoleOf> FromRequestParts<AppState> for InVillage<R> {
                 .await
                 .map_err(IntoResponse::into_response)?;
         let text = params.get("code").map(String::as_str).unwrap_or_default();
-        let code = crate::html::strict_code(text).map_err(IntoResponse::into_response)?;
+        let code = crate::html::strict_code(text).map_err(|e| refuse(parts, e))?;
         role.user()
             .require_read(&code)
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|d| refuse(parts, d.into()))?;
         Ok(InVillage { role, code })
     }
 }
@@ -98,9 +98,19 @@ impl<R: RoleOf> FromRequestParts<AppState> for InVillageYear<R> {
             .ok()
             .filter(|y| crate::state::YEARS.contains(y))
             .ok_or_else(|| {
-                crate::html::bad_request(format!("年度 `{text}` 应为 1900–2999 的四位年份"))
-                    .into_response()
+                let e =
+                    crate::html::bad_request(format!("年度 `{text}` 应为 1900–2999 的四位年份"));
+                refuse(parts, e)
             })?;
         Ok(InVillageYear { village, year })
+    }
+}
+
+/// A refused path: a page for the pages, JSON for the API.
+fn refuse(parts: &Parts, e: crate::html::WebError) -> Response {
+    if parts.uri.path().starts_with("/api/") {
+        crate::api::ApiError::from(e).into_response()
+    } else {
+        e.into_response()
     }
 }

@@ -39,8 +39,8 @@ pub struct Cli {
 pub enum Command {
     /// 导入文件（CSV，UTF-8 或 GBK/GB18030）：全部正确才入库，任何一行有错则一行也不存
     Import {
-        #[arg(value_enum)]
-        kind: Kind,
+        #[arg(value_parser = import_kind_parser())]
+        kind: ImportKind,
         file: PathBuf,
     },
     /// 生成年度报告
@@ -194,27 +194,11 @@ pub enum PolicyAction {
     List,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Kind {
-    Regions,
-    Entries,
-    Statements,
-    Cadres,
-    Grants,
-    Stats,
-}
-
-impl Kind {
-    pub(crate) fn import_kind(self) -> ImportKind {
-        match self {
-            Kind::Regions => ImportKind::Regions,
-            Kind::Entries => ImportKind::Entries,
-            Kind::Statements => ImportKind::Statements,
-            Kind::Cadres => ImportKind::Cadres,
-            Kind::Grants => ImportKind::Grants,
-            Kind::Stats => ImportKind::Stats,
-        }
-    }
+/// The import kinds by their keys, as clap lists them in help and errors.
+fn import_kind_parser() -> impl clap::builder::TypedValueParser<Value = ImportKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ImportKind::ALL.map(|k| k.key()))
+        .try_map(|key: String| ImportKind::parse(&key).ok_or("未知的导入类型"))
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

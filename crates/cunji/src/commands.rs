@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use cunji_store::{ImportOutcome, Store};
+use cunji_store::{ImportKind, ImportOutcome, Store};
 
 use crate::cli::{
-    import_file, read_policy, report_from_store, write_report, AuditAction, Failure, Format, Kind,
+    import_file, read_policy, report_from_store, write_report, AuditAction, Failure, Format,
     PolicyAction,
 };
 
@@ -15,9 +15,9 @@ pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
         .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display())))
 }
 
-pub async fn import(db: &str, kind: Kind, file: &Path, who: &str) -> Result<(), Failure> {
+pub async fn import(db: &str, kind: ImportKind, file: &Path, who: &str) -> Result<(), Failure> {
     let store = Store::open(db, true).await?;
-    let outcome = import_file(&store, kind.import_kind(), file, who).await;
+    let outcome = import_file(&store, kind, file, who).await;
     store.close().await;
     match outcome? {
         ImportOutcome::Stored { rows, unchanged } => {
@@ -28,7 +28,7 @@ pub async fn import(db: &str, kind: Kind, file: &Path, who: &str) -> Result<(), 
             };
             println!(
                 "已导入 {} {rows} 行{extra}：{}",
-                kind.import_kind().name_zh(),
+                kind.name_zh(),
                 file.display()
             );
         }

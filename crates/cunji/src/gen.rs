@@ -77,32 +77,52 @@ fn synthetic_regions(villages: usize, rng: &mut Rng) -> Vec<(String, String)> {
     out
 }
 
+/// The four files written, each with its header.
+struct Files {
+    regions: BufWriter<File>,
+    entries: BufWriter<File>,
+    cadres: BufWriter<File>,
+    grants: BufWriter<File>,
+}
+
+impl Files {
+    fn create(dir: &Path) -> Result<Files, Failure> {
+        let create = |name: &str, header: &str| -> Result<BufWriter<File>, Failure> {
+            let mut w = File::create(dir.join(name))
+                .map(BufWriter::new)
+                .map_err(io)?;
+            writeln!(w, "{header}").map_err(io)?;
+            Ok(w)
+        };
+        Ok(Files {
+            regions: create("regions.csv", "code,name")?,
+            entries: create(
+                "entries.csv",
+                "village,date,account,amount,voucher,memo,project",
+            )?,
+            cadres: create(
+                "cadres.csv",
+                "village,year,person,name,role,months_in_post,sanctioned,base_pay,appraisal",
+            )?,
+            grants: create(
+                "grants.csv",
+                "grant,village,year,level,program,amount,project,expected_rate",
+            )?,
+        })
+    }
+
+    fn flush(self) -> Result<(), Failure> {
+        for mut w in [self.regions, self.entries, self.cadres, self.grants] {
+            w.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(o: &GenOptions<'_>) -> Result<(), Failure> {
     std::fs::create_dir_all(o.out).map_err(io)?;
     let mut rng = Rng::new(o.seed);
-    let create = |name: &str| {
-        File::create(o.out.join(name))
-            .map(BufWriter::new)
-            .map_err(io)
-    };
-    let (mut regions, mut entries, mut cadres, mut grants) = (
-        create("regions.csv")?,
-        create("entries.csv")?,
-        create("cadres.csv")?,
-        create("grants.csv")?,
-    );
-    writeln!(regions, "code,name").map_err(io)?;
-    writeln!(entries, "village,date,account,amount,voucher,memo,project").map_err(io)?;
-    writeln!(
-        cadres,
-        "village,year,person,name,role,months_in_post,sanctioned,base_pay,appraisal"
-    )
-    .map_err(io)?;
-    writeln!(
-        grants,
-        "grant,village,year,level,program,amount,project,expected_rate"
-    )
-    .map_err(io)?;
+    let mut files = Files::create(o.out)?;
     let source: Box<dyn Iterator<Item = (String, String)>> = match o.regions {
         Some(p) => region_lines(p)?,
         None => Box::new(synthetic_regions(o.villages, &mut rng).into_iter()),
@@ -114,82 +134,12 @@ pub fn run(o: &GenOptions<'_>) -> Result<(), Failure> {
         if code.len() != 12 || (code.ends_with("000") && !upper.insert(code.clone())) {
             continue;
         }
-        writeln!(regions, "{code},{name}").map_err(io)?;
+        writeln!(files.regions, "{code},{name}").map_err(io)?;
         if code.ends_with("000") {
             continue;
         }
         villages += 1;
-        // Each village's books come from its own stream, so a village's data does not depend on the others.
-        let mut r = Rng::new(o.seed ^ (villages as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let level = if r.chance(0.03) {
-            0.0
-        } else {
-            90_000.0 / 1.12 * (r.normal() * 0.6).exp()
-        };
-        let growth = 0.06 + r.normal() * 0.10;
-        let grant = r.chance(0.12).then(|| {
-            grant_seq += 1;
-            let year = o.years.0 + r.below((o.years.1 - o.years.0 + 1) as u64) as i32;
-            (
-                format!("GEN{grant_seq:07}"),
-                year,
-                500_000.0f64,
-                0.03 + r.unit() * 0.05,
-            )
-        });
-        if let Some((id, year, amount, rate)) = &grant {
-            let level_name = *r.pick(&["central", "provincial", "municipal", "county"]);
-            writeln!(
-                grants,
-                "{id},{code},{year},{level_name},扶持壮大村级集体经济,{amount:.2},P{id},{:.1}%",
-                rate * 100.0
-            )
-            .map_err(io)?;
-        }
-        for year in o.years.0..=o.years.1 {
-            let op = level * (1.0 + growth).powi(year - o.years.0) * (r.normal() * 0.15).exp();
-            let mut voucher = 0;
-            for month in 1..=12u32 {
-                for k in 0..o.entries_per_month {
-                    voucher += 1;
-                    let (account, amount) = match k % 4 {
-                        0 | 1 => (
-                            "operating_revenue",
-                            op / 12.0 / (o.entries_per_month as f64 / 2.0).max(1.0)
-                                * (0.5 + r.unit()),
-                        ),
-                        2 => (
-                            "operating_cost",
-                            op * 0.4 / 12.0 / (o.entries_per_month as f64 / 4.0).max(1.0)
-                                * (0.5 + r.unit()),
-                        ),
-                        _ => ("admin_expense", 800.0 + r.unit() * 1200.0),
-                    };
-                    let day = 1 + (voucher * 7 % 27);
-                    writeln!(
-                        entries,
-                        "{code},{year}-{month:02}-{day:02},{account},{:.2},记-{voucher:04},,",
-                        amount.max(0.01)
-                    )
-                    .map_err(io)?;
-                    entry_rows += 1;
-                }
-            }
-            if let Some((id, gy, amount, rate)) = &grant {
-                if year > *gy && r.chance(0.85) {
-                    writeln!(
-                        entries,
-                        "{code},{year}-12-20,investment_income,{:.2},记-9999,项目收益,P{id}",
-                        amount * rate * (0.7 + r.unit() * 0.6)
-                    )
-                    .map_err(io)?;
-                    entry_rows += 1;
-                }
-            }
-            let short = &code[6..];
-            let rating = *r.pick(&["优秀", "合格", "合格", "合格", "基本合格"]);
-            writeln!(cadres, "{code},{year},G{short}-1,村干部{short},secretary_director,12,false,48000.00,{rating}").map_err(io)?;
-        }
+        entry_rows += village_books(&mut files, o, &code, villages, &mut grant_seq)?;
         if o.regions.is_none() && villages >= o.villages {
             break;
         }
@@ -197,12 +147,108 @@ pub fn run(o: &GenOptions<'_>) -> Result<(), Failure> {
             break;
         }
     }
-    for mut w in [regions, entries, cadres, grants] {
-        w.flush().map_err(io)?;
-    }
+    files.flush()?;
     eprintln!(
         "已生成 {villages} 个村、{entry_rows} 笔分录：{}",
         o.out.display()
     );
     Ok(())
+}
+
+/// One village's grant, entries and cadres; returns how many entries it wrote. Each village's books
+/// come from its own stream (seeded by its number), so a village's data does not depend on the others.
+fn village_books(
+    files: &mut Files,
+    o: &GenOptions<'_>,
+    code: &str,
+    number: usize,
+    grant_seq: &mut usize,
+) -> Result<u64, Failure> {
+    let mut r = Rng::new(o.seed ^ (number as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let level = if r.chance(0.03) {
+        0.0
+    } else {
+        90_000.0 / 1.12 * (r.normal() * 0.6).exp()
+    };
+    let growth = 0.06 + r.normal() * 0.10;
+    let grant = r.chance(0.12).then(|| {
+        *grant_seq += 1;
+        let year = o.years.0 + r.below((o.years.1 - o.years.0 + 1) as u64) as i32;
+        (
+            format!("GEN{:07}", *grant_seq),
+            year,
+            500_000.0f64,
+            0.03 + r.unit() * 0.05,
+        )
+    });
+    if let Some((id, year, amount, rate)) = &grant {
+        let level_name = *r.pick(&["central", "provincial", "municipal", "county"]);
+        writeln!(
+            files.grants,
+            "{id},{code},{year},{level_name},扶持壮大村级集体经济,{amount:.2},P{id},{:.1}%",
+            rate * 100.0
+        )
+        .map_err(io)?;
+    }
+    let mut entry_rows = 0;
+    for year in o.years.0..=o.years.1 {
+        let op = level * (1.0 + growth).powi(year - o.years.0) * (r.normal() * 0.15).exp();
+        entry_rows += year_entries(&mut files.entries, o, &mut r, code, year, op)?;
+        if let Some((id, gy, amount, rate)) = &grant {
+            if year > *gy && r.chance(0.85) {
+                writeln!(
+                    files.entries,
+                    "{code},{year}-12-20,investment_income,{:.2},记-9999,项目收益,P{id}",
+                    amount * rate * (0.7 + r.unit() * 0.6)
+                )
+                .map_err(io)?;
+                entry_rows += 1;
+            }
+        }
+        let short = &code[6..];
+        let rating = *r.pick(&["优秀", "合格", "合格", "合格", "基本合格"]);
+        writeln!(
+            files.cadres,
+            "{code},{year},G{short}-1,村干部{short},secretary_director,12,false,48000.00,{rating}"
+        )
+        .map_err(io)?;
+    }
+    Ok(entry_rows)
+}
+
+/// A year of monthly revenue, cost and expense entries around operating income `op`.
+fn year_entries(
+    entries: &mut BufWriter<File>,
+    o: &GenOptions<'_>,
+    r: &mut Rng,
+    code: &str,
+    year: i32,
+    op: f64,
+) -> Result<u64, Failure> {
+    let mut voucher = 0;
+    for month in 1..=12u32 {
+        for k in 0..o.entries_per_month {
+            voucher += 1;
+            let (account, amount) = match k % 4 {
+                0 | 1 => (
+                    "operating_revenue",
+                    op / 12.0 / (o.entries_per_month as f64 / 2.0).max(1.0) * (0.5 + r.unit()),
+                ),
+                2 => (
+                    "operating_cost",
+                    op * 0.4 / 12.0 / (o.entries_per_month as f64 / 4.0).max(1.0)
+                        * (0.5 + r.unit()),
+                ),
+                _ => ("admin_expense", 800.0 + r.unit() * 1200.0),
+            };
+            let day = 1 + (voucher * 7 % 27);
+            writeln!(
+                entries,
+                "{code},{year}-{month:02}-{day:02},{account},{:.2},记-{voucher:04},,",
+                amount.max(0.01)
+            )
+            .map_err(io)?;
+        }
+    }
+    Ok(12 * o.entries_per_month as u64)
 }

@@ -114,15 +114,7 @@ fn script_in_a_memo_is_stored_as_text_and_never_runs() {
         fixture("bad/script.csv").to_str().unwrap(),
     ]);
     let p = s.write("p.toml", "name = \"x\"\n");
-    let json = s.ok(&[
-        "report",
-        "--year",
-        "2023",
-        "--policy",
-        p.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let json = s.report("2023", p.to_str().unwrap(), "json");
     assert!(json.contains("\"has_data\": true"));
     // Pages escape it (askama): checked by the web tests of entries; here the stored text is intact.
     let audit = s.ok(&["audit", "verify"]);

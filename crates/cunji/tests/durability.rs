@@ -40,16 +40,8 @@ fn verify(s: &Scratch) -> String {
 
 fn entry_count(s: &Scratch) -> i64 {
     let p = s.write("count.toml", "name = \"x\"\n");
-    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
-        "report",
-        "--year",
-        "2023",
-        "--policy",
-        p.to_str().unwrap(),
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.report("2023", p.to_str().unwrap(), "json")).unwrap();
     json["villages"]
         .as_array()
         .unwrap()
@@ -175,17 +167,19 @@ fn http(
     (status, head.to_string(), body.to_string())
 }
 
+/// The cookie a response sets (its name and value).
+fn cookie_of(head: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no cookie set: {head}"))
+        .to_string()
+}
+
 /// Signs in through the login form; returns the session cookie and its CSRF token.
 fn sign_in(addr: &str, user: &str, password: &str) -> (String, String) {
     let (_, head, body) = http(addr, "GET", "/login", &[], "");
-    let login_cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let login_cookie = cookie_of(&head);
     let token = body
         .split("name=\"_csrf\" value=\"")
         .nth(1)
@@ -206,14 +200,7 @@ fn sign_in(addr: &str, user: &str, password: &str) -> (String, String) {
         &form,
     );
     assert_eq!(status, 303, "{head}");
-    let session = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let session = cookie_of(&head);
     let (_, _, body) = http(addr, "GET", "/api/session", &[("Cookie", &session)], "");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     (session, json["csrf"].as_str().unwrap().to_string())

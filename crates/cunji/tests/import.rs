@@ -25,16 +25,17 @@ fn setup(name: &str) -> Scratch {
 
 fn report_json(s: &Scratch, year: &str) -> serde_json::Value {
     let p = s.write("p.toml", "name = \"测试\"\n[incentive]\nrate = \"10%\"\n");
-    let out = s.ok(&[
-        "report",
-        "--year",
-        year,
-        "--policy",
-        p.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = s.report(year, p.to_str().unwrap(), "json");
     serde_json::from_str(&out).unwrap()
+}
+
+/// Runs a command that must be refused (exit 2) with each of `expected` in its errors.
+fn refused(s: &Scratch, args: &[&str], expected: &[&str]) {
+    let (code, stderr) = err_of(s, args);
+    assert_eq!(code, 2, "{stderr}");
+    for e in expected {
+        assert!(stderr.contains(e), "{e} not in: {stderr}");
+    }
 }
 
 fn err_of(s: &Scratch, args: &[&str]) -> (i32, String) {
@@ -126,11 +127,10 @@ fn gbk_files_with_chinese_headers_import() {
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     let f = s.write("gbk.csv", &*gbk);
     // Account code 502 without a chart is ambiguous (经营支出 in 2004, 投资收益 in 2023): refused.
-    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":3: account: 科目代码 `502` 须同时注明科目体系"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", f.to_str().unwrap()],
+        &[":3: account: 科目代码 `502` 须同时注明科目体系"],
     );
     let text = "村代码,日期,科目,金额,凭证号,摘要,科目体系\n131124100200,2023-03-01,发包及上交收入,5000,记-1,土地发包,\n131124100200,2023-04-01,502,300,记-2,经营支出,2004\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
@@ -148,11 +148,10 @@ fn closed_years_refuse_entries_until_reopened_with_a_reason() {
         "e.csv",
         "village,date,account,amount\n131124100200,2023-12-31,other_income,1\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":2: date: 村 131124100200 的 2023 年已结账"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", f.to_str().unwrap()],
+        &[":2: date: 村 131124100200 的 2023 年已结账"],
     );
     let (code, stderr) = err_of(
         &s,
@@ -213,26 +212,23 @@ fn reversals_name_a_voucher_once() {
         "b.csv",
         "village,date,account,amount,voucher,reverses\n131124100200,2023-03-02,other_income,-88.00,记-8,2023:记-7\n131124100200,2023-03-02,operating_revenue,-880.00,记-9,2023:记-7\n131124100200,2023-03-02,other_income,-880.00,记-10,2023:记-99\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "entries", bad.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":2: amount: 冲销金额应为原凭证的相反数 -880.00"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(":3: account: 冲销分录的科目应与原凭证相同"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(":4: reverses: 要冲销的凭证 2023:记-99"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", bad.to_str().unwrap()],
+        &[
+            ":2: amount: 冲销金额应为原凭证的相反数 -880.00",
+            ":3: account: 冲销分录的科目应与原凭证相同",
+            ":4: reverses: 要冲销的凭证 2023:记-99",
+        ],
     );
     let good = s.write("c.csv", "village,date,account,amount,voucher,reverses,memo\n131124100200,2024-01-05,other_income,-880.00,记-1,2023:记-7,冲销误记\n");
     s.ok(&["import", "entries", good.to_str().unwrap()]);
     let again = s.write("d.csv", "village,date,account,amount,voucher,reverses\n131124100200,2024-01-06,other_income,-880.00,记-2,2023:记-7\n");
-    let (code, stderr) = err_of(&s, &["import", "entries", again.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("已经冲销过"), "{stderr}");
+    refused(
+        &s,
+        &["import", "entries", again.to_str().unwrap()],
+        &["已经冲销过"],
+    );
     // The reversal counts in the year of its own date.
     let r = report_json(&s, "2024");
     assert_eq!(r["villages"][0]["measures"]["total_income"], "-880.00");
@@ -245,13 +241,11 @@ fn vouchers_are_unique_per_village_and_year() {
         "e.csv",
         "village,date,account,amount,voucher\n131124100200,2023-03-01,other_income,1,记-1\n131124100200,2023-04-01,other_income,1,记-1\n131124100201,2023-04-01,other_income,1,记-1\n131124100200,2024-04-01,other_income,1,记-1\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":3: voucher: 凭证号 记-1 与第 2 行重复"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", f.to_str().unwrap()],
+        &[":3: voucher: 凭证号 记-1 与第 2 行重复", "共 1 处错误"],
     );
-    assert!(stderr.contains("共 1 处错误"), "{stderr}");
 }
 
 #[test]
@@ -270,29 +264,31 @@ fn statements_become_year_end_entries_once() {
         "s2.csv",
         "village,year,operating_revenue\n131124100200,2022,1\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "statements", again.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":2: year: 村 131124100200 的 2022 年已有账目"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "statements", again.to_str().unwrap()],
+        &[":2: year: 村 131124100200 的 2022 年已有账目"],
     );
     let unknown = s.write("s3.csv", "village,year,现金\n131124100201,2022,1\n");
-    let (code, stderr) = err_of(&s, &["import", "statements", unknown.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains(":1: 现金: 未知列“现金”"), "{stderr}");
+    refused(
+        &s,
+        &["import", "statements", unknown.to_str().unwrap()],
+        &[":1: 现金: 未知列“现金”"],
+    );
 }
 
 #[test]
 fn headers_must_be_known_and_complete() {
     let s = setup("headers");
     let f = s.write("e.csv", "village,date,acount,amount,amount\n");
-    let (code, stderr) = err_of(&s, &["import", "entries", f.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains(":1: acount: 未知列“acount”"), "{stderr}");
-    assert!(stderr.contains(":1: amount: 列“amount”重复"), "{stderr}");
-    assert!(
-        stderr.contains(":1: account: 缺少必填列“account”（科目）"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", f.to_str().unwrap()],
+        &[
+            ":1: acount: 未知列“acount”",
+            ":1: amount: 列“amount”重复",
+            ":1: account: 缺少必填列“account”（科目）",
+        ],
     );
 }
 
@@ -308,13 +304,10 @@ fn grants_follow_their_projects() {
         "g.csv",
         "资金编号,村代码,年度,资金来源,项目名称,金额,项目,预期收益率\nG1,131124100200,2022,中央,光伏电站,500000,PV-1,3%\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "grants", g.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(
-            ":2: project: 村 131124100201 已有账目记在项目 PV-1 名下，但资金拨给村 131124100200"
-        ),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "grants", g.to_str().unwrap()],
+        &[":2: project: 村 131124100201 已有账目记在项目 PV-1 名下，但资金拨给村 131124100200"],
     );
     let g = s.write("g2.csv", "grant,village,year,level,program,amount,project,expected_rate\nG1,131124100201,2022,central,光伏电站,500000,PV-1,3%\n");
     s.ok(&["import", "grants", g.to_str().unwrap()]);
@@ -322,9 +315,11 @@ fn grants_follow_their_projects() {
         .ok(&["import", "grants", g.to_str().unwrap()])
         .contains("已导入过"));
     let changed = s.write("g3.csv", "grant,village,year,level,program,amount,project\nG1,131124100201,2022,central,光伏电站,600000,PV-1\n");
-    let (code, stderr) = err_of(&s, &["import", "grants", changed.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("已登记且内容不同"), "{stderr}");
+    refused(
+        &s,
+        &["import", "grants", changed.to_str().unwrap()],
+        &["已登记且内容不同"],
+    );
     let r = report_json(&s, "2023");
     assert_eq!(r["grants"][0]["expected"], "15000.00");
     assert_eq!(r["grants"][0]["actual"], "15000.00");
@@ -335,11 +330,10 @@ fn grants_follow_their_projects() {
         "e2.csv",
         "village,date,account,amount,project\n131124100200,2024-06-30,investment_income,1,PV-1\n",
     );
-    let (code, stderr) = err_of(&s, &["import", "entries", e.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains(":2: project: 项目 PV-1 的扶持资金拨给村 131124100201"),
-        "{stderr}"
+    refused(
+        &s,
+        &["import", "entries", e.to_str().unwrap()],
+        &[":2: project: 项目 PV-1 的扶持资金拨给村 131124100201"],
     );
 }
 

@@ -72,16 +72,8 @@ fn the_report_lists_cadres_below_the_floor() {
     ]);
     s.ok(&["import", "cadres", s.write("c.csv", "village,year,person,name,role,months_in_post,base_pay\n520302001001,2024,P1,张三,书记,12,45000\n520302001001,2024,P2,李四,书记兼主任,6,24999.99\n520303001001,2024,P3,王五,书记,12,40000\n").to_str().unwrap()]);
     let policy = repo_root().join("policies/guizhou.toml");
-    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
-        "report",
-        "--year",
-        "2024",
-        "--policy",
-        policy.to_str().unwrap(),
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.report("2024", policy.to_str().unwrap(), "json")).unwrap();
     // P1 is exactly at 3 × 15,000 = 45,000: not listed. P2 (secretary-director, 6 months): max(45,000,
     // 50,000) × 6/12 = 25,000.00, one fen short. P3's county has no 2023 statistics: unknown.
     let lines = json["pay_floor"].as_array().unwrap();
@@ -110,15 +102,7 @@ fn the_report_lists_cadres_below_the_floor() {
             && table.contains("24,999.99  25,000.00  0.01  低于保障线"),
         "{table}"
     );
-    let csv = s.ok(&[
-        "report",
-        "--year",
-        "2024",
-        "--policy",
-        policy.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let csv = s.report("2024", policy.to_str().unwrap(), "csv");
     assert!(
         csv.contains("\r\n村干部报酬保障\r\n年度,村代码,人员编号"),
         "{csv}"

@@ -107,10 +107,7 @@ fn the_exported_workbook_recomputes_to_the_json_figures() {
     }
     let s = Scratch::new("xlsx-out");
     let policy = load_case(&s, "case-230", "csv");
-    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
-        "report", "--year", "2023", "--policy", &policy, "--format", "json",
-    ]))
-    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&s.report("2023", &policy, "json")).unwrap();
     s.ok(&[
         "report",
         "--year",
@@ -222,15 +219,11 @@ fn a_workbook_saved_by_libreoffice_imports_to_the_same_report() {
     for case in ["case-176", "case-250"] {
         let from_csv = Scratch::new("xlsx-in-csv");
         let policy = load_case(&from_csv, case, "csv");
-        let expected = from_csv.ok(&[
-            "report",
-            "--year",
+        let expected = from_csv.report(
             if case == "case-176" { "2023" } else { "2022" },
-            "--policy",
             &policy,
-            "--format",
             "json",
-        ]);
+        );
 
         let s = Scratch::new("xlsx-in");
         for kind in ["regions", "entries", "cadres", "grants"] {
@@ -251,15 +244,11 @@ fn a_workbook_saved_by_libreoffice_imports_to_the_same_report() {
             std::fs::remove_file(s.path(&format!("{kind}.csv"))).unwrap();
         }
         let policy = load_case(&s, case, "xlsx");
-        let actual = s.ok(&[
-            "report",
-            "--year",
+        let actual = s.report(
             if case == "case-176" { "2023" } else { "2022" },
-            "--policy",
             &policy,
-            "--format",
             "json",
-        ]);
+        );
         assert_eq!(
             actual, expected,
             "{case}: the workbook imported differently from the CSVs"
@@ -348,16 +337,8 @@ fn templates_import_and_workbook_errors_name_the_cell() {
     book.save(s.path("ok.xlsx")).unwrap();
     s.ok(&["import", "entries", "ok.xlsx"]);
     let p = s.write("p.toml", "name = \"x\"\n");
-    let json: serde_json::Value = serde_json::from_str(&s.ok(&[
-        "report",
-        "--year",
-        "2022",
-        "--policy",
-        p.to_str().unwrap(),
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&s.report("2022", p.to_str().unwrap(), "json")).unwrap();
     assert_eq!(
         json["villages"][0]["measures"]["operating_income"],
         "1234.50"

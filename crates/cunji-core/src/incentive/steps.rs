@@ -160,29 +160,38 @@ fn increase_over_best(
 
 /// Step 3: `min_level` on the measure, then `min_base` on the base.
 fn gates(plan: &Plan, y: i32, current: Fen, base: Fen, trace: &mut Trace) -> Result<(), Reason> {
-    if let Some(min) = plan.min_level {
-        if current < min {
-            trace.push(format!(
-                "门槛（min_level）：{y} 年 {current} 元，低于最低 {min} 元，不计奖励。"
-            ));
-            return Err(Reason::BelowMinLevel);
-        }
+    let level = format!("{current} 元");
+    gate(
+        plan.min_level,
+        current,
+        "min_level",
+        (&format!("{y} 年 {level}"), &level),
+        trace,
+    )
+    .ok_or(Reason::BelowMinLevel)?;
+    let based = format!("基数 {base} 元");
+    gate(plan.min_base, base, "min_base", (&based, &based), trace).ok_or(Reason::BelowMinBase)
+}
+
+/// One threshold: `None` when `value` is below `min` (the trace says so with `shown.0`), else the
+/// trace says it is met (with `shown.1`).
+fn gate(
+    min: Option<Fen>,
+    value: Fen,
+    key: &str,
+    shown: (&str, &str),
+    trace: &mut Trace,
+) -> Option<()> {
+    let Some(min) = min else { return Some(()) };
+    if value < min {
         trace.push(format!(
-            "门槛（min_level）：{current} 元 ≥ {min} 元，满足。"
+            "门槛（{key}）：{}，低于最低 {min} 元，不计奖励。",
+            shown.0
         ));
+        return None;
     }
-    if let Some(min) = plan.min_base {
-        if base < min {
-            trace.push(format!(
-                "门槛（min_base）：基数 {base} 元，低于最低 {min} 元，不计奖励。"
-            ));
-            return Err(Reason::BelowMinBase);
-        }
-        trace.push(format!(
-            "门槛（min_base）：基数 {base} 元 ≥ {min} 元，满足。"
-        ));
-    }
-    Ok(())
+    trace.push(format!("门槛（{key}）：{} ≥ {min} 元，满足。", shown.1));
+    Some(())
 }
 
 /// Step 4: the schedule's raw amount, exact, in millionths of a fen.

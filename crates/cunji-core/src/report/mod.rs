@@ -161,6 +161,20 @@ pub struct Report {
     pub pay_floor: Option<Vec<crate::pay_floor::FloorLine>>,
 }
 
+impl Report {
+    /// The grants of a village in this report: its own and those of the villages merged into it.
+    pub fn grants_of<'a>(
+        &'a self,
+        regions: &crate::region::RegionSet,
+        village: &RegionCode,
+    ) -> impl Iterator<Item = &'a GrantReturn> {
+        let lineage = regions.lineage(village);
+        self.grants
+            .iter()
+            .filter(move |g| lineage.contains(&g.village))
+    }
+}
+
 /// The report of `input.year` under `policy` (SPEC §11). The villages are walked once, in code
 /// order, after their alerts were computed on every core; regions and the subsidy summary are made
 /// from what that walk gathered.

@@ -12,21 +12,10 @@ use cunji_core::money::Fen;
 pub(crate) use check::{placeholders, Context, FileState};
 pub(crate) use write::{entries_hash, write_entries, BatchWriter, EntryTally, Settled};
 
-use super::{amend_import, record_import, ImportError, ImportMeta, ImportOutcome, Progress};
+use super::{amend_import, record_import, ImportError, ImportOutcome, Job};
 use crate::db::Store;
-use crate::table::{col, Column, RowError, Sheet, TableReader};
-
-const COLUMNS: [Column; 9] = [
-    col("village", "村代码", true),
-    col("date", "日期", true),
-    col("account", "科目", true),
-    col("amount", "金额", true),
-    col("voucher", "凭证号", false),
-    col("memo", "摘要", false),
-    col("project", "项目", false),
-    col("reverses", "冲销", false),
-    col("chart", "科目体系", false),
-];
+use crate::table::{RowError, Sheet, TableReader};
+use cunji_core::columns::ENTRIES as COLUMNS;
 
 /// An entry ready to store.
 #[derive(Clone, Debug)]
@@ -51,12 +40,8 @@ pub(crate) const BATCH_ROWS_POSTGRES: usize = 20_000;
 /// Rows checked between chances for the batch being written to take its next step.
 const YIELD_EVERY: usize = 512;
 
-pub(super) async fn import(
-    store: &Store,
-    meta: &ImportMeta<'_>,
-    bytes: &[u8],
-    progress: &dyn Progress,
-) -> Result<ImportOutcome, ImportError> {
+pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
+    let (store, meta, progress) = (job.store, job.meta, job.progress);
     let mut reader = TableReader::open(meta.file_name, bytes, &COLUMNS, None)?;
     let columns = EntryColumns::of(reader.sheet());
     let lines = if bytes.starts_with(b"PK") {

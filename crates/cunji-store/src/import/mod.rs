@@ -3,6 +3,7 @@
 //! A file whose content was imported before (same kind, same SHA-256) is a no-op.
 
 mod cadres;
+mod cells;
 pub(crate) mod entries;
 mod grants;
 mod regions;
@@ -15,50 +16,7 @@ use sqlx::Row;
 use crate::db::{Store, StoreError};
 use crate::table::RowError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImportKind {
-    Regions,
-    Entries,
-    Statements,
-    Cadres,
-    Grants,
-    Stats,
-}
-
-impl ImportKind {
-    pub fn key(self) -> &'static str {
-        match self {
-            ImportKind::Regions => "regions",
-            ImportKind::Entries => "entries",
-            ImportKind::Statements => "statements",
-            ImportKind::Cadres => "cadres",
-            ImportKind::Grants => "grants",
-            ImportKind::Stats => "stats",
-        }
-    }
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            ImportKind::Regions => "区划",
-            ImportKind::Entries => "账目",
-            ImportKind::Statements => "年度报表",
-            ImportKind::Cadres => "村干部",
-            ImportKind::Grants => "扶持资金",
-            ImportKind::Stats => "县级统计",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ImportKind> {
-        [
-            ImportKind::Regions,
-            ImportKind::Entries,
-            ImportKind::Statements,
-            ImportKind::Cadres,
-            ImportKind::Grants,
-            ImportKind::Stats,
-        ]
-        .into_iter()
-        .find(|k| k.key() == s)
-    }
-}
+pub use cunji_core::columns::ImportKind;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportOutcome {
@@ -108,6 +66,29 @@ pub(crate) struct ImportMeta<'a> {
     pub scope: Option<&'a cunji_core::region::RegionCode>,
 }
 
+/// One import under way: where it goes, what it is, and who watches it.
+#[derive(Clone, Copy)]
+pub(crate) struct Job<'a> {
+    pub store: &'a Store,
+    pub meta: &'a ImportMeta<'a>,
+    pub progress: &'a dyn Progress,
+}
+
+impl Job<'_> {
+    /// The whole file read and its header checked against `columns` (and `extra` for columns that
+    /// are not fixed); the check phase begins.
+    pub fn sheet(
+        &self,
+        bytes: &[u8],
+        columns: &[crate::table::Column],
+        extra: Option<crate::table::ExtraColumns<'_>>,
+    ) -> Result<crate::table::Sheet, ImportError> {
+        let sheet = crate::table::read_table(self.meta.file_name, bytes, columns, extra)?;
+        self.progress.phase("检查", sheet.rows.len() as u64);
+        Ok(sheet)
+    }
+}
+
 impl Store {
     /// Imports one file of `kind`. `file_name` names the file in errors.
     pub async fn import(
@@ -153,13 +134,18 @@ impl Store {
             actor,
             scope,
         };
+        let job = Job {
+            store: self,
+            meta: &meta,
+            progress,
+        };
         match kind {
-            ImportKind::Regions => regions::import(self, &meta, bytes, progress).await,
-            ImportKind::Entries => entries::import(self, &meta, bytes, progress).await,
-            ImportKind::Statements => statements::import(self, &meta, bytes, progress).await,
-            ImportKind::Cadres => cadres::import(self, &meta, bytes, progress).await,
-            ImportKind::Grants => grants::import(self, &meta, bytes, progress).await,
-            ImportKind::Stats => stats::import(self, &meta, bytes, progress).await,
+            ImportKind::Regions => regions::import(&job, bytes).await,
+            ImportKind::Entries => entries::import(&job, bytes).await,
+            ImportKind::Statements => statements::import(&job, bytes).await,
+            ImportKind::Cadres => cadres::import(&job, bytes).await,
+            ImportKind::Grants => grants::import(&job, bytes).await,
+            ImportKind::Stats => stats::import(&job, bytes).await,
         }
     }
 }

@@ -4,29 +4,23 @@
 use std::collections::HashMap;
 
 use cunji_core::account::Account;
-use cunji_core::date::{parse_year, Date};
+use cunji_core::date::Date;
 use cunji_core::money::{Fen, MAX_FEN};
 use sqlx::{AssertSqlSafe, Row};
 
+use super::cells::Cells;
 use super::entries::{placeholders, write_entries, Context, NewEntry};
-use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
+use super::{record_import, ImportError, ImportOutcome, Job};
 use crate::db::Store;
-use crate::table::{col, read_table, Column};
-
-const COLUMNS: [Column; 2] = [col("village", "村代码", true), col("year", "年度", true)];
+use cunji_core::columns::STATEMENTS;
 
 fn account_column(name: &str) -> Option<String> {
     Account::from_key_or_name(name).map(|a| a.key().to_string())
 }
 
-pub(super) async fn import(
-    store: &Store,
-    meta: &ImportMeta<'_>,
-    bytes: &[u8],
-    progress: &dyn Progress,
-) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_table(meta.file_name, bytes, &COLUMNS, Some(&account_column))?;
-    progress.phase("检查", sheet.rows.len() as u64);
+pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
+    let (store, meta, progress) = (job.store, job.meta, job.progress);
+    let sheet = job.sheet(bytes, &STATEMENTS, Some(&account_column))?;
     let villages: Vec<String> = sheet
         .rows
         .iter()
@@ -40,62 +34,33 @@ pub(super) async fn import(
     let mut seen: HashMap<(String, i32), u64> = HashMap::new();
     let mut out = Vec::new();
     for row in &sheet.rows {
-        let line = row.line;
         progress.advance(1);
-        let village = sheet.get(row, "village").to_string();
-        let year = match parse_year(sheet.get(row, "year")) {
-            Ok(y) => y,
-            Err(e) => {
-                errors.push(sheet.error(line, "year", e));
-                continue;
-            }
+        let mut c = Cells::new(&sheet, row, &mut errors);
+        let village = c.get("village").to_string();
+        let Some(year) = c.year("year") else {
+            continue;
         };
-        if !ctx.check_village(&sheet, line, &village, year, &mut errors) {
+        let (sheet, line) = (c.sheet(), c.line);
+        if !ctx.check_village(sheet, line, &village, year, c.errors()) {
             continue;
         }
         if with_entries.contains_key(&(village.clone(), year)) {
-            errors.push(sheet.error(
-                line,
+            c.fail(
                 "year",
                 format!(
                     "村 {village} 的 {year} 年已有账目，不能再导入年度报表（更正请记账或冲销）"
                 ),
-            ));
+            );
             continue;
         }
         if let Some(prev) = seen.insert((village.clone(), year), line) {
-            errors.push(sheet.error(
-                line,
+            c.fail(
                 "year",
                 format!("村 {village} 的 {year} 年报表与第 {prev} 行重复"),
-            ));
+            );
             continue;
         }
-        for account in Account::ALL {
-            if !sheet.has(account.key()) {
-                continue;
-            }
-            let text = sheet.get(row, account.key());
-            if text.is_empty() {
-                continue;
-            }
-            match Fen::parse_yuan(text) {
-                Ok(f) if f.fen() == 0 => {}
-                Ok(f) if f.fen().abs() <= MAX_FEN => out.push(NewEntry {
-                    line,
-                    village: village.clone(),
-                    date: Date::year_end(year),
-                    account,
-                    amount: f.fen(),
-                    voucher: None,
-                    memo: format!("{year} 年度报表导入"),
-                    project: None,
-                    reverses: None,
-                }),
-                Ok(_) => errors.push(sheet.error(line, account.key(), "金额超出范围")),
-                Err(e) => errors.push(sheet.error(line, account.key(), e.to_string())),
-            }
-        }
+        read_accounts(&mut c, &village, year, &mut out);
     }
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
@@ -127,6 +92,31 @@ pub(super) async fn import(
         rows: n,
         unchanged: 0,
     })
+}
+
+/// One entry dated the year's end for each non-zero account of a statement row.
+fn read_accounts(c: &mut Cells<'_, '_>, village: &str, year: i32, out: &mut Vec<NewEntry>) {
+    for account in Account::ALL {
+        if !c.sheet().has(account.key()) || c.get(account.key()).is_empty() {
+            continue;
+        }
+        match c.parse(account.key(), Fen::parse_yuan) {
+            Some(f) if f.fen() == 0 => {}
+            Some(f) if f.fen().abs() <= MAX_FEN => out.push(NewEntry {
+                line: c.line,
+                village: village.to_string(),
+                date: Date::year_end(year),
+                account,
+                amount: f.fen(),
+                voucher: None,
+                memo: format!("{year} 年度报表导入"),
+                project: None,
+                reverses: None,
+            }),
+            Some(_) => c.fail(account.key(), "金额超出范围"),
+            None => {}
+        }
+    }
 }
 
 /// The (village, year) pairs of these villages that already hold entries.

@@ -4,31 +4,22 @@
 
 use std::collections::HashMap;
 
-use cunji_core::date::parse_year;
+use cunji_core::columns::STATS;
 use cunji_core::money::Fen;
-use cunji_core::region::{Level, RegionCode};
+use cunji_core::region::{Level, RegionCode, RegionSet};
 use sqlx::Row;
 
-use super::{record_import, ImportError, ImportMeta, ImportOutcome, Progress};
+use super::cells::Cells;
+use super::{record_import, ImportError, ImportMeta, ImportOutcome, Job};
 use crate::db::Store;
-use crate::table::{col, read_table, Column};
 
-const COLUMNS: [Column; 3] = [
-    col("region", "区划代码", true),
-    col("year", "年度", true),
-    col("rural_income", "农村居民人均可支配收入", true),
-];
+type Stored = HashMap<(String, i64), i64>;
 
-pub(super) async fn import(
-    store: &Store,
-    meta: &ImportMeta<'_>,
-    bytes: &[u8],
-    progress: &dyn Progress,
-) -> Result<ImportOutcome, ImportError> {
-    let sheet = read_table(meta.file_name, bytes, &COLUMNS, None)?;
-    progress.phase("检查", sheet.rows.len() as u64);
+pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
+    let (store, meta, progress) = (job.store, job.meta, job.progress);
+    let sheet = job.sheet(bytes, &STATS, None)?;
     let regions = store.load_regions().await?;
-    let mut stored: HashMap<(String, i64), i64> = HashMap::new();
+    let mut stored: Stored = HashMap::new();
     for r in sqlx::query("SELECT region, year, rural_income FROM stats")
         .fetch_all(&store.pool)
         .await?
@@ -40,64 +31,19 @@ pub(super) async fn import(
     let mut out = Vec::new();
     let mut unchanged = 0u64;
     for row in &sheet.rows {
-        let line = row.line;
         progress.advance(1);
-        let before = errors.len();
-        let region = match RegionCode::parse(sheet.get(row, "region")) {
-            Ok(c) if c.level() != Level::County => {
-                errors.push(sheet.error(
-                    line,
-                    "region",
-                    format!("{c} 是{}级代码，统计数据按县填报", c.level().name_zh()),
-                ));
-                None
-            }
-            Ok(c) if !regions.contains(&c) => {
-                errors.push(sheet.error(line, "region", format!("县 {c} 未登记（请先导入区划）")));
-                None
-            }
-            Ok(c) => match meta.scope {
-                Some(s) if !s.contains(&c) => {
-                    errors.push(sheet.error(
-                        line,
-                        "region",
-                        format!("县 {c} 不在您的管辖范围（{s}）内"),
-                    ));
-                    None
-                }
-                _ => Some(c),
-            },
-            Err(e) => {
-                errors.push(sheet.error(line, "region", e.to_string()));
-                None
-            }
-        };
-        let year = parse_year(sheet.get(row, "year"))
-            .map_err(|e| errors.push(sheet.error(line, "year", e)))
-            .ok();
-        let income = match Fen::parse_yuan(sheet.get(row, "rural_income")) {
-            Ok(f) if f.fen() > 0 => Some(f),
-            Ok(_) => {
-                errors.push(sheet.error(line, "rural_income", "农村居民人均可支配收入应大于 0"));
-                None
-            }
-            Err(e) => {
-                errors.push(sheet.error(line, "rural_income", e.to_string()));
-                None
-            }
-        };
-        if errors.len() > before {
-            continue;
-        }
+        let mut c = Cells::new(&sheet, row, &mut errors);
+        let region = county(&mut c, &regions, meta.scope);
+        let year = c.year("year");
+        let income = c.amount("rural_income", 1, "农村居民人均可支配收入应大于 0");
         let (Some(region), Some(year), Some(income)) = (region, year, income) else {
             continue;
         };
-        if let Some(prev) = seen.insert((region.to_string(), year), line) {
-            errors.push(sheet.error(
-                line,
+        if let Some(prev) = seen.insert((region.to_string(), year), c.line) {
+            c.fail(
                 "year",
                 format!("县 {region} 的 {year} 年数据与第 {prev} 行重复"),
-            ));
+            );
             continue;
         }
         if stored.get(&(region.to_string(), year as i64)) == Some(&income.fen()) {
@@ -109,9 +55,47 @@ pub(super) async fn import(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
+    write(store, meta, &out, &stored).await?;
+    Ok(ImportOutcome::Stored {
+        rows: out.len() as u64,
+        unchanged,
+    })
+}
+
+/// The row's county: registered, a county, and within the importer's scope.
+fn county(
+    c: &mut Cells<'_, '_>,
+    regions: &RegionSet,
+    scope: Option<&RegionCode>,
+) -> Option<RegionCode> {
+    let code = c.parse("region", RegionCode::parse)?;
+    let problem = if code.level() != Level::County {
+        format!(
+            "{code} 是{}级代码，统计数据按县填报",
+            code.level().name_zh()
+        )
+    } else if !regions.contains(&code) {
+        format!("县 {code} 未登记（请先导入区划）")
+    } else {
+        match scope {
+            Some(s) if !s.contains(&code) => format!("县 {code} 不在您的管辖范围（{s}）内"),
+            _ => return Some(code),
+        }
+    };
+    c.fail("region", problem);
+    None
+}
+
+/// Stores the figures; a revised one replaces the stored one and the audit detail says what changed.
+async fn write(
+    store: &Store,
+    meta: &ImportMeta<'_>,
+    out: &[(RegionCode, i32, Fen)],
+    stored: &Stored,
+) -> Result<(), ImportError> {
     let mut tx = store.begin_write().await?;
     let mut revised = Vec::new();
-    for (region, year, income) in &out {
+    for (region, year, income) in out {
         if let Some(old) = stored.get(&(region.to_string(), *year as i64)) {
             revised.push(format!(
                 "{region} {year} 年 {} → {}",
@@ -136,8 +120,5 @@ pub(super) async fn import(
     };
     record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
     tx.commit().await?;
-    Ok(ImportOutcome::Stored {
-        rows: out.len() as u64,
-        unchanged,
-    })
+    Ok(())
 }

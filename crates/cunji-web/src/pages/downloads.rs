@@ -1,13 +1,11 @@
 //! Downloads for Excel and WPS: the import templates and the report workbook of a region.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::ViewQuery;
 use crate::auth::Viewer;
 use crate::html::{not_found, WebError};
-use crate::state::AppState;
 
 fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
     (
@@ -36,17 +34,9 @@ pub async fn template(
     Ok(xlsx(bytes, &format!("cunji-{kind}.xlsx")))
 }
 
-pub async fn report(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Result<Response, WebError> {
-    let year = q.year.unwrap_or(state.latest_year().await);
-    let (_, policy) = state.policy(q.policy).await?;
-    let data = state.data(year).await?;
-    let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region)).await?;
+pub async fn report(view: super::RegionView) -> Result<Response, WebError> {
+    let (year, region, report) = (view.year, &view.region, &view.report);
     let bytes =
-        cunji_sheets::report_workbook(&report).map_err(|e| WebError::internal("workbook", &e))?;
+        cunji_sheets::report_workbook(report).map_err(|e| WebError::internal("workbook", &e))?;
     Ok(xlsx(bytes, &format!("cunji-{region}-{year}.xlsx")))
 }

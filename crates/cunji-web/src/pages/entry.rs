@@ -27,6 +27,7 @@ pub fn row_errors(e: ImportError) -> String {
     }
 }
 
+/// A new entry as a form or the API sends it (the village comes from the path or the API's body).
 #[derive(serde::Deserialize)]
 pub struct AddForm {
     date: String,
@@ -40,6 +41,20 @@ pub struct AddForm {
     project: String,
 }
 
+impl AddForm {
+    pub fn of_village(self, village: String) -> EntryForm {
+        EntryForm {
+            village,
+            date: self.date,
+            account: self.account,
+            amount: self.amount,
+            voucher: self.voucher,
+            memo: self.memo,
+            project: self.project,
+        }
+    }
+}
+
 fn village_code(code: &str) -> Result<RegionCode, WebError> {
     crate::html::strict_code(code)
 }
@@ -51,15 +66,7 @@ pub async fn add(
 ) -> Result<Redirect, WebError> {
     let (user, code) = (at.user(), at.code().to_string());
     let year = f.date.get(0..4).unwrap_or("").to_string();
-    let form = EntryForm {
-        village: code.clone(),
-        date: f.date,
-        account: f.account,
-        amount: f.amount,
-        voucher: f.voucher,
-        memo: f.memo,
-        project: f.project,
-    };
+    let form = f.of_village(code.clone());
     let result = state.store.add_entry(&form, None, &user.username).await;
     let back = format!("/village/{code}?year={year}");
     Ok(back_with(

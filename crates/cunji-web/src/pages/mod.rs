@@ -51,6 +51,62 @@ pub async fn healthz(
     }
 }
 
+/// The report of the region a user asked for (or may see), in the year and under the policy asked for:
+/// an extractor, so that a region page cannot skip the check of the user's scope.
+pub struct RegionView {
+    pub user: crate::auth::User,
+    pub year: i32,
+    pub data: std::sync::Arc<cunji_store::LoadedData>,
+    pub region: cunji_core::region::RegionCode,
+    pub report: std::sync::Arc<cunji_core::report::Report>,
+}
+
+impl axum::extract::FromRequestParts<crate::AppState> for RegionView {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Response> {
+        use axum::extract::Query;
+        let crate::auth::Viewer(user) = crate::auth::Viewer::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(q) = Query::<ViewQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let api = parts.uri.path().starts_with("/api/");
+        RegionView::load(state, user, &q).await.map_err(|e| {
+            if api {
+                crate::api::ApiError::from(e).into_response()
+            } else {
+                e.into_response()
+            }
+        })
+    }
+}
+
+impl RegionView {
+    async fn load(
+        state: &crate::AppState,
+        user: crate::auth::User,
+        q: &ViewQuery,
+    ) -> Result<RegionView, crate::html::WebError> {
+        let year = q.year.unwrap_or(state.latest_year().await);
+        let (_, policy) = state.policy(q.policy).await?;
+        let data = state.data(year).await?;
+        let region = dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
+        let report = state.report(&policy, &data, year, Some(&region)).await?;
+        Ok(RegionView {
+            user,
+            year,
+            data,
+            region,
+            report,
+        })
+    }
+}
+
 /// Query parameters most pages take.
 #[derive(serde::Deserialize, Default)]
 pub struct ViewQuery {

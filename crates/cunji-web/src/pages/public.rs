@@ -163,16 +163,6 @@ pub struct Published {
     pub trace: Vec<String>,
 }
 
-pub struct GrantLine {
-    pub program: String,
-    pub level: String,
-    pub year: i32,
-    pub amount: String,
-    pub expected: String,
-    pub actual: String,
-    pub status: String,
-}
-
 #[derive(Template)]
 #[template(path = "public_village.html")]
 struct VillagePage {
@@ -183,7 +173,7 @@ struct VillagePage {
     years: Vec<i32>,
     accounts: Vec<(String, Vec<String>)>,
     totals: Vec<(String, Vec<String>)>,
-    grants: Vec<GrantLine>,
+    grants: Vec<super::village::GrantView>,
     grant_year: i32,
     rewards: Vec<Published>,
     qr: String,
@@ -333,35 +323,15 @@ pub async fn village(
         })
         .collect();
     let grant_year = years.first().copied().unwrap_or(0);
-    let mine: Vec<RegionCode> = std::iter::once(v.code.clone())
-        .chain(v.data.regions.all_predecessors(&v.code))
-        .collect();
+    let lineage = v.data.regions.lineage(&v.code);
     let grants = v
         .data
         .grants
         .iter()
-        .filter(|g| mine.contains(&g.village) && g.year <= grant_year)
+        .filter(|g| lineage.contains(&g.village) && g.year <= grant_year)
         .map(|g| {
-            let r = g.returns_in(
-                grant_year,
-                v.data
-                    .project_actuals
-                    .get(&g.project)
-                    .copied()
-                    .unwrap_or_default(),
-            );
-            GrantLine {
-                program: g.program.clone(),
-                level: g.level.name_zh().into(),
-                year: g.year,
-                amount: g.amount.display(),
-                expected: r
-                    .expected
-                    .map(|f| f.display())
-                    .unwrap_or_else(|| "—".into()),
-                actual: r.actual.display(),
-                status: r.status.name_zh().into(),
-            }
+            let actual = v.data.project_actuals.get(&g.project).copied();
+            super::village::GrantView::of(&g.returns_in(grant_year, actual.unwrap_or_default()))
         })
         .collect();
     let url = page_url(&state, &headers, v.code.as_str());

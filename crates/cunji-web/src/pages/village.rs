@@ -316,13 +316,15 @@ fn grant_views(
     data: &cunji_store::LoadedData,
     code: &RegionCode,
 ) -> Vec<GrantView> {
-    let mine: Vec<RegionCode> = std::iter::once(code.clone())
-        .chain(data.regions.all_predecessors(code))
-        .collect();
-    r.grants
-        .iter()
-        .filter(|g| mine.contains(&g.village))
-        .map(|g| GrantView {
+    r.grants_of(&data.regions, code)
+        .map(GrantView::of)
+        .collect()
+}
+
+impl GrantView {
+    /// A grant's standing in a year, as a page shows it.
+    pub fn of(g: &cunji_core::subsidy::GrantReturn) -> GrantView {
+        GrantView {
             grant: g.grant.clone(),
             program: g.program.clone(),
             level: g.level.name_zh().into(),
@@ -334,8 +336,8 @@ fn grant_views(
                 .unwrap_or_else(|| "—".into()),
             actual: g.actual.display(),
             status: g.status.name_zh().into(),
-        })
-        .collect()
+        }
+    }
 }
 
 /// The latest entries of the year (at most [`ENTRIES_SHOWN`]) and how many the year has.
@@ -414,16 +416,14 @@ struct VillagesPage {
     rows: Vec<VillageRow>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Result<Response, WebError> {
-    let year = q.year.unwrap_or(state.latest_year().await);
-    let (_, policy) = state.policy(q.policy).await?;
-    let data = state.data(year).await?;
-    let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region)).await?;
+pub async fn list(view: super::RegionView) -> Result<Response, WebError> {
+    let super::RegionView {
+        user,
+        year,
+        data,
+        region,
+        report,
+    } = view;
     let rows = report
         .villages
         .iter()

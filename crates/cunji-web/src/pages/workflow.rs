@@ -33,14 +33,9 @@ struct ListPage {
 
 pub async fn list(
     State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
+    view: super::RegionView,
 ) -> Result<Response, WebError> {
-    let year = q.year.unwrap_or(state.latest_year().await);
-    let (_, policy) = state.policy(q.policy).await?;
-    let data = state.data(year).await?;
-    let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
-    let report = state.report(&policy, &data, year, Some(&region)).await?;
+    let (user, year, report) = (view.user, view.year, view.report);
     let proposals = state.store.proposals_of_year(year).await?;
     let rows = report
         .villages

@@ -142,17 +142,7 @@ pub struct Client {
     pub from: Option<std::net::IpAddr>,
 }
 
-pub fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use cunji_web::percent_encode as enc;
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {

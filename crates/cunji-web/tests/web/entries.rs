@@ -8,10 +8,7 @@ async fn entries_and_reversals_change_the_dashboard() {
     let s = server("entries").await;
     let mut town = Client::new(s.addr);
     town.login("town").await;
-    let before = stat(
-        &town.get("/dashboard?year=2024").await.text(),
-        "stat-operating-income",
-    );
+    let before = operating_income(&mut town).await;
     assert_eq!(before, "19.00 万元");
     town.get("/village/131124100200?year=2024").await;
     let r = town
@@ -27,13 +24,7 @@ async fn entries_and_reversals_change_the_dashboard() {
         )
         .await;
     assert_eq!(r.status, 303);
-    assert_eq!(
-        stat(
-            &town.get("/dashboard?year=2024").await.text(),
-            "stat-operating-income"
-        ),
-        "20.00 万元"
-    );
+    assert_eq!(operating_income(&mut town).await, "20.00 万元");
     // A bad entry is refused with the reason, and nothing is stored.
     let r = town
         .post_form(
@@ -61,13 +52,7 @@ async fn entries_and_reversals_change_the_dashboard() {
         )
         .await;
     assert_eq!(r.status, 303);
-    assert_eq!(
-        stat(
-            &town.get("/dashboard?year=2024").await.text(),
-            "stat-operating-income"
-        ),
-        "19.00 万元"
-    );
+    assert_eq!(operating_income(&mut town).await, "19.00 万元");
     let page = town.get("/village/131124100200?year=2024").await.text();
     assert!(
         page.contains("冲销：重复记账") && page.contains("已被 2024:网-"),
@@ -224,4 +209,12 @@ async fn templates_and_report_workbooks_download() {
             .status,
         403
     );
+}
+
+/// The operating income the dashboard shows for 2024.
+async fn operating_income(c: &mut Client) -> String {
+    stat(
+        &c.get("/dashboard?year=2024").await.text(),
+        "stat-operating-income",
+    )
 }

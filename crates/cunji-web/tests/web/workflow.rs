@@ -1,6 +1,6 @@
 //! The reward workflow.
 
-use crate::common::{server, Client};
+use crate::common::{server, Client, Server};
 
 #[tokio::test]
 async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
@@ -13,12 +13,7 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
     // Growth 50,000 × 10% = 5,000.00, split between secretary P1 and director P2.
     let r = town.post_form(&format!("{base}/compute"), &[], true).await;
     assert_eq!(r.status, 303);
-    let p = s
-        .store
-        .proposal("131124100200", 2024)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = proposal_2024(&s).await;
     assert_eq!(p.pool, cunji_core::Fen::from_fen(500_000));
     assert_eq!(
         p.awards
@@ -80,12 +75,7 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
         .await;
     town.post_form(&format!("{base}/publish"), &[("note", "公示 10 天")], true)
         .await;
-    let p = s
-        .store
-        .proposal("131124100200", 2024)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = proposal_2024(&s).await;
     assert_eq!(p.status, cunji_store::Status::Published);
     let steps: Vec<&str> = p.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(
@@ -129,25 +119,24 @@ async fn new_figures_send_an_unpaid_proposal_back() {
         true,
     )
     .await;
-    let p = s
-        .store
-        .proposal("131124100200", 2024)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = proposal_2024(&s).await;
     assert_eq!(p.status, cunji_store::Status::Stale);
     assert!(p.steps.last().unwrap().detail.contains("退回重新计算"));
     // Recomputed on the new figures: growth 49,000 → 4,900.00.
     town.post_form("/workflow/131124100200/2024/compute", &[], true)
         .await;
-    let p = s
-        .store
-        .proposal("131124100200", 2024)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = proposal_2024(&s).await;
     assert_eq!(
         (p.status, p.pool.fen()),
         (cunji_store::Status::Computed, 490_000)
     );
+}
+
+/// The stored proposal of 131124100200 for 2024.
+async fn proposal_2024(s: &Server) -> cunji_store::Proposal {
+    s.store
+        .proposal("131124100200", 2024)
+        .await
+        .unwrap()
+        .expect("a proposal")
 }

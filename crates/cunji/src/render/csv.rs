@@ -72,77 +72,85 @@ pub fn render(report: &Report) -> Vec<u8> {
         .iter()
         .map(|s| s.to_string()),
     );
-    out.push_str(
-        &header
-            .iter()
-            .map(|h| field(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
+    line(&mut out, &header);
     for v in &report.villages {
-        let mut cells = vec![
-            report.year.to_string(),
-            v.code.to_string(),
-            v.name.clone(),
-            if v.has_data { "是" } else { "否" }.to_string(),
-        ];
-        for k in &measure_keys {
-            cells.push(
-                v.measures
-                    .as_ref()
-                    .and_then(|m| m.get(k))
-                    .map(|f| f.json())
-                    .unwrap_or_default(),
-            );
-        }
-        cells.push(v.band.clone().unwrap_or_default());
-        match &v.incentive {
-            None => cells.extend(std::iter::repeat_n(String::new(), 7)),
-            Some(i) => {
-                cells.push(i.measure.map(|f| f.json()).unwrap_or_default());
-                cells.push(i.base.map(|f| f.json()).unwrap_or_default());
-                cells.push(i.pool.json());
-                cells.push(i.awarded().json());
-                cells.push(i.unallocated.json());
-                cells.push(i.reason.map(|r| r.key().to_string()).unwrap_or_default());
-                cells.push(
-                    i.awards
-                        .iter()
-                        .map(|a| format!("{} {} {}", a.person, a.name, a.amount.json()))
-                        .collect::<Vec<_>>()
-                        .join("；"),
-                );
-            }
-        }
-        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
+        line(&mut out, &village_cells(report.year, v, &measure_keys));
     }
     // Pay floors follow as a second table after an empty line, with its own header.
     if let Some(lines) = &report.pay_floor {
         out.push_str("\r\n村干部报酬保障\r\n年度,村代码,人员编号,姓名,职务,任职月数,状态,基本报酬,保障线,差额,说明\r\n");
         for l in lines {
-            let cells = [
-                report.year.to_string(),
-                l.village.to_string(),
-                l.person.clone(),
-                l.name.clone(),
-                l.role.key().to_string(),
-                l.months_in_post.to_string(),
-                match l.status {
-                    cunji_core::pay_floor::FloorStatus::Below => "below".to_string(),
-                    cunji_core::pay_floor::FloorStatus::Unknown => "unknown".to_string(),
-                },
-                l.base_pay.map(|f| f.json()).unwrap_or_default(),
-                l.floor.map(|f| f.json()).unwrap_or_default(),
-                l.shortfall.map(|f| f.json()).unwrap_or_default(),
-                l.explanation.clone(),
-            ];
-            out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
-            out.push_str("\r\n");
+            line(&mut out, &floor_cells(report.year, l));
         }
     }
     out.into_bytes()
+}
+
+/// One CSV line of fields, CRLF-ended as Excel writes it.
+fn line(out: &mut String, cells: &[String]) {
+    out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+    out.push_str("\r\n");
+}
+
+fn village_cells(
+    year: i32,
+    v: &cunji_core::report::VillageReport,
+    measure_keys: &[String],
+) -> Vec<String> {
+    let mut cells = vec![
+        year.to_string(),
+        v.code.to_string(),
+        v.name.clone(),
+        if v.has_data { "是" } else { "否" }.to_string(),
+    ];
+    for k in measure_keys {
+        cells.push(
+            v.measures
+                .as_ref()
+                .and_then(|m| m.get(k))
+                .map(|f| f.json())
+                .unwrap_or_default(),
+        );
+    }
+    cells.push(v.band.clone().unwrap_or_default());
+    match &v.incentive {
+        None => cells.extend(std::iter::repeat_n(String::new(), 7)),
+        Some(i) => {
+            cells.push(i.measure.map(|f| f.json()).unwrap_or_default());
+            cells.push(i.base.map(|f| f.json()).unwrap_or_default());
+            cells.push(i.pool.json());
+            cells.push(i.awarded().json());
+            cells.push(i.unallocated.json());
+            cells.push(i.reason.map(|r| r.key().to_string()).unwrap_or_default());
+            cells.push(
+                i.awards
+                    .iter()
+                    .map(|a| format!("{} {} {}", a.person, a.name, a.amount.json()))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            );
+        }
+    }
+    cells
+}
+
+fn floor_cells(year: i32, l: &cunji_core::pay_floor::FloorLine) -> Vec<String> {
+    vec![
+        year.to_string(),
+        l.village.to_string(),
+        l.person.clone(),
+        l.name.clone(),
+        l.role.key().to_string(),
+        l.months_in_post.to_string(),
+        match l.status {
+            cunji_core::pay_floor::FloorStatus::Below => "below".to_string(),
+            cunji_core::pay_floor::FloorStatus::Unknown => "unknown".to_string(),
+        },
+        l.base_pay.map(|f| f.json()).unwrap_or_default(),
+        l.floor.map(|f| f.json()).unwrap_or_default(),
+        l.shortfall.map(|f| f.json()).unwrap_or_default(),
+        l.explanation.clone(),
+    ]
 }
 
 #[cfg(test)]

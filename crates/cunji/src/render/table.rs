@@ -89,7 +89,18 @@ pub fn render(report: &Report) -> String {
         "村集 cunji 年度报告：{} 年　政策：{}\n\n",
         report.year, report.policy
     ));
+    regions_section(&mut out, report);
+    targets_section(&mut out, report);
+    villages_section(&mut out, report);
+    grants_section(&mut out, report);
+    alerts_section(&mut out, report);
+    pay_floor_section(&mut out, report);
+    subsidy_section(&mut out, report);
+    out
+}
 
+/// 【区域汇总】: each region with its villages per band and its reward totals.
+fn regions_section(out: &mut String, report: &Report) {
     let band_names: Vec<String> = report
         .regions
         .first()
@@ -125,7 +136,10 @@ pub fn render(report: &Report) -> String {
         g.row(cells);
     }
     out.push_str(&g.render());
+}
 
+/// 【目标】, when any region has targets.
+fn targets_section(out: &mut String, report: &Report) {
     if report.regions.iter().any(|r| !r.targets.is_empty()) {
         out.push_str("\n【目标】\n");
         let mut g = Grid::new(&[
@@ -155,7 +169,10 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&g.render());
     }
+}
 
+/// 【村级明细】: each village's measures, band and reward.
+fn villages_section(out: &mut String, report: &Report) {
     out.push_str("\n【村级明细】\n");
     let mut g = Grid::new(&[
         ("代码", false),
@@ -202,7 +219,10 @@ pub fn render(report: &Report) -> String {
         ]);
     }
     out.push_str(&g.render());
+}
 
+/// 【扶持资金及收益】, when there are grants.
+fn grants_section(out: &mut String, report: &Report) {
     if !report.grants.is_empty() {
         out.push_str("\n【扶持资金及收益】\n");
         let mut g = Grid::new(&[
@@ -229,6 +249,10 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&g.render());
     }
+}
+
+/// 【预警】, when there are alerts.
+fn alerts_section(out: &mut String, report: &Report) {
     if !report.alerts.is_empty() {
         out.push_str("\n【预警】（供审计核查，不是结论）\n");
         let mut g = Grid::new(&[
@@ -247,6 +271,10 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&g.render());
     }
+}
+
+/// 【村干部报酬保障】, when the policy has a pay floor.
+fn pay_floor_section(out: &mut String, report: &Report) {
     if let Some(lines) = &report.pay_floor {
         out.push_str("\n【村干部报酬保障】\n");
         if lines.is_empty() {
@@ -282,6 +310,10 @@ pub fn render(report: &Report) -> String {
             out.push_str(&g.render());
         }
     }
+}
+
+/// 【扶持资金汇总】: by source level, and the average growth with and without support.
+fn subsidy_section(out: &mut String, report: &Report) {
     let s = &report.subsidy_summary;
     out.push_str("\n【扶持资金汇总】\n");
     let levels: Vec<String> = s
@@ -309,7 +341,6 @@ pub fn render(report: &Report) -> String {
             .map(|f| f.wan())
             .unwrap_or_else(|| "—".into()),
     ));
-    out
 }
 
 #[cfg(test)]

@@ -65,6 +65,13 @@ impl Scratch {
             .expect("run cunji")
     }
 
+    /// `cunji report --year YEAR --policy POLICY --format FORMAT`, which must succeed.
+    pub fn report(&self, year: &str, policy: &str, format: &str) -> String {
+        self.ok(&[
+            "report", "--year", year, "--policy", policy, "--format", format,
+        ])
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cunji(args);
         assert!(

@@ -1,0 +1,270 @@
+//! The import files and their columns (SPEC §2, §3, §7, §8, §12), each defined once: the key, the
+//! Chinese header, whether it is required, the note a template shows under it, whether a spreadsheet
+//! must keep it as text, and the drop-down list a template offers. The importers check files against
+//! these, the templates are drawn from them, and error messages name columns by them.
+
+/// The notes row of a template starts with this, and is skipped on import.
+pub const NOTES_MARK: &str = "【说明】";
+
+/// The values a template column offers in a drop-down list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choices {
+    None,
+    Accounts,
+    Roles,
+    SourceLevels,
+    YesNo,
+}
+
+/// One column of an import file.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub key: &'static str,
+    pub zh: &'static str,
+    pub required: bool,
+    /// Shown under the header in a template; empty for a column templates leave out.
+    pub note: &'static str,
+    /// Codes, vouchers and dates stay text in a spreadsheet, so Excel does not turn them into numbers.
+    pub text: bool,
+    pub choices: Choices,
+}
+
+impl Column {
+    /// A column with no template note (one a caller defines for its own reading).
+    pub const fn plain(key: &'static str, zh: &'static str, required: bool) -> Column {
+        Column {
+            key,
+            zh,
+            required,
+            note: "",
+            text: false,
+            choices: Choices::None,
+        }
+    }
+    const fn with(self, note: &'static str) -> Column {
+        Column { note, ..self }
+    }
+    const fn as_text(self) -> Column {
+        Column { text: true, ..self }
+    }
+    const fn choosing(self, choices: Choices) -> Column {
+        Column { choices, ..self }
+    }
+}
+
+const fn req(key: &'static str, zh: &'static str) -> Column {
+    Column::plain(key, zh, true)
+}
+const fn opt(key: &'static str, zh: &'static str) -> Column {
+    Column::plain(key, zh, false)
+}
+
+/// The kinds of import file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    Regions,
+    Entries,
+    Statements,
+    Cadres,
+    Grants,
+    Stats,
+}
+
+pub const REGIONS: [Column; 4] = [
+    req("code", "代码")
+        .as_text()
+        .with("必填；12 位统计用区划代码"),
+    req("name", "名称").with("必填"),
+    opt("predecessors", "合并前村")
+        .as_text()
+        .with("可空；并入本村的村代码，多个用 ; 分隔"),
+    opt("merged_in", "合并年份").with("填合并前村时必填"),
+];
+
+/// The `chart` column is read but left out of the template (an older chart is named only when needed).
+pub const ENTRIES: [Column; 9] = [
+    req("village", "村代码")
+        .as_text()
+        .with("必填；12 位村级代码"),
+    req("date", "日期").with("必填；如 2024-03-31"),
+    req("account", "科目")
+        .with("必填；从下拉列表选")
+        .choosing(Choices::Accounts),
+    req("amount", "金额").with("必填；元，最多两位小数；负数为红字冲销"),
+    opt("voucher", "凭证号")
+        .as_text()
+        .with("可空；同村同年不重复"),
+    opt("memo", "摘要").with("可空"),
+    opt("project", "项目").as_text().with("可空；扶持项目编号"),
+    opt("reverses", "冲销")
+        .as_text()
+        .with("可空；被冲销凭证，写作 年度:凭证号"),
+    opt("chart", "科目体系"),
+];
+
+/// The fixed columns of an annual statement; one column per account follows (its note: [`ACCOUNT_NOTE`]).
+pub const STATEMENTS: [Column; 2] = [
+    req("village", "村代码").as_text().with("必填"),
+    req("year", "年度").with("必填；如 2019"),
+];
+
+/// The note under each account column of a statement template.
+pub const ACCOUNT_NOTE: &str = "元；可空";
+
+pub const CADRES: [Column; 9] = [
+    req("village", "村代码").as_text().with("必填"),
+    req("year", "年度").with("必填"),
+    req("person", "人员编号")
+        .as_text()
+        .with("必填；同一人各年相同"),
+    req("name", "姓名").with("必填"),
+    req("role", "职务")
+        .with("必填；从下拉列表选")
+        .choosing(Choices::Roles),
+    opt("months_in_post", "任职月数").with("0–12，空为 12"),
+    opt("sanctioned", "受处分")
+        .with("是/否，空为否")
+        .choosing(Choices::YesNo),
+    opt("base_pay", "基本报酬").with("元/年；可空"),
+    opt("appraisal", "考核等次").with("如 优秀、合格、基本合格、不合格"),
+];
+
+pub const GRANTS: [Column; 8] = [
+    req("grant", "资金编号").as_text().with("必填；唯一"),
+    req("village", "村代码").as_text().with("必填"),
+    req("year", "年度").with("必填"),
+    req("level", "资金来源")
+        .with("必填；从下拉列表选")
+        .choosing(Choices::SourceLevels),
+    req("program", "项目名称").with("必填"),
+    req("amount", "金额").with("必填；元"),
+    req("project", "项目")
+        .as_text()
+        .with("必填；项目编号，记收益时填在账目的“项目”列"),
+    opt("expected_rate", "预期收益率").with("可空；如 3% 或 0.066"),
+];
+
+pub const STATS: [Column; 3] = [
+    req("region", "区划代码").as_text().with("必填；县级代码"),
+    req("year", "年度").with("必填"),
+    req("rural_income", "农村居民人均可支配收入").with("必填；元"),
+];
+
+impl ImportKind {
+    pub const ALL: [ImportKind; 6] = [
+        ImportKind::Regions,
+        ImportKind::Entries,
+        ImportKind::Statements,
+        ImportKind::Cadres,
+        ImportKind::Grants,
+        ImportKind::Stats,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ImportKind::Regions => "regions",
+            ImportKind::Entries => "entries",
+            ImportKind::Statements => "statements",
+            ImportKind::Cadres => "cadres",
+            ImportKind::Grants => "grants",
+            ImportKind::Stats => "stats",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            ImportKind::Regions => "区划",
+            ImportKind::Entries => "账目",
+            ImportKind::Statements => "年度报表",
+            ImportKind::Cadres => "村干部",
+            ImportKind::Grants => "扶持资金",
+            ImportKind::Stats => "县级统计",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ImportKind> {
+        ImportKind::ALL.into_iter().find(|k| k.key() == s)
+    }
+
+    /// The fixed columns of this kind of file.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            ImportKind::Regions => &REGIONS,
+            ImportKind::Entries => &ENTRIES,
+            ImportKind::Statements => &STATEMENTS,
+            ImportKind::Cadres => &CADRES,
+            ImportKind::Grants => &GRANTS,
+            ImportKind::Stats => &STATS,
+        }
+    }
+
+    /// The Chinese header of column `key`, or the key itself for a column this kind does not have.
+    pub fn header_zh(self, key: &str) -> &str {
+        self.columns()
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.zh)
+            .unwrap_or(key)
+    }
+}
+
+/// A spreadsheet's column letters for a zero-based index: A, B, …, Z, AA, AB, ….
+pub fn column_letters(mut index: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// Lower-case hexadecimal of bytes (hashes, tokens).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_as_a_spreadsheet_names_columns() {
+        let got: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702, 16_383]
+            .into_iter()
+            .map(column_letters)
+            .collect();
+        assert_eq!(
+            got,
+            ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA", "XFD"]
+        );
+    }
+
+    #[test]
+    fn hex_of_bytes() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn kinds_round_trip_and_keys_are_unique_within_a_kind() {
+        for k in ImportKind::ALL {
+            assert_eq!(ImportKind::parse(k.key()), Some(k));
+            let cols = k.columns();
+            for (i, c) in cols.iter().enumerate() {
+                assert!(cols[i + 1..].iter().all(|d| d.key != c.key && d.zh != c.zh));
+            }
+        }
+        assert_eq!(ImportKind::parse("nonsense"), None);
+        assert_eq!(ImportKind::Grants.header_zh("project"), "项目");
+    }
+}
