@@ -59,48 +59,23 @@ fn guizhou_345_on_a_worked_example() {
     stat(&mut w, "520102000000", 2023, "15000");
     stat(&mut w, "520103000000", 2023, "14567.89");
     stat(&mut w, "520111000000", 2022, "14000");
-    pay(
-        &mut w,
-        "520102001001",
-        "P1",
-        Role::Secretary,
-        12,
-        Some("45000"),
-    );
-    pay(
-        &mut w,
-        "520102001002",
-        "P2",
-        Role::Secretary,
-        12,
-        Some("44999.99"),
-    );
-    pay(
-        &mut w,
-        "520102001002",
-        "P4",
-        Role::SecretaryDirector,
-        12,
-        Some("48000"),
-    );
-    pay(&mut w, "520102001002", "P5", Role::Director, 12, Some("1"));
-    pay(&mut w, "520102001001", "P6", Role::Secretary, 12, None);
-    pay(
-        &mut w,
-        "520103001001",
-        "P3",
-        Role::Secretary,
-        7,
-        Some("25000"),
-    );
-    pay(
-        &mut w,
-        "520111001001",
-        "P7",
-        Role::Secretary,
-        12,
-        Some("40000"),
-    );
+    for (village, person, role, months, base) in [
+        ("520102001001", "P1", Role::Secretary, 12, Some("45000")),
+        ("520102001002", "P2", Role::Secretary, 12, Some("44999.99")),
+        (
+            "520102001002",
+            "P4",
+            Role::SecretaryDirector,
+            12,
+            Some("48000"),
+        ),
+        ("520102001002", "P5", Role::Director, 12, Some("1")),
+        ("520102001001", "P6", Role::Secretary, 12, None),
+        ("520103001001", "P3", Role::Secretary, 7, Some("25000")),
+        ("520111001001", "P7", Role::Secretary, 12, Some("40000")),
+    ] {
+        pay(&mut w, village, person, role, months, base);
+    }
     let report = w.report(&guizhou(), 2024);
     let lines = report
         .pay_floor

@@ -24,10 +24,13 @@ fn refuses_unknown_and_misplaced_keys() {
         e.contains("第 4 行") && e.contains("`threshold` 只用于 basis = \"above\""),
         "{e}"
     );
-    let e = err("name = \"x\"\n[incentive]\nschedule = \"whole\"\nrate = \"10%\"\ntiers = [ { from = 1, rate = \"1%\" } ]\n");
-    assert!(e.contains("`rate` 只用于 schedule = \"flat\""), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ntier_key = \"level\"\n");
-    assert!(e.contains("`tier_key` 只用于 schedule = \"whole\""), "{e}");
+    for (text, wanted) in [
+        ("name = \"x\"\n[incentive]\nschedule = \"whole\"\nrate = \"10%\"\ntiers = [ { from = 1, rate = \"1%\" } ]\n", "`rate` 只用于 schedule = \"flat\""),
+        ("name = \"x\"\n[incentive]\nrate = \"10%\"\ntier_key = \"level\"\n", "`tier_key` 只用于 schedule = \"whole\""),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
     let e =
         err("name = \"x\"\n[incentive]\nrate = \"10%\"\ntiers = [ { from = 1, rate = \"1%\" } ]\n");
     assert!(e.contains("`tiers` 只用于"), "{e}");
@@ -35,28 +38,28 @@ fn refuses_unknown_and_misplaced_keys() {
 
 #[test]
 fn refuses_inconsistent_plans() {
-    let e = err("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = 100, rate = \"1%\" }, { from = 100, rate = \"2%\" } ]\n");
-    assert!(e.contains("严格递增"), "{e}");
-    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"a\", min = 5 } ]\n");
-    assert!(e.contains("重复"), "{e}");
-    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"b\", min = 5 }, { name = \"c\", min = 5 } ]\n");
-    assert!(e.contains("严格递增"), "{e}");
-    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\", min = 1 } ]\n");
-    assert!(e.contains("第一档不写 min"), "{e}");
+    for (text, wanted) in [
+        ("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = 100, rate = \"1%\" }, { from = 100, rate = \"2%\" } ]\n", "严格递增"),
+        ("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"a\", min = 5 } ]\n", "重复"),
+        ("name = \"x\"\n[bands]\nband = [ { name = \"a\" }, { name = \"b\", min = 5 }, { name = \"c\", min = 5 } ]\n", "严格递增"),
+        ("name = \"x\"\n[bands]\nband = [ { name = \"a\", min = 1 } ]\n", "第一档不写 min"),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
     let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" } ]\n[[target]]\nname = \"t\"\nyear = 2022\nband_at_least = \"b\"\nshare_at_least = \"60%\"\n");
     assert!(e.contains("第 7 行") && e.contains("没有“b”这一档"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nbasis = \"increase_over_year\"\nrate = \"10%\"\n");
-    assert!(e.contains("base_year"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nschedule = \"stepped\"\n");
-    assert!(e.contains("未知的 schedule"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nmeasure = \"profit\"\nrate = \"10%\"\n");
-    assert!(e.contains("未知口径"), "{e}");
-    let e = err("name = \"x\"\n[[measure]]\nkey = \"operating_income\"\nterms = { operating_revenue = 1 }\n");
-    assert!(e.contains("标准口径"), "{e}");
-    let e = err("name = \"x\"\n[[measure]]\nkey = \"m\"\nterms = { operating_revenue = 2 }\n");
-    assert!(e.contains("-1、0 或 1"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\nweights = { mayor = 1 }\n");
-    assert!(e.contains("未知职务"), "{e}");
+    for (text, wanted) in [
+        ("name = \"x\"\n[incentive]\nbasis = \"increase_over_year\"\nrate = \"10%\"\n", "base_year"),
+        ("name = \"x\"\n[incentive]\nschedule = \"stepped\"\n", "未知的 schedule"),
+        ("name = \"x\"\n[incentive]\nmeasure = \"profit\"\nrate = \"10%\"\n", "未知口径"),
+        ("name = \"x\"\n[[measure]]\nkey = \"operating_income\"\nterms = { operating_revenue = 1 }\n", "标准口径"),
+        ("name = \"x\"\n[[measure]]\nkey = \"m\"\nterms = { operating_revenue = 2 }\n", "-1、0 或 1"),
+        ("name = \"x\"\n[incentive]\nrate = \"10%\"\nweights = { mayor = 1 }\n", "未知职务"),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
 }
 
 #[test]
@@ -73,14 +76,27 @@ fn guards_against_counting_subsidies_as_growth() {
 
 #[test]
 fn money_and_rates_are_exact() {
-    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = 5000.5\n");
-    assert!(e.contains("浮点数"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"110%\"\n");
-    assert!(e.contains("应在 0 与 100% 之间"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"0.0000001\"\n");
-    assert!(e.contains("整百万分之一"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = \"12.345\"\n");
-    assert!(e.contains("金额格式不对"), "{e}");
+    for (text, wanted) in [
+        (
+            "name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = 5000.5\n",
+            "浮点数",
+        ),
+        (
+            "name = \"x\"\n[incentive]\nrate = \"110%\"\n",
+            "应在 0 与 100% 之间",
+        ),
+        (
+            "name = \"x\"\n[incentive]\nrate = \"0.0000001\"\n",
+            "整百万分之一",
+        ),
+        (
+            "name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = \"12.345\"\n",
+            "金额格式不对",
+        ),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
     // A TOML float rate is taken at its written decimal value.
     let p = Policy::parse("name = \"x\"\n[incentive]\nrate = 0.085\ncap = \"1,000.50\"\n").unwrap();
     let plan = p.incentive.unwrap();
@@ -116,12 +132,14 @@ fn money_and_rates_are_exact() {
 fn caps_and_tier_starts_may_not_be_negative() {
     let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = -1\n");
     assert_eq!(e, "第 4 行: 〔incentive〕cap：封顶不能为负数（-1.00 元）");
-    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap_by_level = [ { from = 0, cap = \"-0.01\" } ]\n");
-    assert!(e.contains("封顶不能为负数（-0.01 元）"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = -5000, rate = \"1%\" } ]\n");
-    assert!(e.contains("分档起点不能为负数（-5,000.00 元）"), "{e}");
-    let e = err("name = \"x\"\n[incentive]\nschedule = \"whole\"\ntiers = [ { from = -1, rate = \"1%\" }, { from = 10, rate = \"2%\" } ]\n");
-    assert!(e.contains("不能为负数"), "{e}");
+    for (text, wanted) in [
+        ("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap_by_level = [ { from = 0, cap = \"-0.01\" } ]\n", "封顶不能为负数（-0.01 元）"),
+        ("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [ { from = -5000, rate = \"1%\" } ]\n", "分档起点不能为负数（-5,000.00 元）"),
+        ("name = \"x\"\n[incentive]\nschedule = \"whole\"\ntiers = [ { from = -1, rate = \"1%\" }, { from = 10, rate = \"2%\" } ]\n", "不能为负数"),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
     // Zero is allowed.
     Policy::parse("name = \"x\"\n[incentive]\nrate = \"10%\"\ncap = 0\n").unwrap();
 }
@@ -163,8 +181,14 @@ fn alert_thresholds_are_policy_settings() {
     assert_eq!(p.alerts.round_unit.fen(), 500_000);
     let d = Policy::parse("name = \"x\"\n").unwrap();
     assert_eq!(d.alerts, cunji_core::alerts::AlertSettings::default());
-    let e = err("name = \"x\"\n[alerts]\npass_through = 30\n");
-    assert!(e.contains("未知的键"), "{e}");
-    let e = err("name = \"x\"\n[alerts]\nyear_end_share = \"150%\"\n");
-    assert!(e.contains("应在 0 与"), "{e}");
+    for (text, wanted) in [
+        ("name = \"x\"\n[alerts]\npass_through = 30\n", "未知的键"),
+        (
+            "name = \"x\"\n[alerts]\nyear_end_share = \"150%\"\n",
+            "应在 0 与",
+        ),
+    ] {
+        let e = err(text);
+        assert!(e.contains(wanted), "{e}");
+    }
 }

@@ -125,19 +125,12 @@ fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError>
         .collect();
     names.extend(measure_keys.iter().map(|(_, n)| n.clone()));
     let first_money = 3;
+    // The workbook words the reason for a reader, so its column is 说明 where the CSV's is 原因.
     names.extend(
-        [
-            "分档",
-            "激励口径值",
-            "激励基数",
-            "奖励总额上限",
-            "核定发放",
-            "未分配",
-            "说明",
-            "获奖人员",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        cunji_core::report::REWARD_HEADERS
+            .iter()
+            .map(|s| if *s == "原因" { "说明" } else { s })
+            .map(|s| s.to_string()),
     );
     let band_col = first_money + measure_keys.len();
     let mut w = Widths::new(names.len());

@@ -190,12 +190,7 @@ mod tests {
 
         let store = Store::open(&url, false).await.unwrap();
         assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
-        let facts = store
-            .load_entry_facts(2024)
-            .await
-            .unwrap()
-            .parsed()
-            .unwrap();
+        let facts = crate::testing::facts_of(&store, 2024).await;
         let v = cunji_core::region::RegionCode::parse("110101001001").unwrap();
         let got: Vec<(String, i64, Option<String>)> = facts[&v]
             .iter()
@@ -208,16 +203,7 @@ mod tests {
                 ("2024-03-01".to_string(), 500, Some("V2".to_string())),
             ]
         );
-        assert_eq!(
-            store
-                .load_entry_facts(2023)
-                .await
-                .unwrap()
-                .parsed()
-                .unwrap()[&v]
-                .len(),
-            1
-        );
+        assert_eq!(crate::testing::facts_of(&store, 2023).await[&v].len(), 1);
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -298,109 +284,28 @@ mod tests {
         .fetch_all(&store.pool)
         .await
         .unwrap();
-        type Kept = (
-            String,
-            Option<String>,
-            String,
-            i64,
-            String,
-            String,
-            Option<i64>,
-            String,
-            i64,
-            Option<i64>,
-        );
-        let got: Vec<Kept> = rows
+        // Each kept row as `village|voucher|account|amount|memo|source|import|actor|at|audit`.
+        let got: Vec<String> = rows
             .iter()
             .map(|r| {
-                (
-                    r.get(0),
-                    r.get(1),
-                    r.get(2),
-                    r.get(3),
-                    r.get(4),
-                    r.get(5),
-                    r.get(6),
-                    r.get(7),
-                    r.get(8),
-                    r.get(9),
-                )
+                let text = |i: usize| r.get::<Option<String>, _>(i).unwrap_or_default();
+                let number = |i: usize| r.get::<Option<i64>, _>(i).map(|n| n.to_string());
+                let cells: Vec<String> = (0..10)
+                    .map(|i| match i {
+                        3 | 6 | 8 | 9 => number(i).unwrap_or_default(),
+                        _ => text(i),
+                    })
+                    .collect();
+                cells.join("|")
             })
             .collect();
-        let kept = |v: &str,
-                    voucher: Option<&str>,
-                    a: &str,
-                    amount,
-                    memo: &str,
-                    source: &str,
-                    import,
-                    actor: &str,
-                    at,
-                    audit| {
-            (
-                v.to_string(),
-                voucher.map(str::to_string),
-                a.to_string(),
-                amount,
-                memo.to_string(),
-                source.to_string(),
-                import,
-                actor.to_string(),
-                at,
-                audit,
-            )
-        };
         assert_eq!(
             got,
-            vec![
-                kept(
-                    "110101001001",
-                    Some("A1"),
-                    "admin_expense",
-                    -100,
-                    "旧账",
-                    "entry",
-                    None,
-                    "老会计",
-                    100,
-                    None
-                ),
-                kept(
-                    "110101001001",
-                    Some("V1"),
-                    "operating_revenue",
-                    500,
-                    "",
-                    "entry",
-                    Some(7),
-                    "会计甲",
-                    200,
-                    Some(3)
-                ),
-                kept(
-                    "110101001002",
-                    Some("V2"),
-                    "investment_income",
-                    800,
-                    "",
-                    "entry",
-                    Some(7),
-                    "会计甲",
-                    200,
-                    Some(3)
-                ),
-                kept(
-                    "110101001001",
-                    None,
-                    "income_tax",
-                    20,
-                    "网上录入",
-                    "web",
-                    None,
-                    "会计乙",
-                    300,
-                    Some(4)
-                ),
+            [
+                "110101001001|A1|admin_expense|-100|旧账|entry||老会计|100|",
+                "110101001001|V1|operating_revenue|500||entry|7|会计甲|200|3",
+                "110101001002|V2|investment_income|800||entry|7|会计甲|200|3",
+                "110101001001||income_tax|20|网上录入|web||会计乙|300|4",
             ]
         );
         let writes: i64 = sqlx::query("SELECT COUNT(*) FROM entry_writes")

@@ -22,11 +22,14 @@ pub struct EntryForm {
     pub project: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An entry as stored; read from the database's JSON array of rows (each row an array, in field order).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct EntryRow {
     pub id: i64,
     pub date: String,
+    #[serde(deserialize_with = "account_by_key")]
     pub account: Account,
+    #[serde(deserialize_with = "fen_of_integer")]
     pub amount: Fen,
     pub voucher: Option<String>,
     pub memo: String,
@@ -228,54 +231,8 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        type Row = (
-            i64,
-            String,
-            String,
-            i64,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            String,
-            Option<String>,
-        );
-        let rows: Vec<Row> = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的分录有误：{e}")))?;
-        rows.into_iter()
-            .map(
-                |(
-                    id,
-                    date,
-                    account,
-                    amount,
-                    voucher,
-                    memo,
-                    project,
-                    reverses,
-                    source,
-                    actor,
-                    reversed_by,
-                )| {
-                    Ok(EntryRow {
-                        id,
-                        date,
-                        account: Account::from_key_or_name(&account).ok_or_else(|| {
-                            StoreError::Invalid(format!("数据库中有未知科目 {account}"))
-                        })?,
-                        amount: Fen::from_fen(amount),
-                        voucher,
-                        memo,
-                        project,
-                        reverses,
-                        source,
-                        actor,
-                        reversed_by,
-                    })
-                },
-            )
-            .collect()
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Invalid(format!("数据库中的分录有误：{e}")))
     }
 
     /// Whether a village's year is closed.
@@ -327,4 +284,14 @@ impl Store {
             Some(r) => Ok(Some((r.try_get(0)?, r.try_get::<i64, _>(1)? as i32))),
         }
     }
+}
+
+fn account_by_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Account, D::Error> {
+    let key = <String as serde::Deserialize>::deserialize(d)?;
+    Account::from_key_or_name(&key)
+        .ok_or_else(|| serde::de::Error::custom(format!("数据库中有未知科目 {key}")))
+}
+
+fn fen_of_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
+    <i64 as serde::Deserialize>::deserialize(d).map(Fen::from_fen)
 }

@@ -363,11 +363,16 @@ impl Store {
         let rows = sqlx::query("SELECT DISTINCT year FROM entry_facts ORDER BY year")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok(r.try_get::<i64, _>(0)? as i32))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        years_of(&rows)
     }
+}
+
+/// The years in the first column of `rows`.
+pub(crate) fn years_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<i32>, StoreError> {
+    rows.iter()
+        .map(|r| Ok(r.try_get::<i64, _>(0)? as i32))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
 }
 
 impl Store {

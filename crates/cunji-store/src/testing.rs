@@ -42,3 +42,34 @@ pub fn database_url(dir: &Path, suite: &str, name: &str) -> String {
     pg_admin(&base, &format!("CREATE DATABASE {db}"));
     format!("{base}/{db}")
 }
+
+/// Drops a test's PostgreSQL database, if `url` names one (a SQLite file goes with its directory).
+pub fn drop_database(url: &str) {
+    let (Some(base), Some((server, db))) = (postgres_server(), url.rsplit_once('/')) else {
+        return;
+    };
+    if server == base {
+        let _ = std::process::Command::new("psql")
+            .arg(format!("{base}/postgres"))
+            .args([
+                "-qAt",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            ])
+            .output();
+    }
+}
+
+/// A year's stored entry facts, parsed, village by village.
+pub async fn facts_of(
+    store: &crate::Store,
+    year: i32,
+) -> std::collections::BTreeMap<cunji_core::region::RegionCode, Vec<cunji_core::alerts::EntryFact>>
+{
+    store
+        .load_entry_facts(year)
+        .await
+        .expect("facts load")
+        .parsed()
+        .expect("facts parse")
+}

@@ -77,17 +77,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        crate::audit::write(
-            &mut tx,
-            actor,
-            "user_add",
-            username,
-            &format!(
-                "新增用户 {username}（{display_name}），角色 {role}，范围 {}",
-                scope.unwrap_or("全部")
-            ),
-        )
-        .await?;
+        let detail = format!(
+            "新增用户 {username}（{display_name}），角色 {role}，范围 {}",
+            scope.unwrap_or("全部")
+        );
+        crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;
         tx.commit().await?;
         Ok(id)
     }

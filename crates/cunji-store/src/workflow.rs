@@ -163,21 +163,13 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-        crate::audit::write(
-            &mut tx,
-            actor,
-            "policy_save",
-            name,
-            &format!(
-                "保存政策 #{id}《{name}》{}",
-                if activate {
-                    "，并设为当前政策"
-                } else {
-                    ""
-                }
-            ),
-        )
-        .await?;
+        let and_active = if activate {
+            "，并设为当前政策"
+        } else {
+            ""
+        };
+        let detail = format!("保存政策 #{id}《{name}》{and_active}");
+        crate::audit::write(&mut tx, actor, "policy_save", name, &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -552,10 +544,7 @@ impl Store {
             .bind(village)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok(r.try_get::<i64, _>(0)? as i32))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        crate::load::years_of(&rows)
     }
 }
 

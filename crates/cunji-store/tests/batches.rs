@@ -97,12 +97,7 @@ async fn a_file_of_many_batches_in_any_order_is_stored_whole_with_its_figures() 
     assert_eq!(stored_sum(&store).await, (ROWS as i64 + 5_000, expected));
     assert_eq!(store.totals_mismatches().await.unwrap(), vec![]);
     assert_eq!(store.facts_mismatches().await.unwrap(), vec![]);
-    let facts = store
-        .load_entry_facts(2023)
-        .await
-        .unwrap()
-        .parsed()
-        .unwrap();
+    let facts = cunji_store::testing::facts_of(&store, 2023).await;
     for list in facts.values() {
         assert!(list.windows(2).all(|w| w[0].date <= w[1].date));
     }

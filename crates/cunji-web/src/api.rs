@@ -79,7 +79,8 @@ async fn session(Viewer(user): Viewer) -> Json<Value> {
 }
 
 /// The report of SPEC §11 for a year and region, limited to what the user may read.
-async fn report(view: RegionView) -> ApiResult {
+async fn report(ask: crate::pages::Ask) -> ApiResult {
+    let view = RegionView::of(ask).await?;
     Ok(Json(serde_json::to_value(&*view.report).unwrap_or(Value::Null)).into_response())
 }
 

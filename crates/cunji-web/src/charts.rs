@@ -16,6 +16,43 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A chart's size and plot area.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    top: f64,
+    plot_h: f64,
+}
+
+impl Frame {
+    /// The opening of the SVG, with its five horizontal grid lines labelled by `label(0..=4)`.
+    fn start(&self, title: &str, label: impl Fn(usize) -> String) -> String {
+        let Frame {
+            w,
+            h,
+            left,
+            top,
+            plot_h,
+        } = self;
+        let mut s = format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="{title}"><rect width="100%" height="100%" fill="#fff"/>"##
+        );
+        for i in 0..=4 {
+            let y = top + plot_h - plot_h * i as f64 / 4.0;
+            let _ = write!(
+                s,
+                r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e4e7eb"/><text x="{}" y="{:.1}" font-size="11" text-anchor="end" fill="#52606d">{}</text>"##,
+                w - 10.0,
+                left - 4.0,
+                y + 4.0,
+                label(i)
+            );
+        }
+        s
+    }
+}
+
 /// Villages per band by year, stacked; `counts[year][band]`.
 pub fn stacked_bands(years: &[i32], bands: &[String], counts: &[Vec<u64>]) -> String {
     let (w, h, left, bottom, top) = (640.0, 300.0, 44.0, 56.0, 16.0);
@@ -28,21 +65,16 @@ pub fn stacked_bands(years: &[i32], bands: &[String], counts: &[Vec<u64>]) -> St
     let plot_h = h - bottom - top;
     let slot = (w - left - 10.0) / years.len().max(1) as f64;
     let bar_w = (slot * 0.6).min(60.0);
-    let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="各年分档村数"><rect width="100%" height="100%" fill="#fff"/>"##
-    );
-    for i in 0..=4 {
-        let v = max * i as f64 / 4.0;
-        let y = top + plot_h - plot_h * i as f64 / 4.0;
-        let _ = write!(
-            s,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e4e7eb"/><text x="{}" y="{:.1}" font-size="11" text-anchor="end" fill="#52606d">{:.0}</text>"##,
-            w - 10.0,
-            left - 4.0,
-            y + 4.0,
-            v
-        );
-    }
+    let frame = Frame {
+        w,
+        h,
+        left,
+        top,
+        plot_h,
+    };
+    let mut s = frame.start("各年分档村数", |i| {
+        format!("{:.0}", max * i as f64 / 4.0)
+    });
     for (yi, year) in years.iter().enumerate() {
         let x = left + slot * yi as f64 + (slot - bar_w) / 2.0;
         let mut acc = 0.0;
@@ -104,21 +136,16 @@ pub fn money_bars(labels: &[String], series: &[(&str, Vec<Option<Fen>>)]) -> Str
     let slot = (w - left - 10.0) / labels.len().max(1) as f64;
     let n = series.len().max(1) as f64;
     let bar_w = (slot * 0.7 / n).min(28.0);
-    let mut s = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="各年收入"><rect width="100%" height="100%" fill="#fff"/>"##
-    );
-    for i in 0..=4 {
-        let v = min + span * i as f64 / 4.0;
-        let y = top + plot_h - plot_h * i as f64 / 4.0;
-        let _ = write!(
-            s,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#e4e7eb"/><text x="{}" y="{:.1}" font-size="11" text-anchor="end" fill="#52606d">{:.1}万</text>"##,
-            w - 10.0,
-            left - 4.0,
-            y + 4.0,
-            v / 1_000_000.0
-        );
-    }
+    let frame = Frame {
+        w,
+        h,
+        left,
+        top,
+        plot_h,
+    };
+    let mut s = frame.start("各年收入", |i| {
+        format!("{:.1}万", (min + span * i as f64 / 4.0) / 1_000_000.0)
+    });
     for (li, label) in labels.iter().enumerate() {
         let x0 = left + slot * li as f64 + (slot - bar_w * n) / 2.0;
         for (si, (name, values)) in series.iter().enumerate() {

@@ -53,11 +53,7 @@ fn entry_count(s: &Scratch) -> i64 {
 #[test]
 fn sigkill_during_a_large_import_leaves_it_complete_or_absent() {
     let s = Scratch::new("kill-import");
-    s.ok(&[
-        "import",
-        "regions",
-        s.write("r.csv", REGIONS).to_str().unwrap(),
-    ]);
+    s.import("regions", "r.csv", REGIONS);
     let file = s.write("big.csv", big_entries(20_000));
     let mut killed_mid_way = false;
     for delay_ms in [100u64, 300, 600] {
@@ -208,11 +204,7 @@ fn sign_in(addr: &str, user: &str, password: &str) -> (String, String) {
 
 fn setup_server_db(name: &str) -> Scratch {
     let s = Scratch::new(name);
-    s.ok(&[
-        "import",
-        "regions",
-        s.write("r.csv", REGIONS).to_str().unwrap(),
-    ]);
+    s.import("regions", "r.csv", REGIONS);
     s.ok(&[
         "policy",
         "set",

@@ -9,12 +9,8 @@ const REGIONS: &str = "code,name\n520000000000,贵州省\n520300000000,遵义市
 
 fn setup(name: &str) -> Scratch {
     let s = Scratch::new(name);
-    s.ok(&[
-        "import",
-        "regions",
-        s.write("r.csv", REGIONS).to_str().unwrap(),
-    ]);
-    s.ok(&["import", "entries", s.write("e.csv", "village,date,account,amount\n520302001001,2024-03-01,operating_revenue,100000\n520303001001,2024-03-01,operating_revenue,100000\n").to_str().unwrap()]);
+    s.import("regions", "r.csv", REGIONS);
+    s.import("entries", "e.csv", "village,date,account,amount\n520302001001,2024-03-01,operating_revenue,100000\n520303001001,2024-03-01,operating_revenue,100000\n");
     s
 }
 
@@ -70,7 +66,7 @@ fn the_report_lists_cadres_below_the_floor() {
         .to_str()
         .unwrap(),
     ]);
-    s.ok(&["import", "cadres", s.write("c.csv", "village,year,person,name,role,months_in_post,base_pay\n520302001001,2024,P1,张三,书记,12,45000\n520302001001,2024,P2,李四,书记兼主任,6,24999.99\n520303001001,2024,P3,王五,书记,12,40000\n").to_str().unwrap()]);
+    s.import("cadres", "c.csv", "village,year,person,name,role,months_in_post,base_pay\n520302001001,2024,P1,张三,书记,12,45000\n520302001001,2024,P2,李四,书记兼主任,6,24999.99\n520303001001,2024,P3,王五,书记,12,40000\n");
     let policy = repo_root().join("policies/guizhou.toml");
     let json: serde_json::Value =
         serde_json::from_str(&s.report("2024", policy.to_str().unwrap(), "json")).unwrap();

@@ -11,7 +11,7 @@ fn postgresql_urls_open_a_server_or_fail_clearly() {
         Ok(url) if !url.is_empty() => {
             eprintln!("this run uses PostgreSQL at {url}");
             assert!(s.db_url().starts_with("postgres"));
-            let out = s.ok(&["import", "regions", s.write("r.csv", "code,name\n130000000000,河北省\n").to_str().unwrap()]);
+            let out = s.import("regions", "r.csv", "code,name\n130000000000,河北省\n");
             assert!(out.contains("已导入 区划 1 行"));
         }
         _ => eprintln!("PostgreSQL skipped: set CUNJI_TEST_PG=postgres://postgres@127.0.0.1:5432 to run the suite against a server"),

@@ -284,22 +284,7 @@ fn templates_import_and_workbook_errors_name_the_cell() {
     {
         ws.write_string(0, i as u16, *h).unwrap();
     }
-    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
-    ws.write_number(1, 0, 351_301_001_001.0).unwrap();
-    ws.write_datetime_with_format(
-        1,
-        1,
-        rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 15).unwrap(),
-        &date,
-    )
-    .unwrap();
-    ws.write_string(1, 2, "经营收入").unwrap();
-    ws.write_formula(
-        1,
-        3,
-        rust_xlsxwriter::Formula::new("=1000+234.5").set_result("1234.5"),
-    )
-    .unwrap();
+    typed_row(ws, "经营收入");
     ws.write_string(1, 4, "门面房租金").unwrap();
     ws.write_string(2, 0, "351301001001").unwrap();
     ws.write_string(2, 1, "2022-04-01").unwrap();
@@ -319,21 +304,7 @@ fn templates_import_and_workbook_errors_name_the_cell() {
     for (i, h) in ["village", "date", "account", "amount"].iter().enumerate() {
         ws.write_string(0, i as u16, *h).unwrap();
     }
-    ws.write_number(1, 0, 351_301_001_001.0).unwrap();
-    ws.write_datetime_with_format(
-        1,
-        1,
-        rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 15).unwrap(),
-        &date,
-    )
-    .unwrap();
-    ws.write_string(1, 2, "operating_revenue").unwrap();
-    ws.write_formula(
-        1,
-        3,
-        rust_xlsxwriter::Formula::new("=1000+234.5").set_result("1234.5"),
-    )
-    .unwrap();
+    typed_row(ws, "operating_revenue");
     book.save(s.path("ok.xlsx")).unwrap();
     s.ok(&["import", "entries", "ok.xlsx"]);
     let p = s.write("p.toml", "name = \"x\"\n");
@@ -343,4 +314,16 @@ fn templates_import_and_workbook_errors_name_the_cell() {
         json["villages"][0]["measures"]["operating_income"],
         "1234.50"
     );
+}
+
+/// Row 2 as a person types it: the code as a number, the date as a date, the amount as a formula
+/// (with its cached value).
+fn typed_row(ws: &mut rust_xlsxwriter::Worksheet, account: &str) {
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2022, 3, 15).unwrap();
+    let amount = rust_xlsxwriter::Formula::new("=1000+234.5").set_result("1234.5");
+    ws.write_number(1, 0, 351_301_001_001.0).unwrap();
+    ws.write_datetime_with_format(1, 1, day, &date).unwrap();
+    ws.write_string(1, 2, account).unwrap();
+    ws.write_formula(1, 3, amount).unwrap();
 }

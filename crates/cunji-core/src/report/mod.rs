@@ -161,6 +161,25 @@ pub struct Report {
     pub pay_floor: Option<Vec<crate::pay_floor::FloorLine>>,
 }
 
+/// The reward columns of a village line in the CSV report and the workbook, after the measures.
+pub const REWARD_HEADERS: [&str; 8] = [
+    "分档",
+    "激励口径值",
+    "激励基数",
+    "奖励总额上限",
+    "核定发放",
+    "未分配",
+    "原因",
+    "获奖人员",
+];
+
+impl VillageReport {
+    /// The village's value of measure `key` (none without books, or for a key the policy lacks).
+    pub fn measure(&self, key: &str) -> Option<Fen> {
+        self.measures.as_ref().and_then(|m| m.get(key).copied())
+    }
+}
+
 impl Report {
     /// The grants of a village in this report: its own and those of the villages merged into it.
     pub fn grants_of<'a>(

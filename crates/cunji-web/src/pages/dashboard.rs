@@ -1,15 +1,14 @@
 //! The dashboard of a region: villages per band by year, targets, income, rewards and subsidies, with
 //! drill-down to the regions and villages beneath.
 
+use crate::html::Shown;
 use askama::Template;
-use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use cunji_core::money::Fen;
 use cunji_core::region::{Level, RegionCode, RegionSet};
 use cunji_core::report::{RegionReport, Report};
 
-use super::ViewQuery;
-use crate::auth::{User, Viewer};
+use crate::auth::User;
 use crate::charts;
 use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
@@ -140,11 +139,8 @@ fn children<'a>(report: &'a Report, scope: &RegionCode) -> Vec<&'a RegionReport>
         .collect()
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Result<Response, WebError> {
+pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
+    let super::Ask { state, user, q } = ask;
     let years = state.years().await?;
     let year = q.year.unwrap_or(state.latest_year().await);
     let (stored, policy) = state.policy(q.policy).await?;
@@ -203,10 +199,7 @@ pub async fn page(
         with_data: me.with_data,
         total_income: me.total_income.wan(),
         operating_income: me.operating_income.wan(),
-        avg_operating_income: me
-            .avg_operating_income
-            .map(|f| f.wan())
-            .unwrap_or_else(|| "—".into()),
+        avg_operating_income: me.avg_operating_income.wan_or_dash(),
         incentive_total: me.incentive_total.display(),
         awards_total: me.awards_total.display(),
         subsidies_total: subsidies_total.wan(),
@@ -304,9 +297,7 @@ fn child_rows(report: &Report, region: &RegionCode, band_names: &[String]) -> Ve
             with_data: v.has_data as u64,
             bands: Vec::new(),
             operating_income: v
-                .measures
-                .as_ref()
-                .and_then(|m| m.get("operating_income"))
+                .measure("operating_income")
                 .map(|f| f.display())
                 .unwrap_or_else(|| "未报账".into()),
             pool: v

@@ -34,7 +34,8 @@ pub async fn template(
     Ok(xlsx(bytes, &format!("cunji-{kind}.xlsx")))
 }
 
-pub async fn report(view: super::RegionView) -> Result<Response, WebError> {
+pub async fn report(ask: super::Ask) -> Result<Response, WebError> {
+    let view = super::RegionView::of(ask).await?;
     let (year, region, report) = (view.year, &view.region, &view.report);
     let bytes =
         cunji_sheets::report_workbook(report).map_err(|e| WebError::internal("workbook", &e))?;

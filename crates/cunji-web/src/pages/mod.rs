@@ -51,17 +51,15 @@ pub async fn healthz(
     }
 }
 
-/// The report of the region a user asked for (or may see), in the year and under the policy asked for:
-/// an extractor, so that a region page cannot skip the check of the user's scope.
-pub struct RegionView {
+/// What an official's page starts from: the application, the signed-in user and the query (region,
+/// year, policy, message).
+pub struct Ask {
+    pub state: crate::AppState,
     pub user: crate::auth::User,
-    pub year: i32,
-    pub data: std::sync::Arc<cunji_store::LoadedData>,
-    pub region: cunji_core::region::RegionCode,
-    pub report: std::sync::Arc<cunji_core::report::Report>,
+    pub q: ViewQuery,
 }
 
-impl axum::extract::FromRequestParts<crate::AppState> for RegionView {
+impl axum::extract::FromRequestParts<crate::AppState> for Ask {
     type Rejection = Response;
 
     async fn from_request_parts(
@@ -75,23 +73,28 @@ impl axum::extract::FromRequestParts<crate::AppState> for RegionView {
         let Query(q) = Query::<ViewQuery>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let api = parts.uri.path().starts_with("/api/");
-        RegionView::load(state, user, &q).await.map_err(|e| {
-            if api {
-                crate::api::ApiError::from(e).into_response()
-            } else {
-                e.into_response()
-            }
+        Ok(Ask {
+            state: state.clone(),
+            user,
+            q,
         })
     }
 }
 
+/// The report of the region a user asked for (or may see), in the year and under the policy asked for.
+pub struct RegionView {
+    pub user: crate::auth::User,
+    pub year: i32,
+    pub data: std::sync::Arc<cunji_store::LoadedData>,
+    pub region: cunji_core::region::RegionCode,
+    pub report: std::sync::Arc<cunji_core::report::Report>,
+}
+
 impl RegionView {
-    async fn load(
-        state: &crate::AppState,
-        user: crate::auth::User,
-        q: &ViewQuery,
-    ) -> Result<RegionView, crate::html::WebError> {
+    /// The region, year and policy of the query, checked against what the user may read.
+    pub async fn of(ask: Ask) -> Result<RegionView, crate::html::WebError> {
+        let Ask { state, user, q } = ask;
+        let state = &state;
         let year = q.year.unwrap_or(state.latest_year().await);
         let (_, policy) = state.policy(q.policy).await?;
         let data = state.data(year).await?;

@@ -1,15 +1,12 @@
 //! Cadre pay floors for a region (SPEC §12): every covered cadre below the floor, and those whose
 //! standing cannot be known, so that nobody silently passes.
 
+use crate::html::Shown;
 use askama::Template;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use cunji_core::policy::Policy;
 
-use super::ViewQuery;
-use crate::auth::Viewer;
 use crate::html::{render, Layout, WebError};
-use crate::state::AppState;
 
 pub struct Line {
     pub village: String,
@@ -38,11 +35,8 @@ struct Page {
     unknown: usize,
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Result<Response, WebError> {
+pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
+    let super::Ask { state, user, q } = ask;
     let year = q.year.unwrap_or(state.latest_year().await);
     // The policy asked for; else the active one if it has a pay floor; else the newest one that has.
     let (stored, policy) = match q.policy {
@@ -96,15 +90,9 @@ pub async fn page(
             name: l.name,
             role: l.role.name_zh().into(),
             months: l.months_in_post,
-            base_pay: l
-                .base_pay
-                .map(|f| f.display())
-                .unwrap_or_else(|| "—".into()),
-            floor: l.floor.map(|f| f.display()).unwrap_or_else(|| "—".into()),
-            shortfall: l
-                .shortfall
-                .map(|f| f.display())
-                .unwrap_or_else(|| "—".into()),
+            base_pay: l.base_pay.display_or_dash(),
+            floor: l.floor.display_or_dash(),
+            shortfall: l.shortfall.display_or_dash(),
             below: l.status == cunji_core::pay_floor::FloorStatus::Below,
             explanation: l.explanation,
         })

@@ -9,7 +9,7 @@ use axum::Form;
 use cunji_core::money::Fen;
 use cunji_core::policy::Policy;
 
-use super::{back_with, ViewQuery};
+use super::back_with;
 use crate::auth::{CountyAdmin, Role, Viewer};
 use crate::html::{render, Layout, WebError};
 use crate::state::AppState;
@@ -34,11 +34,8 @@ struct PolicyPage {
     csrf: String,
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    Viewer(user): Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Result<Response, WebError> {
+pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
+    let super::Ask { state, user, q } = ask;
     let (stored, policy) = match state.policy(q.policy).await {
         Ok(p) => (Some(p.0), Some(p.1)),
         Err(_) => (None, None),

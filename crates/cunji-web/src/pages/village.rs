@@ -1,6 +1,7 @@
 //! A village's ledger: accounts by year, band history, the year's reward statement with its trace,
 //! cadres and awards, grants and their returns, and the entries with their vouchers.
 
+use crate::html::Shown;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -144,10 +145,7 @@ pub async fn page(
         chart: books.chart,
         has_incentive: inc.is_some(),
         pool: inc.map(|i| i.pool.display()).unwrap_or_default(),
-        base: inc
-            .and_then(|i| i.base)
-            .map(|f| f.display())
-            .unwrap_or_else(|| "—".into()),
+        base: inc.and_then(|i| i.base).display_or_dash(),
         reason: inc
             .and_then(|i| i.reason)
             .map(|r| r.name_zh().to_string())
@@ -330,10 +328,7 @@ impl GrantView {
             level: g.level.name_zh().into(),
             year: g.year,
             amount: g.amount.display(),
-            expected: g
-                .expected
-                .map(|f| f.display())
-                .unwrap_or_else(|| "—".into()),
+            expected: g.expected.display_or_dash(),
             actual: g.actual.display(),
             status: g.status.name_zh().into(),
         }
@@ -416,7 +411,8 @@ struct VillagesPage {
     rows: Vec<VillageRow>,
 }
 
-pub async fn list(view: super::RegionView) -> Result<Response, WebError> {
+pub async fn list(ask: super::Ask) -> Result<Response, WebError> {
+    let view = super::RegionView::of(ask).await?;
     let super::RegionView {
         user,
         year,
@@ -438,9 +434,7 @@ pub async fn list(view: super::RegionView) -> Result<Response, WebError> {
                 .map(|r| r.name.clone())
                 .unwrap_or_default(),
             operating_income: v
-                .measures
-                .as_ref()
-                .and_then(|m| m.get("operating_income"))
+                .measure("operating_income")
                 .map(|f| f.display())
                 .unwrap_or_else(|| "未报账".into()),
             band: v.band.clone().unwrap_or_default(),

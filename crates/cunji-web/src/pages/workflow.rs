@@ -31,10 +31,9 @@ struct ListPage {
     rows: Vec<Row>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    view: super::RegionView,
-) -> Result<Response, WebError> {
+pub async fn list(ask: super::Ask) -> Result<Response, WebError> {
+    let state = ask.state.clone();
+    let view = super::RegionView::of(ask).await?;
     let (user, year, report) = (view.user, view.year, view.report);
     let proposals = state.store.proposals_of_year(year).await?;
     let rows = report

@@ -133,6 +133,40 @@ impl Reply {
     }
 }
 
+impl Server {
+    /// How many entries 东关村 (131124100200) holds for 2024.
+    pub async fn entries_2024(&self) -> usize {
+        self.store
+            .entries_of("131124100200", 2024)
+            .await
+            .expect("entries")
+            .len()
+    }
+}
+
+/// `n` fresh clients sign in at once, client `i` with the name and password `form(i)`; the statuses.
+pub async fn logins_at_once(
+    addr: SocketAddr,
+    n: usize,
+    form: impl Fn(usize) -> (String, String),
+) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (name, password) = form(i);
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::new(addr);
+            c.get("/login").await;
+            let fields = [("username", name.as_str()), ("password", password.as_str())];
+            c.post_form("/login", &fields, true).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("login task"));
+    }
+    statuses
+}
+
 /// A browser-like client: keeps cookies, remembers the CSRF token it last saw in a page.
 pub struct Client {
     pub addr: SocketAddr,
@@ -144,6 +178,14 @@ pub struct Client {
 
 pub use cunji_web::percent_encode as enc;
 
+/// Asserts that `text` holds each of `wanted`, showing the text when it does not.
+#[track_caller]
+pub fn assert_holds(text: &str, wanted: &[&str]) {
+    for w in wanted {
+        assert!(text.contains(w), "{w} not in:\n{text}");
+    }
+}
+
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {
         Client {
@@ -152,6 +194,20 @@ impl Client {
             csrf: None,
             from: None,
         }
+    }
+
+    /// A client signed in as `user` (password as the test server set it).
+    pub async fn signed_in(addr: SocketAddr, user: &str) -> Client {
+        let mut c = Client::new(addr);
+        c.login(user).await;
+        c
+    }
+
+    /// Posts an entry form for 东关村 (131124100200): `fields` as the form's, with or without the
+    /// page's CSRF token.
+    pub async fn post_entry(&mut self, fields: &[(&str, &str)], with_csrf: bool) -> Reply {
+        self.post_form("/village/131124100200/entries", fields, with_csrf)
+            .await
     }
 
     /// A client connecting from another loopback address (`127.0.0.2`), as another computer would.

@@ -1,6 +1,6 @@
 //! Roles, sessions, CSRF, the login limiter and hashing bound, the audit log's scope, codes in paths.
 
-use crate::common::{server, Client};
+use crate::common::{logins_at_once, server, Client};
 
 #[tokio::test]
 async fn each_role_sees_and_does_what_it_may() {
@@ -11,8 +11,7 @@ async fn each_role_sees_and_does_what_it_may() {
     assert_eq!(anon.get("/api/report").await.status, 401);
 
     // The county admin sees the county and may close a year.
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let d = admin.get("/dashboard?year=2024").await;
     assert_eq!(d.status, 200);
     let t = d.text();
@@ -27,8 +26,7 @@ async fn each_role_sees_and_does_what_it_may() {
     assert!(s.store.is_closed("131124100201", 2023).await.unwrap());
 
     // A township officer reads their township, not another one's village, and may not close years.
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     assert_eq!(
         town.get("/village/131124100200?year=2024").await.status,
         200
@@ -66,8 +64,7 @@ async fn each_role_sees_and_does_what_it_may() {
     assert_eq!(r.status, 403);
 
     // A village accountant lands on their own village and may record entries there only.
-    let mut acct = Client::new(s.addr);
-    acct.login("acct").await;
+    let mut acct = Client::signed_in(s.addr, "acct").await;
     let d = acct.get("/dashboard").await;
     assert_eq!(d.status, 303);
     assert_eq!(
@@ -76,8 +73,7 @@ async fn each_role_sees_and_does_what_it_may() {
     );
     assert_eq!(acct.get("/village/131124100201").await.status, 403);
     let r = acct
-        .post_form(
-            "/village/131124100200/entries",
+        .post_entry(
             &[
                 ("date", "2024-05-01"),
                 ("account", "other_income"),
@@ -95,8 +91,7 @@ async fn each_role_sees_and_does_what_it_may() {
     );
 
     // The auditor reads everything and changes nothing.
-    let mut audit = Client::new(s.addr);
-    audit.login("audit").await;
+    let mut audit = Client::signed_in(s.addr, "audit").await;
     assert_eq!(
         audit.get("/village/131124101200?year=2024").await.status,
         200
@@ -107,17 +102,7 @@ async fn each_role_sees_and_does_what_it_may() {
         "{}",
         a.text()
     );
-    let r = audit
-        .post_form(
-            "/village/131124100200/entries",
-            &[
-                ("date", "2024-05-01"),
-                ("account", "other_income"),
-                ("amount", "1"),
-            ],
-            true,
-        )
-        .await;
+    let r = audit.post_entry(&other_income("1"), true).await;
     assert_eq!(r.status, 403);
     assert!(r.text().contains("审计人员只能查看"));
 }
@@ -125,19 +110,8 @@ async fn each_role_sees_and_does_what_it_may() {
 #[tokio::test]
 async fn forms_without_their_csrf_token_are_refused() {
     let s = server("csrf").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
-    let r = admin
-        .post_form(
-            "/village/131124100200/entries",
-            &[
-                ("date", "2024-05-01"),
-                ("account", "other_income"),
-                ("amount", "99"),
-            ],
-            false,
-        )
-        .await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let r = admin.post_entry(&other_income("99"), false).await;
     assert_eq!(r.status, 403);
     assert!(r.text().contains("CSRF"));
     let wrong = admin
@@ -182,14 +156,7 @@ async fn forms_without_their_csrf_token_are_refused() {
         )
         .await;
     assert_eq!(r.status, 403);
-    assert!(
-        s.store
-            .entries_of("131124100200", 2024)
-            .await
-            .unwrap()
-            .len()
-            == 2
-    );
+    assert!(s.entries_2024().await == 2);
 }
 
 #[tokio::test]
@@ -221,22 +188,7 @@ async fn logins_are_rate_limited() {
 #[tokio::test]
 async fn concurrent_logins_hash_at_most_one_password_per_core() {
     let s = server("login-flood").await;
-    let mut tasks = Vec::new();
-    for i in 0..100 {
-        let addr = s.addr;
-        tasks.push(tokio::spawn(async move {
-            let mut c = Client::new(addr);
-            c.get("/login").await;
-            let name = format!("nobody{i}");
-            c.post_form("/login", &[("username", &name), ("password", "x")], true)
-                .await
-                .status
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let statuses = logins_at_once(s.addr, 100, |i| (format!("nobody{i}"), "x".to_string())).await;
     // Each is refused as a wrong password (401) or, past the wait for a permit, as busy (503).
     assert!(
         statuses.iter().all(|s| *s == 401 || *s == 503),
@@ -257,25 +209,7 @@ async fn concurrent_logins_hash_at_most_one_password_per_core() {
 #[tokio::test]
 async fn concurrent_guesses_are_counted_before_hashing_and_lock_out_only_that_address() {
     let s = server("guesses").await;
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let addr = s.addr;
-        tasks.push(tokio::spawn(async move {
-            let mut c = Client::new(addr);
-            c.get("/login").await;
-            c.post_form(
-                "/login",
-                &[("username", "admin"), ("password", "guess")],
-                true,
-            )
-            .await
-            .status
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
+    let statuses = logins_at_once(s.addr, 20, |_| ("admin".to_string(), "guess".to_string())).await;
     // Five guesses are tried; every other one is refused before its password is hashed.
     assert_eq!(
         statuses.iter().filter(|s| **s == 401).count(),
@@ -302,8 +236,7 @@ async fn concurrent_guesses_are_counted_before_hashing_and_lock_out_only_that_ad
     // … but the user signs in from another computer, and another user from the same one.
     let mut elsewhere = Client::from_address(s.addr, "127.0.0.2");
     elsewhere.login("admin").await;
-    let mut colleague = Client::new(s.addr);
-    colleague.login("town").await;
+    let _colleague = Client::signed_in(s.addr, "town").await;
     // A user name of 20,000 characters is kept as 64 at most.
     let mut c = Client::new(s.addr);
     c.get("/login").await;
@@ -318,8 +251,7 @@ async fn concurrent_guesses_are_counted_before_hashing_and_lock_out_only_that_ad
 #[tokio::test]
 async fn the_audit_log_is_read_within_each_users_scope() {
     let s = server("audit-scope").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     for (village, memo) in [
         ("131124100200", "东关的备忘"),
         ("131124101200", "大迁民的备忘"),
@@ -346,11 +278,9 @@ async fn the_audit_log_is_read_within_each_users_scope() {
             t.contains("user_add"),
         )
     };
-    let mut acct = Client::new(s.addr);
-    acct.login("acct").await;
+    let mut acct = Client::signed_in(s.addr, "acct").await;
     assert_eq!(seen(&acct.get("/audit").await.text()), (true, false, false));
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     assert_eq!(seen(&town.get("/audit").await.text()), (true, false, false));
     // A township officer sees its own actions, whatever they concern.
     town.get("/village/131124100201?year=2024").await;
@@ -367,8 +297,7 @@ async fn the_audit_log_is_read_within_each_users_scope() {
     .await;
     assert!(town.get("/audit").await.text().contains("西关的备忘"));
     assert!(!acct.get("/audit").await.text().contains("西关的备忘"));
-    let mut auditor = Client::new(s.addr);
-    auditor.login("audit").await;
+    let mut auditor = Client::signed_in(s.addr, "audit").await;
     assert_eq!(
         seen(&auditor.get("/audit").await.text()),
         (true, true, true)
@@ -379,14 +308,8 @@ async fn the_audit_log_is_read_within_each_users_scope() {
 #[tokio::test]
 async fn bad_codes_in_paths_are_refused_before_any_write_and_no_database_text_is_shown() {
     let s = server("bad-codes").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
-    let before = s
-        .store
-        .entries_of("131124100200", 2024)
-        .await
-        .unwrap()
-        .len();
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let before = s.entries_2024().await;
     for path in [
         "/village/131124100200%0D%0A/entries",
         "/village/%20131124100200/entries",
@@ -406,14 +329,7 @@ async fn bad_codes_in_paths_are_refused_before_any_write_and_no_database_text_is
         assert_eq!(r.status, 400, "{path}: {}", r.text());
         assert!(r.text().contains("应为 12 位数字"), "{}", r.text());
     }
-    assert_eq!(
-        s.store
-            .entries_of("131124100200", 2024)
-            .await
-            .unwrap()
-            .len(),
-        before
-    );
+    assert_eq!(s.entries_2024().await, before);
     for path in [
         "/village/%20131124100200/close",
         "/village/131124100200%0A/reopen",
@@ -449,11 +365,19 @@ async fn script_in_data_is_escaped_on_pages() {
         .import(cunji_store::ImportKind::Entries, "x.csv", "village,date,account,amount,memo\n131124100200,2024-06-01,other_income,1,<script>alert(1)</script>\n".as_bytes(), "test", &Quiet)
         .await
         .unwrap();
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let t = admin.get("/village/131124100200?year=2024").await.text();
     assert!(
         t.contains("&#60;script&#62;alert(1)") && !t.contains("<script>alert"),
         "{t}"
     );
+}
+
+/// The fields of a small 其他收入 entry of 2024-05-01.
+fn other_income(amount: &str) -> [(&str, &str); 3] {
+    [
+        ("date", "2024-05-01"),
+        ("account", "other_income"),
+        ("amount", amount),
+    ]
 }

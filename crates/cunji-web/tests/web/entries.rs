@@ -6,14 +6,12 @@ use crate::stat;
 #[tokio::test]
 async fn entries_and_reversals_change_the_dashboard() {
     let s = server("entries").await;
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     let before = operating_income(&mut town).await;
     assert_eq!(before, "19.00 万元");
     town.get("/village/131124100200?year=2024").await;
     let r = town
-        .post_form(
-            "/village/131124100200/entries",
+        .post_entry(
             &[
                 ("date", "2024-06-30"),
                 ("account", "经营收入"),
@@ -27,8 +25,7 @@ async fn entries_and_reversals_change_the_dashboard() {
     assert_eq!(operating_income(&mut town).await, "20.00 万元");
     // A bad entry is refused with the reason, and nothing is stored.
     let r = town
-        .post_form(
-            "/village/131124100200/entries",
+        .post_entry(
             &[
                 ("date", "2024-02-30"),
                 ("account", "经营收入"),
@@ -72,8 +69,7 @@ async fn entries_and_reversals_change_the_dashboard() {
 #[tokio::test]
 async fn web_imports_are_all_or_nothing_and_scoped() {
     let s = server("import").await;
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     let token = town.csrf.clone().unwrap();
     let multipart_with = |token: &str, csv: &str| {
         let b = "XBOUNDARYX";
@@ -95,14 +91,7 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
         t.contains("import-errors") && t.contains("金额格式不对") && t.contains("不在您的管辖范围"),
         "{t}"
     );
-    assert_eq!(
-        s.store
-            .entries_of("131124100200", 2024)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(s.entries_2024().await, 1);
     let good =
         multipart("village,date,account,amount\n131124100200,2024-01-01,operating_revenue,5\n");
     let r = town
@@ -143,14 +132,7 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
         )
         .await;
     assert_eq!(r.status, 403);
-    assert_eq!(
-        s.store
-            .entries_of("131124100200", 2024)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(s.entries_2024().await, 2);
     // The form sends the token as its first field, not in the address.
     let form = town.get("/import").await.text();
     assert!(
@@ -187,8 +169,7 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
 #[tokio::test]
 async fn templates_and_report_workbooks_download() {
     let s = server("downloads").await;
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     let t = town.get("/templates/cadres.xlsx").await;
     assert_eq!(t.status, 200);
     assert_eq!(

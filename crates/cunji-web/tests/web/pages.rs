@@ -1,6 +1,6 @@
 //! Officials' pages: dashboard, what-if, pay floor, alerts, and what a page may make the server spend.
 
-use crate::common::{server, Client, POLICY};
+use crate::common::{assert_holds, server, Client, POLICY};
 use crate::stat;
 use cunji_store::import::Quiet;
 use cunji_store::ImportKind;
@@ -8,8 +8,7 @@ use cunji_store::ImportKind;
 #[tokio::test]
 async fn what_if_compares_both_plans_and_the_admin_saves() {
     let s = server("whatif").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     // Current 10%: 东关村 5,000.00 + 大迁民村 4,000.00 = 9,000.00. At 20%, capped at 8,000 a village:
     // 8,000.00 + 8,000.00 = 16,000.00.
     let r = admin
@@ -42,8 +41,7 @@ async fn what_if_compares_both_plans_and_the_admin_saves() {
             && rules.contains("封顶：每村不超过 8,000.00 元"),
         "{rules}"
     );
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     assert_eq!(
         town.post_form("/policy", &[("source", "name = \"x\"")], true)
             .await
@@ -80,8 +78,7 @@ async fn the_pay_floor_page_lists_shortfalls() {
         )
         .await
         .unwrap();
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let t = admin.get("/payfloor?year=2024").await.text();
     // 3 × 15,000 = 45,000: P1 is one fen short, P2 passes, P3 has no base pay.
     assert_eq!(stat(&t, "below"), "1 人");
@@ -90,8 +87,7 @@ async fn the_pay_floor_page_lists_shortfalls() {
         t.contains("44,999.99") && t.contains("0.01") && t.contains("未登记基本报酬"),
         "{t}"
     );
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     let t = town.get("/payfloor?year=2024").await.text();
     assert_eq!(
         stat(&t, "unknown"),
@@ -110,8 +106,7 @@ async fn alerts_show_on_the_dashboard_and_the_village_page() {
         .import(cunji_store::ImportKind::Entries, "pt.csv", b"village,date,account,amount,voucher\n131124100201,2024-03-10,contracting_income,30000,V1\n131124100201,2024-04-01,other_expense,30000,V2\n", "test", &Quiet)
         .await
         .unwrap();
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let t = admin.get("/dashboard?year=2024").await.text();
     assert!(
         t.contains("疑似过账")
@@ -132,8 +127,7 @@ async fn alerts_show_on_the_dashboard_and_the_village_page() {
 #[tokio::test]
 async fn a_user_without_a_scope_lands_on_the_policys_region_and_the_region_list_stays_short() {
     let s = server("landing").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     // Under the test policy (no region) the first county opens.
     let page = admin.get("/dashboard?year=2024").await.text();
     assert!(page.contains("饶阳县 2024 年总览"), "{page}");
@@ -160,8 +154,7 @@ async fn a_user_without_a_scope_lands_on_the_policys_region_and_the_region_list_
     let page = admin.get("/dashboard?year=2024").await.text();
     assert!(page.contains("饶阳镇 2024 年总览"), "{page}");
     // The region list holds the way up and the township itself, not the other township.
-    assert!(page.contains("value=\"131124000000\""), "{page}");
-    assert!(page.contains("value=\"131124100000\""), "{page}");
+    assert_holds(&page, &["value=\"131124000000\"", "value=\"131124100000\""]);
     assert!(!page.contains("value=\"131124101000\""), "{page}");
 }
 
@@ -202,8 +195,7 @@ async fn requests_arriving_together_after_new_data_read_it_once() {
 #[tokio::test]
 async fn years_outside_the_books_range_are_refused_and_the_year_cache_is_bounded() {
     let s = server("years").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let loads = s.state.data_loads();
     for year in ["0", "-5", "2147483647", "1899", "3000"] {
         let r = admin.get(&format!("/dashboard?year={year}")).await;
@@ -243,8 +235,7 @@ async fn a_village_of_200000_entries_reports_in_seconds_and_the_server_keeps_ans
         )
         .await
         .unwrap();
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     let addr = s.addr;
     let page = tokio::spawn(async move {
         let started = std::time::Instant::now();

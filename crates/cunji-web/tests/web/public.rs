@@ -1,6 +1,6 @@
 //! Public pages and QR codes.
 
-use crate::common::{server, Client};
+use crate::common::{assert_holds, server, Client};
 
 #[tokio::test]
 async fn public_pages_work_at_phone_width_with_their_qr_codes() {
@@ -60,28 +60,17 @@ async fn a_large_register_is_opened_region_by_region_on_the_public_page() {
     let mut anon = Client::new(s.addr);
     // One province and one city: the page opens on the level that divides them, the counties.
     let top = anon.get("/public/").await.text();
-    assert!(
-        top.contains("<a href=\"/public/?region=131124000000\">饶阳县</a> <span class=\"muted\">3 个村</span>"),
-        "{top}"
-    );
-    assert!(
-        top.contains("<a href=\"/public/?region=131125000000\">安平县</a> <span class=\"muted\">1100 个村</span>"),
-        "{top}"
-    );
+    assert_holds(&top, &["<a href=\"/public/?region=131124000000\">饶阳县</a> <span class=\"muted\">3 个村</span>", "<a href=\"/public/?region=131125000000\">安平县</a> <span class=\"muted\">1100 个村</span>"]);
     assert!(!top.contains("/public/village/"), "{top}");
     // A county of 1,100 villages: its townships.
     let county = anon.get("/public/?region=131125000000").await.text();
-    assert!(
-        county.contains("安平镇</a> <span class=\"muted\">550 个村</span>"),
-        "{county}"
-    );
-    assert!(
-        county.contains("马店镇</a> <span class=\"muted\">550 个村</span>"),
-        "{county}"
-    );
-    assert!(
-        county.contains("<a href=\"/public/?region=130000000000\">河北省</a>"),
-        "{county}"
+    assert_holds(
+        &county,
+        &[
+            "安平镇</a> <span class=\"muted\">550 个村</span>",
+            "马店镇</a> <span class=\"muted\">550 个村</span>",
+            "<a href=\"/public/?region=130000000000\">河北省</a>",
+        ],
     );
     // A township, and a small county: their villages, as on a small register.
     let township = anon.get("/public/?region=131125101000").await.text();

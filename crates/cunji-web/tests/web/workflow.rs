@@ -5,10 +5,8 @@ use crate::common::{server, Client, Server};
 #[tokio::test]
 async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
     let s = server("workflow").await;
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
-    let mut admin = Client::new(s.addr);
-    admin.login("admin").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
     let base = "/workflow/131124100200/2024";
     // Growth 50,000 × 10% = 5,000.00, split between secretary P1 and director P2.
     let r = town.post_form(&format!("{base}/compute"), &[], true).await;
@@ -103,14 +101,11 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
 #[tokio::test]
 async fn new_figures_send_an_unpaid_proposal_back() {
     let s = server("sendback").await;
-    let mut town = Client::new(s.addr);
-    town.login("town").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
     town.post_form("/workflow/131124100200/2024/compute", &[], true)
         .await;
-    let mut acct = Client::new(s.addr);
-    acct.login("acct").await;
-    acct.post_form(
-        "/village/131124100200/entries",
+    let mut acct = Client::signed_in(s.addr, "acct").await;
+    acct.post_entry(
         &[
             ("date", "2023-12-31"),
             ("account", "operating_revenue"),

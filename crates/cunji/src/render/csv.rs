@@ -59,18 +59,9 @@ pub fn render(report: &Report) -> Vec<u8> {
     ];
     header.extend(measure_keys.iter().cloned());
     header.extend(
-        [
-            "分档",
-            "激励口径值",
-            "激励基数",
-            "奖励总额上限",
-            "核定发放",
-            "未分配",
-            "原因",
-            "获奖人员",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        cunji_core::report::REWARD_HEADERS
+            .iter()
+            .map(|s| s.to_string()),
     );
     line(&mut out, &header);
     for v in &report.villages {
@@ -104,13 +95,7 @@ fn village_cells(
         if v.has_data { "是" } else { "否" }.to_string(),
     ];
     for k in measure_keys {
-        cells.push(
-            v.measures
-                .as_ref()
-                .and_then(|m| m.get(k))
-                .map(|f| f.json())
-                .unwrap_or_default(),
-        );
+        cells.push(v.measure(k).map(|f| f.json()).unwrap_or_default());
     }
     cells.push(v.band.clone().unwrap_or_default());
     match &v.incentive {

@@ -12,10 +12,8 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// otherwise a SQLite file in the directory.
 pub struct Scratch {
     pub dir: PathBuf,
-    pg: Option<(String, String)>,
+    url: String,
 }
-
-pub use cunji_store::testing::pg_admin;
 
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
@@ -24,24 +22,12 @@ impl Scratch {
             std::env::temp_dir().join(format!("cunji-test-{}-{name}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
-        let pg = cunji_store::testing::postgres_server().map(|base| {
-            let db = format!(
-                "cunji_t_{}_{n}_{}",
-                std::process::id(),
-                name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-            );
-            pg_admin(&base, &format!("DROP DATABASE IF EXISTS {db}"));
-            pg_admin(&base, &format!("CREATE DATABASE {db}"));
-            (base, db)
-        });
-        Scratch { dir, pg }
+        let url = cunji_store::testing::database_url(&dir, "t", &format!("{n}_{name}"));
+        Scratch { dir, url }
     }
 
     pub fn db_url(&self) -> String {
-        match &self.pg {
-            Some((base, db)) => format!("{base}/{db}"),
-            None => format!("sqlite://{}", self.dir.join("t.db").display()),
-        }
+        self.url.clone()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -63,6 +49,12 @@ impl Scratch {
             .current_dir(&self.dir)
             .output()
             .expect("run cunji")
+    }
+
+    /// Writes `text` as file `name` and imports it as `kind`, which must succeed; the output.
+    pub fn import(&self, kind: &str, name: &str, text: impl AsRef<[u8]>) -> String {
+        let path = self.write(name, text);
+        self.ok(&["import", kind, path.to_str().expect("utf-8 path")])
     }
 
     /// `cunji report --year YEAR --policy POLICY --format FORMAT`, which must succeed.
@@ -87,16 +79,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some((base, db)) = &self.pg {
-            let _ = Command::new("psql")
-                .arg(format!("{base}/postgres"))
-                .args([
-                    "-qAt",
-                    "-c",
-                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                ])
-                .output();
-        }
+        cunji_store::testing::drop_database(&self.url);
     }
 }
 
