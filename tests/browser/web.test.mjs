@@ -111,7 +111,7 @@ test('an entry and its reversal change the dashboard', async () => {
   assert.equal(await text(page, '#stat-operating-income'), before);
 });
 
-test('the reward workflow walks to published', async () => {
+test('the reward workflow walks a village through send-back to published', async () => {
   const officer = await signIn('raoyang', 'cunji-town');
   await officer.goto(`${base}/workflow?year=2024`);
   const row = officer.locator('#proposals tr', { hasText: '未生成方案' }).first();
@@ -120,30 +120,54 @@ test('the reward workflow walks to published', async () => {
   await link.click();
   await Promise.all([officer.waitForNavigation(), officer.click('#compute')]);
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
-  for (const [name, value] of [['proposed', '2025-01-06'], ['discussed', '2025-01-08'], ['reviewed', '2025-01-10'],
-    ['decided', '2025-01-12'], ['votes_for', '30'], ['votes_against', '1'], ['votes_abstain', '2'],
-    ['documents', '会议记录.pdf；决议.pdf']]) {
-    await officer.fill(`#resolve input[name=${name}]`, value);
-  }
-  await Promise.all([officer.waitForNavigation(), officer.click('#resolve button')]);
+  const resolve = async (votesFor) => {
+    for (const [name, value] of [['proposed', '2025-01-06'], ['discussed', '2025-01-08'], ['reviewed', '2025-01-10'],
+      ['decided', '2025-01-12'], ['members', '33'], ['present', '31'], ['for', votesFor], ['against', '1'],
+      ['abstain', '2'], ['resolution_published', '2025-01-13']]) {
+      await officer.fill(`#resolve input[name=${name}]`, value);
+    }
+    await Promise.all([officer.waitForNavigation(), officer.click('#resolve button')]);
+  };
+  // Voted down: refused with the rule, and the proposal stays computed.
+  await resolve('10');
+  assert.match(await officer.textContent('.flash.error'), /决议须经到会人员的过半数通过/);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
+  await resolve('28');
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'resolved');
+  await officer.screenshot({ path: join(shots, 'workflow-resolved.png'), fullPage: true });
+  await officer.fill('#reason', '决议公开照片不清楚，请重新拍照上传');
+  await Promise.all([officer.waitForNavigation(), officer.click('#send-back')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
+  assert.match(await officer.textContent('#steps'), /退回：决议公开照片不清楚/);
+  await resolve('28');
+  for (const area of await officer.locator('#approve-form textarea').all()) {
+    await area.fill('已调阅原始凭证和合同，收入真实');
+  }
   await Promise.all([officer.waitForNavigation(), officer.click('#approve')]);
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'township_approved');
 
   const admin = await signIn('admin', 'cunji-admin');
   await admin.goto(`${base}${href}`);
-  await admin.fill('input[name=note]', '饶农备〔2025〕9号');
+  await admin.fill('#file-note', '饶农备〔2025〕9号');
   await Promise.all([admin.waitForNavigation(), admin.click('#file')]);
   assert.equal(await admin.getAttribute('#status', 'data-status'), 'county_filed');
 
   await officer.goto(`${base}${href}`);
   await Promise.all([officer.waitForNavigation(), officer.click('#pay')]);
+  assert.equal(await officer.getAttribute('#status', 'data-status'), 'paid');
+  await officer.fill('#publish-from', '2025-02-11');
+  await officer.fill('#publish-to', '2025-02-20');
   await Promise.all([officer.waitForNavigation(), officer.click('#publish')]);
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'published');
-  assert.equal(await officer.locator('#steps tr').count(), 7);
+  // computed, resolved, sent back, resolved, approved, filed, paid, published (and the header row).
+  assert.equal(await officer.locator('#steps tr').count(), 9);
 
   const code = href.split('/')[2];
-  const phone = await (await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN' })).newPage();
+  const phone = await signIn('raoyang', 'cunji-town', { width: 375, height: 812 });
+  await phone.goto(`${base}${href}`);
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no horizontal scrolling of the workflow page: ${width}`);
+  await phone.screenshot({ path: join(shots, 'workflow-phone.png'), fullPage: true });
   await phone.goto(`${base}/public/village/${code}`);
   assert.ok(await phone.isVisible('#reward-2024'));
 });

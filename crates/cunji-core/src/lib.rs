@@ -21,6 +21,7 @@ pub mod rate;
 pub mod region;
 pub mod report;
 pub mod subsidy;
+pub mod workflow;
 
 pub use money::Fen;
 pub use rate::Ppm;

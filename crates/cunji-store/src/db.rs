@@ -218,11 +218,11 @@ mod tests {
         let (url, migrations) = match &pg {
             Some(_) => (
                 crate::testing::database_url(&dir, "m", name),
-                &crate::backend::postgres::MIGRATIONS[..version],
+                &crate::backend::postgres::MIGRATIONS[..],
             ),
             None => (
                 format!("sqlite://{}", dir.join("old.db").display()),
-                &crate::backend::sqlite::MIGRATIONS[..version],
+                &crate::backend::sqlite::MIGRATIONS[..],
             ),
         };
         sqlx::any::install_default_drivers();
@@ -241,7 +241,7 @@ mod tests {
         )
         .await
         .unwrap();
-        for (version, sql) in migrations {
+        for (version, sql) in migrations.iter().filter(|(v, _)| *v <= version as i64) {
             sqlx::raw_sql(*sql).execute(&pool).await.unwrap();
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, 0)")
                 .bind(*version)
@@ -343,6 +343,47 @@ mod tests {
             .get(0);
         assert_eq!(n, 5);
         pool.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Migration 9 (the workflow as data, SPEC §13) keeps every proposal stored before it readable:
+    /// status, amounts and steps as they were, no resolution data (its resolution is its step's text),
+    /// nothing paid or recovered recorded.
+    #[tokio::test]
+    async fn migration_nine_keeps_older_proposals_readable() {
+        let (dir, url, pool) = old_database("migrate-nine", 8).await;
+        sqlx::raw_sql(
+            "INSERT INTO regions (code, name, level, merged_in) VALUES ('110101001001', '甲村', 'village', NULL);
+             INSERT INTO policies (id, name, source, active, actor, at) VALUES (1, 'p', 'name = \"p\"', 1, 't', 0);
+             INSERT INTO proposals (id, village, year, policy_id, status, pool, figures, trace, computed_at, published_at)
+                 VALUES (1, '110101001001', 2024, 1, 'resolved', 500000, 'f', '第一步', 100, NULL);
+             INSERT INTO proposal_awards (proposal_id, person, name, role, computed, decided)
+                 VALUES (1, 'P1', '张三', 'secretary', 500000, 400000);
+             INSERT INTO proposal_steps (id, proposal_id, step, actor, at, detail) VALUES
+                 (1, 1, 'computed', 't', 100, '按政策 #1 计算'),
+                 (2, 1, 'resolved', 't', 200, '表决：赞成 31、反对 0、弃权 2；附件：会议记录.pdf');",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let store = Store::open(&url, false).await.unwrap();
+        let p = store.proposal("110101001001", 2024).await.unwrap().unwrap();
+        assert_eq!((p.status, &p.resolution), (crate::Status::Resolved, &None));
+        let a = &p.awards[0];
+        let decided = Some(cunji_core::Fen::from_fen(400_000));
+        assert_eq!(
+            (a.decided, a.paid, a.recovered),
+            (decided, None, cunji_core::Fen::ZERO)
+        );
+        let steps: Vec<(&str, &str)> = p
+            .steps
+            .iter()
+            .map(|s| (s.step.as_str(), s.data.as_str()))
+            .collect();
+        assert_eq!(steps, [("computed", "{}"), ("resolved", "{}")]);
+        assert!(p.steps[1].detail.ends_with("附件：会议记录.pdf"));
+        store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -12,9 +12,10 @@ mod fast_hash;
 pub mod import;
 mod ledger;
 mod load;
+#[doc(hidden)]
+mod policies;
 mod sqlite_bulk;
 pub mod table;
-#[doc(hidden)]
 pub mod testing;
 pub mod timing;
 mod users;
@@ -26,9 +27,10 @@ pub use db::{Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};
+pub use policies::StoredPolicy;
 pub use table::RowError;
 pub use users::{SessionRow, UserRow};
-pub use workflow::{Computation, Proposal, ProposalAward, Status, StoredPolicy};
+pub use workflow::{Computation, Proposal, ProposalAward, Status};
 
 pub(crate) use cunji_core::columns::hex;
 

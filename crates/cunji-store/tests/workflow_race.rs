@@ -4,6 +4,8 @@
 mod common;
 
 use common::store_with;
+use cunji_core::workflow::Action;
+use cunji_store::workflow::StepRecord;
 use cunji_store::{Computation, ProposalAward, Status};
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
@@ -27,6 +29,8 @@ async fn racing_officials_take_each_workflow_step_once() {
         role: cunji_core::cadre::Role::Secretary,
         computed: cunji_core::Fen::from_fen(500_000),
         decided: None,
+        paid: None,
+        recovered: cunji_core::Fen::ZERO,
     }];
     let id = store
         .record_computation(
@@ -43,21 +47,25 @@ async fn racing_officials_take_each_workflow_step_once() {
         )
         .await
         .unwrap();
+    let resolution = common::resolution(&[("P1", 400_000)]);
+    let today = cunji_core::date::Date::parse("2025-03-01").unwrap();
     store
-        .record_resolution(id, &[("P1".into(), 400_000)], "村民代表会议决议", "test")
+        .record_resolution(id, &resolution, today, "test")
         .await
         .unwrap();
-    for (from, to) in [
-        (Status::Resolved, Status::TownshipApproved),
-        (Status::TownshipApproved, Status::CountyFiled),
+    for (action, to) in [
+        (Action::Approve, Status::TownshipApproved),
+        (Action::File, Status::CountyFiled),
     ] {
         let mut racers = Vec::new();
         for i in 0..8 {
             let store = store.clone();
             racers.push(tokio::spawn(async move {
-                store
-                    .advance_proposal(id, from, &format!("第 {i} 位经办人"), "test")
-                    .await
+                let record = StepRecord {
+                    detail: format!("第 {i} 位经办人"),
+                    data: serde_json::json!({}),
+                };
+                store.take_step(id, action, &record, "test").await
             }));
         }
         let mut taken = Vec::new();
@@ -66,7 +74,7 @@ async fn racing_officials_take_each_workflow_step_once() {
                 taken.push(status);
             }
         }
-        assert_eq!(taken, vec![to], "{from:?} → {to:?}");
+        assert_eq!(taken, vec![to], "{action:?} → {to:?}");
     }
     let p = store.proposal(VILLAGE, 2024).await.unwrap().unwrap();
     assert_eq!(p.status, Status::CountyFiled);

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/entries", post(add_entry))
         .route("/api/entries/{id}/reverse", post(reverse_entry))
         .route("/api/proposals/{code}/{year}", get(proposal))
+        .route("/api/proposals/{code}/{year}/{step}", post(proposal_step))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -161,18 +162,56 @@ async fn reverse_entry(
     Ok((StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response())
 }
 
+/// A proposal as SPEC §13's API gives it: status, pool, awards, the village's alerts for the year,
+/// steps with their data, the resolution, and the overpayment when there is one.
 async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> ApiResult {
-    let Some(p) = state.store.proposal(v.code().as_str(), v.year()).await? else {
+    let now = crate::steps::Now::read(&state, v.code(), v.year()).await?;
+    let Some(p) = &now.proposal else {
         return Err(WebError::NotFound("尚未生成奖励方案".into()).into());
     };
+    let outstanding = now.outstanding();
     Ok(Json(json!({
         "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
         "pool": p.pool, "trace": p.trace,
         "awards": p.awards.iter().map(|a| json!({ "person": a.person, "name": a.name, "role": a.role,
-            "computed": a.computed, "decided": a.decided })).collect::<Vec<_>>(),
-        "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail })).collect::<Vec<_>>(),
+            "computed": a.computed, "decided": a.decided, "paid": a.paid, "recovered": a.recovered })).collect::<Vec<_>>(),
+        "alerts": now.alerts,
+        "resolution": p.resolution.as_ref().map(resolution_json),
+        "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail,
+            "data": serde_json::from_str::<Value>(&s.data).unwrap_or(Value::Null) })).collect::<Vec<_>>(),
+        "overpayment": (!outstanding.is_empty()).then(|| outstanding.iter().map(|(p, f)| (p.clone(), f.json())).collect::<std::collections::BTreeMap<_, _>>()),
     }))
     .into_response())
+}
+
+fn resolution_json(r: &cunji_core::workflow::Resolution) -> Value {
+    let m = &r.meetings;
+    json!({
+        "meetings": { "proposed": m.proposed.iso(), "discussed": m.discussed.iso(), "reviewed": m.reviewed.iso(), "decided": m.decided.iso() },
+        "body": r.body.key(), "count_by": r.body.count_by_key(), "members": r.members, "present": r.present,
+        "for": r.votes_for, "against": r.votes_against, "abstain": r.votes_abstain,
+        "resolution_published": r.published.iso(),
+        "awards": r.awards.iter().map(|(p, f)| (p.clone(), f.json())).collect::<std::collections::BTreeMap<_, _>>(),
+    })
+}
+
+/// `POST /api/proposals/{code}/{year}/{step}`: runs a step from its JSON body (SPEC §13); refused
+/// input or an out-of-order step answers 422, a step not the user's 403.
+async fn proposal_step(
+    State(state): State<AppState>,
+    v: InVillageYear<Writer>,
+    Path(params): Path<std::collections::HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let key = params.get("step").map(String::as_str).unwrap_or_default();
+    let action = cunji_core::workflow::Action::parse(key)
+        .ok_or_else(|| WebError::NotFound(format!("没有“{key}”这一步")))?;
+    let fields = crate::steps::Fields::from_json(if body.is_empty() { b"{}" } else { &body })
+        .map_err(WebError::Invalid)?;
+    let input = crate::steps::StepInput::read(action, &fields).map_err(WebError::Invalid)?;
+    let message = crate::steps::run(&state, v.user(), (v.code(), v.year()), action, input).await?;
+    let p = state.store.proposal(v.code().as_str(), v.year()).await?;
+    Ok(Json(json!({ "message": message, "status": p.map(|p| p.status.key()) })).into_response())
 }
 
 /// The OpenAPI 3.1 description of this API.
@@ -188,6 +227,15 @@ async fn openapi() -> Json<Value> {
             "schemas": {
                 "Error": { "type": "object", "properties": { "error": { "type": "string" }, "rows": { "type": "array", "items": { "type": "object" } } } },
                 "Money": { "type": "string", "pattern": "^-?\\d+\\.\\d{2}$" },
+                "Resolve": { "type": "object", "title": "resolve", "required": ["meetings", "body", "members", "present", "for", "against", "abstain", "resolution_published", "awards"], "properties": {
+                    "meetings": { "type": "object", "required": ["proposed", "discussed", "reviewed", "decided"], "properties": {
+                        "proposed": { "type": "string", "format": "date", "description": "党组织提议" }, "discussed": { "type": "string", "format": "date", "description": "两委会议商议" },
+                        "reviewed": { "type": "string", "format": "date", "description": "党员大会审议" }, "decided": { "type": "string", "format": "date", "description": "村民会议或村民代表会议决议" } } },
+                    "body": { "type": "string", "enum": ["representatives", "villagers"] }, "count_by": { "type": "string", "enum": ["adults", "households"] },
+                    "members": { "type": "integer" }, "present": { "type": "integer" }, "for": { "type": "integer" }, "against": { "type": "integer" }, "abstain": { "type": "integer" },
+                    "resolution_published": { "type": "string", "format": "date" },
+                    "awards": { "type": "object", "description": "每人决定金额，不超过计算所得", "additionalProperties": { "$ref": "#/components/schemas/Money" } },
+                    "attachments": { "type": "array" } } },
                 "NewEntry": { "type": "object", "required": ["village", "date", "account", "amount"], "properties": {
                     "village": { "type": "string", "pattern": "^\\d{12}$" }, "date": { "type": "string", "format": "date" },
                     "account": { "type": "string", "description": "科目键或中文名，如 operating_revenue / 经营收入" },
@@ -213,9 +261,23 @@ async fn openapi() -> Json<Value> {
                 "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } } ],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Reverse" } } } },
                 "responses": { "201": { "description": "已冲销，返回冲销凭证号" }, "403": { "description": "无权" }, "404": { "description": "没有这笔分录" }, "422": { "description": "输入有误" } } } },
-            "/api/proposals/{code}/{year}": { "get": { "summary": "奖励方案及其流程记录",
+            "/api/proposals/{code}/{year}": { "get": { "summary": "奖励方案：状态、奖励总额、人员金额、本年度预警、村级决议、流程记录（含各步数据）及应追回金额",
                 "parameters": [ { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "year", "in": "path", "required": true, "schema": { "type": "integer" } } ],
-                "responses": { "200": { "description": "方案" }, "404": { "description": "尚未生成" } } } }
+                "responses": { "200": { "description": "方案" }, "404": { "description": "尚未生成" } } } },
+            "/api/proposals/{code}/{year}/{step}": { "post": { "summary": "进行流程的一步（计算、村级决议、乡镇审核、县级备案、发放、公示、退回、追回）",
+                "security": [ { "session": [], "csrf": [] } ],
+                "parameters": [ { "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }, { "name": "year", "in": "path", "required": true, "schema": { "type": "integer" } },
+                    { "name": "step", "in": "path", "required": true, "schema": { "type": "string", "enum": ["compute", "resolve", "approve", "file", "pay", "publish", "send_back", "recover"] } } ],
+                "requestBody": { "content": { "application/json": { "schema": { "oneOf": [
+                    { "$ref": "#/components/schemas/Resolve" },
+                    { "type": "object", "title": "approve", "properties": { "note": { "type": "string" }, "checks": { "type": "object", "description": "每类预警（按 kind）一条核实说明", "additionalProperties": { "type": "string" } } } },
+                    { "type": "object", "title": "file", "properties": { "note": { "type": "string" } } },
+                    { "type": "object", "title": "pay", "required": ["date"], "properties": { "date": { "type": "string", "format": "date" }, "paid": { "type": "object", "description": "每人发放金额；省略时按决定金额", "additionalProperties": { "$ref": "#/components/schemas/Money" } } } },
+                    { "type": "object", "title": "publish", "required": ["from", "to"], "properties": { "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" } } },
+                    { "type": "object", "title": "send_back", "required": ["reason"], "properties": { "reason": { "type": "string" } } },
+                    { "type": "object", "title": "recover", "required": ["date", "recovered"], "properties": { "date": { "type": "string", "format": "date" }, "recovered": { "type": "object", "additionalProperties": { "$ref": "#/components/schemas/Money" } } } } ] } } } },
+                "responses": { "200": { "description": "已完成：message 与新的 status" }, "403": { "description": "这一步不属于您的角色或管辖范围", "content": { "application/json": { "schema": err } } },
+                    "422": { "description": "不符合规则（如决议未过半数、会议顺序不对、金额超出），未作任何改动", "content": { "application/json": { "schema": err } } } } } }
         }
     }))
 }

@@ -41,6 +41,12 @@ impl Layout {
         }
     }
 
+    /// The message a redirect back carried in its query (`err` shown over `msg`).
+    pub fn with_flashes(self, q: &crate::pages::ViewQuery) -> Layout {
+        self.with_flash("info", q.msg.clone())
+            .with_flash("error", q.err.clone())
+    }
+
     pub fn with_flash(mut self, kind: &'static str, text: Option<String>) -> Layout {
         if let Some(text) = text.filter(|t| !t.is_empty()) {
             self.flash = Some(Flash { kind, text });

@@ -11,6 +11,7 @@ mod pages;
 pub mod qr;
 pub mod scope;
 pub mod state;
+pub mod steps;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -41,16 +42,8 @@ pub fn app(state: AppState) -> Router {
         .route("/workflow", get(pages::workflow::list))
         .route("/workflow/{code}/{year}", get(pages::workflow::page))
         .route(
-            "/workflow/{code}/{year}/compute",
-            post(pages::workflow::compute),
-        )
-        .route(
-            "/workflow/{code}/{year}/resolve",
-            post(pages::workflow::resolve),
-        )
-        .route(
             "/workflow/{code}/{year}/{step}",
-            post(pages::workflow::review),
+            post(pages::workflow::step),
         )
         .route(
             "/policy",

@@ -62,6 +62,20 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// The kind's key, as the report's JSON and an approval's checks name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            AlertKind::YearEndJump => "year_end_jump",
+            AlertKind::Surge => "surge",
+            AlertKind::PassThrough => "pass_through",
+            AlertKind::SubsidyDependence => "subsidy_dependence",
+            AlertKind::ProjectBelowExpectation => "project_below_expectation",
+            AlertKind::ProjectNoReturn => "project_no_return",
+            AlertKind::AtRisk => "at_risk",
+            AlertKind::RoundFigures => "round_figures",
+        }
+    }
+
     pub fn name_zh(self) -> &'static str {
         match self {
             AlertKind::YearEndJump => "年末突击入账",
@@ -351,5 +365,29 @@ mod tests {
             Some((&scheme, &m))
         )
         .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::AlertKind;
+
+    #[test]
+    fn keys_are_the_report_json_names() {
+        for k in [
+            AlertKind::YearEndJump,
+            AlertKind::Surge,
+            AlertKind::PassThrough,
+            AlertKind::SubsidyDependence,
+            AlertKind::ProjectBelowExpectation,
+            AlertKind::ProjectNoReturn,
+            AlertKind::AtRisk,
+            AlertKind::RoundFigures,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.key())
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 
-pub(crate) const MIGRATIONS: [(i64, &str); 7] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 8] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -26,6 +26,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 7] = [
     (
         8,
         include_str!("../../migrations/sqlite/0008_audit_scope.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/shared/0009_workflow_rules.sql"),
     ),
 ];
 

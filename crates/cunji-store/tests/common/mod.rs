@@ -35,3 +35,8 @@ pub async fn import(
         .import(kind, file, text.as_bytes(), "test", &Quiet)
         .await
 }
+
+/// SPEC §13's example resolution of a 2024 reward, deciding `awards` (person, fen).
+pub fn resolution(awards: &[(&str, i64)]) -> cunji_core::workflow::Resolution {
+    cunji_core::workflow::Resolution::spec_example(awards)
+}

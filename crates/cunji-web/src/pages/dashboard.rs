@@ -185,9 +185,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let child_rows = child_rows(&report, &region, &band_names);
     let all_regions = region_choices(&user, &report, &data.regions, &region);
     let page = DashboardPage {
-        layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user))
-            .with_flash("error", q.err)
-            .with_flash("info", q.msg),
+        layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),
         region_name: me.name.clone(),
         region_code: region.to_string(),
         year,

@@ -165,9 +165,7 @@ pub const ERRORS_LISTED: usize = 1_000;
 
 pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Response {
     let page = ImportPage {
-        layout: Layout::new("导入文件", Some(&user))
-            .with_flash("info", q.msg)
-            .with_flash("error", q.err),
+        layout: Layout::new("导入文件", Some(&user)).with_flashes(&q),
         csrf: user.csrf.clone(),
         errors: Vec::new(),
         errors_total: 0,

@@ -55,9 +55,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         })
         .collect();
     let page = PolicyPage {
-        layout: Layout::new("政策", Some(&user))
-            .with_flash("info", q.msg)
-            .with_flash("error", q.err),
+        layout: Layout::new("政策", Some(&user)).with_flashes(&q),
         name: policy
             .as_ref()
             .map(|p| p.name.clone())

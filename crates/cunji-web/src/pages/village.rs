@@ -25,10 +25,11 @@ pub struct EntryView {
     pub id: i64,
     /// Where a reversal lands by default: today in the current year, else the entry's year-end.
     pub reverse_date: String,
+    /// As a voucher book lists an entry: number, date, account, amount, then the memo and project.
+    pub voucher: String,
     pub date: String,
     pub account: String,
     pub amount: String,
-    pub voucher: String,
     pub memo: String,
     pub project: String,
     pub note: String,
@@ -130,9 +131,7 @@ pub async fn page(
     let (entries, entries_total) = entry_views(&state, &code, year, can_write).await?;
     let entries_hidden = entries_total - entries.len() as i64;
     let page = VillagePage {
-        layout: Layout::new(format!("{} {year} 年", region.name), Some(user))
-            .with_flash("error", q.err)
-            .with_flash("info", q.msg),
+        layout: Layout::new(format!("{} {year} 年", region.name), Some(user)).with_flashes(&q),
         code: code.to_string(),
         name: region.name.clone(),
         township,

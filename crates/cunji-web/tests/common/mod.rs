@@ -155,9 +155,7 @@ pub async fn logins_at_once(
         let (name, password) = form(i);
         tasks.push(tokio::spawn(async move {
             let mut c = Client::new(addr);
-            c.get("/login").await;
-            let fields = [("username", name.as_str()), ("password", password.as_str())];
-            c.post_form("/login", &fields, true).await.status
+            c.attempt_login(&name, &password).await.status
         }));
     }
     let mut statuses = Vec::new();
@@ -312,6 +310,39 @@ impl Client {
         self.request("GET", path, None, b"", &[]).await
     }
 
+    /// Posts `body` as JSON to the API with the session's CSRF token; the status and the JSON answer.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let session = self.get("/api/session").await;
+        let token: serde_json::Value = serde_json::from_slice(&session.body).unwrap_or_default();
+        let token = token["csrf"].as_str().unwrap_or_default().to_string();
+        let r = self
+            .request(
+                "POST",
+                path,
+                Some("application/json"),
+                body.to_string().as_bytes(),
+                &[("X-CSRF-Token", &token)],
+            )
+            .await;
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or_default(),
+        )
+    }
+
+    /// GETs an API path; the status and the JSON answer.
+    pub async fn get_json(&mut self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.get(path).await;
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or_default(),
+        )
+    }
+
     /// Posts a form; `_csrf` is added from the last page unless `with_csrf` is false.
     pub async fn post_form(
         &mut self,
@@ -336,15 +367,15 @@ impl Client {
         .await
     }
 
-    pub async fn login(&mut self, user: &str) -> Reply {
+    /// Opens the login page and signs in with `user` and `password`; the answer, whatever it is.
+    pub async fn attempt_login(&mut self, user: &str, password: &str) -> Reply {
         self.get("/login").await;
-        let r = self
-            .post_form(
-                "/login",
-                &[("username", user), ("password", PASSWORD)],
-                true,
-            )
-            .await;
+        let fields = [("username", user), ("password", password)];
+        self.post_form("/login", &fields, true).await
+    }
+
+    pub async fn login(&mut self, user: &str) -> Reply {
+        let r = self.attempt_login(user, PASSWORD).await;
         assert_eq!(r.status, 303, "login of {user} failed: {}", r.text());
         // Load a page to learn the session's CSRF token.
         self.get("/policy").await;

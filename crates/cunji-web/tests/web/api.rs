@@ -15,6 +15,7 @@ async fn the_api_and_its_description() {
         "/api/entries/{id}/reverse",
         "/api/villages/{code}",
         "/api/proposals/{code}/{year}",
+        "/api/proposals/{code}/{year}/{step}",
     ] {
         assert!(doc["paths"][p].is_object(), "{p} missing");
     }

@@ -164,24 +164,10 @@ async fn logins_are_rate_limited() {
     let s = server("ratelimit").await;
     let mut c = Client::new(s.addr);
     for _ in 0..5 {
-        c.get("/login").await;
-        let r = c
-            .post_form(
-                "/login",
-                &[("username", "admin"), ("password", "wrong-password")],
-                true,
-            )
-            .await;
+        let r = c.attempt_login("admin", "wrong-password").await;
         assert_eq!(r.status, 401);
     }
-    c.get("/login").await;
-    let r = c
-        .post_form(
-            "/login",
-            &[("username", "admin"), ("password", crate::common::PASSWORD)],
-            true,
-        )
-        .await;
+    let r = c.attempt_login("admin", crate::common::PASSWORD).await;
     assert_eq!(r.status, 429);
 }
 
@@ -223,14 +209,7 @@ async fn concurrent_guesses_are_counted_before_hashing_and_lock_out_only_that_ad
     );
     // The right password from the guessing address is refused for now …
     let mut here = Client::new(s.addr);
-    here.get("/login").await;
-    let r = here
-        .post_form(
-            "/login",
-            &[("username", "admin"), ("password", crate::common::PASSWORD)],
-            true,
-        )
-        .await;
+    let r = here.attempt_login("admin", crate::common::PASSWORD).await;
     assert_eq!(r.status, 429);
     assert!(r.text().contains("请 15 分钟后再试"), "{}", r.text());
     // … but the user signs in from another computer, and another user from the same one.

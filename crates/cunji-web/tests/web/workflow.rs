@@ -1,77 +1,345 @@
-//! The reward workflow.
+//! The reward workflow of SPEC §13, through the pages and the JSON API: each rule refuses with 422 and
+//! its message and changes nothing; a step of another role or outside the user's scope is a 403.
+
+use serde_json::{json, Value};
 
 use crate::common::{server, Client, Server};
 
+const BASE: &str = "/workflow/131124100200/2024";
+const API: &str = "/api/proposals/131124100200/2024";
+
+/// SPEC §13's resolution body, deciding `p1` for P1 and 2,000.00 for P2.
+fn resolve_body(p1: &str) -> Value {
+    json!({ "meetings": { "proposed": "2025-01-06", "discussed": "2025-01-08", "reviewed": "2025-01-10", "decided": "2025-01-15" },
+        "body": "representatives", "count_by": "adults", "members": 30, "present": 24,
+        "for": 20, "against": 3, "abstain": 1, "resolution_published": "2025-01-16",
+        "awards": { "P1": p1, "P2": "2000.00" }, "attachments": [] })
+}
+
+/// The same resolution as the page's form sends it.
+fn resolve_form(p1: &'static str, votes_for: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("proposed", "2025-01-06"),
+        ("discussed", "2025-01-08"),
+        ("reviewed", "2025-01-10"),
+        ("decided", "2025-01-15"),
+        ("body", "representatives"),
+        ("count_by", "adults"),
+        ("members", "30"),
+        ("present", "24"),
+        ("for", votes_for),
+        ("against", "3"),
+        ("abstain", "1"),
+        ("resolution_published", "2025-01-16"),
+        ("awards_P1", p1),
+        ("awards_P2", "2000.00"),
+    ]
+}
+
+/// Asserts a refusal with `status` whose message holds `wanted`, and that the proposal did not move.
+async fn refused(c: &mut Client, s: &Server, step: &str, body: Value, status: u16, wanted: &str) {
+    let before = s.store.proposal("131124100200", 2024).await.unwrap();
+    let (got, answer) = c.post_json(&format!("{API}/{step}"), &body).await;
+    assert_eq!(got, status, "{step}: {answer}");
+    let message = answer["error"].as_str().unwrap_or_default();
+    assert!(message.contains(wanted), "{step}: {message}");
+    let after = s.store.proposal("131124100200", 2024).await.unwrap();
+    assert_eq!(before, after, "{step} changed the proposal");
+}
+
 #[tokio::test]
-async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
+async fn every_rule_of_the_workflow_through_the_api() {
+    let s = server("workflow-api").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let mut acct = Client::signed_in(s.addr, "acct").await;
+    // Only the township or the county computes; a village accountant may not.
+    refused(
+        &mut acct,
+        &s,
+        "compute",
+        json!({}),
+        403,
+        "由乡镇农经站或县级管理员进行",
+    )
+    .await;
+    let (status, answer) = town.post_json(&format!("{API}/compute"), &json!({})).await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("computed")),
+        "{answer}"
+    );
+    // Outside the officer's township: 403 before anything is read.
+    let (status, _) = town
+        .post_json("/api/proposals/131124101200/2024/compute", &json!({}))
+        .await;
+    assert_eq!(status, 403);
+    // Filing before the resolution: 422, and only the county may file.
+    refused(
+        &mut admin,
+        &s,
+        "file",
+        json!({}),
+        422,
+        "当前是“已计算”，不能进行“县级备案”",
+    )
+    .await;
+    refused(
+        &mut town,
+        &s,
+        "resolve",
+        json!({ "body": "x" }),
+        422,
+        "请填写党组织提议日期",
+    )
+    .await;
+    // Each rule of the resolution, broken alone: (fields changed, the rule's words).
+    let broken: [(&[(&str, Value)], &str); 6] = [
+        (
+            &[
+                ("for", json!(0)),
+                ("against", json!(24)),
+                ("abstain", json!(0)),
+            ],
+            "决议须经到会人员的过半数通过：到会 24 人，赞成 0 票",
+        ),
+        (
+            &[("meetings.discussed", json!("2025-01-05"))],
+            "四次会议应依次召开",
+        ),
+        (
+            &[("meetings.proposed", json!("2024-12-20"))],
+            "2024 年的收入要到年度结束后才能确定",
+        ),
+        (
+            &[("present", json!(19)), ("for", json!(15))],
+            "三分之二以上的组成人员参加",
+        ),
+        (
+            &[
+                ("body", json!("villagers")),
+                ("count_by", json!("households")),
+                ("members", json!(40)),
+            ],
+            "三分之二以上的户的代表参加",
+        ),
+        (
+            &[("resolution_published", json!("2025-01-14"))],
+            "决议公开的日期 2025-01-14 早于",
+        ),
+    ];
+    for (changes, rule) in broken {
+        let mut body = resolve_body("2500.00");
+        for (path, value) in changes {
+            match path.split_once('.') {
+                Some((outer, inner)) => body[outer][inner] = value.clone(),
+                None => body[*path] = value.clone(),
+            }
+        }
+        refused(&mut town, &s, "resolve", body, 422, rule).await;
+    }
+    refused(
+        &mut town,
+        &s,
+        "resolve",
+        resolve_body("2600.00"),
+        422,
+        "超出计算所得",
+    )
+    .await;
+    refused(
+        &mut admin,
+        &s,
+        "resolve",
+        resolve_body("2500.00"),
+        403,
+        "由乡镇农经站进行",
+    )
+    .await;
+    let (status, answer) = town
+        .post_json(&format!("{API}/resolve"), &resolve_body("2500.00"))
+        .await;
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("resolved")),
+        "{answer}"
+    );
+    // The township reviews the resolution: its send-back needs a reason; the county may not send back
+    // what the township has not reviewed.
+    refused(
+        &mut admin,
+        &s,
+        "send_back",
+        json!({ "reason": "x" }),
+        403,
+        "由乡镇农经站进行",
+    )
+    .await;
+    refused(
+        &mut town,
+        &s,
+        "send_back",
+        json!({ "reason": " " }),
+        422,
+        "退回须写明理由",
+    )
+    .await;
+    let (_, p) = town.get_json(API).await;
+    let kinds: Vec<String> = p["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["round_figures"], "{p}");
+    refused(
+        &mut town,
+        &s,
+        "approve",
+        json!({ "note": "同意" }),
+        422,
+        "须逐项填写核实说明：整数金额偏多",
+    )
+    .await;
+    let checks =
+        json!({ "note": "同意", "checks": { "round_figures": "门面房年租金合同约定 15 万元整" } });
+    let (status, _) = town.post_json(&format!("{API}/approve"), &checks).await;
+    assert_eq!(status, 200);
+    // The county sends back what the township approved; the township may not.
+    refused(
+        &mut town,
+        &s,
+        "send_back",
+        json!({ "reason": "x" }),
+        403,
+        "由县级管理员进行",
+    )
+    .await;
+    let (status, answer) = admin
+        .post_json(
+            &format!("{API}/send_back"),
+            &json!({ "reason": "签到表缺页" }),
+        )
+        .await;
+    assert_eq!((status, answer["status"].as_str()), (200, Some("computed")));
+    let (_, p) = town.get_json(API).await;
+    assert_eq!(p["awards"][0]["decided"], Value::Null);
+    assert_eq!(
+        p["resolution"]["present"], 24,
+        "the resolution stays in the history"
+    );
+    let steps: Vec<&str> = p["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["computed", "resolved", "township_approved", "sent_back"]
+    );
+    assert_eq!(
+        p["steps"][2]["data"]["checks"]["round_figures"],
+        "门面房年租金合同约定 15 万元整"
+    );
+    assert_eq!(p["steps"][3]["data"]["reason"], "签到表缺页");
+}
+
+#[tokio::test]
+async fn the_pages_walk_a_village_through_send_back_to_publication() {
     let s = server("workflow").await;
     let mut town = Client::signed_in(s.addr, "town").await;
     let mut admin = Client::signed_in(s.addr, "admin").await;
-    let base = "/workflow/131124100200/2024";
     // Growth 50,000 × 10% = 5,000.00, split between secretary P1 and director P2.
-    let r = town.post_form(&format!("{base}/compute"), &[], true).await;
+    let r = town.post_form(&format!("{BASE}/compute"), &[], true).await;
     assert_eq!(r.status, 303);
     let p = proposal_2024(&s).await;
     assert_eq!(p.pool, cunji_core::Fen::from_fen(500_000));
-    assert_eq!(
-        p.awards
-            .iter()
-            .map(|a| a.computed.fen())
-            .collect::<Vec<_>>(),
-        vec![250_000, 250_000]
-    );
-    // Filing before the village resolution and township approval is refused.
-    let r = admin
-        .post_form(&format!("{base}/file"), &[("note", "x")], true)
-        .await;
-    assert!(r.header("location").unwrap().contains("err="));
-    // A decided amount above the computed one is refused.
-    let fields = |p1: &'static str| {
-        vec![
-            ("proposed", "2025-01-06"),
-            ("discussed", "2025-01-08"),
-            ("reviewed", "2025-01-10"),
-            ("decided", "2025-01-12"),
-            ("votes_for", "31"),
-            ("votes_against", "0"),
-            ("votes_abstain", "2"),
-            ("documents", "会议记录.pdf"),
-            ("decided_P1", p1),
-            ("decided_P2", "2000.00"),
-        ]
-    };
+    let computed: Vec<i64> = p.awards.iter().map(|a| a.computed.fen()).collect();
+    assert_eq!(computed, [250_000, 250_000]);
     let r = town
-        .post_form(&format!("{base}/resolve"), &fields("2600.00"), true)
+        .post_form(
+            &format!("{BASE}/resolve"),
+            &resolve_form("2500.00", "12"),
+            true,
+        )
         .await;
     let loc = r.header("location").unwrap().to_string();
     assert!(loc.contains("err="), "{loc}");
-    let r = town
-        .post_form(&format!("{base}/resolve"), &fields("2500.00"), true)
-        .await;
-    assert!(
-        r.header("location").unwrap().contains("msg="),
-        "{:?}",
-        r.header("location")
+    assert_eq!(
+        proposal_2024(&s).await.status,
+        cunji_store::Status::Computed
     );
+    town.get(BASE).await;
+    let r = town
+        .post_form(
+            &format!("{BASE}/resolve"),
+            &resolve_form("2500.00", "20"),
+            true,
+        )
+        .await;
+    assert!(r.header("location").unwrap().contains("msg="));
     // Only the county files; the officer cannot.
     assert_eq!(
-        town.post_form(&format!("{base}/file"), &[], true)
+        town.post_form(&format!("{BASE}/file"), &[], true)
             .await
             .status,
         403
     );
-    town.post_form(&format!("{base}/approve"), &[("note", "同意")], true)
+    let page = town.get(BASE).await.text();
+    assert!(
+        page.contains("id=\"send-back\"") && page.contains("data-alert=\"round_figures\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<th>赞成 / 反对 / 弃权</th><td>20 / 3 / 1</td>"),
+        "{page}"
+    );
+    town.post_form(
+        &format!("{BASE}/send_back"),
+        &[("reason", "决议公开照片不清楚")],
+        true,
+    )
+    .await;
+    assert_eq!(
+        proposal_2024(&s).await.status,
+        cunji_store::Status::Computed
+    );
+    town.get(BASE).await;
+    town.post_form(
+        &format!("{BASE}/resolve"),
+        &resolve_form("2500.00", "20"),
+        true,
+    )
+    .await;
+    let approve = [
+        ("note", "同意"),
+        ("checks_round_figures", "租金合同约定整数"),
+    ];
+    town.post_form(&format!("{BASE}/approve"), &approve, true)
         .await;
+    admin.get(BASE).await;
     admin
         .post_form(
-            &format!("{base}/file"),
+            &format!("{BASE}/file"),
             &[("note", "饶农备〔2025〕3号")],
             true,
         )
         .await;
-    town.post_form(&format!("{base}/pay"), &[("note", "转账")], true)
+    let pay = [
+        ("date", "2025-02-10"),
+        ("paid_P1", "2500.00"),
+        ("paid_P2", "2000.00"),
+    ];
+    town.get(BASE).await;
+    town.post_form(&format!("{BASE}/pay"), &pay, true).await;
+    let period = [("from", "2025-02-11"), ("to", "2025-02-10")];
+    let r = town
+        .post_form(&format!("{BASE}/publish"), &period, true)
         .await;
-    town.post_form(&format!("{base}/publish"), &[("note", "公示 10 天")], true)
+    assert!(r.header("location").unwrap().contains("err="));
+    let period = [("from", "2025-02-11"), ("to", "2025-02-20")];
+    town.post_form(&format!("{BASE}/publish"), &period, true)
         .await;
     let p = proposal_2024(&s).await;
     assert_eq!(p.status, cunji_store::Status::Published);
@@ -81,13 +349,16 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
         [
             "computed",
             "resolved",
+            "sent_back",
+            "resolved",
             "township_approved",
             "county_filed",
             "paid",
             "published"
         ]
     );
-    assert_eq!(p.steps[3].actor, "admin");
+    assert_eq!(p.steps[5].actor, "admin");
+    assert_eq!(p.steps[2].detail, "退回：决议公开照片不清楚");
     // The public page shows the decided amounts and the explanation.
     let mut anon = Client::new(s.addr);
     let page = anon.get("/public/village/131124100200").await.text();
@@ -99,32 +370,84 @@ async fn the_reward_workflow_walks_to_published_and_no_step_is_skipped() {
 }
 
 #[tokio::test]
-async fn new_figures_send_an_unpaid_proposal_back() {
+async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_payment() {
     let s = server("sendback").await;
     let mut town = Client::signed_in(s.addr, "town").await;
-    town.post_form("/workflow/131124100200/2024/compute", &[], true)
-        .await;
+    town.post_form(&format!("{BASE}/compute"), &[], true).await;
     let mut acct = Client::signed_in(s.addr, "acct").await;
-    acct.post_entry(
-        &[
-            ("date", "2023-12-31"),
-            ("account", "operating_revenue"),
-            ("amount", "1000"),
-        ],
-        true,
-    )
-    .await;
+    let earlier = [
+        ("date", "2023-12-31"),
+        ("account", "operating_revenue"),
+        ("amount", "1000"),
+    ];
+    acct.post_entry(&earlier, true).await;
     let p = proposal_2024(&s).await;
     assert_eq!(p.status, cunji_store::Status::Stale);
     assert!(p.steps.last().unwrap().detail.contains("退回重新计算"));
-    // Recomputed on the new figures: growth 49,000 → 4,900.00.
-    town.post_form("/workflow/131124100200/2024/compute", &[], true)
-        .await;
-    let p = proposal_2024(&s).await;
+    // Recomputed on the new figures: growth 49,000 → 4,900.00, then walked to payment.
+    let (status, _) = town.post_json(&format!("{API}/compute"), &json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(proposal_2024(&s).await.pool.fen(), 490_000);
+    let mut body = resolve_body("2450.00");
+    body["awards"]["P2"] = json!("2450.00");
     assert_eq!(
-        (p.status, p.pool.fen()),
-        (cunji_store::Status::Computed, 490_000)
+        town.post_json(&format!("{API}/resolve"), &body).await.0,
+        200
     );
+    let checks = json!({ "checks": { "round_figures": "合同约定" } });
+    assert_eq!(
+        town.post_json(&format!("{API}/approve"), &checks).await.0,
+        200
+    );
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    assert_eq!(
+        admin.post_json(&format!("{API}/file"), &json!({})).await.0,
+        200
+    );
+    let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2450.00", "P2": "2450.00" } });
+    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    // A correction of 2024 after payment: growth 49,000 − 9,000 = 40,000 → pool 4,000.00 < 4,900.00
+    // paid; each may keep 2,000.00, so 450.00 each is owed back. The paid proposal stays as it was.
+    let fix = [
+        ("date", "2024-12-30"),
+        ("account", "operating_revenue"),
+        ("amount", "-9000"),
+    ];
+    acct.post_entry(&fix, true).await;
+    let (_, p) = town.get_json(API).await;
+    assert_eq!(p["status"], "paid");
+    assert_eq!(p["overpayment"], json!({ "P1": "450.00", "P2": "450.00" }));
+    let page = admin.get(BASE).await.text();
+    assert!(
+        page.contains("id=\"owed\"") && page.contains("id=\"recover\""),
+        "{page}"
+    );
+    // The county records the recovery; no more than is owed.
+    let (status, answer) = town
+        .post_json(
+            &format!("{API}/recover"),
+            &json!({ "date": "2025-03-01", "recovered": { "P1": "450.00" } }),
+        )
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    let too_much = json!({ "date": "2025-03-01", "recovered": { "P1": "450.01" } });
+    refused(
+        &mut admin,
+        &s,
+        "recover",
+        too_much,
+        422,
+        "不超过应追回的 450.00",
+    )
+    .await;
+    let back = json!({ "date": "2025-03-01", "recovered": { "P1": "450.00" } });
+    assert_eq!(
+        admin.post_json(&format!("{API}/recover"), &back).await.0,
+        200
+    );
+    let (_, p) = town.get_json(API).await;
+    assert_eq!(p["overpayment"], json!({ "P2": "450.00" }));
+    assert_eq!(p["awards"][0]["recovered"], "450.00");
 }
 
 /// The stored proposal of 131124100200 for 2024.

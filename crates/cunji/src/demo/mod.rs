@@ -11,6 +11,7 @@ use cunji_store::{ImportKind, Store};
 use crate::cli::Failure;
 
 mod data;
+mod workflow;
 
 use crate::render;
 pub use data::{generate, Rng};
@@ -152,7 +153,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
             .add_user(name, display, &hash, role, scope, who)
             .await?;
     }
-    publish_examples(&store, &report, policy_id, &data).await?;
+    workflow::examples(&store, &report, policy_id, &data).await?;
     let Some(addr) = serve else {
         store.close().await;
         return Ok(());
@@ -165,77 +166,4 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
     cunji_web::serve(store, addr, None)
         .await
         .map_err(Failure::other)
-}
-
-/// Walks the reward of two villages of 饶阳镇 through the whole workflow to publication, as the demo
-/// users would, so that their public pages show a published reward.
-async fn publish_examples(
-    store: &Store,
-    report: &cunji_core::report::Report,
-    policy_id: i64,
-    data: &cunji_store::LoadedData,
-) -> Result<(), Failure> {
-    use cunji_store::{Computation, ProposalAward, Status};
-    let candidates = report.villages.iter().filter(|v| {
-        v.code.as_str().starts_with("131124100")
-            && v.incentive
-                .as_ref()
-                .is_some_and(|i| i.reason.is_none() && !i.awards.is_empty())
-    });
-    for v in candidates.take(2) {
-        let Some(inc) = &v.incentive else { continue };
-        let awards: Vec<ProposalAward> = inc.awards.iter().map(ProposalAward::from).collect();
-        let mut villages = vec![v.code.to_string()];
-        villages.extend(
-            data.regions
-                .all_predecessors(&v.code)
-                .iter()
-                .map(|c| c.to_string()),
-        );
-        let figures = store.figures_fingerprint(&villages).await?;
-        let code = v.code.as_str();
-        let id = store
-            .record_computation(
-                &Computation {
-                    village: code,
-                    year: LAST_YEAR,
-                    policy_id,
-                    pool: inc.pool.fen(),
-                    figures: &figures,
-                    awards: &awards,
-                    trace: &inc.trace,
-                },
-                "raoyang",
-            )
-            .await?;
-        let decided: Vec<(String, i64)> = awards
-            .iter()
-            .map(|a| (a.person.clone(), a.computed.fen()))
-            .collect();
-        store
-            .record_resolution(
-                id,
-                &decided,
-                "党组织提议 2025-01-06，两委会商议 2025-01-08，党员大会审议 2025-01-10，村民代表会议决议 2025-01-12；表决：赞成 31、反对 0、弃权 2；附件：会议记录.pdf；决议.pdf；公示照片.jpg",
-                "raoyang",
-            )
-            .await?;
-        for (from, actor, note) in [
-            (Status::Resolved, "raoyang", "乡镇审核通过"),
-            (
-                Status::TownshipApproved,
-                "admin",
-                "县级备案：饶农备〔2025〕3号",
-            ),
-            (
-                Status::CountyFiled,
-                "raoyang",
-                "已发放：转账凭证 2025-02-10",
-            ),
-            (Status::Paid, "raoyang", "已公示，公示期 10 天"),
-        ] {
-            store.advance_proposal(id, from, note, actor).await?;
-        }
-    }
-    Ok(())
 }

@@ -341,5 +341,5 @@ async fn send_back_touched(
         }
     }
     let list: Vec<(String, i32)> = touched.into_iter().collect();
-    crate::workflow::send_back(tx, &list, actor).await
+    crate::workflow::mark_stale(tx, &list, actor).await
 }

@@ -1,0 +1,409 @@
+//! The reward workflow of SPEC §13 as rules: the statuses a proposal passes through, the actions that
+//! move it, who may take each, and what a village resolution, an approval and an overpayment must
+//! satisfy. No I/O: the store records what these rules allow, the web and API ask them first.
+
+mod resolution;
+
+pub use resolution::{Body, Meetings, Resolution, VoteCount};
+
+use std::collections::BTreeMap;
+
+use crate::access::Role;
+use crate::money::Fen;
+
+/// Where a proposal stands. `Stale` is where an unpaid proposal goes when new figures change what it
+/// was computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Stale,
+    Computed,
+    Resolved,
+    TownshipApproved,
+    CountyFiled,
+    Paid,
+    Published,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Stale,
+        Status::Computed,
+        Status::Resolved,
+        Status::TownshipApproved,
+        Status::CountyFiled,
+        Status::Paid,
+        Status::Published,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Stale => "stale",
+            Status::Computed => "computed",
+            Status::Resolved => "resolved",
+            Status::TownshipApproved => "township_approved",
+            Status::CountyFiled => "county_filed",
+            Status::Paid => "paid",
+            Status::Published => "published",
+        }
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Status::Stale => "账目已变动，待重新计算",
+            Status::Computed => "已计算",
+            Status::Resolved => "村级决议已通过（四议两公开）",
+            Status::TownshipApproved => "乡镇已审核",
+            Status::CountyFiled => "县级已备案",
+            Status::Paid => "已发放",
+            Status::Published => "已公示",
+        }
+    }
+
+    /// What the proposal waits for, as a to-do list names it.
+    pub fn waiting_zh(self) -> &'static str {
+        match self {
+            Status::Stale => "待重新计算",
+            Status::Computed => "待村级决议",
+            Status::Resolved => "待乡镇审核",
+            Status::TownshipApproved => "待县级备案",
+            Status::CountyFiled => "待发放",
+            Status::Paid => "待公示",
+            Status::Published => "已公示",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.key() == s)
+    }
+
+    /// Paid and published proposals are history: new figures no longer send them back.
+    pub fn is_settled(self) -> bool {
+        self >= Status::Paid
+    }
+}
+
+/// The actions of SPEC §13's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Compute,
+    Resolve,
+    Approve,
+    File,
+    Pay,
+    Publish,
+    SendBack,
+    Recover,
+}
+
+/// Why an action may not be taken now: the user's role (403), or the proposal's status (422).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Role(String),
+    Status(String),
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Compute,
+        Action::Resolve,
+        Action::Approve,
+        Action::File,
+        Action::Pay,
+        Action::Publish,
+        Action::SendBack,
+        Action::Recover,
+    ];
+
+    /// The action's name in URLs and the API.
+    pub fn key(self) -> &'static str {
+        match self {
+            Action::Compute => "compute",
+            Action::Resolve => "resolve",
+            Action::Approve => "approve",
+            Action::File => "file",
+            Action::Pay => "pay",
+            Action::Publish => "publish",
+            Action::SendBack => "send_back",
+            Action::Recover => "recover",
+        }
+    }
+
+    /// How the proposal's history names the step.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Action::Compute => "计算",
+            Action::Resolve => "村级决议（四议两公开）",
+            Action::Approve => "乡镇审核通过",
+            Action::File => "县级备案",
+            Action::Pay => "发放",
+            Action::Publish => "公示",
+            Action::SendBack => "退回",
+            Action::Recover => "追回多发金额",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.key() == s)
+    }
+
+    /// The status after the action, taken from `from` (`None`: no proposal yet); `None` when the action
+    /// cannot be taken from there.
+    pub fn after(self, from: Option<Status>) -> Option<Status> {
+        use Status::*;
+        match (self, from) {
+            (Action::Compute, None | Some(Stale | Computed)) => Some(Computed),
+            (Action::Resolve, Some(Computed)) => Some(Resolved),
+            (Action::Approve, Some(Resolved)) => Some(TownshipApproved),
+            (Action::File, Some(TownshipApproved)) => Some(CountyFiled),
+            (Action::Pay, Some(CountyFiled)) => Some(Paid),
+            (Action::Publish, Some(Paid)) => Some(Published),
+            (Action::SendBack, Some(Resolved | TownshipApproved | CountyFiled)) => Some(Computed),
+            (Action::Recover, Some(s @ (Paid | Published))) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Who takes the action from `from`: computing is the township's or the county's; sending back is
+    /// the reviewer's of that stage (the township reviews a resolution, the county what the township
+    /// approved or the county filed); recovering an overpayment is the county's.
+    pub fn roles(self, from: Option<Status>) -> &'static [Role] {
+        match (self, from) {
+            (Action::Compute, _) => &[Role::TownshipOfficer, Role::CountyAdmin],
+            (Action::SendBack, Some(Status::Resolved)) => &[Role::TownshipOfficer],
+            (Action::File | Action::SendBack | Action::Recover, _) => &[Role::CountyAdmin],
+            _ => &[Role::TownshipOfficer],
+        }
+    }
+
+    /// Whether `role` may take the action on a proposal at `from`, and the status it leads to. The role
+    /// is asked first: a step that is not the user's is refused as such whatever the status.
+    pub fn check(self, from: Option<Status>, role: Role) -> Result<Status, Refusal> {
+        let roles = self.roles(from);
+        if !roles.contains(&role) {
+            let who: Vec<&str> = roles.iter().map(|r| r.name_zh()).collect();
+            return Err(Refusal::Role(format!(
+                "“{}”由{}进行（您是{}）",
+                self.name_zh(),
+                who.join("或"),
+                role.name_zh()
+            )));
+        }
+        self.after(from).ok_or_else(|| {
+            let now = from.map_or("尚未生成奖励方案", |s| s.name_zh());
+            Refusal::Status(format!("当前是“{now}”，不能进行“{}”", self.name_zh()))
+        })
+    }
+}
+
+/// The alerts an approval has not checked: each alert kind of the village's year needs a written
+/// 核实说明 (blank text is no check). Kinds are listed once, in the order given.
+pub fn unchecked_alerts<'a>(
+    kinds: impl IntoIterator<Item = &'a str>,
+    checks: &BTreeMap<String, String>,
+) -> Vec<&'a str> {
+    let mut missing: Vec<&str> = Vec::new();
+    for k in kinds {
+        let checked = checks.get(k).is_some_and(|t| !t.trim().is_empty());
+        if !checked && !missing.contains(&k) {
+            missing.push(k);
+        }
+    }
+    missing
+}
+
+/// Amounts per person checked against limits per person: each named person has a limit, and each
+/// amount lies within `[least, limit]`; `outside` words the refusal (person, amount, limit).
+fn within(
+    amounts: &BTreeMap<String, Fen>,
+    limits: &BTreeMap<String, Fen>,
+    least: i64,
+    unknown: &str,
+    outside: impl Fn(&str, Fen, Fen) -> String,
+) -> Result<(), String> {
+    for (person, amount) in amounts {
+        let Some(limit) = limits.get(person) else {
+            return Err(format!("{person} {unknown}"));
+        };
+        if amount.fen() < least || amount > limit {
+            return Err(outside(person, *amount, *limit));
+        }
+    }
+    Ok(())
+}
+
+/// A payment (SPEC §13 `pay`) names only persons of the resolution and pays none more than decided.
+pub fn check_payment(
+    paid: &BTreeMap<String, Fen>,
+    decided: &BTreeMap<String, Fen>,
+) -> Result<(), String> {
+    within(
+        paid,
+        decided,
+        0,
+        "不在村级决议的名单中",
+        |p, a, l| {
+            format!(
+                "{p} 的发放金额 {} 应在 0 与决定金额 {} 之间",
+                a.display(),
+                l.display()
+            )
+        },
+    )
+}
+
+/// A recovery (`recover`) gives back more than nothing and no more than is owed, per person.
+pub fn check_recovery(
+    recovered: &BTreeMap<String, Fen>,
+    owed: &BTreeMap<String, Fen>,
+) -> Result<(), String> {
+    within(recovered, owed, 1, "没有应追回的金额", |p, a, l| {
+        format!(
+            "{p} 的追回金额 {} 应大于 0 且不超过应追回的 {}",
+            a.display(),
+            l.display()
+        )
+    })
+}
+
+/// What was paid beyond what the books now allow (应追回), per person: the amount paid minus the
+/// person's amount under the new figures, never below 0; `None` unless the pool computed now is below
+/// what was paid in all (SPEC §13). Persons with nothing to give back are left out.
+pub fn overpayment(
+    paid: &BTreeMap<String, Fen>,
+    now_pool: Fen,
+    now: &BTreeMap<String, Fen>,
+) -> Option<BTreeMap<String, Fen>> {
+    let paid_total: i64 = paid.values().map(|f| f.fen()).sum();
+    if now_pool.fen() >= paid_total {
+        return None;
+    }
+    let per_person = paid
+        .iter()
+        .filter_map(|(person, p)| {
+            let allowed = now.get(person).map_or(0, |f| f.fen());
+            let over = (p.fen() - allowed).max(0);
+            (over > 0).then(|| (person.clone(), Fen::from_fen(over)))
+        })
+        .collect();
+    Some(per_person)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fen(pairs: &[(&str, i64)]) -> BTreeMap<String, Fen> {
+        pairs
+            .iter()
+            .map(|(p, f)| (p.to_string(), Fen::from_fen(*f)))
+            .collect()
+    }
+
+    #[test]
+    fn each_action_from_where_it_may_start_and_to_where_it_leads() {
+        use Status::*;
+        let table = [
+            (Action::Compute, None, Some(Computed)),
+            (Action::Compute, Some(Stale), Some(Computed)),
+            (Action::Compute, Some(Resolved), None),
+            (Action::Resolve, Some(Computed), Some(Resolved)),
+            (Action::Resolve, Some(Stale), None),
+            (Action::Approve, Some(Resolved), Some(TownshipApproved)),
+            (Action::File, Some(TownshipApproved), Some(CountyFiled)),
+            (Action::File, Some(Resolved), None),
+            (Action::Pay, Some(CountyFiled), Some(Paid)),
+            (Action::Publish, Some(Paid), Some(Published)),
+            (Action::Publish, Some(CountyFiled), None),
+            (Action::SendBack, Some(Resolved), Some(Computed)),
+            (Action::SendBack, Some(CountyFiled), Some(Computed)),
+            (Action::SendBack, Some(Computed), None),
+            (Action::SendBack, Some(Paid), None),
+            (Action::Recover, Some(Published), Some(Published)),
+            (Action::Recover, Some(CountyFiled), None),
+        ];
+        for (action, from, after) in table {
+            assert_eq!(action.after(from), after, "{action:?} from {from:?}");
+        }
+    }
+
+    #[test]
+    fn the_reviewer_of_each_stage_sends_back() {
+        let t = Role::TownshipOfficer;
+        let c = Role::CountyAdmin;
+        let s = Action::SendBack;
+        assert_eq!(s.check(Some(Status::Resolved), t), Ok(Status::Computed));
+        assert!(matches!(
+            s.check(Some(Status::Resolved), c),
+            Err(Refusal::Role(_))
+        ));
+        assert_eq!(
+            s.check(Some(Status::TownshipApproved), c),
+            Ok(Status::Computed)
+        );
+        let Err(Refusal::Role(m)) = s.check(Some(Status::CountyFiled), t) else {
+            panic!("the township may not send back what the county filed");
+        };
+        assert_eq!(m, "“退回”由县级管理员进行（您是乡镇农经站）");
+        let Err(Refusal::Status(m)) = Action::Approve.check(Some(Status::Computed), t) else {
+            panic!("approve before the resolution");
+        };
+        assert_eq!(m, "当前是“已计算”，不能进行“乡镇审核通过”");
+    }
+
+    #[test]
+    fn every_alert_kind_needs_a_written_check() {
+        let checks: BTreeMap<String, String> = [
+            ("year_end_jump".to_string(), "已核对合同".to_string()),
+            ("pass_through".to_string(), "  ".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let kinds = ["year_end_jump", "pass_through", "big_jump", "pass_through"];
+        assert_eq!(
+            unchecked_alerts(kinds, &checks),
+            ["pass_through", "big_jump"]
+        );
+        assert!(unchecked_alerts(["year_end_jump"], &checks).is_empty());
+    }
+
+    #[test]
+    fn payments_up_to_the_decided_amounts_and_recoveries_up_to_what_is_owed() {
+        let decided = fen(&[("A", 500_000)]);
+        assert_eq!(check_payment(&fen(&[("A", 500_000)]), &decided), Ok(()));
+        assert_eq!(check_payment(&fen(&[("A", 0)]), &decided), Ok(()));
+        assert_eq!(
+            check_payment(&fen(&[("A", 500_001)]), &decided),
+            Err("A 的发放金额 5,000.01 应在 0 与决定金额 5,000.00 之间".into())
+        );
+        assert_eq!(
+            check_payment(&fen(&[("B", 1)]), &decided),
+            Err("B 不在村级决议的名单中".into())
+        );
+        let owed = fen(&[("A", 100)]);
+        assert_eq!(check_recovery(&fen(&[("A", 100)]), &owed), Ok(()));
+        assert!(check_recovery(&fen(&[("A", 0)]), &owed).is_err());
+        assert!(check_recovery(&fen(&[("A", 101)]), &owed).is_err());
+        assert_eq!(
+            check_recovery(&fen(&[("B", 1)]), &owed),
+            Err("B 没有应追回的金额".into())
+        );
+    }
+
+    #[test]
+    fn an_overpayment_only_when_the_pool_fell_below_what_was_paid() {
+        let paid = fen(&[("A", 500_000), ("B", 300_000)]);
+        // Pool now 600,000 < 800,000 paid: A may keep 400,000, B 200,000 → 1,000.00 each back.
+        let now = fen(&[("A", 400_000), ("B", 200_000)]);
+        assert_eq!(
+            overpayment(&paid, Fen::from_fen(600_000), &now),
+            Some(fen(&[("A", 100_000), ("B", 100_000)]))
+        );
+        // A person no longer eligible gives back all; one allowed more gives back nothing.
+        let now = fen(&[("B", 350_000)]);
+        assert_eq!(
+            overpayment(&paid, Fen::from_fen(350_000), &now),
+            Some(fen(&[("A", 500_000)]))
+        );
+        assert_eq!(overpayment(&paid, Fen::from_fen(800_000), &now), None);
+    }
+}

@@ -1,0 +1,303 @@
+//! The reward workflow's records (SPEC §13): proposals, their awards, and their steps, appended with
+//! who and when and never rewritten. What may happen is decided by `cunji_core::workflow`; this module
+//! re-checks a step's status inside its transaction (two officials may click at once) and stores it.
+
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+
+mod steps;
+
+pub use cunji_core::workflow::Status;
+pub use steps::StepRecord;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposalAward {
+    pub person: String,
+    pub name: String,
+    pub role: cunji_core::cadre::Role,
+    pub computed: cunji_core::Fen,
+    pub decided: Option<cunji_core::Fen>,
+    /// What the `pay` step recorded for this person.
+    pub paid: Option<cunji_core::Fen>,
+    /// What `recover` steps recorded as given back.
+    pub recovered: cunji_core::Fen,
+}
+
+impl From<&cunji_core::incentive::Award> for ProposalAward {
+    /// A computed award as a proposal records it: the amount computed, nothing decided yet.
+    fn from(a: &cunji_core::incentive::Award) -> Self {
+        ProposalAward {
+            person: a.person.clone(),
+            name: a.name.clone(),
+            role: a.role,
+            computed: a.amount,
+            decided: None,
+            paid: None,
+            recovered: cunji_core::Fen::ZERO,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub id: i64,
+    pub step: String,
+    pub actor: String,
+    pub at: i64,
+    pub detail: String,
+    /// The step's own data as JSON text (`{}` for steps stored before it was kept): a send-back's
+    /// reason, an approval's checks, a payment's date and amounts, a notice's period.
+    pub data: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    pub id: i64,
+    pub village: cunji_core::region::RegionCode,
+    pub year: i32,
+    pub policy_id: i64,
+    pub status: Status,
+    pub pool: cunji_core::Fen,
+    pub figures: String,
+    pub computed_at: i64,
+    pub published_at: Option<i64>,
+    pub trace: Vec<String>,
+    pub awards: Vec<ProposalAward>,
+    pub steps: Vec<Step>,
+    /// The latest village resolution, as data (none for proposals resolved before it was kept).
+    pub resolution: Option<cunji_core::workflow::Resolution>,
+}
+
+impl Proposal {
+    /// The amounts paid, per person (empty before the `pay` step).
+    pub fn paid(&self) -> std::collections::BTreeMap<String, cunji_core::Fen> {
+        self.awards
+            .iter()
+            .filter_map(|a| a.paid.map(|p| (a.person.clone(), p)))
+            .collect()
+    }
+}
+
+/// What a computation of a village's reward found, to be recorded as a proposal.
+#[derive(Clone, Copy, Debug)]
+pub struct Computation<'a> {
+    pub village: &'a str,
+    pub year: i32,
+    pub policy_id: i64,
+    pub pool: i64,
+    pub figures: &'a str,
+    pub awards: &'a [ProposalAward],
+    pub trace: &'a [String],
+}
+
+impl Store {
+    pub async fn proposal(&self, village: &str, year: i32) -> Result<Option<Proposal>, StoreError> {
+        let Some(r) = sqlx::query(
+            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace FROM proposals WHERE village = $1 AND year = $2",
+        )
+        .bind(village)
+        .bind(year)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = r.try_get(0)?;
+        let status: String = r.try_get(4)?;
+        let awards = sqlx::query("SELECT person, name, role, computed, decided, paid, recovered FROM proposal_awards WHERE proposal_id = $1 ORDER BY person")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(award_of)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let steps = sqlx::query(
+            "SELECT id, step, actor, at, detail, data FROM proposal_steps WHERE proposal_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|s| {
+            let (id, step, actor) = (s.try_get(0)?, s.try_get(1)?, s.try_get(2)?);
+            let (at, detail, data) = (s.try_get(3)?, s.try_get(4)?, s.try_get(5)?);
+            Ok(Step { id, step, actor, at, detail, data })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let resolution = steps::latest_resolution(&self.pool, id, &awards).await?;
+        let village: String = r.try_get(1)?;
+        Ok(Some(Proposal {
+            id,
+            village: cunji_core::region::RegionCode::parse(&village)
+                .map_err(|e| StoreError::Invalid(format!("数据库中的奖励方案有误：{e}")))?,
+            year: r.try_get::<i64, _>(2)? as i32,
+            policy_id: r.try_get(3)?,
+            status: Status::parse(&status)
+                .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?,
+            pool: cunji_core::Fen::from_fen(r.try_get(5)?),
+            figures: r.try_get(6)?,
+            computed_at: r.try_get(7)?,
+            published_at: r.try_get(8)?,
+            trace: r
+                .try_get::<String, _>(9)?
+                .lines()
+                .map(|l| l.to_string())
+                .collect(),
+            awards,
+            steps,
+            resolution,
+        }))
+    }
+
+    /// Proposals of the given villages (all when empty) for a year.
+    pub async fn proposals_of_year(
+        &self,
+        year: i32,
+    ) -> Result<Vec<(String, Status, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT village, status, pool FROM proposals WHERE year = $1 ORDER BY village",
+        )
+        .bind(year)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get(1)?;
+                Ok((
+                    r.try_get(0)?,
+                    Status::parse(&s).unwrap_or(Status::Stale),
+                    r.try_get(2)?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+pub(super) async fn current_status(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<Status, StoreError> {
+    let s: String = sqlx::query("SELECT status FROM proposals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::Invalid(format!("没有编号为 {id} 的奖励方案")))?
+        .try_get(0)?;
+    Status::parse(&s).ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {s}")))
+}
+
+pub(super) async fn set_status(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    s: Status,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE proposals SET status = $1 WHERE id = $2")
+        .bind(s.key())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn step(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    name: &str,
+    actor: &str,
+    detail: &str,
+) -> Result<i64, sqlx::Error> {
+    step_with(tx, id, name, actor, detail, "{}").await
+}
+
+/// Appends a step with its data (JSON text); returns the step's id.
+pub(super) async fn step_with(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    name: &str,
+    actor: &str,
+    detail: &str,
+    data: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO proposal_steps (proposal_id, step, actor, at, detail, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(id)
+        .bind(name)
+        .bind(actor)
+        .bind(crate::now())
+        .bind(detail)
+        .bind(data)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)
+}
+
+/// Sends unsettled proposals of these villages back to be recomputed, for every year from the one given
+/// on (a year's base compares it with earlier years), inside the writing transaction.
+pub(crate) async fn mark_stale(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    touched: &[(String, i32)],
+    actor: &str,
+) -> Result<(), sqlx::Error> {
+    for (village, year) in touched {
+        let rows = sqlx::query(
+            "SELECT id, year FROM proposals WHERE village = $1 AND year >= $2 AND status NOT IN ('stale', 'paid', 'published')",
+        )
+        .bind(village)
+        .bind(*year)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in rows {
+            let id: i64 = r.try_get(0)?;
+            let y: i64 = r.try_get(1)?;
+            set_status(tx, id, Status::Stale).await?;
+            let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
+            step(tx, id, "stale", actor, &detail).await?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The published proposals of a village, newest year first.
+    pub async fn published_years(&self, village: &str) -> Result<Vec<i32>, StoreError> {
+        let rows = sqlx::query("SELECT year FROM proposals WHERE village = $1 AND status = 'published' ORDER BY year DESC")
+            .bind(village)
+            .fetch_all(&self.pool)
+            .await?;
+        crate::load::years_of(&rows)
+    }
+}
+
+/// Links a workflow step's audit row to the proposal's village.
+pub(super) async fn touch_proposal(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    proposal: i64,
+) -> Result<(), sqlx::Error> {
+    let village: String = sqlx::query("SELECT village FROM proposals WHERE id = $1")
+        .bind(proposal)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    crate::audit::touch(tx, audit_id, [village.as_str()]).await
+}
+
+/// A proposal's award row as domain values (the role parsed at the edge).
+fn award_of(a: &sqlx::any::AnyRow) -> Result<ProposalAward, StoreError> {
+    let role: String = a.try_get(2)?;
+    Ok(ProposalAward {
+        person: a.try_get(0)?,
+        name: a.try_get(1)?,
+        role: cunji_core::cadre::Role::parse(&role)
+            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+        computed: cunji_core::Fen::from_fen(a.try_get(3)?),
+        decided: a
+            .try_get::<Option<i64>, _>(4)?
+            .map(cunji_core::Fen::from_fen),
+        paid: a
+            .try_get::<Option<i64>, _>(5)?
+            .map(cunji_core::Fen::from_fen),
+        recovered: cunji_core::Fen::from_fen(a.try_get(6)?),
+    })
+}

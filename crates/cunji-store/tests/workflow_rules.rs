@@ -1,0 +1,225 @@
+//! The store keeps SPEC §13's rules inside each step's transaction: a refused resolution, payment or
+//! recovery stores nothing; a send-back clears the decided amounts and keeps the resolution in the
+//! history; resolutions, payments and recoveries read back as they were stored.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{resolution, store_with};
+use cunji_core::date::Date;
+use cunji_core::workflow::Action;
+use cunji_core::Fen;
+use cunji_store::workflow::StepRecord;
+use cunji_store::{Computation, ProposalAward, Status, Store, StoreError};
+
+const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
+const VILLAGE: &str = "110101001001";
+
+fn award(person: &str, computed: i64) -> ProposalAward {
+    ProposalAward {
+        person: person.into(),
+        name: format!("姓名{person}"),
+        role: cunji_core::cadre::Role::Secretary,
+        computed: Fen::from_fen(computed),
+        decided: None,
+        paid: None,
+        recovered: Fen::ZERO,
+    }
+}
+
+async fn computed(store: &Store) -> i64 {
+    let policy_id = store
+        .save_policy(
+            "p",
+            "name = \"p\"\n[incentive]\nrate = \"10%\"\n",
+            true,
+            "t",
+        )
+        .await
+        .unwrap();
+    let awards = [award("P1", 500_000), award("P2", 300_000)];
+    let c = Computation {
+        village: VILLAGE,
+        year: 2024,
+        policy_id,
+        pool: 800_000,
+        figures: "f",
+        awards: &awards,
+        trace: &[],
+    };
+    store.record_computation(&c, "t").await.unwrap()
+}
+
+async fn proposal(store: &Store) -> cunji_store::Proposal {
+    store
+        .proposal(VILLAGE, 2024)
+        .await
+        .unwrap()
+        .expect("a proposal")
+}
+
+/// A computed proposal resolved with P1 4,500.00 and P2 3,000.00 (both within what was computed).
+async fn resolved(store: &Store) -> i64 {
+    let id = computed(store).await;
+    let good = resolution(&[("P1", 450_000), ("P2", 300_000)]);
+    store
+        .record_resolution(id, &good, today(), "t")
+        .await
+        .unwrap();
+    id
+}
+
+/// The audit chain is whole after the test's steps; the store is closed and its directory removed.
+async fn done(store: Store, dir: std::path::PathBuf) {
+    assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn today() -> Date {
+    Date::parse("2025-03-01").unwrap()
+}
+
+fn invalid(r: Result<impl std::fmt::Debug, StoreError>) -> String {
+    match r {
+        Err(StoreError::Invalid(m)) => m,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn step(detail: &str) -> StepRecord {
+    StepRecord {
+        detail: detail.into(),
+        data: serde_json::json!({ "reason": detail }),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_resolution_stores_nothing_and_a_good_one_reads_back() {
+    let (store, _, dir) = store_with("wf-resolve", REGIONS).await;
+    let id = computed(&store).await;
+    let mut voted_down = resolution(&[("P1", 500_000), ("P2", 300_000)]);
+    (
+        voted_down.votes_for,
+        voted_down.votes_against,
+        voted_down.votes_abstain,
+    ) = (0, 24, 0);
+    let m = invalid(store.record_resolution(id, &voted_down, today(), "t").await);
+    assert_eq!(m, "决议须经到会人员的过半数通过：到会 24 人，赞成 0 票");
+    let too_much = resolution(&[("P1", 500_001), ("P2", 300_000)]);
+    let m = invalid(store.record_resolution(id, &too_much, today(), "t").await);
+    assert!(m.starts_with("P1 的决定金额 5,000.01 超出计算所得"), "{m}");
+    let p = proposal(&store).await;
+    assert_eq!(p.status, Status::Computed);
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(p.resolution, None);
+    assert!(p.awards.iter().all(|a| a.decided.is_none()));
+    let good = resolution(&[("P1", 450_000), ("P2", 300_000)]);
+    store
+        .record_resolution(id, &good, today(), "t")
+        .await
+        .unwrap();
+    let p = proposal(&store).await;
+    assert_eq!(p.status, Status::Resolved);
+    assert_eq!(p.resolution.as_ref(), Some(&good));
+    assert_eq!(
+        p.steps.last().unwrap().detail,
+        "党组织提议 2025-01-06，两委会议商议 2025-01-08，党员大会审议 2025-01-10，村民（代表）会议决议 2025-01-15；村民代表会议：应到 30、实到 24，赞成 20、反对 3、弃权 1；决议公开 2025-01-16"
+    );
+    done(store, dir).await;
+}
+
+#[tokio::test]
+async fn sending_back_returns_to_computed_and_keeps_the_history() {
+    let (store, _, dir) = store_with("wf-back", REGIONS).await;
+    let id = resolved(&store).await;
+    let m = invalid(store.take_step(id, Action::File, &step("x"), "t").await);
+    assert_eq!(
+        m,
+        "当前是“村级决议已通过（四议两公开）”，不能进行“县级备案”"
+    );
+    let back = store
+        .take_step(id, Action::SendBack, &step("签到表缺页"), "t")
+        .await
+        .unwrap();
+    assert_eq!(back, Status::Computed);
+    let p = proposal(&store).await;
+    assert!(p.awards.iter().all(|a| a.decided.is_none()));
+    let last = p.steps.last().unwrap();
+    assert_eq!(
+        (last.step.as_str(), last.detail.as_str()),
+        ("sent_back", "签到表缺页")
+    );
+    assert_eq!(last.data, r#"{"reason":"签到表缺页"}"#);
+    // Sent back from `computed` is refused; resolved again, the latest resolution is the one read.
+    let m = invalid(store.take_step(id, Action::SendBack, &step("x"), "t").await);
+    assert_eq!(m, "当前是“已计算”，不能进行“退回”");
+    let mut again = resolution(&[("P1", 400_000), ("P2", 300_000)]);
+    again.present = 30;
+    store
+        .record_resolution(id, &again, today(), "t")
+        .await
+        .unwrap();
+    let p = proposal(&store).await;
+    assert_eq!(p.resolution.unwrap().present, 30);
+    let audit = store.audit_log(50).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "workflow_sent_back" && a.detail == "签到表缺页"));
+    done(store, dir).await;
+}
+
+#[tokio::test]
+async fn payments_within_the_decided_amounts_and_recoveries_within_what_is_owed() {
+    let (store, _, dir) = store_with("wf-pay", REGIONS).await;
+    let id = resolved(&store).await;
+    for action in [Action::Approve, Action::File] {
+        store.take_step(id, action, &step("ok"), "t").await.unwrap();
+    }
+    let fen = |pairs: &[(&str, i64)]| -> BTreeMap<String, Fen> {
+        pairs
+            .iter()
+            .map(|(p, f)| (p.to_string(), Fen::from_fen(*f)))
+            .collect()
+    };
+    let m = invalid(
+        store
+            .record_payment(id, today(), &fen(&[("P1", 450_001)]), "t")
+            .await,
+    );
+    assert_eq!(m, "P1 的发放金额 4,500.01 应在 0 与决定金额 4,500.00 之间");
+    let m = invalid(
+        store
+            .record_payment(id, today(), &fen(&[("X", 1)]), "t")
+            .await,
+    );
+    assert_eq!(m, "X 不在村级决议的名单中");
+    assert_eq!(proposal(&store).await.status, Status::CountyFiled);
+    let paid = fen(&[("P1", 450_000), ("P2", 300_000)]);
+    store.record_payment(id, today(), &paid, "t").await.unwrap();
+    let p = proposal(&store).await;
+    assert_eq!((p.status, p.paid()), (Status::Paid, paid));
+    let owed = fen(&[("P1", 100_000)]);
+    let m = invalid(
+        store
+            .record_recovery(id, today(), &fen(&[("P1", 100_001)]), &owed, "t")
+            .await,
+    );
+    assert_eq!(
+        m,
+        "P1 的追回金额 1,000.01 应大于 0 且不超过应追回的 1,000.00"
+    );
+    store
+        .record_recovery(id, today(), &fen(&[("P1", 60_000)]), &owed, "t")
+        .await
+        .unwrap();
+    let p = proposal(&store).await;
+    assert_eq!(p.status, Status::Paid, "a recovery is a step, not a status");
+    assert_eq!(p.awards[0].recovered, Fen::from_fen(60_000));
+    assert_eq!(
+        p.steps.last().unwrap().detail,
+        "2025-03-01 追回多发金额 600.00 元"
+    );
+    done(store, dir).await;
+}

@@ -1,0 +1,261 @@
+//! One village's reward for a year: what is computed now, the proposal with its resolution, the
+//! village's alerts with their evidence, the history, any overpayment, and the forms of the steps the
+//! user may take next.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use cunji_core::workflow::{Action, Resolution, Status};
+
+use super::super::ViewQuery;
+use crate::auth::{User, Viewer};
+use crate::html::{render, Layout, Shown, WebError};
+use crate::scope::InVillageYear;
+use crate::state::AppState;
+use crate::steps::Now;
+
+pub struct AwardRow {
+    pub person: String,
+    pub name: String,
+    pub role: String,
+    pub computed: String,
+    pub computed_yuan: String,
+    pub decided: String,
+    pub decided_yuan: String,
+    pub paid: String,
+}
+
+pub struct StepRow {
+    pub step: String,
+    pub actor: String,
+    pub at: String,
+    pub detail: String,
+}
+
+pub struct AlertRow {
+    pub key: String,
+    pub kind: String,
+    pub message: String,
+    pub evidence: Vec<String>,
+}
+
+pub struct ResolutionView {
+    pub meetings: Vec<(String, String)>,
+    pub body: String,
+    pub members: u32,
+    pub present: u32,
+    pub votes_for: u32,
+    pub votes_against: u32,
+    pub votes_abstain: u32,
+    pub published: String,
+}
+
+pub struct OwedRow {
+    pub person: String,
+    pub name: String,
+    pub amount: String,
+    pub amount_yuan: String,
+}
+
+/// The steps the user may take now, each one form on the page.
+#[derive(Default)]
+pub struct Can {
+    pub compute: bool,
+    pub resolve: bool,
+    pub approve: bool,
+    pub file: bool,
+    pub pay: bool,
+    pub publish: bool,
+    pub send_back: bool,
+    pub recover: bool,
+}
+
+#[derive(Template)]
+#[template(path = "workflow.html")]
+struct DetailPage {
+    layout: Layout,
+    code: String,
+    name: String,
+    year: i32,
+    today: String,
+    csrf: String,
+    current_pool: String,
+    trace: Vec<String>,
+    has_proposal: bool,
+    status: String,
+    status_key: String,
+    pool: String,
+    awards: Vec<AwardRow>,
+    resolution: Option<ResolutionView>,
+    alerts: Vec<AlertRow>,
+    /// One 核实说明 per alert kind: (key, Chinese name).
+    check_kinds: Vec<(String, String)>,
+    steps: Vec<StepRow>,
+    figures_changed: bool,
+    owed: Vec<OwedRow>,
+    can: Can,
+}
+
+/// A time (seconds since the epoch) in Beijing time.
+pub fn when(at: i64) -> String {
+    let d = at.div_euclid(86_400);
+    let secs = at.rem_euclid(86_400);
+    // Shown in Beijing time (UTC+8), the time of every user of this application.
+    let secs8 = secs + 8 * 3600;
+    let (d, secs8) = if secs8 >= 86_400 {
+        (d + 1, secs8 - 86_400)
+    } else {
+        (d, secs8)
+    };
+    let date = super::super::village::today_from_days(d);
+    format!("{date} {:02}:{:02}", secs8 / 3600, secs8 % 3600 / 60)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    at: InVillageYear<Viewer>,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response, WebError> {
+    let (user, village, year) = (at.user(), at.code().clone(), at.year());
+    let now = Now::read(&state, &village, year).await?;
+    let p = now.proposal.as_ref();
+    let page = DetailPage {
+        layout: Layout::new(format!("{} {year} 年奖励审批", now.name), Some(user)).with_flashes(&q),
+        code: village.to_string(),
+        name: now.name.clone(),
+        year,
+        today: cunji_core::date::Date::today_beijing().iso(),
+        csrf: user.csrf.clone(),
+        current_pool: now.incentive.as_ref().map(|i| i.pool).display_or_dash(),
+        trace: now
+            .incentive
+            .as_ref()
+            .map(|i| i.trace.clone())
+            .unwrap_or_default(),
+        has_proposal: p.is_some(),
+        status: p.map_or("未生成方案", |p| p.status.name_zh()).to_string(),
+        status_key: p.map(|p| p.status.key().to_string()).unwrap_or_default(),
+        pool: p.map(|p| p.pool.display()).unwrap_or_default(),
+        awards: p.map(award_rows).unwrap_or_default(),
+        resolution: p.and_then(|p| p.resolution.as_ref()).map(resolution_view),
+        alerts: alert_rows(&now),
+        check_kinds: check_kinds(&now),
+        steps: p.map(step_rows).unwrap_or_default(),
+        figures_changed: p.is_some_and(|p| p.figures != now.figures),
+        owed: owed_rows(&now),
+        can: can(user, &now),
+    };
+    Ok(render(&page))
+}
+
+fn award_rows(p: &cunji_store::Proposal) -> Vec<AwardRow> {
+    p.awards
+        .iter()
+        .map(|a| AwardRow {
+            person: a.person.clone(),
+            name: a.name.clone(),
+            role: a.role.name_zh().to_string(),
+            computed: a.computed.display(),
+            computed_yuan: a.computed.json(),
+            decided: a.decided.display_or_dash(),
+            decided_yuan: a.decided.map(|d| d.json()).unwrap_or_default(),
+            paid: a.paid.display_or_dash(),
+        })
+        .collect()
+}
+
+fn resolution_view(r: &Resolution) -> ResolutionView {
+    ResolutionView {
+        meetings: r
+            .meetings
+            .named()
+            .iter()
+            .map(|(n, d)| (n.to_string(), d.iso()))
+            .collect(),
+        body: r.body.name_zh().to_string(),
+        members: r.members,
+        present: r.present,
+        votes_for: r.votes_for,
+        votes_against: r.votes_against,
+        votes_abstain: r.votes_abstain,
+        published: r.published.iso(),
+    }
+}
+
+fn alert_rows(now: &Now) -> Vec<AlertRow> {
+    now.alerts
+        .iter()
+        .map(|a| AlertRow {
+            key: a.kind.key().to_string(),
+            kind: a.kind.name_zh().to_string(),
+            message: a.message.clone(),
+            evidence: a.evidence.clone(),
+        })
+        .collect()
+}
+
+fn check_kinds(now: &Now) -> Vec<(String, String)> {
+    now.alert_kinds()
+        .into_iter()
+        .filter_map(|k| {
+            let a = now.alerts.iter().find(|a| a.kind.key() == k)?;
+            Some((k.to_string(), a.kind.name_zh().to_string()))
+        })
+        .collect()
+}
+
+/// How the history names a step.
+fn step_name(step: &str) -> String {
+    match step {
+        "sent_back" => Action::SendBack.name_zh().to_string(),
+        "recovered" => Action::Recover.name_zh().to_string(),
+        other => Status::parse(other).map_or(other.to_string(), |s| s.name_zh().to_string()),
+    }
+}
+
+fn step_rows(p: &cunji_store::Proposal) -> Vec<StepRow> {
+    p.steps
+        .iter()
+        .map(|s| StepRow {
+            step: step_name(&s.step),
+            actor: s.actor.clone(),
+            at: when(s.at),
+            detail: s.detail.clone(),
+        })
+        .collect()
+}
+
+fn owed_rows(now: &Now) -> Vec<OwedRow> {
+    let Some(p) = &now.proposal else {
+        return Vec::new();
+    };
+    now.outstanding()
+        .into_iter()
+        .map(|(person, amount)| OwedRow {
+            name: p
+                .awards
+                .iter()
+                .find(|a| a.person == person)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            person,
+            amount: amount.display(),
+            amount_yuan: amount.json(),
+        })
+        .collect()
+}
+
+fn can(user: &User, now: &Now) -> Can {
+    let status = now.proposal.as_ref().map(|p| p.status);
+    let may = |a: Action| a.check(status, user.role).is_ok();
+    Can {
+        compute: may(Action::Compute),
+        resolve: may(Action::Resolve),
+        approve: may(Action::Approve),
+        file: may(Action::File),
+        pay: may(Action::Pay),
+        publish: may(Action::Publish),
+        send_back: may(Action::SendBack),
+        recover: may(Action::Recover) && !now.outstanding().is_empty(),
+    }
+}
