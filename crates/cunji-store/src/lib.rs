@@ -30,7 +30,7 @@ pub use load::{LoadedData, TotalRow};
 pub use policies::StoredPolicy;
 pub use table::RowError;
 pub use users::{SessionRow, UserRow};
-pub use workflow::{Computation, Proposal, ProposalAward, Status};
+pub use workflow::{Computation, Proposal, ProposalAward, ProposalSummary, Status};
 
 pub(crate) use cunji_core::columns::hex;
 

@@ -184,7 +184,8 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
     .into_response())
 }
 
-fn resolution_json(r: &cunji_core::workflow::Resolution) -> Value {
+/// A resolution as SPEC §13's `resolve` body writes it.
+pub fn resolution_json(r: &cunji_core::workflow::Resolution) -> Value {
     let m = &r.meetings;
     json!({
         "meetings": { "proposed": m.proposed.iso(), "discussed": m.discussed.iso(), "reviewed": m.reviewed.iso(), "decided": m.decided.iso() },

@@ -57,10 +57,9 @@ pub async fn pack(
             .and_then(|v| v.incentive.as_ref())
             .and_then(|i| i.awards.iter().find(|a| a.person == person));
         let proposal = store.proposal(c.village.as_str(), c.year).await?;
-        let decided = proposal
+        let mine = proposal
             .as_ref()
-            .and_then(|p| p.awards.iter().find(|a| a.person == person))
-            .and_then(|a| a.decided);
+            .and_then(|p| p.awards.iter().find(|a| a.person == person));
         years.push(json!({
             "year": c.year,
             "village": c.village,
@@ -77,11 +76,7 @@ pub async fn pack(
             "reason": village.and_then(|v| v.incentive.as_ref()).and_then(|i| i.reason),
             "award": award.map(|a| json!({ "share": a.share, "amount": a.amount })),
             "trace": village.and_then(|v| v.incentive.as_ref()).map(|i| i.trace.clone()),
-            "proposal": proposal.as_ref().map(|p| json!({
-                "status": p.status.key(),
-                "decided": decided,
-                "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": cunji_web::when(s.at), "detail": s.detail })).collect::<Vec<_>>(),
-            })),
+            "proposal": proposal.as_ref().map(|p| proposal_json(p, mine)),
             "alerts": report.alerts,
         }));
     }
@@ -92,4 +87,21 @@ pub async fn pack(
         "policy_source": policy_source,
         "years": years,
     }))
+}
+
+/// The proposal as the pack keeps it: status, this person's decided, paid and recovered amounts, the
+/// village resolution, and every step with its data (the 核实说明 of each alert at approval, a
+/// send-back's reason, the payment).
+fn proposal_json(p: &cunji_store::Proposal, mine: Option<&cunji_store::ProposalAward>) -> Value {
+    json!({
+        "status": p.status.key(),
+        "decided": mine.and_then(|a| a.decided),
+        "paid": mine.and_then(|a| a.paid),
+        "recovered": mine.map(|a| a.recovered),
+        "resolution": p.resolution.as_ref().map(cunji_web::api::resolution_json),
+        "steps": p.steps.iter().map(|s| json!({
+            "step": s.step, "actor": s.actor, "at": cunji_web::when(s.at), "detail": s.detail,
+            "data": serde_json::from_str::<Value>(&s.data).unwrap_or(Value::Null),
+        })).collect::<Vec<_>>(),
+    })
 }

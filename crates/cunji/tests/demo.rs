@@ -106,6 +106,45 @@ fn the_exit_audit_pack_of_a_cadre() {
     assert_eq!(years[5]["role"], "secretary_director");
     assert!(years[5]["measures"]["operating_income"].is_string());
     assert!(years[5]["trace"].as_array().is_some_and(|t| !t.is_empty()));
+    // The village the demo sent back once: its resolution, the send-back's reason, the payment.
+    s.ok(&[
+        "--db",
+        &db,
+        "audit",
+        "cadre",
+        "R100201-1",
+        "--out",
+        "sent.json",
+    ]);
+    let pack: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.path("sent.json")).unwrap()).unwrap();
+    let p = &pack["years"][5]["proposal"];
+    assert_eq!(p["status"], "published");
+    assert_eq!(p["resolution"]["present"], 31);
+    assert_eq!(p["paid"], p["decided"]);
+    let steps: Vec<&str> = p["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "computed",
+            "resolved",
+            "sent_back",
+            "resolved",
+            "township_approved",
+            "county_filed",
+            "paid",
+            "published"
+        ]
+    );
+    assert_eq!(
+        p["steps"][2]["data"]["reason"],
+        "决议附件不全：缺村民代表会议签到表，请补齐后重新录入"
+    );
     let missing = s.cunji(&["--db", &db, "audit", "cadre", "NOBODY", "--out", "x.json"]);
     assert_eq!(missing.status.code(), Some(2));
 }

@@ -195,6 +195,23 @@ impl Action {
     }
 }
 
+/// Whether a proposal at `status` (`None`: none yet) waits for a step of `role`: the to-do list a user
+/// opens on. Sending back and recovering are not waited for (they answer what a reviewer finds), nor
+/// is computing by the county (the township computes; the county may when it must).
+pub fn awaits(role: Role, status: Option<Status>) -> bool {
+    let compute = (role != Role::CountyAdmin).then_some(Action::Compute);
+    compute
+        .into_iter()
+        .chain([
+            Action::Resolve,
+            Action::Approve,
+            Action::File,
+            Action::Pay,
+            Action::Publish,
+        ])
+        .any(|a| a.check(status, role).is_ok())
+}
+
 /// The alerts an approval has not checked: each alert kind of the village's year needs a written
 /// 核实说明 (blank text is no check). Kinds are listed once, in the order given.
 pub fn unchecked_alerts<'a>(
@@ -348,6 +365,29 @@ mod tests {
             panic!("approve before the resolution");
         };
         assert_eq!(m, "当前是“已计算”，不能进行“乡镇审核通过”");
+    }
+
+    #[test]
+    fn each_role_waits_on_its_own_steps() {
+        use Status::*;
+        let (t, c) = (Role::TownshipOfficer, Role::CountyAdmin);
+        let waits = |role| -> Vec<Option<Status>> {
+            std::iter::once(None)
+                .chain(Status::ALL.map(Some))
+                .filter(|s| awaits(role, *s))
+                .collect()
+        };
+        let township = [
+            None,
+            Some(Stale),
+            Some(Computed),
+            Some(Resolved),
+            Some(CountyFiled),
+            Some(Paid),
+        ];
+        assert_eq!(waits(t), township);
+        assert_eq!(waits(c), [Some(TownshipApproved)]);
+        assert!(waits(Role::Auditor).is_empty());
     }
 
     #[test]

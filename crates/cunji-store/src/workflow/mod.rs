@@ -150,29 +150,46 @@ impl Store {
         }))
     }
 
-    /// Proposals of the given villages (all when empty) for a year.
-    pub async fn proposals_of_year(
-        &self,
-        year: i32,
-    ) -> Result<Vec<(String, Status, i64)>, StoreError> {
+    /// Every proposal of a year, by village: where it stands, its pool, and what was paid and
+    /// recovered (for to-do lists and the overpayments a county follows up).
+    pub async fn proposals_of_year(&self, year: i32) -> Result<Vec<ProposalSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT village, status, pool FROM proposals WHERE year = $1 ORDER BY village",
+            "SELECT p.village, p.status, p.pool, CAST(SUM(a.paid) AS BIGINT), CAST(SUM(a.recovered) AS BIGINT) \
+             FROM proposals p LEFT JOIN proposal_awards a ON a.proposal_id = p.id \
+             WHERE p.year = $1 GROUP BY p.village, p.status, p.pool ORDER BY p.village",
         )
         .bind(year)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let s: String = r.try_get(1)?;
-                Ok((
-                    r.try_get(0)?,
-                    Status::parse(&s).unwrap_or(Status::Stale),
-                    r.try_get(2)?,
-                ))
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows.iter().map(summary_of).collect()
     }
+}
+
+/// A proposal in a list of a year's proposals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProposalSummary {
+    pub village: cunji_core::region::RegionCode,
+    pub status: Status,
+    pub pool: cunji_core::Fen,
+    /// The total paid, once the `pay` step recorded it.
+    pub paid: Option<cunji_core::Fen>,
+    pub recovered: cunji_core::Fen,
+}
+
+fn summary_of(r: &sqlx::any::AnyRow) -> Result<ProposalSummary, StoreError> {
+    let bad = |e: String| StoreError::Invalid(format!("数据库中的奖励方案有误：{e}"));
+    let village = cunji_core::region::RegionCode::parse(&r.try_get::<String, _>(0)?)
+        .map_err(|e| bad(e.to_string()))?;
+    let status: String = r.try_get(1)?;
+    let status = Status::parse(&status).ok_or_else(|| bad(format!("未知流程状态 {status}")))?;
+    let money = cunji_core::Fen::from_fen;
+    Ok(ProposalSummary {
+        village,
+        status,
+        pool: money(r.try_get(2)?),
+        paid: r.try_get::<Option<i64>, _>(3)?.map(money),
+        recovered: money(r.try_get::<Option<i64>, _>(4)?.unwrap_or(0)),
+    })
 }
 
 pub(super) async fn current_status(

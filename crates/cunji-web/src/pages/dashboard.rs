@@ -93,6 +93,10 @@ struct DashboardPage {
     targets: Vec<TargetRow>,
     children: Vec<SubRow>,
     alerts: Vec<AlertRow>,
+    /// The year's proposals by status (the to-do lists of `/workflow`).
+    todo: Vec<super::workflow::todo::Count>,
+    /// Paid rewards the books no longer support.
+    overpaid: Vec<super::workflow::todo::Overpaid>,
 }
 
 /// The region a user looks at by default: their scope, else the first county, else the first region.
@@ -183,6 +187,9 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let subsidies_total = report.subsidy_summary.total_granted();
 
     let child_rows = child_rows(&report, &region, &band_names);
+    let proposals = state.store.proposals_of_year(year).await?;
+    let todo = super::workflow::todo::counts(&report, &proposals, "");
+    let overpaid = super::workflow::todo::overpaid(&report, &proposals);
     let all_regions = region_choices(&user, &report, &data.regions, &region);
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),
@@ -225,6 +232,8 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
             .collect(),
         children: child_rows,
         alerts: alert_rows(&report),
+        todo,
+        overpaid,
     };
     Ok(render(&page))
 }

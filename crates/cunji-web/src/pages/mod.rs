@@ -118,6 +118,8 @@ pub struct ViewQuery {
     pub policy: Option<i64>,
     pub msg: Option<String>,
     pub err: Option<String>,
+    /// A to-do list's filter (`/workflow`): a status key, `none`, `all`, or the user's own work.
+    pub status: Option<String>,
 }
 
 /// A redirect back to a page with a message to show.

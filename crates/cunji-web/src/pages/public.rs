@@ -10,6 +10,7 @@ use cunji_core::account::Account;
 use cunji_core::money::Fen;
 use cunji_core::region::{Level, RegionCode};
 
+use crate::html::Shown;
 use crate::html::{not_found, render, Layout, WebError};
 use crate::state::AppState;
 
@@ -157,6 +158,8 @@ pub struct AwardLine {
 pub struct Published {
     pub year: i32,
     pub pool: String,
+    /// When the books changed after publication: the pool computed now (SPEC §13).
+    pub pool_now: Option<String>,
     pub paid: String,
     pub published: String,
     pub awards: Vec<AwardLine>,
@@ -247,9 +250,13 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
                 .map(|x| super::workflow::when(x.at))
                 .unwrap_or_default()
         };
+        let now = crate::steps::Now::read(state, &code, y).await?;
+        let pool_now = (now.figures != p.figures)
+            .then(|| now.incentive.as_ref().map(|i| i.pool).display_or_dash());
         rewards.push(Published {
             year: y,
             pool: p.pool.display(),
+            pool_now,
             paid: step_at("paid"),
             published: step_at("published"),
             awards: p
@@ -258,7 +265,7 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
                 .map(|a| AwardLine {
                     name: a.name.clone(),
                     role: a.role.name_zh().to_string(),
-                    amount: a.decided.unwrap_or(Fen::ZERO).display(),
+                    amount: a.paid.or(a.decided).unwrap_or(Fen::ZERO).display(),
                 })
                 .collect(),
             trace: p.trace.clone(),

@@ -406,6 +406,11 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     );
     let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2450.00", "P2": "2450.00" } });
     assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    let period = json!({ "from": "2025-02-11", "to": "2025-02-20" });
+    assert_eq!(
+        town.post_json(&format!("{API}/publish"), &period).await.0,
+        200
+    );
     // A correction of 2024 after payment: growth 49,000 − 9,000 = 40,000 → pool 4,000.00 < 4,900.00
     // paid; each may keep 2,000.00, so 450.00 each is owed back. The paid proposal stays as it was.
     let fix = [
@@ -415,7 +420,18 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     ];
     acct.post_entry(&fix, true).await;
     let (_, p) = town.get_json(API).await;
-    assert_eq!(p["status"], "paid");
+    assert_eq!(p["status"], "published");
+    // Villagers read that the figures changed, with both pools.
+    let public = Client::new(s.addr)
+        .get("/public/village/131124100200")
+        .await
+        .text();
+    assert!(
+        public.contains(
+            "公示后账目有变动：公示的奖励总额上限为 4,900.00 元，按现在的账目计算为 4,000.00 元"
+        ),
+        "{public}"
+    );
     assert_eq!(p["overpayment"], json!({ "P1": "450.00", "P2": "450.00" }));
     let page = admin.get(BASE).await.text();
     assert!(
@@ -447,6 +463,12 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     );
     let (_, p) = town.get_json(API).await;
     assert_eq!(p["overpayment"], json!({ "P2": "450.00" }));
+    // The county's dashboard lists the village until all is recovered.
+    let dash = admin.get("/dashboard?year=2024").await.text();
+    assert!(
+        dash.contains("id=\"overpaid\"") && dash.contains("450.00"),
+        "{dash}"
+    );
     assert_eq!(p["awards"][0]["recovered"], "450.00");
 }
 
@@ -457,4 +479,51 @@ async fn proposal_2024(s: &Server) -> cunji_store::Proposal {
         .await
         .unwrap()
         .expect("a proposal")
+}
+
+#[tokio::test]
+async fn to_do_lists_open_on_each_roles_work_and_count_every_status() {
+    let s = server("todo").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    assert_eq!(
+        town.post_json(&format!("{API}/compute"), &json!({}))
+            .await
+            .0,
+        200
+    );
+    // The township's own work: 东关村 awaits its resolution.
+    let page = town.get("/workflow?year=2024").await.text();
+    assert!(page.contains(">东关村</a>"), "{page}");
+    assert!(
+        page.contains("data-status=\"computed\">待村级决议 <strong>1</strong>"),
+        "{page}"
+    );
+    // The county's own work is filing: nothing yet; 大迁民村 has no proposal.
+    let page = admin.get("/workflow?year=2024").await.text();
+    assert!(page.contains("没有符合条件的方案"), "{page}");
+    assert!(
+        page.contains("data-status=\"none\">未生成方案 <strong>1</strong>"),
+        "{page}"
+    );
+    let page = admin.get("/workflow?year=2024&status=none").await.text();
+    assert!(
+        page.contains(">大迁民村</a>") && !page.contains(">东关村</a>"),
+        "{page}"
+    );
+    // A township chosen as the region lists its villages only.
+    let page = admin
+        .get("/workflow?year=2024&status=all&region=131124101000")
+        .await
+        .text();
+    assert!(
+        page.contains(">大迁民村</a>") && !page.contains(">东关村</a>"),
+        "{page}"
+    );
+    let dash = admin.get("/dashboard?year=2024").await.text();
+    assert!(
+        dash.contains("data-status=\"computed\">待村级决议 <strong>1</strong>"),
+        "{dash}"
+    );
+    assert!(!dash.contains("id=\"overpaid\""), "{dash}");
 }

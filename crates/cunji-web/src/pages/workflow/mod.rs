@@ -3,66 +3,22 @@
 //! Every step is one route, `POST /workflow/{code}/{year}/{step}`, run by `crate::steps` as the API
 //! runs it; the page shows what the user may do next.
 
-use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::{Redirect, Response};
+use axum::response::Redirect;
 use axum::Form;
 use cunji_core::workflow::Action;
 
 use super::back_with;
 use crate::auth::Writer;
-use crate::html::{render, Layout, WebError};
+use crate::html::WebError;
 use crate::scope::InVillageYear;
 use crate::state::AppState;
 use crate::steps::{Fields, StepInput};
 
-pub struct Row {
-    pub code: String,
-    pub name: String,
-    pub pool: String,
-    pub status: String,
-}
-
-#[derive(Template)]
-#[template(path = "workflow_list.html")]
-struct ListPage {
-    layout: Layout,
-    year: i32,
-    rows: Vec<Row>,
-}
-
-pub async fn list(ask: super::Ask) -> Result<Response, WebError> {
-    let state = ask.state.clone();
-    let view = super::RegionView::of(ask).await?;
-    let (user, year, report) = (view.user, view.year, view.report);
-    let proposals = state.store.proposals_of_year(year).await?;
-    let rows = report
-        .villages
-        .iter()
-        .filter(|v| v.incentive.as_ref().is_some_and(|i| i.pool.fen() > 0))
-        .map(|v| Row {
-            code: v.code.to_string(),
-            name: v.name.clone(),
-            pool: v
-                .incentive
-                .as_ref()
-                .map(|i| i.pool.display())
-                .unwrap_or_default(),
-            status: proposals
-                .iter()
-                .find(|p| p.0 == v.code.as_str())
-                .map(|p| p.1.name_zh().to_string())
-                .unwrap_or_else(|| "未生成方案".into()),
-        })
-        .collect();
-    Ok(render(&ListPage {
-        layout: Layout::new(format!("{year} 年奖励审批"), Some(&user)),
-        year,
-        rows,
-    }))
-}
-
 mod detail;
+pub mod todo;
+
+pub use todo::list;
 
 pub use detail::{page, when};
 
