@@ -223,3 +223,69 @@ async fn payments_within_the_decided_amounts_and_recoveries_within_what_is_owed(
     );
     done(store, dir).await;
 }
+
+#[tokio::test]
+async fn documents_are_kept_with_their_hash_and_verified() {
+    let (store, url, dir) = store_with("wf-docs", REGIONS).await;
+    let id = computed(&store).await;
+    let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec();
+    let doc = store
+        .add_attachment(id, "会议记录.pdf", &pdf, "t")
+        .await
+        .unwrap();
+    let m = invalid(
+        store
+            .add_attachment(id, "决议.docx", b"PK\x03\x04", "t")
+            .await,
+    );
+    assert_eq!(
+        m,
+        "附件《决议.docx》不是 PDF、JPEG 或 PNG 文件（按文件内容判断）"
+    );
+    let big = [b"%PDF-".as_slice(), &vec![b' '; 10 * 1024 * 1024]].concat();
+    let m = invalid(store.add_attachment(id, "大.pdf", &big, "t").await);
+    assert!(m.contains("超过每个附件 10 MB 的上限"), "{m}");
+    let m = invalid(
+        store
+            .add_attachment(id, "=HYPERLINK(1).pdf", &pdf, "t")
+            .await,
+    );
+    assert!(m.starts_with("附件的文件名：文本不能以“=”开头"), "{m}");
+    let list = store.attachments(id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    let a = &list[0];
+    assert_eq!(
+        (a.id, a.file_name.as_str(), a.content_type.as_str(), a.size),
+        (doc, "会议记录.pdf", "application/pdf", pdf.len() as i64)
+    );
+    assert_eq!(
+        a.sha256,
+        cunji_core::columns::hex(&<sha2::Sha256 as sha2::Digest>::digest(&pdf))
+    );
+    let (_, bytes) = store.attachment(id, doc).await.unwrap().unwrap();
+    assert_eq!(bytes, pdf);
+    assert!(store.attachment(id + 1, doc).await.unwrap().is_none());
+    assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+    // A document replaced behind the program's back is found.
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE proposal_attachments SET bytes = $1 WHERE id = $2")
+        .bind(b"%PDF-1.7 forged".to_vec())
+        .bind(doc)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let problems = store.verify_audit().await.unwrap();
+    assert_eq!(
+        problems,
+        [format!(
+            "奖励方案 #{id} 的附件 #{doc} 的内容与其 sha256 不符（文件被替换或改动）"
+        )]
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -170,6 +170,7 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
         return Err(WebError::NotFound("尚未生成奖励方案".into()).into());
     };
     let outstanding = now.outstanding();
+    let documents = state.store.attachments(p.id).await?;
     Ok(Json(json!({
         "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
         "pool": p.pool, "trace": p.trace,
@@ -177,6 +178,9 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
             "computed": a.computed, "decided": a.decided, "paid": a.paid, "recovered": a.recovered })).collect::<Vec<_>>(),
         "alerts": now.alerts,
         "resolution": p.resolution.as_ref().map(resolution_json),
+        "attachments": documents.iter().map(|d| json!({ "id": d.id, "file_name": d.file_name, "content_type": d.content_type,
+            "size": d.size, "sha256": d.sha256, "actor": d.actor, "at": d.at,
+            "url": format!("/workflow/{}/{}/attachments/{}", p.village, p.year, d.id) })).collect::<Vec<_>>(),
         "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail,
             "data": serde_json::from_str::<Value>(&s.data).unwrap_or(Value::Null) })).collect::<Vec<_>>(),
         "overpayment": (!outstanding.is_empty()).then(|| outstanding.iter().map(|(p, f)| (p.clone(), f.json())).collect::<std::collections::BTreeMap<_, _>>()),

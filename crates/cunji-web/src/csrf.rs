@@ -64,9 +64,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or("");
     if content_type.starts_with("multipart/form-data") {
         // A file upload carries its token as the form's first field (read by the handler before the
-        // file, through `UploadCsrf`); only the import takes uploads. The token once travelled in the
-        // address, where it is logged and kept in the browser's history.
-        if path != "/import" {
+        // file, through `UploadCsrf`); only the import and a proposal's documents take uploads. The
+        // token once travelled in the address, where it is logged and kept in the browser's history.
+        if !takes_uploads(&path) {
             return refuse(false);
         }
         let mut req = req;
@@ -86,6 +86,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The paths that take a file: the import, and a proposal's documents (`/workflow/{code}/{year}/attachments`).
+fn takes_uploads(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    path == "/import" || matches!(parts.as_slice(), ["", "workflow", _, _, "attachments"])
 }
 
 /// The session's token for an upload whose body is still to be read.

@@ -42,6 +42,16 @@ pub fn app(state: AppState) -> Router {
         .route("/workflow", get(pages::workflow::list))
         .route("/workflow/{code}/{year}", get(pages::workflow::page))
         .route(
+            "/workflow/{code}/{year}/attachments",
+            post(pages::workflow::documents::upload).layer(axum::extract::DefaultBodyLimit::max(
+                pages::workflow::documents::UPLOAD_LIMIT,
+            )),
+        )
+        .route(
+            "/workflow/{code}/{year}/attachments/{id}",
+            get(pages::workflow::documents::download),
+        )
+        .route(
             "/workflow/{code}/{year}/{step}",
             post(pages::workflow::step),
         )

@@ -36,6 +36,7 @@ impl Store {
         let audited: BTreeMap<i64, &AuditRow> = rows.iter().map(|r| (r.id, r)).collect();
         self.verify_entries(&rows, &audited, &mut problems).await?;
         self.verify_grants(&audited, &mut problems).await?;
+        self.verify_attachments(&audited, &mut problems).await?;
         self.verify_kept(&mut problems).await?;
         Ok(problems)
     }
@@ -162,6 +163,40 @@ impl Store {
             }
         }
         Ok(by_audit)
+    }
+
+    /// Each document against its own SHA-256 and the audit row that kept it; read one at a time, so
+    /// that the check holds no more than one document (10 MB) in memory.
+    async fn verify_attachments(
+        &self,
+        audited: &BTreeMap<i64, &AuditRow>,
+        problems: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        use sha2::{Digest, Sha256};
+        let ids = sqlx::query(
+            "SELECT id, proposal_id, sha256, audit_id FROM proposal_attachments ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &ids {
+            let (id, proposal, kept, audit_id): (i64, i64, String, i64) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let bytes: Vec<u8> =
+                sqlx::query("SELECT bytes FROM proposal_attachments WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
+            let name = format!("奖励方案 #{proposal} 的附件 #{id}");
+            if crate::hex(&Sha256::digest(&bytes)) != kept {
+                problems.push(format!("{name} 的内容与其 sha256 不符（文件被替换或改动）"));
+            }
+            match audited.get(&audit_id) {
+                Some(a) if a.action == "workflow_attachment" && a.record_hash == kept => {}
+                _ => problems.push(format!("{name} 与保存它的审计记录 #{audit_id} 不符")),
+            }
+        }
+        Ok(())
     }
 
     /// Grants against the import that wrote them.

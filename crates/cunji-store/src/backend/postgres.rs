@@ -7,7 +7,7 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 9] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 10] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -31,6 +31,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 9] = [
     (
         9,
         include_str!("../../migrations/shared/0009_workflow_rules.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_attachments.sql"),
     ),
 ];
 

@@ -9,7 +9,7 @@ use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 
-pub(crate) const MIGRATIONS: [(i64, &str); 8] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 9] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -30,6 +30,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 8] = [
     (
         9,
         include_str!("../../migrations/shared/0009_workflow_rules.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/sqlite/0010_attachments.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@ use sqlx::Row;
 
 use crate::db::{Store, StoreError};
 
+pub mod attachments;
 mod steps;
 
 pub use cunji_core::workflow::Status;

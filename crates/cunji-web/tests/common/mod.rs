@@ -334,6 +334,33 @@ impl Client {
         )
     }
 
+    /// Posts a file as a form would: the page's CSRF token first (or `token`), then `fields`, then the
+    /// file `(field name, file name, bytes)`.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        (field, file_name, bytes): (&str, &str, &[u8]),
+    ) -> Reply {
+        let b = "XBOUNDARYX";
+        let token = token.map_or_else(|| self.csrf.clone().unwrap_or_default(), str::to_string);
+        let mut body =
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n");
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"));
+        let mut bytes_out = body.into_bytes();
+        bytes_out.extend_from_slice(bytes);
+        bytes_out.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={b}");
+        self.request("POST", path, Some(&content_type), &bytes_out, &[])
+            .await
+    }
+
     /// GETs an API path; the status and the JSON answer.
     pub async fn get_json(&mut self, path: &str) -> (u16, serde_json::Value) {
         let r = self.get(path).await;

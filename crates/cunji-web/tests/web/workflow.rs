@@ -527,3 +527,115 @@ async fn to_do_lists_open_on_each_roles_work_and_count_every_status() {
     );
     assert!(!dash.contains("id=\"overpaid\""), "{dash}");
 }
+
+#[tokio::test]
+async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope() {
+    let s = server("documents").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let pdf: &[u8] = b"%PDF-1.7\n%scanned minutes\n%%EOF\n";
+    // Nothing to attach to before the proposal exists.
+    town.get(BASE).await;
+    let r = town
+        .post_file(
+            &format!("{BASE}/attachments"),
+            None,
+            &[],
+            ("file", "会议记录.pdf", pdf),
+        )
+        .await;
+    assert!(r.header("location").unwrap().contains("err="));
+    assert_eq!(
+        town.post_json(&format!("{API}/compute"), &json!({}))
+            .await
+            .0,
+        200
+    );
+    town.get(BASE).await;
+    let r = town
+        .post_file(
+            &format!("{BASE}/attachments"),
+            None,
+            &[],
+            ("file", "会议记录.pdf", pdf),
+        )
+        .await;
+    assert!(
+        r.header("location").unwrap().contains("msg="),
+        "{:?}",
+        r.header("location")
+    );
+    let r = town
+        .post_file(
+            &format!("{BASE}/attachments"),
+            None,
+            &[],
+            ("file", "决议.docx", b"PK\x03\x04"),
+        )
+        .await;
+    assert!(r.header("location").unwrap().contains("err="));
+    // The token must come first, and be the session's.
+    let r = town
+        .post_file(
+            &format!("{BASE}/attachments"),
+            Some("0000"),
+            &[],
+            ("file", "x.pdf", pdf),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let page = town.get(BASE).await.text();
+    let sha = cunji_core::columns::hex(&<sha2::Sha256 as sha2::Digest>::digest(pdf));
+    assert!(
+        page.contains("会议记录.pdf") && page.contains(&sha),
+        "{page}"
+    );
+    let p = s
+        .store
+        .proposal("131124100200", 2024)
+        .await
+        .unwrap()
+        .unwrap();
+    let docs = s.store.attachments(p.id).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    let link = format!("{BASE}/attachments/{}", docs[0].id);
+    // The village's accountant may read it: a download, never a page of this site.
+    let mut acct = Client::signed_in(s.addr, "acct").await;
+    let r = acct.get(&link).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, pdf));
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    // Outside the user's scope, or not signed in: not served.
+    admin
+        .post_json("/api/proposals/131124101200/2024/compute", &json!({}))
+        .await;
+    admin.get("/workflow/131124101200/2024").await;
+    let other = "/workflow/131124101200/2024/attachments";
+    admin
+        .post_file(other, None, &[], ("file", "纪要.pdf", pdf))
+        .await;
+    let q = s
+        .store
+        .proposal("131124101200", 2024)
+        .await
+        .unwrap()
+        .unwrap();
+    let theirs = s.store.attachments(q.id).await.unwrap()[0].id;
+    assert_eq!(town.get(&format!("{other}/{theirs}")).await.status, 403);
+    assert_eq!(
+        town.get(&format!("{BASE}/attachments/{theirs}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(Client::new(s.addr).get(&link).await.status, 303);
+    let (_, api) = town.get_json(API).await;
+    assert_eq!(api["attachments"][0]["sha256"], sha.as_str());
+    assert_eq!(api["attachments"][0]["size"], pdf.len());
+    assert_eq!(api["attachments"][0]["url"], link.as_str());
+    assert_eq!(s.store.verify_audit().await.unwrap(), Vec::<String>::new());
+}

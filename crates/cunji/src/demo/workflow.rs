@@ -16,6 +16,15 @@ use super::LAST_YEAR;
 use crate::cli::Failure;
 
 const TOWNSHIP: &str = "raoyang";
+
+/// A one-page PDF standing for the scanned minutes of the demo's village meeting.
+const MINUTES_PDF: &[u8] = b"%PDF-1.4
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj
+trailer << /Root 1 0 R >>
+%%EOF
+";
 const COUNTY: &str = "admin";
 
 pub async fn examples(
@@ -32,6 +41,9 @@ pub async fn examples(
     });
     if let Some(v) = candidates.next() {
         let id = compute(store, v, policy_id, data).await?;
+        store
+            .add_attachment(id, "村民代表会议记录.pdf", MINUTES_PDF, TOWNSHIP)
+            .await?;
         resolve(store, id, v).await?;
         let reason = "决议附件不全：缺村民代表会议签到表，请补齐后重新录入";
         let back = StepRecord {

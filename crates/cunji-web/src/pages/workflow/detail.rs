@@ -50,6 +50,14 @@ pub struct ResolutionView {
     pub published: String,
 }
 
+pub struct DocRow {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub sha256: String,
+    pub by: String,
+}
+
 pub struct OwedRow {
     pub person: String,
     pub name: String,
@@ -93,6 +101,8 @@ struct DetailPage {
     steps: Vec<StepRow>,
     figures_changed: bool,
     owed: Vec<OwedRow>,
+    documents: Vec<DocRow>,
+    can_upload: bool,
     can: Can,
 }
 
@@ -143,6 +153,11 @@ pub async fn page(
         steps: p.map(step_rows).unwrap_or_default(),
         figures_changed: p.is_some_and(|p| p.figures != now.figures),
         owed: owed_rows(&now),
+        documents: match p {
+            Some(p) => doc_rows(&state.store.attachments(p.id).await?),
+            None => Vec::new(),
+        },
+        can_upload: p.is_some() && user.role != crate::auth::Role::Auditor,
         can: can(user, &now),
     };
     Ok(render(&page))
@@ -223,6 +238,27 @@ fn step_rows(p: &cunji_store::Proposal) -> Vec<StepRow> {
             detail: s.detail.clone(),
         })
         .collect()
+}
+
+fn doc_rows(docs: &[cunji_store::workflow::attachments::Attachment]) -> Vec<DocRow> {
+    docs.iter()
+        .map(|d| DocRow {
+            id: d.id,
+            name: d.file_name.clone(),
+            size: size_text(d.size),
+            sha256: d.sha256.clone(),
+            by: format!("{} {}", d.actor, when(d.at)),
+        })
+        .collect()
+}
+
+/// A file's size as people read it: KB below a megabyte, MB above.
+fn size_text(bytes: i64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
 }
 
 fn owed_rows(now: &Now) -> Vec<OwedRow> {

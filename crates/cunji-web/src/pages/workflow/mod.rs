@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::steps::{Fields, StepInput};
 
 mod detail;
+pub mod documents;
 pub mod todo;
 
 pub use todo::list;
