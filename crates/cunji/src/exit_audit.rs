@@ -57,6 +57,10 @@ pub async fn pack(
             .and_then(|v| v.incentive.as_ref())
             .and_then(|i| i.awards.iter().find(|a| a.person == person));
         let proposal = store.proposal(c.village.as_str(), c.year).await?;
+        let documents = match &proposal {
+            Some(p) => store.attachments(p.id).await?,
+            None => Vec::new(),
+        };
         let mine = proposal
             .as_ref()
             .and_then(|p| p.awards.iter().find(|a| a.person == person));
@@ -77,6 +81,8 @@ pub async fn pack(
             "award": award.map(|a| json!({ "share": a.share, "amount": a.amount })),
             "trace": village.and_then(|v| v.incentive.as_ref()).map(|i| i.trace.clone()),
             "proposal": proposal.as_ref().map(|p| proposal_json(p, mine)),
+            "documents": documents.iter().map(|d| json!({ "file_name": d.file_name, "content_type": d.content_type,
+                "size": d.size, "sha256": d.sha256, "actor": d.actor, "at": cunji_web::when(d.at) })).collect::<Vec<_>>(),
             "alerts": report.alerts,
         }));
     }

@@ -121,6 +121,16 @@ fn the_exit_audit_pack_of_a_cadre() {
     let p = &pack["years"][5]["proposal"];
     assert_eq!(p["status"], "published");
     assert_eq!(p["resolution"]["present"], 31);
+    assert_eq!(
+        pack["years"][5]["documents"][0]["file_name"],
+        "村民代表会议记录.pdf"
+    );
+    assert_eq!(
+        pack["years"][5]["documents"][0]["sha256"]
+            .as_str()
+            .map(str::len),
+        Some(64)
+    );
     assert_eq!(p["paid"], p["decided"]);
     let steps: Vec<&str> = p["steps"]
         .as_array()

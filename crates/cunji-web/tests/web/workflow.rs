@@ -318,7 +318,11 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
     ];
     town.post_form(&format!("{BASE}/approve"), &approve, true)
         .await;
-    admin.get(BASE).await;
+    let page = admin.get(BASE).await.text();
+    assert!(
+        page.contains("<li><strong>整数金额偏多</strong>：租金合同约定整数</li>"),
+        "{page}"
+    );
     admin
         .post_form(
             &format!("{BASE}/file"),
@@ -404,9 +408,25 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
         admin.post_json(&format!("{API}/file"), &json!({})).await.0,
         200
     );
+    let over = json!({ "date": "2025-02-10", "paid": { "P1": "2450.01" } });
+    let too_much = "P1 的发放金额 2,450.01 应在 0 与决定金额 2,450.00 之间";
+    refused(&mut town, &s, "pay", over.clone(), 422, too_much).await;
+    refused(&mut admin, &s, "pay", over, 403, "由乡镇农经站进行").await;
     let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2450.00", "P2": "2450.00" } });
     assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    let backwards = json!({ "from": "2025-02-11", "to": "2025-02-10" });
+    let order = "公示期结束日期 2025-02-10 早于开始日期 2025-02-11";
+    refused(&mut town, &s, "publish", backwards, 422, order).await;
     let period = json!({ "from": "2025-02-11", "to": "2025-02-20" });
+    refused(
+        &mut admin,
+        &s,
+        "publish",
+        period.clone(),
+        403,
+        "由乡镇农经站进行",
+    )
+    .await;
     assert_eq!(
         town.post_json(&format!("{API}/publish"), &period).await.0,
         200

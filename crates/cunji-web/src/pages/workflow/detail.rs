@@ -98,6 +98,8 @@ struct DetailPage {
     alerts: Vec<AlertRow>,
     /// One 核实说明 per alert kind: (key, Chinese name).
     check_kinds: Vec<(String, String)>,
+    /// The township's checks of the latest approval (alert name, text), for the county to read.
+    checks_made: Vec<(String, String)>,
     steps: Vec<StepRow>,
     figures_changed: bool,
     owed: Vec<OwedRow>,
@@ -150,6 +152,7 @@ pub async fn page(
         resolution: p.and_then(|p| p.resolution.as_ref()).map(resolution_view),
         alerts: alert_rows(&now),
         check_kinds: check_kinds(&now),
+        checks_made: p.map(|p| checks_made(p, &now)).unwrap_or_default(),
         steps: p.map(step_rows).unwrap_or_default(),
         figures_changed: p.is_some_and(|p| p.figures != now.figures),
         owed: owed_rows(&now),
@@ -215,6 +218,33 @@ fn check_kinds(now: &Now) -> Vec<(String, String)> {
         .filter_map(|k| {
             let a = now.alerts.iter().find(|a| a.kind.key() == k)?;
             Some((k.to_string(), a.kind.name_zh().to_string()))
+        })
+        .collect()
+}
+
+/// The 核实说明 of the proposal's latest approval, by the alert's Chinese name.
+fn checks_made(p: &cunji_store::Proposal, now: &Now) -> Vec<(String, String)> {
+    let Some(step) = p
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.step == Status::TownshipApproved.key())
+    else {
+        return Vec::new();
+    };
+    let data: serde_json::Value = serde_json::from_str(&step.data).unwrap_or_default();
+    let Some(checks) = data["checks"].as_object() else {
+        return Vec::new();
+    };
+    checks
+        .iter()
+        .map(|(key, text)| {
+            let name = now.alerts.iter().find(|a| a.kind.key() == key);
+            let name = name.map_or(key.as_str(), |a| a.kind.name_zh());
+            (
+                name.to_string(),
+                text.as_str().unwrap_or_default().to_string(),
+            )
         })
         .collect()
 }
