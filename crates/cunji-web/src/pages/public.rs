@@ -176,8 +176,7 @@ struct VillagePage {
     years: Vec<i32>,
     accounts: Vec<(String, Vec<String>)>,
     totals: Vec<(String, Vec<String>)>,
-    grants: Vec<super::village::GrantView>,
-    grant_year: i32,
+    grants: Vec<PublicGrant>,
     rewards: Vec<Published>,
     qr: String,
     url: String,
@@ -287,9 +286,11 @@ pub async fn village(
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let v = village_data(&state, &code).await?;
+    // The latest year first (SPEC §15): on a phone the first column is the one read.
     let years: Vec<i32> = v
         .years
         .iter()
+        .rev()
         .copied()
         .filter(|y| v.data.books.has_own_data(&v.code, *y))
         .collect();
@@ -329,18 +330,7 @@ pub async fn village(
             )
         })
         .collect();
-    let grant_year = years.first().copied().unwrap_or(0);
-    let lineage = v.data.regions.lineage(&v.code);
-    let grants = v
-        .data
-        .grants
-        .iter()
-        .filter(|g| lineage.contains(&g.village) && g.year <= grant_year)
-        .map(|g| {
-            let actual = v.data.project_actuals.get(&g.project).copied();
-            super::village::GrantView::of(&g.returns_in(grant_year, actual.unwrap_or_default()))
-        })
-        .collect();
+    let grants = public_grants(&state, &v).await?;
     let url = page_url(&state, &headers, v.code.as_str());
     let page = VillagePage {
         layout: Layout::new(format!("{} 村务公开", v.name), None),
@@ -351,12 +341,58 @@ pub async fn village(
         accounts,
         totals,
         grants,
-        grant_year,
         rewards: v.rewards,
         qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
         url,
     };
     Ok(render(&page))
+}
+
+/// A grant on a public page: what it is, and the project's return in each year after it (SPEC §15).
+pub struct PublicGrant {
+    pub program: String,
+    pub level: String,
+    pub year: i32,
+    pub amount: String,
+    pub expected: String,
+    /// (year, actual return, status) for each year after the grant's, latest first.
+    pub returns: Vec<(i32, String, String)>,
+}
+
+/// Every grant of the village (and of the villages merged into it) up to the latest year, each with
+/// its project's return in every later year.
+async fn public_grants(state: &AppState, v: &VillageData) -> Result<Vec<PublicGrant>, WebError> {
+    let latest = v.years.last().copied().unwrap_or(0);
+    let lineage = v.data.regions.lineage(&v.code);
+    let mine: Vec<&cunji_core::subsidy::Grant> = v
+        .data
+        .grants
+        .iter()
+        .filter(|g| lineage.contains(&g.village) && g.year <= latest)
+        .collect();
+    let mut out = Vec::new();
+    for g in mine {
+        let mut returns = Vec::new();
+        for y in (g.year + 1..=latest).rev() {
+            let data = state.data(y).await?;
+            let actual = data
+                .project_actuals
+                .get(&g.project)
+                .copied()
+                .unwrap_or_default();
+            let r = g.returns_in(y, actual);
+            returns.push((y, r.actual.display(), r.status.name_zh().to_string()));
+        }
+        out.push(PublicGrant {
+            program: g.program.clone(),
+            level: g.level.name_zh().to_string(),
+            year: g.year,
+            amount: g.amount.display(),
+            expected: g.expected().display_or_dash(),
+            returns,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn notice(

@@ -1,6 +1,8 @@
 //! Public pages and QR codes.
 
 use crate::common::{assert_holds, server, Client};
+use cunji_store::import::Quiet;
+use cunji_store::ImportKind;
 
 #[tokio::test]
 async fn public_pages_work_at_phone_width_with_their_qr_codes() {
@@ -81,4 +83,41 @@ async fn a_large_register_is_opened_region_by_region_on_the_public_page() {
     // Unknown or malformed regions are not found.
     assert_eq!(anon.get("/public/?region=131199000000").await.status, 404);
     assert_eq!(anon.get("/public/?region=13x").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_year_first() {
+    let s = server("public-grants").await;
+    let grants = "grant,village,year,level,program,amount,project,expected_rate\nG1,131124100200,2023,central,光伏电站,500000,PV-1,3%\n";
+    let returns = "village,date,account,amount,project\n131124100200,2024-06-30,investment_income,12000,PV-1\n";
+    for (kind, text) in [(ImportKind::Grants, grants), (ImportKind::Entries, returns)] {
+        s.store
+            .import(kind, "g.csv", text.as_bytes(), "test", &Quiet)
+            .await
+            .unwrap();
+    }
+    let page = Client::new(s.addr)
+        .get("/public/village/131124100200")
+        .await
+        .text();
+    assert!(
+        page.contains(
+            "<strong>光伏电站</strong>（中央，2023 年）：500,000.00 元；预期年收益 15,000.00 元。"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li>2024 年实际收益 12,000.00 元（低于预期）</li>"),
+        "{page}"
+    );
+    let header = page
+        .split("id=\"public-accounts\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        header.starts_with(
+            "><tr><th>科目</th><th class=\"num\">2024 年</th><th class=\"num\">2023 年</th>"
+        ),
+        "{header}"
+    );
 }
