@@ -144,6 +144,14 @@ impl Server {
     }
 }
 
+/// The public page of village `code`, as anyone reads it.
+pub async fn public_page(addr: SocketAddr, code: &str) -> String {
+    Client::new(addr)
+        .get(&format!("/public/village/{code}"))
+        .await
+        .text()
+}
+
 /// `n` fresh clients sign in at once, client `i` with the name and password `form(i)`; the statuses.
 pub async fn logins_at_once(
     addr: SocketAddr,

@@ -96,10 +96,7 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
             .await
             .unwrap();
     }
-    let page = Client::new(s.addr)
-        .get("/public/village/131124100200")
-        .await
-        .text();
+    let page = crate::common::public_page(s.addr, "131124100200").await;
     assert!(
         page.contains(
             "<strong>光伏电站</strong>（中央，2023 年）：500,000.00 元；预期年收益 15,000.00 元。"

@@ -442,10 +442,7 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     let (_, p) = town.get_json(API).await;
     assert_eq!(p["status"], "published");
     // Villagers read that the figures changed, with both pools.
-    let public = Client::new(s.addr)
-        .get("/public/village/131124100200")
-        .await
-        .text();
+    let public = crate::common::public_page(s.addr, "131124100200").await;
     assert!(
         public.contains(
             "公示后账目有变动：公示的奖励总额上限为 4,900.00 元，按现在的账目计算为 4,000.00 元"
