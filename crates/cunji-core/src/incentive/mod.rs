@@ -2,6 +2,7 @@
 
 pub mod evaluate;
 pub mod plan;
+pub mod public;
 pub mod split;
 mod steps;
 

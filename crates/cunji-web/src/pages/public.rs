@@ -149,9 +149,13 @@ pub async fn index(
     }))
 }
 
+/// A person of a published reward: by name and role (never an id), with the computed share, the
+/// decided and the paid amount (SPEC §15).
 pub struct AwardLine {
     pub name: String,
     pub role: String,
+    pub computed: String,
+    pub decided: String,
     pub amount: String,
 }
 
@@ -264,10 +268,12 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
                 .map(|a| AwardLine {
                     name: a.name.clone(),
                     role: a.role.name_zh().to_string(),
+                    computed: a.computed.display(),
+                    decided: a.decided.display_or_dash(),
                     amount: a.paid.or(a.decided).unwrap_or(Fen::ZERO).display(),
                 })
                 .collect(),
-            trace: p.trace.clone(),
+            trace: cunji_core::incentive::public::public_trace(&p.trace),
         });
     }
     Ok(VillageData {

@@ -370,7 +370,12 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
         page.contains("张建国") && page.contains("2,500.00") && page.contains("2,000.00"),
         "{page}"
     );
-    assert!(page.contains("基数（basis = increase"), "{page}");
+    // The calculation as villagers read it: no policy keys, no person ids (SPEC §15).
+    assert!(page.contains("基数（比上年增长）"), "{page}");
+    assert!(
+        !page.contains("basis") && !page.contains("P1（") && !page.contains("〔"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,124 @@
+//! The calculation as villagers read it (SPEC §15): the same lines and numbers as the trace of §6,
+//! without the policy's keys, English words or internal codes. The trace names a policy key beside its
+//! Chinese words (`基数（basis = increase，比上年增长）`), a section in brackets (`〔incentive〕`) and a
+//! person by id (`R100201-1（张三，书记）`); each is dropped or turned round here, so that a public page
+//! shows `基数（比上年增长）` and `张三（书记）`.
+
+/// Each trace line as the public reads it.
+pub fn public_trace(lines: &[String]) -> Vec<String> {
+    lines.iter().map(|l| public_line(l)).collect()
+}
+
+fn has_latin(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// One line: bracketed keys dropped, person ids turned into names, parenthesised keys dropped.
+fn public_line(line: &str) -> String {
+    let line = drop_brackets(line);
+    let line = names_for_ids(&line);
+    parentheses_without_keys(&line)
+}
+
+/// `〔incentive〕` and other bracketed keys go.
+fn drop_brackets(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find('〔') {
+        let Some(j) = rest[i..].find('〕') else {
+            break;
+        };
+        let inner = &rest[i + '〔'.len_utf8()..i + j];
+        out.push_str(&rest[..i]);
+        if !has_latin(inner) {
+            out.push_str(&rest[i..i + j + '〕'.len_utf8()]);
+        }
+        rest = &rest[i + j + '〕'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `R100201-1（张三，书记）` → `张三（书记）`: an id of letters, digits and dashes right before a full-width
+/// parenthesis that holds a name and a role.
+fn names_for_ids(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('（') {
+        let before = &rest[..open];
+        let id_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .last()
+            .map_or(open, |(i, _)| i);
+        let id = &before[id_start..];
+        let after = &rest[open + '（'.len_utf8()..];
+        let close = after.find('）');
+        let inner = close.map(|c| &after[..c]);
+        match inner.and_then(|t| t.split_once('，')) {
+            Some((name, role)) if has_latin(id) && !has_latin(name) && !has_latin(role) => {
+                out.push_str(&before[..id_start]);
+                out.push_str(&format!("{name}（{role}）"));
+                rest = &after[close.unwrap_or(0) + '）'.len_utf8()..];
+            }
+            _ => {
+                out.push_str(&rest[..open + '（'.len_utf8()]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// In each `（…）`, the parts (split at `，`) that name a policy key go; a parenthesis left empty goes.
+fn parentheses_without_keys(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('（') {
+        let after = &rest[open + '（'.len_utf8()..];
+        let Some(close) = after.find('）') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let kept: Vec<&str> = after[..close]
+            .split('，')
+            .filter(|p| !has_latin(p))
+            .collect();
+        if !kept.is_empty() {
+            out.push_str(&format!("（{}）", kept.join("，")));
+        }
+        rest = &after[close + '）'.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ids_and_brackets_go_and_the_numbers_stay() {
+        let trace: Vec<String> = [
+            "依据《河北省 村集体经济发展激励（经营性收入增长额 10%）》〔incentive〕，口径为经营性收入（operating_income）= 经营收入 + 发包及上交收入 + 投资收益；2024 年为 144,417.49 元。",
+            "基数（basis = increase，比上年增长）：2024 年 144,417.49 元 − 2023 年 123,293.04 元 = 21,124.45 元。",
+            "计提（schedule = flat）：21,124.45 元 × 10% = 2,112.445 元。",
+            "R100205-3（赵保平，两委成员）：权重为 0，不参与分配。",
+            "R100205-1（陈建国，书记兼主任）：权重 1，份额 2,112.45 元。",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            public_trace(&trace),
+            [
+                "依据《河北省 村集体经济发展激励（经营性收入增长额 10%）》，口径为经营性收入= 经营收入 + 发包及上交收入 + 投资收益；2024 年为 144,417.49 元。",
+                "基数（比上年增长）：2024 年 144,417.49 元 − 2023 年 123,293.04 元 = 21,124.45 元。",
+                "计提：21,124.45 元 × 10% = 2,112.445 元。",
+                "赵保平（两委成员）：权重为 0，不参与分配。",
+                "陈建国（书记兼主任）：权重 1，份额 2,112.45 元。",
+            ]
+        );
+    }
+}
