@@ -22,18 +22,25 @@ fn public_line(line: &str) -> String {
 
 /// `〔incentive〕` and other bracketed keys go.
 fn drop_brackets(line: &str) -> String {
+    rewrite_enclosed(line, ('〔', '〕'), |inner| {
+        (!has_latin(inner)).then(|| format!("〔{inner}〕"))
+    })
+}
+
+/// Each `open…close` of `line` replaced by what `keep` makes of its inside (`None`: dropped).
+fn rewrite_enclosed(
+    line: &str,
+    (open, close): (char, char),
+    keep: impl Fn(&str) -> Option<String>,
+) -> String {
     let mut out = String::new();
     let mut rest = line;
-    while let Some(i) = rest.find('〔') {
-        let Some(j) = rest[i..].find('〕') else {
-            break;
-        };
-        let inner = &rest[i + '〔'.len_utf8()..i + j];
+    while let Some(i) = rest.find(open) {
+        let after = &rest[i + open.len_utf8()..];
+        let Some(j) = after.find(close) else { break };
         out.push_str(&rest[..i]);
-        if !has_latin(inner) {
-            out.push_str(&rest[i..i + j + '〕'.len_utf8()]);
-        }
-        rest = &rest[i + j + '〕'.len_utf8()..];
+        out.push_str(&keep(&after[..j]).unwrap_or_default());
+        rest = &after[j + close.len_utf8()..];
     }
     out.push_str(rest);
     out
@@ -74,25 +81,10 @@ fn names_for_ids(line: &str) -> String {
 
 /// In each `（…）`, the parts (split at `，`) that name a policy key go; a parenthesis left empty goes.
 fn parentheses_without_keys(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(open) = rest.find('（') {
-        let after = &rest[open + '（'.len_utf8()..];
-        let Some(close) = after.find('）') else {
-            break;
-        };
-        out.push_str(&rest[..open]);
-        let kept: Vec<&str> = after[..close]
-            .split('，')
-            .filter(|p| !has_latin(p))
-            .collect();
-        if !kept.is_empty() {
-            out.push_str(&format!("（{}）", kept.join("，")));
-        }
-        rest = &after[close + '）'.len_utf8()..];
-    }
-    out.push_str(rest);
-    out
+    rewrite_enclosed(line, ('（', '）'), |inner| {
+        let kept: Vec<&str> = inner.split('，').filter(|p| !has_latin(p)).collect();
+        (!kept.is_empty()).then(|| format!("（{}）", kept.join("，")))
+    })
 }
 
 #[cfg(test)]
