@@ -39,6 +39,8 @@ async fn racing_officials_take_each_workflow_step_once() {
                 year: 2024,
                 policy_id,
                 pool: 500_000,
+                measure: None,
+                base: None,
                 figures: &figures,
                 awards: &awards,
                 trace: &[],

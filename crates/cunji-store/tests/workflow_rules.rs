@@ -44,6 +44,8 @@ async fn computed(store: &Store) -> i64 {
         year: 2024,
         policy_id,
         pool: 800_000,
+        measure: None,
+        base: None,
         figures: "f",
         awards: &awards,
         trace: &[],

@@ -2,6 +2,7 @@
 //! move it, who may take each, and what a village resolution, an approval and an overpayment must
 //! satisfy. No I/O: the store records what these rules allow, the web and API ask them first.
 
+pub mod fingerprint;
 mod resolution;
 
 pub use resolution::{Body, Meetings, Resolution, VoteCount};

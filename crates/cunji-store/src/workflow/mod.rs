@@ -68,6 +68,9 @@ pub struct Proposal {
     pub steps: Vec<Step>,
     /// The latest village resolution, as data (none for proposals resolved before it was kept).
     pub resolution: Option<cunji_core::workflow::Resolution>,
+    /// The measure's value and base the proposal was computed from (none before migration 11).
+    pub measure: Option<cunji_core::Fen>,
+    pub base: Option<cunji_core::Fen>,
 }
 
 impl Proposal {
@@ -87,6 +90,9 @@ pub struct Computation<'a> {
     pub year: i32,
     pub policy_id: i64,
     pub pool: i64,
+    /// The measure's value and the base it gave (SPEC §6), kept for the public fingerprint.
+    pub measure: Option<cunji_core::Fen>,
+    pub base: Option<cunji_core::Fen>,
     pub figures: &'a str,
     pub awards: &'a [ProposalAward],
     pub trace: &'a [String],
@@ -95,7 +101,7 @@ pub struct Computation<'a> {
 impl Store {
     pub async fn proposal(&self, village: &str, year: i32) -> Result<Option<Proposal>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace FROM proposals WHERE village = $1 AND year = $2",
+            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace, measure, base FROM proposals WHERE village = $1 AND year = $2",
         )
         .bind(village)
         .bind(year)
@@ -148,6 +154,8 @@ impl Store {
             awards,
             steps,
             resolution,
+            measure: money(&r, 10)?,
+            base: money(&r, 11)?,
         }))
     }
 
@@ -301,6 +309,12 @@ pub(super) async fn touch_proposal(
     crate::audit::touch(tx, audit_id, [village.as_str()]).await
 }
 
+/// An amount in fen of column `i`, when set.
+fn money(r: &sqlx::any::AnyRow, i: usize) -> Result<Option<cunji_core::Fen>, sqlx::Error> {
+    Ok(r.try_get::<Option<i64>, _>(i)?
+        .map(cunji_core::Fen::from_fen))
+}
+
 /// A proposal's award row as domain values (the role parsed at the edge).
 fn award_of(a: &sqlx::any::AnyRow) -> Result<ProposalAward, StoreError> {
     let role: String = a.try_get(2)?;
@@ -310,12 +324,8 @@ fn award_of(a: &sqlx::any::AnyRow) -> Result<ProposalAward, StoreError> {
         role: cunji_core::cadre::Role::parse(&role)
             .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
         computed: cunji_core::Fen::from_fen(a.try_get(3)?),
-        decided: a
-            .try_get::<Option<i64>, _>(4)?
-            .map(cunji_core::Fen::from_fen),
-        paid: a
-            .try_get::<Option<i64>, _>(5)?
-            .map(cunji_core::Fen::from_fen),
+        decided: money(a, 4)?,
+        paid: money(a, 5)?,
         recovered: cunji_core::Fen::from_fen(a.try_get(6)?),
     })
 }

@@ -35,6 +35,7 @@ impl Store {
             figures,
             awards,
             trace,
+            ..
         } = *c;
         let trace_text = trace.join("\n");
         let mut tx = self.begin_write().await?;
@@ -82,6 +83,12 @@ impl Store {
             .await?
             .try_get(0)?,
         };
+        sqlx::query("UPDATE proposals SET measure = $1, base = $2 WHERE id = $3")
+            .bind(c.measure.map(|f| f.fen()))
+            .bind(c.base.map(|f| f.fen()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         for a in awards {
             sqlx::query("INSERT INTO proposal_awards (proposal_id, person, name, role, computed, decided) VALUES ($1, $2, $3, $4, $5, NULL)")
                 .bind(id)

@@ -162,6 +162,10 @@ pub struct AwardLine {
 pub struct Published {
     pub year: i32,
     pub pool: String,
+    /// The fingerprint of the published figures (SPEC §15).
+    pub fingerprint: String,
+    /// 公示期 as the `publish` step recorded it (`from 至 to`), or empty for older proposals.
+    pub period: String,
     /// When the books changed after publication: the pool computed now (SPEC §13).
     pub pool_now: Option<String>,
     pub paid: String,
@@ -254,11 +258,14 @@ async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebEr
                 .unwrap_or_default()
         };
         let now = crate::steps::Now::read(state, &code, y).await?;
-        let pool_now = (now.figures != p.figures)
+        let (fingerprint, now_print) = fingerprints(&p, &now);
+        let pool_now = (now_print != fingerprint)
             .then(|| now.incentive.as_ref().map(|i| i.pool).display_or_dash());
         rewards.push(Published {
             year: y,
             pool: p.pool.display(),
+            fingerprint,
+            period: notice_period(&p),
             pool_now,
             paid: step_at("paid"),
             published: step_at("published"),
@@ -352,6 +359,46 @@ pub async fn village(
         url,
     };
     Ok(render(&page))
+}
+
+/// The 公示期 the `publish` step recorded.
+fn notice_period(p: &cunji_store::Proposal) -> String {
+    let Some(step) = p.steps.iter().rev().find(|s| s.step == "published") else {
+        return String::new();
+    };
+    let data: serde_json::Value = serde_json::from_str(&step.data).unwrap_or_default();
+    match (data["from"].as_str(), data["to"].as_str()) {
+        (Some(from), Some(to)) => format!("{from} 至 {to}"),
+        _ => String::new(),
+    }
+}
+
+/// The fingerprint of a published reward, and the one of the same reward on the books as they are
+/// now. A proposal computed before the measure values were kept is compared by its pool alone.
+fn fingerprints(p: &cunji_store::Proposal, now: &crate::steps::Now) -> (String, String) {
+    use cunji_core::workflow::fingerprint::Figures;
+    let people: Vec<_> = p
+        .awards
+        .iter()
+        .map(|a| (a.name.as_str(), a.decided, a.paid))
+        .collect();
+    let kept = p.measure.is_some();
+    let published = Figures {
+        village: &p.village,
+        year: p.year,
+        pool: p.pool,
+        measure: p.measure,
+        base: p.base,
+        people: people.clone(),
+    };
+    let inc = now.incentive.as_ref();
+    let current = Figures {
+        pool: inc.map_or(Fen::ZERO, |i| i.pool),
+        measure: inc.and_then(|i| i.measure).filter(|_| kept),
+        base: inc.and_then(|i| i.base).filter(|_| kept),
+        ..published.clone()
+    };
+    (published.fingerprint(), current.fingerprint())
 }
 
 /// A grant on a public page: what it is, and the project's return in each year after it (SPEC §15).

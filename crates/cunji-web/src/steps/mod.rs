@@ -280,6 +280,8 @@ async fn compute(
                 year,
                 policy_id: now.policy_id,
                 pool: inc.pool.fen(),
+                measure: inc.measure,
+                base: inc.base,
                 figures: &now.figures,
                 awards: &awards,
                 trace: &inc.trace,

@@ -144,6 +144,11 @@ impl Server {
     }
 }
 
+/// What follows `marker` in `text` (empty when it is not there).
+pub fn after<'a>(text: &'a str, marker: &str) -> &'a str {
+    text.split_once(marker).map_or("", |(_, rest)| rest)
+}
+
 /// The public page of village `code`, as anyone reads it.
 pub async fn public_page(addr: SocketAddr, code: &str) -> String {
     Client::new(addr)

@@ -107,10 +107,7 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         page.contains("<li>2024 年实际收益 12,000.00 元（低于预期）</li>"),
         "{page}"
     );
-    let header = page
-        .split("id=\"public-accounts\"")
-        .nth(1)
-        .unwrap_or_default();
+    let header = crate::common::after(&page, "id=\"public-accounts\"");
     assert!(
         header.starts_with(
             "><tr><th>科目</th><th class=\"num\">2024 年</th><th class=\"num\">2023 年</th>"

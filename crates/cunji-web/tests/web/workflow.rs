@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{server, Client, Server};
+use crate::common::{assert_holds, server, Client, Server};
 
 const BASE: &str = "/workflow/131124100200/2024";
 const API: &str = "/api/proposals/131124100200/2024";
@@ -373,6 +373,24 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
     // The calculation as villagers read it: no policy keys, no person ids (SPEC §15).
     assert!(page.contains("基数（比上年增长）"), "{page}");
     assert!(
+        page.contains("<span id=\"verified-2024\">与账簿一致</span>"),
+        "{page}"
+    );
+    let print = crate::common::after(&page, "id=\"fingerprint-2024\">");
+    assert!(
+        print[..12].bytes().all(|b| b.is_ascii_hexdigit()) && print[12..].starts_with("</strong>"),
+        "{page}"
+    );
+    // The notice gives the period, the same fingerprint and room for the stamp.
+    assert!(page.contains("公示期 2025-02-11 至 2025-02-20"), "{page}");
+    let notice = Client::new(s.addr)
+        .get("/public/village/131124100200/notice")
+        .await
+        .text();
+    assert_holds(&notice, &["公示期：2025-02-11 至 2025-02-20", "（盖章）"]);
+    let on_notice = crate::common::after(&notice, "id=\"notice-fingerprint\">");
+    assert_eq!(&print[..12], &on_notice[..12]);
+    assert!(
         !page.contains("basis") && !page.contains("P1（") && !page.contains("〔"),
         "{page}"
     );
@@ -451,7 +469,7 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     assert!(
         public.contains(
             "公示后账目有变动：公示的奖励总额上限为 4,900.00 元，按现在的账目计算为 4,000.00 元"
-        ),
+        ) && !public.contains("与账簿一致"),
         "{public}"
     );
     assert_eq!(p["overpayment"], json!({ "P1": "450.00", "P2": "450.00" }));

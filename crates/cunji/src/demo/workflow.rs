@@ -87,6 +87,8 @@ async fn compute(
         year: LAST_YEAR,
         policy_id,
         pool: inc.pool.fen(),
+        measure: inc.measure,
+        base: inc.base,
         figures: &figures,
         awards: &awards,
         trace: &inc.trace,
