@@ -115,3 +115,54 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         "{header}"
     );
 }
+
+#[tokio::test]
+async fn public_pages_never_show_what_villagers_are_not_to_see() {
+    let s = server("never-show").await;
+    let cadres =
+        "village,year,person,name,role,base_pay\n131124100200,2024,P1,张建国,secretary,45678.90\n";
+    let entries = "village,date,account,amount,voucher,memo\n131124100200,2024-05-05,other_income,12.34,记-777,秘密摘要\n";
+    for (kind, text) in [(ImportKind::Cadres, cadres), (ImportKind::Entries, entries)] {
+        s.store
+            .import(kind, "x.csv", text.as_bytes(), "test", &Quiet)
+            .await
+            .unwrap();
+    }
+    // An unpublished proposal, with the village's alerts, by a named officer.
+    let mut town = Client::signed_in(s.addr, "town").await;
+    town.get("/workflow/131124100200/2024").await;
+    town.post_form("/workflow/131124100200/2024/compute", &[], true)
+        .await;
+    let pool = s
+        .store
+        .proposal("131124100200", 2024)
+        .await
+        .unwrap()
+        .unwrap()
+        .pool
+        .display();
+    let mut anon = Client::new(s.addr);
+    for path in [
+        "/public/village/131124100200",
+        "/public/village/131124100200/notice",
+        "/public/",
+        "/public/?region=131124100000",
+    ] {
+        let page = anon.get(path).await.text();
+        for secret in [
+            "45,678.90",
+            "45678.90",
+            "记-777",
+            "秘密摘要",
+            "用户town",
+            ">town<",
+            "整数金额偏多",
+            "预警",
+            "审计",
+            "P1",
+            pool.as_str(),
+        ] {
+            assert!(!page.contains(secret), "{path} shows {secret}:\n{page}");
+        }
+    }
+}
