@@ -172,6 +172,36 @@ test('the reward workflow walks a village through send-back to published', async
   assert.ok(await phone.isVisible('#reward-2024'));
 });
 
+test('public pages fit a phone, find a village by name, keep larger text, and the notice prints on one A4 page', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true });
+  const page = await context.newPage();
+  const fits = async (what) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, `${what}: no horizontal scrolling at 375 px (${width})`);
+  };
+  await page.goto(`${base}/public/`);
+  await page.fill('#q', '东关');
+  await Promise.all([page.waitForNavigation(), page.click('form.search button')]);
+  await fits('search');
+  await Promise.all([page.waitForNavigation(), page.click('ul.found a')]);
+  assert.match(page.url(), /\/public\/village\/131124100200$/);
+  const tap = await page.locator('#text-size').boundingBox();
+  assert.ok(tap.height >= 44, `the larger-text switch is a 44 px target: ${tap.height}`);
+  await Promise.all([page.waitForNavigation(), page.click('#text-size')]);
+  assert.equal(await page.getAttribute('html', 'class'), 'large');
+  await page.goto(`${base}/public/village/131124100200`);
+  assert.equal(await page.getAttribute('html', 'class'), 'large', 'remembered');
+  await fits('village page, larger text');
+  await page.screenshot({ path: join(shots, 'public-phone-large.png'), fullPage: true });
+  await page.goto(`${base}/public/village/131124100200/notice`);
+  await fits('notice');
+  const printer = await (await browser.newContext()).newPage();
+  await printer.goto(`${base}/public/village/131124100201/notice`);
+  const pdf = await printer.pdf({ format: 'A4' });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.equal(pages, 1, 'the notice prints on one A4 page');
+});
+
 test('the public page works at phone width and shows its QR code', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true });
   const page = await context.newPage();

@@ -15,6 +15,9 @@ pub struct UserView {
     pub can_write: bool,
 }
 
+/// The cookie that keeps a reader's choice of larger text on public pages.
+pub const LARGE_TEXT_COOKIE: &str = "cunji_text";
+
 pub struct Flash {
     pub kind: &'static str,
     pub text: String,
@@ -24,6 +27,10 @@ pub struct Layout {
     pub title: String,
     pub user: Option<UserView>,
     pub flash: Option<Flash>,
+    /// Larger text (适老化), as the reader chose on a public page; remembered in a cookie.
+    pub large: bool,
+    /// The page's own address (percent-encoded), for the larger-text switch to return to.
+    pub here: String,
 }
 
 impl Layout {
@@ -38,7 +45,17 @@ impl Layout {
                 can_write: u.role != crate::auth::Role::Auditor,
             }),
             flash: None,
+            large: false,
+            here: String::new(),
         }
+    }
+
+    /// A public page's text size from the reader's cookie, and its address to come back to.
+    pub fn for_reader(mut self, headers: &axum::http::HeaderMap, here: &str) -> Layout {
+        self.large =
+            crate::auth::cookie_value(headers, LARGE_TEXT_COOKIE).as_deref() == Some("large");
+        self.here = crate::pages::pct(here);
+        self
     }
 
     /// The message a redirect back carried in its query (`err` shown over `msg`).

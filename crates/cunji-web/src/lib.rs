@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route("/templates/{file}", get(pages::downloads::template))
         .route("/report.xlsx", get(pages::downloads::report))
         .route("/public/", get(pages::public::index))
+        .route("/public/text-size", get(pages::public::text_size))
         .route("/public", get(pages::public::index_redirect))
         .route("/public/village/{code}", get(pages::public::village))
         .route("/public/village/{code}/qr.svg", get(pages::public::qr_svg))

@@ -34,6 +34,38 @@ struct IndexPage {
     crumbs: Vec<(String, String)>,
     children: Vec<Child>,
     townships: Vec<Township>,
+    /// The name searched for, and the villages found: code, name, and where it is (county, township).
+    query: String,
+    found: Vec<(String, String, String)>,
+    found_more: bool,
+}
+
+/// Villages a name search lists at most (a name shared by more is narrowed by typing more of it).
+const FOUND_AT_MOST: usize = 200;
+
+/// The open villages whose name holds `q`, with where each is, and whether there were more.
+fn search(
+    regions: &cunji_core::region::RegionSet,
+    q: &str,
+) -> (Vec<(String, String, String)>, bool) {
+    let mut found = Vec::new();
+    let hits = regions.with_prefix("").filter(|r| {
+        r.level() == Level::Village && regions.successor_of(&r.code).is_none() && r.name.contains(q)
+    });
+    for r in hits {
+        if found.len() == FOUND_AT_MOST {
+            return (found, true);
+        }
+        let place: Vec<String> = r
+            .code
+            .ancestors()
+            .iter()
+            .skip(2)
+            .filter_map(|a| regions.get(a).map(|x| x.name.clone()))
+            .collect();
+        found.push((r.code.to_string(), r.name.clone(), place.join(" ")));
+    }
+    (found, false)
 }
 
 /// A register with more villages than this under the region asked for is shown a level at a time
@@ -43,6 +75,37 @@ const VILLAGES_ON_ONE_PAGE: usize = 1_000;
 #[derive(serde::Deserialize)]
 pub struct IndexQuery {
     region: Option<String>,
+    /// A village's name, or part of it (at most 20 characters are used).
+    q: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct TextSize {
+    large: Option<String>,
+    back: Option<String>,
+}
+
+/// `GET /public/text-size?large=1&back=/public/…`: larger text (适老化) on, or off with `large=0`,
+/// remembered for a year in a cookie; back to the public page the reader came from.
+pub async fn text_size(Query(t): Query<TextSize>) -> Response {
+    let back = t
+        .back
+        .filter(|b| b.starts_with("/public/") && !b.contains("//") && !b.contains(['\r', '\n']))
+        .unwrap_or_else(|| "/public/".into());
+    let value = if t.large.as_deref() == Some("1") {
+        "large"
+    } else {
+        "normal"
+    };
+    let cookie = format!(
+        "{}={value}; Path=/public; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        crate::html::LARGE_TEXT_COOKIE
+    );
+    (
+        [(axum::http::header::SET_COOKIE, cookie)],
+        Redirect::to(&back),
+    )
+        .into_response()
 }
 
 pub async fn index_redirect() -> Redirect {
@@ -53,6 +116,7 @@ pub async fn index_redirect() -> Redirect {
 /// asked for (`?region=CODE`), each with its number of villages, down to a list that fits a page.
 pub async fn index(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(q): Query<IndexQuery>,
 ) -> Result<Response, WebError> {
     let regions = state.regions().await?;
@@ -141,11 +205,20 @@ pub async fn index(
             .filter_map(|c| regions.get(&c).map(|r| (c.to_string(), r.name.clone())))
             .collect(),
     };
+    let query: String = q.q.unwrap_or_default().trim().chars().take(20).collect();
+    let (found, found_more) = if query.is_empty() {
+        (Vec::new(), false)
+    } else {
+        search(&regions, &query)
+    };
     Ok(render(&IndexPage {
-        layout: Layout::new("村务公开", None),
+        layout: Layout::new("村务公开", None).for_reader(&headers, "/public/"),
         crumbs,
         children,
         townships,
+        query,
+        found,
+        found_more,
     }))
 }
 
@@ -346,7 +419,8 @@ pub async fn village(
     let grants = public_grants(&state, &v).await?;
     let url = page_url(&state, &headers, v.code.as_str());
     let page = VillagePage {
-        layout: Layout::new(format!("{} 村务公开", v.name), None),
+        layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
+            .for_reader(&headers, &format!("/public/village/{}", v.code)),
         code: v.code.to_string(),
         name: v.name,
         place: v.place,
@@ -471,7 +545,7 @@ pub async fn notice(
     };
     let url = page_url(&state, &headers, v.code.as_str());
     let page = NoticePage {
-        layout: Layout::new(format!("{} 村务公开栏", v.name), None),
+        layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),
         name: v.name,
         place: v.place,
         qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,

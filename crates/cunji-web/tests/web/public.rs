@@ -166,3 +166,64 @@ async fn public_pages_never_show_what_villagers_are_not_to_see() {
         }
     }
 }
+
+#[tokio::test]
+async fn villagers_find_their_village_by_name_and_every_title_names_the_county() {
+    let s = server("public-search").await;
+    let mut anon = Client::new(s.addr);
+    let page = anon.get("/public/?q=%E5%85%B3").await.text(); // 关
+    assert!(page.contains("<a href=\"/public/village/131124100200\">东关村</a> <span class=\"muted\">饶阳县 饶阳镇</span>"), "{page}");
+    assert!(
+        page.contains(">西关村</a>") && !page.contains(">大迁民村</a> <span"),
+        "{page}"
+    );
+    let none = anon.get("/public/?q=%E6%B2%A1%E6%9C%89").await.text(); // 没有
+    assert!(none.contains("没有找到名称含“没有”的村"), "{none}");
+    for path in [
+        "/public/village/131124100200",
+        "/public/village/131124100200/notice",
+    ] {
+        let page = anon.get(path).await.text();
+        assert!(
+            page.contains("<title>饶阳县 饶阳镇 东关村 村务公开"),
+            "{path}: {page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn larger_text_is_remembered_for_the_reader() {
+    let s = server("public-large").await;
+    let mut anon = Client::new(s.addr);
+    let page = anon.get("/public/village/131124100200").await.text();
+    assert!(
+        page.starts_with("<!doctype html>\n<html lang=\"zh-CN\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "href=\"/public/text-size?large=1&amp;back=%2Fpublic%2Fvillage%2F131124100200\""
+        ),
+        "{page}"
+    );
+    let r = anon
+        .get("/public/text-size?large=1&back=%2Fpublic%2Fvillage%2F131124100200")
+        .await;
+    assert_eq!(r.header("location"), Some("/public/village/131124100200"));
+    assert!(r
+        .header("set-cookie")
+        .unwrap()
+        .starts_with("cunji_text=large; Path=/public; Max-Age=31536000"));
+    let page = anon.get("/public/village/131124100200").await.text();
+    assert!(
+        page.contains("<html lang=\"zh-CN\" class=\"large\">") && page.contains(">标准字号</a>"),
+        "{page}"
+    );
+    // Only back to a public page of this site.
+    let r = anon
+        .get("/public/text-size?large=0&back=https%3A%2F%2Fevil.example%2F")
+        .await;
+    assert_eq!(r.header("location"), Some("/public/"));
+    let page = anon.get("/public/").await.text();
+    assert!(page.contains("<html lang=\"zh-CN\">"), "{page}");
+}
