@@ -112,24 +112,12 @@ pub async fn index_redirect() -> Redirect {
     Redirect::permanent("/public/")
 }
 
-/// Every village open to the public, by township; on a large register, the regions beneath the one
-/// asked for (`?region=CODE`), each with its number of villages, down to a list that fits a page.
-pub async fn index(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<IndexQuery>,
-) -> Result<Response, WebError> {
-    let regions = state.regions().await?;
-    let mut scope = match q.region.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(text) => {
-            let code = RegionCode::parse(text).map_err(|_| not_found("这个地区"))?;
-            if !regions.contains(&code) {
-                return Err(not_found("这个地区"));
-            }
-            Some(code)
-        }
-    };
+/// The villages under `scope`, or, while they are more than a page holds, the regions one level down
+/// with their numbers of villages; `scope` moves down past a level with a single region.
+fn drill_down<'r>(
+    regions: &'r cunji_core::region::RegionSet,
+    scope: &mut Option<RegionCode>,
+) -> (Vec<&'r cunji_core::region::Region>, Vec<Child>) {
     let open = |code: &RegionCode| regions.successor_of(code).is_none();
     let villages_under = |scope: &Option<RegionCode>| -> Vec<&cunji_core::region::Region> {
         regions
@@ -137,7 +125,7 @@ pub async fn index(
             .filter(|r| r.level() == Level::Village && open(&r.code))
             .collect()
     };
-    let mut villages = villages_under(&scope);
+    let mut villages = villages_under(scope);
     let mut children: Vec<Child> = Vec::new();
     while villages.len() > VILLAGES_ON_ONE_PAGE {
         // The region one level beneath the scope holding each village.
@@ -160,8 +148,8 @@ pub async fn index(
         }
         if counts.len() == 1 {
             // A register of one province (or city …) opens on the level that divides it.
-            scope = Some(counts.remove(0).0);
-            villages = villages_under(&scope);
+            *scope = Some(counts.remove(0).0);
+            villages = villages_under(scope);
             continue;
         }
         children = counts
@@ -177,6 +165,28 @@ pub async fn index(
             .collect();
         villages.clear();
     }
+    (villages, children)
+}
+
+/// Every village open to the public, by township; on a large register, the regions beneath the one
+/// asked for (`?region=CODE`), each with its number of villages, down to a list that fits a page.
+pub async fn index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<IndexQuery>,
+) -> Result<Response, WebError> {
+    let regions = state.regions().await?;
+    let mut scope = match q.region.as_deref().filter(|r| !r.is_empty()) {
+        None => None,
+        Some(text) => {
+            let code = RegionCode::parse(text).map_err(|_| not_found("这个地区"))?;
+            if !regions.contains(&code) {
+                return Err(not_found("这个地区"));
+            }
+            Some(code)
+        }
+    };
+    let (villages, children) = drill_down(&regions, &mut scope);
     let mut townships: Vec<Township> = Vec::new();
     for r in villages {
         let t = r

@@ -134,6 +134,14 @@ impl Reply {
 }
 
 impl Server {
+    /// Imports `text` as a file of `kind`, by the user "test"; it must be stored.
+    pub async fn import(&self, kind: ImportKind, text: &str) {
+        self.store
+            .import(kind, "fixture.csv", text.as_bytes(), "test", &Quiet)
+            .await
+            .expect("the fixture imports");
+    }
+
     /// How many entries 东关村 (131124100200) holds for 2024.
     pub async fn entries_2024(&self) -> usize {
         self.store

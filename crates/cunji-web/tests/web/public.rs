@@ -1,7 +1,6 @@
 //! Public pages and QR codes.
 
 use crate::common::{assert_holds, server, Client};
-use cunji_store::import::Quiet;
 use cunji_store::ImportKind;
 
 #[tokio::test]
@@ -91,10 +90,7 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
     let grants = "grant,village,year,level,program,amount,project,expected_rate\nG1,131124100200,2023,central,光伏电站,500000,PV-1,3%\n";
     let returns = "village,date,account,amount,project\n131124100200,2024-06-30,investment_income,12000,PV-1\n";
     for (kind, text) in [(ImportKind::Grants, grants), (ImportKind::Entries, returns)] {
-        s.store
-            .import(kind, "g.csv", text.as_bytes(), "test", &Quiet)
-            .await
-            .unwrap();
+        s.import(kind, text).await;
     }
     let page = crate::common::public_page(s.addr, "131124100200").await;
     assert!(
@@ -123,10 +119,7 @@ async fn public_pages_never_show_what_villagers_are_not_to_see() {
         "village,year,person,name,role,base_pay\n131124100200,2024,P1,张建国,secretary,45678.90\n";
     let entries = "village,date,account,amount,voucher,memo\n131124100200,2024-05-05,other_income,12.34,记-777,秘密摘要\n";
     for (kind, text) in [(ImportKind::Cadres, cadres), (ImportKind::Entries, entries)] {
-        s.store
-            .import(kind, "x.csv", text.as_bytes(), "test", &Quiet)
-            .await
-            .unwrap();
+        s.import(kind, text).await;
     }
     // An unpublished proposal, with the village's alerts, by a named officer.
     let mut town = Client::signed_in(s.addr, "town").await;
