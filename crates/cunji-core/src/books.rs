@@ -14,6 +14,17 @@ pub struct YearBook {
     pub entries: u64,
 }
 
+/// A year's entries summed per quarter and account (村务公开 at least quarterly, SPEC §15): quarter 1 is
+/// January–March. Entries of one village-year are bounded by the books' own bound, so the sums fit.
+pub fn by_quarter(facts: &[crate::alerts::EntryFact]) -> [AccountTotals; 4] {
+    let mut sums = [[0i64; ACCOUNT_COUNT]; 4];
+    for f in facts {
+        let q = ((f.date.month() - 1) / 3) as usize;
+        sums[q][f.account.index()] += f.amount.fen();
+    }
+    sums.map(|q| q.map(Fen::from_fen))
+}
+
 impl YearBook {
     pub fn has_data(&self) -> bool {
         self.entries > 0
@@ -228,5 +239,36 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![2020, 2022]
         );
+    }
+}
+
+#[cfg(test)]
+mod quarter_tests {
+    use super::by_quarter;
+    use crate::account::Account;
+    use crate::alerts::EntryFact;
+    use crate::date::Date;
+    use crate::money::Fen;
+
+    #[test]
+    fn entries_sum_into_their_quarters() {
+        let fact = |d: &str, account, fen| EntryFact {
+            date: Date::parse(d).unwrap(),
+            account,
+            amount: Fen::from_fen(fen),
+            voucher: None,
+            reverses: None,
+        };
+        let q = by_quarter(&[
+            fact("2024-01-01", Account::OperatingRevenue, 100),
+            fact("2024-03-31", Account::OperatingRevenue, 50),
+            fact("2024-04-01", Account::OperatingRevenue, 7),
+            fact("2024-12-31", Account::AdminExpense, 9),
+            fact("2024-12-31", Account::OperatingRevenue, -1),
+        ]);
+        let rev = Account::OperatingRevenue.index();
+        let got: Vec<i64> = q.iter().map(|t| t[rev].fen()).collect();
+        assert_eq!(got, [150, 7, 0, -1]);
+        assert_eq!(q[3][Account::AdminExpense.index()], Fen::from_fen(9));
     }
 }

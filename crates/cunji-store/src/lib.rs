@@ -14,6 +14,7 @@ mod ledger;
 mod load;
 #[doc(hidden)]
 mod policies;
+pub mod settings;
 mod sqlite_bulk;
 pub mod table;
 pub mod testing;

@@ -60,6 +60,7 @@ pub fn app(state: AppState) -> Router {
             get(pages::policy::page).post(pages::policy::save),
         )
         .route("/policy/whatif", get(pages::policy::whatif))
+        .route("/settings/phone", post(pages::settings::save_phone))
         .route("/audit", get(pages::audit::page))
         .route("/payfloor", get(pages::payfloor::page))
         .route("/templates/{file}", get(pages::downloads::template))

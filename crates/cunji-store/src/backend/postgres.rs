@@ -7,7 +7,7 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -39,6 +39,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
     (
         11,
         include_str!("../../migrations/shared/0011_published_figures.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/shared/0012_settings.sql"),
     ),
 ];
 

@@ -9,7 +9,7 @@ use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 
-pub(crate) const MIGRATIONS: [(i64, &str); 10] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 11] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -38,6 +38,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 10] = [
     (
         11,
         include_str!("../../migrations/shared/0011_published_figures.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/shared/0012_settings.sql"),
     ),
 ];
 

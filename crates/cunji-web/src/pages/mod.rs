@@ -8,6 +8,7 @@ pub mod login;
 pub mod payfloor;
 pub mod policy;
 pub mod public;
+pub mod settings;
 pub mod village;
 pub mod workflow;
 

@@ -32,6 +32,8 @@ struct PolicyPage {
     versions: Vec<Version>,
     is_admin: bool,
     csrf: String,
+    /// The 监督电话 public pages and notices print.
+    phone: String,
 }
 
 pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
@@ -65,6 +67,11 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         versions,
         is_admin: user.role == Role::CountyAdmin,
         csrf: user.csrf.clone(),
+        phone: state
+            .store
+            .setting(cunji_store::settings::SUPERVISION_PHONE)
+            .await?
+            .unwrap_or_default(),
     };
     Ok(render(&page))
 }

@@ -103,6 +103,12 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         page.contains("<li>2024 年实际收益 12,000.00 元（低于预期）</li>"),
         "{page}"
     );
+    // The latest year by quarter: rent in the first, the project's return in the second.
+    let quarters = crate::common::after(&page, "id=\"public-quarters\"");
+    assert_holds(quarters, &[
+        "<tr><td>经营收入</td><td class=\"num\">150,000.00</td><td class=\"num\">0.00</td><td class=\"num\">0.00</td><td class=\"num\">0.00</td></tr>",
+        "<tr><td>投资收益</td><td class=\"num\">0.00</td><td class=\"num\">12,000.00</td>",
+    ]);
     let header = crate::common::after(&page, "id=\"public-accounts\"");
     assert!(
         header.starts_with(
@@ -219,4 +225,45 @@ async fn larger_text_is_remembered_for_the_reader() {
     assert_eq!(r.header("location"), Some("/public/"));
     let page = anon.get("/public/").await.text();
     assert!(page.contains("<html lang=\"zh-CN\">"), "{page}");
+}
+
+#[tokio::test]
+async fn the_county_sets_the_supervision_phone_that_pages_and_notices_print() {
+    let s = server("public-phone").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    assert!(!crate::common::public_page(s.addr, "131124100200")
+        .await
+        .contains("监督电话"));
+    assert_eq!(
+        town.post_form("/settings/phone", &[("phone", "110")], true)
+            .await
+            .status,
+        403
+    );
+    admin.get("/policy").await;
+    let r = admin
+        .post_form("/settings/phone", &[("phone", "=1+2")], true)
+        .await;
+    assert!(r.header("location").unwrap().contains("err="));
+    admin
+        .post_form("/settings/phone", &[("phone", "0318-7221234")], true)
+        .await;
+    let page = crate::common::public_page(s.addr, "131124100200").await;
+    assert!(
+        page.contains("县级监督电话：<a href=\"tel:0318-7221234\">0318-7221234</a>"),
+        "{page}"
+    );
+    let notice = Client::new(s.addr)
+        .get("/public/village/131124100200/notice")
+        .await
+        .text();
+    assert!(
+        notice.contains("监督电话：<strong id=\"notice-phone\">0318-7221234</strong>"),
+        "{notice}"
+    );
+    let audit = s.store.audit_log(10).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "setting" && a.detail == "“” → “0318-7221234”"));
 }

@@ -1,0 +1,355 @@
+//! A village's public page (SPEC §15): its accounts by year and the latest year by quarter, every
+//! grant with its returns, and each published reward with the calculation as villagers read it, its
+//! fingerprint, and whether the books still agree.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use cunji_core::account::Account;
+use cunji_core::money::Fen;
+use cunji_core::region::{Level, RegionCode};
+
+use crate::html::Shown;
+use crate::html::{not_found, render, Layout, WebError};
+use crate::state::AppState;
+
+/// A person of a published reward: by name and role (never an id), with the computed share, the
+/// decided and the paid amount (SPEC §15).
+pub struct AwardLine {
+    pub name: String,
+    pub role: String,
+    pub computed: String,
+    pub decided: String,
+    pub amount: String,
+}
+
+pub struct Published {
+    pub year: i32,
+    pub pool: String,
+    /// The fingerprint of the published figures (SPEC §15).
+    pub fingerprint: String,
+    /// 公示期 as the `publish` step recorded it (`from 至 to`), or empty for older proposals.
+    pub period: String,
+    /// When the books changed after publication: the pool computed now (SPEC §13).
+    pub pool_now: Option<String>,
+    pub paid: String,
+    pub published: String,
+    pub awards: Vec<AwardLine>,
+    pub trace: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public_village.html")]
+struct VillagePage {
+    layout: Layout,
+    code: String,
+    name: String,
+    place: String,
+    years: Vec<i32>,
+    accounts: Vec<(String, Vec<String>)>,
+    totals: Vec<(String, Vec<String>)>,
+    /// The latest year by quarter: the year, and each account's four quarters.
+    quarter_year: i32,
+    quarters: Vec<(String, Vec<String>)>,
+    grants: Vec<PublicGrant>,
+    rewards: Vec<Published>,
+    phone: Option<String>,
+    qr: String,
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "public_notice.html")]
+pub(super) struct NoticePage {
+    pub(super) layout: Layout,
+    pub(super) name: String,
+    pub(super) place: String,
+    pub(super) url: String,
+    pub(super) qr: String,
+    pub(super) latest: Option<Published>,
+    pub(super) income: Vec<(String, String)>,
+    pub(super) year: i32,
+    pub(super) phone: Option<String>,
+}
+
+/// The absolute address of a village's public page, as printed in its QR code.
+pub(super) fn page_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
+    let base = state.public_url.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1:8080");
+        format!("http://{host}")
+    });
+    format!("{base}/public/village/{code}")
+}
+
+pub(super) struct VillageData {
+    pub(super) code: RegionCode,
+    pub(super) name: String,
+    pub(super) place: String,
+    pub(super) years: Vec<i32>,
+    pub(super) data: std::sync::Arc<cunji_store::LoadedData>,
+    pub(super) rewards: Vec<Published>,
+    /// The county's 监督电话, when set.
+    pub(super) phone: Option<String>,
+}
+
+pub(super) async fn village_data(state: &AppState, code: &str) -> Result<VillageData, WebError> {
+    let code = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
+    let years = state.years().await?;
+    let latest = years.last().copied().unwrap_or(2024);
+    let data = state.data(latest).await?;
+    let region = data
+        .regions
+        .get(&code)
+        .filter(|r| r.level() == Level::Village)
+        .ok_or_else(|| not_found("这个村"))?;
+    let place = code
+        .ancestors()
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .filter_map(|a| data.regions.get(a))
+        .map(|r| r.name.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut rewards = Vec::new();
+    for y in state.store.published_years(code.as_str()).await? {
+        let Some(p) = state.store.proposal(code.as_str(), y).await? else {
+            continue;
+        };
+        let step_at = |s: &str| {
+            p.steps
+                .iter()
+                .rev()
+                .find(|x| x.step == s)
+                .map(|x| crate::pages::workflow::when(x.at))
+                .unwrap_or_default()
+        };
+        let now = crate::steps::Now::read(state, &code, y).await?;
+        let (fingerprint, now_print) = fingerprints(&p, &now);
+        let pool_now = (now_print != fingerprint)
+            .then(|| now.incentive.as_ref().map(|i| i.pool).display_or_dash());
+        rewards.push(Published {
+            year: y,
+            pool: p.pool.display(),
+            fingerprint,
+            period: notice_period(&p),
+            pool_now,
+            paid: step_at("paid"),
+            published: step_at("published"),
+            awards: p
+                .awards
+                .iter()
+                .map(|a| AwardLine {
+                    name: a.name.clone(),
+                    role: a.role.name_zh().to_string(),
+                    computed: a.computed.display(),
+                    decided: a.decided.display_or_dash(),
+                    amount: a.paid.or(a.decided).unwrap_or(Fen::ZERO).display(),
+                })
+                .collect(),
+            trace: cunji_core::incentive::public::public_trace(&p.trace),
+        });
+    }
+    let phone = state
+        .store
+        .setting(cunji_store::settings::SUPERVISION_PHONE)
+        .await?
+        .filter(|p| !p.is_empty());
+    Ok(VillageData {
+        name: region.name.clone(),
+        code,
+        place,
+        years,
+        data,
+        rewards,
+        phone,
+    })
+}
+
+pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Response, WebError> {
+    let super::Reader { state, headers } = r;
+    let v = village_data(&state, &code).await?;
+    // The latest year first (SPEC §15): on a phone the first column is the one read.
+    let years: Vec<i32> = v
+        .years
+        .iter()
+        .rev()
+        .copied()
+        .filter(|y| v.data.books.has_own_data(&v.code, *y))
+        .collect();
+    let mut accounts = Vec::new();
+    for a in Account::ALL {
+        let cells: Vec<Option<Fen>> = years
+            .iter()
+            .map(|y| v.data.books.own(&v.code, *y).map(|b| b.totals[a.index()]))
+            .collect();
+        if cells.iter().all(|c| c.unwrap_or(Fen::ZERO) == Fen::ZERO) {
+            continue;
+        }
+        accounts.push((
+            a.name_zh().to_string(),
+            cells
+                .iter()
+                .map(|c| c.unwrap_or(Fen::ZERO).display())
+                .collect(),
+        ));
+    }
+    let standard = cunji_core::measure::Measure::standard();
+    let totals = [&standard[0], &standard[1], &standard[3]]
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                years
+                    .iter()
+                    .map(|y| {
+                        v.data
+                            .books
+                            .own(&v.code, *y)
+                            .map(|b| m.value(&b.totals).display())
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let grants = public_grants(&state, &v).await?;
+    let quarter_year = years.first().copied().unwrap_or(0);
+    let quarters = quarters(&v, quarter_year)?;
+    let url = page_url(&state, &headers, v.code.as_str());
+    let page = VillagePage {
+        layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
+            .for_reader(&headers, &format!("/public/village/{}", v.code)),
+        code: v.code.to_string(),
+        name: v.name,
+        place: v.place,
+        years,
+        accounts,
+        totals,
+        quarter_year,
+        quarters,
+        grants,
+        rewards: v.rewards,
+        phone: v.phone,
+        qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
+        url,
+    };
+    Ok(render(&page))
+}
+
+/// The 公示期 the `publish` step recorded.
+fn notice_period(p: &cunji_store::Proposal) -> String {
+    let Some(step) = p.steps.iter().rev().find(|s| s.step == "published") else {
+        return String::new();
+    };
+    let data: serde_json::Value = serde_json::from_str(&step.data).unwrap_or_default();
+    match (data["from"].as_str(), data["to"].as_str()) {
+        (Some(from), Some(to)) => format!("{from} 至 {to}"),
+        _ => String::new(),
+    }
+}
+
+/// The fingerprint of a published reward, and the one of the same reward on the books as they are
+/// now. A proposal computed before the measure values were kept is compared by its pool alone.
+fn fingerprints(p: &cunji_store::Proposal, now: &crate::steps::Now) -> (String, String) {
+    use cunji_core::workflow::fingerprint::Figures;
+    let people: Vec<_> = p
+        .awards
+        .iter()
+        .map(|a| (a.name.as_str(), a.decided, a.paid))
+        .collect();
+    let kept = p.measure.is_some();
+    let published = Figures {
+        village: &p.village,
+        year: p.year,
+        pool: p.pool,
+        measure: p.measure,
+        base: p.base,
+        people: people.clone(),
+    };
+    let inc = now.incentive.as_ref();
+    let current = Figures {
+        pool: inc.map_or(Fen::ZERO, |i| i.pool),
+        measure: inc.and_then(|i| i.measure).filter(|_| kept),
+        base: inc.and_then(|i| i.base).filter(|_| kept),
+        ..published.clone()
+    };
+    (published.fingerprint(), current.fingerprint())
+}
+
+/// The latest year's accounts by quarter (村务公开 at least quarterly): rows with any amount.
+fn quarters(v: &VillageData, year: i32) -> Result<Vec<(String, Vec<String>)>, WebError> {
+    use cunji_core::report::EntrySource;
+    // The facts loaded are those of the latest year of the register's books.
+    if v.years.last() != Some(&year) || v.data.books.own(&v.code, year).is_none() {
+        return Ok(Vec::new());
+    }
+    let facts = v
+        .data
+        .entries
+        .entries_of(&v.code)
+        .map_err(|e| WebError::internal("entry facts", &e))?;
+    let q = cunji_core::books::by_quarter(&facts);
+    Ok(Account::ALL
+        .iter()
+        .filter(|a| q.iter().any(|t| t[a.index()] != Fen::ZERO))
+        .map(|a| {
+            (
+                a.name_zh().to_string(),
+                q.iter().map(|t| t[a.index()].display()).collect(),
+            )
+        })
+        .collect())
+}
+
+/// A grant on a public page: what it is, and the project's return in each year after it (SPEC §15).
+pub struct PublicGrant {
+    pub program: String,
+    pub level: String,
+    pub year: i32,
+    pub amount: String,
+    pub expected: String,
+    /// (year, actual return, status) for each year after the grant's, latest first.
+    pub returns: Vec<(i32, String, String)>,
+}
+
+/// Every grant of the village (and of the villages merged into it) up to the latest year, each with
+/// its project's return in every later year.
+async fn public_grants(state: &AppState, v: &VillageData) -> Result<Vec<PublicGrant>, WebError> {
+    let latest = v.years.last().copied().unwrap_or(0);
+    let lineage = v.data.regions.lineage(&v.code);
+    let mine: Vec<&cunji_core::subsidy::Grant> = v
+        .data
+        .grants
+        .iter()
+        .filter(|g| lineage.contains(&g.village) && g.year <= latest)
+        .collect();
+    let mut out = Vec::new();
+    for g in mine {
+        let mut returns = Vec::new();
+        for y in (g.year + 1..=latest).rev() {
+            let data = state.data(y).await?;
+            let actual = data
+                .project_actuals
+                .get(&g.project)
+                .copied()
+                .unwrap_or_default();
+            let r = g.returns_in(y, actual);
+            returns.push((y, r.actual.display(), r.status.name_zh().to_string()));
+        }
+        out.push(PublicGrant {
+            program: g.program.clone(),
+            level: g.level.name_zh().to_string(),
+            year: g.year,
+            amount: g.amount.display(),
+            expected: g.expected().display_or_dash(),
+            returns,
+        });
+    }
+    Ok(out)
+}
