@@ -195,11 +195,16 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   await page.screenshot({ path: join(shots, 'public-phone-large.png'), fullPage: true });
   await page.goto(`${base}/public/village/131124100200/notice`);
   await fits('notice');
+  // The notices of the villages with published rewards (one with a grant) each print on one A4 page.
   const printer = await (await browser.newContext()).newPage();
-  await printer.goto(`${base}/public/village/131124100201/notice`);
-  const pdf = await printer.pdf({ format: 'A4' });
-  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
-  assert.equal(pages, 1, 'the notice prints on one A4 page');
+  for (const code of ['131124100201', '131124100204', '131124100205']) {
+    await printer.goto(`${base}/public/village/${code}/notice`);
+    const pdf = await printer.pdf({ format: 'A4' });
+    const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+    assert.equal(pages, 1, `the notice of ${code} prints on one A4 page`);
+  }
+  await printer.emulateMedia({ media: 'print' });
+  await printer.screenshot({ path: join(shots, 'notice.png'), fullPage: true });
 });
 
 test('the public page works at phone width and shows its QR code', async () => {

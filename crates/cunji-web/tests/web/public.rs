@@ -103,6 +103,14 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         page.contains("<li>2024 年实际收益 12,000.00 元（低于预期）</li>"),
         "{page}"
     );
+    let notice = Client::new(s.addr)
+        .get("/public/village/131124100200/notice")
+        .await
+        .text();
+    assert_holds(&notice, &[
+        "<td>光伏电站（中央，2023 年）</td><td class=\"num\">500,000.00 元</td><td>2024 年收益 12,000.00 元</td>",
+        "<tr><th>总支出</th><td class=\"num\">0.00 元</td></tr>",
+    ]);
     // The latest year by quarter: rent in the first, the project's return in the second.
     let quarters = crate::common::after(&page, "id=\"public-quarters\"");
     assert_holds(quarters, &[
@@ -266,4 +274,38 @@ async fn the_county_sets_the_supervision_phone_that_pages_and_notices_print() {
     assert!(audit
         .iter()
         .any(|a| a.action == "setting" && a.detail == "“” → “0318-7221234”"));
+}
+
+/// The text of the QR code in `png`, read by Debian's `zbarimg`; `None` when it is not installed
+/// (which CI does not allow).
+fn decode_qr(png: &[u8]) -> Option<String> {
+    let path = std::env::temp_dir().join(format!("cunji-qr-{}.png", std::process::id()));
+    std::fs::write(&path, png).unwrap();
+    let out = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(&path)
+        .output();
+    let _ = std::fs::remove_file(&path);
+    match out {
+        Ok(o) => Some(String::from_utf8_lossy(&o.stdout).trim().to_string()),
+        Err(_) if std::env::var("CI").is_ok() => {
+            panic!("zbarimg (apt install zbar-tools) is needed under CI")
+        }
+        Err(_) => {
+            eprintln!("zbarimg is not installed (apt install zbar-tools): QR decoding not checked");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_qr_codes_decode_to_the_village_page() {
+    let s = server("qr-decode").await;
+    let mut anon = Client::new(s.addr);
+    let png = anon.get("/public/village/131124100200/qr.png").await.body;
+    let Some(text) = decode_qr(&png) else { return };
+    assert_eq!(
+        text,
+        format!("http://{}/public/village/131124100200", s.addr)
+    );
 }

@@ -268,12 +268,26 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         .unwrap_or(0);
     let standard = cunji_core::measure::Measure::standard();
     let income = match v.data.books.own(&v.code, year) {
-        Some(b) => [&standard[0], &standard[1], &standard[3]]
-            .iter()
-            .map(|m| (m.name.clone(), m.value(&b.totals).display()))
-            .collect(),
+        Some(b) => {
+            let mut rows: Vec<(String, String)> = [&standard[0], &standard[1], &standard[3]]
+                .iter()
+                .map(|m| (m.name.clone(), m.value(&b.totals).display()))
+                .collect();
+            // Expenses in one line: what the income paid for, as the notice board shows it.
+            let spent: i64 = cunji_core::account::Account::ALL
+                .iter()
+                .filter(|a| !a.is_income())
+                .map(|a| b.totals[a.index()].fen())
+                .sum();
+            rows.insert(
+                1,
+                ("总支出".into(), cunji_core::Fen::from_fen(spent).display()),
+            );
+            rows
+        }
         None => Vec::new(),
     };
+    let grants = village::public_grants(&state, &v).await?;
     let url = page_url(&state, &headers, v.code.as_str());
     let page = NoticePage {
         layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),
@@ -284,6 +298,7 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         latest: v.rewards.into_iter().next(),
         income,
         year,
+        grants,
         phone: v.phone,
     };
     Ok(render(&page))

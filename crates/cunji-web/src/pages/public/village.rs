@@ -70,6 +70,7 @@ pub(super) struct NoticePage {
     pub(super) latest: Option<Published>,
     pub(super) income: Vec<(String, String)>,
     pub(super) year: i32,
+    pub(super) grants: Vec<PublicGrant>,
     pub(super) phone: Option<String>,
 }
 
@@ -320,7 +321,10 @@ pub struct PublicGrant {
 
 /// Every grant of the village (and of the villages merged into it) up to the latest year, each with
 /// its project's return in every later year.
-async fn public_grants(state: &AppState, v: &VillageData) -> Result<Vec<PublicGrant>, WebError> {
+pub(super) async fn public_grants(
+    state: &AppState,
+    v: &VillageData,
+) -> Result<Vec<PublicGrant>, WebError> {
     let latest = v.years.last().copied().unwrap_or(0);
     let lineage = v.data.regions.lineage(&v.code);
     let mine: Vec<&cunji_core::subsidy::Grant> = v
