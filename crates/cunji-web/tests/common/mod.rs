@@ -165,6 +165,14 @@ pub async fn public_page(addr: SocketAddr, code: &str) -> String {
         .text()
 }
 
+/// The printable notice of village `code`, as anyone reads it.
+pub async fn notice_page(addr: SocketAddr, code: &str) -> String {
+    Client::new(addr)
+        .get(&format!("/public/village/{code}/notice"))
+        .await
+        .text()
+}
+
 /// `n` fresh clients sign in at once, client `i` with the name and password `form(i)`; the statuses.
 pub async fn logins_at_once(
     addr: SocketAddr,

@@ -103,10 +103,7 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         page.contains("<li>2024 年实际收益 12,000.00 元（低于预期）</li>"),
         "{page}"
     );
-    let notice = Client::new(s.addr)
-        .get("/public/village/131124100200/notice")
-        .await
-        .text();
+    let notice = crate::common::notice_page(s.addr, "131124100200").await;
     assert_holds(&notice, &[
         "<td>光伏电站（中央，2023 年）</td><td class=\"num\">500,000.00 元</td><td>2024 年收益 12,000.00 元</td>",
         "<tr><th>总支出</th><td class=\"num\">0.00 元</td></tr>",
@@ -262,10 +259,7 @@ async fn the_county_sets_the_supervision_phone_that_pages_and_notices_print() {
         page.contains("县级监督电话：<a href=\"tel:0318-7221234\">0318-7221234</a>"),
         "{page}"
     );
-    let notice = Client::new(s.addr)
-        .get("/public/village/131124100200/notice")
-        .await
-        .text();
+    let notice = crate::common::notice_page(s.addr, "131124100200").await;
     assert!(
         notice.contains("监督电话：<strong id=\"notice-phone\">0318-7221234</strong>"),
         "{notice}"

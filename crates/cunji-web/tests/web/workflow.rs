@@ -383,10 +383,7 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
     );
     // The notice gives the period, the same fingerprint and room for the stamp.
     assert!(page.contains("公示期 2025-02-11 至 2025-02-20"), "{page}");
-    let notice = Client::new(s.addr)
-        .get("/public/village/131124100200/notice")
-        .await
-        .text();
+    let notice = crate::common::notice_page(s.addr, "131124100200").await;
     assert_holds(&notice, &["公示期：2025-02-11 至 2025-02-20", "（盖章）"]);
     let on_notice = crate::common::after(&notice, "id=\"notice-fingerprint\">");
     assert_eq!(&print[..12], &on_notice[..12]);

@@ -154,9 +154,6 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
             .await?;
     }
     workflow::examples(&store, &report, policy_id, &data).await?;
-    // The county's 监督电话, printed on every public page and notice (an invented number).
-    let phone = cunji_store::settings::SUPERVISION_PHONE;
-    store.set_setting(phone, "0318-7200000", "admin").await?;
     let Some(addr) = serve else {
         store.close().await;
         return Ok(());

@@ -62,6 +62,9 @@ pub async fn examples(
         review_to_publication(store, id, v, report).await?;
         overstate_then_correct(store, v).await?;
     }
+    // The county's 监督电话, printed on every public page and notice (an invented number).
+    let phone = cunji_store::settings::SUPERVISION_PHONE;
+    store.set_setting(phone, "0318-7200000", COUNTY).await?;
     Ok(())
 }
 
