@@ -51,12 +51,19 @@ fn width(s: &str) -> f64 {
         .sum()
 }
 
-/// Collects the widest text per column to size the columns for Chinese text.
-struct Widths(Vec<f64>);
+/// Collects the widest text per column to size the columns for Chinese text, and each money column's
+/// sum in fen, which a totals row stores as its formula's result: LibreOffice with its default settings
+/// shows a formula's stored result, so a formula without one reads 0.00 there.
+struct Widths(Vec<f64>, Vec<i128>);
 
 impl Widths {
     fn new(n: usize) -> Widths {
-        Widths(vec![6.0; n])
+        Widths(vec![6.0; n], vec![0; n])
+    }
+    fn add(&mut self, col: usize, f: Fen) {
+        if col < self.1.len() {
+            self.1[col] += f.fen() as i128;
+        }
     }
     fn see(&mut self, col: usize, text: &str) {
         if col < self.0.len() {
@@ -120,6 +127,7 @@ fn write_row(
             Cell::Money(Some(f)) => {
                 ws.write_number_with_format(row, col, yuan(*f), &mf)?;
                 w.see(i, &f.display());
+                w.add(i, *f);
             }
             Cell::Money(None) => {
                 ws.write_blank(row, col, &mf)?;
@@ -136,11 +144,10 @@ fn write_row(
 /// A totals row: "合计" and a SUM formula for each money column over the data rows.
 fn totals_row(
     ws: &mut Worksheet,
-    row: u32,
-    first: u32,
-    last: u32,
+    (row, first, last): (u32, u32, u32),
     money_cols: &[usize],
     label_col: usize,
+    w: &Widths,
 ) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold().set_border(FormatBorder::Thin);
     let money = money_format().set_bold();
@@ -153,7 +160,14 @@ fn totals_row(
         } else {
             "=0".to_string()
         };
-        ws.write_formula_with_format(row, *c as u16, Formula::new(f), &money)?;
+        let sum = w.1.get(*c).copied().unwrap_or(0);
+        let result = format!(
+            "{}{}.{:02}",
+            if sum < 0 { "-" } else { "" },
+            sum.abs() / 100,
+            sum.abs() % 100
+        );
+        ws.write_formula_with_format(row, *c as u16, Formula::new(f).set_result(result), &money)?;
     }
     Ok(())
 }

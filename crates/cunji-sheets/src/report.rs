@@ -175,7 +175,7 @@ fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError>
     }
     let mut money_cols: Vec<usize> = (first_money..band_col).collect();
     money_cols.extend([band_col + 3, band_col + 4, band_col + 5]);
-    totals_row(ws, row, 1, row - 1, &money_cols, 1)?;
+    totals_row(ws, (row, 1, row - 1), &money_cols, 1, &w)?;
     w.apply(ws)?;
     page_setup(ws, 1)?;
     Ok(())
@@ -254,7 +254,7 @@ fn grants_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
         write_row(ws, row, &cells, &mut w)?;
         row += 1;
     }
-    totals_row(ws, row, 1, row - 1, &[5, 6, 7], 0)?;
+    totals_row(ws, (row, 1, row - 1), &[5, 6, 7], 0, &w)?;
     w.apply(ws)?;
     page_setup(ws, 1)?;
     Ok(())
@@ -302,7 +302,7 @@ fn pay_floor_sheet(
         write_row(ws, row, &cells, &mut w)?;
         row += 1;
     }
-    totals_row(ws, row, 1, row - 1, &[8], 0)?;
+    totals_row(ws, (row, 1, row - 1), &[8], 0, &w)?;
     w.apply(ws)?;
     page_setup(ws, 1)?;
     Ok(())

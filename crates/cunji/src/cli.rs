@@ -109,9 +109,9 @@ pub enum Command {
     },
     /// 生成合成数据（regions.csv、entries.csv、cadres.csv、grants.csv），用于测试和基准
     Gen {
-        /// 村数（用 --regions 时为上限，0 为全部）
-        #[arg(long, default_value_t = 1000)]
-        villages: usize,
+        /// 村数（默认 1000；用 --regions 时默认为区划表中的全部村，给出则为上限）
+        #[arg(long)]
+        villages: Option<usize>,
         /// 年度范围，如 2019-2024
         #[arg(long, default_value = "2019-2024")]
         years: String,
@@ -298,7 +298,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             out,
             regions,
         } => commands::gen(
-            villages,
+            // With a register, every village of it unless a number is given (0 means all too).
+            villages.unwrap_or(if regions.is_some() { 0 } else { 1000 }),
             &years,
             entries_per_month,
             seed,

@@ -67,3 +67,43 @@ fn generated_books_import_and_are_reproducible() {
     let bad = s.cunji(&["gen", "--years", "2024", "--out", "c"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn a_register_gives_every_one_of_its_villages_unless_a_number_is_given() {
+    let s = Scratch::new("gen-register");
+    // 1,200 villages in 12 townships of one county: more than the 1,000 of the default without one.
+    let mut register =
+        String::from("code,name\n130000000000,河北省\n131100000000,衡水市\n131124000000,饶阳县\n");
+    for t in 1..=12 {
+        register.push_str(&format!("131124{t:03}000,第{t}镇\n"));
+        for v in 1..=100 {
+            register.push_str(&format!("131124{t:03}{v:03},第{t}镇第{v}村\n"));
+        }
+    }
+    let file = s.write("register.csv", register);
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a = vec![
+            "gen",
+            "--regions",
+            file.to_str().unwrap(),
+            "--years",
+            "2024-2024",
+            "--entries-per-month",
+            "1",
+            "--out",
+        ];
+        a.extend(extra);
+        a.into_iter().map(String::from).collect()
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        String::from_utf8(s.cunji(&refs).stderr).unwrap()
+    };
+    let all = run(args(&["all"]));
+    assert!(all.contains("已生成 1200 个村"), "{all}");
+    let some = run(args(&["some", "--villages", "150"]));
+    assert!(some.contains("已生成 150 个村"), "{some}");
+    let regions = std::fs::read_to_string(s.path("all/regions.csv")).unwrap();
+    let villages = regions.lines().skip(1).filter(|l| !l.contains("000,"));
+    assert_eq!(villages.count(), 1200);
+}
