@@ -37,7 +37,11 @@ pub fn app(state: AppState) -> Router {
         .route("/entries/{id}/reverse", post(pages::entry::reverse))
         .route(
             "/import",
-            get(pages::entry::import_form).post(pages::entry::import_submit),
+            get(pages::entry::import_form)
+                .post(pages::entry::import_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    pages::entry::UPLOAD_LIMIT + 64 * 1024,
+                )),
         )
         .route("/workflow", get(pages::workflow::list))
         .route("/workflow/{code}/{year}", get(pages::workflow::page))

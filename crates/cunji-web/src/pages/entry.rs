@@ -154,6 +154,9 @@ pub struct ErrorRow {
 struct ImportPage {
     layout: Layout,
     csrf: String,
+    /// The kinds this user may import: key, Chinese name (a township or village user is not offered
+    /// the county's regions, grants and statistics).
+    kinds: Vec<(&'static str, &'static str)>,
     errors: Vec<ErrorRow>,
     errors_total: usize,
     file: String,
@@ -163,10 +166,30 @@ struct ImportPage {
 /// million bad rows once made an error page of 1.2 GB.
 pub const ERRORS_LISTED: usize = 1_000;
 
+/// The largest file an upload may bring (a county's year of entries as CSV is about 30 MB).
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The kinds `user` may import, in the form's order.
+fn kinds_for(user: &crate::auth::User) -> Vec<(&'static str, &'static str)> {
+    [
+        ImportKind::Entries,
+        ImportKind::Statements,
+        ImportKind::Cadres,
+        ImportKind::Grants,
+        ImportKind::Regions,
+        ImportKind::Stats,
+    ]
+    .into_iter()
+    .filter(|k| allowed_kind(user, *k).is_ok())
+    .map(|k| (k.key(), k.name_zh()))
+    .collect()
+}
+
 pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Response {
     let page = ImportPage {
         layout: Layout::new("导入文件", Some(&user)).with_flashes(&q),
         csrf: user.csrf.clone(),
+        kinds: kinds_for(&user),
         errors: Vec::new(),
         errors_total: 0,
         file: String::new(),
@@ -194,7 +217,7 @@ async fn read_upload(form: &mut Multipart) -> Result<(ImportKind, String, Vec<u8
                     .bytes()
                     .await
                     .map_err(|_| {
-                        bad_request("上传的文件不完整或超过上传大小上限（2 MB），未导入任何数据")
+                        bad_request("上传的文件不完整或超过 64 MB 的上传上限，未导入任何数据（更大的文件请用命令行导入）")
                     })?
                     .to_vec();
             }
@@ -213,8 +236,15 @@ fn allowed_kind(user: &crate::auth::User, kind: ImportKind) -> Result<(), WebErr
     {
         return Err(crate::auth::Denied::forbidden("村报账员只能导入账目和年度报表").into());
     }
-    if user.scope.is_some() && matches!(kind, ImportKind::Regions | ImportKind::Grants) {
-        return Err(crate::auth::Denied::forbidden("区划和扶持资金由县级管理员导入").into());
+    if user.scope.is_some()
+        && matches!(
+            kind,
+            ImportKind::Regions | ImportKind::Grants | ImportKind::Stats
+        )
+    {
+        return Err(
+            crate::auth::Denied::forbidden("区划、扶持资金和县级统计由县级管理员导入").into(),
+        );
     }
     Ok(())
 }
@@ -288,6 +318,7 @@ pub async fn import_submit(
             .with_flash("info", info)
             .with_flash("error", err),
         csrf: user.csrf.clone(),
+        kinds: kinds_for(&user),
         errors,
         errors_total,
         file: file_name,
