@@ -207,6 +207,20 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   await printer.screenshot({ path: join(shots, 'notice.png'), fullPage: true });
 });
 
+test('every official page fits a 375 px phone without sideways scrolling', async () => {
+  const admin = await signIn('admin', 'cunji-admin', { width: 375, height: 812 });
+  const wide = [];
+  for (const path of ['/dashboard', '/villages', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
+    '/workflow/131124100201/2024', '/policy', '/policy/whatif?rate=20%25', '/payfloor', '/import', '/audit']) {
+    await admin.goto(`${base}${path}`);
+    const width = await admin.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 375) wide.push(`${path}: ${width}px`);
+    const name = path.replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    await admin.screenshot({ path: join(shots, `phone-${name}.png`), fullPage: true });
+  }
+  assert.deepEqual(wide, [], 'pages wider than the phone');
+});
+
 test('the public page works at phone width and shows its QR code', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 812 }, locale: 'zh-CN', isMobile: true });
   const page = await context.newPage();
