@@ -158,3 +158,62 @@ fn the_exit_audit_pack_of_a_cadre() {
     let missing = s.cunji(&["--db", &db, "audit", "cadre", "NOBODY", "--out", "x.json"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// `GET path` on `addr` over HTTP/1.1; the body (the server closes the connection).
+fn get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn every_grant_of_the_demo_shows_on_its_village_public_page() {
+    let s = Scratch::new("demo-grants");
+    let port = 21_000 + (std::process::id() % 1000) as u16;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_cunji"))
+        .args(["demo", "--file", "demo.db", "--addr", &addr])
+        .current_dir(&s.dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the demo");
+    let mut up = false;
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(&addr).is_ok() && get(&addr, "/healthz").contains("\"ok\"")
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(up, "the demo server did not start");
+    let index = get(&addr, "/public/?region=131124000000");
+    let villages: Vec<&str> = index
+        .split("href=\"/public/village/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(villages.len() > 150, "{} villages listed", villages.len());
+    let cards: usize = villages
+        .iter()
+        .map(|code| {
+            get(&addr, &format!("/public/village/{code}"))
+                .matches("class=\"card grant\"")
+                .count()
+        })
+        .sum();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        cards, 24,
+        "the demo's 24 grants, each on its village's page"
+    );
+}
