@@ -108,6 +108,12 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         "<td>光伏电站（中央，2023 年）</td><td class=\"num\">500,000.00 元</td><td>2024 年收益 12,000.00 元</td>",
         "<tr><th>总支出</th><td class=\"num\">0.00 元</td></tr>",
     ]);
+    // On a phone, a card a year: the latest first.
+    let card = crate::common::after(&page, "id=\"year-2024\"><h3>2024 年</h3>");
+    assert!(
+        card.starts_with("<table><tr><td>经营收入</td><td class=\"num\">150,000.00</td></tr>"),
+        "{card}"
+    );
     // The latest year by quarter: rent in the first, the project's return in the second.
     let quarters = crate::common::after(&page, "id=\"public-quarters\"");
     assert_holds(quarters, &[

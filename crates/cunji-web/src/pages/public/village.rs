@@ -51,6 +51,8 @@ struct VillagePage {
     totals: Vec<(String, Vec<String>)>,
     /// The latest year by quarter: the year, and each account's four quarters.
     quarter_year: i32,
+    /// The same accounts a year to a card, for a phone (the table is shown on wider screens).
+    year_cards: Vec<(i32, Vec<(String, String)>)>,
     quarters: Vec<(String, Vec<String>)>,
     grants: Vec<PublicGrant>,
     rewards: Vec<Published>,
@@ -201,7 +203,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         ));
     }
     let standard = cunji_core::measure::Measure::standard();
-    let totals = [&standard[0], &standard[1], &standard[3]]
+    let totals: Vec<(String, Vec<String>)> = [&standard[0], &standard[1], &standard[3]]
         .iter()
         .map(|m| {
             (
@@ -221,6 +223,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         .collect();
     let grants = public_grants(&state, &v).await?;
     let quarter_year = years.first().copied().unwrap_or(0);
+    let year_cards = year_cards(&years, &accounts, &totals);
     let quarters = quarters(&v, quarter_year)?;
     let url = page_url(&state, &headers, v.code.as_str());
     let page = VillagePage {
@@ -233,6 +236,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         accounts,
         totals,
         quarter_year,
+        year_cards,
         quarters,
         grants,
         rewards: v.rewards,
@@ -281,6 +285,26 @@ fn fingerprints(p: &cunji_store::Proposal, now: &crate::steps::Now) -> (String, 
         ..published.clone()
     };
     (published.fingerprint(), current.fingerprint())
+}
+
+/// Each year's column of the accounts table as a card of (account, amount) rows.
+fn year_cards(
+    years: &[i32],
+    accounts: &[(String, Vec<String>)],
+    totals: &[(String, Vec<String>)],
+) -> Vec<(i32, Vec<(String, String)>)> {
+    years
+        .iter()
+        .enumerate()
+        .map(|(i, y)| {
+            let rows = accounts
+                .iter()
+                .chain(totals)
+                .map(|(name, cells)| (name.clone(), cells.get(i).cloned().unwrap_or_default()))
+                .collect();
+            (*y, rows)
+        })
+        .collect()
 }
 
 /// The latest year's accounts by quarter (村务公开 at least quarterly): rows with any amount.
