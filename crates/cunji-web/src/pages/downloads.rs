@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Viewer;
 use crate::html::{not_found, WebError};
 
-fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
+/// A workbook as a download named `name` (Chinese, as the user saves it), with `fallback` (ASCII) for
+/// programs that do not read RFC 5987 names.
+fn xlsx(bytes: Vec<u8>, (name, fallback): (&str, &str)) -> Response {
     (
         [
             (
@@ -16,7 +18,10 @@ fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
+                format!(
+                    "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+                    super::pct(name)
+                ),
             ),
         ],
         bytes,
@@ -31,7 +36,14 @@ pub async fn template(
     let kind = file.strip_suffix(".xlsx").unwrap_or(&file);
     let bytes = cunji_sheets::template(kind).map_err(|e| WebError::internal("workbook", &e))?;
     let bytes = bytes.ok_or_else(|| not_found(&format!("“{kind}”模板")))?;
-    Ok(xlsx(bytes, &format!("cunji-{kind}.xlsx")))
+    let name = cunji_store::ImportKind::parse(kind).map_or(kind, |k| k.name_zh());
+    Ok(xlsx(
+        bytes,
+        (
+            &format!("{name}导入模板.xlsx"),
+            &format!("cunji-{kind}.xlsx"),
+        ),
+    ))
 }
 
 pub async fn report(ask: super::Ask) -> Result<Response, WebError> {
@@ -39,5 +51,11 @@ pub async fn report(ask: super::Ask) -> Result<Response, WebError> {
     let (year, region, report) = (view.year, &view.region, &view.report);
     let bytes =
         cunji_sheets::report_workbook(report).map_err(|e| WebError::internal("workbook", &e))?;
-    Ok(xlsx(bytes, &format!("cunji-{region}-{year}.xlsx")))
+    let place = view
+        .data
+        .regions
+        .get(region)
+        .map_or(region.as_str(), |r| r.name.as_str());
+    let name = format!("{place}{year}年村集体经济报告.xlsx");
+    Ok(xlsx(bytes, (&name, &format!("cunji-{region}-{year}.xlsx"))))
 }

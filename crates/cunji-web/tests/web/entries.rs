@@ -180,10 +180,18 @@ async fn templates_and_report_workbooks_download() {
     assert_eq!(town.get("/templates/nothing.xlsx").await.status, 404);
     let r = town.get("/report.xlsx?year=2024").await;
     assert_eq!(r.status, 200);
-    assert!(r
-        .header("content-disposition")
-        .unwrap()
-        .contains("cunji-131124100000-2024.xlsx"));
+    let disposition = r.header("content-disposition").unwrap();
+    assert!(disposition.contains("cunji-131124100000-2024.xlsx"));
+    let chinese = crate::common::enc("饶阳镇2024年村集体经济报告.xlsx");
+    assert!(
+        disposition.ends_with(&format!("filename*=UTF-8''{chinese}")),
+        "{disposition}"
+    );
+    let template = t.header("content-disposition").unwrap();
+    assert!(
+        template.ends_with(&crate::common::enc("村干部导入模板.xlsx")),
+        "{template}"
+    );
     assert_eq!(
         town.get("/report.xlsx?year=2024&region=131124101000")
             .await
