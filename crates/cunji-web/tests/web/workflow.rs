@@ -509,6 +509,17 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     assert_eq!(p["awards"][0]["recovered"], "450.00");
 }
 
+/// Uploads a document to 东关村's 2024 proposal from its page's form.
+async fn attach(c: &mut Client, name: &str, bytes: &[u8]) -> crate::common::Reply {
+    c.post_file(
+        &format!("{BASE}/attachments"),
+        None,
+        &[],
+        ("file", name, bytes),
+    )
+    .await
+}
+
 /// The stored proposal of 131124100200 for 2024.
 async fn proposal_2024(s: &Server) -> cunji_store::Proposal {
     s.store
@@ -573,14 +584,7 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
     let pdf: &[u8] = b"%PDF-1.7\n%scanned minutes\n%%EOF\n";
     // Nothing to attach to before the proposal exists.
     town.get(BASE).await;
-    let r = town
-        .post_file(
-            &format!("{BASE}/attachments"),
-            None,
-            &[],
-            ("file", "会议记录.pdf", pdf),
-        )
-        .await;
+    let r = attach(&mut town, "会议记录.pdf", pdf).await;
     assert!(r.header("location").unwrap().contains("err="));
     assert_eq!(
         town.post_json(&format!("{API}/compute"), &json!({}))
@@ -589,14 +593,7 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
         200
     );
     town.get(BASE).await;
-    let r = town
-        .post_file(
-            &format!("{BASE}/attachments"),
-            None,
-            &[],
-            ("file", "会议记录.pdf", pdf),
-        )
-        .await;
+    let r = attach(&mut town, "会议记录.pdf", pdf).await;
     assert!(
         r.header("location").unwrap().contains("msg="),
         "{:?}",
