@@ -1,5 +1,7 @@
 //! The calculation villagers read (SPEC §15), from every shipped policy's trace: no Latin letter (policy
-//! keys, English words, person ids) is left, and every amount of the trace is still there.
+//! keys, English words, person ids) is left, and every amount of the trace is still there — in the
+//! trace without its keys (proposals computed before the story was kept) and in the story told for
+//! villagers.
 
 mod common;
 
@@ -72,6 +74,12 @@ fn every_policys_calculation_reads_in_chinese_with_its_amounts() {
             let Some(inc) = &village.incentive else {
                 continue;
             };
+            let story = w.story(&policy, 2024, village.code.as_str()).join("\n");
+            assert!(
+                !story.chars().any(|c| c.is_ascii_alphabetic()),
+                "{}: {story}",
+                path.display()
+            );
             for (line, public) in inc.trace.iter().zip(public_trace(&inc.trace)) {
                 lines += 1;
                 assert!(
@@ -83,6 +91,11 @@ fn every_policys_calculation_reads_in_chinese_with_its_amounts() {
                     assert!(
                         public.contains(&a),
                         "{}: {a} lost from {line}",
+                        path.display()
+                    );
+                    assert!(
+                        story.contains(&a),
+                        "{}: {a} of {line} not told in {story}",
                         path.display()
                     );
                 }

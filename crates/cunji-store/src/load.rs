@@ -50,6 +50,21 @@ impl LoadedData {
     }
 }
 
+impl LoadedData {
+    /// The calculation of `village`'s reward in `year` told for villagers (SPEC §15), under `policy`;
+    /// empty when the policy has no plan.
+    pub fn story(
+        &self,
+        policy: &cunji_core::policy::Policy,
+        year: i32,
+        village: &RegionCode,
+    ) -> Result<Vec<String>, cunji_core::report::ReportError> {
+        let input = self.input(year, Some(village), None);
+        let told = cunji_core::report::village_story(policy, &input, village)?;
+        Ok(told.unwrap_or_default())
+    }
+}
+
 fn code(s: &str) -> Result<RegionCode, StoreError> {
     RegionCode::parse(s).map_err(|e| StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))
 }

@@ -44,6 +44,7 @@ async fn racing_officials_take_each_workflow_step_once() {
                 figures: &figures,
                 awards: &awards,
                 trace: &[],
+                story: &[],
             },
             "test",
         )

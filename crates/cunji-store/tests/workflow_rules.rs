@@ -15,6 +15,11 @@ use cunji_store::{Computation, ProposalAward, Status, Store, StoreError};
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
 const VILLAGE: &str = "110101001001";
+/// The calculation told for villagers, kept with the computation and read back line by line.
+const STORY: [&str; 2] = [
+    "2024 年本村经营性收入为 90,000.00 元。",
+    "按办法，奖励不超过增加额的 10%：80,000.00 元 × 10% = 8,000.00 元。",
+];
 
 fn award(person: &str, computed: i64) -> ProposalAward {
     ProposalAward {
@@ -49,6 +54,7 @@ async fn computed(store: &Store) -> i64 {
         figures: "f",
         awards: &awards,
         trace: &[],
+        story: &STORY.map(String::from),
     };
     store.record_computation(&c, "t").await.unwrap()
 }
@@ -114,6 +120,7 @@ async fn a_refused_resolution_stores_nothing_and_a_good_one_reads_back() {
     assert!(m.starts_with("P1 的决定金额 5,000.01 超出计算所得"), "{m}");
     let p = proposal(&store).await;
     assert_eq!(p.status, Status::Computed);
+    assert_eq!(p.story, STORY);
     assert_eq!(p.steps.len(), 1);
     assert_eq!(p.resolution, None);
     assert!(p.awards.iter().all(|a| a.decided.is_none()));

@@ -202,18 +202,29 @@ fn every_grant_of_the_demo_shows_on_its_village_public_page() {
         .filter_map(|rest| rest.split('"').next())
         .collect();
     assert!(villages.len() > 150, "{} villages listed", villages.len());
-    let cards: usize = villages
+    assert!(index.contains("<title>饶阳县村务公开"), "{index}");
+    let pages: Vec<String> = villages
         .iter()
-        .map(|code| {
-            get(&addr, &format!("/public/village/{code}"))
-                .matches("class=\"card grant\"")
-                .count()
-        })
+        .map(|code| get(&addr, &format!("/public/village/{code}")))
+        .collect();
+    let cards: usize = pages
+        .iter()
+        .map(|p| p.matches("class=\"card grant\"").count())
         .sum();
+    // The demo's two published rewards, each told for villagers (SPEC §15).
+    let told: Vec<&String> = pages
+        .iter()
+        .filter(|p| p.contains("这是上限：村里可以决定少发，不能多发。"))
+        .collect();
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(
         cards, 24,
         "the demo's 24 grants, each on its village's page"
     );
+    assert_eq!(told.len(), 2, "the two published rewards are told");
+    for page in told {
+        assert!(page.contains("<li>按《河北省"), "{page}");
+        assert!(page.contains("比 2023 年的"), "{page}");
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::steps::Trace;
 use crate::cadre::{Cadre, Role};
 use crate::incentive::plan::{Plan, Tier};
 use crate::money::Fen;
@@ -110,6 +111,18 @@ pub fn evaluate(
     policy_name: &str,
     v: &VillageFigures<'_>,
 ) -> Result<IncentiveResult, IncentiveError> {
+    let (out, _) = evaluate_told(plan, policy_name, v, false)?;
+    Ok(out)
+}
+
+/// `evaluate`, and with `story` the same steps told for villagers (SPEC §15): plain sentences with
+/// the trace's numbers and no policy keys or person ids.
+pub fn evaluate_told(
+    plan: &Plan,
+    policy_name: &str,
+    v: &VillageFigures<'_>,
+    story: bool,
+) -> Result<(IncentiveResult, Option<Vec<String>>), IncentiveError> {
     let mut out = IncentiveResult {
         measure: None,
         base: None,
@@ -119,13 +132,14 @@ pub fn evaluate(
         unallocated: Fen::ZERO,
         trace: Vec::new(),
     };
+    let mut trace = Trace::new(story);
     // Step 1: the measure.
     let Some(current) = v.current else {
         out.reason = Some(Reason::NoData);
-        return Ok(out);
+        trace.tell(|| format!("{} 年本村没有账，不发奖励。", v.year));
+        return Ok((out, trace.story));
     };
     out.measure = Some(current);
-    let mut trace = Vec::new();
     super::steps::measure(plan, policy_name, v.year, current, &mut trace);
     // Steps 2–6: the base, the gates, the schedule, the caps and the one rounding.
     let pool = match super::steps::pool(plan, v, current, &mut out.base, &mut trace) {
@@ -138,6 +152,7 @@ pub fn evaluate(
     if eligible.is_empty() {
         out.unallocated = pool;
         trace.push(format!("无符合条件的村干部，奖励总额 {pool} 元未分配。"));
+        trace.tell(|| format!("没有符合条件的村干部，这 {pool} 元不发放。"));
         return Ok(finish(out, trace, Some(Reason::NoEligibleCadre)));
     }
     // Steps 7–8: the split, and each person's appraisal.
@@ -146,26 +161,29 @@ pub fn evaluate(
     out.unallocated = unallocated;
     if unallocated.fen() != 0 {
         trace.push(format!("未分配 {unallocated} 元（封顶或考核扣减）。"));
+        trace.tell(|| format!("其余 {unallocated} 元因封顶或考核没有分出，不发放。"));
     }
     Ok(finish(out, trace, None))
 }
 
-fn finish_zero(out: IncentiveResult, trace: Vec<String>, reason: Reason) -> IncentiveResult {
-    let mut out = finish(out, trace, Some(reason));
+type Told = (IncentiveResult, Option<Vec<String>>);
+
+fn finish_zero(out: IncentiveResult, trace: Trace, reason: Reason) -> Told {
+    let (mut out, story) = finish(out, trace, Some(reason));
     out.pool = Fen::ZERO;
     out.unallocated = Fen::ZERO;
     out.awards.clear();
-    out
+    (out, story)
 }
 
-fn finish(mut out: IncentiveResult, trace: Vec<String>, reason: Option<Reason>) -> IncentiveResult {
+fn finish(mut out: IncentiveResult, trace: Trace, reason: Option<Reason>) -> Told {
     out.reason = reason;
-    out.trace = trace;
+    out.trace = trace.lines;
     if let Some(r) = reason {
         out.trace
             .push(format!("结论：{}（{}）。", r.name_zh(), r.key()));
     }
-    out
+    (out, trace.story)
 }
 
 /// Σ rate_i × (part of `base` between from_i and from_{i+1}), in millionths of a fen, with the terms

@@ -10,7 +10,42 @@ use crate::incentive::split::split_with_caps;
 use crate::money::{round_div, Fen};
 use crate::rate::PPM;
 
-type Trace = Vec<String>;
+/// The trace of SPEC §6 and, when asked for, the same steps told for villagers (SPEC §15): the
+/// same numbers in plain words, without policy keys or person ids.
+pub(super) struct Trace {
+    pub lines: Vec<String>,
+    pub story: Option<Vec<String>>,
+}
+
+impl Trace {
+    pub fn new(story: bool) -> Trace {
+        Trace {
+            lines: Vec::new(),
+            story: story.then(Vec::new),
+        }
+    }
+
+    pub fn push(&mut self, line: String) {
+        self.lines.push(line);
+    }
+
+    /// A sentence for villagers, made only when the story is asked for: a province report traces
+    /// 48,000 villages and tells none of them.
+    pub fn tell(&mut self, line: impl FnOnce() -> String) {
+        if let Some(story) = &mut self.story {
+            story.push(line());
+        }
+    }
+}
+
+/// What the base is called in the story: the growth, the year's level, or the part above a line.
+fn base_word(plan: &Plan) -> &str {
+    match plan.basis {
+        Basis::Level => &plan.measure.name,
+        Basis::Above { .. } => "超出部分",
+        _ => "增加额",
+    }
+}
 
 /// Step 1: the measure and its formula.
 pub(super) fn measure(plan: &Plan, policy_name: &str, y: i32, current: Fen, trace: &mut Trace) {
@@ -22,11 +57,19 @@ pub(super) fn measure(plan: &Plan, policy_name: &str, y: i32, current: Fen, trac
         m.formula_zh(),
         current
     ));
+    trace.tell(|| {
+        format!(
+            "按《{policy_name}》计算。{y} 年本村{}为 {current} 元（{}）。",
+            m.name,
+            m.formula_zh()
+        )
+    });
     if plan.allow_subsidy_in_measure && m.counts_subsidies() {
         trace.push(
             "注意：本方案口径计入补助收入（allow_subsidy_in_measure = true），增长中可能含上级补助。"
                 .to_string(),
         );
+        trace.tell(|| "按这个办法，上级补助收入也算在内，所以增长中可能有补助的部分。".to_string());
     }
 }
 
@@ -43,6 +86,7 @@ pub(super) fn pool(
     *base_out = Some(base);
     if base.fen() <= 0 {
         trace.push("基数不大于 0，无增长，不计奖励。".to_string());
+        trace.tell(|| format!("{}不大于 0，按办法不发奖励。", base_word(plan)));
         return Err(Reason::NoGrowth);
     }
     gates(plan, v.year, current, base, trace)?;
@@ -52,6 +96,12 @@ pub(super) fn pool(
     trace.push(format!(
         "取整（四舍五入到分）：奖励总额（上限）{pool} 元；实际发放可以更少，不能更多。"
     ));
+    trace.tell(|| match pool.fen() {
+        0 => "四舍五入到分为 0 元，不发奖励。".to_string(),
+        _ => {
+            format!("四舍五入到分，奖励总额最多 {pool} 元。这是上限：村里可以决定少发，不能多发。")
+        }
+    });
     if pool.fen() == 0 {
         return Err(Reason::ZeroPool);
     }
@@ -74,6 +124,7 @@ fn base(
                     "基数（basis = increase，比上年增长）：{y} 年 {current} 元 − {} 年 {prev} 元 = {b} 元。",
                     y - 1
                 ));
+                trace.tell(|| format!("比 {} 年的 {prev} 元{}。", y - 1, change(b)));
                 Ok(b)
             }
             None => {
@@ -81,6 +132,7 @@ fn base(
                     "基数（basis = increase）：{} 年无账，无法比较。",
                     y - 1
                 ));
+                trace.tell(|| format!("{} 年没有账，无法比较增长，按办法不发奖励。", y - 1));
                 Err(Reason::NoPriorYear)
             }
         },
@@ -99,18 +151,25 @@ fn base(
                     trace.push(format!(
                         "基数（basis = increase_over_year，比 {base_year} 年增长）：{current} 元 − {prev} 元 = {b} 元。"
                     ));
+                    trace.tell(|| {
+                        format!("办法按比 {base_year} 年增长多少计算：比 {base_year} 年的 {prev} 元{}。", change(b))
+                    });
                     Ok(b)
                 }
                 None => {
                     trace.push(format!(
                         "基数（basis = increase_over_year）：基准年 {base_year} 年无账或不早于 {y} 年，无法比较。"
                     ));
+                    trace.tell(|| {
+                        format!("办法按比 {base_year} 年增长多少计算，但那一年没有账，无法比较，不发奖励。")
+                    });
                     Err(Reason::NoPriorYear)
                 }
             }
         }
         Basis::Level => {
             trace.push(format!("基数（basis = level，按当年水平）：{current} 元。"));
+            trace.tell(|| format!("办法按当年{}计算，即 {current} 元。", plan.measure.name));
             Ok(current)
         }
         Basis::Above { threshold } => {
@@ -118,8 +177,22 @@ fn base(
             trace.push(format!(
                 "基数（basis = above，超过 {threshold} 元的部分）：{current} 元 − {threshold} 元 = {b} 元。"
             ));
+            trace.tell(|| {
+                format!(
+                    "办法按超过 {threshold} 元的部分计算：{current} 元 − {threshold} 元 = {b} 元。"
+                )
+            });
             Ok(b)
         }
+    }
+}
+
+/// `增加 12.00 元`, `减少 3.00 元` or `持平` — how the year compares.
+fn change(b: Fen) -> String {
+    match b.fen() {
+        0 => "持平".to_string(),
+        f if f > 0 => format!("增加 {b} 元"),
+        f => format!("减少 {} 元", Fen::from_fen(-f)),
     }
 }
 
@@ -147,12 +220,16 @@ fn increase_over_best(
             trace.push(format!(
                 "基数（basis = increase_over_best，比{window}最高值增长）：最高为 {best_year} 年 {best_value} 元；{current} 元 − {best_value} 元 = {b} 元。"
             ));
+            trace.tell(|| {
+                format!("办法按比{window}最高的一年增长多少计算：最高是 {best_year} 年的 {best_value} 元，比它{}。", change(b))
+            });
             Ok(b)
         }
         None => {
             trace.push(format!(
                 "基数（basis = increase_over_best）：{window}均无账，无法比较。"
             ));
+            trace.tell(|| format!("{window}都没有账，无法比较增长，按办法不发奖励。"));
             Err(Reason::NoPriorYear)
         }
     }
@@ -161,24 +238,30 @@ fn increase_over_best(
 /// Step 3: `min_level` on the measure, then `min_base` on the base.
 fn gates(plan: &Plan, y: i32, current: Fen, base: Fen, trace: &mut Trace) -> Result<(), Reason> {
     let level = format!("{current} 元");
+    let told = format!("本村{}", plan.measure.name);
     gate(
-        plan.min_level,
-        current,
-        "min_level",
+        (plan.min_level, current),
+        ("min_level", &told),
         (&format!("{y} 年 {level}"), &level),
         trace,
     )
     .ok_or(Reason::BelowMinLevel)?;
     let based = format!("基数 {base} 元");
-    gate(plan.min_base, base, "min_base", (&based, &based), trace).ok_or(Reason::BelowMinBase)
+    let told = format!("本村{}", base_word(plan));
+    gate(
+        (plan.min_base, base),
+        ("min_base", &told),
+        (&based, &based),
+        trace,
+    )
+    .ok_or(Reason::BelowMinBase)
 }
 
 /// One threshold: `None` when `value` is below `min` (the trace says so with `shown.0`), else the
-/// trace says it is met (with `shown.1`).
+/// trace says it is met (with `shown.1`); the story names the value as `told`.
 fn gate(
-    min: Option<Fen>,
-    value: Fen,
-    key: &str,
+    (min, value): (Option<Fen>, Fen),
+    (key, told): (&str, &str),
     shown: (&str, &str),
     trace: &mut Trace,
 ) -> Option<()> {
@@ -188,9 +271,13 @@ fn gate(
             "门槛（{key}）：{}，低于最低 {min} 元，不计奖励。",
             shown.0
         ));
+        trace.tell(|| {
+            format!("办法要求{told}至少 {min} 元，本村是 {value} 元，没有达到，不发奖励。")
+        });
         return None;
     }
     trace.push(format!("门槛（{key}）：{} ≥ {min} 元，满足。", shown.1));
+    trace.tell(|| format!("办法要求{told}至少 {min} 元，本村是 {value} 元，已达到。"));
     Some(())
 }
 
@@ -203,29 +290,17 @@ fn schedule(plan: &Plan, current: Fen, base: Fen, trace: &mut Trace) -> Result<i
                 "计提（schedule = flat）：{base} 元 × {rate} = {} 元。",
                 micro_yuan(r)
             ));
+            trace.tell(|| {
+                format!(
+                    "按办法，奖励不超过{}的 {rate}：{base} 元 × {rate} = {} 元。",
+                    base_word(plan),
+                    micro_yuan(r)
+                )
+            });
             Ok(r)
         }
         Schedule::Whole { tier_key, tiers } => {
-            let (key, key_name) = match tier_key {
-                TierKey::Base => (base, "基数"),
-                TierKey::Level => (current, "当年口径值"),
-            };
-            let Some(tier) = tiers.iter().rev().find(|t| t.from <= key) else {
-                trace.push(format!(
-                    "计提（schedule = whole）：{key_name} {key} 元低于首档起点 {} 元，不计奖励。",
-                    tiers.first().map(|t| t.from).unwrap_or_default()
-                ));
-                return Err(Reason::BelowFirstTier);
-            };
-            let r = base.fen() as i128 * tier.rate.ppm() as i128;
-            trace.push(format!(
-                "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {} 元起一档，比例 {}；{base} 元 × {} = {} 元。",
-                tier.from,
-                tier.rate,
-                tier.rate,
-                micro_yuan(r)
-            ));
-            Ok(r)
+            whole(plan, (*tier_key, tiers), current, base, trace)
         }
         Schedule::Marginal { tiers } => {
             let first = tiers.first().map(|t| t.from).unwrap_or_default();
@@ -233,17 +308,64 @@ fn schedule(plan: &Plan, current: Fen, base: Fen, trace: &mut Trace) -> Result<i
                 trace.push(format!(
                     "计提（schedule = marginal）：基数 {base} 元不超过首档起点 {first} 元，不计奖励。"
                 ));
+                trace.tell(|| {
+                    format!(
+                        "{} {base} 元没有超过起算点 {first} 元，按办法不发奖励。",
+                        base_word(plan)
+                    )
+                });
                 return Err(Reason::BelowFirstTier);
             }
             let (r, parts) = marginal(base, tiers);
+            let parts = parts.join(" + ");
             trace.push(format!(
-                "计提（schedule = marginal，超额累进）：{} = {} 元。",
-                parts.join(" + "),
+                "计提（schedule = marginal，超额累进）：{parts} = {} 元。",
                 micro_yuan(r)
             ));
+            trace.tell(|| {
+                format!(
+                    "按办法分段计算，每一段按自己的比例：{parts} = {} 元。",
+                    micro_yuan(r)
+                )
+            });
             Ok(r)
         }
     }
+}
+
+/// Whole tiers: the tier the key falls in applies to the whole base.
+fn whole(
+    plan: &Plan,
+    (tier_key, tiers): (TierKey, &[crate::incentive::plan::Tier]),
+    current: Fen,
+    base: Fen,
+    trace: &mut Trace,
+) -> Result<i128, Reason> {
+    let (key, key_name, told) = match tier_key {
+        TierKey::Base => (base, "基数", base_word(plan)),
+        TierKey::Level => (current, "当年口径值", plan.measure.name.as_str()),
+    };
+    let Some(tier) = tiers.iter().rev().find(|t| t.from <= key) else {
+        let first = tiers.first().map(|t| t.from).unwrap_or_default();
+        trace.push(format!(
+            "计提（schedule = whole）：{key_name} {key} 元低于首档起点 {first} 元，不计奖励。"
+        ));
+        trace.tell(|| format!("{told} {key} 元不到最低一档的 {first} 元，按办法不发奖励。"));
+        return Err(Reason::BelowFirstTier);
+    };
+    let r = base.fen() as i128 * tier.rate.ppm() as i128;
+    let (from, rate) = (tier.from, tier.rate);
+    trace.push(format!(
+        "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {from} 元起一档，比例 {rate}；{base} 元 × {rate} = {} 元。",
+        micro_yuan(r)
+    ));
+    trace.tell(|| {
+        format!(
+            "按办法分档计算：{told} {key} 元属于 {from} 元以上这一档，比例 {rate}；{base} 元 × {rate} = {} 元。",
+            micro_yuan(r)
+        )
+    });
+    Ok(r)
 }
 
 /// Step 5: `cap` and `cap_by_level` (raw amounts in millionths of a fen).
@@ -253,33 +375,43 @@ fn caps(plan: &Plan, current: Fen, raw: i128, trace: &mut Trace) -> Result<i128,
         let c = cap.fen() as i128 * PPM as i128;
         if pool_raw > c {
             trace.push(format!("封顶（cap）：每村不超过 {cap} 元，按 {cap} 元计。"));
+            trace.tell(|| format!("办法规定每村最多 {cap} 元，所以按 {cap} 元计。"));
             pool_raw = c;
         } else {
             trace.push(format!("封顶（cap）：每村不超过 {cap} 元，未触及。"));
+            trace.tell(|| format!("没有超过每村最多 {cap} 元的上限。"));
         }
     }
     if plan.cap_by_level.is_empty() {
         return Ok(pool_raw);
     }
+    let name = &plan.measure.name;
     let Some(lc) = plan.cap_by_level.iter().rev().find(|c| c.from <= current) else {
+        let first = plan.cap_by_level[0].from;
         trace.push(format!(
-            "封顶（cap_by_level）：{current} 元低于分档封顶的首档 {} 元，不计奖励。",
-            plan.cap_by_level[0].from
+            "封顶（cap_by_level）：{current} 元低于分档封顶的首档 {first} 元，不计奖励。"
         ));
+        trace.tell(|| {
+            format!("{name} {current} 元不到分档上限最低一档的 {first} 元，按办法不发奖励。")
+        });
         return Err(Reason::BelowFirstTier);
     };
-    let c = lc.cap.fen() as i128 * PPM as i128;
-    if pool_raw > c {
-        trace.push(format!(
-            "封顶（cap_by_level）：{current} 元落在 {} 元起一档，封顶 {} 元，按 {} 元计。",
-            lc.from, lc.cap, lc.cap
-        ));
-        pool_raw = c;
+    let (from, cap) = (lc.from, lc.cap);
+    let c = cap.fen() as i128 * PPM as i128;
+    let hit = pool_raw > c;
+    let (said, told) = if hit {
+        (format!("按 {cap} 元计"), format!("所以按 {cap} 元计"))
     } else {
-        trace.push(format!(
-            "封顶（cap_by_level）：{current} 元落在 {} 元起一档，封顶 {} 元，未触及。",
-            lc.from, lc.cap
-        ));
+        ("未触及".to_string(), "没有超过".to_string())
+    };
+    trace.push(format!(
+        "封顶（cap_by_level）：{current} 元落在 {from} 元起一档，封顶 {cap} 元，{said}。"
+    ));
+    trace.tell(|| {
+        format!("{name} {current} 元属于 {from} 元以上这一档，这一档最多 {cap} 元，{told}。")
+    });
+    if hit {
+        pool_raw = c;
     }
     Ok(pool_raw)
 }
@@ -302,15 +434,24 @@ pub(super) fn eligible<'c>(
             role_weight as u128
         };
         let who = format!("{}（{}，{}）", c.person, c.name, c.role.name_zh());
+        let told = || format!("{}（{}）", c.name, c.role.name_zh());
         if weight == 0 {
             trace.push(format!("{who}：权重为 0，不参与分配。"));
+            trace.tell(|| format!("{}按办法不参加分配。", told()));
         } else if c.months_in_post < plan.min_months {
+            let (months, min) = (c.months_in_post, plan.min_months);
             trace.push(format!(
-                "{who}：任职 {} 个月，少于 {} 个月（min_months），不参与分配。",
-                c.months_in_post, plan.min_months
+                "{who}：任职 {months} 个月，少于 {min} 个月（min_months），不参与分配。"
             ));
+            trace.tell(|| {
+                format!(
+                    "{}任职 {months} 个月，不满 {min} 个月，不参加分配。",
+                    told()
+                )
+            });
         } else if c.sanctioned {
             trace.push(format!("{who}：受处分或在影响期内，不参与分配。"));
+            trace.tell(|| format!("{}受到处分或在处分影响期内，不参加分配。", told()));
         } else {
             eligible.push((c, weight));
         }
@@ -346,28 +487,36 @@ pub(super) fn awards(
         "分配：符合条件 {} 人，权重{weight_note}合计 {total_weight}，按最大余额法分到分。",
         eligible.len()
     ));
+    trace.tell(|| {
+        format!(
+            "符合条件的 {} 人按权重{weight_note}分这 {pool} 元，每人分到分，不足一分的零头按余数从大到小补给。",
+            eligible.len()
+        )
+    });
     let split = split_with_caps(pool.fen(), &weights, &caps);
     let mut unallocated = split.unallocated;
     let mut awards = Vec::with_capacity(eligible.len());
     for (i, (c, w)) in eligible.iter().enumerate() {
         let share = Fen::from_fen(split.shares[i]);
+        let role = c.role.name_zh();
         let mut line = format!(
-            "{}（{}，{}）：权重 {w}，份额 {share} 元",
-            c.person,
-            c.name,
-            c.role.name_zh()
+            "{}（{}，{role}）：权重 {w}，份额 {share} 元",
+            c.person, c.name
         );
+        let mut told = format!("{}（{role}）权重 {w}，分得 {share} 元", c.name);
         if split.capped[i] {
             let s = plan.max_share[&c.role];
+            let cap = Fen::from_fen(caps[i].unwrap_or(0));
             line.push_str(&format!(
-                "（{}最多分得总额的 {s}，即 {} 元，已封顶）",
-                c.role.name_zh(),
-                Fen::from_fen(caps[i].unwrap_or(0))
+                "（{role}最多分得总额的 {s}，即 {cap} 元，已封顶）"
             ));
+            told.push_str(&format!("（{role}最多分总额的 {s}，即 {cap} 元）"));
         }
-        let amount = appraise(plan, village, c, share, &mut line)?;
+        let amount = appraise(plan, village, c, share, (&mut line, &mut told))?;
         line.push('。');
+        told.push('。');
         trace.push(line);
+        trace.tell(|| told);
         unallocated += share.fen() - amount.fen();
         awards.push(Award {
             person: c.person.clone(),
@@ -388,13 +537,14 @@ fn appraise(
     village: &str,
     c: &Cadre,
     share: Fen,
-    line: &mut String,
+    (line, told): (&mut String, &mut String),
 ) -> Result<Fen, IncentiveError> {
     let Some(table) = &plan.appraisal else {
         return Ok(share);
     };
     let Some(rating) = &c.appraisal else {
         line.push_str("；无考核等次，发放 0 元");
+        told.push_str("；没有考核等次，发 0 元");
         return Ok(Fen::ZERO);
     };
     let Some(mult) = table.get(rating) else {
@@ -407,9 +557,8 @@ fn appraise(
     };
     let amt =
         Fen::from_fen(round_div(share.fen() as i128 * mult.ppm() as i128, PPM as i128) as i64);
-    line.push_str(&format!(
-        "；考核“{rating}”× {}，发放 {amt} 元",
-        pct_or_one(*mult)
-    ));
+    let mult = pct_or_one(*mult);
+    line.push_str(&format!("；考核“{rating}”× {mult}，发放 {amt} 元"));
+    told.push_str(&format!("；考核“{rating}”，按 {mult} 发放 {amt} 元"));
     Ok(amt)
 }

@@ -8,7 +8,7 @@ use super::{Ordered, ReportError, ReportInput, VillageReport};
 use crate::alerts::Alert;
 use crate::books::YearBook;
 use crate::cadre::Cadre;
-use crate::incentive::evaluate::{evaluate, IncentiveError, IncentiveResult, VillageFigures};
+use crate::incentive::evaluate::{evaluate_told, IncentiveError, IncentiveResult, VillageFigures};
 use crate::measure::Measure;
 use crate::policy::Policy;
 use crate::region::{Level, Region, RegionCode};
@@ -217,20 +217,34 @@ impl<'a, 'i> Build<'a, 'i> {
             has_data: own.is_some(),
             measures,
             band,
-            incentive: self.incentive_of(&region.code, own, cadres)?,
+            incentive: self.incentive_of(&region.code, own, cadres, false)?.0,
         };
         Ok((report, band_index))
     }
 
-    /// The village's incentive under the policy's plan (SPEC §6), or `None` without a plan.
+    /// The village's story for villagers (SPEC §15): the steps of its incentive told in plain
+    /// words; `None` without a plan.
+    pub fn story_of(&self, code: &RegionCode) -> Result<Option<Vec<String>>, IncentiveError> {
+        let own = self
+            .input
+            .books
+            .own(code, self.year)
+            .filter(|b| b.has_data());
+        let cadres = self.cadres.get(code).map(|v| v.as_slice()).unwrap_or(&[]);
+        Ok(self.incentive_of(code, own, cadres, true)?.1)
+    }
+
+    /// The village's incentive under the policy's plan (SPEC §6), or `None` without a plan; with
+    /// `story`, told for villagers too.
     fn incentive_of(
         &self,
         code: &RegionCode,
         own: Option<&YearBook>,
         cadres: &[Cadre],
-    ) -> Result<Option<IncentiveResult>, IncentiveError> {
+        story: bool,
+    ) -> Result<(Option<IncentiveResult>, Option<Vec<String>>), IncentiveError> {
         let Some(plan) = &self.policy.incentive else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let (regions, books, y) = (self.input.regions, self.input.books, self.year);
         let current = own.map(|b| plan.measure.value(&b.totals));
@@ -249,7 +263,8 @@ impl<'a, 'i> Build<'a, 'i> {
             earlier: &earlier,
             cadres,
         };
-        evaluate(plan, &self.policy.name, &figures).map(Some)
+        let (result, told) = evaluate_told(plan, &self.policy.name, &figures, story)?;
+        Ok((Some(result), told))
     }
 
     /// Counts the village as supported or not, and its increase on last year in that group. A

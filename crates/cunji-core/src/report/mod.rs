@@ -221,6 +221,17 @@ pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, 
     })
 }
 
+/// The calculation of `village`'s reward told for villagers (SPEC §15), from the same steps and
+/// numbers as its trace in the report of `input`; `None` when the policy has no plan.
+pub fn village_story(
+    policy: &Policy,
+    input: &ReportInput<'_>,
+    village: &RegionCode,
+) -> Result<Option<Vec<String>>, ReportError> {
+    build::check_input(policy, input)?;
+    Ok(build::Build::new(policy, input).story_of(village)?)
+}
+
 /// The reason a village without an incentive result shows, for renderers.
 pub fn reason_of(v: &VillageReport) -> Option<Reason> {
     v.incentive.as_ref().and_then(|i| i.reason)

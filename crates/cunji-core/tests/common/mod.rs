@@ -99,23 +99,32 @@ impl World {
         self.cadres.last_mut().expect("just pushed")
     }
 
+    pub fn input(&self, year: i32) -> ReportInput<'_> {
+        ReportInput {
+            year,
+            regions: &self.regions,
+            books: &self.books,
+            cadres: &self.cadres,
+            grants: &self.grants,
+            project_actuals: &self.project_actuals,
+            stats: &self.stats,
+            entries: &self.entries,
+            today: None,
+            scope: None,
+        }
+    }
+
     pub fn report(&self, policy: &Policy, year: i32) -> Report {
-        build_report(
-            policy,
-            &ReportInput {
-                year,
-                regions: &self.regions,
-                books: &self.books,
-                cadres: &self.cadres,
-                grants: &self.grants,
-                project_actuals: &self.project_actuals,
-                stats: &self.stats,
-                entries: &self.entries,
-                today: None,
-                scope: None,
-            },
-        )
-        .expect("report")
+        build_report(policy, &self.input(year)).expect("report")
+    }
+
+    /// The calculation of `village`'s reward told for villagers (SPEC §15).
+    #[allow(dead_code)]
+    pub fn story(&self, policy: &Policy, year: i32, village: &str) -> Vec<String> {
+        let code = cunji_core::region::RegionCode::parse(village).expect("code");
+        cunji_core::report::village_story(policy, &self.input(year), &code)
+            .expect("story")
+            .expect("a plan")
     }
 }
 

@@ -7,7 +7,7 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -44,6 +44,7 @@ pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
         12,
         include_str!("../../migrations/shared/0012_settings.sql"),
     ),
+    (13, include_str!("../../migrations/shared/0013_story.sql")),
 ];
 
 pub(crate) static DIALECT: Dialect = Dialect {

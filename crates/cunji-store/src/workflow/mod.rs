@@ -64,6 +64,9 @@ pub struct Proposal {
     pub computed_at: i64,
     pub published_at: Option<i64>,
     pub trace: Vec<String>,
+    /// The calculation told for villagers (SPEC §15); empty for proposals computed before it was
+    /// kept (migration 13).
+    pub story: Vec<String>,
     pub awards: Vec<ProposalAward>,
     pub steps: Vec<Step>,
     /// The latest village resolution, as data (none for proposals resolved before it was kept).
@@ -96,12 +99,13 @@ pub struct Computation<'a> {
     pub figures: &'a str,
     pub awards: &'a [ProposalAward],
     pub trace: &'a [String],
+    pub story: &'a [String],
 }
 
 impl Store {
     pub async fn proposal(&self, village: &str, year: i32) -> Result<Option<Proposal>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace, measure, base FROM proposals WHERE village = $1 AND year = $2",
+            "SELECT id, village, year, policy_id, status, pool, figures, computed_at, published_at, trace, measure, base, story FROM proposals WHERE village = $1 AND year = $2",
         )
         .bind(village)
         .bind(year)
@@ -151,6 +155,10 @@ impl Store {
                 .lines()
                 .map(|l| l.to_string())
                 .collect(),
+            story: r
+                .try_get::<Option<String>, _>(12)?
+                .map(|s| s.lines().map(|l| l.to_string()).collect())
+                .unwrap_or_default(),
             awards,
             steps,
             resolution,

@@ -83,9 +83,10 @@ impl Store {
             .await?
             .try_get(0)?,
         };
-        sqlx::query("UPDATE proposals SET measure = $1, base = $2 WHERE id = $3")
+        sqlx::query("UPDATE proposals SET measure = $1, base = $2, story = $3 WHERE id = $4")
             .bind(c.measure.map(|f| f.fen()))
             .bind(c.base.map(|f| f.fen()))
+            .bind(c.story.join("\n"))
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -30,6 +30,9 @@ pub struct Now {
     pub alerts: Vec<cunji_core::alerts::Alert>,
     pub figures: String,
     pub proposal: Option<Proposal>,
+    /// What the reward was computed from, for its story (SPEC §15) when it is recorded.
+    policy: cunji_core::policy::Policy,
+    data: std::sync::Arc<cunji_store::LoadedData>,
 }
 
 impl Now {
@@ -68,6 +71,8 @@ impl Now {
             alerts,
             figures,
             proposal,
+            policy,
+            data,
         })
     }
 
@@ -272,6 +277,10 @@ async fn compute(
         ));
     };
     let awards: Vec<ProposalAward> = inc.awards.iter().map(ProposalAward::from).collect();
+    let story = now
+        .data
+        .story(&now.policy, year, village)
+        .map_err(|e| WebError::Invalid(e.to_string()))?;
     state
         .store
         .record_computation(
@@ -285,6 +294,7 @@ async fn compute(
                 figures: &now.figures,
                 awards: &awards,
                 trace: &inc.trace,
+                story: &story,
             },
             who,
         )

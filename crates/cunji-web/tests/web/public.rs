@@ -187,6 +187,11 @@ async fn villagers_find_their_village_by_name_and_every_title_names_the_county()
         page.contains(">西关村</a>") && !page.contains(">大迁民村</a> <span"),
         "{page}"
     );
+    let index = anon.get("/public/").await.text();
+    assert!(
+        index.contains("<title>饶阳县村务公开") && index.contains("<h1>饶阳县村务公开</h1>"),
+        "{index}"
+    );
     let none = anon.get("/public/?q=%E6%B2%A1%E6%9C%89").await.text(); // 没有
     assert!(none.contains("没有找到名称含“没有”的村"), "{none}");
     for path in [

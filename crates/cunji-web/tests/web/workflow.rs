@@ -371,7 +371,11 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
         "{page}"
     );
     // The calculation as villagers read it: no policy keys, no person ids (SPEC §15).
-    assert!(page.contains("基数（比上年增长）"), "{page}");
+    assert!(
+        page.contains("<li>比 2023 年的 100,000.00 元增加 50,000.00 元。</li>")
+            && page.contains("<li>张建国（书记）权重 1，分得 2,500.00 元。</li>"),
+        "{page}"
+    );
     assert!(
         page.contains("<span id=\"verified-2024\">与账簿一致</span>"),
         "{page}"

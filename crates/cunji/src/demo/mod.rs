@@ -153,7 +153,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
             .add_user(name, display, &hash, role, scope, who)
             .await?;
     }
-    workflow::examples(&store, &report, policy_id, &data).await?;
+    workflow::examples(&store, &report, (&policy, policy_id), &data).await?;
     let Some(addr) = serve else {
         store.close().await;
         return Ok(());

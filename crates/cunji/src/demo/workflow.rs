@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use cunji_core::date::Date;
+use cunji_core::policy::Policy;
 use cunji_core::report::{Report, VillageReport};
 use cunji_core::workflow::{unchecked_alerts, Action, Body, Meetings, Resolution};
 use cunji_core::Fen;
@@ -30,7 +31,7 @@ const COUNTY: &str = "admin";
 pub async fn examples(
     store: &Store,
     report: &Report,
-    policy_id: i64,
+    policy: (&Policy, i64),
     data: &LoadedData,
 ) -> Result<(), Failure> {
     let mut candidates = report.villages.iter().filter(|v| {
@@ -40,7 +41,7 @@ pub async fn examples(
                 .is_some_and(|i| i.reason.is_none() && !i.awards.is_empty())
     });
     if let Some(v) = candidates.next() {
-        let id = compute(store, v, policy_id, data).await?;
+        let id = compute(store, v, policy, data).await?;
         store
             .add_attachment(id, "村民代表会议记录.pdf", MINUTES_PDF, TOWNSHIP)
             .await?;
@@ -57,7 +58,7 @@ pub async fn examples(
         review_to_publication(store, id, v, report).await?;
     }
     if let Some(v) = candidates.next() {
-        let id = compute(store, v, policy_id, data).await?;
+        let id = compute(store, v, policy, data).await?;
         resolve(store, id, v).await?;
         review_to_publication(store, id, v, report).await?;
         overstate_then_correct(store, v).await?;
@@ -71,7 +72,7 @@ pub async fn examples(
 async fn compute(
     store: &Store,
     v: &VillageReport,
-    policy_id: i64,
+    (policy, policy_id): (&Policy, i64),
     data: &LoadedData,
 ) -> Result<i64, Failure> {
     let Some(inc) = &v.incentive else {
@@ -85,6 +86,9 @@ async fn compute(
         .map(|c| c.to_string())
         .collect();
     let figures = store.figures_fingerprint(&villages).await?;
+    let story = data
+        .story(policy, LAST_YEAR, &v.code)
+        .map_err(|e| Failure::other(e.to_string()))?;
     let computation = Computation {
         village: v.code.as_str(),
         year: LAST_YEAR,
@@ -95,6 +99,7 @@ async fn compute(
         figures: &figures,
         awards: &awards,
         trace: &inc.trace,
+        story: &story,
     };
     Ok(store.record_computation(&computation, TOWNSHIP).await?)
 }

@@ -54,6 +54,8 @@ pub struct Child {
 #[template(path = "public_index.html")]
 struct IndexPage {
     layout: Layout,
+    /// `饶阳县村务公开`: the place every village listed belongs to, in the title and the heading.
+    title: String,
     /// The way down to the region shown, each a link: code, name.
     crumbs: Vec<(String, String)>,
     children: Vec<Child>,
@@ -194,6 +196,33 @@ fn drill_down<'r>(
 
 /// Every village open to the public, by township; on a large register, the regions beneath the one
 /// asked for (`?region=CODE`), each with its number of villages, down to a list that fits a page.
+/// The county (or the deepest region above it) that every listed village, or the scope, belongs to;
+/// with the township when they share one. Empty for a register of several provinces.
+fn shared_place(
+    regions: &cunji_core::region::RegionSet,
+    villages: &[&cunji_core::region::Region],
+    scope: Option<&RegionCode>,
+) -> String {
+    let mut shared: Vec<RegionCode> = match (villages.first(), scope) {
+        (Some(v), _) => v.code.ancestors(),
+        (None, Some(s)) => s.ancestors().into_iter().chain([s.clone()]).collect(),
+        (None, None) => Vec::new(),
+    };
+    for v in villages {
+        let mine = v.code.ancestors();
+        let same = shared.iter().zip(&mine).take_while(|(a, b)| a == b).count();
+        shared.truncate(same);
+    }
+    let from = shared
+        .iter()
+        .position(|c| c.level() >= Level::County)
+        .unwrap_or(shared.len().saturating_sub(1));
+    shared[from.min(shared.len())..]
+        .iter()
+        .filter_map(|c| regions.get(c).map(|r| r.name.as_str()))
+        .collect()
+}
+
 pub async fn index(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -212,6 +241,10 @@ pub async fn index(
     };
     let (villages, children) = drill_down(&regions, &mut scope);
     let mut townships: Vec<Township> = Vec::new();
+    let title = format!(
+        "{}村务公开",
+        shared_place(&regions, &villages, scope.as_ref())
+    );
     for r in villages {
         let t = r
             .code
@@ -246,7 +279,8 @@ pub async fn index(
         search(&regions, &query)
     };
     Ok(render(&IndexPage {
-        layout: Layout::new("村务公开", None).for_reader(&headers, "/public/"),
+        layout: Layout::new(&title, None).for_reader(&headers, "/public/"),
+        title,
         crumbs,
         children,
         townships,

@@ -155,7 +155,13 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
                     amount: a.paid.or(a.decided).unwrap_or(Fen::ZERO).display(),
                 })
                 .collect(),
-            trace: cunji_core::incentive::public::public_trace(&p.trace),
+            // Told for villagers when computed (SPEC §15); a proposal computed before the story was
+            // kept shows its trace without keys or ids.
+            trace: if p.story.is_empty() {
+                cunji_core::incentive::public::public_trace(&p.trace)
+            } else {
+                p.story.clone()
+            },
         });
     }
     let phone = state
