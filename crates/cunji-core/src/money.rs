@@ -118,11 +118,16 @@ impl Fen {
 
     /// For summaries: `1.23 万元` (rounded half away from zero to 0.01 万).
     pub fn wan(self) -> String {
+        format!("{} 万元", self.wan_number())
+    }
+
+    /// The amount in 万元 with two decimals and no unit (`26.78`), for a place whose heading says 万元.
+    pub fn wan_number(self) -> String {
         // 1 万元 = 1,000,000 fen; two decimals of 万 = 10,000 fen.
         let hundredths = round_div(self.0 as i128, 10_000);
         let sign = if hundredths < 0 { "-" } else { "" };
         let a = hundredths.unsigned_abs();
-        format!("{sign}{}.{:02} 万元", group_thousands(a / 100), a % 100)
+        format!("{sign}{}.{:02}", group_thousands(a / 100), a % 100)
     }
 }
 

@@ -173,7 +173,7 @@ fn totals_row(
 }
 
 /// The report as a workbook (bytes of an .xlsx file).
-pub use report::report_workbook;
+pub use report::{place_of, report_workbook};
 
 fn measure_name(key: &str) -> String {
     cunji_core::measure::Measure::standard()
@@ -241,15 +241,54 @@ fn template_columns(kind: &str) -> Option<Vec<TemplateColumn>> {
     Some(cols)
 }
 
-/// An empty import template (.xlsx bytes): Chinese headers, a notes row (skipped on import), and
-/// drop-down lists for accounts, roles, source levels and yes/no.
-pub fn template(kind: &str) -> Result<Option<Vec<u8>>, XlsxError> {
+/// A village as a template lists it for the person filling it in: code, name, and its township.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VillageRow {
+    pub code: String,
+    pub name: String,
+    pub township: String,
+}
+
+/// Villages a template's 村名单 lists at most: a county has a few hundred, a province 48,000; past a
+/// county's worth the list is cut (and says so) so that a province admin's template stays small.
+pub const TEMPLATE_VILLAGES_AT_MOST: usize = 5_000;
+
+/// The open villages (not merged away) under `scope`, or of the whole register, in code order, at
+/// most `TEMPLATE_VILLAGES_AT_MOST`.
+pub fn village_rows(
+    regions: &cunji_core::region::RegionSet,
+    scope: Option<&cunji_core::region::RegionCode>,
+) -> Vec<VillageRow> {
+    use cunji_core::region::Level;
+    regions
+        .with_prefix(scope.map_or("", |s| s.prefix()))
+        .filter(|r| r.level() == Level::Village && regions.successor_of(&r.code).is_none())
+        .take(TEMPLATE_VILLAGES_AT_MOST)
+        .map(|r| VillageRow {
+            code: r.code.to_string(),
+            name: r.name.clone(),
+            township: r
+                .code
+                .ancestors()
+                .last()
+                .and_then(|t| regions.get(t))
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// An empty import template (.xlsx bytes): a sheet named for the kind in Chinese (the one imported)
+/// with Chinese headers, a notes row (skipped on import) and drop-down lists for accounts, roles,
+/// source levels and yes/no; and, when `villages` are given, a second sheet 村名单 listing them with
+/// their codes to copy from. Both print on A4 landscape.
+pub fn template(kind: &str, villages: &[VillageRow]) -> Result<Option<Vec<u8>>, XlsxError> {
     let Some(cols) = template_columns(kind) else {
         return Ok(None);
     };
     let mut book = Workbook::new();
     let ws = book.add_worksheet();
-    ws.set_name(kind)?;
+    ws.set_name(ImportKind::parse(kind).map_or(kind, |k| k.name_zh()))?;
     let mut w = Widths::new(cols.len());
     let names: Vec<String> = cols.iter().map(|c| c.header.to_string()).collect();
     headers(ws, 0, &names, &mut w)?;
@@ -280,8 +319,38 @@ pub fn template(kind: &str) -> Result<Option<Vec<u8>>, XlsxError> {
     }
     w.apply(ws)?;
     ws.set_row_height(1, 36)?;
-    ws.set_freeze_panes(2, 0)?;
+    page_setup(ws, 2)?;
+    if !villages.is_empty() {
+        villages_sheet(&mut book, villages)?;
+    }
     Ok(Some(book.save_to_buffer()?))
+}
+
+/// 村名单: the villages the user keeps, to copy codes from (not read on import: only the first sheet
+/// is).
+fn villages_sheet(book: &mut Workbook, villages: &[VillageRow]) -> Result<(), XlsxError> {
+    let ws = book.add_worksheet();
+    ws.set_name("村名单")?;
+    let mut w = Widths::new(3);
+    headers(ws, 0, &["村代码", "村", "乡镇"].map(String::from), &mut w)?;
+    ws.set_column_format(0, &Format::new().set_num_format("@"))?;
+    for (i, v) in villages.iter().enumerate() {
+        let cells = [
+            Cell::Text(v.code.clone()),
+            Cell::Text(v.name.clone()),
+            Cell::Text(v.township.clone()),
+        ];
+        write_row(ws, i as u32 + 1, &cells, &mut w)?;
+    }
+    if villages.len() == TEMPLATE_VILLAGES_AT_MOST {
+        let note = format!(
+            "仅列出前 {TEMPLATE_VILLAGES_AT_MOST} 个村；其余村的代码请在系统的地区页查看。"
+        );
+        ws.write_string(villages.len() as u32 + 1, 0, note)?;
+    }
+    w.apply(ws)?;
+    page_setup(ws, 1)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -291,9 +360,9 @@ mod tests {
     #[test]
     fn every_kind_has_a_template() {
         for k in TEMPLATE_KINDS {
-            let bytes = template(k).unwrap().unwrap();
+            let bytes = template(k, &[]).unwrap().unwrap();
             assert!(bytes.starts_with(b"PK"), "{k}");
         }
-        assert!(template("nonsense").unwrap().is_none());
+        assert!(template("nonsense", &[]).unwrap().is_none());
     }
 }

@@ -1,28 +1,104 @@
 //! The report as a workbook: 汇总, 村级明细, 奖励计算, 扶持资金 and, with a pay floor, 报酬保障; A4
-//! landscape, frozen headers, money with thousands separators, totals as formulas.
+//! landscape, each sheet titled with the region and year, frozen headers, money in 元 with thousands
+//! separators, villages by code and name, totals as formulas with their results stored.
+
+use std::collections::BTreeMap;
 
 use cunji_core::report::Report;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use crate::{headers, measure_name, page_setup, totals_row, write_row, Cell, Widths};
 
-/// The workbook of a report.
-pub fn report_workbook(report: &Report) -> Result<Vec<u8>, XlsxError> {
+/// What every sheet of one workbook shares: its title's words and the villages' names by code.
+struct Book<'r> {
+    /// `饶阳县 2024 年村级集体经济报告`
+    title: String,
+    policy: &'r str,
+    names: BTreeMap<&'r str, &'r str>,
+}
+
+impl<'r> Book<'r> {
+    fn new(report: &'r Report, place: &str) -> Book<'r> {
+        let mut names: BTreeMap<&str, &str> = report
+            .regions
+            .iter()
+            .map(|r| (r.code.as_str(), r.name.as_str()))
+            .collect();
+        names.extend(
+            report
+                .villages
+                .iter()
+                .map(|v| (v.code.as_str(), v.name.as_str())),
+        );
+        Book {
+            title: format!("{place} {} 年村级集体经济报告", report.year),
+            policy: &report.policy,
+            names,
+        }
+    }
+
+    /// A new sheet named `name`, its first row the workbook's title and the sheet's name.
+    fn sheet<'b>(
+        &self,
+        book: &'b mut Workbook,
+        name: &str,
+    ) -> Result<&'b mut Worksheet, XlsxError> {
+        let ws = book.add_worksheet();
+        ws.set_name(name)?;
+        ws.write_string_with_format(
+            0,
+            0,
+            format!("{} · {name}（{}）", self.title, self.policy),
+            &Format::new().set_bold().set_font_size(14),
+        )?;
+        Ok(ws)
+    }
+
+    /// A village's name by its code (a village merged away before the year is still named).
+    fn name(&self, code: &str) -> String {
+        self.names
+            .get(code)
+            .copied()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// `总收入（元）`: a money column's header says its unit.
+fn in_yuan(name: &str) -> String {
+    format!("{name}（元）")
+}
+
+/// The region a report covers, by name, for a title: its one shallowest region (a county report's
+/// county), or `各地区` when it spans several at that level.
+pub fn place_of(report: &Report) -> String {
+    let Some(top) = report.regions.iter().map(|r| r.level).min() else {
+        return "各地区".to_string();
+    };
+    let mut at_top = report.regions.iter().filter(|r| r.level == top);
+    match (at_top.next(), at_top.next()) {
+        (Some(r), None) => r.name.clone(),
+        _ => "各地区".to_string(),
+    }
+}
+
+/// The workbook of a report of `place` (the region asked for, by name).
+pub fn report_workbook(report: &Report, place: &str) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
-    summary_sheet(&mut book, report)?;
-    villages_sheet(&mut book, report)?;
-    traces_sheet(&mut book, report)?;
-    grants_sheet(&mut book, report)?;
+    let b = Book::new(report, place);
+    summary_sheet(&mut book, &b, report)?;
+    villages_sheet(&mut book, &b, report)?;
+    traces_sheet(&mut book, &b, report)?;
+    grants_sheet(&mut book, &b, report)?;
     if let Some(lines) = &report.pay_floor {
-        pay_floor_sheet(&mut book, lines)?;
+        pay_floor_sheet(&mut book, &b, lines)?;
     }
     book.save_to_buffer()
 }
 
 /// 汇总: regions with bands, then the targets.
-fn summary_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
-    let ws = book.add_worksheet();
-    ws.set_name("汇总")?;
+fn summary_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<(), XlsxError> {
+    let ws = b.sheet(book, "汇总")?;
     let bands: Vec<String> = report
         .regions
         .first()
@@ -41,16 +117,9 @@ fn summary_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> 
             "奖励总额上限",
             "核定发放",
         ]
-        .iter()
-        .map(|s| s.to_string()),
+        .map(in_yuan),
     );
     let mut w = Widths::new(names.len().max(6));
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{} 年 村级集体经济报告（{}）", report.year, report.policy),
-        &Format::new().set_bold().set_font_size(14),
-    )?;
     headers(ws, 1, &names, &mut w)?;
     let mut row = 2;
     for r in &report.regions {
@@ -106,16 +175,15 @@ fn summary_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> 
 }
 
 /// 村级明细: every village with measures, band, pool and awards; totals as formulas.
-fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
-    let ws = book.add_worksheet();
-    ws.set_name("村级明细")?;
+fn villages_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<(), XlsxError> {
+    let ws = b.sheet(book, "村级明细")?;
     let measure_keys: Vec<(String, String)> = report
         .villages
         .iter()
         .find_map(|v| v.measures.as_ref())
         .map(|m| {
             m.0.iter()
-                .map(|(k, _)| (k.clone(), measure_name(k)))
+                .map(|(k, _)| (k.clone(), in_yuan(&measure_name(k))))
                 .collect()
         })
         .unwrap_or_default();
@@ -126,16 +194,20 @@ fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError>
     names.extend(measure_keys.iter().map(|(_, n)| n.clone()));
     let first_money = 3;
     // The workbook words the reason for a reader, so its column is 说明 where the CSV's is 原因.
+    let band_col = first_money + measure_keys.len();
     names.extend(
         cunji_core::report::REWARD_HEADERS
             .iter()
-            .map(|s| if *s == "原因" { "说明" } else { s })
-            .map(|s| s.to_string()),
+            .enumerate()
+            .map(|(i, s)| match (i, *s) {
+                (_, "原因") => "说明".to_string(),
+                (1..=5, s) => in_yuan(s),
+                (_, s) => s.to_string(),
+            }),
     );
-    let band_col = first_money + measure_keys.len();
     let mut w = Widths::new(names.len());
-    headers(ws, 0, &names, &mut w)?;
-    let mut row = 1;
+    headers(ws, 1, &names, &mut w)?;
+    let mut row = 2;
     for v in &report.villages {
         let mut cells = vec![
             Cell::Text(v.code.to_string()),
@@ -175,20 +247,19 @@ fn villages_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError>
     }
     let mut money_cols: Vec<usize> = (first_money..band_col).collect();
     money_cols.extend([band_col + 3, band_col + 4, band_col + 5]);
-    totals_row(ws, (row, 1, row - 1), &money_cols, 1, &w)?;
+    totals_row(ws, (row, 2, row - 1), &money_cols, 1, &w)?;
     w.apply(ws)?;
-    page_setup(ws, 1)?;
+    page_setup(ws, 2)?;
     Ok(())
 }
 
 /// 奖励计算: each village's trace, one step a row.
-fn traces_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
-    let ws = book.add_worksheet();
-    ws.set_name("奖励计算")?;
+fn traces_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<(), XlsxError> {
+    let ws = b.sheet(book, "奖励计算")?;
     let mut w = Widths::new(4);
     headers(
         ws,
-        0,
+        1,
         &["代码", "村", "步骤", "计算说明"].map(String::from),
         &mut w,
     )?;
@@ -196,7 +267,7 @@ fn traces_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
         .set_text_wrap()
         .set_border(FormatBorder::Thin)
         .set_align(FormatAlign::Top);
-    let mut row = 1;
+    let mut row = 2;
     for v in &report.villages {
         let Some(i) = &v.incentive else { continue };
         for (n, t) in i.trace.iter().enumerate() {
@@ -216,33 +287,33 @@ fn traces_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
     }
     w.apply(ws)?;
     ws.set_column_width(3, 100)?;
-    page_setup(ws, 1)?;
+    page_setup(ws, 2)?;
     Ok(())
 }
 
 /// 扶持资金: grants and returns, totals as formulas.
-fn grants_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
-    let ws = book.add_worksheet();
-    ws.set_name("扶持资金")?;
+fn grants_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<(), XlsxError> {
+    let ws = b.sheet(book, "扶持资金")?;
     let names = [
-        "资金编号",
-        "村",
-        "项目名称",
-        "来源",
-        "年度",
-        "金额",
-        "预期年收益",
-        "本年实际收益",
-        "状态",
-    ]
-    .map(String::from);
+        "资金编号".to_string(),
+        "村代码".to_string(),
+        "村".to_string(),
+        "项目名称".to_string(),
+        "来源".to_string(),
+        "年度".to_string(),
+        in_yuan("金额"),
+        in_yuan("预期年收益"),
+        in_yuan("本年实际收益"),
+        "状态".to_string(),
+    ];
     let mut w = Widths::new(names.len());
-    headers(ws, 0, &names, &mut w)?;
-    let mut row = 1;
+    headers(ws, 1, &names, &mut w)?;
+    let mut row = 2;
     for g in &report.grants {
         let cells = [
             Cell::Text(g.grant.clone()),
             Cell::Text(g.village.to_string()),
+            Cell::Text(b.name(g.village.as_str())),
             Cell::Text(g.program.clone()),
             Cell::Text(g.level.name_zh().into()),
             Cell::Count(g.year as u64),
@@ -254,38 +325,39 @@ fn grants_sheet(book: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
         write_row(ws, row, &cells, &mut w)?;
         row += 1;
     }
-    totals_row(ws, (row, 1, row - 1), &[5, 6, 7], 0, &w)?;
+    totals_row(ws, (row, 2, row - 1), &[6, 7, 8], 0, &w)?;
     w.apply(ws)?;
-    page_setup(ws, 1)?;
+    page_setup(ws, 2)?;
     Ok(())
 }
 
 /// 报酬保障: covered cadres below the floor or of unknown standing.
 fn pay_floor_sheet(
     book: &mut Workbook,
+    b: &Book<'_>,
     lines: &[cunji_core::pay_floor::FloorLine],
 ) -> Result<(), XlsxError> {
-    let ws = book.add_worksheet();
-    ws.set_name("报酬保障")?;
+    let ws = b.sheet(book, "报酬保障")?;
     let names = [
-        "村代码",
-        "人员编号",
-        "姓名",
-        "职务",
-        "任职月数",
-        "状态",
-        "基本报酬",
-        "保障线",
-        "差额",
-        "说明",
-    ]
-    .map(String::from);
+        "村代码".to_string(),
+        "村".to_string(),
+        "人员编号".to_string(),
+        "姓名".to_string(),
+        "职务".to_string(),
+        "任职月数".to_string(),
+        "状态".to_string(),
+        in_yuan("基本报酬"),
+        in_yuan("保障线"),
+        in_yuan("差额"),
+        "说明".to_string(),
+    ];
     let mut w = Widths::new(names.len());
-    headers(ws, 0, &names, &mut w)?;
-    let mut row = 1;
+    headers(ws, 1, &names, &mut w)?;
+    let mut row = 2;
     for l in lines {
         let cells = [
             Cell::Text(l.village.to_string()),
+            Cell::Text(b.name(l.village.as_str())),
             Cell::Text(l.person.clone()),
             Cell::Text(l.name.clone()),
             Cell::Text(l.role.name_zh().into()),
@@ -302,8 +374,8 @@ fn pay_floor_sheet(
         write_row(ws, row, &cells, &mut w)?;
         row += 1;
     }
-    totals_row(ws, (row, 1, row - 1), &[8], 0, &w)?;
+    totals_row(ws, (row, 2, row - 1), &[9], 0, &w)?;
     w.apply(ws)?;
-    page_setup(ws, 1)?;
+    page_setup(ws, 2)?;
     Ok(())
 }

@@ -226,13 +226,14 @@ pub fn bad_request(what: impl Into<String>) -> WebError {
 
 /// An amount that may be missing, as a page shows it: in 万元 or yuan, or "—".
 pub trait Shown {
-    fn wan_or_dash(self) -> String;
+    /// In 万元 without the unit (the heading says it), or a dash.
+    fn wan_number_or_dash(self) -> String;
     fn display_or_dash(self) -> String;
 }
 
 impl Shown for Option<cunji_core::Fen> {
-    fn wan_or_dash(self) -> String {
-        self.map(|f| f.wan()).unwrap_or_else(|| "—".into())
+    fn wan_number_or_dash(self) -> String {
+        self.map(|f| f.wan_number()).unwrap_or_else(|| "—".into())
     }
     fn display_or_dash(self) -> String {
         self.map(|f| f.display()).unwrap_or_else(|| "—".into())

@@ -131,6 +131,9 @@ pub enum Command {
         kind: String,
         #[arg(long)]
         out: PathBuf,
+        /// 在模板中附上该地区各村的代码和名称（读取 --db 的区划）
+        #[arg(long)]
+        region: Option<String>,
     },
     /// 用户管理
     User {
@@ -306,7 +309,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             &out,
             regions.as_deref(),
         ),
-        Command::Template { kind, out } => commands::template(&kind, &out),
+        Command::Template { kind, out, region } => {
+            commands::template(&kind, &out, (db, region.as_deref())).await
+        }
         Command::User { action } => crate::users::run(db, action, &who).await,
         Command::Policy { action } => commands::policy(db, action, &who).await,
     }
@@ -394,7 +399,7 @@ pub(crate) fn write_report(
             if out.is_none() {
                 return Err(Failure::input("错误：xlsx 报告须用 --out 指定文件"));
             }
-            cunji_sheets::report_workbook(report)
+            cunji_sheets::report_workbook(report, &cunji_sheets::place_of(report))
                 .map_err(|e| Failure::other(format!("错误：无法生成工作簿：{e}")))?
         }
     };

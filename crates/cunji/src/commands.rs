@@ -179,8 +179,28 @@ pub fn gen(
     })
 }
 
-pub fn template(kind: &str, out: &Path) -> Result<(), Failure> {
-    let bytes = cunji_sheets::template(kind)
+/// `cunji template KIND --out FILE [--region CODE]`: with a region, the template lists its villages
+/// (from the database's register) on a second sheet.
+pub async fn template(
+    kind: &str,
+    out: &Path,
+    (db, region): (&str, Option<&str>),
+) -> Result<(), Failure> {
+    let villages = match region {
+        None => Vec::new(),
+        Some(text) => {
+            let code = cunji_core::region::RegionCode::parse(text)
+                .map_err(|e| Failure::input(format!("错误：--region {e}")))?;
+            let store = Store::open(db, false).await?;
+            let regions = store.load_regions().await?;
+            store.close().await;
+            if !regions.contains(&code) {
+                return Err(Failure::input(format!("错误：区划中没有 {code}")));
+            }
+            cunji_sheets::village_rows(&regions, Some(&code))
+        }
+    };
+    let bytes = cunji_sheets::template(kind, &villages)
         .map_err(|e| Failure::other(format!("错误：无法生成模板：{e}")))?
         .ok_or_else(|| {
             Failure::input(format!(
@@ -190,6 +210,9 @@ pub fn template(kind: &str, out: &Path) -> Result<(), Failure> {
         })?;
     write_file(out, bytes)?;
     println!("已生成 {kind} 导入模板：{}", out.display());
+    if !villages.is_empty() {
+        println!("“村名单”表列出 {} 个村。", villages.len());
+    }
     Ok(())
 }
 

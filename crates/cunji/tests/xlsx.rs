@@ -125,24 +125,34 @@ fn the_exported_workbook_shows_the_json_figures_in_libreoffices_default_settings
     // 村级明细: one row per village in code order, then the totals row as LibreOffice shows it
     // without recomputing (the formula's stored result).
     let rows = csv_rows(&lo_dir.join("report-村级明细.csv"));
-    let header = &rows[0];
+    assert!(
+        rows[0][0].starts_with("某省 2023 年村级集体经济报告 · 村级明细（"),
+        "{:?}",
+        rows[0]
+    );
+    let header = &rows[1];
     let col = |name: &str| {
         header
             .iter()
             .position(|h| h == name)
             .unwrap_or_else(|| panic!("no column {name}"))
     };
-    let (pool_c, paid_c, total_c) = (col("奖励总额上限"), col("核定发放"), col("总收入"));
+    let (pool_c, paid_c, total_c) = (
+        col("奖励总额上限（元）"),
+        col("核定发放（元）"),
+        col("总收入（元）"),
+    );
     let villages = json["villages"].as_array().unwrap();
     assert_eq!(
         rows.len(),
-        villages.len() + 2,
-        "villages plus header and totals"
+        villages.len() + 3,
+        "villages plus title, header and totals"
     );
     let mut pools = 0;
     let mut totals = 0;
-    for (v, row) in villages.iter().zip(&rows[1..]) {
+    for (v, row) in villages.iter().zip(&rows[2..]) {
         assert_eq!(row[0], v["code"].as_str().unwrap());
+        assert_eq!(row[1], v["name"].as_str().unwrap());
         let pool = json_fen(&v["incentive"]["pool"]);
         assert_eq!(fen(&row[pool_c]), pool, "pool of {}", row[0]);
         pools += pool;
@@ -165,7 +175,7 @@ fn the_exported_workbook_shows_the_json_figures_in_libreoffices_default_settings
     // 汇总: every region with the JSON's figures.
     let summary = csv_rows(&lo_dir.join("report-汇总.csv"));
     let h = &summary[1];
-    let pc = h.iter().position(|x| x == "奖励总额上限").unwrap();
+    let pc = h.iter().position(|x| x == "奖励总额上限（元）").unwrap();
     for (r, row) in json["regions"]
         .as_array()
         .unwrap()
@@ -179,11 +189,24 @@ fn the_exported_workbook_shows_the_json_figures_in_libreoffices_default_settings
 
     // 扶持资金: grants and their totals.
     let grants = csv_rows(&lo_dir.join("report-扶持资金.csv"));
+    assert_eq!(
+        grants[1][..4],
+        ["资金编号", "村代码", "村", "项目名称"].map(String::from)
+    );
     let jg = json["grants"].as_array().unwrap();
     let sum: i64 = jg.iter().map(|g| json_fen(&g["amount"])).sum();
-    assert_eq!(fen(&grants.last().unwrap()[5]), sum);
-    for (g, row) in jg.iter().zip(&grants[1..]) {
-        assert_eq!(fen(&row[7]), json_fen(&g["actual"]));
+    assert_eq!(fen(&grants.last().unwrap()[6]), sum);
+    let name_of = |code: &str| {
+        villages
+            .iter()
+            .find(|v| v["code"] == code)
+            .map(|v| v["name"].as_str().unwrap().to_string())
+    };
+    for (g, row) in jg.iter().zip(&grants[2..]) {
+        assert_eq!(fen(&row[8]), json_fen(&g["actual"]));
+        if let Some(name) = name_of(g["village"].as_str().unwrap()) {
+            assert_eq!(row[2], name);
+        }
     }
     // 奖励计算 holds every trace line.
     let traces = csv_rows(&lo_dir.join("report-奖励计算.csv"));
@@ -196,7 +219,7 @@ fn the_exported_workbook_shows_the_json_figures_in_libreoffices_default_settings
                 .unwrap_or(0)
         })
         .sum();
-    assert_eq!(traces.len(), lines + 1);
+    assert_eq!(traces.len(), lines + 2, "title, header and every line");
 }
 
 #[test]
@@ -259,6 +282,44 @@ fn templates_import_and_workbook_errors_name_the_cell() {
     assert!(s
         .ok(&["import", "entries", "t.xlsx"])
         .contains("已导入 账目 0 行"));
+    // With --region, a second sheet lists the region's villages to copy codes from; the import reads
+    // the first sheet alone.
+    let listed = s.ok(&[
+        "template",
+        "cadres",
+        "--out",
+        "c.xlsx",
+        "--region",
+        "351301000000",
+    ]);
+    assert!(listed.contains("“村名单”表列出 "), "{listed}");
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(s.path("c.xlsx")).unwrap();
+    assert_eq!(book.sheet_names(), ["村干部", "村名单"]);
+    use calamine::Reader;
+    let list = book.worksheet_range("村名单").unwrap();
+    let rows: Vec<Vec<String>> = list
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0], ["村代码", "村", "乡镇"]);
+    let regions = std::fs::read_to_string(fixture("examples/case-250/regions.csv")).unwrap();
+    // The county's villages in code order, less those merged into another (named as predecessors).
+    let merged: Vec<&str> = regions
+        .lines()
+        .filter_map(|l| l.split(',').nth(2))
+        .flat_map(|p| p.split(';'))
+        .collect();
+    let mut expected: Vec<&str> = regions
+        .lines()
+        .map(|l| l.split(',').next().unwrap())
+        .filter(|c| c.starts_with("351301") && !c.ends_with("000") && !merged.contains(c))
+        .collect();
+    expected.sort();
+    let listed: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed, expected);
+    assert!(s
+        .ok(&["import", "cadres", "c.xlsx"])
+        .contains("已导入 村干部 0 行"));
     let bad = s.cunji(&["template", "ledger", "--out", "x.xlsx"]);
     assert_eq!(bad.status.code(), Some(2));
 

@@ -61,6 +61,59 @@ pub fn alert_rows(report: &Report) -> Vec<AlertRow> {
         .collect()
 }
 
+/// The alerts of one kind, folded into a count that opens their list.
+pub struct AlertGroup {
+    pub kind: &'static str,
+    pub rows: Vec<AlertRow>,
+}
+
+/// Alerts grouped by kind, in the order each kind first appears.
+fn alert_groups(rows: Vec<AlertRow>) -> Vec<AlertGroup> {
+    let mut groups: Vec<AlertGroup> = Vec::new();
+    for r in rows {
+        match groups.iter_mut().find(|g| g.kind == r.kind) {
+            Some(g) => g.rows.push(r),
+            None => groups.push(AlertGroup {
+                kind: r.kind,
+                rows: vec![r],
+            }),
+        }
+    }
+    groups
+}
+
+/// A region one step down, ranked by its villages' average operating income.
+pub struct RankRow {
+    pub rank: usize,
+    pub code: String,
+    pub name: String,
+    pub with_data: u64,
+    pub avg: String,
+    /// Villages in the first (lowest) band: the weak villages of the usual policies.
+    pub lowest_band: u64,
+}
+
+/// The regions beneath, best average first; a region without books comes last.
+fn ranking(report: &Report, region: &RegionCode) -> Vec<RankRow> {
+    let mut rows: Vec<&RegionReport> = children(report, region);
+    rows.sort_by(|a, b| {
+        b.avg_operating_income
+            .cmp(&a.avg_operating_income)
+            .then(a.code.cmp(&b.code))
+    });
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| RankRow {
+            rank: i + 1,
+            code: r.code.to_string(),
+            name: r.name.clone(),
+            with_data: r.with_data,
+            avg: r.avg_operating_income.display_or_dash(),
+            lowest_band: r.bands.0.first().map_or(0, |(_, n)| *n),
+        })
+        .collect()
+}
+
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -92,7 +145,10 @@ struct DashboardPage {
     subsidy_chart: String,
     targets: Vec<TargetRow>,
     children: Vec<SubRow>,
-    alerts: Vec<AlertRow>,
+    ranking: Vec<RankRow>,
+    lowest_band: String,
+    alerts: Vec<AlertGroup>,
+    alert_count: usize,
     /// The year's proposals by status (the to-do lists of `/workflow`).
     todo: Vec<super::workflow::todo::Count>,
     /// Paid rewards the books no longer support.
@@ -167,21 +223,16 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         )));
     };
     let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
+    let band_names_first = band_names.first().cloned().unwrap_or_default();
 
     let (chart_years, counts) =
         band_history(&state, &policy, &data, &years, &region, &band_names).await;
-    let by_level: Vec<(String, Fen)> = report
-        .subsidy_summary
-        .by_level
+    // Source levels in their order (中央, 省级, 市级, 县级, 乡镇), each in its fixed colour.
+    let by_level: Vec<(String, Fen, &str)> = cunji_core::subsidy::SourceLevel::ALL
         .iter()
-        .map(|(k, v)| {
-            (
-                cunji_core::subsidy::SourceLevel::parse(k)
-                    .map(|l| l.name_zh())
-                    .unwrap_or(k)
-                    .to_string(),
-                *v,
-            )
+        .filter_map(|l| {
+            let amount = report.subsidy_summary.by_level.get(l.key())?;
+            Some((l.name_zh().to_string(), *amount, charts::level_colour(*l)))
         })
         .collect();
     let subsidies_total = report.subsidy_summary.total_granted();
@@ -202,12 +253,12 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         policies: policy_choices(&state, stored.id).await?,
         villages: me.villages,
         with_data: me.with_data,
-        total_income: me.total_income.wan(),
-        operating_income: me.operating_income.wan(),
-        avg_operating_income: me.avg_operating_income.wan_or_dash(),
+        total_income: me.total_income.wan_number(),
+        operating_income: me.operating_income.wan_number(),
+        avg_operating_income: me.avg_operating_income.wan_number_or_dash(),
         incentive_total: me.incentive_total.display(),
         awards_total: me.awards_total.display(),
-        subsidies_total: subsidies_total.wan(),
+        subsidies_total: subsidies_total.wan_number(),
         band_counts: band_names
             .iter()
             .map(|b| me.bands.get(b).copied().unwrap_or(0))
@@ -231,7 +282,10 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
             })
             .collect(),
         children: child_rows,
-        alerts: alert_rows(&report),
+        ranking: ranking(&report, &region),
+        lowest_band: band_names_first.clone(),
+        alert_count: report.alerts.len(),
+        alerts: alert_groups(alert_rows(&report)),
         todo,
         overpaid,
     };

@@ -1,11 +1,12 @@
 //! Downloads for Excel and WPS: the import templates and the report workbook of a region.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::html::{not_found, WebError};
+use crate::state::AppState;
 
 /// A workbook as a download named `name` (Chinese, as the user saves it), with `fallback` (ASCII) for
 /// programs that do not read RFC 5987 names.
@@ -30,11 +31,19 @@ fn xlsx(bytes: Vec<u8>, (name, fallback): (&str, &str)) -> Response {
 }
 
 pub async fn template(
-    Viewer(_user): Viewer,
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
     Path(file): Path<String>,
 ) -> Result<Response, WebError> {
     let kind = file.strip_suffix(".xlsx").unwrap_or(&file);
-    let bytes = cunji_sheets::template(kind).map_err(|e| WebError::internal("workbook", &e))?;
+    let regions = state.regions().await?;
+    let villages = if kind == "regions" {
+        Vec::new()
+    } else {
+        cunji_sheets::village_rows(&regions, user.scope.as_ref())
+    };
+    let bytes =
+        cunji_sheets::template(kind, &villages).map_err(|e| WebError::internal("workbook", &e))?;
     let bytes = bytes.ok_or_else(|| not_found(&format!("“{kind}”模板")))?;
     let name = cunji_store::ImportKind::parse(kind).map_or(kind, |k| k.name_zh());
     Ok(xlsx(
@@ -49,13 +58,13 @@ pub async fn template(
 pub async fn report(ask: super::Ask) -> Result<Response, WebError> {
     let view = super::RegionView::of(ask).await?;
     let (year, region, report) = (view.year, &view.region, &view.report);
-    let bytes =
-        cunji_sheets::report_workbook(report).map_err(|e| WebError::internal("workbook", &e))?;
     let place = view
         .data
         .regions
         .get(region)
         .map_or(region.as_str(), |r| r.name.as_str());
+    let bytes = cunji_sheets::report_workbook(report, place)
+        .map_err(|e| WebError::internal("workbook", &e))?;
     let name = format!("{place}{year}年村集体经济报告.xlsx");
     Ok(xlsx(bytes, (&name, &format!("cunji-{region}-{year}.xlsx"))))
 }

@@ -8,7 +8,7 @@ async fn entries_and_reversals_change_the_dashboard() {
     let s = server("entries").await;
     let mut town = Client::signed_in(s.addr, "town").await;
     let before = operating_income(&mut town).await;
-    assert_eq!(before, "19.00 万元");
+    assert_eq!(before, "19.00");
     town.get("/village/131124100200?year=2024").await;
     let r = town
         .post_entry(
@@ -22,7 +22,7 @@ async fn entries_and_reversals_change_the_dashboard() {
         )
         .await;
     assert_eq!(r.status, 303);
-    assert_eq!(operating_income(&mut town).await, "20.00 万元");
+    assert_eq!(operating_income(&mut town).await, "20.00");
     // A bad entry is refused with the reason, and nothing is stored.
     let r = town
         .post_entry(
@@ -49,7 +49,7 @@ async fn entries_and_reversals_change_the_dashboard() {
         )
         .await;
     assert_eq!(r.status, 303);
-    assert_eq!(operating_income(&mut town).await, "19.00 万元");
+    assert_eq!(operating_income(&mut town).await, "19.00");
     let page = town.get("/village/131124100200?year=2024").await.text();
     assert!(
         page.contains("冲销：重复记账") && page.contains("已被 2024:网-"),
@@ -177,6 +177,18 @@ async fn templates_and_report_workbooks_download() {
         Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     );
     assert!(t.body.starts_with(b"PK"));
+    // The township officer's template lists the villages of their township to copy codes from.
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(t.body.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["村干部", "村名单"]);
+    let list = book.worksheet_range("村名单").unwrap();
+    let codes: Vec<String> = list.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert!(!codes.is_empty());
+    assert!(
+        codes.iter().all(|c| c.starts_with("131124100")),
+        "{codes:?}"
+    );
+    assert_eq!(list.rows().nth(1).unwrap()[2].to_string(), "饶阳镇");
     assert_eq!(town.get("/templates/nothing.xlsx").await.status, 404);
     let r = town.get("/report.xlsx?year=2024").await;
     assert_eq!(r.status, 200);

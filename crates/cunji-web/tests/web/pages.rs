@@ -113,6 +113,26 @@ async fn alerts_show_on_the_dashboard_and_the_village_page() {
             && t.contains("30,000.00 元（凭证 V1）↔ 2024-04-01 其他支出 30,000.00 元（凭证 V2）"),
         "{t}"
     );
+    // Folded into a count per kind that opens the list, below the drill-down and the ranking.
+    assert!(
+        t.contains("<summary>疑似过账 <strong>1</strong> 条</summary>"),
+        "{t}"
+    );
+    let at = |id: &str| {
+        t.find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id}: {t}"))
+    };
+    assert!(at("cards-wan") < at("downloads") && at("downloads") < at("children"));
+    assert!(at("children") < at("ranking") && at("ranking") < at("alerts"));
+    let ranking = crate::common::after(&t, "id=\"ranking\"");
+    let ranking = &ranking[..ranking.find("</table>").unwrap()];
+    assert_holds(
+        ranking,
+        &[
+            "<tr><td class=\"num\">1</td><td><a href=\"/dashboard?region=131124101000&year=2024\">大尹村镇</a></td><td class=\"num\">1</td><td class=\"num\">120,000.00</td>",
+            "<tr><td class=\"num\">2</td><td><a href=\"/dashboard?region=131124100000&year=2024\">饶阳镇</a></td><td class=\"num\">2</td><td class=\"num\">110,000.00</td>",
+        ],
+    );
     let v = admin.get("/village/131124100201?year=2024").await.text();
     assert!(v.contains("id=\"alerts\"") && v.contains("疑似过账"), "{v}");
     let api: serde_json::Value =
