@@ -63,7 +63,7 @@ pub fn app(state: AppState) -> Router {
             "/policy",
             get(pages::policy::page).post(pages::policy::save),
         )
-        .route("/policy/whatif", get(pages::policy::whatif))
+        .route("/policy/whatif", get(pages::whatif::page))
         .route("/settings/phone", post(pages::settings::save_phone))
         .route("/audit", get(pages::audit::page))
         .route("/payfloor", get(pages::payfloor::page))

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod public;
 pub mod settings;
 pub mod village;
+pub mod whatif;
 pub mod workflow;
 
 use axum::http::header;

@@ -9,35 +9,78 @@ use cunji_store::ImportKind;
 async fn what_if_compares_both_plans_and_the_admin_saves() {
     let s = server("whatif").await;
     let mut admin = Client::signed_in(s.addr, "admin").await;
-    // Current 10%: 东关村 5,000.00 + 大迁民村 4,000.00 = 9,000.00. At 20%, capped at 8,000 a village:
-    // 8,000.00 + 8,000.00 = 16,000.00.
-    let r = admin
-        .get("/policy/whatif?year=2024&rate=20%25&cap=8000")
-        .await;
-    let t = r.text();
+    // Current 10%: 东关村 5,000.00 + 大迁民村 4,000.00 = 9,000.00. At 20% (typed `20`, a percentage),
+    // capped at 8,000 a village: 8,000.00 + 8,000.00 = 16,000.00.
+    let t = admin
+        .get("/policy/whatif?year=2024&rate=20&cap=8000")
+        .await
+        .text();
     assert_eq!(stat(&t, "total-before"), "9,000.00");
     assert_eq!(stat(&t, "total-after"), "16,000.00");
-    let i = t.find("name=\"source\"").unwrap();
-    let source = &t[t[i..].find('>').unwrap() + i + 1..];
-    let source = source[..source.find("</textarea>").unwrap()]
+    assert_eq!(stat(&t, "total-change"), "+7,000.00");
+    // Every lever is a field: the rate in percent, and the largest share of each role that shares.
+    assert_holds(
+        &t,
+        &[
+            "name=\"rate\" value=\"20\"",
+            "name=\"cap\" value=\"8000\"",
+            "name=\"max_share.secretary\" value=\"\"",
+        ],
+    );
+    // Subtotals by township: 东关村 of 饶阳镇, 大迁民村 of 大尹村镇.
+    let towns = crate::common::after(&t, "id=\"townships\"");
+    assert!(
+        towns.contains("<tr><td>饶阳镇</td><td class=\"num\">5,000.00</td><td class=\"num\">8,000.00</td><td class=\"num\">+3,000.00</td></tr><tr><td>大尹村镇</td><td class=\"num\">4,000.00</td><td class=\"num\">8,000.00</td><td class=\"num\">+4,000.00</td></tr>"),
+        "{towns}"
+    );
+    // `20%` reads the same as `20`.
+    let same = admin
+        .get("/policy/whatif?year=2024&rate=20%25&cap=8000")
+        .await
+        .text();
+    assert_eq!(stat(&same, "total-after"), "16,000.00");
+    // An invalid value clears the result instead of showing the last one.
+    let bad = admin.get("/policy/whatif?year=2024&rate=abc").await.text();
+    assert_eq!(stat(&bad, "total-after"), "—");
+    assert!(
+        bad.contains("比例“abc”不是百分数：请填数字，如 8 表示 8%"),
+        "{bad}"
+    );
+    assert!(!bad.contains("id=\"save-whatif\""), "{bad}");
+    // Saving asks for a new name; the current one is refused.
+    let i = t.find("name=\"source\" value=\"").unwrap() + "name=\"source\" value=\"".len();
+    let source = t[i..t[i..].find('"').unwrap() + i]
         .replace("&quot;", "\"")
         .replace("&#34;", "\"")
         .replace("&amp;", "&")
         .replace("&#37;", "%")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-        .replace("&#39;", "'");
+        .replace("&#39;", "'")
+        .replace("&#10;", "\n")
+        .replace("&#xa;", "\n");
     let r = admin
-        .post_form("/policy", &[("source", &source)], true)
+        .post_form(
+            "/policy",
+            &[("source", &source), ("name", "测试政策")],
+            true,
+        )
         .await;
-    assert!(
-        r.header("location").unwrap().contains("msg="),
-        "{:?} {source}",
-        r.header("location")
-    );
+    let to = r.header("location").unwrap_or_default().to_string();
+    assert!(to.contains("err="), "{to}");
+    let r = admin
+        .post_form(
+            "/policy",
+            &[("source", &source), ("name", "测试政策（调整）")],
+            true,
+        )
+        .await;
+    let to = r.header("location").unwrap_or_default().to_string();
+    assert!(to.contains("msg="), "{to} {source}");
     let rules = admin.get("/policy").await.text();
     assert!(
-        rules.contains("计提：基数 × 20%（不高于）")
+        rules.contains("测试政策（调整）")
+            && rules.contains("计提：基数 × 20%（不高于）")
             && rules.contains("封顶：每村不超过 8,000.00 元"),
         "{rules}"
     );
