@@ -23,7 +23,7 @@ mod users;
 pub mod workflow;
 mod xlsx;
 
-pub use audit::{AuditRow, AuditScope, TotalsMismatch};
+pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress};
 pub use ledger::{EntryForm, EntryRow};

@@ -66,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .route("/policy/whatif", get(pages::whatif::page))
         .route("/settings/phone", post(pages::settings::save_phone))
         .route("/audit", get(pages::audit::page))
+        .route("/audit.csv", get(pages::audit::export))
         .route("/payfloor", get(pages::payfloor::page))
         .route("/templates/{file}", get(pages::downloads::template))
         .route("/report.xlsx", get(pages::downloads::report))

@@ -1,6 +1,9 @@
 //! The audit log: one row for every change, with who, when and what; and closing and reopening years.
 
+mod search;
 mod verify;
+
+pub use search::AuditFilter;
 
 use sqlx::Row;
 

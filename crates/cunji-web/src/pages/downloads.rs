@@ -10,13 +10,16 @@ use crate::state::AppState;
 
 /// A workbook as a download named `name` (Chinese, as the user saves it), with `fallback` (ASCII) for
 /// programs that do not read RFC 5987 names.
-fn xlsx(bytes: Vec<u8>, (name, fallback): (&str, &str)) -> Response {
+fn xlsx(bytes: Vec<u8>, names: (&str, &str)) -> Response {
+    let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    download(bytes, kind, names)
+}
+
+/// A download of `kind` named `name`, with `fallback` (ASCII) for older programs.
+pub fn download(bytes: Vec<u8>, kind: &str, (name, fallback): (&str, &str)) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
+            (header::CONTENT_TYPE, kind.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(

@@ -254,7 +254,7 @@ async fn the_audit_log_is_read_within_each_users_scope() {
         (
             t.contains("东关的备忘"),
             t.contains("大迁民的备忘"),
-            t.contains("user_add"),
+            t.contains("<td>添加用户</td>"),
         )
     };
     let mut acct = Client::signed_in(s.addr, "acct").await;
@@ -282,6 +282,40 @@ async fn the_audit_log_is_read_within_each_users_scope() {
         (true, true, true)
     );
     assert_eq!(seen(&admin.get("/audit").await.text()), (true, true, true));
+    // In Chinese, the object always the village by name and code; filters by kind, village, who and
+    // date; the export holds the same rows.
+    let east = admin
+        .get("/audit?kind=entry&village=%E4%B8%9C%E5%85%B3%E6%9D%91") // 东关村
+        .await
+        .text();
+    assert!(
+        east.contains("<td>录入凭证</td><td>东关村（131124100200）</td>"),
+        "{east}"
+    );
+    assert_eq!(seen(&east), (true, false, false));
+    let by_town = admin.get("/audit?who=town").await.text();
+    assert!(by_town.contains("西关的备忘") && !by_town.contains("东关的备忘"));
+    let old = admin
+        .get("/audit?from=2000-01-01&to=2000-01-02")
+        .await
+        .text();
+    assert!(old.contains("没有符合条件的记录"), "{old}");
+    let none = admin
+        .get("/audit?village=%E6%97%A0%E6%AD%A4%E6%9D%91")
+        .await
+        .text(); // 无此村
+    assert!(none.contains("没有名为“无此村”的村或乡镇"), "{none}");
+    let csv = admin.get("/audit.csv?kind=entry").await;
+    assert_eq!(csv.status, 200);
+    let text = String::from_utf8(csv.body.clone()).unwrap();
+    assert!(
+        text.starts_with("\u{feff}编号,时间,操作人,操作,对象,内容\r\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches("录入凭证").count(), 3, "{text}");
+    assert!(text.contains("东关村（131124100200）") && text.contains("大迁民的备忘"));
+    let town_csv = String::from_utf8(town.get("/audit.csv").await.body.clone()).unwrap();
+    assert!(town_csv.contains("西关的备忘") && !town_csv.contains("大迁民的备忘"));
 }
 
 #[tokio::test]
