@@ -110,6 +110,9 @@ pub struct YearForm {
     year: i32,
     #[serde(default)]
     reason: String,
+    /// 结账 asks for a tick that the year's books were checked.
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn close(
@@ -118,6 +121,12 @@ pub async fn close(
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
     let (user, code) = (at.user(), at.code().as_str());
+    if f.confirm != "yes" {
+        return Ok(back_with(
+            &format!("/village/{code}?year={}", f.year),
+            Err("请先勾选“我已核对全部账目”再结账".to_string()),
+        ));
+    }
     let r = state.store.close_year(code, f.year, &user.username).await;
     Ok(back_with(
         &format!("/village/{code}?year={}", f.year),

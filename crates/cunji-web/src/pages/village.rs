@@ -34,6 +34,28 @@ pub struct EntryView {
     pub project: String,
     pub note: String,
     pub reversible: bool,
+    /// A reversal (红字冲销): shown in red, with a link to the voucher it reverses.
+    pub reversal: bool,
+    /// Where the voucher this entry reverses, or that reversed it, is listed (empty: nowhere).
+    pub link: String,
+    /// The anchor of this entry's own voucher (`v-2024-记-12`), for such links.
+    pub anchor: String,
+}
+
+/// `v-2024-记-12`: the anchor of a voucher of a year on the village page.
+fn anchor(year_voucher: &str) -> String {
+    format!("v-{}", year_voucher.replacen(':', "-", 1))
+}
+
+/// The link to `YEAR:VOUCHER` of the village: on this page when of the year shown.
+fn voucher_link(code: &RegionCode, shown: i32, year_voucher: &str) -> String {
+    let year = year_voucher.split(':').next().unwrap_or_default();
+    let fragment = super::pct(&anchor(year_voucher));
+    if year == shown.to_string() {
+        format!("#{fragment}")
+    } else {
+        format!("/village/{code}?year={year}#{fragment}")
+    }
 }
 
 pub struct AwardView {
@@ -361,6 +383,18 @@ async fn entry_views(
                 (None, Some(by)) => format!("已被 {by} 冲销"),
                 _ => String::new(),
             },
+            reversal: e.reverses.is_some(),
+            link: e
+                .reverses
+                .as_ref()
+                .or(e.reversed_by.as_ref())
+                .map(|r| voucher_link(code, year, r))
+                .unwrap_or_default(),
+            anchor: e
+                .voucher
+                .as_ref()
+                .map(|v| anchor(&format!("{}:{v}", e.date.get(..4).unwrap_or_default())))
+                .unwrap_or_default(),
             reversible: can_write
                 && e.voucher.is_some()
                 && e.reverses.is_none()

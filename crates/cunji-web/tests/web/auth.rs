@@ -19,8 +19,19 @@ async fn each_role_sees_and_does_what_it_may() {
         t.contains("饶阳县 · 2024 年总览") && t.contains("饶阳镇") && t.contains("大尹村镇"),
         "{t}"
     );
+    // 结账 asks for the tick that the books were checked; without it nothing is closed.
     let r = admin
         .post_form("/village/131124100201/close", &[("year", "2023")], true)
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(r.header("location").unwrap().contains("err="));
+    assert!(!s.store.is_closed("131124100201", 2023).await.unwrap());
+    let r = admin
+        .post_form(
+            "/village/131124100201/close",
+            &[("year", "2023"), ("confirm", "yes")],
+            true,
+        )
         .await;
     assert_eq!(r.status, 303);
     assert!(s.store.is_closed("131124100201", 2023).await.unwrap());
@@ -46,7 +57,11 @@ async fn each_role_sees_and_does_what_it_may() {
         403
     );
     let r = town
-        .post_form("/village/131124100200/close", &[("year", "2024")], true)
+        .post_form(
+            "/village/131124100200/close",
+            &[("year", "2024"), ("confirm", "yes")],
+            true,
+        )
         .await;
     assert_eq!(r.status, 403);
     assert!(!s.store.is_closed("131124100200", 2024).await.unwrap());
@@ -98,7 +113,7 @@ async fn each_role_sees_and_does_what_it_may() {
     );
     let a = audit.get("/audit").await;
     assert!(
-        a.text().contains("entry_add") && a.text().contains("close_year"),
+        a.text().contains("<td>录入凭证</td>") && a.text().contains("<td>结账</td>"),
         "{}",
         a.text()
     );

@@ -55,6 +55,18 @@ async fn entries_and_reversals_change_the_dashboard() {
         page.contains("冲销：重复记账") && page.contains("已被 2024:网-"),
         "{page}"
     );
+    // The reversal reads red and links to the voucher it reverses, which is anchored on the page.
+    let rows: Vec<&str> = page.split("<tr ").collect();
+    let reversal = rows.iter().find(|r| r.contains("冲销：重复记账")).unwrap();
+    assert!(reversal.contains("class=\"reversal\""), "{reversal}");
+    let original = rows.iter().find(|r| r.contains("新增租金")).unwrap();
+    let id = crate::common::after(original, "id=\"");
+    let id = &id[..id.find('"').unwrap()];
+    assert!(id.starts_with("v-2024-网-"), "{original}");
+    assert!(
+        reversal.contains(&format!("<a href=\"#{}\">", crate::common::enc(id))),
+        "{reversal} {id}"
+    );
     // Reversing twice is refused.
     let r = town
         .post_form(
