@@ -68,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .route("/audit", get(pages::audit::page))
         .route("/audit.csv", get(pages::audit::export))
         .route("/payfloor", get(pages::payfloor::page))
+        .route("/payfloor.csv", get(pages::payfloor::export))
         .route("/templates/{file}", get(pages::downloads::template))
         .route("/report.xlsx", get(pages::downloads::report))
         .route("/public/", get(pages::public::index))

@@ -1,5 +1,6 @@
 //! Cadre pay floors for a region (SPEC §12): every covered cadre below the floor, and those whose
-//! standing cannot be known, so that nobody silently passes.
+//! standing cannot be known, so that nobody silently passes; the shortfalls in all and by township,
+//! and the same lines as CSV.
 
 use crate::html::Shown;
 use askama::Template;
@@ -20,6 +21,16 @@ pub struct Line {
     pub shortfall: String,
     pub below: bool,
     pub explanation: String,
+    /// Fen short of the floor (0 when the standing is unknown), for the totals.
+    short_fen: i64,
+}
+
+/// One township's lines: people below, people unknown, and the shortfall in all.
+pub struct Township {
+    pub name: String,
+    pub below: usize,
+    pub unknown: usize,
+    pub shortfall: String,
 }
 
 #[derive(Template)]
@@ -33,9 +44,91 @@ struct Page {
     lines: Vec<Line>,
     below: usize,
     unknown: usize,
+    shortfall: String,
+    townships: Vec<Township>,
+    /// Cadres of the year in the region: without any, there is nothing to check.
+    cadres: usize,
+    export: String,
+}
+
+/// Each township's lines summed, in code order.
+fn townships(lines: &[Line], regions: &cunji_core::region::RegionSet) -> Vec<Township> {
+    let mut by: std::collections::BTreeMap<String, (usize, usize, i64)> = Default::default();
+    for l in lines {
+        let t = format!("{:0<12}", l.village.get(..9).unwrap_or_default());
+        let e = by.entry(t).or_default();
+        if l.below {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+        e.2 += l.short_fen;
+    }
+    by.into_iter()
+        .map(|(code, (below, unknown, short))| Township {
+            name: cunji_core::region::RegionCode::parse(&code)
+                .ok()
+                .and_then(|c| regions.get(&c).map(|r| r.name.clone()))
+                .unwrap_or(code),
+            below,
+            unknown,
+            shortfall: cunji_core::Fen::from_fen(short).display(),
+        })
+        .collect()
 }
 
 pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
+    let export = serde_urlencoded::to_string([
+        ("year", ask.q.year.map(|y| y.to_string())),
+        ("region", ask.q.region.clone()),
+        ("policy", ask.q.policy.map(|p| p.to_string())),
+    ])
+    .unwrap_or_default();
+    let mut page = build(ask).await?;
+    page.export = export;
+    Ok(render(&page))
+}
+
+/// `/payfloor.csv`: the page's lines for Excel and WPS (UTF-8 with a byte-order mark, CRLF).
+pub async fn export(ask: super::Ask) -> Result<Response, WebError> {
+    let page = build(ask).await?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    let bad = |e: csv::Error| WebError::internal("pay floor export", &e);
+    let headers = ["村代码", "村", "人员编号", "姓名", "职务", "任职月数"];
+    let money = ["基本报酬（元）", "保障线（元）", "差额（元）", "说明"];
+    w.write_record(headers.iter().chain(&money)).map_err(bad)?;
+    for l in &page.lines {
+        let months = l.months.to_string();
+        let short = if l.below { l.shortfall.as_str() } else { "" };
+        w.write_record([
+            &l.village,
+            &l.village_name,
+            &l.person,
+            &l.name,
+            &l.role,
+            &months,
+            &l.base_pay,
+            &l.floor,
+            short,
+            &l.explanation,
+        ])
+        .map_err(bad)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| WebError::internal("pay floor export", &e.into_error()))?;
+    let name = format!("{}{}年村干部报酬保障.csv", page.region_name, page.year);
+    let kind = "text/csv; charset=utf-8";
+    Ok(super::downloads::download(
+        bytes,
+        kind,
+        (&name, "cunji-payfloor.csv"),
+    ))
+}
+
+async fn build(ask: super::Ask) -> Result<Page, WebError> {
     let super::Ask { state, user, q } = ask;
     let year = q.year.unwrap_or(state.latest_year().await);
     // The policy asked for; else the active one if it has a pay floor; else the newest one that has.
@@ -95,8 +188,15 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
             shortfall: l.shortfall.display_or_dash(),
             below: l.status == cunji_core::pay_floor::FloorStatus::Below,
             explanation: l.explanation,
+            short_fen: l.shortfall.map_or(0, |f| f.fen()),
         })
         .collect();
+    let cadres = data
+        .cadres
+        .iter()
+        .filter(|c| c.year == year && region.contains(&c.village))
+        .count();
+    let shortfall = cunji_core::Fen::from_fen(lines.iter().map(|l| l.short_fen).sum());
     let page = Page {
         layout: Layout::new("村干部报酬保障", Some(&user)),
         region_name: data
@@ -113,7 +213,11 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
             .collect(),
         below: lines.iter().filter(|l| l.below).count(),
         unknown: lines.iter().filter(|l| !l.below).count(),
+        shortfall: shortfall.display(),
+        townships: townships(&lines, &data.regions),
+        cadres,
+        export: String::new(),
         lines,
     };
-    Ok(render(&page))
+    Ok(page)
 }

@@ -130,6 +130,28 @@ async fn the_pay_floor_page_lists_shortfalls() {
         t.contains("44,999.99") && t.contains("0.01") && t.contains("未登记基本报酬"),
         "{t}"
     );
+    // The shortfalls in all and by township; the explanation folded under each row.
+    assert_eq!(stat(&t, "shortfall"), "0.01");
+    let towns = crate::common::after(&t, "id=\"payfloor-townships\"");
+    assert!(
+        towns.contains("<tr><td>饶阳镇</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0.01</td></tr><tr><td>大尹村镇</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">0.00</td></tr>"),
+        "{towns}"
+    );
+    assert!(t.contains("<details><summary>说明（P3）</summary>"), "{t}");
+    let csv = admin.get("/payfloor.csv?year=2024").await;
+    let csv = String::from_utf8(csv.body.clone()).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}村代码,村,人员编号,姓名,职务,任职月数,基本报酬（元）,保障线（元）,差额（元）,说明\r\n131124100200,东关村,P1,张建国,书记,12,\"44,999.99\",\"45,000.00\",0.01,"),
+        "{csv}"
+    );
+    assert_eq!(csv.matches("\r\n").count(), 3, "{csv}");
+    // A year without cadre records says so instead of “none below the floor”.
+    let empty = admin.get("/payfloor?year=2019").await.text();
+    assert!(
+        empty.contains("2019 年本地区没有村干部名册，无法核对报酬保障")
+            && !empty.contains("均不低于保障线"),
+        "{empty}"
+    );
     let mut town = Client::signed_in(s.addr, "town").await;
     let t = town.get("/payfloor?year=2024").await.text();
     assert_eq!(
