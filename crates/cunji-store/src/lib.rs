@@ -25,7 +25,7 @@ mod xlsx;
 
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use db::{Backend, Store, StoreError};
-pub use import::{ImportKind, ImportOutcome, Progress};
+pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};
 pub use policies::StoredPolicy;

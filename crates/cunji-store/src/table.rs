@@ -38,6 +38,8 @@ pub struct Sheet {
     letters: Option<Vec<String>>,
     /// The resolved key of each column, in file order.
     pub keys: Vec<String>,
+    /// Each column's header as the file wrote it (`金额` or `amount`): errors name the column so.
+    names: Vec<String>,
     index: HashMap<String, usize>,
     pub rows: Vec<Row>,
 }
@@ -61,6 +63,7 @@ impl Sheet {
         Sheet {
             file: file.to_string(),
             letters: None,
+            names: keys.clone(),
             keys,
             index,
             rows: vec![Row { line: 1, cells }],
@@ -85,10 +88,16 @@ impl Sheet {
         self.index.contains_key(key)
     }
 
+    /// An error of column `column` (a key) on `line`, the column named as the file's header names it
+    /// (Chinese headers stay Chinese) and, in a spreadsheet, with its cell.
     pub fn error(&self, line: u64, column: &str, message: impl Into<String>) -> RowError {
-        let column = match (&self.letters, self.index.get(column)) {
-            (Some(letters), Some(i)) => format!("{column}（{}{line}）", letters[*i]),
-            _ => column.to_string(),
+        let i = self.index.get(column).copied();
+        let name = i
+            .and_then(|i| self.names.get(i))
+            .map_or(column, |n| n.as_str());
+        let column = match (&self.letters, i) {
+            (Some(letters), Some(i)) => format!("{name}（{}{line}）", letters[i]),
+            _ => name.to_string(),
         };
         RowError {
             file: self.file.clone(),
@@ -429,6 +438,7 @@ pub(crate) fn sheet_from_rows(
     Ok(Sheet {
         file: file.to_string(),
         letters,
+        names: header.iter().map(|h| h.trim().to_string()).collect(),
         keys,
         index,
         rows,

@@ -25,6 +25,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/import.js", get(pages::import_script))
+        .route("/formats", get(pages::formats::page))
         .route("/healthz", get(pages::healthz))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))

@@ -126,11 +126,12 @@ fn gbk_files_with_chinese_headers_import() {
     let text = "村代码,日期,科目,金额,凭证号,摘要\n131124100200,2023-03-01,发包及上交收入,5000,记-1,土地发包\n131124100200,2023-04-01,502,300,记-2,经营支出\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
     let f = s.write("gbk.csv", &*gbk);
-    // Account code 502 without a chart is ambiguous (经营支出 in 2004, 投资收益 in 2023): refused.
+    // Account code 502 without a chart is ambiguous (经营支出 in 2004, 投资收益 in 2023): refused, the
+    // column named by the file's own Chinese header.
     refused(
         &s,
         &["import", "entries", f.to_str().unwrap()],
-        &[":3: account: 科目代码 `502` 须同时注明科目体系"],
+        &[":3: 科目: 科目代码 `502` 须同时注明科目体系"],
     );
     let text = "村代码,日期,科目,金额,凭证号,摘要,科目体系\n131124100200,2023-03-01,发包及上交收入,5000,记-1,土地发包,\n131124100200,2023-04-01,502,300,记-2,经营支出,2004\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(text);
@@ -307,7 +308,7 @@ fn grants_follow_their_projects() {
     refused(
         &s,
         &["import", "grants", g.to_str().unwrap()],
-        &[":2: project: 村 131124100201 已有账目记在项目 PV-1 名下，但资金拨给村 131124100200"],
+        &[":2: 项目: 村 131124100201 已有账目记在项目 PV-1 名下，但资金拨给村 131124100200"],
     );
     let g = s.write("g2.csv", "grant,village,year,level,program,amount,project,expected_rate\nG1,131124100201,2022,central,光伏电站,500000,PV-1,3%\n");
     s.ok(&["import", "grants", g.to_str().unwrap()]);

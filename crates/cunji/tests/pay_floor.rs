@@ -25,16 +25,19 @@ fn stats_imports_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(":2: region: 520302001001 是村级代码，统计数据按县填报"),
-        "{err}"
-    );
-    assert!(err.contains(":3: region: 县 520399000000 未登记"), "{err}");
-    assert!(
-        err.contains(":4: rural_income: 农村居民人均可支配收入应大于 0"),
+        err.contains(":2: 区划代码: 520302001001 是村级代码，统计数据按县填报"),
         "{err}"
     );
     assert!(
-        err.contains(":6: year: 县 520303000000 的 2023 年数据与第 5 行重复"),
+        err.contains(":3: 区划代码: 县 520399000000 未登记"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":4: 农村居民人均可支配收入: 农村居民人均可支配收入应大于 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":6: 年度: 县 520303000000 的 2023 年数据与第 5 行重复"),
         "{err}"
     );
     let good = s.write(
@@ -133,7 +136,7 @@ fn stats_import_from_a_workbook() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("stats.xlsx［Sheet1］:3: rural_income（C3）: 金额格式不对"),
+            .contains("stats.xlsx［Sheet1］:3: 农村居民人均可支配收入（C3）: 金额格式不对"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -344,7 +344,7 @@ fn templates_import_and_workbook_errors_name_the_cell() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("jan.xlsx［一月］:3: amount（D3）: 金额格式不对：`12.345`"),
+        err.contains("jan.xlsx［一月］:3: 金额（D3）: 金额格式不对：`12.345`"),
         "{err}"
     );
     // Without the bad row, the workbook imports: the formula by its cached value, the date as a date.

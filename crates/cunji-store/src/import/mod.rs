@@ -56,6 +56,15 @@ pub trait Progress: Sync {
 pub struct Quiet;
 impl Progress for Quiet {}
 
+/// What one file brought one village (the summary after an import).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VillageImported {
+    pub village: String,
+    pub entries: i64,
+    /// The first and last year of its entries.
+    pub years: (i32, i32),
+}
+
 /// The import's own row in `imports`, written in the same transaction as its records.
 pub(crate) struct ImportMeta<'a> {
     pub kind: ImportKind,
@@ -101,6 +110,42 @@ impl Store {
     ) -> Result<ImportOutcome, ImportError> {
         self.import_within(kind, file_name, bytes, actor, None, progress)
             .await
+    }
+
+    /// What an entries file (by its content) brought each village: entries and the years they fall
+    /// in, in code order, at most `limit` villages (a county's file names a few hundred). Other kinds
+    /// keep no link from their rows to their import: empty.
+    pub async fn import_by_village(
+        &self,
+        kind: ImportKind,
+        bytes: &[u8],
+        limit: i64,
+    ) -> Result<Vec<VillageImported>, StoreError> {
+        if kind != ImportKind::Entries {
+            return Ok(Vec::new());
+        }
+        let sha256 = crate::hex(&Sha256::digest(bytes));
+        let rows = sqlx::query(
+            "SELECT e.village, COUNT(*), MIN(e.year), MAX(e.year) FROM entries e \
+             JOIN entry_writes w ON w.id = e.write_id \
+             JOIN imports i ON i.id = w.import_id \
+             WHERE i.kind = $1 AND i.sha256 = $2 GROUP BY e.village ORDER BY e.village LIMIT $3",
+        )
+        .bind(kind.key())
+        .bind(&sha256)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let (from, to): (i64, i64) = (r.try_get(2)?, r.try_get(3)?);
+                Ok(VillageImported {
+                    village: r.try_get(0)?,
+                    entries: r.try_get(1)?,
+                    years: (from as i32, to as i32),
+                })
+            })
+            .collect()
     }
 
     /// Imports a file whose rows must all name villages within `scope`.

@@ -11,7 +11,7 @@ use cunji_store::{EntryForm, ImportKind, ImportOutcome};
 
 use super::{back_with, ViewQuery};
 use crate::auth::{CountyAdmin, Writer};
-use crate::html::{bad_request, render, Layout, WebError};
+use crate::html::{render, Layout, WebError};
 use crate::scope::InVillage;
 use crate::state::AppState;
 
@@ -169,6 +169,41 @@ struct ImportPage {
     errors: Vec<ErrorRow>,
     errors_total: usize,
     file: String,
+    /// What the file brought each village: code, name, entries, years.
+    summary: Vec<(String, String, i64, String)>,
+}
+
+/// Villages an import summary lists at most (a county's file names a few hundred).
+const SUMMARY_VILLAGES: i64 = 2_000;
+
+/// What `bytes` (imported as `kind`) brought each village, named from the register.
+async fn summary_of(
+    state: &AppState,
+    kind: ImportKind,
+    bytes: &[u8],
+) -> Result<Vec<(String, String, i64, String)>, WebError> {
+    let found = state
+        .store
+        .import_by_village(kind, bytes, SUMMARY_VILLAGES)
+        .await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let regions = state.regions().await?;
+    Ok(found
+        .into_iter()
+        .map(|v| {
+            let name = RegionCode::parse(&v.village)
+                .ok()
+                .and_then(|c| regions.get(&c).map(|r| r.name.clone()))
+                .unwrap_or_default();
+            let years = match v.years {
+                (a, b) if a == b => format!("{a} 年"),
+                (a, b) => format!("{a}–{b} 年"),
+            };
+            (v.village, name, v.entries, years)
+        })
+        .collect())
 }
 
 /// Row errors an import page lists at most (the command line lists all, SPEC §9): a file of 4.1
@@ -202,12 +237,17 @@ pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Re
         errors: Vec::new(),
         errors_total: 0,
         file: String::new(),
+        summary: Vec::new(),
     };
     render(&page)
 }
 
+/// Why an upload could not be read: its status and message.
+type Refused = (axum::http::StatusCode, String);
+
 /// The import kind and the file of an upload form (its token already checked).
-async fn read_upload(form: &mut Multipart) -> Result<(ImportKind, String, Vec<u8>), WebError> {
+async fn read_upload(form: &mut Multipart) -> Result<(ImportKind, String, Vec<u8>), Refused> {
+    use axum::http::StatusCode;
     let mut kind = None;
     let mut file_name = String::from("上传文件");
     let mut bytes = Vec::new();
@@ -226,14 +266,14 @@ async fn read_upload(form: &mut Multipart) -> Result<(ImportKind, String, Vec<u8
                     .bytes()
                     .await
                     .map_err(|_| {
-                        bad_request("上传的文件不完整或超过 64 MB 的上传上限，未导入任何数据（更大的文件请用命令行导入）")
+                        (StatusCode::PAYLOAD_TOO_LARGE, "上传的文件不完整或超过 64 MB 的上传上限，未导入任何数据（更大的文件请用命令行导入）".to_string())
                     })?
                     .to_vec();
             }
             _ => {}
         }
     }
-    let kind = kind.ok_or_else(|| bad_request("请选择导入类型"))?;
+    let kind = kind.ok_or((StatusCode::BAD_REQUEST, "请选择导入类型".to_string()))?;
     Ok((kind, file_name, bytes))
 }
 
@@ -268,7 +308,24 @@ pub async fn import_submit(
     if let Err(refused) = csrf.check(&mut form).await {
         return Ok(refused);
     }
-    let (kind, file_name, bytes) = read_upload(&mut form).await?;
+    // A file too large or cut off is refused on the import page itself, signed in, in Chinese.
+    let (kind, file_name, bytes) = match read_upload(&mut form).await {
+        Ok(upload) => upload,
+        Err((status, m)) => {
+            let page = ImportPage {
+                layout: Layout::new("导入文件", Some(&user)).with_flash("error", Some(m)),
+                csrf: user.csrf.clone(),
+                kinds: kinds_for(&user),
+                errors: Vec::new(),
+                errors_total: 0,
+                file: String::new(),
+                summary: Vec::new(),
+            };
+            let mut response = render(&page);
+            *response.status_mut() = status;
+            return Ok(response);
+        }
+    };
     allowed_kind(&user, kind)?;
     let result = state
         .store
@@ -284,6 +341,10 @@ pub async fn import_submit(
     let errors_total = match &result {
         Err(ImportError::Rows(rows)) => rows.len(),
         _ => 0,
+    };
+    let summary = match &result {
+        Ok(_) => summary_of(&state, kind, &bytes).await?,
+        Err(_) => Vec::new(),
     };
     let (errors, flash): (Vec<ErrorRow>, Result<String, String>) = match result {
         Ok(ImportOutcome::Stored { rows, unchanged }) => (
@@ -331,6 +392,7 @@ pub async fn import_submit(
         errors,
         errors_total,
         file: file_name,
+        summary,
     };
     Ok(render(&page))
 }

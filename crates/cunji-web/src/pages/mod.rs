@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod downloads;
 pub mod entry;
+pub mod formats;
 pub mod login;
 pub mod payfloor;
 pub mod policy;
@@ -34,6 +35,19 @@ pub async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// The import form's progress script (no inline script: the pages' security policy allows scripts
+/// from this server only).
+pub async fn import_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/import.js"),
     )
         .into_response()
 }

@@ -1,6 +1,6 @@
 //! Data entry, reversals and file imports through the web.
 
-use crate::common::{server, Client};
+use crate::common::{assert_holds, server, Client};
 use crate::stat;
 
 #[tokio::test]
@@ -116,6 +116,29 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
         )
         .await;
     assert!(r.text().contains("已导入账目 1 行"), "{}", r.text());
+    // What the file brought each village, named.
+    assert!(
+        r.text().contains("<a href=\"/village/131124100200\">东关村</a> <span class=\"muted\">131124100200</span></td><td class=\"num\">1</td><td>2024 年</td>"),
+        "{}",
+        r.text()
+    );
+    // A file with Chinese headers has its errors named by those headers.
+    let chinese = multipart("村代码,日期,科目,金额\n131124100200,2024-01-03,经营收入,12.345\n");
+    let r = town
+        .request(
+            "POST",
+            "/import",
+            Some("multipart/form-data; boundary=XBOUNDARYX"),
+            chinese.as_bytes(),
+            &[],
+        )
+        .await;
+    assert!(
+        r.text()
+            .contains("<td class=\"num\">2</td><td>金额</td><td>金额格式不对：`12.345`"),
+        "{}",
+        r.text()
+    );
     // The token travels in the body, never in the address: a wrong one, or one only in the address,
     // is refused and nothing is stored.
     let wrong = multipart_with(
@@ -148,7 +171,7 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
     // The form sends the token as its first field, not in the address.
     let form = town.get("/import").await.text();
     assert!(
-        form.contains(r#"action="/import" enctype="multipart/form-data">"#)
+        form.contains(r#"action="/import" enctype="multipart/form-data" id="import-form">"#)
             && form.contains(&format!(
                 r#"<input type="hidden" name="_csrf" value="{token}">"#
             ))
@@ -272,5 +295,39 @@ async fn the_import_form_offers_each_role_its_own_kinds_and_states_its_limit() {
         r.text().contains("金额格式不对"),
         "{}",
         &r.text()[..2000.min(r.text().len())]
+    );
+    // A file over the stated 64 MB is refused in Chinese on the import page, still signed in, and
+    // nothing is stored.
+    let before = s.entries_2024().await;
+    let big = vec![b'x'; 65 * 1024 * 1024];
+    let r = town
+        .post_file(
+            "/import",
+            None,
+            &[("kind", "entries")],
+            ("file", "huge.csv", &big),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    let t = r.text();
+    assert!(
+        t.contains("超过 64 MB 的上传上限，未导入任何数据") && t.contains("action=\"/logout\""),
+        "{}",
+        &t[..3000.min(t.len())]
+    );
+    assert_eq!(s.entries_2024().await, before);
+    // The format page the form links to lists each kind's columns as the importer reads them.
+    assert!(
+        page.contains("<a href=\"/formats\">导入文件格式</a>"),
+        "{page}"
+    );
+    let formats = admin.get("/formats").await.text();
+    assert_holds(
+        &formats,
+        &[
+            "<h2 id=\"entries\">账目</h2>",
+            "<tr><td>村代码</td><td>village</td><td>是</td>",
+            "<tr><td>金额</td><td>amount</td><td>是</td>",
+        ],
     );
 }
