@@ -5,6 +5,7 @@
 mod account_numbers;
 mod audit;
 mod backend;
+mod backup;
 mod db;
 mod fact_rows;
 mod facts;
@@ -24,7 +25,8 @@ pub mod workflow;
 mod xlsx;
 
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
-pub use db::{Backend, Store, StoreError};
+pub use backup::{CheckReport, Stamp};
+pub use db::{sqlite_path as db_path, Backend, Store, StoreError};
 pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};

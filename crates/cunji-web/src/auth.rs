@@ -182,9 +182,13 @@ impl IntoResponse for AuthRejection {
 
 async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<User, AuthRejection> {
     let api = parts.uri.path().starts_with("/api/");
-    session_user(state, &parts.headers)
+    let user = session_user(state, &parts.headers)
         .await
-        .ok_or(AuthRejection::NotSignedIn(NotSignedIn { api }))
+        .ok_or(AuthRejection::NotSignedIn(NotSignedIn { api }))?;
+    if let Some(slot) = parts.extensions.get::<crate::hardening::LogUser>() {
+        slot.set(&user.username);
+    }
+    Ok(user)
 }
 
 /// The signed-in user, if their role is one `allowed`; else refused with `refusal(role)`.

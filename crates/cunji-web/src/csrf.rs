@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::{cookie_value, session_user, LOGIN_CSRF_COOKIE};
 use crate::state::AppState;
 
-const MAX_FORM_BYTES: usize = 1 << 20;
+/// A form's body is read here for its token, so the form limit applies here first.
+const MAX_FORM_BYTES: usize = crate::hardening::FORM_BODY_LIMIT;
 
 fn field<'a>(form: &'a str, name: &str) -> Option<&'a str> {
     form.split('&')

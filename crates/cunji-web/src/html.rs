@@ -213,7 +213,7 @@ pub fn strict_code(text: &str) -> Result<cunji_core::region::RegionCode, WebErro
 
 /// Logs a failure's cause for the server's operator (standard error).
 pub fn log_error(what: &str, e: &dyn std::fmt::Display) {
-    eprintln!("cunji: error: {what}: {e}");
+    tracing::error!(%what, error = %e, "internal error");
 }
 
 pub fn not_found(what: &str) -> WebError {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 mod charts;
 pub mod csrf;
+pub mod hardening;
 mod html;
 mod pages;
 pub mod qr;
@@ -26,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/import.js", get(pages::import_script))
+        .route("/static/notice.css", get(pages::notice_stylesheet))
         .route("/formats", get(pages::formats::page))
         .route("/healthz", get(pages::healthz))
         .route("/login", get(pages::login::form).post(pages::login::submit))
@@ -86,10 +88,23 @@ pub fn app(state: AppState) -> Router {
             csrf::guard,
         ))
         .layer(axum::middleware::from_fn(state::one_version_per_read))
+        // Routes that take files set their own, larger limit; every other body is a form or JSON.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            hardening::FORM_BODY_LIMIT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hardening::harden,
+        ))
         .with_state(state)
 }
 
-/// Serves the application on `addr` until the process ends.
+/// How long a stop waits for requests in flight (an import of 64 MB takes well under this) before
+/// the process ends anyway; a request cut off then rolls back its transaction.
+pub const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Serves the application on `addr` until SIGTERM or Ctrl-C: then it stops taking connections, lets
+/// requests in flight finish (at most `STOP_WAIT`) and returns.
 pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -97,15 +112,54 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
     let local = listener
         .local_addr()
         .map_err(|e| format!("无法读取监听地址：{e}"))?;
-    eprintln!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
+    // For the person who started it, on standard output; the log (standard error) stays machine-readable.
+    println!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
+    tracing::info!(%local, "serving");
     let state = AppState::new(store, public_url);
     state.warm_up();
-    axum::serve(
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let told = stopping.clone();
+    let server = axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .await
-    .map_err(|e| format!("网页服务出错：{e}"))
+    .with_graceful_shutdown(async move {
+        stop_signal().await;
+        tracing::info!("stop asked: finishing requests in flight");
+        told.notify_one();
+    });
+    let result = tokio::select! {
+        r = server => r.map_err(|e| format!("网页服务出错：{e}")),
+        _ = async { stopping.notified().await; tokio::time::sleep(STOP_WAIT).await } => {
+            tracing::warn!(wait_s = STOP_WAIT.as_secs(), "requests still in flight after the wait; stopping");
+            Ok(())
+        }
+    };
+    state.store.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+/// SIGTERM (systemd, docker) or Ctrl-C.
+async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }
 
 /// Today's date in Beijing time (UTC+8), `YYYY-MM-DD`.

@@ -31,6 +31,9 @@ pub struct Cli {
     /// 操作人（写入审计日志）
     #[arg(long, global = true, env = "CUNJI_USER")]
     pub user: Option<String>,
+    /// 日志格式（写到标准错误）：text 或 json
+    #[arg(long, global = true, env = "CUNJI_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
+    pub log_format: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -106,6 +109,23 @@ pub enum Command {
         /// 二维码中印的网址前缀，如 https://cunji.example.gov.cn（默认取请求的 Host）
         #[arg(long)]
         public_url: Option<String>,
+    },
+    /// 备份 SQLite 数据库（服务运行时也可以：得到某一时刻的一致副本）
+    Backup {
+        /// 备份文件（不能已存在）
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 检查数据库：文件完整性、审计链、每笔记录与审计记录、合计与分录；有问题时逐条列出并以状态 1 退出
+    Check {
+        /// 要检查的 SQLite 文件（默认为 --db）
+        file: Option<PathBuf>,
+    },
+    /// 用备份恢复 SQLite 数据库（先停止网页服务）；备份比现有数据库旧时须加 --force
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
     },
     /// 生成合成数据（regions.csv、entries.csv、cadres.csv、grants.csv），用于测试和基准
     Gen {
@@ -287,6 +307,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             addr,
             no_serve,
         } => crate::demo::run(&file, &who, (!no_serve).then_some(addr.as_str())).await,
+        Command::Backup { out } => crate::backup::backup(db, &out).await,
+        Command::Check { file } => crate::backup::check(db, file.as_deref()).await,
+        Command::Restore { file, force } => crate::backup::restore(db, &file, force).await,
         Command::Serve { addr, public_url } => {
             let store = Store::open(db, false).await?;
             cunji_web::serve(store, &addr, public_url)

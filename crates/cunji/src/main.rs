@@ -1,5 +1,6 @@
 //! `cunji`: the command line (SPEC §11). Exit status: 0 ok, 2 bad input (nothing stored), 1 anything else.
 
+mod backup;
 mod cli;
 mod commands;
 mod demo;
@@ -15,6 +16,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    logs(&args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -33,6 +35,21 @@ fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Logs to standard error, one line an event: requests, errors with their cause, long imports'
+/// progress. `json` for a log collector; `text` for a person. `RUST_LOG` is not read: the level is
+/// info (a request line each) and warnings/errors.
+fn logs(format: &str) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO);
+    let _ = if format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Today's date in Beijing time (UTC+8), `YYYY-MM-DD`.

@@ -6,7 +6,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Redirect, Response};
 use axum::Form;
 use cunji_core::region::RegionCode;
-use cunji_store::import::{ImportError, Quiet};
+use cunji_store::import::ImportError;
 use cunji_store::{EntryForm, ImportKind, ImportOutcome};
 
 use super::{back_with, ViewQuery};
@@ -173,6 +173,41 @@ struct ImportPage {
     summary: Vec<(String, String, i64, String)>,
 }
 
+/// An import's progress in the log: each phase, and every 500,000 rows checked (a county's year of
+/// entries is about a million; a 64 MB file about two).
+struct LogProgress<'a> {
+    file: &'a str,
+    user: &'a str,
+    rows: std::sync::atomic::AtomicU64,
+}
+
+const ROWS_A_LOG_LINE: u64 = 500_000;
+
+impl cunji_store::Progress for LogProgress<'_> {
+    fn phase(&self, name: &str, total: u64) {
+        tracing::info!(
+            file = self.file,
+            user = self.user,
+            phase = name,
+            total,
+            "import"
+        );
+    }
+    fn advance(&self, rows: u64) {
+        use std::sync::atomic::Ordering;
+        let before = self.rows.fetch_add(rows, Ordering::Relaxed);
+        let after = before + rows;
+        if after / ROWS_A_LOG_LINE > before / ROWS_A_LOG_LINE {
+            tracing::info!(
+                file = self.file,
+                user = self.user,
+                rows = after,
+                "import progress"
+            );
+        }
+    }
+}
+
 /// Villages an import summary lists at most (a county's file names a few hundred).
 const SUMMARY_VILLAGES: i64 = 2_000;
 
@@ -230,16 +265,25 @@ fn kinds_for(user: &crate::auth::User) -> Vec<(&'static str, &'static str)> {
 }
 
 pub async fn import_form(Writer(user): Writer, Query(q): Query<ViewQuery>) -> Response {
-    let page = ImportPage {
-        layout: Layout::new("导入文件", Some(&user)).with_flashes(&q),
-        csrf: user.csrf.clone(),
-        kinds: kinds_for(&user),
-        errors: Vec::new(),
-        errors_total: 0,
-        file: String::new(),
-        summary: Vec::new(),
-    };
-    render(&page)
+    render(&ImportPage::of(
+        &user,
+        Layout::new("导入文件", Some(&user)).with_flashes(&q),
+    ))
+}
+
+impl ImportPage {
+    /// The form for `user`, with nothing imported yet.
+    fn of(user: &crate::auth::User, layout: Layout) -> ImportPage {
+        ImportPage {
+            layout,
+            csrf: user.csrf.clone(),
+            kinds: kinds_for(user),
+            errors: Vec::new(),
+            errors_total: 0,
+            file: String::new(),
+            summary: Vec::new(),
+        }
+    }
 }
 
 /// Why an upload could not be read: its status and message.
@@ -312,16 +356,8 @@ pub async fn import_submit(
     let (kind, file_name, bytes) = match read_upload(&mut form).await {
         Ok(upload) => upload,
         Err((status, m)) => {
-            let page = ImportPage {
-                layout: Layout::new("导入文件", Some(&user)).with_flash("error", Some(m)),
-                csrf: user.csrf.clone(),
-                kinds: kinds_for(&user),
-                errors: Vec::new(),
-                errors_total: 0,
-                file: String::new(),
-                summary: Vec::new(),
-            };
-            let mut response = render(&page);
+            let layout = Layout::new("导入文件", Some(&user)).with_flash("error", Some(m));
+            let mut response = render(&ImportPage::of(&user, layout));
             *response.status_mut() = status;
             return Ok(response);
         }
@@ -335,9 +371,21 @@ pub async fn import_submit(
             &bytes,
             &user.username,
             user.scope.as_ref(),
-            &Quiet,
+            &LogProgress {
+                file: &file_name,
+                user: &user.username,
+                rows: Default::default(),
+            },
         )
         .await;
+    match &result {
+        Ok(_) => {
+            tracing::info!(file = %file_name, user = %user.username, kind = kind.key(), "import stored")
+        }
+        Err(e) => {
+            tracing::info!(file = %file_name, user = %user.username, error = %e, "import refused")
+        }
+    }
     let errors_total = match &result {
         Err(ImportError::Rows(rows)) => rows.len(),
         _ => 0,
@@ -383,16 +431,14 @@ pub async fn import_submit(
         Ok(m) => (Some(m), None),
         Err(e) => (None, Some(e)),
     };
-    let page = ImportPage {
-        layout: Layout::new("导入文件", Some(&user))
-            .with_flash("info", info)
-            .with_flash("error", err),
-        csrf: user.csrf.clone(),
-        kinds: kinds_for(&user),
+    let layout = Layout::new("导入文件", Some(&user))
+        .with_flash("info", info)
+        .with_flash("error", err);
+    Ok(render(&ImportPage {
         errors,
         errors_total,
         file: file_name,
         summary,
-    };
-    Ok(render(&page))
+        ..ImportPage::of(&user, layout)
+    }))
 }

@@ -39,6 +39,18 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The printed notice's stylesheet (A4, serif, room for the stamp).
+pub async fn notice_stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/notice.css"),
+    )
+        .into_response()
+}
+
 /// The import form's progress script (no inline script: the pages' security policy allows scripts
 /// from this server only).
 pub async fn import_script() -> Response {

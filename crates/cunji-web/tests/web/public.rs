@@ -28,9 +28,13 @@ async fn public_pages_work_at_phone_width_with_their_qr_codes() {
     assert!(png.body.starts_with(b"\x89PNG"));
     let notice = anon.get("/public/village/131124100200/notice").await.text();
     assert!(
-        notice.contains("size: A4") && notice.contains("东关村村务公开"),
+        notice.contains("<link rel=\"stylesheet\" href=\"/static/notice.css\">")
+            && notice.contains("东关村村务公开"),
         "{notice}"
     );
+    // Its print rules come from this server (no inline style under the security policy).
+    let css = anon.get("/static/notice.css").await.text();
+    assert!(css.contains("@page { size: A4 portrait;"), "{css}");
     assert_eq!(anon.get("/public/village/131124100299").await.status, 404);
     assert_eq!(
         anon.get("/public/village/131124100000/qr.svg").await.status,
