@@ -100,6 +100,13 @@ impl Store {
             .map(|r| r.try_get::<i64, _>(0))
             .collect::<Result<_, _>>()?;
         let migrations = self.backend.dialect().migrations;
+        // A database a newer cunji has migrated is left alone: this binary does not know its tables.
+        let known = migrations.iter().map(|(v, _)| *v).max().unwrap_or(0);
+        if let Some(newer) = applied.iter().copied().filter(|v| *v > known).max() {
+            return Err(StoreError::Invalid(format!(
+                "数据库已由较新版本的 cunji 升级（结构版本 {newer}，本程序只到 {known}），未做任何改动；请使用新版本"
+            )));
+        }
         for (version, sql) in migrations.iter().copied() {
             if applied.contains(&version) {
                 continue;
@@ -250,6 +257,21 @@ mod tests {
                 .unwrap();
         }
         (dir, url, pool)
+    }
+
+    /// A database a newer cunji migrated (a version this binary does not know) is refused, untouched.
+    #[tokio::test]
+    async fn a_database_of_a_newer_version_is_left_alone() {
+        let (dir, url, pool) = old_database("newer", 999).await;
+        sqlx::query("INSERT INTO schema_version (version, at) VALUES (999, 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let refused = Store::open(&url, false).await.err().expect("refused");
+        assert!(refused.to_string().contains("结构版本 999"), "{refused}");
+        crate::testing::drop_database(&url);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     /// A database at version 5 written with entries of three writes (one from before the audit
