@@ -20,6 +20,7 @@ pub mod policy;
 pub mod rate;
 pub mod region;
 pub mod report;
+pub mod statement_book;
 pub mod subsidy;
 pub mod workflow;
 
