@@ -27,6 +27,7 @@ mod xlsx;
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use backup::{CheckReport, Stamp};
 pub use db::{sqlite_path as db_path, Backend, Store, StoreError};
+pub use import::statement_book::{BookFile, BookOutcome};
 pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};

@@ -274,6 +274,45 @@ impl Grid<'_> {
     }
 }
 
+/// A sheet's name and its cells as text, row by row.
+pub(crate) type SheetGrid = (String, Vec<Vec<String>>);
+
+/// Every sheet of a workbook as text, row by row from the sheet's first used row and column: for
+/// statement books (SPEC §14), whose layout is found by reading, not by a header row. Numbers read as
+/// their shortest exact text, formulas by their cached value.
+pub(crate) fn grids(file: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, Vec<RowError>> {
+    let fail = |m: String| {
+        vec![RowError {
+            file: file.to_string(),
+            line: 1,
+            column: "文件".into(),
+            message: m,
+        }]
+    };
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
+        .map_err(|e| fail(format!("不是有效的 .xlsx 工作簿：{e}")))?;
+    let mut out = Vec::new();
+    for name in book.sheet_names() {
+        let range = sheet_range(&mut book, &name).map_err(fail)?;
+        let rows = range
+            .rows()
+            .map(|row| {
+                row.iter()
+                    .map(|c| match c {
+                        Data::Empty => String::new(),
+                        Data::String(s) => s.clone(),
+                        Data::Int(n) => n.to_string(),
+                        Data::Float(f) => number_text(*f),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        out.push((name, rows));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,11 +40,16 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// 导入文件（CSV，UTF-8 或 GBK/GB18030）：全部正确才入库，任何一行有错则一行也不存
+    /// 导入文件（CSV，UTF-8 或 GBK/GB18030）：全部正确才入库，任何一行有错则一行也不存；
+    /// statement-book 导入收益及收益分配表工作簿（可多个文件，每张工作表一个村一年）
     Import {
         #[arg(value_parser = import_kind_parser())]
-        kind: ImportKind,
-        file: PathBuf,
+        kind: String,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// statement-book：按村名在此地区内查找村
+        #[arg(long)]
+        region: Option<String>,
     },
     /// 生成年度报告
     Report {
@@ -218,11 +223,15 @@ pub enum PolicyAction {
 }
 
 /// The import kinds by their keys, as clap lists them in help and errors.
-fn import_kind_parser() -> impl clap::builder::TypedValueParser<Value = ImportKind> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(ImportKind::ALL.map(|k| k.key()))
-        .try_map(|key: String| ImportKind::parse(&key).ok_or("未知的导入类型"))
+/// The kinds of file `cunji import` takes: each import kind, and `statement-book`.
+fn import_kind_parser() -> clap::builder::PossibleValuesParser {
+    let mut kinds: Vec<&'static str> = ImportKind::ALL.map(|k| k.key()).to_vec();
+    kinds.push(STATEMENT_BOOK);
+    clap::builder::PossibleValuesParser::new(kinds)
 }
+
+/// `cunji import statement-book FILE…` (SPEC §14).
+pub const STATEMENT_BOOK: &str = "statement-book";
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
@@ -276,7 +285,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let who = actor(&cli.user);
     let db = cli.db.as_str();
     match cli.command {
-        Command::Import { kind, file } => commands::import(db, kind, &file, &who).await,
+        Command::Import {
+            kind,
+            files,
+            region,
+        } => commands::import_any(db, &kind, &files, region.as_deref(), &who).await,
         Command::Report {
             year,
             policy,

@@ -15,6 +15,30 @@ pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
         .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display())))
 }
 
+/// `cunji import KIND FILE…`: statement books take several files in one import; every other kind one.
+pub async fn import_any(
+    db: &str,
+    kind: &str,
+    files: &[PathBuf],
+    region: Option<&str>,
+    who: &str,
+) -> Result<(), Failure> {
+    if kind == crate::cli::STATEMENT_BOOK {
+        return crate::statement_books::import(db, files, region, who).await;
+    }
+    let kind = ImportKind::parse(kind).ok_or_else(|| Failure::input("错误：未知的导入类型"))?;
+    if region.is_some() {
+        return Err(Failure::input("错误：--region 只用于 statement-book"));
+    }
+    match files {
+        [file] => import(db, kind, file, who).await,
+        _ => Err(Failure::input(format!(
+            "错误：{} 一次导入一个文件（只有 statement-book 可以一次导入多个）",
+            kind.key()
+        ))),
+    }
+}
+
 pub async fn import(db: &str, kind: ImportKind, file: &Path, who: &str) -> Result<(), Failure> {
     let store = Store::open(db, true).await?;
     let outcome = import_file(&store, kind, file, who).await;

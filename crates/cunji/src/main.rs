@@ -8,6 +8,7 @@ mod exit_audit;
 mod gen;
 mod progress;
 mod render;
+mod statement_books;
 mod users;
 
 use std::process::ExitCode;

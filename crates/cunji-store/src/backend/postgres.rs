@@ -7,7 +7,7 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -45,6 +45,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
         include_str!("../../migrations/shared/0012_settings.sql"),
     ),
     (13, include_str!("../../migrations/shared/0013_story.sql")),
+    (
+        14,
+        include_str!("../../migrations/shared/0014_distributions.sql"),
+    ),
 ];
 
 pub(crate) static DIALECT: Dialect = Dialect {

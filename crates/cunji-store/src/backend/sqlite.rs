@@ -9,7 +9,7 @@ use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 
-pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -44,6 +44,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 12] = [
         include_str!("../../migrations/shared/0012_settings.sql"),
     ),
     (13, include_str!("../../migrations/shared/0013_story.sql")),
+    (
+        14,
+        include_str!("../../migrations/shared/0014_distributions.sql"),
+    ),
 ];
 
 /// Reads of a province's books map the file instead of copying it through read().

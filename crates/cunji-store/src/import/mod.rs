@@ -7,6 +7,7 @@ mod cells;
 pub(crate) mod entries;
 mod grants;
 mod regions;
+pub mod statement_book;
 mod statements;
 mod stats;
 
