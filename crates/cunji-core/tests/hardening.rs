@@ -35,6 +35,7 @@ fn try_report_of(
             entries: &w.entries,
             today: None,
             scope,
+            distributions: &w.distributions,
         },
     )
     .map_err(|e| e.to_string())

@@ -25,6 +25,8 @@ pub struct LoadedData {
     pub stats: cunji_core::pay_floor::RuralIncome,
     /// The year's entries per village, for alerts, read from their kept form when a report asks.
     pub entries: crate::facts::YearFacts,
+    /// The year's distributions from statement books (SPEC §14).
+    pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
 }
 
 impl LoadedData {
@@ -46,6 +48,7 @@ impl LoadedData {
             entries: &self.entries,
             today,
             scope,
+            distributions: &self.distributions,
         }
     }
 }
@@ -306,12 +309,13 @@ impl Store {
         let facts = tokio::spawn(async move { store.load_entry_facts(year).await });
         let store = self.clone();
         let books = tokio::spawn(async move { store.load_books().await });
-        let (regions, cadres, grants, project_actuals, stats) = tokio::join!(
+        let (regions, cadres, grants, project_actuals, stats, distributions) = tokio::join!(
             self.load_regions(),
             self.load_cadres(year),
             self.load_grants(),
             self.load_project_actuals(year),
             self.load_stats(),
+            self.distributions_of_year(year),
         );
         let joined = |e: tokio::task::JoinError| StoreError::Invalid(format!("读取任务异常：{e}"));
         let entries = facts.await.map_err(joined)??;
@@ -327,6 +331,7 @@ impl Store {
             project_actuals,
             stats,
             entries,
+            distributions: distributions?,
         })
     }
 }

@@ -181,6 +181,30 @@ fn an_ambiguous_name_lists_its_candidates_and_wan_yuan_are_exact() {
     assert!(out.contains("已导入收益及收益分配表 1 张"), "{out}");
     // 15 万元 of operating revenue are 150,000.00 元.
     assert!(totals(&s).contains("131124101200,2024,operating_revenue,150000.00,1"));
+    // The distribution is the village's in the report JSON; a village without a book has null.
+    let policy = s.write("p.toml", "name = \"p\"\n");
+    let json: serde_json::Value =
+        serde_json::from_str(&s.report("2024", policy.to_str().unwrap(), "json")).unwrap();
+    let village = |code: &str| {
+        json["villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["code"] == code)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        village("131124101200")["distribution"],
+        serde_json::json!({
+            "opening_undistributed": "30000.00", "transfers_in": "0.00", "reserves": "40000.00",
+            "welfare": "0.00", "outside_investors": "0.00", "members": "60000.00", "other": "0.00",
+            "closing_undistributed": "50000.00"
+        })
+    );
+    let other = village("131124100200");
+    assert_eq!(other["code"], "131124100200", "listed without books");
+    assert!(other["distribution"].is_null() && other.get("distribution").is_some());
 }
 
 #[test]

@@ -218,6 +218,7 @@ impl<'a, 'i> Build<'a, 'i> {
             measures,
             band,
             incentive: self.incentive_of(&region.code, own, cadres, false)?.0,
+            distribution: self.input.distributions.get(&region.code).copied(),
         };
         Ok((report, band_index))
     }

@@ -39,6 +39,8 @@ pub struct ReportInput<'a> {
     pub entries: &'a dyn EntrySource,
     /// Today, so that a running year can be judged by its pace.
     pub today: Option<crate::date::Date>,
+    /// The report year's distribution of each village whose statement book gave one (SPEC §14).
+    pub distributions: &'a BTreeMap<RegionCode, crate::statement_book::Distribution>,
 }
 
 /// Where a report finds a village's entries of the year, for its alerts: a map in memory, or a store
@@ -106,6 +108,8 @@ pub struct VillageReport {
     pub measures: Option<Ordered<Fen>>,
     pub band: Option<String>,
     pub incentive: Option<IncentiveResult>,
+    /// The year's distribution from its statement book (SPEC §14); `null` without one.
+    pub distribution: Option<crate::statement_book::Distribution>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

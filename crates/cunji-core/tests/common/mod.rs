@@ -31,6 +31,7 @@ pub struct World {
     pub project_actuals: BTreeMap<String, Fen>,
     pub stats: cunji_core::pay_floor::RuralIncome,
     pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>,
+    pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
 }
 
 impl World {
@@ -111,6 +112,7 @@ impl World {
             entries: &self.entries,
             today: None,
             scope: None,
+            distributions: &self.distributions,
         }
     }
 

@@ -220,6 +220,38 @@ impl Store {
         Ok(entries.len())
     }
 
+    /// The stored distribution of each village in `year` (a few hundred rows a county).
+    pub async fn distributions_of_year(
+        &self,
+        year: i32,
+    ) -> Result<BTreeMap<RegionCode, Distribution>, crate::StoreError> {
+        let rows = sqlx::query(
+            "SELECT village, opening_undistributed, transfers_in, reserves, welfare, outside_investors, members, other, closing_undistributed FROM distributions WHERE year = $1",
+        )
+        .bind(year as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            let f = |i: usize| -> Result<Fen, sqlx::Error> { Ok(Fen::from_fen(r.try_get(i)?)) };
+            let code: String = r.try_get(0)?;
+            let code = RegionCode::parse(&code)
+                .map_err(|e| crate::StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))?;
+            let d = Distribution {
+                opening_undistributed: f(1)?,
+                transfers_in: f(2)?,
+                reserves: f(3)?,
+                welfare: f(4)?,
+                outside_investors: f(5)?,
+                members: f(6)?,
+                other: f(7)?,
+                closing_undistributed: f(8)?,
+            };
+            out.insert(code, d);
+        }
+        Ok(out)
+    }
+
     /// The stored distribution of each village-year among `villages` (for reports and pages).
     pub async fn distributions(
         &self,
