@@ -28,6 +28,22 @@ pub struct Distribution {
     pub closing_undistributed: Fen,
 }
 
+impl Distribution {
+    /// Its lines as a statement prints them, in the statement's order.
+    pub fn lines(&self) -> [(&'static str, Fen); 8] {
+        [
+            ("年初未分配收益", self.opening_undistributed),
+            ("其他转入", self.transfers_in),
+            ("提取公积公益金", self.reserves),
+            ("提取应付福利费", self.welfare),
+            ("外来投资分利", self.outside_investors),
+            ("成员分配（分红）", self.members),
+            ("其他", self.other),
+            ("年末未分配收益", self.closing_undistributed),
+        ]
+    }
+}
+
 /// What one sheet holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SheetStatement {
@@ -255,13 +271,8 @@ fn heading(grid: &[Vec<String>], header_row: usize) -> (Option<VillageRef>, Opti
             let c = c.replace(':', "：");
             for label in ["编制单位：", "单位名称："] {
                 if let Some(rest) = c.strip_prefix(label) {
-                    let rest = rest.split("单位：").next().unwrap_or(rest).to_string();
-                    let code = rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit());
-                    village = Some(if code {
-                        VillageRef::Code(rest)
-                    } else {
-                        VillageRef::Name(rest)
-                    });
+                    let rest = rest.split("单位：").next().unwrap_or(rest);
+                    village = Some(village_ref(rest));
                 }
             }
             if c.contains("单位：万元") {
@@ -273,6 +284,22 @@ fn heading(grid: &[Vec<String>], header_row: usize) -> (Option<VillageRef>, Opti
         }
     }
     (village, year, wan)
+}
+
+/// A 12-digit code, a name followed by its code in brackets (`东关村民委员会（131124100200）`, as
+/// cunji's template writes it: the code decides), or a name.
+fn village_ref(text: &str) -> VillageRef {
+    let is_code = |t: &str| t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit());
+    if is_code(text) {
+        return VillageRef::Code(text.to_string());
+    }
+    let bracketed = (text.strip_suffix('）').and_then(|t| t.rsplit_once('（')))
+        .or_else(|| text.strip_suffix(')').and_then(|t| t.rsplit_once('(')))
+        .filter(|(_, code)| is_code(code));
+    match bracketed {
+        Some((_, code)) => VillageRef::Code(code.to_string()),
+        None => VillageRef::Name(text.to_string()),
+    }
 }
 
 /// `2024年`, `2024年度`, `2024 年`: the first four digits followed by 年.
@@ -423,11 +450,20 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         .filter(|a| !a.is_income() && **a != IncomeTax)
         .map(|a| of(*a))
         .sum();
+    // Each sum line is checked against the lines just above it as written, the way an accountant
+    // ticks a statement: one wrong 本年收益 is one error, not one more for every total below it.
+    let written = |line: SumLine| {
+        read.sums
+            .iter()
+            .find(|(s, _, _)| *s == line)
+            .map(|(_, v, _)| v.fen())
+    };
     let year_profit = income - expense;
-    let net = year_profit - of(IncomeTax);
-    let has_net = read.sums.iter().any(|(s, _, _)| *s == SumLine::NetProfit);
-    let distributable =
-        if has_net { net } else { year_profit } + part(Part::Opening) + part(Part::TransfersIn);
+    let net = written(SumLine::YearProfit).unwrap_or(year_profit) - of(IncomeTax);
+    let before_distribution = written(SumLine::NetProfit)
+        .or(written(SumLine::YearProfit))
+        .unwrap_or(year_profit);
+    let distributable = before_distribution + part(Part::Opening) + part(Part::TransfersIn);
     let handed_out = part(Part::Reserves)
         + part(Part::Welfare)
         + part(Part::OutsideInvestors)
@@ -456,7 +492,8 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
     }
     for (p, v, row) in &read.parts {
         if *p == Part::Closing {
-            check(*row, "年末未分配收益", v.fen(), distributable - handed_out);
+            let available = written(SumLine::Distributable).unwrap_or(distributable);
+            check(*row, "年末未分配收益", v.fen(), available - handed_out);
         }
     }
     Distribution {

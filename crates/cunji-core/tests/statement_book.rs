@@ -4,7 +4,9 @@
 
 use cunji_core::account::Account::*;
 use cunji_core::money::Fen;
-use cunji_core::statement_book::{line_name, read_sheet, village_key, Distribution, VillageRef};
+use cunji_core::statement_book::{
+    line_name, read_sheet, village_key, Distribution, SheetError, VillageRef,
+};
 
 fn grid(rows: &[&[&str]]) -> Vec<Vec<String>> {
     rows.iter()
@@ -88,6 +90,19 @@ fn a_sum_line_that_disagrees_names_the_line_the_figure_written_and_the_figure_co
         e[0].message,
         "“年末未分配收益”写的是 50,000.01 元，按各项计算应为 50,000.00 元"
     );
+    // A wrong 本年收益 is one error: the totals below are checked against it as written.
+    let mut g = layout_2023("50,000.01");
+    g[13][2] = "120,500.01".into();
+    g[15][2] = "120,000.01".into();
+    g[18][2] = "150,000.01".into();
+    let e = read_sheet(&g).unwrap_err();
+    assert_eq!(
+        e,
+        [SheetError {
+            row: 14,
+            message: "“本年收益”写的是 120,500.01 元，按各项计算应为 120,500.00 元".into()
+        }]
+    );
 }
 
 /// The 2004 layout (财会〔2004〕12号) in 万元, with 发包及上交收入 and 经营收益, in two halves side by
@@ -117,6 +132,31 @@ fn the_2004_layout_in_wan_yuan_side_by_side_with_a_code() {
     bad[3][1] = "15.5000001".into();
     let e = read_sheet(&bad).unwrap_err();
     assert!(e[0].message.contains("万元不能精确到分"), "{:?}", e);
+}
+
+/// cunji's template writes the name and, in brackets, the code, which decides; a name alone stays a name.
+#[test]
+fn a_code_in_brackets_after_the_name_decides() {
+    let sheet = |unit: &str| {
+        grid(&[
+            &[unit, "2024年度", "单位：元"],
+            &["项目", "本年金额", ""],
+            &["经营收入", "100", ""],
+        ])
+    };
+    let of = |unit: &str| read_sheet(&sheet(unit)).unwrap().village;
+    assert_eq!(
+        of("编制单位：东关村民委员会（131124101200）"),
+        VillageRef::Code("131124101200".into())
+    );
+    assert_eq!(
+        of("编制单位：东关村民委员会(131124101200)"),
+        VillageRef::Code("131124101200".into())
+    );
+    assert_eq!(
+        of("编制单位：东关村（第一组）"),
+        VillageRef::Name("东关村（第一组）".into())
+    );
 }
 
 #[test]

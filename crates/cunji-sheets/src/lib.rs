@@ -5,6 +5,9 @@
 //! the totals, which are written as formulas for the spreadsheet to compute.
 
 mod report;
+mod statement_book;
+
+pub use statement_book::statement_book_template;
 
 use cunji_core::account::Account;
 use cunji_core::cadre::Role;

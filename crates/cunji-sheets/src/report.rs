@@ -1,4 +1,5 @@
-//! The report as a workbook: 汇总, 村级明细, 奖励计算, 扶持资金 and, with a pay floor, 报酬保障; A4
+//! The report as a workbook: 汇总, 村级明细, 奖励计算, 扶持资金, 收益分配 when statement books gave
+//! distributions, and, with a pay floor, 报酬保障; A4
 //! landscape, each sheet titled with the region and year, frozen headers, money in 元 with thousands
 //! separators, villages by code and name, totals as formulas with their results stored.
 
@@ -90,6 +91,9 @@ pub fn report_workbook(report: &Report, place: &str) -> Result<Vec<u8>, XlsxErro
     villages_sheet(&mut book, &b, report)?;
     traces_sheet(&mut book, &b, report)?;
     grants_sheet(&mut book, &b, report)?;
+    if report.villages.iter().any(|v| v.distribution.is_some()) {
+        distribution_sheet(&mut book, &b, report)?;
+    }
     if let Some(lines) = &report.pay_floor {
         pay_floor_sheet(&mut book, &b, lines)?;
     }
@@ -326,6 +330,29 @@ fn grants_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<()
         row += 1;
     }
     totals_row(ws, (row, 2, row - 1), &[6, 7, 8], 0, &w)?;
+    w.apply(ws)?;
+    page_setup(ws, 2)?;
+    Ok(())
+}
+
+/// 收益分配: each village whose statement book gave a distribution for the year (SPEC §14).
+fn distribution_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<(), XlsxError> {
+    let ws = b.sheet(book, "收益分配")?;
+    let lines = cunji_core::statement_book::Distribution::default().lines();
+    let mut names = vec!["村代码".to_string(), "村".to_string()];
+    names.extend(lines.iter().map(|(n, _)| in_yuan(n)));
+    let mut w = Widths::new(names.len());
+    headers(ws, 1, &names, &mut w)?;
+    let mut row = 2;
+    for v in &report.villages {
+        let Some(d) = &v.distribution else { continue };
+        let mut cells = vec![Cell::Text(v.code.to_string()), Cell::Text(v.name.clone())];
+        cells.extend(d.lines().iter().map(|(_, f)| Cell::Money(Some(*f))));
+        write_row(ws, row, &cells, &mut w)?;
+        row += 1;
+    }
+    let money: Vec<usize> = (2..names.len()).collect();
+    totals_row(ws, (row, 2, row - 1), &money, 0, &w)?;
     w.apply(ws)?;
     page_setup(ws, 2)?;
     Ok(())

@@ -89,6 +89,56 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a PostgreSQL read-only replica (a hot standby streaming from the primary) for report
+    /// reads: nothing is migrated there (a standby refuses every write), every connection is read-only
+    /// so no write can go astray, and its schema must be the one this binary knows, all migrations of
+    /// the primary having reached it.
+    pub async fn open_replica(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Invalid(
+                "只读副本须是 PostgreSQL 数据库（postgres://…）".into(),
+            ));
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("SET default_transaction_read_only = on")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let store = Store {
+            pool,
+            backend: Backend::Postgres,
+        };
+        let known = store
+            .backend
+            .dialect()
+            .migrations
+            .iter()
+            .map(|(v, _)| *v)
+            .max()
+            .unwrap_or(0);
+        let applied: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+            .fetch_one(&store.pool)
+            .await
+            .map_err(|_| {
+                StoreError::Invalid("只读副本上没有 cunji 的数据库（须是主库的流复制副本）".into())
+            })?
+            .try_get(0)?;
+        if applied != known {
+            return Err(StoreError::Invalid(format!(
+                "只读副本的结构版本（{applied}）与本程序（{known}）不一致：请先用本程序打开主库完成升级，待副本同步后再启动"
+            )));
+        }
+        Ok(store)
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")

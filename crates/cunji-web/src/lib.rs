@@ -41,11 +41,9 @@ pub fn app(state: AppState) -> Router {
         .route("/entries/{id}/reverse", post(pages::entry::reverse))
         .route(
             "/import",
-            get(pages::entry::import_form)
-                .post(pages::entry::import_submit)
-                .layer(axum::extract::DefaultBodyLimit::max(
-                    pages::entry::UPLOAD_LIMIT + 64 * 1024,
-                )),
+            get(pages::import::form).post(pages::import::submit).layer(
+                axum::extract::DefaultBodyLimit::max(pages::import::UPLOAD_LIMIT + 64 * 1024),
+            ),
         )
         .route("/workflow", get(pages::workflow::list))
         .route("/workflow/{code}/{year}", get(pages::workflow::page))
@@ -105,7 +103,14 @@ pub const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Serves the application on `addr` until SIGTERM or Ctrl-C: then it stops taking connections, lets
 /// requests in flight finish (at most `STOP_WAIT`) and returns.
-pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Result<(), String> {
+/// Serves the web app on `addr`; with `replica`, years' data for reports is read there (see
+/// `AppState::load_year`).
+pub async fn serve(
+    store: Store,
+    replica: Option<Store>,
+    addr: &str,
+    public_url: Option<String>,
+) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("无法监听 {addr}：{e}"))?;
@@ -115,7 +120,10 @@ pub async fn serve(store: Store, addr: &str, public_url: Option<String>) -> Resu
     // For the person who started it, on standard output; the log (standard error) stays machine-readable.
     println!("村集 cunji 网页服务已启动：http://{local}/  （Ctrl+C 停止）");
     tracing::info!(%local, "serving");
-    let state = AppState::new(store, public_url);
+    let mut state = AppState::new(store, public_url);
+    if let Some(replica) = replica {
+        state = state.with_replica(replica);
+    }
     state.warm_up();
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let told = stopping.clone();

@@ -163,6 +163,11 @@ impl Hashing {
     }
 }
 
+/// How long a report read waits for the read replica to catch up with the primary before reading
+/// the primary itself (streaming replication on one site lags by milliseconds; a replica minutes
+/// behind must not hold every page up).
+const REPLICA_WAIT: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -183,6 +188,11 @@ pub struct AppState {
     loading: Arc<tokio::sync::Mutex<()>>,
     /// Years' data read from the database so far (for tests and diagnostics).
     loads: Arc<std::sync::atomic::AtomicU64>,
+    /// A PostgreSQL read replica (`serve --read-db`) that years' data is read from once it has every
+    /// write the primary had when the request began; the primary otherwise.
+    replica: Option<Store>,
+    /// Years' data read from the replica (the rest of `loads` came from the primary).
+    replica_loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
     /// Permits to hash a password, one per core.
     pub hashing: Arc<Hashing>,
@@ -214,6 +224,8 @@ impl AppState {
             regions: Arc::default(),
             loading: Arc::default(),
             loads: Arc::default(),
+            replica: None,
+            replica_loads: Arc::default(),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             hashing: Arc::new(Hashing::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -331,7 +343,7 @@ impl AppState {
         }
         self.loads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let data = Arc::new(self.store.load_for_report(year).await?);
+        let data = Arc::new(self.load_year(year, version).await?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.retain(|(_, v, _)| *v == version);
         while cache.len() >= YEARS_KEPT {
@@ -339,6 +351,61 @@ impl AppState {
         }
         cache.push_back((year, version, data.clone()));
         Ok(data)
+    }
+
+    /// Report reads go to `replica` from now on (see [`AppState::load_year`]).
+    pub fn with_replica(mut self, replica: Store) -> AppState {
+        self.replica = Some(replica);
+        self
+    }
+
+    /// Years' data read from the replica so far.
+    pub fn replica_loads(&self) -> u64 {
+        self.replica_loads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads a year's data for the primary's `version`: from the replica once it has replayed that
+    /// far (every write appends an audit row in its own transaction, so the replica's newest audit
+    /// row at or past `version` means it holds every write the request could know of); after
+    /// `REPLICA_WAIT` of lag, or if the replica fails, from the primary. A report is thus never older
+    /// than the request's own view of the books, and a reward computed on it never stale.
+    async fn load_year(&self, year: i32, version: i64) -> Result<LoadedData, WebError> {
+        if let Some(replica) = &self.replica {
+            let started = std::time::Instant::now();
+            loop {
+                match replica.data_version().await {
+                    Ok(v) if v >= version => match replica.load_for_report(year).await {
+                        Ok(data) => {
+                            self.replica_loads
+                                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            return Ok(data);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "read replica failed; reading the primary");
+                            break;
+                        }
+                    },
+                    Ok(v) if started.elapsed() < REPLICA_WAIT => {
+                        tracing::debug!(replica = v, primary = version, "read replica behind");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Ok(v) => {
+                        tracing::warn!(
+                            replica = v,
+                            primary = version,
+                            "read replica behind; reading the primary"
+                        );
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "read replica failed; reading the primary");
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(self.store.load_for_report(year).await?)
     }
 
     /// Years' data held in memory now (for tests of the bound).

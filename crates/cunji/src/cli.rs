@@ -114,6 +114,10 @@ pub enum Command {
         /// 二维码中印的网址前缀，如 https://cunji.example.gov.cn（默认取请求的 Host）
         #[arg(long)]
         public_url: Option<String>,
+        /// 报表读取所用的 PostgreSQL 只读副本（流复制备库，postgres://…）；写入仍在 --db 主库。
+        /// 副本落后主库超过 1 秒时改读主库，报表从不比主库旧
+        #[arg(long)]
+        read_db: Option<String>,
     },
     /// 备份 SQLite 数据库（服务运行时也可以：得到某一时刻的一致副本）
     Backup {
@@ -152,13 +156,16 @@ pub enum Command {
     },
     /// 生成空白导入模板（.xlsx：中文表头、说明行、下拉列表）
     Template {
-        /// regions | entries | statements | cadres | grants | stats
+        /// regions | entries | statements | cadres | grants | stats | statement-book
         kind: String,
         #[arg(long)]
         out: PathBuf,
-        /// 在模板中附上该地区各村的代码和名称（读取 --db 的区划）
+        /// 在模板中附上该地区各村的代码和名称（读取 --db 的区划）；收益及收益分配表为该地区每村一张表
         #[arg(long)]
         region: Option<String>,
+        /// 收益及收益分配表的年度（默认上一年）
+        #[arg(long)]
+        year: Option<i32>,
     },
     /// 用户管理
     User {
@@ -323,9 +330,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Backup { out } => crate::backup::backup(db, &out).await,
         Command::Check { file } => crate::backup::check(db, file.as_deref()).await,
         Command::Restore { file, force } => crate::backup::restore(db, &file, force).await,
-        Command::Serve { addr, public_url } => {
+        Command::Serve {
+            addr,
+            public_url,
+            read_db,
+        } => {
             let store = Store::open(db, false).await?;
-            cunji_web::serve(store, &addr, public_url)
+            let replica = match read_db {
+                Some(url) => Some(Store::open_replica(&url).await?),
+                None => None,
+            };
+            cunji_web::serve(store, replica, &addr, public_url)
                 .await
                 .map_err(Failure::other)
         }
@@ -345,9 +360,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             &out,
             regions.as_deref(),
         ),
-        Command::Template { kind, out, region } => {
-            commands::template(&kind, &out, (db, region.as_deref())).await
+        Command::Template {
+            kind,
+            out,
+            region,
+            year,
+        } if kind == "statement-book" => {
+            crate::statement_books::template(&out, (db, region.as_deref()), year).await
         }
+        Command::Template {
+            kind, out, region, ..
+        } => commands::template(&kind, &out, (db, region.as_deref())).await,
         Command::User { action } => crate::users::run(db, action, &who).await,
         Command::Policy { action } => commands::policy(db, action, &who).await,
     }

@@ -244,7 +244,7 @@ fn last_years_column_is_compared_with_the_stored_year_as_a_warning() {
     ]);
     assert!(
         out.contains("请核对（上年金额与库中不同，未影响导入）")
-            && out.contains("“经营收入”上年金额写的是 140,000.00 元，库中 131124100201 村 2023 年为 150,000.00 元"),
+            && out.contains("“经营收入”上年金额写的是 140,000.00 元，已入账的 2023 年为 150,000.00 元（村 131124100201）"),
         "{out}"
     );
     // The year is stored once: a second statement for it is refused.

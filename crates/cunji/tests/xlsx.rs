@@ -376,3 +376,119 @@ fn typed_row(ws: &mut rust_xlsxwriter::Worksheet, account: &str) {
     ws.write_string(1, 2, account).unwrap();
     ws.write_formula(1, 3, amount).unwrap();
 }
+
+/// Python with LibreOffice's UNO bridge (Debian's python3-uno, installed with LibreOffice), or None
+/// outside CI when it is missing.
+fn uno_python() -> Option<&'static str> {
+    let ok = Command::new("/usr/bin/python3")
+        .args(["-c", "import uno"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").is_err(),
+            "python3-uno is missing (apt-get install python3-uno)"
+        );
+        eprintln!("skipped: /usr/bin/python3 cannot import uno");
+    }
+    ok.then_some("/usr/bin/python3")
+}
+
+/// SPEC §14's template: a sheet for each village of `--region`, the code beside the name so that the
+/// two 东关 of one county are told apart. Empty, it imports as is; typed into and saved by LibreOffice
+/// (its sum formulas recomputed there), it imports the figures typed, the sums checked by the importer.
+#[test]
+fn the_statement_book_template_imports_empty_and_filled_in_by_libreoffice() {
+    let s = Scratch::new("xlsx-books");
+    s.import(
+        "regions",
+        "r.csv",
+        "code,name\n130000000000,河北省\n131100000000,衡水市\n131124000000,饶阳县\n\
+         131124100000,饶阳镇\n131124101000,大尹村镇\n131124100200,东关村民委员会\n\
+         131124100201,西关村民委员会\n131124101200,东关村民委员会\n",
+    );
+    let made = s.ok(&[
+        "template",
+        "statement-book",
+        "--region",
+        "131124000000",
+        "--year",
+        "2023",
+        "--out",
+        "empty.xlsx",
+    ]);
+    assert!(made.contains("（3 个村，每村一张表）"), "{made}");
+    let book: calamine::Xlsx<_> = calamine::open_workbook(s.path("empty.xlsx")).unwrap();
+    use calamine::Reader;
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "东关村民委员会",
+            "西关村民委员会",
+            "东关村民委员会-131124101200"
+        ]
+    );
+    let stored = s.ok(&["import", "statement-book", "empty.xlsx"]);
+    assert!(
+        stored.contains("已导入收益及收益分配表 3 张（1 个文件），生成 0 笔年末分录"),
+        "{stored}"
+    );
+
+    let (Some(office), Some(python)) = (soffice(), uno_python()) else {
+        return;
+    };
+    s.ok(&[
+        "template",
+        "statement-book",
+        "--region",
+        "131124000000",
+        "--year",
+        "2024",
+        "--out",
+        "t.xlsx",
+    ]);
+    let profile = s.path("lo-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    // Sheet i: 经营收入 150,000 + i × 1,000.55, 经营支出 60,000, 管理费用 40,000 (运转支出 12,000 of it),
+    // 投资收益 20,000, 补助收入 50,000, 年初未分配收益 30,000, 公积公益金 40,000, 成员分配 60,000.
+    let script = fixture("statement-books/lo_fill.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(&office)
+        .arg(&profile)
+        .arg(s.path("t.xlsx"))
+        .arg(s.path("filled.xlsx"))
+        .args([
+            "C4=150000+{i}*1000.55",
+            "C5=60000",
+            "C7=40000",
+            "C8=12000",
+            "C9=20000",
+            "C10=50000",
+            "C17=30000",
+            "C20=40000",
+            "C22=60000",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = s.ok(&["import", "statement-book", "filled.xlsx"]);
+    assert!(
+        stored.contains("已导入收益及收益分配表 3 张（1 个文件），生成 15 笔年末分录"),
+        "{stored}"
+    );
+    s.ok(&["totals", "--out", "t.csv"]);
+    let totals = std::fs::read_to_string(s.path("t.csv")).unwrap();
+    for line in [
+        "131124100200,2024,operating_revenue,150000.00,1",
+        "131124100201,2024,operating_revenue,151000.55,1",
+        "131124101200,2024,operating_revenue,152001.10,1",
+        "131124101200,2024,admin_expense,40000.00,1",
+    ] {
+        assert!(totals.contains(line), "{line} in {totals}");
+    }
+}

@@ -35,6 +35,8 @@ pub struct BookOutcome {
     pub entries: usize,
     /// `上年` figures that differ from the stored year before, one line each.
     pub warnings: Vec<String>,
+    /// Each sheet's village code, year and the entries it made, in the order read.
+    pub villages: Vec<(String, i32, usize)>,
 }
 
 /// Sheets one import reads at most (a county's villages for a year, with room).
@@ -63,6 +65,10 @@ impl Store {
         let mut placed = Vec::new();
         for f in files {
             for (sheet, grid) in crate::xlsx::grids(f.name, f.bytes).map_err(ImportError::Rows)? {
+                // Excel and WPS save blank Sheet2 and Sheet3 beside the statement.
+                if grid.iter().flatten().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
                 let place = format!("{}［{sheet}］", f.name);
                 match read_sheet(&grid) {
                     Ok(statement) => match find_village(&regions, within, &statement.village) {
@@ -93,10 +99,21 @@ impl Store {
         }
         let warnings = self.prior_year_differences(&placed).await?;
         let entries = self.store_books(files, &placed, actor).await?;
+        let villages = placed
+            .iter()
+            .map(|p| {
+                (
+                    p.village.clone(),
+                    p.statement.year,
+                    year_end_entries(p).len(),
+                )
+            })
+            .collect();
         Ok(BookOutcome {
             sheets: placed.len(),
             entries,
             warnings,
+            villages,
         })
     }
 
@@ -153,7 +170,7 @@ impl Store {
                 let kept = Fen::from_fen(stored.get(account.key()).copied().unwrap_or(0));
                 if kept != *written {
                     out.push(format!(
-                        "{}：“{}”上年金额写的是 {written} 元，库中 {} 村 {year} 年为 {kept} 元",
+                        "{}：“{}”上年金额写的是 {written} 元，已入账的 {year} 年为 {kept} 元（村 {}）",
                         p.place,
                         account.name_zh(),
                         p.village

@@ -1,6 +1,6 @@
 //! Downloads for Excel and WPS: the import templates and the report workbook of a region.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -37,9 +37,13 @@ pub async fn template(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path(file): Path<String>,
+    Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     let kind = file.strip_suffix(".xlsx").unwrap_or(&file);
     let regions = state.regions().await?;
+    if kind == "statement-book" {
+        return statement_book(&regions, &user, q.year);
+    }
     let villages = if kind == "regions" {
         Vec::new()
     } else {
@@ -54,6 +58,33 @@ pub async fn template(
         (
             &format!("{name}导入模板.xlsx"),
             &format!("cunji-{kind}.xlsx"),
+        ),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct YearQuery {
+    year: Option<i32>,
+}
+
+/// The empty statement books (SPEC §14) of the user's villages for `year` (default: last year).
+fn statement_book(
+    regions: &cunji_core::region::RegionSet,
+    user: &crate::auth::User,
+    year: Option<i32>,
+) -> Result<Response, WebError> {
+    let last_year = crate::today()[..4].parse::<i32>().map_or(2024, |y| y - 1);
+    let year = year
+        .filter(|y| (1900..=2999).contains(y))
+        .unwrap_or(last_year);
+    let villages = cunji_sheets::village_rows(regions, user.scope.as_ref());
+    let bytes = cunji_sheets::statement_book_template(&villages, year)
+        .map_err(|e| WebError::internal("workbook", &e))?;
+    Ok(xlsx(
+        bytes,
+        (
+            &format!("{year}年度收益及收益分配表.xlsx"),
+            &format!("cunji-statement-book-{year}.xlsx"),
         ),
     ))
 }

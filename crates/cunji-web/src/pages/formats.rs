@@ -62,6 +62,6 @@ pub async fn page(Viewer(user): Viewer) -> Response {
     render(&FormatsPage {
         layout: Layout::new("导入文件格式", Some(&user)),
         kinds,
-        limit_mb: super::entry::UPLOAD_LIMIT / (1024 * 1024),
+        limit_mb: super::import::UPLOAD_LIMIT / (1024 * 1024),
     })
 }

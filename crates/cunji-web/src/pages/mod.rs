@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod downloads;
 pub mod entry;
 pub mod formats;
+pub mod import;
 pub mod login;
 pub mod payfloor;
 pub mod policy;

@@ -110,6 +110,8 @@ struct VillagePage {
     csrf: String,
     account_choices: Vec<(String, String)>,
     alerts: Vec<super::dashboard::AlertRow>,
+    /// The distribution of each year a statement book gave (SPEC §14): a line a row, a year a column.
+    distribution: (Vec<i32>, Vec<AccountRow>),
 }
 
 /// Entries listed on a village page: the latest ones. A year of a village rarely has more than a few
@@ -152,6 +154,7 @@ pub async fn page(
     let can_write = user.can_write_entries(&code);
     let (entries, entries_total) = entry_views(&state, &code, year, can_write).await?;
     let entries_hidden = entries_total - entries.len() as i64;
+    let distribution = distribution_rows(&state, &code).await?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {year} 年", region.name), Some(user)).with_flashes(&q),
         code: code.to_string(),
@@ -190,8 +193,29 @@ pub async fn page(
             .iter()
             .map(|a| (a.key().to_string(), a.name_zh().to_string()))
             .collect(),
+        distribution,
     };
     Ok(render(&page))
+}
+
+/// The village's distributions from statement books: the years that have one, and each line's row.
+async fn distribution_rows(
+    state: &AppState,
+    code: &RegionCode,
+) -> Result<(Vec<i32>, Vec<AccountRow>), WebError> {
+    let stored = state.store.distributions(&[code.to_string()]).await?;
+    let years: Vec<i32> = stored.keys().map(|(_, y)| *y).collect();
+    let names = cunji_core::statement_book::Distribution::default().lines();
+    let rows = names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| AccountRow {
+            name: name.to_string(),
+            key: String::new(),
+            cells: stored.values().map(|d| d.lines()[i].1.display()).collect(),
+        })
+        .collect();
+    Ok((years, rows))
 }
 
 /// The village's books over the years: accounts, the policy's measures, a chart and the bands.

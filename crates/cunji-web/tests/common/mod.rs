@@ -74,6 +74,19 @@ pub async fn server(name: &str) -> Server {
     // SQLite, or PostgreSQL with `CUNJI_TEST_PG`: every HTTP test runs on both databases.
     let url = cunji_store::testing::database_url(&dir, "w", name);
     let store = Store::open(&url, true).await.unwrap();
+    fill(&store).await;
+    let state = cunji_web::AppState::new(store.clone(), None);
+    let addr = serve_state(state.clone()).await;
+    Server {
+        addr,
+        store,
+        state,
+        dir,
+    }
+}
+
+/// The fixture county: regions, entries, cadres, the policy and the four users.
+pub async fn fill(store: &Store) {
     for (kind, text) in [
         (ImportKind::Regions, REGIONS),
         (ImportKind::Entries, ENTRIES),
@@ -95,10 +108,13 @@ pub async fn server(name: &str) -> Server {
             .await
             .unwrap();
     }
+}
+
+/// Serves the app of `state` on a free local port.
+pub async fn serve_state(state: cunji_web::AppState) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = cunji_web::AppState::new(store.clone(), None);
-    let app = cunji_web::app(state.clone());
+    let app = cunji_web::app(state);
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -107,12 +123,7 @@ pub async fn server(name: &str) -> Server {
         .await
         .unwrap();
     });
-    Server {
-        addr,
-        store,
-        state,
-        dir,
-    }
+    addr
 }
 
 pub struct Reply {
@@ -370,7 +381,18 @@ impl Client {
         path: &str,
         token: Option<&str>,
         fields: &[(&str, &str)],
-        (field, file_name, bytes): (&str, &str, &[u8]),
+        file: (&str, &str, &[u8]),
+    ) -> Reply {
+        self.post_files(path, token, fields, &[file]).await
+    }
+
+    /// Posts several files as a form with a `multiple` file field would.
+    pub async fn post_files(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
     ) -> Reply {
         let b = "XBOUNDARYX";
         let token = token.map_or_else(|| self.csrf.clone().unwrap_or_default(), str::to_string);
@@ -381,10 +403,13 @@ impl Client {
                 "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
             ));
         }
-        body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"));
         let mut bytes_out = body.into_bytes();
-        bytes_out.extend_from_slice(bytes);
-        bytes_out.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        for (field, file_name, bytes) in files {
+            bytes_out.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+            bytes_out.extend_from_slice(bytes);
+            bytes_out.extend_from_slice(b"\r\n");
+        }
+        bytes_out.extend_from_slice(format!("--{b}--\r\n").as_bytes());
         let content_type = format!("multipart/form-data; boundary={b}");
         self.request("POST", path, Some(&content_type), &bytes_out, &[])
             .await

@@ -6,9 +6,11 @@ mod common;
 
 mod api;
 mod auth;
+mod books;
 mod entries;
 mod pages;
 mod public;
+mod replica;
 mod workflow;
 
 /// The figure of a page's element `id` (`<… id="ID">FIGURE<`).

@@ -163,7 +163,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         println!("  {name} / {password}　{display}");
     }
     println!("村务公开页无需登录：http://{addr}/public/");
-    cunji_web::serve(store, addr, None)
+    cunji_web::serve(store, None, addr, None)
         .await
         .map_err(Failure::other)
 }

@@ -55,6 +55,9 @@ struct VillagePage {
     year_cards: Vec<(i32, Vec<(String, String)>)>,
     quarters: Vec<(String, Vec<String>)>,
     grants: Vec<PublicGrant>,
+    /// The distribution of each year a statement book gave (SPEC §14), the latest first: its lines
+    /// that are not 0, and always what is left undistributed.
+    distribution: Vec<(i32, Vec<(String, String)>)>,
     rewards: Vec<Published>,
     phone: Option<String>,
     qr: String,
@@ -232,6 +235,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
     let year_cards = year_cards(&years, &accounts, &totals);
     let quarters = quarters(&v, quarter_year)?;
     let url = page_url(&state, &headers, v.code.as_str());
+    let distribution = distribution_cards(&state, &v.code).await?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
             .for_reader(&headers, &format!("/public/village/{}", v.code)),
@@ -245,12 +249,34 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         year_cards,
         quarters,
         grants,
+        distribution,
         rewards: v.rewards,
         phone: v.phone,
         qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
         url,
     };
     Ok(render(&page))
+}
+
+/// A card a year of the village's distributions, the latest year first.
+async fn distribution_cards(
+    state: &AppState,
+    code: &RegionCode,
+) -> Result<Vec<(i32, Vec<(String, String)>)>, WebError> {
+    let stored = state.store.distributions(&[code.to_string()]).await?;
+    Ok(stored
+        .iter()
+        .rev()
+        .map(|((_, year), d)| {
+            let lines = d
+                .lines()
+                .iter()
+                .filter(|(name, v)| *v != Fen::ZERO || *name == "年末未分配收益")
+                .map(|(name, v)| (name.to_string(), v.display()))
+                .collect();
+            (*year, lines)
+        })
+        .collect())
 }
 
 /// The 公示期 the `publish` step recorded.
