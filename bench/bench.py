@@ -6,11 +6,11 @@ memory), or a load generator (wrk) against the real server on loopback. Prints a
 with each figure, each ratio and each target, and writes it to target/bench/results.md.
 
   --quick           small sizes, to check the script
-  --skip SECTIONS   comma-separated: import, compare, hebei, national, web
+  --skip SECTIONS   comma-separated: import, compare, hebei, duckdb, national, web
   --regions FILE    the national region tree (default ../shared/data/regions-china-2023.csv.gz)
 """
 import argparse, csv, gzip, http.cookiejar, os, platform, re, shutil, statistics, subprocess
-import sys, time, urllib.parse, urllib.request
+import json, sys, time, urllib.parse, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("CUNJI_BENCH_BIN") or os.path.join(ROOT, "target", "release", "cunji")
@@ -339,6 +339,110 @@ def bench_reports(regions_file, quick, skip):
     return found
 
 
+
+# ---------------------------------------------------------------------------------------------------
+# The province's report against DuckDB's aggregate, and the import against sqlite3's .import
+
+DUCKDB_LOAD = r"""
+import sys, duckdb
+db, entries = sys.argv[1:3]
+con = duckdb.connect(db)
+con.execute(f"CREATE TABLE entries AS SELECT village, date::DATE AS date, account, amount::DECIMAL(18,2) AS amount "
+            f"FROM read_csv('{entries}', header=true, all_varchar=true)")
+con.close()
+"""
+
+# The heart of the report: each village's operating income of the year and the year before, its band,
+# and 10% of its growth (Hebei's policy); timed from opening the database to the last row fetched.
+DUCKDB_AGGREGATE = r"""
+import json, sys, time, duckdb
+db, year = sys.argv[1], int(sys.argv[2])
+t = time.perf_counter()
+con = duckdb.connect(db, read_only=True)
+rows = con.execute('''
+WITH inc AS (
+  SELECT village, year(date) AS y, SUM(amount) AS income FROM entries
+  WHERE account IN ('operating_revenue', 'contracting_income', 'investment_income') AND year(date) IN (?, ?)
+  GROUP BY ALL),
+v AS (
+  SELECT village, SUM(income) FILTER (WHERE y = ?) AS now, SUM(income) FILTER (WHERE y = ?) AS before
+  FROM inc GROUP BY village HAVING now IS NOT NULL),
+b AS (
+  SELECT CASE WHEN now >= 100000 THEN '10万以上' WHEN now >= 50000 THEN '5–10万'
+              WHEN now >= 0.01 THEN '5万以下' ELSE '空壳村' END AS band,
+         ROUND(GREATEST(now - COALESCE(before, now), 0) * 0.1, 2) AS pool FROM v)
+SELECT band, COUNT(*), SUM(pool) FROM b GROUP BY band
+''', [year - 1, year, year, year - 1]).fetchall()
+con.close()
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed, "bands": {r[0]: r[1] for r in rows},
+                  "pools": str(sum(r[2] for r in rows))}, ensure_ascii=False))
+"""
+
+
+def duckdb_aggregate(duck, year):
+    script = os.path.join(WORK, "duckdb_aggregate.py")
+    open(script, "w").write(DUCKDB_AGGREGATE)
+    out = subprocess.run([sys.executable, script, duck, str(year)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def bench_duckdb(hebei_db, data, quick):
+    """Alternating runs of cunji's full report and DuckDB's aggregate on the same entries."""
+    import duckdb
+    say("\n## 全省报告与 DuckDB 聚合、导入与 sqlite3 .import（同一份数据，交替运行取中位数）\n")
+    duck = os.path.join(WORK, f"hebei-{'131124' if quick else '13'}.duckdb")
+    if not os.path.exists(duck):
+        script = os.path.join(WORK, "duckdb_load.py")
+        open(script, "w").write(DUCKDB_LOAD)
+        subprocess.run([sys.executable, script, duck, os.path.join(data, "entries.csv")], check=True)
+    out = os.path.join(WORK, "report-duck.json")
+    cmd = [BIN, "report", "--db", hebei_db, "--year", "2024", "--policy",
+           os.path.join(ROOT, "policies", "hebei.toml"), "--format", "json", "--out", out]
+    cunji_runs, duck_walls = [], []
+    for _ in range(5):
+        cunji_runs.append(timed(cmd))
+        d = duckdb_aggregate(duck, 2024)
+        duck_walls.append(d["seconds"])
+    report = json.load(open(out, encoding="utf-8"))
+    top = report["regions"][0]
+    bands = {k: v for k, v in top["bands"].items() if v}
+    cunji_walls = [w for w, _ in cunji_runs]
+    mib = max(m for _, m in cunji_runs)
+    c, k = statistics.median(cunji_walls), statistics.median(duck_walls)
+    say("| 做法 | 用时（中位数/5 次） | 范围 | 峰值内存 | 各档村数 |")
+    say("|---|---:|---:|---:|---|")
+    say(f"| cunji report --format json（整个进程：读库、算全部报告、写 JSON） | {c:.2f} s "
+        f"| {min(cunji_walls):.2f}–{max(cunji_walls):.2f} s | {mib:,.0f} MiB | {json.dumps(bands, ensure_ascii=False)} |")
+    say(f"| DuckDB {duckdb.__version__}（打开库、各村两年经营性收入、分档、增长额 10%） | {k:.2f} s "
+        f"| {min(duck_walls):.2f}–{max(duck_walls):.2f} s | — | {json.dumps(d['bands'], ensure_ascii=False)} |")
+    say(f"\n比值 cunji ÷ DuckDB = **{c / k:.2f}×**；各档村数{'一致' if bands == d['bands'] else '不一致'}。"
+        f"增长额 10% 合计：DuckDB {d['pools']} 元；cunji 的奖励总额 {top.get('incentive_total')} 元另按村干部、考核等条件核定。")
+    return c / k, mib, bench_import_vs_sqlite3(data)
+
+
+def bench_import_vs_sqlite3(data):
+    """cunji's import of one year's file against sqlite3's bare .import of the same file (text columns,
+    no checks, no totals), each into a new database file, alternating."""
+    path = split_by_year(os.path.join(data, "entries.csv"))[-1]
+    rows = count_rows(path)
+    cunji_walls, sqlite_walls = [], []
+    for _ in range(3):
+        db = fresh_sqlite(os.path.join(WORK, "import-vs.db"))
+        cunji("import", "regions", os.path.join(data, "regions.csv"), "--db", db)
+        cunji_walls.append(import_file(db, "entries", path)[0])
+        bare = os.path.join(WORK, "import-bare.db")
+        fresh_sqlite(bare)
+        sqlite_walls.append(timed(["sqlite3", bare, "-cmd", ".mode csv", f".import {path} entries"])[0])
+    c, s3 = statistics.median(cunji_walls), statistics.median(sqlite_walls)
+    say(f"\n| 导入 {os.path.basename(path)}（{rows:,} 笔） | 用时（中位数/3 次） | 范围 |")
+    say("|---|---:|---:|")
+    say(f"| cunji import entries（校验每行、记审计、存合计） | {c:.2f} s | {min(cunji_walls):.2f}–{max(cunji_walls):.2f} s |")
+    say(f"| sqlite3 .import（原样存为文本列） | {s3:.2f} s | {min(sqlite_walls):.2f}–{max(sqlite_walls):.2f} s |")
+    say(f"\n比值 cunji ÷ sqlite3 = **{c / s3:.2f}×**")
+    return c / s3
+
+
 # ---------------------------------------------------------------------------------------------------
 # Web
 
@@ -447,6 +551,15 @@ def main():
     if "hebei" in reports:
         _, wall, mib = reports["hebei"]
         checks.append(("全省报告 ≤ 3 s、≤ 2 GiB", f"{wall:.2f} s，{mib:,.0f} MiB", wall <= 3 and mib <= 2048))
+    if "national" in reports:
+        _, wall, _ = reports["national"]
+        checks.append(("全国报告（PostgreSQL）≤ 10 s", f"{wall:.2f} s", wall <= 10))
+    hebei_data = os.path.join(WORK, f"hebei-{'131124' if a.quick else '13'}")
+    if "duckdb" not in skip and os.path.exists(hebei_db) and os.path.exists(os.path.join(hebei_data, "entries.csv")):
+        ratio, mib, ratio_import = bench_duckdb(f"sqlite://{hebei_db}", hebei_data, a.quick)
+        checks.append(("全省报告 ≤ 2× DuckDB 聚合", f"{ratio:.2f}×", ratio <= 2))
+        checks.append(("全省报告峰值内存 ≤ 1 GiB", f"{mib:,.0f} MiB", mib <= 1024))
+        checks.append(("导入 ≤ 1.0× sqlite3 .import", f"{ratio_import:.2f}×", ratio_import <= 1.0))
     if "web" not in skip:
         hebei = os.path.join(ROOT, "policies", "hebei.toml")
         national = os.path.join(ROOT, "bench", "national.toml")
