@@ -17,6 +17,7 @@ mod load;
 mod policies;
 pub mod settings;
 mod sqlite_bulk;
+mod sqlite_read;
 pub mod table;
 pub mod testing;
 pub mod timing;

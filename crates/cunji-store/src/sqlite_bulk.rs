@@ -75,13 +75,27 @@ unsafe extern "C" fn init(
     _err: *mut *mut c_char,
     _api: *const ffi::sqlite3_api_routines,
 ) -> c_int {
-    ffi::sqlite3_create_function_v2(
+    let rc = ffi::sqlite3_create_function_v2(
         db,
         c"cunji_bulk_write".as_ptr(),
         1,
         ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
         std::ptr::null_mut(),
         Some(bulk_write),
+        None,
+        None,
+        None,
+    );
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    ffi::sqlite3_create_function_v2(
+        db,
+        c"cunji_read_totals".as_ptr(),
+        1,
+        ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
+        std::ptr::null_mut(),
+        Some(crate::sqlite_read::read_totals_fn),
         None,
         None,
         None,
@@ -143,6 +157,15 @@ unsafe extern "C" fn bulk_write(
             Bulk::Rows { sql, rows } => write_rows(db, sql, rows),
         }
     });
+    finish(ctx, outcome, "批量写入时出现内部错误");
+}
+
+/// Sets the function's result: the number of rows, or the error with its code.
+pub(crate) unsafe fn finish(
+    ctx: *mut ffi::sqlite3_context,
+    outcome: std::thread::Result<Result<i64, (c_int, String)>>,
+    internal: &str,
+) {
     match outcome {
         Ok(Ok(n)) => ffi::sqlite3_result_int64(ctx, n),
         Ok(Err((code, message))) => {
@@ -157,8 +180,7 @@ unsafe extern "C" fn bulk_write(
             ffi::sqlite3_result_error_code(ctx, code);
         }
         Err(_) => {
-            let message = "批量写入时出现内部错误";
-            ffi::sqlite3_result_error(ctx, message.as_ptr().cast(), message.len() as c_int);
+            ffi::sqlite3_result_error(ctx, internal.as_ptr().cast(), internal.len() as c_int);
         }
     }
 }
@@ -189,7 +211,7 @@ fn insert_entries_sql(rows: usize) -> std::ffi::CString {
 }
 
 /// A prepared statement, finalized however its use ends.
-struct Statement(*mut ffi::sqlite3_stmt);
+pub(crate) struct Statement(pub(crate) *mut ffi::sqlite3_stmt);
 
 impl Drop for Statement {
     fn drop(&mut self) {
@@ -200,7 +222,7 @@ impl Drop for Statement {
     }
 }
 
-unsafe fn error_of(db: *mut ffi::sqlite3) -> (c_int, String) {
+pub(crate) unsafe fn error_of(db: *mut ffi::sqlite3) -> (c_int, String) {
     let message = CStr::from_ptr(ffi::sqlite3_errmsg(db))
         .to_string_lossy()
         .into_owned();
@@ -225,7 +247,10 @@ unsafe fn bind_opt_text(stmt: *mut ffi::sqlite3_stmt, i: c_int, text: Option<&st
     }
 }
 
-unsafe fn prepare(db: *mut ffi::sqlite3, sql: &CStr) -> Result<Statement, (c_int, String)> {
+pub(crate) unsafe fn prepare(
+    db: *mut ffi::sqlite3,
+    sql: &CStr,
+) -> Result<Statement, (c_int, String)> {
     let mut raw = std::ptr::null_mut();
     let rc = ffi::sqlite3_prepare_v3(db, sql.as_ptr(), -1, 0, &mut raw, std::ptr::null_mut());
     if rc != ffi::SQLITE_OK {

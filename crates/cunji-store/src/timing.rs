@@ -24,3 +24,14 @@ impl Timer {
         }
     }
 }
+
+/// Runs `fut` and, when `CUNJI_TIMINGS` is set, logs how long it took under `label` (for reads that
+/// run beside each other, where laps would only show the slowest).
+pub async fn timed<T>(label: &str, fut: impl std::future::Future<Output = T>) -> T {
+    let start = std::env::var_os("CUNJI_TIMINGS").map(|_| Instant::now());
+    let out = fut.await;
+    if let Some(s) = start {
+        eprintln!("timing:   {label} {:.3} s", s.elapsed().as_secs_f64());
+    }
+    out
+}
