@@ -445,11 +445,33 @@ pub(crate) async fn report_from_store(
     report
 }
 
+/// The JSON report serialised straight into the file or standard output through a buffer: a
+/// country's report is 670 MB, which is then never held in memory whole nor copied twice.
+fn stream_json(report: &Report, out: Option<&Path>) -> Result<(), Failure> {
+    use std::io::Write;
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+        serde_json::to_writer_pretty(&mut w, report).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    };
+    match out {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut f| write(&mut f))
+            .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
+        None => write(&mut std::io::stdout().lock())
+            .map_err(|e| Failure::other(format!("错误：无法输出：{e}"))),
+    }
+}
+
 pub(crate) fn write_report(
     report: &Report,
     format: Format,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
+    if format == Format::Json {
+        return stream_json(report, out);
+    }
     let bytes = match format {
         Format::Json => render::json(report),
         Format::Table => render::table::render(report).into_bytes(),
