@@ -18,27 +18,19 @@ use std::sync::Mutex;
 use cunji_core::account::Account;
 use libsqlite3_sys as ffi;
 
+use crate::load::KeptTotal;
 use crate::sqlite_bulk::{error_of, finish, prepare};
 
-/// One kept total; the village code as its number (12 digits).
-pub(crate) struct TotalRow {
-    pub village: u64,
-    pub year: i32,
-    pub account: Account,
-    pub amount: i64,
-    pub entries: i64,
-}
-
-static READ: Mutex<BTreeMap<i64, Vec<TotalRow>>> = Mutex::new(BTreeMap::new());
+static READ: Mutex<BTreeMap<i64, Vec<KeptTotal>>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
-fn read_rows() -> std::sync::MutexGuard<'static, BTreeMap<i64, Vec<TotalRow>>> {
+fn read_rows() -> std::sync::MutexGuard<'static, BTreeMap<i64, Vec<KeptTotal>>> {
     // A poisoned map still holds whole row lists: nothing panics while holding it.
     READ.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Every kept total, in the table's order.
-pub(crate) async fn read_totals(pool: &sqlx::AnyPool) -> Result<Vec<TotalRow>, sqlx::Error> {
+pub(crate) async fn read_totals(pool: &sqlx::AnyPool) -> Result<Vec<KeptTotal>, sqlx::Error> {
     let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
     let done = sqlx::query_scalar::<_, i64>("SELECT cunji_read_totals($1)")
         .bind(token)
@@ -70,7 +62,7 @@ pub(crate) unsafe extern "C" fn read_totals_fn(
     finish(ctx, outcome, "读取合计时出现内部错误");
 }
 
-unsafe fn scan(db: *mut ffi::sqlite3) -> Result<Vec<TotalRow>, (c_int, String)> {
+unsafe fn scan(db: *mut ffi::sqlite3) -> Result<Vec<KeptTotal>, (c_int, String)> {
     let stmt = prepare(
         db,
         c"SELECT village, year, account, amount, entries FROM totals",
@@ -97,7 +89,7 @@ unsafe fn scan(db: *mut ffi::sqlite3) -> Result<Vec<TotalRow>, (c_int, String)> 
                 a
             }
         };
-        out.push(TotalRow {
+        out.push(KeptTotal {
             village,
             year: ffi::sqlite3_column_int64(s, 1) as i32,
             account,
@@ -118,7 +110,7 @@ unsafe fn text<'a>(s: *mut ffi::sqlite3_stmt, i: c_int) -> &'a [u8] {
 }
 
 /// A 12-digit code as its number.
-fn digits(code: &[u8]) -> Option<u64> {
+pub(crate) fn digits(code: &[u8]) -> Option<u64> {
     (code.len() == 12 && code.iter().all(u8::is_ascii_digit))
         .then(|| code.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
