@@ -27,6 +27,15 @@ pub struct Store {
     pub backend: Backend,
 }
 
+/// The connection options of `url`. A province's reads take one to two and a half seconds by design
+/// (a country's register, its cadres, its kept totals): sqlx's warning about statements over one
+/// second would print English SQL at every report, so only those over ten seconds are logged.
+fn connect_options(url: &str) -> Result<sqlx::any::AnyConnectOptions, StoreError> {
+    use sqlx::ConnectOptions;
+    let options: sqlx::any::AnyConnectOptions = url.parse()?;
+    Ok(options.log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(10)))
+}
+
 /// The file a `sqlite:` URL names.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url
@@ -46,7 +55,15 @@ impl Store {
             let pool = AnyPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // The server's notices ("relation … already exists, skipping") are not
+                        // for the person running cunji; warnings and errors still come through.
+                        conn.execute("SET client_min_messages = warning").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(connect_options(url)?)
                 .await?;
             let store = Store {
                 pool,
@@ -79,7 +96,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(&connect_url)
+            .connect_with(connect_options(&connect_url)?)
             .await?;
         let store = Store {
             pool,
@@ -110,7 +127,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect(url)
+            .connect_with(connect_options(url)?)
             .await?;
         let store = Store {
             pool,
