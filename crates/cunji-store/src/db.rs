@@ -36,6 +36,31 @@ fn connect_options(url: &str) -> Result<sqlx::any::AnyConnectOptions, StoreError
     Ok(options.log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(10)))
 }
 
+/// The server's notices ("relation … already exists, skipping") are not for the person running
+/// cunji; warnings and errors still come through.
+const QUIET_NOTICES: &str = "SET client_min_messages = warning";
+
+/// A pool of PostgreSQL connections, each given `settings` when it opens.
+async fn postgres_pool(
+    url: &str,
+    settings: &'static [&'static str],
+) -> Result<AnyPool, StoreError> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                for setting in settings {
+                    conn.execute(*setting).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(connect_options(url)?)
+        .await?;
+    Ok(pool)
+}
+
 /// The file a `sqlite:` URL names.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url
@@ -52,19 +77,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // A mistyped server database is an error from the server; it is never created here.
-            let pool = AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(30))
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // The server's notices ("relation … already exists, skipping") are not
-                        // for the person running cunji; warnings and errors still come through.
-                        conn.execute("SET client_min_messages = warning").await?;
-                        Ok(())
-                    })
-                })
-                .connect_with(connect_options(url)?)
-                .await?;
+            let pool = postgres_pool(url, &[QUIET_NOTICES]).await?;
             let store = Store {
                 pool,
                 backend: Backend::Postgres,
@@ -117,18 +130,11 @@ impl Store {
                 "只读副本须是 PostgreSQL 数据库（postgres://…）".into(),
             ));
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("SET default_transaction_read_only = on")
-                        .await?;
-                    Ok(())
-                })
-            })
-            .connect_with(connect_options(url)?)
-            .await?;
+        let pool = postgres_pool(
+            url,
+            &[QUIET_NOTICES, "SET default_transaction_read_only = on"],
+        )
+        .await?;
         let store = Store {
             pool,
             backend: Backend::Postgres,

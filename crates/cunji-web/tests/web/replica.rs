@@ -110,15 +110,20 @@ impl Pair {
         std::fs::write(&path, text).unwrap();
     }
 
-    fn run_pg(&self, program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) {
+    /// A server program, run as the postgres user when the test runs as root (the server refuses root).
+    fn pg_command(&self, program: &str) -> Command {
         let exe = self.bin.join(program);
-        let mut cmd = if is_root() {
+        if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(exe);
             c
         } else {
             Command::new(exe)
-        };
+        }
+    }
+
+    fn run_pg(&self, program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) {
+        let mut cmd = self.pg_command(program);
         for a in args {
             cmd.arg(a);
         }
@@ -137,15 +142,8 @@ impl Drop for Pair {
     fn drop(&mut self) {
         for side in ["replica", "primary"] {
             let data = self.dir.join(side);
-            let exe = self.bin.join("pg_ctl");
-            let mut cmd = if is_root() {
-                let mut c = Command::new("runuser");
-                c.args(["-u", "postgres", "--"]).arg(exe);
-                c
-            } else {
-                Command::new(exe)
-            };
-            let _ = cmd
+            let _ = self
+                .pg_command("pg_ctl")
                 .arg("-D")
                 .arg(&data)
                 .args(["-m", "immediate", "stop"])
