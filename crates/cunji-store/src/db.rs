@@ -274,7 +274,13 @@ mod tests {
         let v = cunji_core::region::RegionCode::parse("110101001001").unwrap();
         let got: Vec<(String, i64, Option<String>)> = facts[&v]
             .iter()
-            .map(|f| (f.date.iso(), f.amount.fen(), f.voucher.clone()))
+            .map(|f| {
+                (
+                    f.date.iso(),
+                    f.amount.fen(),
+                    f.voucher.as_deref().map(str::to_string),
+                )
+            })
             .collect();
         assert_eq!(
             got,

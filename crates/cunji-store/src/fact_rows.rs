@@ -5,6 +5,8 @@
 //! reverses], …]` that earlier versions stored, which is still read (it starts with `[`): a
 //! province's facts are written out in full by every import that touches them.
 
+use std::borrow::Cow;
+
 /// `(month*100+day, account number, amount, voucher, reverses)`.
 pub(crate) type FactRow = (u16, u8, i64, Option<String>, Option<String>);
 
@@ -72,22 +74,66 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<FactRow>, String> {
     }
 }
 
+/// One stored row with its texts borrowed from the stored bytes where it can.
+pub(crate) type FactRef<'a> = (u16, u8, i64, Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
+/// Hands each row of stored facts to `row`, texts borrowed from `bytes` (no allocation an entry:
+/// a province's report reads millions); the JSON of older databases is decoded and handed over
+/// owning its texts.
+pub(crate) fn each_row<'a>(
+    bytes: &'a [u8],
+    mut row: impl FnMut(FactRef<'a>) -> Result<(), String>,
+) -> Result<(), String> {
+    if bytes.first() != Some(&VERSION) {
+        for (md, account, amount, voucher, reverses) in decode(bytes)? {
+            row((
+                md,
+                account,
+                amount,
+                voucher.map(Cow::Owned),
+                reverses.map(Cow::Owned),
+            ))?;
+        }
+        return Ok(());
+    }
+    let mut r = Reader { bytes, at: 1 };
+    while r.at < bytes.len() {
+        let (md, account, amount) = r.head()?;
+        let voucher = r.text_ref()?.map(Cow::Borrowed);
+        row((
+            md,
+            account,
+            amount,
+            voucher,
+            r.text_ref()?.map(Cow::Borrowed),
+        ))?;
+    }
+    Ok(())
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn rows(mut self) -> Result<Vec<FactRow>, String> {
         let mut rows = Vec::new();
         while self.at < self.bytes.len() {
-            let md = u16::from_le_bytes([self.byte()?, self.byte()?]);
-            let account = self.byte()?;
-            let z = self.varint()?;
-            let amount = ((z >> 1) as i64) ^ -((z & 1) as i64);
-            rows.push((md, account, amount, self.text()?, self.text()?));
+            let (md, account, amount) = self.head()?;
+            let voucher = self.text_ref()?.map(str::to_string);
+            let reverses = self.text_ref()?.map(str::to_string);
+            rows.push((md, account, amount, voucher, reverses));
         }
         Ok(rows)
+    }
+
+    /// A row's date, account number and amount.
+    fn head(&mut self) -> Result<(u16, u8, i64), String> {
+        let md = u16::from_le_bytes([self.byte()?, self.byte()?]);
+        let account = self.byte()?;
+        let z = self.varint()?;
+        Ok((md, account, ((z >> 1) as i64) ^ -((z & 1) as i64)))
     }
 
     fn byte(&mut self) -> Result<u8, String> {
@@ -108,7 +154,7 @@ impl Reader<'_> {
         Err("数值过长".into())
     }
 
-    fn text(&mut self) -> Result<Option<String>, String> {
+    fn text_ref(&mut self) -> Result<Option<&'a str>, String> {
         let n = self.varint()?;
         if n == 0 {
             return Ok(None);
@@ -117,7 +163,7 @@ impl Reader<'_> {
         let end = self.at.checked_add(len).ok_or("文本过长")?;
         let slice = self.bytes.get(self.at..end).ok_or("内容不完整")?;
         self.at = end;
-        String::from_utf8(slice.to_vec())
+        std::str::from_utf8(slice)
             .map(Some)
             .map_err(|_| "文本不是 UTF-8".into())
     }

@@ -14,8 +14,6 @@ use crate::db::StoreError;
 use crate::fast_hash::FastMap;
 use crate::import::entries::NewEntry;
 
-use crate::fact_rows::FactRow;
-
 /// Villages a statement looks up or writes at once.
 const VILLAGES_PER_STATEMENT: usize = 5_000;
 
@@ -43,35 +41,39 @@ impl YearFacts {
     /// Every village's facts, parsed (for checks and tests).
     pub fn parsed(
         &self,
-    ) -> Result<BTreeMap<cunji_core::region::RegionCode, Vec<EntryFact>>, StoreError> {
+    ) -> Result<BTreeMap<cunji_core::region::RegionCode, Vec<EntryFact<'static>>>, StoreError> {
         self.villages
             .iter()
-            .map(|(v, text)| Ok((v.clone(), parse(text, self.year)?)))
+            .map(|(v, text)| {
+                let facts = parse(text, self.year)?;
+                Ok((
+                    v.clone(),
+                    facts.into_iter().map(EntryFact::into_owned).collect(),
+                ))
+            })
             .collect()
     }
 }
 
-/// Parses the stored facts of a village's `year`.
-pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact>, StoreError> {
-    let bad = |what: String| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}"));
-    let rows: Vec<FactRow> = crate::fact_rows::decode(bytes).map_err(bad)?;
-    rows.into_iter()
-        .map(|(md, account, amount, voucher, reverses)| {
-            let (month, day) = ((md / 100) as u8, (md % 100) as u8);
-            let Some(date) = Date::from_ymd(year, month, day) else {
-                return Err(bad(format!("日期 {md}")));
-            };
-            let account = crate::account_numbers::account(account as i64)
-                .ok_or_else(|| bad(format!("科目 {account}")))?;
-            Ok(EntryFact {
-                date,
-                account,
-                amount: Fen::from_fen(amount),
-                voucher,
-                reverses,
-            })
-        })
-        .collect()
+/// Parses the stored facts of a village's `year`, texts borrowed from `bytes`.
+pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact<'_>>, StoreError> {
+    let mut out = Vec::with_capacity(bytes.len() / 16);
+    crate::fact_rows::each_row(bytes, |(md, account, amount, voucher, reverses)| {
+        let (month, day) = ((md / 100) as u8, (md % 100) as u8);
+        let date = Date::from_ymd(year, month, day).ok_or_else(|| format!("日期 {md}"))?;
+        let account = crate::account_numbers::account(account as i64)
+            .ok_or_else(|| format!("科目 {account}"))?;
+        out.push(EntryFact {
+            date,
+            account,
+            amount: Fen::from_fen(amount),
+            voucher,
+            reverses,
+        });
+        Ok(())
+    })
+    .map_err(|what| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}")))?;
+    Ok(out)
 }
 
 /// The facts of an import's rows, by (year, village number), built as rows are checked: each
@@ -252,6 +254,7 @@ pub(crate) type VillageFacts = (String, Vec<u8>);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fact_rows::FactRow;
     use cunji_core::account::Account;
     use proptest::prelude::*;
 
@@ -312,14 +315,11 @@ mod tests {
 
     #[test]
     fn facts_read_back() {
-        let facts = parse(
-            &crate::fact_rows::encode(&[
-                (1231, 8, -1500, Some("记-9".into()), None),
-                (101, 3, 7, None, Some("2023:记-1".into())),
-            ]),
-            2024,
-        )
-        .unwrap();
+        let stored = crate::fact_rows::encode(&[
+            (1231, 8, -1500, Some("记-9".into()), None),
+            (101, 3, 7, None, Some("2023:记-1".into())),
+        ]);
+        let facts = parse(&stored, 2024).unwrap();
         assert_eq!(facts[0].date.iso(), "2024-12-31");
         assert_eq!(facts[0].account, Account::AdminExpense);
         assert_eq!(facts[0].amount, Fen::from_fen(-1500));

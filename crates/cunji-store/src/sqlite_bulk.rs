@@ -89,13 +89,27 @@ unsafe extern "C" fn init(
     if rc != ffi::SQLITE_OK {
         return rc;
     }
-    ffi::sqlite3_create_function_v2(
+    let rc = ffi::sqlite3_create_function_v2(
         db,
         c"cunji_read_totals".as_ptr(),
         1,
         ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
         std::ptr::null_mut(),
         Some(crate::sqlite_read::read_totals_fn),
+        None,
+        None,
+        None,
+    );
+    if rc != ffi::SQLITE_OK {
+        return rc;
+    }
+    ffi::sqlite3_create_function_v2(
+        db,
+        c"cunji_read_facts".as_ptr(),
+        2,
+        ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
+        std::ptr::null_mut(),
+        Some(crate::sqlite_read::read_facts_fn),
         None,
         None,
         None,

@@ -64,8 +64,10 @@ pub fn drop_database(url: &str) {
 pub async fn facts_of(
     store: &crate::Store,
     year: i32,
-) -> std::collections::BTreeMap<cunji_core::region::RegionCode, Vec<cunji_core::alerts::EntryFact>>
-{
+) -> std::collections::BTreeMap<
+    cunji_core::region::RegionCode,
+    Vec<cunji_core::alerts::EntryFact<'static>>,
+> {
     store
         .load_entry_facts(year)
         .await

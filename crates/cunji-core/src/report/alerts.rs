@@ -1,5 +1,5 @@
-//! The alerts of every listed village with books, computed before the walk over the villages and on
-//! every core: reading each village's entries is most of a province's report.
+//! The alerts of a listed village with books, computed in the walk over the villages on every core:
+//! reading each village's entries is most of a province's report.
 
 use std::collections::BTreeMap;
 
@@ -10,59 +10,38 @@ use crate::books::YearBook;
 use crate::region::RegionCode;
 use crate::subsidy::{Grant, GrantReturn};
 
-/// Villages below this many are done on the calling thread (threads cost more than they save).
-const PARALLEL_FROM: usize = 1_000;
+/// The report's grant returns by village, each with its place among the report's grants.
+pub(super) type ReturnsByVillage = BTreeMap<RegionCode, Vec<(usize, GrantReturn)>>;
 
-/// The alerts of `with_books`, in the same order; `grants` are the report's, in input order.
-pub(super) fn all(
-    b: &Build<'_, '_>,
-    grants: &[&Grant],
-    with_books: &[(&RegionCode, &YearBook)],
-) -> Result<Vec<Vec<Alert>>, ReportError> {
-    let returns: Vec<GrantReturn> = grants
-        .iter()
-        .map(|g| super::subsidy::returns_of(b, g))
-        .collect();
-    let mut by_village: BTreeMap<&RegionCode, Vec<(usize, &GrantReturn)>> = BTreeMap::new();
-    for (i, g) in returns.iter().enumerate() {
-        by_village.entry(&g.village).or_default().push((i, g));
+/// The returns of the report's `grants` (in input order), by village.
+pub(super) fn returns_by_village(b: &Build<'_, '_>, grants: &[&Grant]) -> ReturnsByVillage {
+    let mut by_village: ReturnsByVillage = BTreeMap::new();
+    for (i, g) in grants.iter().enumerate() {
+        let r = super::subsidy::returns_of(b, g);
+        by_village
+            .entry(r.village.clone())
+            .or_default()
+            .push((i, r));
     }
-    let one = |v: &(&RegionCode, &YearBook)| of_village(b, &by_village, v.0, v.1);
-    let computed: Vec<Result<Vec<Alert>, ReportError>> = if with_books.len() < PARALLEL_FROM {
-        with_books.iter().map(one).collect()
-    } else {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
-        let per_thread = with_books.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let parts: Vec<_> = with_books
-                .chunks(per_thread)
-                .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
-    computed.into_iter().collect()
+    by_village
 }
 
 /// One village's alerts: its books against last year's, its entries, and the returns of its own
 /// grants and those of the villages merged into it, in grant order.
-fn of_village(
+pub(super) fn of_village(
     b: &Build<'_, '_>,
-    by_village: &BTreeMap<&RegionCode, Vec<(usize, &GrantReturn)>>,
+    by_village: &ReturnsByVillage,
     code: &RegionCode,
     book: &YearBook,
 ) -> Result<Vec<Alert>, ReportError> {
     let (regions, y, input) = (b.input.regions, b.year, b.input);
     let previous = input.books.compared(regions, code, y - 1, y);
+    // Grants are numbered in input order within each village; a successor's list puts its own
+    // and its predecessors' in that order again.
     let mut mine: Vec<(usize, &GrantReturn)> = std::iter::once(code)
         .chain(regions.all_predecessors(code).iter())
-        .flat_map(|v| by_village.get(v).into_iter().flatten().copied())
+        .flat_map(|v| by_village.get(v).into_iter().flatten())
+        .map(|(i, g)| (*i, g))
         .collect();
     mine.sort_by_key(|(i, _)| *i);
     let mine: Vec<GrantReturn> = mine.into_iter().map(|(_, g)| g.clone()).collect();

@@ -57,6 +57,14 @@ pub(super) struct Build<'a, 'i> {
     cadres: BTreeMap<&'a RegionCode, Vec<Cadre>>,
 }
 
+/// One listed village's own figures, computed beside the others.
+struct VillageDone {
+    report: VillageReport,
+    band_index: Option<usize>,
+    supported: bool,
+    increase: Option<i64>,
+}
+
 /// What the walk over the villages gathers.
 pub(super) struct Walk {
     pub villages: Vec<VillageReport>,
@@ -142,46 +150,79 @@ impl<'a, 'i> Build<'a, 'i> {
             })
     }
 
-    /// Walks the listed villages once, in code order.
+    /// Walks the listed villages once, in code order: each village's own figures on every core,
+    /// then what its regions gather, in order. A village's entries that cannot be read are the
+    /// first error reported, before any village's ratings are judged.
     pub fn walk_villages(&self, grants: &[&Grant]) -> Result<Walk, ReportError> {
         let granted: BTreeSet<&RegionCode> = grants.iter().map(|g| &g.village).collect();
-        let with_books: Vec<(&RegionCode, &YearBook)> = self
-            .listed_villages()
-            .filter_map(|(r, own)| own.map(|b| (&r.code, b)))
-            .collect();
-        let mut village_alerts = super::alerts::all(self, grants, &with_books)?.into_iter();
+        let returns = super::alerts::returns_by_village(self, grants);
+        let listed: Vec<(&Region, Option<&YearBook>)> = self.listed_villages().collect();
+        let done = super::parallel::map(&listed, |&(region, own)| {
+            let alerts = match own {
+                Some(book) => super::alerts::of_village(self, &returns, &region.code, book),
+                None => Ok(Vec::new()),
+            };
+            (alerts, self.village_done(region, own, &granted))
+        });
+        let mut alerts = Vec::with_capacity(done.len());
+        let mut rest = Vec::with_capacity(done.len());
+        for (a, r) in done {
+            alerts.push(a?);
+            rest.push(r);
+        }
         let mut walk = Walk {
-            villages: Vec::new(),
+            villages: Vec::with_capacity(listed.len()),
             alerts: Vec::new(),
             listed_cadres: Vec::new(),
             aggs: BTreeMap::new(),
             increases: [Vec::new(), Vec::new()],
             supported_villages: 0,
         };
-        for (region, own) in self.listed_villages() {
-            let code = &region.code;
-            let cadres = self.cadres.get(code).map(|v| v.as_slice()).unwrap_or(&[]);
-            check_ratings(self.policy, code, cadres)?;
-            walk.listed_cadres.extend(cadres.iter().cloned());
-            let (report, band_index) = self.village_report(region, own, cadres)?;
-            if own.is_some() {
-                walk.alerts
-                    .extend(village_alerts.next().unwrap_or_default());
+        for (((region, own), village_alerts), done) in listed.into_iter().zip(alerts).zip(rest) {
+            let d = done?;
+            walk.listed_cadres
+                .extend(self.cadres_of(&region.code).iter().cloned());
+            walk.alerts.extend(village_alerts);
+            walk.supported_villages += d.supported as u64;
+            if let Some(inc) = d.increase {
+                walk.increases[d.supported as usize].push(inc);
             }
-            self.count_support(&mut walk, code, own, &granted);
-            let (pool, awarded) = match &report.incentive {
+            let (pool, awarded) = match &d.report.incentive {
                 Some(r) => (r.pool.fen(), r.awarded().fen()),
                 None => (0, 0),
             };
-            for anc in code.ancestors() {
+            for anc in region.code.ancestors() {
                 if let Some(r) = self.input.regions.get(&anc) {
-                    let a = walk.aggs.entry(anc.clone()).or_default();
-                    a.add(self, r, own, band_index, pool, awarded)?;
+                    let a = walk.aggs.entry(anc).or_default();
+                    a.add(self, r, own, d.band_index, pool, awarded)?;
                 }
             }
-            walk.villages.push(report);
+            walk.villages.push(d.report);
         }
         Ok(walk)
+    }
+
+    fn cadres_of(&self, code: &RegionCode) -> &[Cadre] {
+        self.cadres.get(code).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// One listed village's own figures: its ratings checked, its report, and its support.
+    fn village_done(
+        &self,
+        region: &Region,
+        own: Option<&YearBook>,
+        granted: &BTreeSet<&RegionCode>,
+    ) -> Result<VillageDone, ReportError> {
+        let cadres = self.cadres_of(&region.code);
+        check_ratings(self.policy, &region.code, cadres)?;
+        let (report, band_index) = self.village_report(region, own, cadres)?;
+        let (supported, increase) = self.support_of(&region.code, own, granted);
+        Ok(VillageDone {
+            report,
+            band_index,
+            supported,
+            increase,
+        })
     }
 
     /// A village's measures, band and incentive; and its band's index, for its regions' counts.
@@ -268,28 +309,29 @@ impl<'a, 'i> Build<'a, 'i> {
         Ok((Some(result), told))
     }
 
-    /// Counts the village as supported or not, and its increase on last year in that group. A
-    /// predecessor's grant counts for its successor only once the merge has taken effect (SPEC §7);
-    /// before it, for the predecessor alone.
-    fn count_support(
+    /// Whether the village counts as supported, and its increase on last year. A predecessor's
+    /// grant counts for its successor only once the merge has taken effect (SPEC §7); before it,
+    /// for the predecessor alone.
+    fn support_of(
         &self,
-        walk: &mut Walk,
         code: &RegionCode,
         own: Option<&YearBook>,
         granted: &BTreeSet<&RegionCode>,
-    ) {
+    ) -> (bool, Option<i64>) {
         let (regions, books, y) = (self.input.regions, self.input.books, self.year);
         let supported = granted.contains(code)
             || regions
                 .predecessors_merged_by(code, y)
                 .iter()
                 .any(|p| granted.contains(p));
-        walk.supported_villages += supported as u64;
-        if let (Some(b), Some(prev)) = (own, books.compared(regions, code, y - 1, y)) {
-            let op = &self.operating;
-            let inc = op.value(&b.totals).fen() - op.value(&prev.totals).fen();
-            walk.increases[supported as usize].push(inc);
-        }
+        let increase = match (own, books.compared(regions, code, y - 1, y)) {
+            (Some(b), Some(prev)) => {
+                let op = &self.operating;
+                Some(op.value(&b.totals).fen() - op.value(&prev.totals).fen())
+            }
+            _ => None,
+        };
+        (supported, increase)
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod build;
+mod parallel;
 mod regions;
 mod subsidy;
 
@@ -50,9 +51,9 @@ pub trait EntrySource: Sync {
     fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String>;
 }
 
-pub type EntryFacts<'a> = std::borrow::Cow<'a, [crate::alerts::EntryFact]>;
+pub type EntryFacts<'a> = std::borrow::Cow<'a, [crate::alerts::EntryFact<'a>]>;
 
-impl EntrySource for BTreeMap<RegionCode, Vec<crate::alerts::EntryFact>> {
+impl EntrySource for BTreeMap<RegionCode, Vec<crate::alerts::EntryFact<'_>>> {
     fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String> {
         Ok(std::borrow::Cow::Borrowed(
             self.get(village).map(|v| v.as_slice()).unwrap_or(&[]),

@@ -30,7 +30,7 @@ pub struct World {
     pub grants: Vec<Grant>,
     pub project_actuals: BTreeMap<String, Fen>,
     pub stats: cunji_core::pay_floor::RuralIncome,
-    pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact>>,
+    pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact<'static>>>,
     pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
 }
 
