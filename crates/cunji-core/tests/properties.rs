@@ -399,3 +399,74 @@ fn unknown_rating_fails_naming_person_and_rating() {
     let msg = err.to_string();
     assert!(msg.contains("P7") && msg.contains("良好"), "{msg}");
 }
+
+proptest! {
+    /// A report reads kept totals from `Policy::first_year_read` on: under every basis, the report
+    /// from those years alone is the report from every year kept (the store reads no more).
+    #[test]
+    fn a_report_from_the_years_its_policy_reads_is_the_whole_report(
+        values in proptest::collection::vec(proptest::collection::vec(proptest::option::of(-50_000i64..20_000_000), 10), 1..6),
+        basis in proptest::sample::select(vec![
+            "basis = \"increase\"",
+            "basis = \"increase_over_best\"",
+            "basis = \"increase_over_best\"\nlookback_years = 3",
+            "basis = \"increase_over_year\"\nbase_year = 2018",
+            "basis = \"increase_over_year\"\nbase_year = 2026",
+            "basis = \"level\"",
+        ]),
+    ) {
+        let text = format!("name = \"p\"\n[incentive]\n{basis}\nrate = \"10%\"\n");
+        let policy = Policy::parse(&text).unwrap();
+        let first = policy.first_year_read(2024);
+        let codes: Vec<String> = (1..=values.len()).map(|i| format!("{i:03}")).collect();
+        let refs: Vec<&str> = codes.iter().map(|s| s.as_str()).collect();
+        let (mut all, mut read) = (World::with_villages("130102001", &refs), World::with_villages("130102001", &refs));
+        for (i, years) in values.iter().enumerate() {
+            let v = format!("130102001{:03}", i + 1);
+            for (k, fen) in years.iter().enumerate() {
+                let Some(fen) = fen else { continue };
+                let year = 2015 + k as i32;
+                let book = [(Account::OperatingRevenue, Fen::from_fen(*fen).json())];
+                let book: Vec<(Account, &str)> = book.iter().map(|(a, t)| (*a, t.as_str())).collect();
+                all.book(&v, year, &book);
+                if year >= first {
+                    read.book(&v, year, &book);
+                }
+            }
+            for w in [&mut all, &mut read] {
+                w.cadre(&v, 2024, &format!("S{i}"), Role::SecretaryDirector, 12);
+            }
+        }
+        let whole = serde_json::to_string(&all.report(&policy, 2024)).unwrap();
+        prop_assert_eq!(serde_json::to_string(&read.report(&policy, 2024)).unwrap(), whole);
+    }
+}
+
+#[test]
+fn the_first_year_a_report_reads_follows_the_basis() {
+    let first = |basis: &str| {
+        let text = format!("name = \"p\"\n[incentive]\n{basis}\nrate = \"10%\"\n");
+        Policy::parse(&text).unwrap().first_year_read(2024)
+    };
+    assert_eq!(first("basis = \"increase\""), 2023);
+    assert_eq!(first("basis = \"level\""), 2023);
+    assert_eq!(
+        first("basis = \"increase_over_best\"\nlookback_years = 3"),
+        2021
+    );
+    assert_eq!(first("basis = \"increase_over_best\""), i32::MIN);
+    assert_eq!(
+        first("basis = \"increase_over_year\"\nbase_year = 2018"),
+        2018
+    );
+    assert_eq!(
+        first("basis = \"increase_over_year\"\nbase_year = 2026"),
+        2023
+    );
+    assert_eq!(
+        Policy::parse("name = \"p\"\n")
+            .unwrap()
+            .first_year_read(2024),
+        2023
+    );
+}

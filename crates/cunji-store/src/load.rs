@@ -129,9 +129,17 @@ impl Store {
     /// database joins (a country has 1.3 million totals, and rows, not bytes, are what reading
     /// through the driver costs).
     pub async fn load_books(&self) -> Result<Books, StoreError> {
+        self.load_books_from(i32::MIN).await
+    }
+
+    /// The kept totals of `from_year` and after (what a report under a given policy reads:
+    /// `Policy::first_year_read`).
+    pub async fn load_books_from(&self, from_year: i32) -> Result<Books, StoreError> {
         let rows = match self.backend {
-            crate::Backend::Sqlite => crate::sqlite_read::read_totals(&self.pool).await?,
-            crate::Backend::Postgres => self.read_totals_text().await?,
+            crate::Backend::Sqlite => {
+                crate::sqlite_read::read_totals(&self.pool, from_year).await?
+            }
+            crate::Backend::Postgres => self.read_totals_text(from_year).await?,
         };
         // Rows come in the table's order, a village's years apart: grouped here by village.
         let mut at: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
@@ -153,8 +161,9 @@ impl Store {
         Ok(books)
     }
 
-    async fn read_totals_text(&self) -> Result<Vec<KeptTotal>, StoreError> {
+    async fn read_totals_text(&self, from_year: i32) -> Result<Vec<KeptTotal>, StoreError> {
         let text: String = sqlx::query(self.backend.dialect().totals_text)
+            .bind(from_year)
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
@@ -345,6 +354,16 @@ impl Store {
 
     /// Everything a report of `year` needs.
     pub async fn load_for_report(&self, year: i32) -> Result<LoadedData, StoreError> {
+        self.load_for_report_from(year, i32::MIN).await
+    }
+
+    /// What a report of `year` reads, with the kept totals of `first_year` and after only (the
+    /// policy's `first_year_read`; the web keeps every year, as one load serves every policy).
+    pub async fn load_for_report_from(
+        &self,
+        year: i32,
+        first_year: i32,
+    ) -> Result<LoadedData, StoreError> {
         // Independent reads on separate connections and threads: decoding rows is most of the
         // work, and the entry facts alone are as much as the rest.
         let t = crate::timing::Timer::start();
@@ -353,7 +372,10 @@ impl Store {
         let facts =
             tokio::spawn(async move { timed("entry facts", store.load_entry_facts(year)).await });
         let store = self.clone();
-        let books = tokio::spawn(async move { timed("kept totals", store.load_books()).await });
+        let books =
+            tokio::spawn(
+                async move { timed("kept totals", store.load_books_from(first_year)).await },
+            );
         let (regions, cadres, grants, project_actuals, stats, distributions) = tokio::join!(
             timed("regions", self.load_regions()),
             timed("cadres", self.load_cadres(year)),

@@ -92,7 +92,7 @@ unsafe extern "C" fn init(
     let rc = ffi::sqlite3_create_function_v2(
         db,
         c"cunji_read_totals".as_ptr(),
-        1,
+        2,
         ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
         std::ptr::null_mut(),
         Some(crate::sqlite_read::read_totals_fn),

@@ -1,5 +1,5 @@
 //! The kept totals and entry facts read from SQLite natively, for reports:
-//! `cunji_read_totals(token)` and `cunji_read_facts(token, year)` (registered beside
+//! `cunji_read_totals(token, from_year)` and `cunji_read_facts(token, year)` (registered beside
 //! `cunji_bulk_write`, see `sqlite_bulk`) step one statement on their own connection and park the
 //! rows, decoded, under the token.
 //!
@@ -59,9 +59,12 @@ async fn parked(
     rows.ok_or_else(|| sqlx::Error::Protocol("读取：没有取到结果".into()))
 }
 
-/// Every kept total, in the table's order.
-pub(crate) async fn read_totals(pool: &sqlx::AnyPool) -> Result<Vec<KeptTotal>, sqlx::Error> {
-    match parked(pool, "SELECT cunji_read_totals($1)", None).await? {
+/// Every kept total of `from_year` and after, in the table's order.
+pub(crate) async fn read_totals(
+    pool: &sqlx::AnyPool,
+    from_year: i32,
+) -> Result<Vec<KeptTotal>, sqlx::Error> {
+    match parked(pool, "SELECT cunji_read_totals($1, $2)", Some(from_year)).await? {
         Parked::Totals(rows) => Ok(rows),
         Parked::Facts(_) => Err(sqlx::Error::Protocol("读取合计：结果有误".into())),
     }
@@ -84,14 +87,15 @@ pub(crate) unsafe extern "C" fn read_totals_fn(
     argv: *mut *mut ffi::sqlite3_value,
 ) {
     let outcome = std::panic::catch_unwind(|| {
-        if argc != 1 {
+        if argc != 2 {
             return Err((
                 ffi::SQLITE_ERROR,
-                "cunji_read_totals 需要一个参数".to_string(),
+                "cunji_read_totals 需要两个参数".to_string(),
             ));
         }
         let token = ffi::sqlite3_value_int64(*argv);
-        let rows = scan(ffi::sqlite3_context_db_handle(ctx))?;
+        let from_year = ffi::sqlite3_value_int64(*argv.add(1));
+        let rows = scan(ffi::sqlite3_context_db_handle(ctx), from_year)?;
         let n = rows.len() as i64;
         read_rows().insert(token, Parked::Totals(rows));
         Ok(n)
@@ -148,12 +152,15 @@ unsafe fn scan_facts(
     }
 }
 
-unsafe fn scan(db: *mut ffi::sqlite3) -> Result<Vec<KeptTotal>, (c_int, String)> {
+unsafe fn scan(db: *mut ffi::sqlite3, from_year: i64) -> Result<Vec<KeptTotal>, (c_int, String)> {
     let stmt = prepare(
         db,
-        c"SELECT village, year, account, amount, entries FROM totals",
+        c"SELECT village, year, account, amount, entries FROM totals WHERE year >= ?1",
     )?;
     let s = stmt.0;
+    if ffi::sqlite3_bind_int64(s, 1, from_year) != ffi::SQLITE_OK {
+        return Err(error_of(db));
+    }
     let mut accounts: Vec<(Vec<u8>, Account)> = Vec::new();
     let mut out = Vec::new();
     loop {

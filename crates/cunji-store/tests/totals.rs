@@ -74,6 +74,15 @@ async fn totals_follow_every_write() {
         b.totals[cunji_core::account::Account::OperatingRevenue.index()],
         cunji_core::Fen::from_fen(10_000)
     );
+    // A report reads the kept totals of the years its policy compares with, and no others.
+    let from_2021 = store.load_books_from(2021).await.unwrap();
+    assert!(from_2021.own(&v1, 2019).is_none() && from_2021.own(&v1, 2020).is_none());
+    assert!(books.own(&v1, 2020).is_some());
+    for y in 2021..=2025 {
+        let kept = |b: &cunji_core::books::Books| b.own(&v1, y).map(|b| (b.totals, b.entries));
+        assert!(kept(&books).is_some(), "{y}");
+        assert_eq!(kept(&from_2021), kept(&books), "{y}");
+    }
     let actuals = store.load_project_actuals(2021).await.unwrap();
     // Project entries: i ≡ 1 (mod 10) → i % 4 is 1 or 3 (investment_income or subsidy_income), both income.
     let expected: i64 = (0..2_000usize)

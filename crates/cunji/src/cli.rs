@@ -430,7 +430,8 @@ pub(crate) async fn report_from_store(
             Some(RegionCode::parse(r).map_err(|e| Failure::input(format!("错误：--region {e}")))?)
         }
     };
-    let data = std::mem::ManuallyDrop::new(store.load_for_report(year).await?);
+    let first_year = policy.first_year_read(year);
+    let data = std::mem::ManuallyDrop::new(store.load_for_report_from(year, first_year).await?);
     let t = cunji_store::timing::Timer::start();
     let report = build_report(
         &policy,

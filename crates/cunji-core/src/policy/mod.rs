@@ -47,6 +47,26 @@ impl Policy {
         self.measures().into_iter().find(|m| m.key == key)
     }
 
+    /// The first year whose books a report of `year` under this policy reads: last year (for the
+    /// alerts, the subsidy summary and an increase), or further back as the plan's basis asks (a
+    /// base year, or a high-water mark's window; all years when the window is open). A province's
+    /// report then reads two years of kept totals instead of every year kept.
+    pub fn first_year_read(&self, year: i32) -> i32 {
+        use crate::incentive::plan::Basis;
+        let basis = self.incentive.as_ref().map(|p| &p.basis);
+        let back = match basis {
+            Some(Basis::IncreaseOverBest {
+                lookback_years: None,
+            }) => i32::MIN,
+            Some(Basis::IncreaseOverBest {
+                lookback_years: Some(n),
+            }) => year.saturating_sub_unsigned(*n),
+            Some(Basis::IncreaseOverYear { base_year }) => *base_year,
+            _ => year,
+        };
+        back.min(year.saturating_sub(1))
+    }
+
     /// Is `year` within the years the policy is in force?
     pub fn in_force(&self, year: i32) -> bool {
         self.years.is_none_or(|(a, b)| a <= year && year <= b)

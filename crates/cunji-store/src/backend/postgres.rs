@@ -63,7 +63,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     link_predecessors: "INSERT INTO region_predecessors (predecessor, successor) \
          SELECT r->>0, r->>1 FROM json_array_elements($1::json) AS t(r)",
     regions_array: "SELECT COALESCE(json_agg(json_build_array(code, name, merged_in))::text, '[]') FROM regions",
-    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals",
+    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
     cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal) \
          ORDER BY village, person)::text, '[]') FROM cadres WHERE year = $1",
     entries_array: (

@@ -66,7 +66,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     link_predecessors: "INSERT INTO region_predecessors (predecessor, successor) \
          SELECT value->>0, value->>1 FROM json_each($1)",
     regions_array: "SELECT json_group_array(json_array(code, name, merged_in)) FROM regions",
-    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals",
+    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
     cadres_array: "SELECT json_group_array(json_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal)) \
          FROM (SELECT * FROM cadres WHERE year = $1 ORDER BY village, person)",
     entries_array: (
