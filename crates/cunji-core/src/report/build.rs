@@ -178,6 +178,7 @@ impl<'a, 'i> Build<'a, 'i> {
             increases: [Vec::new(), Vec::new()],
             supported_villages: 0,
         };
+        let mut gathered = super::regions::Gathered::default();
         for (((region, own), village_alerts), done) in listed.into_iter().zip(alerts).zip(rest) {
             let d = done?;
             walk.listed_cadres
@@ -191,14 +192,10 @@ impl<'a, 'i> Build<'a, 'i> {
                 Some(r) => (r.pool.fen(), r.awarded().fen()),
                 None => (0, 0),
             };
-            for anc in region.code.ancestors() {
-                if let Some(r) = self.input.regions.get(&anc) {
-                    let a = walk.aggs.entry(anc).or_default();
-                    a.add(self, r, own, d.band_index, pool, awarded)?;
-                }
-            }
+            gathered.add(self, &region.code, own, d.band_index, pool, awarded)?;
             walk.villages.push(d.report);
         }
+        walk.aggs = gathered.by_code();
         Ok(walk)
     }
 

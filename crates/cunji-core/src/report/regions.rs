@@ -55,6 +55,57 @@ impl RegionAgg {
     }
 }
 
+/// The regions above the walked villages, each gathering its villages in walk order. A village's
+/// registered ancestors are looked up once for each run of villages sharing its first nine digits
+/// (their ancestors are the same): a province's 48,379 villages otherwise made 190,000 lookups by
+/// code, a tenth of its report's walk.
+#[derive(Default)]
+pub(super) struct Gathered<'a> {
+    at: std::collections::HashMap<RegionCode, usize>,
+    all: Vec<(RegionCode, &'a Region, RegionAgg)>,
+    /// The last village's first nine digits and its registered ancestors' places in `all`.
+    chain: (String, Vec<usize>),
+}
+
+impl<'a> Gathered<'a> {
+    /// Adds one listed village to each registered region above it.
+    pub fn add(
+        &mut self,
+        b: &Build<'a, '_>,
+        village: &RegionCode,
+        own: Option<&YearBook>,
+        band: Option<usize>,
+        pool: i64,
+        awarded: i64,
+    ) -> Result<(), ReportError> {
+        let town = village.as_str().get(..9).unwrap_or(village.as_str());
+        if self.chain.1.is_empty() || self.chain.0 != town {
+            let mut chain = Vec::new();
+            for anc in village.ancestors() {
+                let Some(r) = b.input.regions.get(&anc) else {
+                    continue;
+                };
+                let i = *self.at.entry(anc.clone()).or_insert_with(|| {
+                    self.all.push((anc, r, RegionAgg::default()));
+                    self.all.len() - 1
+                });
+                chain.push(i);
+            }
+            self.chain = (town.to_string(), chain);
+        }
+        for &i in &self.chain.1 {
+            let (_, r, a) = &mut self.all[i];
+            a.add(b, r, own, band, pool, awarded)?;
+        }
+        Ok(())
+    }
+
+    /// What each region gathered, by code.
+    pub fn by_code(self) -> BTreeMap<RegionCode, RegionAgg> {
+        self.all.into_iter().map(|(c, _, a)| (c, a)).collect()
+    }
+}
+
 /// Every registered region with a listed village beneath it, within the asked scope, in code order.
 pub(super) fn region_reports(
     policy: &Policy,
