@@ -13,6 +13,7 @@ mod fast_hash;
 pub mod import;
 mod ledger;
 mod load;
+mod pg_read;
 #[doc(hidden)]
 mod policies;
 pub mod settings;

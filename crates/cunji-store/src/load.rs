@@ -103,11 +103,20 @@ impl Store {
             preds.entry(s).or_default().push(code(&p)?);
         }
         let mut set = RegionSet::new();
-        // One JSON array built by the database: the country has half a million regions.
-        let sql = self.backend.dialect().regions_array;
-        let text: String = sqlx::query(sql).fetch_one(&self.pool).await?.try_get(0)?;
-        let rows: Vec<(String, String, Option<i64>)> = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的区划有误：{e}")))?;
+        // One value built by the database: the country has half a million regions.
+        let joined = match self.backend {
+            crate::Backend::Sqlite => None,
+            crate::Backend::Postgres => crate::pg_read::regions_joined(&self.pool).await?,
+        };
+        let rows = match joined {
+            Some(rows) => rows,
+            None => {
+                let sql = self.backend.dialect().regions_array;
+                let text: String = sqlx::query(sql).fetch_one(&self.pool).await?.try_get(0)?;
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Invalid(format!("数据库中的区划有误：{e}")))?
+            }
+        };
         for (c, name, merged_in) in rows {
             set.insert(Region {
                 code: code(&c)?,
@@ -199,26 +208,26 @@ impl Store {
 
     /// The cadres of `year`, read as one JSON array the database builds (a province's cadres are
     /// fifty thousand rows of nine values, and values, not bytes, are what reading costs).
-    pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
+    async fn cadres_array(&self, year: i32) -> Result<Vec<crate::pg_read::CadreRow>, StoreError> {
         let sql = self.backend.dialect().cadres_array;
         let text: String = sqlx::query(sql)
             .bind(year)
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        type Row = (
-            String,
-            i64,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            Option<i64>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的村干部有误：{e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Invalid(format!("数据库中的村干部有误：{e}")))
+    }
+
+    pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
+        let joined = match self.backend {
+            crate::Backend::Sqlite => None,
+            crate::Backend::Postgres => crate::pg_read::cadres_joined(&self.pool, year).await?,
+        };
+        let rows = match joined {
+            Some(rows) => rows,
+            None => self.cadres_array(year).await?,
+        };
         rows.into_iter()
             .map(
                 |(village, year, person, name, role, months, sanctioned, base_pay, appraisal)| {
@@ -289,40 +298,17 @@ impl Store {
     /// when a village's report asks: a province's year is millions of entries, a county's page a few
     /// thousand).
     /// The year's entry facts of every village: on SQLite stepped natively (`sqlite_read`; 74 MB for
-    /// a province), on PostgreSQL one row a village.
+    /// a province), on PostgreSQL as one value the database joins (`pg_read`).
     pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
         let rows = match self.backend {
             crate::Backend::Sqlite => crate::sqlite_read::read_facts(&self.pool, year).await?,
-            crate::Backend::Postgres => self.read_facts_rows(year).await?,
+            crate::Backend::Postgres => crate::pg_read::facts_joined(&self.pool, year).await?,
         };
         let mut villages = std::collections::HashMap::with_capacity(rows.len());
         for (village, facts) in rows {
             villages.insert(code(&format!("{village:012}"))?, facts);
         }
         Ok(crate::facts::YearFacts { year, villages })
-    }
-
-    async fn read_facts_rows(
-        &self,
-        year: i32,
-    ) -> Result<Vec<crate::sqlite_read::VillageFacts>, StoreError> {
-        let sql = format!(
-            "SELECT village, {} FROM entry_facts WHERE year = $1",
-            self.backend.dialect().facts_column
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(year)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let village: String = r.try_get(0)?;
-                let number = crate::sqlite_read::digits(village.as_bytes()).ok_or_else(|| {
-                    StoreError::Invalid(format!("数据库中的区划代码有误：{village}"))
-                })?;
-                Ok((number, r.try_get(1)?))
-            })
-            .collect()
     }
 
     pub async fn load_stats(&self) -> Result<cunji_core::pay_floor::RuralIncome, StoreError> {

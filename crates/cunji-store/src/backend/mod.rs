@@ -40,7 +40,7 @@ pub(crate) struct Dialect {
     /// through the driver instead of one a village; PostgreSQL builds it in a third of the time of
     /// the JSON arrays it built a village at a time).
     pub totals_text: &'static str,
-    /// The cadres of year `$1` as one JSON array, ordered by village and person.
+    /// The cadres of year `$1` as one JSON array, in no order (the reader sorts them in byte order).
     pub cadres_array: &'static str,
     /// Around a query of entries (`… FROM (` + query + `) …`): one JSON array ordered by date and id.
     pub entries_array: (&'static str, &'static str),

@@ -7,6 +7,20 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
+/// A year's entry facts of every village as one `bytea`: each village's code, its facts' length
+/// (4 bytes, big-endian) and its facts (`pg_read::facts_joined`).
+pub(crate) const FACTS_JOINED: &str = "SELECT COALESCE(string_agg(convert_to(village, 'UTF8') || int4send(length(facts)) || facts, ''::bytea), ''::bytea) \
+     FROM entry_facts WHERE year = $1";
+
+/// The year's cadres as one text: fields apart by U+001F, rows by U+001E, a nullable value empty
+/// for NULL or `=` and the value; with the row count (`pg_read::cadres_joined`).
+pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', village, year, person, name, role, months_in_post, sanctioned, \
+     COALESCE('=' || base_pay::text, ''), COALESCE('=' || appraisal, '')), E'\\x1e'), '') FROM cadres WHERE year = $1";
+
+/// Every region as one text, as `CADRES_JOINED` (`pg_read::regions_joined`).
+pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
+     FROM regions";
+
 pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
@@ -64,8 +78,8 @@ pub(crate) static DIALECT: Dialect = Dialect {
          SELECT r->>0, r->>1 FROM json_array_elements($1::json) AS t(r)",
     regions_array: "SELECT COALESCE(json_agg(json_build_array(code, name, merged_in))::text, '[]') FROM regions",
     totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
-    cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal) \
-         ORDER BY village, person)::text, '[]') FROM cadres WHERE year = $1",
+    cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal))::text, '[]') \
+         FROM cadres WHERE year = $1",
     entries_array: (
         "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
          ORDER BY date, id)::text, '[]') FROM (",

@@ -68,7 +68,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     regions_array: "SELECT json_group_array(json_array(code, name, merged_in)) FROM regions",
     totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
     cadres_array: "SELECT json_group_array(json_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal)) \
-         FROM (SELECT * FROM cadres WHERE year = $1 ORDER BY village, person)",
+         FROM cadres WHERE year = $1",
     entries_array: (
         "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \
          FROM (SELECT * FROM (",
