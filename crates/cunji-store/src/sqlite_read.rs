@@ -86,21 +86,13 @@ pub(crate) unsafe extern "C" fn read_totals_fn(
     argc: c_int,
     argv: *mut *mut ffi::sqlite3_value,
 ) {
-    let outcome = std::panic::catch_unwind(|| {
-        if argc != 2 {
-            return Err((
-                ffi::SQLITE_ERROR,
-                "cunji_read_totals 需要两个参数".to_string(),
-            ));
-        }
-        let token = ffi::sqlite3_value_int64(*argv);
-        let from_year = ffi::sqlite3_value_int64(*argv.add(1));
-        let rows = scan(ffi::sqlite3_context_db_handle(ctx), from_year)?;
-        let n = rows.len() as i64;
-        read_rows().insert(token, Parked::Totals(rows));
-        Ok(n)
-    });
-    finish(ctx, outcome, "读取合计时出现内部错误");
+    park_read(
+        ctx,
+        argc,
+        argv,
+        ("cunji_read_totals", "合计"),
+        |db, from_year| Ok(Parked::Totals(scan(db, from_year)?)),
+    );
 }
 
 pub(crate) unsafe extern "C" fn read_facts_fn(
@@ -108,21 +100,41 @@ pub(crate) unsafe extern "C" fn read_facts_fn(
     argc: c_int,
     argv: *mut *mut ffi::sqlite3_value,
 ) {
+    park_read(
+        ctx,
+        argc,
+        argv,
+        ("cunji_read_facts", "分录摘要"),
+        |db, year| Ok(Parked::Facts(scan_facts(db, year)?)),
+    );
+}
+
+/// The body of both reads: `(token, year)` in, what `read` reads parked under the token, its row
+/// count out; a panic becomes an SQL error, never an unwind into C. `name` is the SQL function's
+/// and what it reads, in words.
+unsafe fn park_read(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+    (name, what): (&str, &str),
+    read: impl FnOnce(*mut ffi::sqlite3, i64) -> Result<Parked, (c_int, String)>
+        + std::panic::UnwindSafe,
+) {
     let outcome = std::panic::catch_unwind(|| {
         if argc != 2 {
-            return Err((
-                ffi::SQLITE_ERROR,
-                "cunji_read_facts 需要两个参数".to_string(),
-            ));
+            return Err((ffi::SQLITE_ERROR, format!("{name} 需要两个参数")));
         }
         let token = ffi::sqlite3_value_int64(*argv);
         let year = ffi::sqlite3_value_int64(*argv.add(1));
-        let rows = scan_facts(ffi::sqlite3_context_db_handle(ctx), year)?;
-        let n = rows.len() as i64;
-        read_rows().insert(token, Parked::Facts(rows));
-        Ok(n)
+        let parked = read(ffi::sqlite3_context_db_handle(ctx), year)?;
+        let n = match &parked {
+            Parked::Totals(rows) => rows.len(),
+            Parked::Facts(rows) => rows.len(),
+        };
+        read_rows().insert(token, parked);
+        Ok(n as i64)
     });
-    finish(ctx, outcome, "读取分录摘要时出现内部错误");
+    finish(ctx, outcome, &format!("读取{what}时出现内部错误"));
 }
 
 unsafe fn scan_facts(
