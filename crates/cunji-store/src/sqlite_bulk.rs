@@ -59,11 +59,12 @@ pub(crate) const UPSERT_FACTS: &CStr =
 static PARKED: Mutex<BTreeMap<i64, Arc<Bulk>>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
-/// Registers the function for every SQLite connection opened from now on.
+/// Registers cunji's SQL functions (the bulk write and the report's native reads) for every SQLite
+/// connection opened from now on.
 pub(crate) fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: `init` has the entry-point signature SQLite expects and registers one function.
+        // SAFETY: `init` has the entry-point signature SQLite expects and registers our functions.
         unsafe {
             ffi::sqlite3_auto_extension(Some(init));
         }
@@ -75,45 +76,30 @@ unsafe extern "C" fn init(
     _err: *mut *mut c_char,
     _api: *const ffi::sqlite3_api_routines,
 ) -> c_int {
-    let rc = ffi::sqlite3_create_function_v2(
-        db,
-        c"cunji_bulk_write".as_ptr(),
-        1,
-        ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
-        std::ptr::null_mut(),
-        Some(bulk_write),
-        None,
-        None,
-        None,
-    );
-    if rc != ffi::SQLITE_OK {
-        return rc;
+    type Function =
+        unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
+    let functions: [(&std::ffi::CStr, c_int, Function); 3] = [
+        (c"cunji_bulk_write", 1, bulk_write),
+        (c"cunji_read_totals", 2, crate::sqlite_read::read_totals_fn),
+        (c"cunji_read_facts", 2, crate::sqlite_read::read_facts_fn),
+    ];
+    for (name, args, function) in functions {
+        let rc = ffi::sqlite3_create_function_v2(
+            db,
+            name.as_ptr(),
+            args,
+            ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
+            std::ptr::null_mut(),
+            Some(function),
+            None,
+            None,
+            None,
+        );
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
     }
-    let rc = ffi::sqlite3_create_function_v2(
-        db,
-        c"cunji_read_totals".as_ptr(),
-        2,
-        ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
-        std::ptr::null_mut(),
-        Some(crate::sqlite_read::read_totals_fn),
-        None,
-        None,
-        None,
-    );
-    if rc != ffi::SQLITE_OK {
-        return rc;
-    }
-    ffi::sqlite3_create_function_v2(
-        db,
-        c"cunji_read_facts".as_ptr(),
-        2,
-        ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
-        std::ptr::null_mut(),
-        Some(crate::sqlite_read::read_facts_fn),
-        None,
-        None,
-        None,
-    )
+    ffi::SQLITE_OK
 }
 
 /// Writes `bulk` in the transaction `tx` holds (which must be on SQLite).
