@@ -59,6 +59,13 @@ impl Measure {
         ]
     }
 
+    /// The standard measures, built once: the alerts of every village read two of them.
+    pub fn standard_shared() -> &'static [Measure] {
+        static STANDARD: std::sync::LazyLock<Vec<Measure>> =
+            std::sync::LazyLock::new(Measure::standard);
+        &STANDARD
+    }
+
     pub fn is_standard_key(key: &str) -> bool {
         STANDARD_KEYS.contains(&key)
     }

@@ -104,16 +104,45 @@ impl Fen {
 
     /// JSON form: yuan with exactly two decimals and no separators (`"1234.50"`, `"-3.00"`).
     pub fn json(self) -> String {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let a = self.0.unsigned_abs();
-        format!("{sign}{}.{:02}", a / 100, a % 100)
+        self.written(false, &mut [0; AMOUNT_TEXT]).to_string()
     }
 
     /// For people: `12,345.67`.
     pub fn display(self) -> String {
-        let sign = if self.0 < 0 { "-" } else { "" };
+        self.to_string()
+    }
+
+    /// The amount in yuan with two decimals (`-1234.50`, or `-1,234.50` with `group`), written
+    /// into `buf` from its end: a province's report writes millions of amounts, and a `String` for
+    /// each was a tenth of its allocations.
+    fn written(self, group: bool, buf: &mut [u8; AMOUNT_TEXT]) -> &str {
+        let mut at = buf.len();
+        let mut put = |b: u8| {
+            at -= 1;
+            buf[at] = b;
+        };
         let a = self.0.unsigned_abs();
-        format!("{sign}{}.{:02}", group_thousands(a / 100), a % 100)
+        let (mut yuan, cents) = (a / 100, a % 100);
+        put(b'0' + (cents % 10) as u8);
+        put(b'0' + (cents / 10) as u8);
+        put(b'.');
+        let mut n = 0;
+        loop {
+            if group && n > 0 && n % 3 == 0 {
+                put(b',');
+            }
+            put(b'0' + (yuan % 10) as u8);
+            n += 1;
+            yuan /= 10;
+            if yuan == 0 {
+                break;
+            }
+        }
+        if self.0 < 0 {
+            put(b'-');
+        }
+        // ASCII digits and signs only.
+        std::str::from_utf8(&buf[at..]).unwrap_or_default()
     }
 
     /// For summaries: `1.23 万元` (rounded half away from zero to 0.01 万).
@@ -131,15 +160,18 @@ impl Fen {
     }
 }
 
+/// Room for any amount's text: 17 digits of yuan, 5 commas, sign, point and cents.
+const AMOUNT_TEXT: usize = 32;
+
 impl fmt::Display for Fen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.display())
+        f.write_str(self.written(true, &mut [0; AMOUNT_TEXT]))
     }
 }
 
 impl serde::Serialize for Fen {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.json())
+        s.serialize_str(self.written(false, &mut [0; AMOUNT_TEXT]))
     }
 }
 
@@ -170,6 +202,23 @@ fn group_thousands<T: Into<u128>>(v: T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Written in place, amounts read as they did when formatted through `String`s.
+        #[test]
+        fn amounts_are_written_as_formatted(v in proptest::prelude::any::<i64>(), small in -10_000_000i64..10_000_000) {
+            for v in [v, small, i64::MIN, i64::MAX, 0, -1, 99, -100] {
+                let sign = if v < 0 { "-" } else { "" };
+                let a = v.unsigned_abs();
+                let json = format!("{sign}{}.{:02}", a / 100, a % 100);
+                let shown = format!("{sign}{}.{:02}", group_thousands(a / 100), a % 100);
+                proptest::prop_assert_eq!(Fen(v).json(), json.clone());
+                proptest::prop_assert_eq!(Fen(v).display(), shown.clone());
+                proptest::prop_assert_eq!(serde_json::to_string(&Fen(v)).unwrap(), format!("\"{json}\""));
+                proptest::prop_assert_eq!(format!("{}", Fen(v)), shown);
+            }
+        }
+    }
 
     #[test]
     fn parses_the_accepted_forms() {

@@ -47,9 +47,17 @@ impl Level {
 
 const GROUP_ENDS: [usize; 5] = [2, 4, 6, 9, 12];
 
-/// A validated 12-digit code.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RegionCode(String);
+/// A validated 12-digit code, its digits kept in place: a province's report compares, looks up and
+/// copies codes millions of times, and a code on the heap made each of those a pointer to follow
+/// and each copy an allocation. Bytes order as the text does.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RegionCode([u8; 12]);
+
+impl fmt::Debug for RegionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
@@ -82,15 +90,18 @@ impl RegionCode {
             seen_zero |= group_zero && !(i == 2 && city_without_counties);
             start = *end;
         }
-        Ok(RegionCode(t.to_string()))
+        let mut digits = [0u8; 12];
+        digits.copy_from_slice(t.as_bytes());
+        Ok(RegionCode(digits))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Digits only, as `parse` checked.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     pub fn level(&self) -> Level {
-        let b = self.0.as_bytes();
+        let b = &self.0;
         let zero = |from: usize, to: usize| b[from..to].iter().all(|c| *c == b'0');
         if zero(2, 12) {
             Level::Province
@@ -107,12 +118,12 @@ impl RegionCode {
 
     /// The significant digits: a code beneath this region starts with them.
     pub fn prefix(&self) -> &str {
-        &self.0[..self.level().prefix_len()]
+        &self.as_str()[..self.level().prefix_len()]
     }
 
     /// Is `other` this region or beneath it?
     pub fn contains(&self, other: &RegionCode) -> bool {
-        other.0.starts_with(self.prefix())
+        other.0.starts_with(self.prefix().as_bytes())
     }
 
     /// The codes of the levels above this one (province first); they need not be registered. A
@@ -122,7 +133,11 @@ impl RegionCode {
         let mut out: Vec<RegionCode> = GROUP_ENDS
             .iter()
             .take_while(|end| **end < level.prefix_len())
-            .map(|end| RegionCode(format!("{:0<12}", &self.0[..*end])))
+            .map(|end| {
+                let mut digits = [b'0'; 12];
+                digits[..*end].copy_from_slice(&self.0[..*end]);
+                RegionCode(digits)
+            })
             .collect();
         out.dedup();
         out
@@ -131,13 +146,13 @@ impl RegionCode {
 
 impl fmt::Display for RegionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl serde::Serialize for RegionCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -205,9 +220,18 @@ impl RegionSet {
     /// The regions whose codes start with `prefix` (a region and those beneath it), in code order:
     /// a range of the register, not a walk through it.
     pub fn with_prefix<'a>(&'a self, prefix: &str) -> impl Iterator<Item = &'a Region> + 'a {
-        let (low, high) = (format!("{prefix:0<12}"), format!("{prefix:9<12}"));
+        // Bounds of the range only (a prefix need not be digits); a prefix longer than a code
+        // matches none.
+        let bound = |fill: u8| {
+            let mut digits = [fill; 12];
+            let n = prefix.len().min(12);
+            digits[..n].copy_from_slice(&prefix.as_bytes()[..n]);
+            RegionCode(digits)
+        };
+        let fits = prefix.len() <= 12;
         self.regions
-            .range(RegionCode(low)..=RegionCode(high))
+            .range(bound(b'0')..=bound(b'9'))
+            .filter(move |_| fits)
             .map(|(_, r)| r)
     }
 

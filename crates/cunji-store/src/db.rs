@@ -163,6 +163,8 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
+        /// The migration that keeps the entry sums, filled here from the stored facts.
+        const ENTRY_SUMS_VERSION: i64 = 15;
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
             .await?;
@@ -186,6 +188,10 @@ impl Store {
             }
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            // The entry sums are computed from the facts, which SQL alone cannot read.
+            if version == ENTRY_SUMS_VERSION {
+                crate::entry_sums::fill(&mut tx, self.backend).await?;
+            }
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, $2)")
                 .bind(version)
                 .bind(crate::now())

@@ -3,11 +3,14 @@
 //! transaction that writes the entries, so a province's report reads one row per village instead of
 //! every entry of the year.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use cunji_core::alerts::EntryFact;
+use cunji_core::alerts::{EntryFact, EntrySums};
 use cunji_core::date::Date;
 use cunji_core::money::Fen;
+use cunji_core::region::RegionCode;
+use cunji_core::report::VillageEntries;
 use sqlx::Row;
 
 use crate::db::StoreError;
@@ -15,33 +18,42 @@ use crate::fast_hash::FastMap;
 use crate::import::entries::NewEntry;
 
 /// Villages a statement looks up or writes at once.
-const VILLAGES_PER_STATEMENT: usize = 5_000;
+pub(crate) const VILLAGES_PER_STATEMENT: usize = 5_000;
 
-/// A year's kept facts, as stored for each village, parsed when asked for.
+/// A year's kept facts, as stored for each village, parsed when asked for: every village's, or
+/// (for one policy's report) the kept sums of every village and the facts of those whose alerts
+/// read them.
 pub struct YearFacts {
-    pub year: i32,
-    pub villages: std::collections::HashMap<cunji_core::region::RegionCode, Vec<u8>>,
+    pub(crate) year: i32,
+    pub(crate) villages: FastMap<RegionCode, Vec<u8>>,
+    /// The kept sums of every village, when `villages` holds only those the alerts read.
+    pub(crate) sums: Option<FastMap<RegionCode, EntrySums>>,
 }
 
 impl cunji_core::report::EntrySource for YearFacts {
-    fn entries_of(
-        &self,
-        village: &cunji_core::region::RegionCode,
-    ) -> Result<cunji_core::report::EntryFacts<'_>, String> {
-        match self.villages.get(village) {
-            None => Ok(std::borrow::Cow::Borrowed(&[])),
-            Some(text) => parse(text, self.year)
-                .map(std::borrow::Cow::Owned)
-                .map_err(|e| e.to_string()),
+    fn entries_of(&self, village: &RegionCode) -> Result<VillageEntries<'_>, String> {
+        if let Some(text) = self.villages.get(village) {
+            let facts = parse(text, self.year).map_err(|e| e.to_string())?;
+            return Ok(VillageEntries::whole(Cow::Owned(facts)));
+        }
+        match self.sums.as_ref().and_then(|all| all.get(village)) {
+            Some(sums) => Ok(VillageEntries {
+                sums: *sums,
+                entries: None,
+            }),
+            None => Ok(VillageEntries::whole(Cow::Borrowed(&[]))),
         }
     }
 }
 
 impl YearFacts {
+    /// How many villages' entries were read whole (every village's, unless read for one policy).
+    pub fn villages_read(&self) -> usize {
+        self.villages.len()
+    }
+
     /// Every village's facts, parsed (for checks and tests).
-    pub fn parsed(
-        &self,
-    ) -> Result<BTreeMap<cunji_core::region::RegionCode, Vec<EntryFact<'static>>>, StoreError> {
+    pub fn parsed(&self) -> Result<BTreeMap<RegionCode, Vec<EntryFact<'static>>>, StoreError> {
         self.villages
             .iter()
             .map(|(v, text)| {
@@ -168,8 +180,8 @@ pub(crate) async fn write_facts(
     );
     facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
     let mut keys = facts.into_iter().peekable();
-    // Each part's texts are merged while the previous part is written.
-    let mut merged: Option<(i32, Vec<VillageFacts>)> = None;
+    // Each part's texts are merged (and summed) while the previous part is written.
+    let mut merged: Option<(i32, Merged)> = None;
     while let Some(first) = keys.next() {
         let year = first.year;
         let mut part = vec![first];
@@ -198,27 +210,48 @@ pub(crate) async fn write_facts(
         }
         let write = async {
             match merged.take() {
-                Some((y, out)) => backend.write_facts(tx, y, out).await,
+                Some((y, out)) => write_merged(tx, backend, y, out).await,
                 None => Ok(()),
             }
         };
         let merge = async {
-            part.into_iter()
-                .map(|new| {
-                    merge(stored.remove(&new.village), new.text)
-                        .map(|text| (new.village, text))
-                        .map_err(|e| sqlx::Error::Decode(e.into()))
-                })
-                .collect::<Result<Vec<_>, _>>()
+            let mut out = Merged::default();
+            for new in part {
+                let text = merge(stored.remove(&new.village), new.text)
+                    .map_err(|e| sqlx::Error::Decode(e.into()))?;
+                let sums = crate::entry_sums::of_facts(&text)
+                    .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+                out.sums.push((new.village.clone(), sums));
+                out.facts.push((new.village, text));
+            }
+            Ok::<_, sqlx::Error>(out)
         };
         let (written, out) = tokio::join!(write, merge);
         written?;
         merged = Some((year, out?));
     }
     if let Some((y, out)) = merged {
-        backend.write_facts(tx, y, out).await?;
+        write_merged(tx, backend, y, out).await?;
     }
     Ok(())
+}
+
+/// A part's merged facts and their sums, by village.
+#[derive(Default)]
+struct Merged {
+    facts: Vec<VillageFacts>,
+    sums: Vec<VillageFacts>,
+}
+
+async fn write_merged(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::backend::Backend,
+    year: i32,
+    out: Merged,
+) -> Result<(), sqlx::Error> {
+    use crate::backend::Kept;
+    backend.write_kept(tx, Kept::Facts, year, out.facts).await?;
+    backend.write_kept(tx, Kept::Sums, year, out.sums).await
 }
 
 /// A village-year's stored facts (in (date, id) order) followed by new ones, in date order.

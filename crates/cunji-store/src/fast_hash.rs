@@ -1,6 +1,6 @@
-//! A fast hash for the import's in-memory checks (millions of voucher and total keys a file). Keys
-//! come from files the importer was allowed to send; a crafted file could at worst slow its own
-//! import, not change its outcome.
+//! A fast hash for the import's in-memory checks (millions of voucher and total keys a file) and a
+//! report's lookups of each village's entries. Keys come from files the importer was allowed to
+//! send; a crafted file could at worst slow its own import, not change its outcome.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

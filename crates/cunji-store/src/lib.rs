@@ -7,6 +7,7 @@ mod audit;
 mod backend;
 mod backup;
 mod db;
+mod entry_sums;
 mod fact_rows;
 mod facts;
 mod fast_hash;

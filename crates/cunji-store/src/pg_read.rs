@@ -7,12 +7,14 @@ use crate::sqlite_read::{digits, VillageFacts};
 
 /// Each village's stored entry facts of `year`, from one `bytea` joined by the database: each
 /// village's 12-digit code, its facts' length (4 bytes, big-endian) and its facts.
-pub(crate) async fn facts_joined(
+pub(crate) async fn kept_joined(
     pool: &sqlx::AnyPool,
+    kept: crate::backend::Kept,
     year: i32,
 ) -> Result<Vec<VillageFacts>, StoreError> {
     use sqlx::Row;
-    let joined: Vec<u8> = sqlx::query(crate::backend::postgres::FACTS_JOINED)
+    let sql = crate::backend::postgres::kept_joined(kept);
+    let joined: Vec<u8> = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(year)
         .fetch_one(pool)
         .await?

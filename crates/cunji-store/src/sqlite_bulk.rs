@@ -55,6 +55,11 @@ pub(crate) const UPSERT_FACTS: &CStr =
     c"INSERT INTO entry_facts (year, village, facts) VALUES (?1, ?2, ?3) \
     ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts";
 
+/// Replaces the entry sums of (year, village).
+pub(crate) const UPSERT_SUMS: &CStr =
+    c"INSERT INTO entry_sums (year, village, sums) VALUES (?1, ?2, ?3) \
+    ON CONFLICT (year, village) DO UPDATE SET sums = excluded.sums";
+
 /// Writes waiting for their statement, by token.
 static PARKED: Mutex<BTreeMap<i64, Arc<Bulk>>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
@@ -78,10 +83,11 @@ unsafe extern "C" fn init(
 ) -> c_int {
     type Function =
         unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
-    let functions: [(&std::ffi::CStr, c_int, Function); 3] = [
+    let functions: [(&std::ffi::CStr, c_int, Function); 4] = [
         (c"cunji_bulk_write", 1, bulk_write),
         (c"cunji_read_totals", 2, crate::sqlite_read::read_totals_fn),
         (c"cunji_read_facts", 2, crate::sqlite_read::read_facts_fn),
+        (c"cunji_read_sums", 2, crate::sqlite_read::read_sums_fn),
     ];
     for (name, args, function) in functions {
         let rc = ffi::sqlite3_create_function_v2(

@@ -70,12 +70,17 @@ pub(crate) async fn read_totals(
     }
 }
 
-/// Each village's stored entry facts of `year`, the village code as its number.
-pub(crate) async fn read_facts(
+/// What is kept of each village of `year` (`Kept`), the village code as its number.
+pub(crate) async fn read_kept(
     pool: &sqlx::AnyPool,
+    kept: crate::backend::Kept,
     year: i32,
 ) -> Result<Vec<VillageFacts>, sqlx::Error> {
-    match parked(pool, "SELECT cunji_read_facts($1, $2)", Some(year)).await? {
+    let call = match kept {
+        crate::backend::Kept::Facts => "SELECT cunji_read_facts($1, $2)",
+        crate::backend::Kept::Sums => "SELECT cunji_read_sums($1, $2)",
+    };
+    match parked(pool, call, Some(year)).await? {
         Parked::Facts(rows) => Ok(rows),
         Parked::Totals(_) => Err(sqlx::Error::Protocol("读取分录摘要：结果有误".into())),
     }
@@ -100,16 +105,40 @@ pub(crate) unsafe extern "C" fn read_facts_fn(
     argc: c_int,
     argv: *mut *mut ffi::sqlite3_value,
 ) {
-    park_read(
-        ctx,
-        argc,
-        argv,
-        ("cunji_read_facts", "分录摘要"),
-        |db, year| Ok(Parked::Facts(scan_facts(db, year)?)),
-    );
+    read_kept_fn(ctx, argc, argv, crate::backend::Kept::Facts);
 }
 
-/// The body of both reads: `(token, year)` in, what `read` reads parked under the token, its row
+pub(crate) unsafe extern "C" fn read_sums_fn(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+) {
+    read_kept_fn(ctx, argc, argv, crate::backend::Kept::Sums);
+}
+
+/// `cunji_read_facts` and `cunji_read_sums`: each village's value of the year.
+unsafe fn read_kept_fn(
+    ctx: *mut ffi::sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut ffi::sqlite3_value,
+    kept: crate::backend::Kept,
+) {
+    let (name, sql) = match kept {
+        crate::backend::Kept::Facts => (
+            ("cunji_read_facts", "分录摘要"),
+            c"SELECT village, facts FROM entry_facts WHERE year = ?1",
+        ),
+        crate::backend::Kept::Sums => (
+            ("cunji_read_sums", "分录合计"),
+            c"SELECT village, sums FROM entry_sums WHERE year = ?1",
+        ),
+    };
+    park_read(ctx, argc, argv, name, |db, year| {
+        Ok(Parked::Facts(scan_blobs(db, sql, year)?))
+    });
+}
+
+/// The body of the reads: `(token, year)` in, what `read` reads parked under the token, its row
 /// count out; a panic becomes an SQL error, never an unwind into C. `name` is the SQL function's
 /// and what it reads, in words.
 unsafe fn park_read(
@@ -137,14 +166,13 @@ unsafe fn park_read(
     finish(ctx, outcome, &format!("读取{what}时出现内部错误"));
 }
 
-unsafe fn scan_facts(
+/// The (village, bytes) rows of `sql`, which takes the year.
+unsafe fn scan_blobs(
     db: *mut ffi::sqlite3,
+    sql: &std::ffi::CStr,
     year: i64,
 ) -> Result<Vec<VillageFacts>, (c_int, String)> {
-    let stmt = prepare(
-        db,
-        c"SELECT village, facts FROM entry_facts WHERE year = ?1",
-    )?;
+    let stmt = prepare(db, sql)?;
     let s = stmt.0;
     if ffi::sqlite3_bind_int64(s, 1, year) != ffi::SQLITE_OK {
         return Err(error_of(db));

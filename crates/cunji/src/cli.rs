@@ -431,7 +431,8 @@ pub(crate) async fn report_from_store(
         }
     };
     let first_year = policy.first_year_read(year);
-    let data = std::mem::ManuallyDrop::new(store.load_for_report_from(year, first_year).await?);
+    let loaded = store.load_for_report_from(year, first_year, Some(&policy.alerts));
+    let data = std::mem::ManuallyDrop::new(loaded.await?);
     let t = cunji_store::timing::Timer::start();
     let report = build_report(
         &policy,

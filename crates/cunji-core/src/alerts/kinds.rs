@@ -1,6 +1,6 @@
 //! Each alert of a village-year, one function a kind, each with its evidence.
 
-use super::{over, share, Alert, AlertKind, AlertSettings, VillageYear};
+use super::{over, share, Alert, AlertKind, AlertSettings, EntriesNotRead, VillageYear};
 use crate::account::Account;
 use crate::measure::Measure;
 use crate::money::Fen;
@@ -23,12 +23,7 @@ pub(super) fn year_end_jump(
     operating: &Measure,
 ) -> Option<Alert> {
     let op = operating.value(v.totals).fen();
-    let december: i64 = v
-        .entries
-        .iter()
-        .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
-        .map(|e| e.amount.fen())
-        .sum();
+    let december = v.sums.december_operating;
     over(december, op, s.year_end_share).then(|| {
         alert(
             v,
@@ -77,33 +72,39 @@ pub(super) fn surge(s: &AlertSettings, v: &VillageYear<'_>, operating: &Measure)
 }
 
 /// Pass-through: income matched soon after by an expense or a negative entry of the same amount.
-pub(super) fn pass_through(s: &AlertSettings, v: &VillageYear<'_>) -> Option<Alert> {
-    let pairs: Vec<String> =
-        super::pass_through::pass_through_pairs(v.entries, s.pass_through_days)
-            .into_iter()
-            .map(|(i, j)| {
-                let (e, x) = (&v.entries[i], &v.entries[j]);
-                format!(
-                    "{} {} {} 元（凭证 {}）↔ {} {} {} 元（凭证 {}）",
-                    e.date.iso(),
-                    e.account.name_zh(),
-                    e.amount,
-                    e.voucher.as_deref().unwrap_or("—"),
-                    x.date.iso(),
-                    x.account.name_zh(),
-                    x.amount,
-                    x.voucher.as_deref().unwrap_or("—")
-                )
-            })
-            .collect();
-    (!pairs.is_empty()).then(|| {
+pub(super) fn pass_through(
+    s: &AlertSettings,
+    v: &VillageYear<'_>,
+) -> Result<Option<Alert>, EntriesNotRead> {
+    if !v.sums.answered {
+        return Ok(None);
+    }
+    let entries = v.entries()?;
+    let pairs: Vec<String> = super::pass_through::pass_through_pairs(entries, s.pass_through_days)
+        .into_iter()
+        .map(|(i, j)| {
+            let (e, x) = (&entries[i], &entries[j]);
+            format!(
+                "{} {} {} 元（凭证 {}）↔ {} {} {} 元（凭证 {}）",
+                e.date.iso(),
+                e.account.name_zh(),
+                e.amount,
+                e.voucher.as_deref().unwrap_or("—"),
+                x.date.iso(),
+                x.account.name_zh(),
+                x.amount,
+                x.voucher.as_deref().unwrap_or("—")
+            )
+        })
+        .collect();
+    Ok((!pairs.is_empty()).then(|| {
         let message = format!(
             "{} 笔收入在 {} 天内被同额支出或红字冲回",
             pairs.len(),
             s.pass_through_days
         );
         alert(v, AlertKind::PassThrough, message, pairs)
-    })
+    }))
 }
 
 /// Subsidy dependence: subsidy income's share of total income.
@@ -192,34 +193,55 @@ pub(super) fn at_risk(v: &VillageYear<'_>) -> Option<Alert> {
     })
 }
 
-/// Round figures: most of the year's income booked in whole multiples of `round_unit`.
-pub(super) fn round_figures(s: &AlertSettings, v: &VillageYear<'_>) -> Option<Alert> {
-    let incomes: Vec<&super::EntryFact> = v
-        .entries
-        .iter()
-        .filter(|e| e.account.is_income() && e.amount.fen() > 0)
-        .collect();
-    let all: i64 = incomes.iter().map(|e| e.amount.fen()).sum();
-    let round: Vec<&&super::EntryFact> = incomes
-        .iter()
-        .filter(|e| s.round_unit.fen() > 0 && e.amount.fen() % s.round_unit.fen() == 0)
-        .collect();
-    let round_sum: i64 = round.iter().map(|e| e.amount.fen()).sum();
-    over(round_sum, all, s.round_share).then(|| {
-        alert(
-            v,
-            AlertKind::RoundFigures,
-            format!(
-                "收入中 {} 是 {} 元的整倍数（{} 笔）",
-                share(round_sum, all),
-                s.round_unit,
-                round.len()
-            ),
-            round
-                .iter()
-                .take(10)
-                .map(|e| format!("{} {} {} 元", e.date.iso(), e.account.name_zh(), e.amount))
-                .collect(),
-        )
+/// Round figures: most of the year's income booked in whole multiples of `round_unit`. The sums
+/// settle whether it alerts when the unit is a power of ten (or when even the multiples of the
+/// largest power dividing it are too few); the entries are read to list the figures, or to count
+/// them under any other unit.
+pub(super) fn round_figures(
+    s: &AlertSettings,
+    v: &VillageYear<'_>,
+) -> Result<Option<Alert>, EntriesNotRead> {
+    let all = v.sums.income;
+    let (round_sum, count) = match v.sums.round_settled(s) {
+        Some(settled) => settled,
+        None => {
+            let round = round_entries(s, v.entries()?);
+            (
+                round.clone().map(|e| e.amount.fen()).sum(),
+                round.count() as u64,
+            )
+        }
+    };
+    if !over(round_sum, all, s.round_share) {
+        return Ok(None);
+    }
+    let evidence = match count {
+        0 => Vec::new(),
+        _ => round_entries(s, v.entries()?)
+            .take(10)
+            .map(|e| format!("{} {} {} 元", e.date.iso(), e.account.name_zh(), e.amount))
+            .collect(),
+    };
+    Ok(Some(alert(
+        v,
+        AlertKind::RoundFigures,
+        format!(
+            "收入中 {} 是 {} 元的整倍数（{} 笔）",
+            share(round_sum, all),
+            s.round_unit,
+            count
+        ),
+        evidence,
+    )))
+}
+
+/// The positive income entries in whole multiples of the round unit, in entry order.
+fn round_entries<'e>(
+    s: &AlertSettings,
+    entries: &'e [super::EntryFact<'e>],
+) -> impl Iterator<Item = &'e super::EntryFact<'e>> + Clone {
+    let unit = s.round_unit.fen();
+    entries.iter().filter(move |e| {
+        e.account.is_income() && e.amount.fen() > 0 && unit > 0 && e.amount.fen() % unit == 0
     })
 }

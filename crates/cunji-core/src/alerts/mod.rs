@@ -5,8 +5,10 @@
 
 mod kinds;
 mod pass_through;
+mod sums;
 
 pub use pass_through::pass_through_pairs;
+pub use sums::{EntrySums, SumsBuilder};
 
 use std::borrow::Cow;
 
@@ -133,7 +135,10 @@ pub struct VillageYear<'a> {
     pub totals: &'a AccountTotals,
     /// Last year's books compared per SPEC §2, when there are any.
     pub previous: Option<&'a AccountTotals>,
-    pub entries: &'a [EntryFact<'a>],
+    /// The year's entries summed (`EntrySums::of` them, or as the store kept them).
+    pub sums: &'a EntrySums,
+    /// The entries themselves, in date order, where `sums.needs_entries` says they are read.
+    pub entries: Option<&'a [EntryFact<'a>]>,
     pub grants: &'a [GrantReturn],
     pub bands: Option<(&'a BandScheme, &'a Measure)>,
     /// Today, when the year is still running (for the pace of the band).
@@ -148,19 +153,33 @@ fn over(part: i64, whole: i64, limit: Ppm) -> bool {
     whole > 0 && part as i128 * PPM as i128 > limit.ppm() as i128 * whole as i128
 }
 
+/// The entries of a village-year were needed by its alerts but not read: a store that reads only
+/// the sums must read the entries of every village whose sums say so (`EntrySums::needs_entries`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntriesNotRead;
+
+impl VillageYear<'_> {
+    fn entries(&self) -> Result<&[EntryFact<'_>], EntriesNotRead> {
+        self.entries.ok_or(EntriesNotRead)
+    }
+}
+
 /// The alerts of one village and year, in a fixed order of kinds.
-pub fn village_alerts(s: &AlertSettings, v: &VillageYear<'_>) -> Vec<Alert> {
-    let standard = Measure::standard();
+pub fn village_alerts(
+    s: &AlertSettings,
+    v: &VillageYear<'_>,
+) -> Result<Vec<Alert>, EntriesNotRead> {
+    let standard = Measure::standard_shared();
     let (total, operating) = (&standard[0], &standard[1]);
     let mut out = Vec::new();
     out.extend(kinds::year_end_jump(s, v, operating));
     out.extend(kinds::surge(s, v, operating));
-    out.extend(kinds::pass_through(s, v));
+    out.extend(kinds::pass_through(s, v)?);
     out.extend(kinds::subsidy_dependence(s, v, total));
     out.extend(kinds::projects(v));
     out.extend(kinds::at_risk(v));
-    out.extend(kinds::round_figures(s, v));
-    out
+    out.extend(kinds::round_figures(s, v)?);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -200,12 +219,14 @@ mod tests {
                 year: 2024,
                 totals: &t,
                 previous,
-                entries,
+                sums: &EntrySums::of(entries),
+                entries: Some(entries),
                 grants: &[],
                 bands: scheme,
                 today,
             },
         )
+        .unwrap()
         .into_iter()
         .map(|a| a.kind)
         .collect()
@@ -320,6 +341,97 @@ mod tests {
                 pass_through_pairs(&entries, window),
                 pass_through_by_double_loop(&entries, window)
             );
+        }
+    }
+
+    /// The round-figure alert as first written, straight from the entries.
+    fn round_by_entries(s: &AlertSettings, entries: &[EntryFact]) -> Option<(String, Vec<String>)> {
+        let incomes: Vec<&EntryFact> = entries
+            .iter()
+            .filter(|e| e.account.is_income() && e.amount.fen() > 0)
+            .collect();
+        let all: i64 = incomes.iter().map(|e| e.amount.fen()).sum();
+        let unit = s.round_unit.fen();
+        let round: Vec<&&EntryFact> = incomes
+            .iter()
+            .filter(|e| unit > 0 && e.amount.fen() % unit == 0)
+            .collect();
+        let sum: i64 = round.iter().map(|e| e.amount.fen()).sum();
+        over(sum, all, s.round_share).then(|| {
+            let message = format!(
+                "收入中 {} 是 {} 元的整倍数（{} 笔）",
+                share(sum, all),
+                s.round_unit,
+                round.len()
+            );
+            let listed = round.iter().take(10);
+            let evidence = listed
+                .map(|e| format!("{} {} {} 元", e.date.iso(), e.account.name_zh(), e.amount))
+                .collect();
+            (message, evidence)
+        })
+    }
+
+    proptest::proptest! {
+        /// Alerts from the sums, with the entries read only where the sums say, are the alerts
+        /// from every entry; the round figures and December's share are as first computed from the
+        /// entries themselves.
+        #[test]
+        fn alerts_from_sums_are_those_from_entries(
+            rows in proptest::collection::vec((0u32..366, 0usize..12, 1i64..400, 0usize..6, proptest::bool::weighted(0.1)), 0..40),
+            unit in proptest::sample::select(vec![-100i64, 0, 1, 3, 100, 200, 10_000, 50_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000_000, 100_000_000_000]),
+            round_share in 0i64..=1_000_000,
+            year_end_share in 0i64..=1_000_000,
+            window in 0i64..90,
+        ) {
+            let scale = [1i64, 100, 10_000, 1_000_000, 3, 2_000_000];
+            let start = Date::parse("2024-01-01").unwrap().day_number();
+            let entries: Vec<EntryFact> = rows
+                .iter()
+                .map(|&(day, account, n, k, negative)| EntryFact {
+                    date: Date::from_day_number(start + day as i64),
+                    account: Account::ALL[account],
+                    amount: Fen::from_fen(if negative { -n * scale[k] } else { n * scale[k] }),
+                    voucher: Some(format!("记-{day}").into()),
+                    reverses: None,
+                })
+                .collect();
+            let s = AlertSettings {
+                round_unit: Fen::from_fen(unit),
+                round_share: Ppm::from_ppm(round_share),
+                year_end_share: Ppm::from_ppm(year_end_share),
+                pass_through_days: window,
+                ..AlertSettings::default()
+            };
+            let t = totals(&entries);
+            let sums = EntrySums::of(&entries);
+            let year = |entries| VillageYear {
+                village: "v",
+                year: 2024,
+                totals: &t,
+                previous: None,
+                sums: &sums,
+                entries,
+                grants: &[],
+                bands: None,
+                today: None,
+            };
+            let whole = village_alerts(&s, &year(Some(&entries))).unwrap();
+            let read = sums.needs_entries(&s).then_some(&entries[..]);
+            proptest::prop_assert_eq!(&village_alerts(&s, &year(read)).unwrap(), &whole);
+            let round = whole
+                .iter()
+                .find(|a| a.kind == AlertKind::RoundFigures)
+                .map(|a| (a.message.clone(), a.evidence.clone()));
+            proptest::prop_assert_eq!(round, round_by_entries(&s, &entries));
+            let operating = &Measure::standard()[1];
+            let december: i64 = entries
+                .iter()
+                .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
+                .map(|e| e.amount.fen())
+                .sum();
+            proptest::prop_assert_eq!(sums.december_operating, december);
+            proptest::prop_assert_eq!(sums.answered, pass_through::any_amount_answered(&entries));
         }
     }
 

@@ -2,18 +2,24 @@
 //! amount, found in O(n log n).
 
 use super::EntryFact;
+use crate::account::Account;
 
 /// The amount an entry can answer as the other half of a pass-through: an expense of a positive
 /// amount answers an income of that amount, a negative entry of any account answers an income of
 /// the opposite amount. A formal reversal answers nothing (a documented correction).
 fn answers(x: &EntryFact) -> Option<i64> {
-    if x.reverses.is_some() {
+    answer_of(x.account, x.amount.fen(), x.reverses.is_some())
+}
+
+/// `answers`, from an entry's account, amount and whether it is a formal reversal.
+pub(super) fn answer_of(account: Account, amount: i64, reversal: bool) -> Option<i64> {
+    if reversal {
         return None;
     }
-    if x.amount.fen() < 0 {
-        x.amount.fen().checked_neg()
-    } else if x.amount.fen() > 0 && !x.account.is_income() {
-        Some(x.amount.fen())
+    if amount < 0 {
+        amount.checked_neg()
+    } else if amount > 0 && !account.is_income() {
+        Some(amount)
     } else {
         None
     }
@@ -58,7 +64,7 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
 /// province's report as reading its entries (`perf`); a 1,024-bit filter of the amounts still let
 /// nine villages in ten through (48 answers and 48 incomes a village), so the amounts are compared
 /// exactly.
-fn any_amount_answered(entries: &[EntryFact]) -> bool {
+pub(super) fn any_amount_answered(entries: &[EntryFact]) -> bool {
     let mut amounts: Vec<i64> = entries.iter().filter_map(answers).collect();
     if amounts.is_empty() {
         return false;

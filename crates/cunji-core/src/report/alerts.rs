@@ -52,17 +52,22 @@ pub(super) fn of_village(
             village: code.to_string(),
             reason,
         })?;
-    Ok(crate::alerts::village_alerts(
+    crate::alerts::village_alerts(
         &b.policy.alerts,
         &crate::alerts::VillageYear {
             village: code.as_str(),
             year: y,
             totals: &book.totals,
             previous: previous.as_ref().map(|p| &p.totals),
-            entries: &entries,
+            sums: &entries.sums,
+            entries: entries.entries.as_deref(),
             grants: &mine,
             bands: b.policy.bands.as_ref().zip(b.band_measure.as_ref()),
             today: input.today,
         },
-    ))
+    )
+    .map_err(|_| ReportError::Entries {
+        village: code.to_string(),
+        reason: "分录未读入".into(),
+    })
 }

@@ -47,17 +47,35 @@ pub struct ReportInput<'a> {
 /// Where a report finds a village's entries of the year, for its alerts: a map in memory, or a store
 /// that keeps them compactly and reads a village's only when its report asks.
 pub trait EntrySource: Sync {
-    /// The village's entries in date order; an error says what could not be read.
-    fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String>;
+    /// The village's entries, summed, and in date order unless the source read only their sums;
+    /// an error says what could not be read.
+    fn entries_of(&self, village: &RegionCode) -> Result<VillageEntries<'_>, String>;
 }
 
 pub type EntryFacts<'a> = std::borrow::Cow<'a, [crate::alerts::EntryFact<'a>]>;
 
+/// A village's entries of the year as its alerts read them.
+pub struct VillageEntries<'a> {
+    pub sums: crate::alerts::EntrySums,
+    /// `None` where a store read the sums alone, as `EntrySums::needs_entries` allows.
+    pub entries: Option<EntryFacts<'a>>,
+}
+
+impl<'a> VillageEntries<'a> {
+    /// Entries read whole, summed here.
+    pub fn whole(entries: EntryFacts<'a>) -> Self {
+        VillageEntries {
+            sums: crate::alerts::EntrySums::of(&entries),
+            entries: Some(entries),
+        }
+    }
+}
+
 impl EntrySource for BTreeMap<RegionCode, Vec<crate::alerts::EntryFact<'_>>> {
-    fn entries_of(&self, village: &RegionCode) -> Result<EntryFacts<'_>, String> {
-        Ok(std::borrow::Cow::Borrowed(
+    fn entries_of(&self, village: &RegionCode) -> Result<VillageEntries<'_>, String> {
+        Ok(VillageEntries::whole(std::borrow::Cow::Borrowed(
             self.get(village).map(|v| v.as_slice()).unwrap_or(&[]),
-        ))
+        )))
     }
 }
 

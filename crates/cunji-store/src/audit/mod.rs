@@ -446,7 +446,7 @@ impl Store {
 
 impl Store {
     /// Rebuilds every village-year's entry facts from the entries and lists those whose kept facts
-    /// differ, or are kept without entries. Empty when consistent.
+    /// or sums differ, or are kept without entries. Empty when consistent.
     pub async fn facts_mismatches(&self) -> Result<Vec<(String, i32)>, StoreError> {
         let sql = format!(
             "SELECT village, year, {} FROM entry_facts",
@@ -489,15 +489,22 @@ impl Store {
                 .or_default()
                 .push(fact);
         }
+        let mut sums = crate::entry_sums::all(&self.pool, self.backend).await?;
         let mut out = Vec::new();
         for (key, facts) in rebuilt {
-            match kept.remove(&key) {
-                Some(text) if crate::facts::parse(&text, key.1).ok().as_ref() == Some(&facts) => {}
-                _ => out.push(key),
+            let kept_facts = kept.remove(&key);
+            let kept_sums = sums.remove(&key);
+            let same = kept_facts.is_some_and(|text| {
+                crate::facts::parse(&text, key.1).ok().as_ref() == Some(&facts)
+            }) && kept_sums == Some(cunji_core::alerts::EntrySums::of(&facts));
+            if !same {
+                out.push(key);
             }
         }
         out.extend(kept.into_keys());
+        out.extend(sums.into_keys());
         out.sort();
+        out.dedup();
         Ok(out)
     }
 

@@ -79,16 +79,17 @@ impl Backend {
         }
     }
 
-    /// Writes (replaces) the entry facts of villages of one year.
-    pub(crate) async fn write_facts(
+    /// Writes (replaces) what is kept of villages of one year: their entry facts or sums.
+    pub(crate) async fn write_kept(
         self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        kept: Kept,
         year: i32,
         rows: Vec<VillageFacts>,
     ) -> Result<(), sqlx::Error> {
         match self {
-            Backend::Sqlite => sqlite::write_facts(tx, year, rows).await,
-            Backend::Postgres => postgres::write_facts(tx, year, &rows).await,
+            Backend::Sqlite => sqlite::write_kept(tx, kept, year, rows).await,
+            Backend::Postgres => postgres::write_kept(tx, kept, year, &rows).await,
         }
     }
 
@@ -108,6 +109,24 @@ impl Backend {
         match self {
             Backend::Sqlite => sqlite::after_bulk(conn).await,
             Backend::Postgres => true,
+        }
+    }
+}
+
+/// What is kept of each village-year beside its entries, one value a village: the entry facts
+/// (`facts`), or their sums (`entry_sums`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kept {
+    Facts,
+    Sums,
+}
+
+impl Kept {
+    /// The table and its value's column.
+    pub(crate) fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Kept::Facts => ("entry_facts", "facts"),
+            Kept::Sums => ("entry_sums", "sums"),
         }
     }
 }

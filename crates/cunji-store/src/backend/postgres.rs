@@ -7,10 +7,15 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 
-/// A year's entry facts of every village as one `bytea`: each village's code, its facts' length
-/// (4 bytes, big-endian) and its facts (`pg_read::facts_joined`).
-pub(crate) const FACTS_JOINED: &str = "SELECT COALESCE(string_agg(convert_to(village, 'UTF8') || int4send(length(facts)) || facts, ''::bytea), ''::bytea) \
-     FROM entry_facts WHERE year = $1";
+/// What is kept of every village of a year (`Kept`) as one `bytea`: each village's code, its
+/// value's length (4 bytes, big-endian) and its value (`pg_read::kept_joined`).
+pub(crate) fn kept_joined(kept: super::Kept) -> String {
+    let (table, column) = kept.table();
+    format!(
+        "SELECT COALESCE(string_agg(convert_to(village, 'UTF8') || int4send(length({column})) || {column}, ''::bytea), ''::bytea) \
+         FROM {table} WHERE year = $1"
+    )
+}
 
 /// The year's cadres as one text: fields apart by U+001F, rows by U+001E, a nullable value empty
 /// for NULL or `=` and the value; with the row count (`pg_read::cadres_joined`).
@@ -21,7 +26,7 @@ pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(con
 pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
      FROM regions";
 
-pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 15] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -62,6 +67,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (
         14,
         include_str!("../../migrations/shared/0014_distributions.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/postgres/0015_entry_sums.sql"),
     ),
 ];
 
@@ -127,22 +136,26 @@ pub(super) async fn write_totals(
 }
 
 /// `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
-pub(super) async fn write_facts(
+/// What is kept of villages of a year (`Kept`), hex in one `jsonb` array, replacing what is stored.
+pub(super) async fn write_kept(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kept: super::Kept,
     year: i32,
     rows: &[VillageFacts],
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<(i32, &str, String)> = rows
         .iter()
-        .map(|(v, facts)| (year, v.as_str(), crate::hex(facts)))
+        .map(|(v, bytes)| (year, v.as_str(), crate::hex(bytes)))
         .collect();
     let json = serde_json::to_string(&rows).expect("plain values");
-    sqlx::query(
-        "INSERT INTO entry_facts (year, village, facts) SELECT (r->>0)::bigint, r->>1, decode(r->>2, 'hex') FROM jsonb_array_elements($1::jsonb) AS t(r) \
-         ON CONFLICT (year, village) DO UPDATE SET facts = excluded.facts",
-    )
-    .bind(json)
-    .execute(&mut **tx)
-    .await?;
+    let (table, column) = kept.table();
+    let sql = format!(
+        "INSERT INTO {table} (year, village, {column}) SELECT (r->>0)::bigint, r->>1, decode(r->>2, 'hex') \
+         FROM jsonb_array_elements($1::jsonb) AS t(r) ON CONFLICT (year, village) DO UPDATE SET {column} = excluded.{column}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 
-pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -47,6 +47,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 13] = [
     (
         14,
         include_str!("../../migrations/shared/0014_distributions.sql"),
+    ),
+    (
+        15,
+        include_str!("../../migrations/sqlite/0015_entry_sums.sql"),
     ),
 ];
 
@@ -104,16 +108,20 @@ pub(super) async fn write_totals(
     sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
 }
 
-pub(super) async fn write_facts(
+pub(super) async fn write_kept(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kept: super::Kept,
     year: i32,
     rows: Vec<VillageFacts>,
 ) -> Result<(), sqlx::Error> {
     let rows = rows
         .into_iter()
-        .map(|(v, facts)| vec![Value::Int(year as i64), Value::Text(v), Value::Blob(facts)])
+        .map(|(v, bytes)| vec![Value::Int(year as i64), Value::Text(v), Value::Blob(bytes)])
         .collect();
-    let sql = sqlite_bulk::UPSERT_FACTS;
+    let sql = match kept {
+        super::Kept::Facts => sqlite_bulk::UPSERT_FACTS,
+        super::Kept::Sums => sqlite_bulk::UPSERT_SUMS,
+    };
     sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
 }
 

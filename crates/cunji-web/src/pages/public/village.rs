@@ -350,7 +350,10 @@ fn quarters(v: &VillageData, year: i32) -> Result<Vec<(String, Vec<String>)>, We
         .data
         .entries
         .entries_of(&v.code)
-        .map_err(|e| WebError::internal("entry facts", &e))?;
+        .map_err(|e| WebError::internal("entry facts", &e))?
+        .entries
+        // The web loads every village's entries whole (`load_for_report`).
+        .ok_or_else(|| WebError::internal("entry facts", &"only sums loaded"))?;
     let q = cunji_core::books::by_quarter(&facts);
     Ok(Account::ALL
         .iter()
