@@ -103,20 +103,28 @@ pub(crate) async fn fill(
     Ok(())
 }
 
-/// A year's kept sums by village, read natively on SQLite and as one joined value on PostgreSQL.
+/// A year's kept sums by village, read natively on SQLite and as one joined value on PostgreSQL;
+/// and the villages with entry facts but no sums kept (which the write never leaves; read whole
+/// rather than misjudged).
 pub(crate) async fn read(
-    pool: &sqlx::AnyPool,
+    conn: &mut sqlx::AnyConnection,
     backend: crate::backend::Backend,
     year: i32,
-) -> Result<FastMap<RegionCode, EntrySums>, StoreError> {
-    let rows = crate::load::read_kept(pool, backend, crate::backend::Kept::Sums, year).await?;
+) -> Result<(FastMap<RegionCode, EntrySums>, Vec<RegionCode>), StoreError> {
+    let rows = crate::load::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
     let mut out = FastMap::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut missing = Vec::new();
     for (village, bytes) in rows {
+        let code = crate::load::code_of_number(village)?;
+        if bytes.is_empty() {
+            missing.push(code);
+            continue;
+        }
         let sums = decode(&bytes)
             .map_err(|e| StoreError::Invalid(format!("数据库中的分录合计有误：{e}")))?;
-        out.insert(crate::load::code_of_number(village)?, sums);
+        out.insert(code, sums);
     }
-    Ok(out)
+    Ok((out, missing))
 }
 
 /// Every kept sum, by village and year (for the audit's check against the entries); a sum that
@@ -141,29 +149,21 @@ pub(crate) async fn all(
     Ok(out)
 }
 
-/// The villages of `year` whose facts the alerts under `settings` read: those whose sums say so,
-/// and any with facts but no sums (which the write never leaves; read whole rather than misjudged).
-pub(crate) async fn villages_to_read(
-    pool: &sqlx::AnyPool,
-    year: i32,
+/// The villages whose facts the alerts under `settings` read: those whose sums say so, and those
+/// without sums, in code order.
+pub(crate) fn villages_to_read(
     sums: &FastMap<RegionCode, EntrySums>,
+    missing: Vec<RegionCode>,
     settings: &AlertSettings,
-) -> Result<Vec<String>, StoreError> {
-    let mut out: Vec<String> = sqlx::query_scalar(
-        "SELECT village FROM entry_facts f WHERE year = $1 AND NOT EXISTS \
-         (SELECT 1 FROM entry_sums s WHERE s.year = f.year AND s.village = f.village)",
-    )
-    .bind(year as i64)
-    .fetch_all(pool)
-    .await?;
-    out.extend(
-        sums.iter()
-            .filter(|(_, s)| s.needs_entries(settings))
-            .map(|(v, _)| v.to_string()),
-    );
+) -> Vec<String> {
+    let needed = sums.iter().filter(|(_, s)| s.needs_entries(settings));
+    let mut out: Vec<String> = missing
+        .iter()
+        .chain(needed.map(|(v, _)| v))
+        .map(|v| v.to_string())
+        .collect();
     out.sort_unstable();
-    out.dedup();
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -71,14 +71,14 @@ impl LoadedData {
 /// What is kept of each village of `year` (`Kept`): on SQLite stepped natively, on PostgreSQL as
 /// one value the database joins.
 pub(crate) async fn read_kept(
-    pool: &sqlx::AnyPool,
+    conn: &mut sqlx::AnyConnection,
     backend: crate::Backend,
     kept: crate::backend::Kept,
     year: i32,
 ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
     Ok(match backend {
-        crate::Backend::Sqlite => crate::sqlite_read::read_kept(pool, kept, year).await?,
-        crate::Backend::Postgres => crate::pg_read::kept_joined(pool, kept, year).await?,
+        crate::Backend::Sqlite => crate::sqlite_read::read_kept(conn, kept, year).await?,
+        crate::Backend::Postgres => crate::pg_read::kept_joined(conn, kept, year).await?,
     })
 }
 
@@ -319,7 +319,9 @@ impl Store {
     /// The year's entry facts of every village: on SQLite stepped natively (`sqlite_read`; 74 MB for
     /// a province), on PostgreSQL as one value the database joins (`pg_read`).
     pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
-        let rows = read_kept(&self.pool, self.backend, crate::backend::Kept::Facts, year).await?;
+        let mut conn = self.pool.acquire().await?;
+        let facts = crate::backend::Kept::Facts;
+        let rows = read_kept(&mut conn, self.backend, facts, year).await?;
         let mut villages =
             crate::fast_hash::FastMap::with_capacity_and_hasher(rows.len(), Default::default());
         for (village, facts) in rows {
@@ -340,8 +342,10 @@ impl Store {
         year: i32,
         settings: &cunji_core::alerts::AlertSettings,
     ) -> Result<crate::facts::YearFacts, StoreError> {
-        let sums = crate::entry_sums::read(&self.pool, self.backend, year).await?;
-        let read = crate::entry_sums::villages_to_read(&self.pool, year, &sums, settings).await?;
+        // One connection for both reads, which follow each other.
+        let mut conn = self.pool.acquire().await?;
+        let (sums, missing) = crate::entry_sums::read(&mut conn, self.backend, year).await?;
+        let read = crate::entry_sums::villages_to_read(&sums, missing, settings);
         let sql = format!(
             "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({})",
             self.backend.dialect().facts_column,
@@ -354,7 +358,7 @@ impl Store {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(year)
                 .bind(names)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *conn)
                 .await?;
             for r in rows {
                 villages.insert(code(&r.try_get::<String, _>(0)?)?, r.try_get(1)?);

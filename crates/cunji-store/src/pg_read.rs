@@ -8,7 +8,7 @@ use crate::sqlite_read::{digits, VillageFacts};
 /// Each village's stored entry facts of `year`, from one `bytea` joined by the database: each
 /// village's 12-digit code, its facts' length (4 bytes, big-endian) and its facts.
 pub(crate) async fn kept_joined(
-    pool: &sqlx::AnyPool,
+    conn: &mut sqlx::AnyConnection,
     kept: crate::backend::Kept,
     year: i32,
 ) -> Result<Vec<VillageFacts>, StoreError> {
@@ -16,7 +16,7 @@ pub(crate) async fn kept_joined(
     let sql = crate::backend::postgres::kept_joined(kept);
     let joined: Vec<u8> = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(year)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await?
         .try_get(0)?;
     split_facts(&joined)

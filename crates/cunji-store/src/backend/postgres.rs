@@ -9,7 +9,15 @@ use crate::import::entries::NewEntry;
 
 /// What is kept of every village of a year (`Kept`) as one `bytea`: each village's code, its
 /// value's length (4 bytes, big-endian) and its value (`pg_read::kept_joined`).
+///
+/// The sums are those of each village with facts, none (empty) where none are kept, as on SQLite.
 pub(crate) fn kept_joined(kept: super::Kept) -> String {
+    if kept == super::Kept::Sums {
+        return "SELECT COALESCE(string_agg(convert_to(f.village, 'UTF8') || int4send(COALESCE(length(s.sums), 0)) \
+                || COALESCE(s.sums, ''::bytea), ''::bytea), ''::bytea) \
+                FROM entry_facts f LEFT JOIN entry_sums s ON s.year = f.year AND s.village = f.village WHERE f.year = $1"
+            .to_string();
+    }
     let (table, column) = kept.table();
     format!(
         "SELECT COALESCE(string_agg(convert_to(village, 'UTF8') || int4send(length({column})) || {column}, ''::bytea), ''::bytea) \
