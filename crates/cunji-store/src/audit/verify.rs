@@ -247,7 +247,7 @@ impl Store {
     async fn verify_kept(&self, problems: &mut Vec<String>) -> Result<(), StoreError> {
         for (village, year) in self.facts_mismatches().await? {
             problems.push(format!(
-                "村 {village} {year} 年的分录摘要（预警读取的）与分录不符"
+                "村 {village} {year} 年的分录摘要或分录合计（预警读取的）与分录不符"
             ));
         }
         for m in self.totals_mismatches().await? {
