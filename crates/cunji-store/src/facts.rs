@@ -173,11 +173,7 @@ pub(crate) async fn write_facts(
     backend: crate::backend::Backend,
     mut facts: Vec<NewFacts>,
 ) -> Result<(), sqlx::Error> {
-    let dialect = backend.dialect();
-    let select = format!(
-        "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({})",
-        dialect.facts_column, dialect.texts_of_param_2
-    );
+    let select = facts_of_villages(backend);
     facts.sort_unstable_by(|a, b| (a.year, &a.village).cmp(&(b.year, &b.village)));
     let mut keys = facts.into_iter().peekable();
     // Each part's texts are merged (and summed) while the previous part is written.
@@ -252,6 +248,15 @@ async fn write_merged(
     use crate::backend::Kept;
     backend.write_kept(tx, Kept::Facts, year, out.facts).await?;
     backend.write_kept(tx, Kept::Sums, year, out.sums).await
+}
+
+/// The facts of a year (`$1`) of the villages named in a JSON array (`$2`).
+pub(crate) fn facts_of_villages(backend: crate::backend::Backend) -> String {
+    let dialect = backend.dialect();
+    format!(
+        "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({})",
+        dialect.facts_column, dialect.texts_of_param_2
+    )
 }
 
 /// A village-year's stored facts (in (date, id) order) followed by new ones, in date order.

@@ -346,11 +346,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let (sums, missing) = crate::entry_sums::read(&mut conn, self.backend, year).await?;
         let read = crate::entry_sums::villages_to_read(&sums, missing, settings);
-        let sql = format!(
-            "SELECT village, {} FROM entry_facts WHERE year = $1 AND village IN ({})",
-            self.backend.dialect().facts_column,
-            self.backend.dialect().texts_of_param_2
-        );
+        let sql = crate::facts::facts_of_villages(self.backend);
         let mut villages =
             crate::fast_hash::FastMap::with_capacity_and_hasher(read.len(), Default::default());
         for part in read.chunks(crate::facts::VILLAGES_PER_STATEMENT) {

@@ -65,15 +65,21 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
 /// nine villages in ten through (48 answers and 48 incomes a village), so the amounts are compared
 /// exactly.
 pub(super) fn any_amount_answered(entries: &[EntryFact]) -> bool {
-    let mut amounts: Vec<i64> = entries.iter().filter_map(answers).collect();
-    if amounts.is_empty() {
-        return false;
-    }
-    amounts.sort_unstable();
-    entries
+    let incomes = entries
         .iter()
         .filter(|e| e.account.is_income() && e.amount.fen() > 0)
-        .any(|e| amounts.binary_search(&e.amount.fen()).is_ok())
+        .map(|e| e.amount.fen());
+    any_answered(entries.iter().filter_map(answers).collect(), incomes)
+}
+
+/// Whether one of `incomes` is among `answers` (the check of `any_amount_answered`, shared with
+/// the kept sums).
+pub(super) fn any_answered(mut answers: Vec<i64>, mut incomes: impl Iterator<Item = i64>) -> bool {
+    if answers.is_empty() {
+        return false;
+    }
+    answers.sort_unstable();
+    incomes.any(|a| answers.binary_search(&a).is_ok())
 }
 
 /// The smallest value over a range of positions, with values taken away one at a time

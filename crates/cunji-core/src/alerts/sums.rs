@@ -125,12 +125,8 @@ impl SumsBuilder {
 
     /// The sums; `answered` as the pass-through's own check finds it.
     pub fn finish(mut self) -> EntrySums {
-        self.answers.sort_unstable();
-        self.sums.answered = !self.answers.is_empty()
-            && self
-                .incomes
-                .iter()
-                .any(|a| self.answers.binary_search(a).is_ok());
+        let incomes = self.incomes.into_iter();
+        self.sums.answered = super::pass_through::any_answered(self.answers, incomes);
         self.sums
     }
 }
