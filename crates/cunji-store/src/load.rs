@@ -313,11 +313,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Every entry dated in `year`, per village, in date order (from the kept entry facts, parsed
-    /// when a village's report asks: a province's year is millions of entries, a county's page a few
-    /// thousand).
-    /// The year's entry facts of every village: on SQLite stepped natively (`sqlite_read`; 74 MB for
-    /// a province), on PostgreSQL as one value the database joins (`pg_read`).
+    /// The year's entry facts of every village, parsed when a village's report asks (a province's
+    /// year is millions of entries, a county's page a few thousand): on SQLite stepped natively
+    /// (`sqlite_read`; 74 MB for a province), on PostgreSQL as one value the database joins
+    /// (`pg_read`). The web reads these, as one load serves every policy there.
     pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let facts = crate::backend::Kept::Facts;
