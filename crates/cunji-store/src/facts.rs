@@ -293,6 +293,7 @@ pub(crate) type VillageFacts = (String, Vec<u8>);
 mod tests {
     use super::*;
     use crate::fact_rows::FactRow;
+    use crate::short_text::ShortText;
     use cunji_core::account::Account;
     use proptest::prelude::*;
 
@@ -303,7 +304,7 @@ mod tests {
             date: Date::from_ymd(2024, month, day).expect("a real day"),
             account: Account::ALL[account % Account::ALL.len()],
             amount,
-            voucher,
+            voucher: voucher.map(ShortText::from),
             memo: String::new(),
             project: None,
             reverses: None,

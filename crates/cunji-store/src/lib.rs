@@ -18,6 +18,7 @@ mod pg_read;
 #[doc(hidden)]
 mod policies;
 pub mod settings;
+mod short_text;
 mod sqlite_bulk;
 mod sqlite_read;
 pub mod table;

@@ -60,8 +60,14 @@ pub(crate) const UPSERT_SUMS: &CStr =
     c"INSERT INTO entry_sums (year, village, sums) VALUES (?1, ?2, ?3) \
     ON CONFLICT (year, village) DO UPDATE SET sums = excluded.sums";
 
+/// A write waiting for its statement, and whether the statement has taken it (it is written once).
+struct Parked {
+    bulk: Arc<Bulk>,
+    taken: bool,
+}
+
 /// Writes waiting for their statement, by token.
-static PARKED: Mutex<BTreeMap<i64, Arc<Bulk>>> = Mutex::new(BTreeMap::new());
+static PARKED: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
 /// Registers cunji's SQL functions (the bulk write and the report's native reads) for every SQLite
@@ -118,13 +124,23 @@ pub(crate) async fn write(
         Bulk::Entries(b) => b.entries.len(),
         Bulk::Rows { rows, .. } => rows.len(),
     } as i64;
-    park().insert(token, Arc::new(bulk));
+    park().insert(
+        token,
+        Parked {
+            bulk: Arc::new(bulk),
+            taken: false,
+        },
+    );
+    // The rows are freed here, on the thread that made them, once the function is done with them
+    // (or never got to them): freed on SQLite's thread they went back to this thread's allocator
+    // through its arena's lock, and the allocations of the next batch missed its cache (the
+    // allocator's frees and refills were a seventh of an import's samples).
+    let parked = Unpark(token);
     let done = sqlx::query_scalar::<_, i64>("SELECT cunji_bulk_write($1)")
         .bind(token)
         .fetch_one(&mut **tx)
         .await;
-    // The function takes its rows; this only frees rows it never reached.
-    park().remove(&token);
+    drop(parked);
     match done? {
         stored if stored == n => Ok(()),
         stored => Err(sqlx::Error::Protocol(format!(
@@ -133,7 +149,17 @@ pub(crate) async fn write(
     }
 }
 
-fn park() -> std::sync::MutexGuard<'static, BTreeMap<i64, Arc<Bulk>>> {
+/// Takes a parked write out of the map when dropped, however the caller's wait ends.
+struct Unpark(i64);
+
+impl Drop for Unpark {
+    fn drop(&mut self) {
+        let parked = park().remove(&self.0);
+        drop(parked);
+    }
+}
+
+fn park() -> std::sync::MutexGuard<'static, BTreeMap<i64, Parked>> {
     // A poisoned map still holds valid batches: nothing panics while holding it.
     PARKED.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -155,7 +181,7 @@ unsafe extern "C" fn bulk_write(
             return Err((ffi::SQLITE_ERROR, "只能在事务中批量写入".to_string()));
         }
         let token = ffi::sqlite3_value_int64(*argv);
-        let Some(bulk) = park().remove(&token) else {
+        let Some(bulk) = take(token) else {
             return Err((ffi::SQLITE_ERROR, format!("没有编号为 {token} 的待写数据")));
         };
         match &*bulk {
@@ -164,6 +190,14 @@ unsafe extern "C" fn bulk_write(
         }
     });
     finish(ctx, outcome, "批量写入时出现内部错误");
+}
+
+/// The parked write of `token`, unless it is not there or was taken already.
+fn take(token: i64) -> Option<Arc<Bulk>> {
+    let mut parked = park();
+    let p = parked.get_mut(&token).filter(|p| !p.taken)?;
+    p.taken = true;
+    Some(p.bulk.clone())
 }
 
 /// Sets the function's result: the number of rows, or the error with its code.

@@ -14,6 +14,7 @@ pub(crate) use write::{entries_hash, write_entries, BatchWriter, EntryTally, Set
 
 use super::{amend_import, record_import, ImportError, ImportOutcome, Job};
 use crate::db::Store;
+use crate::short_text::ShortText;
 use crate::table::{RowError, Sheet, TableReader};
 use cunji_core::columns::ENTRIES as COLUMNS;
 
@@ -21,11 +22,11 @@ use cunji_core::columns::ENTRIES as COLUMNS;
 #[derive(Clone, Debug)]
 pub(crate) struct NewEntry {
     pub line: u64,
-    pub village: String,
+    pub village: ShortText,
     pub date: Date,
     pub account: Account,
     pub amount: i64,
-    pub voucher: Option<String>,
+    pub voucher: Option<ShortText>,
     pub memo: String,
     pub project: Option<String>,
     pub reverses: Option<String>,
@@ -34,8 +35,11 @@ pub(crate) struct NewEntry {
 /// Rows read, checked and handed to the database at a time: while the database stores one batch,
 /// the next is read and checked (two cores, two jobs). Small batches start the database sooner;
 /// PostgreSQL parses one JSON text a batch, so it gets fewer, larger ones.
-pub(crate) const BATCH_ROWS: usize = 8_000;
+pub(crate) const BATCH_ROWS: usize = 32_000;
 pub(crate) const BATCH_ROWS_POSTGRES: usize = 20_000;
+
+/// Checked batches waiting for the writer at most: the memory of a few batches.
+const BATCHES_AHEAD: usize = 3;
 
 /// Rows checked between chances for the batch being written to take its next step.
 const YIELD_EVERY: usize = 512;
@@ -73,30 +77,15 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         )
         .await?;
         progress.phase("导入", lines);
-        let mut pending: Option<(Vec<NewEntry>, Settled)> = None;
-        loop {
-            let write = async {
-                match pending.take() {
-                    Some((batch, settled)) => {
-                        writer.write(&mut tx, batch).await?;
-                        settled.write(&mut tx, store.backend).await
-                    }
-                    None => Ok(()),
-                }
-            };
-            let next = check.next_batch(&mut reader, &columns);
-            let (written, next) = tokio::join!(write, next);
-            written?;
-            let Some((batch, settled)) = next? else {
-                break;
-            };
-            progress.advance(batch.len() as u64);
-            // After the first bad row nothing more is stored; the rest is still checked so that every
-            // problem is reported at once.
-            if check.errors.is_empty() && reader.is_sound() {
-                pending = Some((batch, settled));
-            }
-        }
+        // The checker runs ahead of the writer by up to `BATCHES_AHEAD` batches: checking and storing
+        // each take their own time per batch, and neither waits for the other's slow batch.
+        let (send, receive) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+        let (checked, written) = tokio::join!(
+            check.run(&mut reader, &columns, progress, send),
+            store_batches(&mut tx, store.backend, &writer, receive),
+        );
+        written?;
+        checked?;
         reader.finish()?;
         if !check.errors.is_empty() {
             let mut errors = check.errors;
@@ -132,7 +121,43 @@ struct Checker {
     batch_rows: usize,
 }
 
+/// Stores the checked batches as they come, until the checker is done (or finds a bad row).
+async fn store_batches(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::backend::Backend,
+    writer: &BatchWriter,
+    mut checked: tokio::sync::mpsc::Receiver<(Vec<NewEntry>, Settled)>,
+) -> Result<(), ImportError> {
+    while let Some((batch, settled)) = checked.recv().await {
+        writer.write(tx, batch).await?;
+        settled.write(tx, backend).await?;
+    }
+    Ok(())
+}
+
 impl Checker {
+    /// Checks every row, handing the batches to store to `send` until the first bad row: after it
+    /// nothing more is stored, and the rest is still checked so that every problem is reported at
+    /// once. Stops early only when the writer has stopped (its error is the import's).
+    async fn run(
+        &mut self,
+        reader: &mut TableReader<'_>,
+        columns: &EntryColumns,
+        progress: &dyn super::Progress,
+        send: tokio::sync::mpsc::Sender<(Vec<NewEntry>, Settled)>,
+    ) -> Result<(), ImportError> {
+        while let Some((batch, settled)) = self.next_batch(reader, columns).await? {
+            progress.advance(batch.len() as u64);
+            if self.errors.is_empty()
+                && reader.is_sound()
+                && send.send((batch, settled)).await.is_err()
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads and checks the next batch of rows, with what the villages it finished add to the
     /// kept figures; `None` after the last.
     async fn next_batch(
@@ -217,7 +242,7 @@ fn parse_with(
     let line = row.line;
     let get = |c: usize| columns.get(row, c);
     let mut errors = Vec::new();
-    let village = get(VILLAGE).to_string();
+    let village = ShortText::new(get(VILLAGE));
     if village.is_empty() {
         errors.push(sheet.error(line, "village", "村代码不能为空"));
     }
@@ -275,7 +300,9 @@ fn parse_with(
         date,
         account,
         amount: amount.fen(),
-        voucher: opt(VOUCHER),
+        voucher: Some(get(VOUCHER))
+            .filter(|s| !s.is_empty())
+            .map(ShortText::new),
         memo: get(MEMO).to_string(),
         project: opt(PROJECT),
         reverses,

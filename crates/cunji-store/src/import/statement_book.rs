@@ -383,7 +383,7 @@ fn year_end_entries(p: &Placed) -> Vec<NewEntry> {
         .filter(|(_, v)| *v != 0)
         .map(|(account, amount)| NewEntry {
             line: 1,
-            village: p.village.clone(),
+            village: p.village.as_str().into(),
             date: Date::year_end(year),
             account,
             amount,

@@ -104,7 +104,7 @@ fn read_accounts(c: &mut Cells<'_, '_>, village: &str, year: i32, out: &mut Vec<
             Some(f) if f.fen() == 0 => {}
             Some(f) if f.fen().abs() <= MAX_FEN => out.push(NewEntry {
                 line: c.line,
-                village: village.to_string(),
+                village: village.into(),
                 date: Date::year_end(year),
                 account,
                 amount: f.fen(),

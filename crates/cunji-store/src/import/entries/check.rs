@@ -13,6 +13,7 @@ use super::NewEntry;
 use crate::db::Store;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::import::ImportError;
+use crate::short_text::ShortText;
 use crate::table::{RowError, Sheet};
 
 /// The stored state an entries file is checked against.
@@ -43,7 +44,7 @@ pub(crate) struct FileState {
     village_numbers: FastMap<String, u32>,
     /// The last village and year found acceptable, with the village's number: files come sorted by
     /// village, so most rows repeat it and need not be checked or looked up again.
-    last_ok: Option<(String, i32, u32)>,
+    last_ok: Option<(ShortText, i32, u32)>,
 }
 
 /// Villages a lookup of stored state names at once.
@@ -57,21 +58,23 @@ struct Claim {
     amount: i64,
 }
 
-/// The vouchers earlier rows claimed, a table per village (by number) and year, each keyed by a
-/// 128-bit digest of the voucher (a tenth of the memory of the texts at ten million rows). Files
-/// come sorted by village, so the table in use stays small and in cache; one table for the whole
-/// file made every row two random reads of a table of half a gigabyte (a third of the checking
-/// time at ten million rows).
+/// The vouchers earlier rows claimed, a table per village (by number) and year, keyed by the
+/// voucher's text (inline, see `ShortText`: one hash a row where a 128-bit digest was two). The
+/// tables use the standard keyed hash, not the Fx hash: vouchers are the file's own text, and a
+/// file crafted to collide in one table would make its check quadratic. Files come sorted by
+/// village, so the table in use stays small and in cache; one table for the whole file made every
+/// row two random reads of a table of half a gigabyte (a third of the checking time at ten million
+/// rows).
 #[derive(Default)]
 struct ClaimedVouchers {
     slots: FastMap<(u32, i32), usize>,
-    tables: Vec<FastMap<[u64; 2], Claim>>,
+    tables: Vec<HashMap<ShortText, Claim>>,
     /// The village-year of the last row and its table.
     last: Option<((u32, i32), usize)>,
 }
 
 impl ClaimedVouchers {
-    fn table(&mut self, village: u32, year: i32) -> &mut FastMap<[u64; 2], Claim> {
+    fn table(&mut self, village: u32, year: i32) -> &mut HashMap<ShortText, Claim> {
         let key = (village, year);
         let slot = match self.last {
             Some((k, slot)) if k == key => slot,
@@ -79,7 +82,7 @@ impl ClaimedVouchers {
                 let next = self.tables.len();
                 let slot = *self.slots.entry(key).or_insert(next);
                 if slot == next {
-                    self.tables.push(FastMap::default());
+                    self.tables.push(HashMap::new());
                 }
                 self.last = Some((key, slot));
                 slot
@@ -89,9 +92,15 @@ impl ClaimedVouchers {
     }
 
     /// Claims `voucher` for a row; the earlier claim when another row has it.
-    fn claim(&mut self, village: u32, year: i32, voucher: &str, claim: Claim) -> Result<(), Claim> {
+    fn claim(
+        &mut self,
+        village: u32,
+        year: i32,
+        voucher: &ShortText,
+        claim: Claim,
+    ) -> Result<(), Claim> {
         use std::collections::hash_map::Entry;
-        match self.table(village, year).entry(text_digest(voucher)) {
+        match self.table(village, year).entry(voucher.clone()) {
             Entry::Occupied(earlier) => Err(*earlier.get()),
             Entry::Vacant(slot) => {
                 slot.insert(claim);
@@ -102,7 +111,7 @@ impl ClaimedVouchers {
 
     fn get(&self, village: u32, year: i32, voucher: &str) -> Option<Claim> {
         let slot = self.slots.get(&(village, year))?;
-        self.tables[*slot].get(&text_digest(voucher)).copied()
+        self.tables[*slot].get(voucher).copied()
     }
 }
 
@@ -336,7 +345,7 @@ impl Context {
                 let next = state.village_numbers.len() as u32;
                 let n = *state
                     .village_numbers
-                    .entry(e.village.clone())
+                    .entry(e.village.to_string())
                     .or_insert(next);
                 state.last_ok = Some((e.village.clone(), year, n));
                 n
@@ -388,7 +397,7 @@ impl Context {
             .entry((number, year, e.account))
             .or_insert_with(|| {
                 self.totals
-                    .get(&(e.village.clone(), year, e.account))
+                    .get(&(e.village.to_string(), year, e.account))
                     .copied()
                     .unwrap_or(0)
             });
@@ -432,13 +441,13 @@ impl Context {
         };
         let claimed = state
             .village_numbers
-            .get(&e.village)
+            .get(e.village.as_str())
             .and_then(|n| state.vouchers.get(*n, ry, &v));
         let target = match claimed {
             Some(c) => Some((c.account, c.amount)),
             None => {
                 let row = sqlx::query("SELECT account, amount FROM entries WHERE village = $1 AND year = $2 AND voucher = $3")
-                    .bind(&e.village)
+                    .bind(e.village.to_string())
                     .bind(ry)
                     .bind(&v)
                     .fetch_optional(&self.pool)
@@ -481,7 +490,7 @@ impl Context {
                 ),
             ));
         }
-        let key = (e.village.clone(), reverses.to_string());
+        let key = (e.village.to_string(), reverses.to_string());
         if let Some(prev) = state.reversed.get(&key) {
             errors.push(sheet.error(
                 line,
@@ -492,7 +501,7 @@ impl Context {
         }
         let done: Option<i64> =
             sqlx::query("SELECT id FROM entries WHERE village = $1 AND reverses = $2")
-                .bind(&e.village)
+                .bind(e.village.to_string())
                 .bind(reverses)
                 .fetch_optional(&self.pool)
                 .await?
@@ -515,11 +524,6 @@ impl Context {
 fn voucher_digest(village: &str, year: i32, voucher: &str) -> u128 {
     let [high, low] = digest_of(&(village, year, voucher));
     ((high as u128) << 64) | low as u128
-}
-
-/// The digest of a voucher within its village-year's table.
-fn text_digest(voucher: &str) -> [u64; 2] {
-    digest_of(&voucher)
 }
 
 fn digest_of(key: &impl std::hash::Hash) -> [u64; 2] {

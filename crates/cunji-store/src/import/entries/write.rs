@@ -115,9 +115,9 @@ impl EntryTally {
             Some(n) if self.names[n as usize] == e.village => n,
             _ => {
                 let next = self.names.len() as u32;
-                let n = *self.numbers.entry(e.village.clone()).or_insert(next);
+                let n = *self.numbers.entry(e.village.to_string()).or_insert(next);
                 if n == next {
-                    self.names.push(e.village.clone());
+                    self.names.push(e.village.to_string());
                     self.first_year.push(e.date.year());
                 }
                 self.last = Some(n);
