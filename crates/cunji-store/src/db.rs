@@ -21,6 +21,12 @@ pub enum StoreError {
 }
 
 /// The database: a pool and which backend it is.
+/// A connection readied for one large write (`Store::bulk_connection`).
+pub(crate) struct BulkConnection {
+    pub conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    _flusher: Option<crate::wal_flush::WalFlusher>,
+}
+
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
@@ -229,20 +235,20 @@ impl Store {
     /// A connection for one large write. On SQLite its memory map is turned off until it is given
     /// back (`release_bulk_connection`): extending and checkpointing a mapped file made the commit
     /// of a million entries twice as slow, while reads of a province's books gain from the map.
-    pub(crate) async fn bulk_connection(
-        &self,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+    /// Its log is synced as it is written (`wal_flush`), until it is given back.
+    pub(crate) async fn bulk_connection(&self) -> Result<BulkConnection, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
-        self.backend.before_bulk(&mut conn).await?;
-        Ok(conn)
+        let flusher = self.backend.before_bulk(&mut conn).await?;
+        Ok(BulkConnection {
+            conn,
+            _flusher: flusher,
+        })
     }
 
     /// Gives a bulk connection back to the pool as the others are; a connection that cannot be
     /// reset is closed instead.
-    pub(crate) async fn release_bulk_connection(
-        &self,
-        mut conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    ) {
+    pub(crate) async fn release_bulk_connection(&self, bulk: BulkConnection) {
+        let mut conn = bulk.conn;
         if !self.backend.after_bulk(&mut conn).await {
             conn.close_on_drop();
         }

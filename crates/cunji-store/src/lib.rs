@@ -25,6 +25,7 @@ pub mod table;
 pub mod testing;
 pub mod timing;
 mod users;
+mod wal_flush;
 pub mod workflow;
 mod xlsx;
 

@@ -50,6 +50,15 @@ pub(crate) enum Bulk {
 pub(crate) const UPSERT_TOTALS: &CStr = c"INSERT INTO totals (village, year, account, amount, entries) VALUES (?1, ?2, ?3, ?4, ?5) \
     ON CONFLICT (village, year, account) DO UPDATE SET amount = totals.amount + excluded.amount, entries = totals.entries + excluded.entries";
 
+/// Adds to the kept income of (project, year).
+pub(crate) const UPSERT_PROJECT_TOTALS: &CStr =
+    c"INSERT INTO project_totals (project, year, amount) VALUES (?1, ?2, ?3) \
+    ON CONFLICT (project, year) DO UPDATE SET amount = project_totals.amount + excluded.amount";
+
+/// Links an audit row to a village it concerns.
+pub(crate) const TOUCH_VILLAGE: &CStr =
+    c"INSERT INTO audit_villages (audit_id, village) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+
 /// Replaces the entry facts of (year, village).
 pub(crate) const UPSERT_FACTS: &CStr =
     c"INSERT INTO entry_facts (year, village, facts) VALUES (?1, ?2, ?3) \

@@ -189,7 +189,7 @@ fn read_unguarded(
         }
         rows.push(Row {
             line,
-            cells: csv::StringRecord::from(out),
+            cells: crate::table::Cells::from(out),
         });
     }
     let sheet = sheet_from_rows(

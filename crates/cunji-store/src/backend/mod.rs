@@ -93,14 +93,42 @@ impl Backend {
         }
     }
 
-    /// Readies a connection for one large write.
+    /// Adds (project, year, amount) rows to the kept income of projects.
+    pub(crate) async fn write_project_totals(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        projects: Vec<(String, i32, i64)>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::write_project_totals(tx, projects).await,
+            Backend::Postgres => postgres::write_project_totals(tx, &projects).await,
+        }
+    }
+
+    /// Links audit row `audit_id` to `villages` (distinct), as `audit::touch` does a few at a time.
+    pub(crate) async fn touch_villages(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        audit_id: i64,
+        villages: Vec<String>,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::touch_villages(tx, audit_id, villages).await,
+            Backend::Postgres => {
+                crate::audit::touch(tx, audit_id, villages.iter().map(|v| v.as_str())).await
+            }
+        }
+    }
+
+    /// Readies a connection for one large write; on SQLite, its log is then synced as it is written
+    /// until the flusher returned is dropped.
     pub(crate) async fn before_bulk(
         self,
         conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<Option<crate::wal_flush::WalFlusher>, sqlx::Error> {
         match self {
             Backend::Sqlite => sqlite::before_bulk(conn).await,
-            Backend::Postgres => Ok(()),
+            Backend::Postgres => Ok(None),
         }
     }
 

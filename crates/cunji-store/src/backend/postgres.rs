@@ -143,6 +143,24 @@ pub(super) async fn write_totals(
     Ok(())
 }
 
+pub(super) async fn write_project_totals(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    projects: &[(String, i32, i64)],
+) -> Result<(), sqlx::Error> {
+    for chunk in projects.chunks(crate::import::entries::BATCH_ROWS) {
+        let json = serde_json::to_string(chunk).expect("project totals are plain values");
+        sqlx::query(
+            "INSERT INTO project_totals (project, year, amount) \
+             SELECT r->>0, (r->>1)::bigint, (r->>2)::bigint FROM jsonb_array_elements($1::jsonb) AS t(r) \
+             ON CONFLICT (project, year) DO UPDATE SET amount = project_totals.amount + excluded.amount",
+        )
+        .bind(json)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// `[[year, village, facts in hex], …]`: parsed once as jsonb, each value taken out as it is.
 /// What is kept of villages of a year (`Kept`), hex in one `jsonb` array, replacing what is stored.
 pub(super) async fn write_kept(

@@ -8,6 +8,7 @@ use crate::facts::VillageFacts;
 use crate::import::entries::write::TotalRow;
 use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
+use crate::wal_flush::WalFlusher;
 
 pub(crate) const MIGRATIONS: [(i64, &str); 14] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -108,6 +109,31 @@ pub(super) async fn write_totals(
     sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
 }
 
+pub(super) async fn write_project_totals(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    projects: Vec<(String, i32, i64)>,
+) -> Result<(), sqlx::Error> {
+    let rows = projects
+        .into_iter()
+        .map(|(p, y, amount)| vec![Value::Text(p), Value::Int(y as i64), Value::Int(amount)])
+        .collect();
+    let sql = sqlite_bulk::UPSERT_PROJECT_TOTALS;
+    sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
+}
+
+pub(super) async fn touch_villages(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    villages: Vec<String>,
+) -> Result<(), sqlx::Error> {
+    let rows = villages
+        .into_iter()
+        .map(|v| vec![Value::Int(audit_id), Value::Text(v)])
+        .collect();
+    let sql = sqlite_bulk::TOUCH_VILLAGE;
+    sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
+}
+
 pub(super) async fn write_kept(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     kept: super::Kept,
@@ -129,8 +155,16 @@ pub(super) async fn write_kept(
 /// mapped file made the commit of a million entries twice as slow, while reads gain from the map.
 pub(super) async fn before_bulk(
     conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
-) -> Result<(), sqlx::Error> {
-    conn.execute("PRAGMA mmap_size = 0").await.map(|_| ())
+) -> Result<Option<WalFlusher>, sqlx::Error> {
+    conn.execute("PRAGMA mmap_size = 0").await?;
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(&mut **conn)
+            .await?;
+    // An in-memory database has no file, and no log to sync.
+    Ok(file
+        .filter(|f| !f.is_empty())
+        .and_then(|f| WalFlusher::start(&f)))
 }
 
 pub(super) async fn after_bulk(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>) -> bool {

@@ -54,16 +54,18 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         bytes.iter().filter(|b| **b == b'\n').count() as u64
     };
     let mut check = Checker {
-        ctx: Context::base(store).await?.within(meta.scope),
+        ctx: crate::timing::timed("stored state", Context::base(store))
+            .await?
+            .within(meta.scope),
         state: FileState::default(),
         errors: Vec::new(),
         tally: EntryTally::new("entry"),
         batch_rows: store.backend.dialect().entry_batch_rows,
     };
-    let mut conn = store.bulk_connection().await?;
+    let mut bulk = store.bulk_connection().await?;
     // Given back however the import ends: a refused file leaves the connection as it found it.
     let outcome: Result<ImportOutcome, ImportError> = async {
-        let mut tx = Store::begin_write_on(&mut conn).await?;
+        let mut tx = Store::begin_write_on(&mut bulk.conn).await?;
         // The import's own rows come first, as its entries point at them; they are completed once the
         // last row is counted and hashed.
         let (import_id, audit_id) = record_import(&mut tx, meta, 0, "", Some("")).await?;
@@ -107,7 +109,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         })
     }
     .await;
-    store.release_bulk_connection(conn).await;
+    store.release_bulk_connection(bulk).await;
     outcome
 }
 

@@ -160,7 +160,8 @@ impl Store {
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, ImportError> {
         check_file_name(file_name)?;
-        let sha256 = crate::hex(&Sha256::digest(bytes));
+        let sha256 =
+            crate::timing::timed("file hash", async { crate::hex(&Sha256::digest(bytes)) }).await;
         if let Some(row) =
             sqlx::query("SELECT file_name, at FROM imports WHERE kind = $1 AND sha256 = $2")
                 .bind(kind.key())

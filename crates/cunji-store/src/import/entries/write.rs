@@ -171,27 +171,30 @@ impl EntryTally {
         actor: &str,
         audit_id: i64,
     ) -> Result<String, sqlx::Error> {
-        self.settle_except(None, &|_, _| true)
-            .write(tx, backend)
-            .await?;
-        crate::audit::touch(tx, audit_id, self.names.iter().map(|n| n.as_str())).await?;
+        use crate::timing::timed;
+        let last = self.settle_except(None, &|_, _| true);
+        timed("last village", last.write(tx, backend)).await?;
+        // Distinct already: each village is numbered once.
+        let villages = self.names.clone();
+        timed(
+            "audit villages",
+            backend.touch_villages(tx, audit_id, villages),
+        )
+        .await?;
         let touched: Vec<(String, i32)> = self
             .names
             .iter()
             .cloned()
             .zip(self.first_year.iter().copied())
             .collect();
-        send_back_touched(tx, touched, actor).await?;
-        for ((p, y), amount) in self.projects {
-            sqlx::query(
-                "INSERT INTO project_totals (project, year, amount) VALUES ($1, $2, $3) \
-                 ON CONFLICT (project, year) DO UPDATE SET amount = project_totals.amount + excluded.amount",
-            )
-            .bind(p)
-            .bind(y)
-            .bind(amount)
-            .execute(&mut **tx)
-            .await?;
+        timed("send back", send_back_touched(tx, touched, actor)).await?;
+        let projects: Vec<(String, i32, i64)> = self
+            .projects
+            .into_iter()
+            .map(|((p, y), amount)| (p, y, amount))
+            .collect();
+        if !projects.is_empty() {
+            timed("projects", backend.write_project_totals(tx, projects)).await?;
         }
         Ok(self.hasher.finish())
     }
