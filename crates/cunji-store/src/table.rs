@@ -47,20 +47,20 @@ pub struct Sheet {
 pub struct Row {
     pub line: u64,
     /// The cells as read (a CSV record is kept as the parser wrote it, not copied cell by cell).
-    pub cells: Cells,
+    pub cells: CellTexts,
 }
 
 /// A row's cells as text.
 ///
-/// Invariant: the record's bytes are UTF-8. Cells are built from `&str`s, or read by the CSV parser
+/// Invariant: the record's bytes are UTF-8. Cell texts are built from `&str`s, or read by the CSV parser
 /// from a text that `decode` gave as a `&str` whole; the parser splits it at ASCII bytes (commas,
 /// quotes, line breaks) and drops only ASCII quotes, and no byte of a multi-byte character is
 /// ASCII, so every cell is UTF-8 too. Why not the parser's own `StringRecord`: it checks each
 /// record again, a twentieth of the checking thread's time on a province's year.
 #[derive(Clone, Debug, Default)]
-pub struct Cells(csv::ByteRecord);
+pub struct CellTexts(csv::ByteRecord);
 
-impl Cells {
+impl CellTexts {
     pub fn get(&self, i: usize) -> Option<&str> {
         // SAFETY: the record is UTF-8 (the type's invariant).
         self.0
@@ -84,14 +84,14 @@ impl Cells {
     }
 }
 
-impl<'a> FromIterator<&'a str> for Cells {
-    fn from_iter<I: IntoIterator<Item = &'a str>>(cells: I) -> Cells {
-        Cells(cells.into_iter().map(str::as_bytes).collect())
+impl<'a> FromIterator<&'a str> for CellTexts {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(cells: I) -> CellTexts {
+        CellTexts(cells.into_iter().map(str::as_bytes).collect())
     }
 }
 
-impl From<Vec<String>> for Cells {
-    fn from(cells: Vec<String>) -> Cells {
+impl From<Vec<String>> for CellTexts {
+    fn from(cells: Vec<String>) -> CellTexts {
         cells.iter().map(String::as_str).collect()
     }
 }
@@ -250,7 +250,7 @@ impl<'a> TableReader<'a> {
         Ok(TableReader {
             row: Row {
                 line: 0,
-                cells: Cells::default(),
+                cells: CellTexts::default(),
             },
             sheet,
             source: RowSource::Rows(rows.into_iter()),
@@ -279,7 +279,7 @@ impl<'a> TableReader<'a> {
             .has_headers(false)
             .flexible(true)
             .from_reader(std::io::Cursor::new(text));
-        let mut record = Cells::default();
+        let mut record = CellTexts::default();
         let header: Vec<String> = match reader.read_byte_record(&mut record.0) {
             Ok(false) => return Err(vec![err(1, "表头", "文件为空，缺少表头行".into())]),
             Err(e) => return Err(vec![err(1, "表头", format!("CSV 格式错误：{e}"))]),
@@ -542,7 +542,7 @@ mod tests {
             prop_assert_eq!(breaks_in(&text, start, end), breaks_by_byte(&text, start, end));
         }
 
-        /// Cells read by the parser come back as the text they were cut from, CSV quoting undone.
+        /// CellTexts read by the parser come back as the text they were cut from, CSV quoting undone.
         #[test]
         fn cells_read_are_the_text_written(cells in proptest::collection::vec("[^\r\n]{0,12}", 1..6)) {
             // After a first record, as a file's rows follow its header (a BOM is only one at the start).
@@ -554,7 +554,7 @@ mod tests {
                 .has_headers(false)
                 .flexible(true)
                 .from_reader(text.as_bytes());
-            let mut record = Cells::default();
+            let mut record = CellTexts::default();
             prop_assert!(reader.read_byte_record(&mut record.0).unwrap());
             prop_assert_eq!(record.iter().collect::<Vec<_>>(), vec!["村代码"]);
             let more = reader.read_byte_record(&mut record.0).unwrap();

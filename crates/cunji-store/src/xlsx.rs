@@ -189,7 +189,7 @@ fn read_unguarded(
         }
         rows.push(Row {
             line,
-            cells: crate::table::Cells::from(out),
+            cells: crate::table::CellTexts::from(out),
         });
     }
     let sheet = sheet_from_rows(
