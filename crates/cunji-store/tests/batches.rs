@@ -12,8 +12,10 @@ const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区
 
 const VILLAGES: [&str; 3] = ["110101001001", "110101001002", "110101001003"];
 
-/// More rows than two batches of the importer (20,000 each).
-const ROWS: usize = 45_000;
+/// More rows than four batches of the importer on SQLite (32,000 each) and seven on PostgreSQL
+/// (20,000): the checker runs up to three batches ahead of the writer, so batches are stored while
+/// later ones wait and later rows are still being checked.
+const ROWS: usize = 150_000;
 
 /// Row `i` of a file: villages and dates interleaved and out of order, so that no village-year's
 /// rows come together or in date order. Amounts are `i` fen plus one yuan.
@@ -136,12 +138,12 @@ async fn a_file_of_many_batches_in_any_order_is_stored_whole_with_its_figures() 
 async fn a_bad_row_after_stored_batches_leaves_nothing_stored() {
     let (store, dir) = open("late").await;
     let mut lines: Vec<String> = (0..ROWS).map(|i| row(i, "V")).collect();
-    // File line of row i is i + 2 (after the header). A repeated voucher in the second batch and a
-    // bad date in the third, after two batches were handed to the database.
-    lines[30_000] = row(12, "V");
-    let mut cells: Vec<String> = lines[41_000].split(',').map(|c| c.to_string()).collect();
+    // File line of row i is i + 2 (after the header). A repeated voucher in the fourth batch and a
+    // bad date in the fifth (on SQLite), after three batches were handed to the database.
+    lines[100_000] = row(12, "V");
+    let mut cells: Vec<String> = lines[140_000].split(',').map(|c| c.to_string()).collect();
     cells[1] = "2023-02-30".into();
-    lines[41_000] = cells.join(",");
+    lines[140_000] = cells.join(",");
     let text = format!(
         "village,date,account,amount,voucher,project\n{}",
         lines.concat()
@@ -156,8 +158,8 @@ async fn a_bad_row_after_stored_batches_leaves_nothing_stored() {
     assert_eq!(
         found,
         vec![
-            (30_002, "voucher".to_string()),
-            (41_002, "date".to_string())
+            (100_002, "voucher".to_string()),
+            (140_002, "date".to_string())
         ]
     );
     assert_eq!(errors[0].message, "凭证号 V12 与第 14 行重复");
