@@ -33,8 +33,10 @@ pub(crate) struct NewEntry {
 }
 
 /// Rows read, checked and handed to the database at a time: while the database stores one batch,
-/// the next is read and checked (two cores, two jobs). Small batches start the database sooner;
-/// PostgreSQL parses one JSON text a batch, so it gets fewer, larger ones.
+/// later ones are read and checked (two cores, two jobs). On SQLite each batch prepares its 64-row
+/// insert (641 parameters) once: 32,000 rows rather than 8,000 took a Hebei year's import from
+/// 8.2 to 7.7 s in paired runs, the first batch still reaching the database within 0.05 s.
+/// PostgreSQL parses one JSON text a batch, and 20,000 rows keep that text near 2 MB.
 pub(crate) const BATCH_ROWS: usize = 32_000;
 pub(crate) const BATCH_ROWS_POSTGRES: usize = 20_000;
 
