@@ -20,13 +20,13 @@ pub enum StoreError {
     Invalid(String),
 }
 
-/// The database: a pool and which backend it is.
 /// A connection readied for one large write (`Store::bulk_connection`).
 pub(crate) struct BulkConnection {
     pub conn: sqlx::pool::PoolConnection<sqlx::Any>,
     _flusher: Option<crate::wal_flush::WalFlusher>,
 }
 
+/// The database: a pool and which backend it is.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,

@@ -2,9 +2,10 @@
 //!
 //! Why: an import's transaction goes to the write-ahead log first (half a gigabyte for a
 //! province's year) and the kernel keeps it in memory; the checkpoint at commit must first sync the
-//! whole log (0.4 s of waiting for Hebei's year), then copy it into the database. A thread that
-//! syncs the log every quarter second while the import runs leaves the commit only the last
-//! moments to wait for. Syncing more often than SQLite does never weakens what it promises.
+//! whole log, then copy it into the database. A thread that syncs the log every quarter second
+//! while the import runs leaves the commit only the last moments to wait for: Hebei's year, commit
+//! 1.11–1.23 → 1.04–1.14 s in paired runs. Syncing more often than SQLite does never weakens what
+//! it promises. A log SQLite rewinds or deletes meanwhile is harmless to sync through the handle.
 //!
 //! Only the `-wal` file is opened: SQLite takes no locks on it, whereas closing a second handle on
 //! the database file would drop the locks SQLite holds on it (POSIX locks belong to the process).
