@@ -36,7 +36,7 @@ pub use import::statement_book::{BookFile, BookOutcome};
 pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};
-pub use policies::StoredPolicy;
+pub use policies::{Repriced, SavedPolicy, StoredPolicy};
 pub use table::RowError;
 pub use users::{SessionRow, UserRow};
 pub use workflow::{Computation, Proposal, ProposalAward, ProposalSummary, Status};

@@ -14,15 +14,74 @@ pub struct StoredPolicy {
     pub at: i64,
 }
 
+/// An unpaid proposal whose amounts a newly current policy changes (SPEC §13): it goes back to
+/// `stale` in the transaction that saves the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repriced {
+    pub proposal: i64,
+    pub village: String,
+    pub year: i32,
+    /// The version it was computed under.
+    pub policy_id: i64,
+    /// Its status when read: the write re-checks that nothing moved it since.
+    pub status: cunji_core::workflow::Status,
+    pub change: cunji_core::workflow::Repricing,
+}
+
+/// What saving a policy did: its version number, and the proposals it sent back to be recomputed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedPolicy {
+    pub id: i64,
+    pub stale: Vec<Repriced>,
+}
+
+impl SavedPolicy {
+    /// What a county administrator is told after saving: which unpaid proposals went back to be
+    /// computed again, with their pools under both versions (nothing paid or published moves).
+    pub fn stale_zh(&self) -> String {
+        if self.stale.is_empty() {
+            return "未发放的奖励方案按新政策计算金额不变，均保持原状；已发放、已公示的奖励不受影响。".into();
+        }
+        let each: Vec<String> = self
+            .stale
+            .iter()
+            .map(|r| {
+                format!(
+                    "村 {} {} 年（奖励总额上限 {} 元 → {} 元）",
+                    r.village,
+                    r.year,
+                    r.change.pool_before.display(),
+                    r.change.pool_after.display()
+                )
+            })
+            .collect();
+        format!(
+            "{} 个未发放的奖励方案按新政策计算金额有变，已退回待重新计算：{}。已发放、已公示的奖励不受影响。",
+            self.stale.len(),
+            each.join("；")
+        )
+    }
+}
+
 impl Store {
-    /// Stores a policy's text; with `activate` it becomes the one the web application uses.
+    /// Stores a policy's text as a new version (earlier versions are never edited); with `activate`
+    /// it becomes the one the web application uses, and every unpaid proposal whose amounts it
+    /// changes goes back to `stale` in the same transaction, its step keeping both computations.
+    /// Paid and published proposals keep the version they were decided under.
     pub async fn save_policy(
         &self,
         name: &str,
         source: &str,
         activate: bool,
         actor: &str,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<SavedPolicy, StoreError> {
+        let repriced = if activate {
+            let policy = cunji_core::policy::Policy::parse(source)
+                .map_err(|e| StoreError::Invalid(format!("政策有误：{e}")))?;
+            self.repricings(&policy).await?
+        } else {
+            Vec::new()
+        };
         let mut tx = self.begin_write().await?;
         if activate {
             sqlx::query("UPDATE policies SET active = 0")
@@ -45,8 +104,62 @@ impl Store {
         };
         let detail = format!("保存政策 #{id}《{name}》{and_active}");
         crate::audit::write(&mut tx, actor, "policy_save", name, &detail).await?;
+        let mut stale = Vec::new();
+        for r in repriced {
+            if crate::workflow::send_back_repriced(&mut tx, &r, id, actor).await? {
+                stale.push(r);
+            }
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(SavedPolicy { id, stale })
+    }
+
+    /// The unpaid proposals (computed … county filed) whose pool or amounts `policy` changes, each
+    /// computed from the current books under it. A year the policy is not in force for keeps its
+    /// proposals as they are (they cannot be computed under it).
+    pub async fn repricings(
+        &self,
+        policy: &cunji_core::policy::Policy,
+    ) -> Result<Vec<Repriced>, StoreError> {
+        let open = crate::workflow::unpaid_proposals(self).await?;
+        let mut out = Vec::new();
+        let years: std::collections::BTreeSet<i32> = open.iter().map(|p| p.year).collect();
+        let today = cunji_core::date::Date::today_beijing();
+        for year in years {
+            let first = policy.first_year_read(year);
+            let data = self
+                .load_for_report_from(year, first, Some(&policy.alerts))
+                .await?;
+            for p in open.iter().filter(|p| p.year == year) {
+                let input = data.input(year, Some(&p.village), Some(today));
+                let report = match cunji_core::report::build_report(policy, &input) {
+                    Ok(r) => r,
+                    Err(cunji_core::report::ReportError::NotInForce { .. }) => continue,
+                    Err(e) => {
+                        return Err(StoreError::Invalid(format!(
+                            "按这份政策算不出村 {} {} 年的奖励方案：{e}",
+                            p.village, p.year
+                        )))
+                    }
+                };
+                let now = report
+                    .villages
+                    .iter()
+                    .find(|v| v.code == p.village)
+                    .and_then(|v| v.incentive.as_ref());
+                if let Some(change) = cunji_core::workflow::Repricing::of(p.pool, &p.awards, now) {
+                    out.push(Repriced {
+                        proposal: p.id,
+                        village: p.village.to_string(),
+                        year,
+                        policy_id: p.policy_id,
+                        status: p.status,
+                        change,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub async fn policies(&self) -> Result<Vec<StoredPolicy>, StoreError> {

@@ -18,7 +18,8 @@ async fn racing_officials_take_each_workflow_step_once() {
     let policy_id = store
         .save_policy("测试政策", POLICY, true, "test")
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     let figures = store
         .figures_fingerprint(&[VILLAGE.to_string()])
         .await

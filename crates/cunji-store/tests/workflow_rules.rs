@@ -42,7 +42,8 @@ async fn computed(store: &Store) -> i64 {
             "t",
         )
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     let awards = [award("P1", 500_000), award("P2", 300_000)];
     let c = Computation {
         village: VILLAGE,
@@ -194,25 +195,28 @@ async fn payments_within_the_decided_amounts_and_recoveries_within_what_is_owed(
     };
     let m = invalid(
         store
-            .record_payment(id, today(), &fen(&[("P1", 450_001)]), "t")
+            .record_payment(id, today(), &fen(&[("P1", 450_001)]), today(), "t")
             .await,
     );
     assert_eq!(m, "P1 的发放金额 4,500.01 应在 0 与决定金额 4,500.00 之间");
     let m = invalid(
         store
-            .record_payment(id, today(), &fen(&[("X", 1)]), "t")
+            .record_payment(id, today(), &fen(&[("X", 1)]), today(), "t")
             .await,
     );
     assert_eq!(m, "X 不在村级决议的名单中");
     assert_eq!(proposal(&store).await.status, Status::CountyFiled);
     let paid = fen(&[("P1", 450_000), ("P2", 300_000)]);
-    store.record_payment(id, today(), &paid, "t").await.unwrap();
+    store
+        .record_payment(id, today(), &paid, today(), "t")
+        .await
+        .unwrap();
     let p = proposal(&store).await;
     assert_eq!((p.status, p.paid()), (Status::Paid, paid));
     let owed = fen(&[("P1", 100_000)]);
     let m = invalid(
         store
-            .record_recovery(id, today(), &fen(&[("P1", 100_001)]), &owed, "t")
+            .record_recovery(id, today(), &fen(&[("P1", 100_001)]), &owed, today(), "t")
             .await,
     );
     assert_eq!(
@@ -220,7 +224,7 @@ async fn payments_within_the_decided_amounts_and_recoveries_within_what_is_owed(
         "P1 的追回金额 1,000.01 应大于 0 且不超过应追回的 1,000.00"
     );
     store
-        .record_recovery(id, today(), &fen(&[("P1", 60_000)]), &owed, "t")
+        .record_recovery(id, today(), &fen(&[("P1", 60_000)]), &owed, today(), "t")
         .await
         .unwrap();
     let p = proposal(&store).await;
@@ -230,6 +234,94 @@ async fn payments_within_the_decided_amounts_and_recoveries_within_what_is_owed(
         p.steps.last().unwrap().detail,
         "2025-03-01 追回多发金额 600.00 元"
     );
+    done(store, dir).await;
+}
+
+/// SPEC §13's dates of the steps, inside the store's transaction: a payment before the decision
+/// (2025-01-15 in the example resolution) or after today is refused naming both dates and stores
+/// nothing; the day of the decision is accepted; a recovery before the payment and a 公示期 that
+/// ended before the year it concerns had begun are refused; the 公示期's boundaries are accepted.
+#[tokio::test]
+async fn the_dates_of_the_steps_follow_the_dates_they_must_follow() {
+    let (store, _, dir) = store_with("wf-dates", REGIONS).await;
+    let id = resolved(&store).await;
+    for action in [Action::Approve, Action::File] {
+        store.take_step(id, action, &step("ok"), "t").await.unwrap();
+    }
+    let day = |s: &str| Date::parse(s).unwrap();
+    let paid: BTreeMap<String, Fen> = [("P1".to_string(), Fen::from_fen(450_000))].into();
+    let m = invalid(
+        store
+            .record_payment(id, day("2025-01-14"), &paid, today(), "t")
+            .await,
+    );
+    assert_eq!(
+        m,
+        "发放日期 2025-01-14 早于村民（代表）会议决议的日期 2025-01-15"
+    );
+    let m = invalid(
+        store
+            .record_payment(id, day("2025-03-02"), &paid, today(), "t")
+            .await,
+    );
+    assert_eq!(m, "发放日期 2025-03-02 晚于今天（2025-03-01）");
+    let m = invalid(
+        store
+            .record_payment(id, day("2024-12-31"), &paid, today(), "t")
+            .await,
+    );
+    assert_eq!(
+        m,
+        "发放日期 2024-12-31 早于 2025-01-01：2024 年的收入要到年度结束后才能确定；发放日期 2024-12-31 早于村民（代表）会议决议的日期 2025-01-15"
+    );
+    assert_eq!(proposal(&store).await.status, Status::CountyFiled);
+    store
+        .record_payment(id, day("2025-01-15"), &paid, today(), "t")
+        .await
+        .unwrap();
+    let p = proposal(&store).await;
+    assert_eq!(p.payment_date(), Some(day("2025-01-15")));
+    let m = invalid(
+        store
+            .record_notice(id, (day("2024-06-01"), day("2024-06-08")), today(), "t")
+            .await,
+    );
+    assert!(
+        m.starts_with("公示期开始日期 2024-06-01 早于 2025-01-01"),
+        "{m}"
+    );
+    assert!(
+        m.contains("公示期开始日期 2024-06-01 早于村民（代表）会议决议的日期 2025-01-15"),
+        "{m}"
+    );
+    let m = invalid(
+        store
+            .record_notice(id, (day("2025-02-08"), day("2025-02-01")), today(), "t")
+            .await,
+    );
+    assert_eq!(m, "公示期结束日期 2025-02-01 早于开始日期 2025-02-08");
+    assert_eq!(proposal(&store).await.status, Status::Paid);
+    store
+        .record_notice(id, (day("2025-01-15"), day("2025-03-01")), today(), "t")
+        .await
+        .unwrap();
+    let p = proposal(&store).await;
+    assert_eq!(p.status, Status::Published);
+    assert_eq!(
+        p.notice_period(),
+        Some((day("2025-01-15"), day("2025-03-01")))
+    );
+    let owed: BTreeMap<String, Fen> = [("P1".to_string(), Fen::from_fen(10_000))].into();
+    let m = invalid(
+        store
+            .record_recovery(id, day("2025-01-14"), &owed, &owed, today(), "t")
+            .await,
+    );
+    assert_eq!(m, "追回日期 2025-01-14 早于发放日期 2025-01-15");
+    store
+        .record_recovery(id, day("2025-01-15"), &owed, &owed, today(), "t")
+        .await
+        .unwrap();
     done(store, dir).await;
 }
 

@@ -171,6 +171,13 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
     };
     let outstanding = now.outstanding();
     let documents = state.store.attachments(p.id).await?;
+    // An unpaid proposal whose amounts differ under the current policy or books: both, side by side.
+    let current = (!p.status.is_settled())
+        .then(|| cunji_core::workflow::Repricing::of(p.pool, &p.awards, now.incentive.as_ref()))
+        .flatten()
+        .map(|c| json!({ "policy_id": now.policy_id, "pool": c.pool_after,
+            "awards": c.people.iter().filter_map(|(person, _, _, after)| Some((person.clone(), (*after)?.json())))
+                .collect::<std::collections::BTreeMap<_, _>>() }));
     Ok(Json(json!({
         "village": p.village, "year": p.year, "policy_id": p.policy_id, "status": p.status.key(),
         "pool": p.pool, "trace": p.trace,
@@ -183,6 +190,9 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
             "url": format!("/workflow/{}/{}/attachments/{}", p.village, p.year, d.id) })).collect::<Vec<_>>(),
         "steps": p.steps.iter().map(|s| json!({ "step": s.step, "actor": s.actor, "at": s.at, "detail": s.detail,
             "data": serde_json::from_str::<Value>(&s.data).unwrap_or(Value::Null) })).collect::<Vec<_>>(),
+        "payment_date": p.payment_date().map(|d| d.iso()),
+        "notice": p.notice_period().map(|(f, t)| json!({ "from": f.iso(), "to": t.iso() })),
+        "current": current,
         "overpayment": (!outstanding.is_empty()).then(|| outstanding.iter().map(|(p, f)| (p.clone(), f.json())).collect::<std::collections::BTreeMap<_, _>>()),
     }))
     .into_response())

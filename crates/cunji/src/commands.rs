@@ -247,8 +247,12 @@ pub async fn policy(db: &str, action: PolicyAction, who: &str) -> Result<(), Fai
             let policy = read_policy(&file)?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Failure::input(format!("错误：无法读取 {}：{e}", file.display())))?;
-            let id = store.save_policy(&policy.name, &text, true, who).await?;
-            println!("已保存政策 #{id}《{}》并设为当前政策。", policy.name);
+            let saved = store.save_policy(&policy.name, &text, true, who).await?;
+            println!(
+                "已保存政策 #{}《{}》并设为当前政策。",
+                saved.id, policy.name
+            );
+            println!("{}", saved.stale_zh());
         }
         PolicyAction::List => {
             for p in store.policies().await? {

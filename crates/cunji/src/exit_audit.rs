@@ -101,6 +101,9 @@ pub async fn pack(
 fn proposal_json(p: &cunji_store::Proposal, mine: Option<&cunji_store::ProposalAward>) -> Value {
     json!({
         "status": p.status.key(),
+        "policy_version": p.policy_id,
+        "payment_date": p.payment_date().map(|d| d.iso()),
+        "notice": p.notice_period().map(|(f, t)| json!({ "from": f.iso(), "to": t.iso() })),
         "decided": mine.and_then(|a| a.decided),
         "paid": mine.and_then(|a| a.paid),
         "recovered": mine.map(|a| a.recovered),

@@ -2,9 +2,13 @@
 //! move it, who may take each, and what a village resolution, an approval and an overpayment must
 //! satisfy. No I/O: the store records what these rules allow, the web and API ask them first.
 
+pub mod dates;
+pub mod decided;
 pub mod fingerprint;
 mod resolution;
 
+pub use dates::StepDates;
+pub use decided::{changed_figures, overpayment, AwardRecord, Changed, Repricing, Standing};
 pub use resolution::{Body, Meetings, Resolution, VoteCount};
 
 use std::collections::BTreeMap;
@@ -281,29 +285,6 @@ pub fn check_recovery(
             l.display()
         )
     })
-}
-
-/// What was paid beyond what the books now allow (应追回), per person: the amount paid minus the
-/// person's amount under the new figures, never below 0; `None` unless the pool computed now is below
-/// what was paid in all (SPEC §13). Persons with nothing to give back are left out.
-pub fn overpayment(
-    paid: &BTreeMap<String, Fen>,
-    now_pool: Fen,
-    now: &BTreeMap<String, Fen>,
-) -> Option<BTreeMap<String, Fen>> {
-    let paid_total: i64 = paid.values().map(|f| f.fen()).sum();
-    if now_pool.fen() >= paid_total {
-        return None;
-    }
-    let per_person = paid
-        .iter()
-        .filter_map(|(person, p)| {
-            let allowed = now.get(person).map_or(0, |f| f.fen());
-            let over = (p.fen() - allowed).max(0);
-            (over > 0).then(|| (person.clone(), Fen::from_fen(over)))
-        })
-        .collect();
-    Some(per_person)
 }
 
 #[cfg(test)]

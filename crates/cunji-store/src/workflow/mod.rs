@@ -12,33 +12,8 @@ mod steps;
 pub use cunji_core::workflow::Status;
 pub use steps::StepRecord;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProposalAward {
-    pub person: String,
-    pub name: String,
-    pub role: cunji_core::cadre::Role,
-    pub computed: cunji_core::Fen,
-    pub decided: Option<cunji_core::Fen>,
-    /// What the `pay` step recorded for this person.
-    pub paid: Option<cunji_core::Fen>,
-    /// What `recover` steps recorded as given back.
-    pub recovered: cunji_core::Fen,
-}
-
-impl From<&cunji_core::incentive::Award> for ProposalAward {
-    /// A computed award as a proposal records it: the amount computed, nothing decided yet.
-    fn from(a: &cunji_core::incentive::Award) -> Self {
-        ProposalAward {
-            person: a.person.clone(),
-            name: a.name.clone(),
-            role: a.role,
-            computed: a.amount,
-            decided: None,
-            paid: None,
-            recovered: cunji_core::Fen::ZERO,
-        }
-    }
-}
+/// A person's line of a proposal: the type lives with the rules that read it (`cunji_core::workflow`).
+pub use cunji_core::workflow::AwardRecord as ProposalAward;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
@@ -83,6 +58,39 @@ impl Proposal {
             .iter()
             .filter_map(|a| a.paid.map(|p| (a.person.clone(), p)))
             .collect()
+    }
+
+    /// The data of the latest step named `name`, as JSON (`Null` when there is none).
+    fn step_data(&self, name: &str) -> serde_json::Value {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.step == name)
+            .and_then(|s| serde_json::from_str(&s.data).ok())
+            .unwrap_or_default()
+    }
+
+    /// The payment date the `pay` step recorded (the date typed, not the time it was recorded;
+    /// `None` before payment).
+    pub fn payment_date(&self) -> Option<cunji_core::date::Date> {
+        let data = self.step_data("paid");
+        cunji_core::date::Date::parse(data["date"].as_str()?).ok()
+    }
+
+    /// The 公示期 the `publish` step recorded.
+    pub fn notice_period(&self) -> Option<(cunji_core::date::Date, cunji_core::date::Date)> {
+        let data = self.step_data("published");
+        let day = |k: &str| cunji_core::date::Date::parse(data[k].as_str()?).ok();
+        Some((day("from")?, day("to")?))
+    }
+
+    /// Where the proposal stands against `now`, the village-year computed from the current books
+    /// under this proposal's own policy version (SPEC §13).
+    pub fn standing(
+        &self,
+        now: Option<&cunji_core::incentive::evaluate::IncentiveResult>,
+    ) -> cunji_core::workflow::Standing {
+        cunji_core::workflow::Standing::of(&self.awards, now)
     }
 }
 
@@ -171,9 +179,9 @@ impl Store {
     /// recovered (for to-do lists and the overpayments a county follows up).
     pub async fn proposals_of_year(&self, year: i32) -> Result<Vec<ProposalSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT p.village, p.status, p.pool, CAST(SUM(a.paid) AS BIGINT), CAST(SUM(a.recovered) AS BIGINT) \
+            "SELECT p.village, p.status, p.pool, CAST(SUM(a.paid) AS BIGINT), CAST(SUM(a.recovered) AS BIGINT), p.policy_id \
              FROM proposals p LEFT JOIN proposal_awards a ON a.proposal_id = p.id \
-             WHERE p.year = $1 GROUP BY p.village, p.status, p.pool ORDER BY p.village",
+             WHERE p.year = $1 GROUP BY p.village, p.status, p.pool, p.policy_id ORDER BY p.village",
         )
         .bind(year)
         .fetch_all(&self.pool)
@@ -191,6 +199,8 @@ pub struct ProposalSummary {
     /// The total paid, once the `pay` step recorded it.
     pub paid: Option<cunji_core::Fen>,
     pub recovered: cunji_core::Fen,
+    /// The policy version the proposal was computed under.
+    pub policy_id: i64,
 }
 
 fn summary_of(r: &sqlx::any::AnyRow) -> Result<ProposalSummary, StoreError> {
@@ -206,6 +216,7 @@ fn summary_of(r: &sqlx::any::AnyRow) -> Result<ProposalSummary, StoreError> {
         pool: money(r.try_get(2)?),
         paid: r.try_get::<Option<i64>, _>(3)?.map(money),
         recovered: money(r.try_get::<Option<i64>, _>(4)?.unwrap_or(0)),
+        policy_id: r.try_get(5)?,
     })
 }
 
@@ -290,6 +301,74 @@ pub(crate) async fn mark_stale(
         }
     }
     Ok(())
+}
+
+/// Every unpaid proposal (computed … county filed), whole: the ones a new policy may reprice.
+pub(crate) async fn unpaid_proposals(store: &Store) -> Result<Vec<Proposal>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT village, year FROM proposals WHERE status IN ('computed', 'resolved', 'township_approved', 'county_filed') ORDER BY year, village",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let village: String = r.try_get(0)?;
+        let year = r.try_get::<i64, _>(1)? as i32;
+        if let Some(p) = store.proposal(&village, year).await? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Sends a proposal that policy `new_policy` reprices back to `stale`, its step keeping the amounts
+/// under both versions; `false` (nothing written) when a step moved it since it was read.
+pub(crate) async fn send_back_repriced(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &crate::policies::Repriced,
+    new_policy: i64,
+    actor: &str,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT status, pool FROM proposals WHERE id = $1")
+        .bind(r.proposal)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(false) };
+    let (status, pool): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+    if status != r.status.key() || pool != r.change.pool_before.fen() {
+        return Ok(false);
+    }
+    set_status(tx, r.proposal, Status::Stale).await?;
+    let (before, after) = (
+        format!("政策 #{}", r.policy_id),
+        format!("政策 #{new_policy}"),
+    );
+    let detail = r.change.summary_zh(&before, &after);
+    let money = |f: Option<cunji_core::Fen>| f.map(|f| f.json());
+    let people: Vec<serde_json::Value> = r
+        .change
+        .people
+        .iter()
+        .map(|(person, name, b, a)| {
+            serde_json::json!({ "person": person, "name": name, "before": money(*b), "after": money(*a) })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "policy_before": r.policy_id, "policy_after": new_policy,
+        "pool_before": r.change.pool_before.json(), "pool_after": r.change.pool_after.json(),
+        "people": people,
+    });
+    step_with(tx, r.proposal, "stale", actor, &detail, &data.to_string()).await?;
+    let audit_id = crate::audit::write(
+        tx,
+        actor,
+        "workflow_stale",
+        &r.proposal.to_string(),
+        &detail,
+    )
+    .await?;
+    crate::audit::touch(tx, audit_id, [r.village.as_str()]).await?;
+    Ok(true)
 }
 
 impl Store {

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use cunji_core::date::Date;
-use cunji_core::workflow::{check_payment, check_recovery, Action, Body, Meetings, Resolution};
+use cunji_core::workflow::{
+    check_payment, check_recovery, Action, Body, Meetings, Resolution, StepDates,
+};
 use cunji_core::Fen;
 use sqlx::Row;
 
@@ -37,8 +39,20 @@ impl Store {
             trace,
             ..
         } = *c;
-        let trace_text = trace.join("\n");
         let mut tx = self.begin_write().await?;
+        // The trace names the policy version it was computed under (SPEC §13): a decided reward keeps
+        // that version for good, whatever policy is current later.
+        let policy_name: String = sqlx::query("SELECT name FROM policies WHERE id = $1")
+            .bind(policy_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?
+            .ok_or_else(|| StoreError::Invalid(format!("没有第 {policy_id} 版政策")))?;
+        let trace_text = std::iter::once(format!("按政策第 {policy_id} 版《{policy_name}》计算。"))
+            .chain(trace.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("\n");
         let existing =
             sqlx::query("SELECT id, status FROM proposals WHERE village = $1 AND year = $2")
                 .bind(village)
@@ -101,7 +115,7 @@ impl Store {
                 .await?;
         }
         let detail = format!(
-            "按政策 #{policy_id} 计算，奖励总额上限 {}",
+            "按政策第 {policy_id} 版计算，奖励总额上限 {}",
             cunji_core::Fen::from_fen(pool).display()
         );
         step(&mut tx, id, "computed", actor, &detail).await?;
@@ -148,8 +162,8 @@ impl Store {
         Ok(())
     }
 
-    /// Takes a review step (approve, file, publish, send back) from the proposal's status; a send-back
-    /// clears the decided amounts (the resolution stays in the history), a notice sets `published_at`.
+    /// Takes a review step (approve, file, send back) from the proposal's status; a send-back clears
+    /// the decided amounts (the resolution stays in the history).
     pub async fn take_step(
         &self,
         id: i64,
@@ -160,7 +174,7 @@ impl Store {
         let (mut tx, next) = self.begin_step(id, action).await?;
         if matches!(
             action,
-            Action::Compute | Action::Resolve | Action::Pay | Action::Recover
+            Action::Compute | Action::Resolve | Action::Pay | Action::Recover | Action::Publish
         ) {
             return Err(StoreError::Invalid(format!(
                 "“{}”另有录入表",
@@ -173,13 +187,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if next == Status::Published {
-            sqlx::query("UPDATE proposals SET published_at = $1 WHERE id = $2")
-                .bind(crate::now())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
         set_status(&mut tx, id, next).await?;
         let name = step_name(action, next);
         append(&mut tx, id, name, (&record.detail, &record.data), actor).await?;
@@ -187,17 +194,25 @@ impl Store {
         Ok(next)
     }
 
-    /// Records the payment: its date and the amount paid to each person, none above the decided one.
+    /// Records the payment: its date (checked against the decision and today, SPEC §13) and the
+    /// amount paid to each person, none above the decided one.
     pub async fn record_payment(
         &self,
         id: i64,
         date: Date,
         paid: &BTreeMap<String, Fen>,
+        today: Date,
         actor: &str,
     ) -> Result<(), StoreError> {
         let (mut tx, _) = self.begin_step(id, Action::Pay).await?;
+        let mut errors = step_dates(&mut tx, id, today)
+            .await?
+            .check_payment(date)
+            .err()
+            .unwrap_or_default();
         let decided = amounts(&mut tx, id, "decided").await?;
-        check_payment(paid, &decided).map_err(StoreError::Invalid)?;
+        errors.extend(check_payment(paid, &decided).err());
+        refuse(errors)?;
         set_each(&mut tx, id, "paid = $1", paid).await?;
         let detail = format!("{} 发放，合计 {} 元", date.iso(), total(paid).display());
         let data = serde_json::json!({ "date": date.iso(), "paid": money_map(paid) });
@@ -207,18 +222,50 @@ impl Store {
         Ok(())
     }
 
-    /// Records what was given back of an overpayment (`outstanding`, per person, as the web computed
-    /// it from the books now); none above what is outstanding.
+    /// Records the public notice (公示) with its period, checked against the decision and today.
+    pub async fn record_notice(
+        &self,
+        id: i64,
+        (from, to): (Date, Date),
+        today: Date,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let (mut tx, next) = self.begin_step(id, Action::Publish).await?;
+        let dates = step_dates(&mut tx, id, today).await?;
+        refuse(dates.check_notice(from, to).err().unwrap_or_default())?;
+        sqlx::query("UPDATE proposals SET published_at = $1 WHERE id = $2")
+            .bind(crate::now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(&mut tx, id, next).await?;
+        let detail = format!("公示 {} 至 {}", from.iso(), to.iso());
+        let data = serde_json::json!({ "from": from.iso(), "to": to.iso() });
+        append(&mut tx, id, "published", (&detail, &data), actor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records what was given back of an overpayment (`outstanding`, per person, from
+    /// `cunji_core::workflow::Standing`); none above what is outstanding, dated on or after the
+    /// payment.
     pub async fn record_recovery(
         &self,
         id: i64,
         date: Date,
         amounts: &BTreeMap<String, Fen>,
         outstanding: &BTreeMap<String, Fen>,
+        today: Date,
         actor: &str,
     ) -> Result<(), StoreError> {
         let (mut tx, _) = self.begin_step(id, Action::Recover).await?;
-        check_recovery(amounts, outstanding).map_err(StoreError::Invalid)?;
+        let mut errors = step_dates(&mut tx, id, today)
+            .await?
+            .check_recovery(date)
+            .err()
+            .unwrap_or_default();
+        errors.extend(check_recovery(amounts, outstanding).err());
+        refuse(errors)?;
         set_each(&mut tx, id, "recovered = recovered + $1", amounts).await?;
         let detail = format!(
             "{} 追回多发金额 {} 元",
@@ -230,6 +277,54 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Every rule a step broke, as one refusal (the form lists them all), or nothing.
+fn refuse(errors: Vec<String>) -> Result<(), StoreError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errors.join("；")))
+    }
+}
+
+/// What a step's dates are checked against, read inside its transaction: the reward's year, the
+/// latest resolution's decision date and the payment date recorded.
+async fn step_dates(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    today: Date,
+) -> Result<StepDates, StoreError> {
+    let year: i64 = sqlx::query("SELECT year FROM proposals WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let decided: Option<String> = sqlx::query(
+        "SELECT decided FROM proposal_resolutions WHERE proposal_id = $1 ORDER BY step_id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?;
+    let paid: Option<String> = sqlx::query(
+        "SELECT data FROM proposal_steps WHERE proposal_id = $1 AND step = 'paid' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?;
+    let paid = paid
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .and_then(|v| Date::parse(v["date"].as_str()?).ok());
+    Ok(StepDates {
+        year: year as i32,
+        decided: decided.and_then(|d| Date::parse(&d).ok()),
+        paid,
+        today,
+    })
 }
 
 impl Store {

@@ -240,7 +240,8 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let child_rows = child_rows(&report, &region, &band_names);
     let proposals = state.store.proposals_of_year(year).await?;
     let todo = super::workflow::todo::counts(&report, &proposals, "");
-    let overpaid = super::workflow::todo::overpaid(&report, &proposals);
+    let overpaid =
+        super::workflow::todo::overpaid(&state, &data, (&report, &region), &proposals).await?;
     let all_regions = region_choices(&user, &report, &data.regions, &region);
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),

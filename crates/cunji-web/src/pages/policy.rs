@@ -98,12 +98,16 @@ pub async fn save(
         Ok(p) => p,
         Err(e) => return Ok(back_with("/policy", Err(format!("政策有误：{e}")))),
     };
-    let id = state
+    let saved = state
         .store
         .save_policy(&policy.name, &source, true, &user.username)
         .await?;
     Ok(back_with(
         "/policy",
-        Ok(format!("已保存为政策 #{id}，并设为当前政策")),
+        Ok(format!(
+            "已保存为政策 #{}，并设为当前政策。{}",
+            saved.id,
+            saved.stale_zh()
+        )),
     ))
 }

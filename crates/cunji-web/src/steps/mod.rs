@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use cunji_core::date::Date;
 use cunji_core::incentive::evaluate::IncentiveResult;
 use cunji_core::region::RegionCode;
-use cunji_core::workflow::{overpayment, unchecked_alerts, Action, Refusal};
+use cunji_core::workflow::{unchecked_alerts, Action, Refusal};
 use cunji_core::Fen;
 use cunji_store::workflow::StepRecord;
 use cunji_store::{Computation, Proposal, ProposalAward};
@@ -22,17 +22,45 @@ use crate::html::WebError;
 use crate::state::AppState;
 
 /// A village's year as the workflow reads it now: its name, the reward computed under the active
-/// policy on today's books, its alerts, and the stored proposal.
+/// policy on today's books, its alerts, the stored proposal, and the same reward computed under the
+/// proposal's own policy version (what a decided reward is judged against, SPEC §13).
 pub struct Now {
     pub name: String,
+    /// The active policy's version.
     pub policy_id: i64,
+    /// The reward under the active policy: what `compute` would record now.
     pub incentive: Option<IncentiveResult>,
     pub alerts: Vec<cunji_core::alerts::Alert>,
     pub figures: String,
     pub proposal: Option<Proposal>,
+    /// The reward from today's books under the proposal's own version (the active one's result when
+    /// that is the proposal's version, or when there is no proposal).
+    pub own: Option<IncentiveResult>,
     /// What the reward was computed from, for its story (SPEC §15) when it is recorded.
     policy: cunji_core::policy::Policy,
     data: std::sync::Arc<cunji_store::LoadedData>,
+}
+
+/// The reward of `village` in `year` under `policy`, from `data`.
+async fn incentive_under(
+    state: &AppState,
+    policy: &cunji_core::policy::Policy,
+    data: &std::sync::Arc<cunji_store::LoadedData>,
+    (village, year): (&RegionCode, i32),
+) -> Result<(Option<IncentiveResult>, Vec<cunji_core::alerts::Alert>), WebError> {
+    let report = state.report(policy, data, year, Some(village)).await?;
+    let incentive = report
+        .villages
+        .iter()
+        .find(|v| &v.code == village)
+        .and_then(|v| v.incentive.clone());
+    let alerts = report
+        .alerts
+        .iter()
+        .filter(|a| a.village == village.as_str())
+        .cloned()
+        .collect();
+    Ok((incentive, alerts))
 }
 
 impl Now {
@@ -44,18 +72,7 @@ impl Now {
             .get(village)
             .map(|r| r.name.clone())
             .ok_or_else(|| crate::html::not_found(&format!("村 {village}")))?;
-        let report = state.report(&policy, &data, year, Some(village)).await?;
-        let incentive = report
-            .villages
-            .iter()
-            .find(|v| &v.code == village)
-            .and_then(|v| v.incentive.clone());
-        let alerts = report
-            .alerts
-            .iter()
-            .filter(|a| a.village == village.as_str())
-            .cloned()
-            .collect();
+        let (incentive, alerts) = incentive_under(state, &policy, &data, (village, year)).await?;
         let lineage: Vec<String> = data
             .regions
             .lineage(village)
@@ -64,6 +81,15 @@ impl Now {
             .collect();
         let figures = state.store.figures_fingerprint(&lineage).await?;
         let proposal = state.store.proposal(village.as_str(), year).await?;
+        let own = match &proposal {
+            Some(p) if p.policy_id != stored.id => {
+                let (_, own_policy) = state.policy(Some(p.policy_id)).await?;
+                incentive_under(state, &own_policy, &data, (village, year))
+                    .await?
+                    .0
+            }
+            _ => incentive.clone(),
+        };
         Ok(Now {
             name,
             policy_id: stored.id,
@@ -71,40 +97,20 @@ impl Now {
             alerts,
             figures,
             proposal,
+            own,
             policy,
             data,
         })
     }
 
+    /// Where the stored proposal stands against today's books under its own version.
+    pub fn standing(&self) -> Option<cunji_core::workflow::Standing> {
+        Some(self.proposal.as_ref()?.standing(self.own.as_ref()))
+    }
+
     /// What is still to be given back of an overpayment, per person (empty when nothing is).
     pub fn outstanding(&self) -> BTreeMap<String, Fen> {
-        let Some(p) = &self.proposal else {
-            return BTreeMap::new();
-        };
-        let (now_pool, now_awards) = match &self.incentive {
-            Some(i) => (
-                i.pool,
-                i.awards
-                    .iter()
-                    .map(|a| (a.person.clone(), a.amount))
-                    .collect(),
-            ),
-            None => (Fen::ZERO, BTreeMap::new()),
-        };
-        let Some(over) = overpayment(&p.paid(), now_pool, &now_awards) else {
-            return BTreeMap::new();
-        };
-        over.into_iter()
-            .filter_map(|(person, f)| {
-                let back = p
-                    .awards
-                    .iter()
-                    .find(|a| a.person == person)
-                    .map_or(0, |a| a.recovered.fen());
-                let left = f.fen() - back;
-                (left > 0).then(|| (person, Fen::from_fen(left)))
-            })
-            .collect()
+        self.standing().map(|s| s.outstanding).unwrap_or_default()
     }
 
     /// The alert kinds of the village's year, each once, in report order.
@@ -142,17 +148,23 @@ pub async fn run(
         return Err(WebError::Invalid("尚未生成奖励方案".into()));
     };
     let store = &state.store;
+    let today = Date::today_beijing();
     match input {
         StepInput::Resolve(res) => {
-            store
-                .record_resolution(p.id, &res, Date::today_beijing(), who)
-                .await?;
+            store.record_resolution(p.id, &res, today, who).await?;
             Ok("已录入村级决议".into())
         }
         StepInput::Pay { date, paid } => {
             let paid = if paid.is_empty() { decided(p) } else { paid };
-            store.record_payment(p.id, date, &paid, who).await?;
+            store.record_payment(p.id, date, &paid, today, who).await?;
             Ok("已登记发放".into())
+        }
+        StepInput::Publish { from, to } => {
+            store.record_notice(p.id, (from, to), today, who).await?;
+            Ok(format!(
+                "当前：{}",
+                cunji_core::workflow::Status::Published.name_zh()
+            ))
         }
         StepInput::Recover { date, amounts } => {
             let outstanding = now.outstanding();
@@ -160,7 +172,7 @@ pub async fn run(
                 return Err(WebError::Invalid("按现在的账目没有应追回的金额".into()));
             }
             store
-                .record_recovery(p.id, date, &amounts, &outstanding, who)
+                .record_recovery(p.id, date, &amounts, &outstanding, today, who)
                 .await?;
             Ok("已登记追回".into())
         }
@@ -220,17 +232,6 @@ fn review_record(now: &Now, action: Action, input: StepInput) -> Result<StepReco
             )
         }
         StepInput::File { note } => (with_note("县级备案", &note, &[]), json!({ "note": note })),
-        StepInput::Publish { from, to } => {
-            if to < from {
-                return invalid(format!(
-                    "公示期结束日期 {} 早于开始日期 {}",
-                    to.iso(),
-                    from.iso()
-                ));
-            }
-            let detail = format!("公示 {} 至 {}", from.iso(), to.iso());
-            (detail, json!({ "from": from.iso(), "to": to.iso() }))
-        }
         StepInput::SendBack { reason } => {
             if reason.is_empty() {
                 return invalid("退回须写明理由".into());

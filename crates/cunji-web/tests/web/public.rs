@@ -131,6 +131,21 @@ async fn a_village_page_shows_every_grant_with_each_later_year_and_the_latest_ye
         ),
         "{header}"
     );
+    // January: another village has booked 2025 already. This village has not reported 2025, and
+    // its villagers read 尚未报送 for that year, never 无收益 or 0.00 (SPEC §15).
+    let early = "village,date,account,amount\n131124100201,2025-01-05,operating_revenue,800\n";
+    s.import(ImportKind::Entries, early).await;
+    let page = crate::common::public_page(s.addr, "131124100200").await;
+    assert_holds(
+        &page,
+        &["<li>2025 年账目尚未报送</li><li>2024 年实际收益 12,000.00 元（低于预期）</li>"],
+    );
+    assert!(
+        !page.contains("无收益") && !page.contains("2025 年实际收益"),
+        "{page}"
+    );
+    let notice = crate::common::notice_page(s.addr, "131124100200").await;
+    assert_holds(&notice, &["<td>2025 年账目尚未报送</td>"]);
 }
 
 #[tokio::test]

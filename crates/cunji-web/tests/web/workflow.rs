@@ -467,11 +467,30 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     assert_eq!(p["status"], "published");
     // Villagers read that the figures changed, with both pools.
     let public = crate::common::public_page(s.addr, "131124100200").await;
+    assert_holds(
+        &public,
+        &[
+            "公示后账目有变动，下列数字与公示时不同",
+            "<tr><td>计奖基数（增长额）</td><td class=\"num\">49,000.00</td><td class=\"num\">40,000.00</td></tr>",
+            "<tr><td>奖励总额上限</td><td class=\"num\">4,900.00</td><td class=\"num\">4,000.00</td></tr>",
+            "多发部分按规定追回",
+            "发放日期 2025-02-10",
+        ],
+    );
+    assert!(!public.contains("与账簿一致"), "{public}");
+    // The notice says so too, and never that the figures are unchanged.
+    let notice = crate::common::notice_page(s.addr, "131124100200").await;
+    assert_holds(
+        &notice,
+        &[
+            "发放日期：2025-02-10",
+            "id=\"notice-changed\"",
+            "公示时 4,900.00 元",
+        ],
+    );
     assert!(
-        public.contains(
-            "公示后账目有变动：公示的奖励总额上限为 4,900.00 元，按现在的账目计算为 4,000.00 元"
-        ) && !public.contains("与账簿一致"),
-        "{public}"
+        !notice.contains("相符") && !notice.contains("未被改动"),
+        "{notice}"
     );
     assert_eq!(p["overpayment"], json!({ "P1": "450.00", "P2": "450.00" }));
     let page = admin.get(BASE).await.text();
@@ -676,4 +695,149 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
     assert_eq!(api["attachments"][0]["size"], pdf.len());
     assert_eq!(api["attachments"][0]["url"], link.as_str());
     assert_eq!(s.store.verify_audit().await.unwrap(), Vec::<String>::new());
+}
+
+/// The acceptance sequence (SPEC §13, versioned policies): compute, resolve, approve, file,
+/// pay, publish; then the county saves a policy with a different rate. The paid reward, its public
+/// page, its notice and its overpayment stay exactly as they were; an unpaid proposal whose amounts
+/// the new rate changes goes back to `stale` with both amounts shown; one whose amounts do not
+/// change stays where it is. Runs on SQLite and, with `CUNJI_TEST_PG`, on PostgreSQL.
+#[tokio::test]
+async fn a_policy_saved_after_payment_changes_nothing_decided() {
+    let s = server("policy-after-pay").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    assert_eq!(
+        town.post_json(&format!("{API}/compute"), &json!({}))
+            .await
+            .0,
+        200
+    );
+    let mut body = resolve_body("2500.00");
+    body["awards"]["P2"] = json!("2500.00");
+    assert_eq!(
+        town.post_json(&format!("{API}/resolve"), &body).await.0,
+        200
+    );
+    let checks = json!({ "checks": { "round_figures": "合同约定" } });
+    assert_eq!(
+        town.post_json(&format!("{API}/approve"), &checks).await.0,
+        200
+    );
+    assert_eq!(
+        admin.post_json(&format!("{API}/file"), &json!({})).await.0,
+        200
+    );
+    let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2500.00", "P2": "2500.00" } });
+    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    let period = json!({ "from": "2025-02-11", "to": "2025-02-20" });
+    assert_eq!(
+        town.post_json(&format!("{API}/publish"), &period).await.0,
+        200
+    );
+    // Another township's village, computed by the county and not yet decided: 4,000.00 at 10%.
+    let other = "/api/proposals/131124101200/2024";
+    assert_eq!(
+        admin
+            .post_json(&format!("{other}/compute"), &json!({}))
+            .await
+            .0,
+        200
+    );
+
+    let public_before = crate::common::public_page(s.addr, "131124100200").await;
+    let notice_before = crate::common::notice_page(s.addr, "131124100200").await;
+    let (_, api_before) = town.get_json(API).await;
+    assert_holds(
+        &public_before,
+        &[
+            "<span id=\"verified-2024\">与账簿一致</span>",
+            "发放日期 2025-02-10",
+            "公示期 2025-02-11 至 2025-02-20",
+        ],
+    );
+    assert_eq!(api_before["pool"], "5000.00");
+    assert_eq!(api_before["overpayment"], Value::Null);
+    assert_eq!(api_before["payment_date"], "2025-02-10");
+    assert!(
+        api_before["trace"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("按政策第 "),
+        "{api_before}"
+    );
+
+    // The county halves the rate: 5% would allow 2,500.00 in all, below the 5,000.00 paid.
+    let halved = crate::common::POLICY.replace("rate = \"10%\"", "rate = \"5%\"");
+    let r = admin
+        .post_form("/policy", &[("source", halved.as_str())], true)
+        .await;
+    let flash = r.header("location").unwrap_or_default();
+    assert!(!flash.contains("err="), "{flash}");
+
+    assert_eq!(
+        crate::common::public_page(s.addr, "131124100200").await,
+        public_before
+    );
+    assert_eq!(
+        crate::common::notice_page(s.addr, "131124100200").await,
+        notice_before
+    );
+    let (_, api_after) = town.get_json(API).await;
+    for key in [
+        "status",
+        "pool",
+        "awards",
+        "overpayment",
+        "payment_date",
+        "notice",
+        "policy_id",
+        "trace",
+    ] {
+        assert_eq!(api_after[key], api_before[key], "{key}");
+    }
+    let page = admin.get(BASE).await.text();
+    assert!(!page.contains("id=\"owed\""), "{page}");
+    assert_holds(&page, &["已发放、已公示的奖励始终按计算时的政策版本核对"]);
+    let dashboard = admin.get("/dashboard?year=2024").await.text();
+    assert!(!dashboard.contains("id=\"overpaid\""), "{dashboard}");
+
+    // The unpaid proposal went back, with both amounts side by side.
+    let (_, p) = admin.get_json(other).await;
+    assert_eq!(p["status"], "stale");
+    assert_eq!(p["pool"], "4000.00");
+    assert_eq!(p["current"]["pool"], "2000.00");
+    assert_eq!(p["current"]["awards"], json!({ "P3": "2000.00" }));
+    let last = p["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["step"], "stale");
+    assert_eq!(last["data"]["pool_before"], "4000.00");
+    assert_eq!(last["data"]["pool_after"], "2000.00");
+    let page = admin.get("/workflow/131124101200/2024").await.text();
+    assert_holds(
+        &page,
+        &["id=\"compare\"", "<tr><td>奖励总额上限</td><td class=\"num\">4,000.00</td><td class=\"num\">2,000.00</td></tr>", "<tr><td>王志强</td><td class=\"num\">4,000.00</td><td class=\"num\">2,000.00</td></tr>"],
+    );
+
+    // Recomputed under the new version; a later policy that changes no amount leaves it computed.
+    assert_eq!(
+        admin
+            .post_json(&format!("{other}/compute"), &json!({}))
+            .await
+            .0,
+        200
+    );
+    let renamed = halved.replace("10万以上占比", "十万以上村占比");
+    let r = admin
+        .post_form("/policy", &[("source", renamed.as_str())], true)
+        .await;
+    assert!(!r.header("location").unwrap_or_default().contains("err="));
+    let (_, p) = admin.get_json(other).await;
+    assert_eq!(
+        (p["status"].as_str(), p["pool"].as_str()),
+        (Some("computed"), Some("2000.00"))
+    );
+    assert_eq!(
+        crate::common::public_page(s.addr, "131124100200").await,
+        public_before
+    );
 }

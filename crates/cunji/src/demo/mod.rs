@@ -146,7 +146,8 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         .await?;
     let policy_id = store
         .save_policy(&policy.name, HEBEI_POLICY, true, who)
-        .await?;
+        .await?
+        .id;
     for (name, display, role, scope, password) in DEMO_USERS {
         let hash = cunji_web::auth::hash_password(password).map_err(Failure::other)?;
         store

@@ -172,16 +172,12 @@ async fn review_to_publication(
         .iter()
         .flat_map(|i| i.awards.iter().map(|a| (a.person.clone(), a.amount)))
         .collect();
+    let today = Date::today_beijing();
     store
-        .record_payment(id, day("2025-02-10")?, &paid, TOWNSHIP)
+        .record_payment(id, day("2025-02-10")?, &paid, today, TOWNSHIP)
         .await?;
-    let publish = StepRecord {
-        detail: "公示 2025-02-11 至 2025-02-20".into(),
-        data: serde_json::json!({ "from": "2025-02-11", "to": "2025-02-20" }),
-    };
-    store
-        .take_step(id, Action::Publish, &publish, TOWNSHIP)
-        .await?;
+    let period = (day("2025-02-11")?, day("2025-02-20")?);
+    store.record_notice(id, period, today, TOWNSHIP).await?;
     Ok(())
 }
 

@@ -31,8 +31,12 @@ pub struct Published {
     pub fingerprint: String,
     /// 公示期 as the `publish` step recorded it (`from 至 to`), or empty for older proposals.
     pub period: String,
-    /// When the books changed after publication: the pool computed now (SPEC §13).
-    pub pool_now: Option<String>,
+    /// The figures that changed since publication: (what, as published, now), computed under the
+    /// proposal's own policy version (SPEC §13, §15); empty while the books agree.
+    pub changes: Vec<(String, String, String)>,
+    /// Whether the books now allow less than was paid (多发, to be recovered).
+    pub overpaid: bool,
+    /// 发放日期: the payment date typed at `pay`, never the time it was recorded.
     pub paid: String,
     pub published: String,
     pub awards: Vec<AwardLine>,
@@ -127,26 +131,25 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
         let Some(p) = state.store.proposal(code.as_str(), y).await? else {
             continue;
         };
-        let step_at = |s: &str| {
-            p.steps
-                .iter()
-                .rev()
-                .find(|x| x.step == s)
-                .map(|x| crate::pages::workflow::when(x.at))
-                .unwrap_or_default()
-        };
         let now = crate::steps::Now::read(state, &code, y).await?;
-        let (fingerprint, now_print) = fingerprints(&p, &now);
-        let pool_now = (now_print != fingerprint)
-            .then(|| now.incentive.as_ref().map(|i| i.pool).display_or_dash());
+        let (fingerprint, now_print) = fingerprints(&p, now.own.as_ref());
+        let changes = if now_print == fingerprint {
+            Vec::new()
+        } else {
+            change_rows(&p, now.own.as_ref())
+        };
         rewards.push(Published {
             year: y,
             pool: p.pool.display(),
             fingerprint,
             period: notice_period(&p),
-            pool_now,
-            paid: step_at("paid"),
-            published: step_at("published"),
+            overpaid: p.standing(now.own.as_ref()).is_overpaid(),
+            changes,
+            paid: p.payment_date().map(|d| d.iso()).unwrap_or_default(),
+            published: p
+                .published_at
+                .map(crate::pages::workflow::when)
+                .unwrap_or_default(),
             awards: p
                 .awards
                 .iter()
@@ -281,19 +284,18 @@ async fn distribution_cards(
 
 /// The 公示期 the `publish` step recorded.
 fn notice_period(p: &cunji_store::Proposal) -> String {
-    let Some(step) = p.steps.iter().rev().find(|s| s.step == "published") else {
-        return String::new();
-    };
-    let data: serde_json::Value = serde_json::from_str(&step.data).unwrap_or_default();
-    match (data["from"].as_str(), data["to"].as_str()) {
-        (Some(from), Some(to)) => format!("{from} 至 {to}"),
-        _ => String::new(),
-    }
+    p.notice_period()
+        .map(|(from, to)| format!("{} 至 {}", from.iso(), to.iso()))
+        .unwrap_or_default()
 }
 
 /// The fingerprint of a published reward, and the one of the same reward on the books as they are
-/// now. A proposal computed before the measure values were kept is compared by its pool alone.
-fn fingerprints(p: &cunji_store::Proposal, now: &crate::steps::Now) -> (String, String) {
+/// now (`now`: computed under the proposal's own policy version). A proposal computed before the
+/// measure values were kept is compared by its pool alone.
+fn fingerprints(
+    p: &cunji_store::Proposal,
+    now: Option<&cunji_core::incentive::evaluate::IncentiveResult>,
+) -> (String, String) {
     use cunji_core::workflow::fingerprint::Figures;
     let people: Vec<_> = p
         .awards
@@ -309,14 +311,30 @@ fn fingerprints(p: &cunji_store::Proposal, now: &crate::steps::Now) -> (String, 
         base: p.base,
         people: people.clone(),
     };
-    let inc = now.incentive.as_ref();
     let current = Figures {
-        pool: inc.map_or(Fen::ZERO, |i| i.pool),
-        measure: inc.and_then(|i| i.measure).filter(|_| kept),
-        base: inc.and_then(|i| i.base).filter(|_| kept),
+        pool: now.map_or(Fen::ZERO, |i| i.pool),
+        measure: now.and_then(|i| i.measure).filter(|_| kept),
+        base: now.and_then(|i| i.base).filter(|_| kept),
         ..published.clone()
     };
     (published.fingerprint(), current.fingerprint())
+}
+
+/// The published figures that the current books give differently, each as published and now.
+pub(super) fn change_rows(
+    p: &cunji_store::Proposal,
+    now: Option<&cunji_core::incentive::evaluate::IncentiveResult>,
+) -> Vec<(String, String, String)> {
+    cunji_core::workflow::changed_figures((p.measure, p.base, p.pool), now)
+        .into_iter()
+        .map(|c| {
+            (
+                c.name.to_string(),
+                c.published.display_or_dash(),
+                c.now.display_or_dash(),
+            )
+        })
+        .collect()
 }
 
 /// Each year's column of the accounts table as a card of (account, amount) rows.
@@ -396,6 +414,11 @@ pub(super) async fn public_grants(
     for g in mine {
         let mut returns = Vec::new();
         for y in (g.year + 1..=latest).rev() {
+            // A year the village has not reported is 尚未报送, never 无收益 or 0.00 (SPEC §15).
+            if !lineage.iter().any(|c| v.data.books.has_own_data(c, y)) {
+                returns.push((y, "—".to_string(), "尚未报送".to_string()));
+                continue;
+            }
             let data = state.data(y).await?;
             let actual = data
                 .project_actuals

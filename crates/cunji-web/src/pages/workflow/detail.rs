@@ -102,6 +102,14 @@ struct DetailPage {
     checks_made: Vec<(String, String)>,
     steps: Vec<StepRow>,
     figures_changed: bool,
+    /// Which policy version the proposal was computed under, against the current one.
+    policy_note: String,
+    /// An unpaid proposal whose amounts differ under the current policy or books: (person's name,
+    /// amount in the proposal, amount computed now), the pools first (SPEC §13: both side by side).
+    compare: Vec<(String, String, String)>,
+    /// The payment date typed at `pay` and the 公示期, as recorded.
+    payment_date: String,
+    notice_period: String,
     owed: Vec<OwedRow>,
     documents: Vec<DocRow>,
     can_upload: bool,
@@ -155,6 +163,16 @@ pub async fn page(
         checks_made: p.map(|p| checks_made(p, &now)).unwrap_or_default(),
         steps: p.map(step_rows).unwrap_or_default(),
         figures_changed: p.is_some_and(|p| p.figures != now.figures),
+        policy_note: p.map(|p| policy_note(p, &now)).unwrap_or_default(),
+        compare: compare_rows(&now),
+        payment_date: p
+            .and_then(|p| p.payment_date())
+            .map(|d| d.iso())
+            .unwrap_or_default(),
+        notice_period: p
+            .and_then(|p| p.notice_period())
+            .map(|(f, t)| format!("{} 至 {}", f.iso(), t.iso()))
+            .unwrap_or_default(),
         owed: owed_rows(&now),
         documents: match p {
             Some(p) => doc_rows(&state.store.attachments(p.id).await?),
@@ -164,6 +182,50 @@ pub async fn page(
         can: can(user, &now),
     };
     Ok(render(&page))
+}
+
+/// Which version a proposal was computed under: a decided reward keeps its own for good.
+fn policy_note(p: &cunji_store::Proposal, now: &Now) -> String {
+    if p.policy_id == now.policy_id {
+        return format!("本方案按现行政策（第 {} 版）计算。", p.policy_id);
+    }
+    if p.status.is_settled() {
+        format!(
+            "本方案按政策第 {} 版计算并已发放；现行政策为第 {} 版。已发放、已公示的奖励始终按计算时的政策版本核对，政策更换不改变已发放的金额。",
+            p.policy_id, now.policy_id
+        )
+    } else {
+        format!(
+            "本方案按政策第 {} 版计算；现行政策为第 {} 版。",
+            p.policy_id, now.policy_id
+        )
+    }
+}
+
+/// The unpaid proposal's amounts beside those computed now under the current policy, when they
+/// differ (the pools first).
+fn compare_rows(now: &Now) -> Vec<(String, String, String)> {
+    let Some(p) = now.proposal.as_ref().filter(|p| !p.status.is_settled()) else {
+        return Vec::new();
+    };
+    let Some(change) =
+        cunji_core::workflow::Repricing::of(p.pool, &p.awards, now.incentive.as_ref())
+    else {
+        return Vec::new();
+    };
+    let mut rows = vec![(
+        "奖励总额上限".to_string(),
+        change.pool_before.display(),
+        change.pool_after.display(),
+    )];
+    for (_, name, before, after) in &change.people {
+        rows.push((
+            name.clone(),
+            before.display_or_dash(),
+            after.display_or_dash(),
+        ));
+    }
+    rows
 }
 
 fn award_rows(p: &cunji_store::Proposal) -> Vec<AwardRow> {

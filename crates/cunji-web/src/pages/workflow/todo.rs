@@ -148,24 +148,56 @@ pub async fn list(ask: super::super::Ask) -> Result<Response, WebError> {
     }))
 }
 
-/// The paid proposals whose pool computed now is below what was paid (nothing recovered yet, or less
-/// than the difference).
-pub fn overpaid(report: &Report, proposals: &[ProposalSummary]) -> Vec<Overpaid> {
-    proposals
-        .iter()
-        .filter(|p| p.status.is_settled())
-        .filter_map(|p| {
-            let v = report.villages.iter().find(|v| v.code == p.village)?;
-            let paid = p.paid?;
-            let now = v.incentive.as_ref().map_or(Fen::ZERO, |i| i.pool);
-            let gap = paid.fen() - now.fen();
-            (gap > p.recovered.fen()).then(|| Overpaid {
-                code: v.code.to_string(),
-                name: v.name.clone(),
-                paid: paid.display(),
-                now: now.display(),
-                recovered: p.recovered.display(),
-            })
-        })
-        .collect()
+/// The paid proposals whose books now allow less than was paid and that are not recovered in full
+/// (SPEC §13 应追回). Each is judged under the policy version it was computed with (a policy saved
+/// later never creates an overpayment), by `cunji_core::workflow::Standing`, the one home of the rule.
+pub async fn overpaid(
+    state: &crate::state::AppState,
+    data: &std::sync::Arc<cunji_store::LoadedData>,
+    (report, scope): (&Report, &cunji_core::region::RegionCode),
+    proposals: &[ProposalSummary],
+) -> Result<Vec<Overpaid>, WebError> {
+    let mut out = Vec::new();
+    let mut reports: std::collections::BTreeMap<i64, std::sync::Arc<Report>> =
+        std::collections::BTreeMap::new();
+    for s in proposals.iter().filter(|p| p.status.is_settled()) {
+        let Some(v) = report.villages.iter().find(|v| v.code == s.village) else {
+            continue;
+        };
+        let own = match reports.get(&s.policy_id) {
+            Some(r) => r.clone(),
+            None => {
+                let (_, policy) = state.policy(Some(s.policy_id)).await?;
+                let r = state
+                    .report(&policy, data, report.year, Some(scope))
+                    .await?;
+                reports.insert(s.policy_id, r.clone());
+                r
+            }
+        };
+        let now = own
+            .villages
+            .iter()
+            .find(|x| x.code == s.village)
+            .and_then(|x| x.incentive.as_ref());
+        let Some(p) = state
+            .store
+            .proposal(s.village.as_str(), report.year)
+            .await?
+        else {
+            continue;
+        };
+        let standing = p.standing(now);
+        if standing.outstanding.is_empty() {
+            continue;
+        }
+        out.push(Overpaid {
+            code: v.code.to_string(),
+            name: v.name.clone(),
+            paid: standing.paid.unwrap_or(Fen::ZERO).display(),
+            now: standing.pool_now.display(),
+            recovered: standing.recovered.display(),
+        });
+    }
+    Ok(out)
 }
