@@ -390,3 +390,32 @@ async fn documents_are_kept_with_their_hash_and_verified() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The documents of one township's proposals of a year are bounded in all (SPEC §13's documents,
+/// issue #32): past [`MAX_BYTES_PER_TOWNSHIP_YEAR`] an upload is refused naming the quota, and
+/// nothing is stored. The quota is counted from the stored sizes, so the test fills it with one
+/// row of a declared size rather than gigabytes.
+#[tokio::test]
+async fn a_townships_documents_of_a_year_are_bounded() {
+    use cunji_store::workflow::attachments::MAX_BYTES_PER_TOWNSHIP_YEAR;
+    let (store, url, dir) = store_with("wf-quota", REGIONS).await;
+    let id = computed(&store).await;
+    let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+    store.add_attachment(id, "a.pdf", &pdf, "t").await.unwrap();
+    let almost = MAX_BYTES_PER_TOWNSHIP_YEAR - pdf.len() as i64 + 1;
+    // A direct write stands for 2 GiB of uploads (sqlx's `Any` driver needs its drivers installed).
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+    let sql = format!("UPDATE proposal_attachments SET size = {almost}");
+    sqlx::Executor::execute(&raw, sqlx::AssertSqlSafe(sql))
+        .await
+        .unwrap();
+    raw.close().await;
+    let m = invalid(store.add_attachment(id, "b.pdf", &pdf, "t").await);
+    assert_eq!(
+        m,
+        "本乡镇 2024 年奖励方案的附件已用 2047 MB，再存这个文件将超过每个乡镇每年 2048 MB 的上限"
+    );
+    assert_eq!(store.attachments(id).await.unwrap().len(), 1);
+    done(store, dir).await;
+}

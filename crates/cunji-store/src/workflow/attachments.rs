@@ -13,6 +13,11 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 /// Documents a proposal keeps at most (minutes, resolution and notice photos of a few meetings).
 pub const MAX_PER_PROPOSAL: i64 = 30;
 
+/// What the documents of one township's proposals of one year may hold in all: 2 GiB. A township of
+/// 30 villages whose every proposal keeps ten scanned pages of about 1 MB uses 300 MB; the quota
+/// leaves six times that, and keeps one township's uploads from filling the county's disk.
+pub const MAX_BYTES_PER_TOWNSHIP_YEAR: i64 = 2 * 1024 * 1024 * 1024;
+
 /// A stored document, without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
@@ -52,17 +57,41 @@ impl Store {
         let content_type = check_document(file_name, bytes)?;
         let sha256 = crate::hex(&Sha256::digest(bytes));
         let mut tx = self.begin_write().await?;
-        let (village, count): (String, i64) = {
-            let r = sqlx::query("SELECT p.village, (SELECT COUNT(*) FROM proposal_attachments a WHERE a.proposal_id = p.id) FROM proposals p WHERE p.id = $1")
+        let (village, count, status, year): (String, i64, String, i64) = {
+            let r = sqlx::query("SELECT p.village, (SELECT COUNT(*) FROM proposal_attachments a WHERE a.proposal_id = p.id), p.status, p.year FROM proposals p WHERE p.id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::Invalid(format!("没有编号为 {id} 的奖励方案")))?;
-            (r.try_get(0)?, r.try_get(1)?)
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)
         };
+        // A paid or published reward is history (SPEC §13): its documents are what it was decided on.
+        if let Some(settled) = super::Status::parse(&status).filter(|s| s.is_settled()) {
+            return Err(StoreError::Invalid(format!(
+                "该奖励方案已“{}”，不能再添加附件",
+                settled.name_zh()
+            )));
+        }
         if count >= MAX_PER_PROPOSAL {
             return Err(StoreError::Invalid(format!(
                 "每个方案最多保存 {MAX_PER_PROPOSAL} 个附件"
+            )));
+        }
+        let township = village.get(..9).unwrap_or(&village);
+        let used: i64 = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM proposal_attachments a JOIN proposals p ON p.id = a.proposal_id \
+             WHERE p.year = $1 AND substr(p.village, 1, 9) = $2",
+        )
+        .bind(year)
+        .bind(township)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if used + bytes.len() as i64 > MAX_BYTES_PER_TOWNSHIP_YEAR {
+            return Err(StoreError::Invalid(format!(
+                "本乡镇 {year} 年奖励方案的附件已用 {} MB，再存这个文件将超过每个乡镇每年 {} MB 的上限",
+                used / (1024 * 1024),
+                MAX_BYTES_PER_TOWNSHIP_YEAR / (1024 * 1024)
             )));
         }
         let detail = format!("附件《{file_name}》{} 字节（sha256 {sha256}）", bytes.len());

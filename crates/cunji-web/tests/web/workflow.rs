@@ -695,6 +695,29 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
     assert_eq!(api["attachments"][0]["size"], pdf.len());
     assert_eq!(api["attachments"][0]["url"], link.as_str());
     assert_eq!(s.store.verify_audit().await.unwrap(), Vec::<String>::new());
+    // A village accountant keeps the books only: refused, nothing stored.
+    acct.get(BASE).await;
+    let r = attach(&mut acct, "收据.pdf", pdf).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(s.store.attachments(p.id).await.unwrap().len(), 1);
+    // Nothing is attached to a paid reward: it is history.
+    let mut body = resolve_body("2500.00");
+    body["awards"]["P2"] = json!("2500.00");
+    town.post_json(&format!("{API}/resolve"), &body).await;
+    let checks = json!({ "checks": { "round_figures": "合同约定" } });
+    town.post_json(&format!("{API}/approve"), &checks).await;
+    admin.post_json(&format!("{API}/file"), &json!({})).await;
+    let paid = json!({ "date": "2025-02-10" });
+    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    let page = town.get(BASE).await.text();
+    assert!(
+        !page.contains("id=\"upload-form\""),
+        "no upload form once paid: {page}"
+    );
+    let r = attach(&mut town, "补充材料.pdf", pdf).await;
+    let location = r.header("location").unwrap_or_default().to_string();
+    assert!(location.contains("err="), "{location}");
+    assert_eq!(s.store.attachments(p.id).await.unwrap().len(), 1);
 }
 
 /// The acceptance sequence (SPEC §13, versioned policies): compute, resolve, approve, file,

@@ -178,7 +178,11 @@ pub async fn page(
             Some(p) => doc_rows(&state.store.attachments(p.id).await?),
             None => Vec::new(),
         },
-        can_upload: p.is_some() && user.role != crate::auth::Role::Auditor,
+        can_upload: p.is_some_and(|p| !p.status.is_settled())
+            && matches!(
+                user.role,
+                crate::auth::Role::TownshipOfficer | crate::auth::Role::CountyAdmin
+            ),
         can: can(user, &now),
     };
     Ok(render(&page))

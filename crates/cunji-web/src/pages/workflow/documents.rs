@@ -28,6 +28,13 @@ pub async fn upload(
     }
     let (code, year) = (at.code(), at.year());
     let back = format!("/workflow/{code}/{year}");
+    // The documents are the township's record of the village's decision (SPEC §13: the township
+    // enters the resolution); a village accountant keeps the books only.
+    if at.user().role == crate::auth::Role::VillageAccountant {
+        return Err(WebError::Denied(
+            "附件由乡镇农经站或县级管理员上传（村报账员只记账）".into(),
+        ));
+    }
     let Some(p) = state.store.proposal(code.as_str(), year).await? else {
         return Ok(back_with(&back, Err("尚未生成奖励方案".into())).into_response());
     };
