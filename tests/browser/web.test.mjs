@@ -130,12 +130,17 @@ test('the reward workflow walks a village through send-back to published', async
   };
   // Voted down: refused with the rule, and the proposal stays computed.
   await resolve('10');
-  assert.match(await officer.textContent('.flash.error'), /决议须经到会人员的过半数通过/);
+  assert.match(await officer.textContent('#errors-resolve'), /决议须经到会人员的过半数通过/);
+  // Everything typed is kept for the correction.
+  assert.equal(await officer.inputValue('#resolve input[name=members]'), '33');
+  await officer.locator('#resolve').screenshot({ path: join(shots, 'workflow-refused.png') });
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
   await resolve('28');
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'resolved');
   await officer.screenshot({ path: join(shots, 'workflow-resolved.png'), fullPage: true });
   await officer.fill('#reason', '决议公开照片不清楚，请重新拍照上传');
+  // 退回 asks first: without the confirmation the browser does not send the form.
+  await officer.check('#confirm-send-back');
   await Promise.all([officer.waitForNavigation(), officer.click('#send-back')]);
   assert.equal(await officer.getAttribute('#status', 'data-status'), 'computed');
   assert.match(await officer.textContent('#steps'), /退回：决议公开照片不清楚/);

@@ -154,9 +154,21 @@ impl Resolution {
         today: Date,
         computed: &BTreeMap<String, Fen>,
     ) -> Result<(), String> {
-        self.check_dates(year, today)?;
-        self.check_vote()?;
-        check_amounts(&self.awards, computed)
+        // Every group of rules is asked, so a refused form lists each rule broken (SPEC §13); within a
+        // group the first broken rule is named, as a later one often follows from it.
+        let errors: Vec<String> = [
+            self.check_dates(year, today),
+            self.check_vote(),
+            check_amounts(&self.awards, computed),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("；"))
+        }
     }
 
     fn check_dates(&self, year: i32, today: Date) -> Result<(), String> {

@@ -174,59 +174,105 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
+/// Collects every field's error while an input is read, so a refused form lists them all.
+#[derive(Default)]
+struct Errors(Vec<String>);
+
+impl Errors {
+    fn take<T: Default>(&mut self, r: Result<T, String>) -> T {
+        r.unwrap_or_else(|e| {
+            self.0.push(e);
+            T::default()
+        })
+    }
+
+    fn done<T>(self, value: T) -> Result<T, String> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0.join("；"))
+        }
+    }
+}
+
 impl StepInput {
-    /// The input of `action` from `f`. The form's map fields and the API's objects share names:
-    /// `awards` (resolve), `checks` (approve), `paid` (pay), `recovered` (recover).
+    /// The input of `action` from `f`, or every field's error (joined with `；`). The form's map
+    /// fields and the API's objects share names: `awards` (resolve), `checks` (approve), `paid`
+    /// (pay), `recovered` (recover).
     pub fn read(action: Action, f: &Fields) -> Result<StepInput, String> {
-        Ok(match action {
+        let mut e = Errors::default();
+        let input = match action {
             Action::Compute => StepInput::Compute,
-            Action::Resolve => StepInput::Resolve(resolution(f)?),
+            Action::Resolve => return resolution(f).map(StepInput::Resolve),
             Action::Approve => StepInput::Approve {
-                note: f.bounded_text("note", "审核意见")?,
-                checks: f.map("checks")?,
+                note: e.take(f.bounded_text("note", "审核意见")),
+                checks: e.take(f.map("checks")),
             },
             Action::File => StepInput::File {
-                note: f.bounded_text("note", "备案说明")?,
+                note: e.take(f.bounded_text("note", "备案说明")),
             },
             Action::Pay => StepInput::Pay {
-                date: f.date("date", "发放日期")?,
-                paid: f.amounts("paid", "发放金额")?,
+                date: e
+                    .take(f.date("date", "发放日期").map(Some))
+                    .unwrap_or_else(epoch),
+                paid: e.take(f.amounts("paid", "发放金额")),
             },
             Action::Publish => StepInput::Publish {
-                from: f.date("from", "公示开始日期")?,
-                to: f.date("to", "公示结束日期")?,
+                from: e
+                    .take(f.date("from", "公示开始日期").map(Some))
+                    .unwrap_or_else(epoch),
+                to: e
+                    .take(f.date("to", "公示结束日期").map(Some))
+                    .unwrap_or_else(epoch),
             },
             Action::SendBack => StepInput::SendBack {
-                reason: f.bounded_text("reason", "退回理由")?,
+                reason: e.take(f.bounded_text("reason", "退回理由")),
             },
             Action::Recover => StepInput::Recover {
-                date: f.date("date", "追回日期")?,
-                amounts: f.amounts("recovered", "追回金额")?,
+                date: e
+                    .take(f.date("date", "追回日期").map(Some))
+                    .unwrap_or_else(epoch),
+                amounts: e.take(f.amounts("recovered", "追回金额")),
             },
-        })
+        };
+        e.done(input)
     }
 
     /// The form fields that are maps, by prefix.
     pub const FORM_MAPS: [&'static str; 4] = ["awards", "checks", "paid", "recovered"];
 }
 
+/// A stand-in date while the errors of a form are gathered (never stored: `Errors::done` refuses).
+fn epoch() -> Date {
+    Date::from_day_number(0)
+}
+
 fn resolution(f: &Fields) -> Result<Resolution, String> {
-    Ok(Resolution {
-        meetings: Meetings {
-            proposed: f.date("proposed", "党组织提议日期")?,
-            discussed: f.date("discussed", "两委会议商议日期")?,
-            reviewed: f.date("reviewed", "党员大会审议日期")?,
-            decided: f.date("decided", "村民（代表）会议决议日期")?,
-        },
-        body: Body::parse(&f.text("body"), &f.text("count_by"))?,
-        members: f.count("members", "应到人数")?,
-        present: f.count("present", "实到人数")?,
-        votes_for: f.count("for", "赞成票数")?,
-        votes_against: f.count("against", "反对票数")?,
-        votes_abstain: f.count("abstain", "弃权票数")?,
-        published: f.date("resolution_published", "决议公开日期")?,
-        awards: f.amounts("awards", "决定金额")?,
-    })
+    let mut e = Errors::default();
+    let mut date =
+        |key: &str, name: &str| e.take(f.date(key, name).map(Some)).unwrap_or_else(epoch);
+    let meetings = Meetings {
+        proposed: date("proposed", "党组织提议日期"),
+        discussed: date("discussed", "两委会议商议日期"),
+        reviewed: date("reviewed", "党员大会审议日期"),
+        decided: date("decided", "村民（代表）会议决议日期"),
+    };
+    let published = date("resolution_published", "决议公开日期");
+    let body = e
+        .take(Body::parse(&f.text("body"), &f.text("count_by")).map(Some))
+        .unwrap_or(Body::Representatives);
+    let r = Resolution {
+        meetings,
+        body,
+        members: e.take(f.count("members", "应到人数")),
+        present: e.take(f.count("present", "实到人数")),
+        votes_for: e.take(f.count("for", "赞成票数")),
+        votes_against: e.take(f.count("against", "反对票数")),
+        votes_abstain: e.take(f.count("abstain", "弃权票数")),
+        published,
+        awards: e.take(f.amounts("awards", "决定金额")),
+    };
+    e.done(r)
 }
 
 #[cfg(test)]

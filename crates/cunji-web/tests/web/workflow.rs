@@ -264,11 +264,38 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
             true,
         )
         .await;
-    let loc = r.header("location").unwrap().to_string();
-    assert!(loc.contains("err="), "{loc}");
+    // Refused: the page again (422) with everything typed and the rule broken beside the form.
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    assert_holds(
+        &page,
+        &[
+            "<ul class=\"flash error form-errors\" id=\"errors-resolve\"><li>决议须经到会人员的过半数通过：到会 24 人，赞成 12 票</li></ul>",
+            "name=\"for\" inputmode=\"numeric\" value=\"12\"",
+            "name=\"proposed\" placeholder=\"YYYY-MM-DD\" value=\"2025-01-06\"",
+        ],
+    );
     assert_eq!(
         proposal_2024(&s).await.status,
         cunji_store::Status::Computed
+    );
+    // Every rule broken is listed, not only the first.
+    let mut several = resolve_form("2600.00", "12");
+    several[0] = ("proposed", "2024-12-20");
+    let page = town
+        .post_form(&format!("{BASE}/resolve"), &several, true)
+        .await
+        .text();
+    let errors = crate::common::after(&page, "id=\"errors-resolve\">");
+    let errors = &errors[..errors.find("</ul>").unwrap()];
+    assert_eq!(errors.matches("<li>").count(), 3, "{errors}");
+    assert_holds(
+        errors,
+        &[
+            "2024 年的收入要到年度结束后才能确定",
+            "赞成 12 票",
+            "2,600.00",
+        ],
     );
     town.get(BASE).await;
     let r = town
@@ -295,9 +322,27 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
         page.contains("<th>赞成 / 反对 / 弃权</th><td>20 / 3 / 1</td>"),
         "{page}"
     );
+    // 退回 asks for confirmation: without it nothing happens and the reason typed is kept.
+    let r = town
+        .post_form(
+            &format!("{BASE}/send_back"),
+            &[("reason", "决议公开照片不清楚")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_holds(
+        &r.text(),
+        &["请勾选“确认退回”", ">决议公开照片不清楚</textarea>"],
+    );
+    assert_eq!(
+        proposal_2024(&s).await.status,
+        cunji_store::Status::Resolved
+    );
+    town.get(BASE).await;
     town.post_form(
         &format!("{BASE}/send_back"),
-        &[("reason", "决议公开照片不清楚")],
+        &[("reason", "决议公开照片不清楚"), ("confirm", "1")],
         true,
     )
     .await;
@@ -341,7 +386,15 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
     let r = town
         .post_form(&format!("{BASE}/publish"), &period, true)
         .await;
-    assert!(r.header("location").unwrap().contains("err="));
+    assert_eq!(r.status, 422);
+    assert_holds(
+        &r.text(),
+        &[
+            "公示期结束日期 2025-02-10 早于开始日期 2025-02-11",
+            "value=\"2025-02-10\"",
+        ],
+    );
+    town.get(BASE).await;
     let period = [("from", "2025-02-11"), ("to", "2025-02-20")];
     town.post_form(&format!("{BASE}/publish"), &period, true)
         .await;

@@ -114,6 +114,34 @@ struct DetailPage {
     documents: Vec<DocRow>,
     can_upload: bool,
     can: Can,
+    /// A form the user sent that was refused: shown again with what was typed and every rule broken.
+    refused: Option<Refused>,
+}
+
+/// A refused step's form (SPEC §13): which form, what was typed in it, and every rule it broke.
+pub struct Refused {
+    pub form: &'static str,
+    pub typed: std::collections::BTreeMap<String, String>,
+    pub errors: Vec<String>,
+}
+
+impl DetailPage {
+    /// What the user typed into `key` of `form` when that form was refused, else `default`.
+    fn value<'a>(&'a self, form: &str, key: &str, default: &'a str) -> &'a str {
+        self.refused
+            .as_ref()
+            .filter(|r| r.form == form)
+            .and_then(|r| r.typed.get(key))
+            .map_or(default, String::as_str)
+    }
+
+    /// The rules `form` broke when it was last sent (empty unless it was refused).
+    fn errors_of(&self, form: &str) -> &[String] {
+        match &self.refused {
+            Some(r) if r.form == form => &r.errors,
+            _ => &[],
+        }
+    }
 }
 
 /// A time (seconds since the epoch) in Beijing time.
@@ -137,10 +165,38 @@ pub async fn page(
     Query(q): Query<ViewQuery>,
 ) -> Result<Response, WebError> {
     let (user, village, year) = (at.user(), at.code().clone(), at.year());
-    let now = Now::read(&state, &village, year).await?;
+    let layout =
+        |name: &str| Layout::new(format!("{name} {year} 年奖励审批"), Some(user)).with_flashes(&q);
+    shown(&state, user, (&village, year), layout, None).await
+}
+
+/// The page again after a refused form: what was typed kept, every rule broken listed beside the
+/// form, answered 422 (nothing changed).
+pub async fn refused(
+    state: &AppState,
+    user: &User,
+    (village, year): (&cunji_core::region::RegionCode, i32),
+    refused: Refused,
+) -> Result<Response, WebError> {
+    let layout = |name: &str| Layout::new(format!("{name} {year} 年奖励审批"), Some(user));
+    let mut r = shown(state, user, (village, year), layout, Some(refused)).await?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
+async fn shown(
+    state: &AppState,
+    user: &User,
+    (village, year): (&cunji_core::region::RegionCode, i32),
+    layout: impl Fn(&str) -> Layout,
+    refused: Option<Refused>,
+) -> Result<Response, WebError> {
+    let village = village.clone();
+    let now = Now::read(state, &village, year).await?;
     let p = now.proposal.as_ref();
     let page = DetailPage {
-        layout: Layout::new(format!("{} {year} 年奖励审批", now.name), Some(user)).with_flashes(&q),
+        layout: layout(&now.name),
+        refused,
         code: village.to_string(),
         name: now.name.clone(),
         year,
