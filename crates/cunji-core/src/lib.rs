@@ -12,6 +12,7 @@ pub mod cadre;
 pub mod columns;
 pub mod date;
 mod decimal;
+pub mod growth;
 pub mod incentive;
 pub mod measure;
 pub mod money;

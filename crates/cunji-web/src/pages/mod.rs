@@ -1,6 +1,7 @@
 //! The pages, one module per area.
 
 pub mod audit;
+pub mod compare;
 pub mod dashboard;
 pub mod downloads;
 pub mod entry;
@@ -12,6 +13,7 @@ pub mod policy;
 pub mod public;
 pub mod settings;
 pub mod village;
+pub mod villages;
 pub mod whatif;
 pub mod workflow;
 
