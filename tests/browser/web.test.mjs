@@ -214,15 +214,35 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
 
 // Every page each role reaches from its menu, as that role sees it.
 const ROLE_PAGES = [
-  ['admin', 'cunji-admin', ['/dashboard', '/villages', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
+  ['admin', 'cunji-admin', ['/dashboard', '/villages', '/villages?growth=down&sort=change', '/compare',
+    '/compare?region=131124100200', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
     '/workflow/131124100201/2024', '/policy', '/policy/whatif?rate=20', '/payfloor', '/import', '/audit']],
-  ['raoyang', 'cunji-town', ['/dashboard', '/villages', '/village/131124100200?year=2024', '/workflow?year=2024',
+  ['raoyang', 'cunji-town', ['/dashboard', '/villages', '/compare?region=131124100000', '/village/131124100200?year=2024', '/workflow?year=2024',
     '/workflow/131124100201/2024', '/policy', '/policy/whatif', '/payfloor', '/import', '/audit']],
   ['dongguan', 'cunji-village', ['/village/131124100200?year=2024', '/workflow/131124100200/2024', '/policy', '/import',
     '/audit']],
   ['auditor', 'cunji-audit', ['/dashboard', '/villages', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
     '/policy', '/payfloor', '/audit']],
 ];
+
+test('a dashboard count opens the list of its villages, which sorts by a column', async () => {
+  for (const width of [1280, 375]) {
+    const page = await signIn('admin', 'cunji-admin', { width, height: width === 375 ? 812 : 900 });
+    await page.goto(`${base}/dashboard?year=2024`);
+    const link = page.locator('#band-counts a').first();
+    const count = Number(await link.textContent());
+    await Promise.all([page.waitForNavigation(), link.click()]);
+    assert.match(page.url(), /\/villages\?.*band=/);
+    assert.equal(await page.locator('#villages tr').count(), count + 1, 'the list holds the villages counted');
+    assert.match(await text(page, '#village-count'), new RegExp(`共 ${count} 个`));
+    await Promise.all([page.waitForNavigation(), page.click('#villages th a:has-text("增减")')]);
+    assert.match(page.url(), /sort=change/);
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scroll <= width, `the list fits ${width} px: ${scroll}`);
+    await page.screenshot({ path: join(shots, `villages-band-${width}.png`), fullPage: true });
+    await page.context().close();
+  }
+});
 
 test('every page of every role at 1280 px and at 375 px without sideways scrolling', async () => {
   const wide = [];
