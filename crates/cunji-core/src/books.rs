@@ -188,10 +188,42 @@ impl Books {
     }
 }
 
+/// The year a county's views open on (issue #33): the latest year that most of its `villages` have
+/// reported (books of their own) or closed. Every January a few villages book the new year first; a
+/// view opening on that year would show nearly every village missing. `reported` holds, per year,
+/// how many villages reported or closed it. Without a year past half, the latest year with any.
+pub fn opening_year(reported: &[(i32, usize)], villages: usize) -> Option<i32> {
+    let most = reported
+        .iter()
+        .filter(|(_, n)| *n * 2 > villages)
+        .map(|(y, _)| *y)
+        .max();
+    most.or_else(|| {
+        reported
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(y, _)| *y)
+            .max()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::region::Region;
+
+    #[test]
+    fn views_open_on_the_latest_year_most_villages_reported() {
+        // January: 4 of 193 villages have booked 2025; 2024 is reported by 190.
+        let reported = [(2023, 193), (2024, 190), (2025, 4)];
+        assert_eq!(opening_year(&reported, 193), Some(2024));
+        // Once 97 of 193 have reported 2025 (more than half), it opens on 2025; 96 is not more.
+        assert_eq!(opening_year(&[(2024, 193), (2025, 97)], 193), Some(2025));
+        assert_eq!(opening_year(&[(2024, 193), (2025, 96)], 193), Some(2024));
+        // A new county with little data: the latest year with any.
+        assert_eq!(opening_year(&[(2024, 3), (2025, 1)], 100), Some(2025));
+        assert_eq!(opening_year(&[], 100), None);
+    }
 
     fn code(s: &str) -> RegionCode {
         RegionCode::parse(s).unwrap()

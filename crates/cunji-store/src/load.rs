@@ -393,6 +393,21 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// How many villages closed each year, by year (for the year views open on).
+    pub async fn closed_counts(&self) -> Result<Vec<(i32, usize)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT year, COUNT(*) FROM closed_years GROUP BY year ORDER BY year")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let (y, n): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                Ok((y as i32, n.max(0) as usize))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// Everything a report of `year` needs.
     pub async fn load_for_report(&self, year: i32) -> Result<LoadedData, StoreError> {
         self.load_for_report_from(year, i32::MIN, None).await

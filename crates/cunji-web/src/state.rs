@@ -487,6 +487,45 @@ impl AppState {
         Ok(years)
     }
 
+    /// The year a region's views open on when none is asked (`cunji_core::books::opening_year`: the
+    /// latest year most villages reported or closed), and the latest year after it with books, as
+    /// (year, villages reported or closed, villages): January's first entries of a new year do not
+    /// move the county's views to a year with nearly every village missing. A year counts a village
+    /// as reported when it has books of its own, or closed it (the larger of the two counts: a
+    /// closed year almost always has books, and counting both exactly would read every closing).
+    pub async fn opening_year(&self) -> Result<(i32, Option<(i32, usize, usize)>), WebError> {
+        let years = self.years().await?;
+        let Some(&latest) = years.last() else {
+            return Ok((2024, None));
+        };
+        let data = self.data(latest).await?;
+        let villages: Vec<&cunji_core::region::RegionCode> = data
+            .regions
+            .iter()
+            .filter(|r| r.level() == cunji_core::region::Level::Village)
+            .map(|r| &r.code)
+            .collect();
+        let closed = self.store.closed_counts().await?;
+        let counts: Vec<(i32, usize)> = years
+            .iter()
+            .map(|&y| {
+                let own = villages
+                    .iter()
+                    .filter(|v| data.books.has_own_data(v, y))
+                    .count();
+                let shut = closed.iter().find(|(c, _)| *c == y).map_or(0, |c| c.1);
+                (y, own.max(shut))
+            })
+            .collect();
+        let year = cunji_core::books::opening_year(&counts, villages.len()).unwrap_or(latest);
+        let later = counts
+            .iter()
+            .rev()
+            .find(|(y, n)| *y > year && *n > 0)
+            .map(|(y, n)| (*y, *n, villages.len()));
+        Ok((year, later))
+    }
+
     /// The latest year with books, for default views.
     pub async fn latest_year(&self) -> i32 {
         self.years()

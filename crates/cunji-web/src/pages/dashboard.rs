@@ -127,6 +127,9 @@ struct DashboardPage {
     region_name: String,
     region_code: String,
     year: i32,
+    /// A later year with books that fewer than half the villages have reported: (year, reported,
+    /// villages). The dashboard opens on the year most have reported and says so.
+    later: Option<(i32, usize, usize)>,
     policy_name: String,
     regions: Vec<Choice>,
     years: Vec<Choice>,
@@ -202,7 +205,10 @@ fn children<'a>(report: &'a Report, scope: &RegionCode) -> Vec<&'a RegionReport>
 pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let super::Ask { state, user, q } = ask;
     let years = state.years().await?;
-    let year = q.year.unwrap_or(state.latest_year().await);
+    let (year, later) = match q.year {
+        Some(y) => (y, None),
+        None => state.opening_year().await?,
+    };
     let (stored, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
     let landing = q
@@ -248,6 +254,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         region_name: me.name.clone(),
         region_code: region.to_string(),
         year,
+        later,
         policy_name: stored.name.clone(),
         regions: all_regions,
         years: year_choices(&years, year),

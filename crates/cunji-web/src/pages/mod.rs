@@ -126,7 +126,10 @@ impl RegionView {
     pub async fn of(ask: Ask) -> Result<RegionView, crate::html::WebError> {
         let Ask { state, user, q } = ask;
         let state = &state;
-        let year = q.year.unwrap_or(state.latest_year().await);
+        let year = match q.year {
+            Some(y) => y,
+            None => state.opening_year().await?.0,
+        };
         let (_, policy) = state.policy(q.policy).await?;
         let data = state.data(year).await?;
         let region = dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;

@@ -113,3 +113,35 @@ async fn years_side_by_side_for_a_region_and_a_village() {
     let mut acct = Client::signed_in(s.addr, "acct").await;
     assert_eq!(acct.get("/compare?region=131124100201").await.status, 403);
 }
+
+/// January (issue #33): one village of three books 2025 first. The dashboard keeps opening on 2024,
+/// which most villages reported, and says how many have reported 2025; once two of three have, it
+/// opens on 2025.
+#[tokio::test]
+async fn the_dashboard_opens_on_the_year_most_villages_reported() {
+    let s = server("opening-year").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    s.import(
+        cunji_store::ImportKind::Entries,
+        "village,date,account,amount\n131124100200,2025-01-03,operating_revenue,500\n",
+    )
+    .await;
+    let page = admin.get("/dashboard").await.text();
+    assert_holds(
+        &page,
+        &[
+            "<h1>饶阳县 · 2024 年总览</h1>",
+            "2025 年已有 1 个村报账（共 3 个村），尚未过半，先显示 2024 年。",
+        ],
+    );
+    let list = admin.get("/villages").await.text();
+    assert_holds(&list, &["2024 年村级台账"]);
+    s.import(
+        cunji_store::ImportKind::Entries,
+        "village,date,account,amount\n131124100201,2025-01-04,operating_revenue,600\n",
+    )
+    .await;
+    let page = admin.get("/dashboard").await.text();
+    assert_holds(&page, &["<h1>饶阳县 · 2025 年总览</h1>"]);
+    assert!(!page.contains("id=\"later-year\""), "{page}");
+}
