@@ -198,6 +198,15 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   assert.equal(await page.getAttribute('html', 'class'), 'large', 'remembered');
   await fits('village page, larger text');
   await page.screenshot({ path: join(shots, 'public-phone-large.png'), fullPage: true });
+  // Every link and button of the public pages is a 44 px target on a phone (issue #33).
+  for (const path of ['/public/', '/public/?region=131124100000', '/public/village/131124100201']) {
+    await page.goto(`${base}${path}`);
+    const small = await page.evaluate(() => [...document.querySelectorAll('main a, main button')]
+      .filter((e) => e.offsetParent !== null)
+      .map((e) => [e.textContent.trim(), e.getBoundingClientRect().height])
+      .filter(([, h]) => h < 44));
+    assert.deepEqual(small, [], `tap targets below 44 px on ${path}`);
+  }
   await page.goto(`${base}/public/village/131124100200/notice`);
   await fits('notice');
   // The notices of the villages with published rewards (one with a grant) each print on one A4 page.

@@ -139,6 +139,12 @@ pub async fn reopen(
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
     let (user, code) = (at.user(), at.code().as_str());
+    if f.confirm != "yes" {
+        return Ok(back_with(
+            &format!("/village/{code}?year={}", f.year),
+            Err("请先勾选“我确认重新开账”".to_string()),
+        ));
+    }
     let r = state
         .store
         .reopen_year(code, f.year, &user.username, &f.reason)

@@ -35,6 +35,33 @@ async fn each_role_sees_and_does_what_it_may() {
         .await;
     assert_eq!(r.status, 303);
     assert!(s.store.is_closed("131124100201", 2023).await.unwrap());
+    // 重新开账 says what it will do and asks first: without the tick the year stays closed.
+    let page = admin.get("/village/131124100201?year=2023").await.text();
+    assert!(
+        page.contains("重新开账后，2023 年可以再记账和冲销")
+            && page.contains("id=\"confirm-reopen\""),
+        "{page}"
+    );
+    let reopen = [("year", "2023"), ("reason", "补记漏记的租金")];
+    let r = admin
+        .post_form("/village/131124100201/reopen", &reopen, true)
+        .await;
+    assert!(r.header("location").unwrap().contains("err="));
+    assert!(s.store.is_closed("131124100201", 2023).await.unwrap());
+    let mut confirmed = reopen.to_vec();
+    confirmed.push(("confirm", "yes"));
+    let r = admin
+        .post_form("/village/131124100201/reopen", &confirmed, true)
+        .await;
+    assert!(r.header("location").unwrap().contains("msg="));
+    assert!(!s.store.is_closed("131124100201", 2023).await.unwrap());
+    admin
+        .post_form(
+            "/village/131124100201/close",
+            &[("year", "2023"), ("confirm", "yes")],
+            true,
+        )
+        .await;
 
     // A township officer reads their township, not another one's village, and may not close years.
     let mut town = Client::signed_in(s.addr, "town").await;
