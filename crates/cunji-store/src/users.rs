@@ -77,8 +77,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        // The role in Chinese: the audit log is read by people (issue #33).
+        let role_zh = cunji_core::access::Role::parse(role).map_or(role, |r| r.name_zh());
         let detail = format!(
-            "新增用户 {username}（{display_name}），角色 {role}，范围 {}",
+            "新增用户 {username}（{display_name}），角色 {role_zh}，范围 {}",
             scope.unwrap_or("全部")
         );
         crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;

@@ -9,6 +9,17 @@ pub fn public_trace(lines: &[String]) -> Vec<String> {
     lines.iter().map(|l| public_line(l)).collect()
 }
 
+/// Each trace line as the county's and township's staff pages show it: the policy's keys dropped
+/// (`〔incentive〕`, `（basis = increase，比上年增长）` → `（比上年增长）`, `（no_growth）`), person ids
+/// kept beside the names (`R100201-1（张三，书记）`: the id is what an official types in a file). The
+/// report's JSON keeps the trace whole (SPEC §6); pages speak in Chinese terms (issue #33).
+pub fn staff_trace(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| parentheses_without_keys(&drop_brackets(l)))
+        .collect()
+}
+
 fn has_latin(s: &str) -> bool {
     s.chars().any(|c| c.is_ascii_alphabetic())
 }
@@ -112,5 +123,17 @@ mod tests {
                 "陈建国（书记兼主任）：权重 1，份额 2,112.45 元。",
             ]
         );
+        // Staff pages keep each id beside its name, and drop the keys as the public page does.
+        let staff = staff_trace(&trace);
+        assert_eq!(
+            staff[1],
+            "基数（比上年增长）：2024 年 144,417.49 元 − 2023 年 123,293.04 元 = 21,124.45 元。"
+        );
+        assert_eq!(
+            staff[3],
+            "R100205-3（赵保平，两委成员）：权重为 0，不参与分配。"
+        );
+        let conclusion = staff_trace(&["结论：无增长（no_growth）。".to_string()]);
+        assert_eq!(conclusion, ["结论：无增长。"]);
     }
 }

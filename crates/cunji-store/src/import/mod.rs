@@ -288,7 +288,7 @@ pub(crate) async fn amend_import(
 /// The audit detail of an import.
 fn import_detail(meta: &ImportMeta<'_>, rows: u64, detail: &str) -> String {
     format!(
-        "导入{} {rows} 行（sha256 {}）{detail}",
+        "导入{} {rows} 行（校验值 {}）{detail}",
         meta.kind.name_zh(),
         meta.sha256
     )

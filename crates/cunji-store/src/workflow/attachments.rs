@@ -94,7 +94,7 @@ impl Store {
                 MAX_BYTES_PER_TOWNSHIP_YEAR / (1024 * 1024)
             )));
         }
-        let detail = format!("附件《{file_name}》{} 字节（sha256 {sha256}）", bytes.len());
+        let detail = format!("附件《{file_name}》{} 字节（校验值 {sha256}）", bytes.len());
         let audit_id = crate::audit::write_with_record(
             &mut tx,
             actor,

@@ -113,7 +113,9 @@ impl Names<'_> {
     fn user(&self, username: &str) -> String {
         match self.users.get(username) {
             Some((display, role)) => format!("{display}（{username}，{role}）"),
-            None => username.to_string(),
+            // Written from the command line, where no web user signs in: `cli` when no name was given.
+            None if username == "cli" => "命令行".to_string(),
+            None => format!("{username}（命令行）"),
         }
     }
 

@@ -175,7 +175,9 @@ pub async fn page(
             .map(|r| r.name_zh().to_string())
             .unwrap_or_default(),
         unallocated: inc.map(|i| i.unallocated.display()).unwrap_or_default(),
-        trace: inc.map(|i| i.trace.clone()).unwrap_or_default(),
+        trace: inc
+            .map(|i| cunji_core::incentive::public::staff_trace(&i.trace))
+            .unwrap_or_default(),
         awards,
         grants,
         entries,

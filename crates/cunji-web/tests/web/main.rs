@@ -12,6 +12,7 @@ mod pages;
 mod public;
 mod replica;
 mod villages;
+mod words;
 mod workflow;
 
 /// The figure of a page's element `id` (`<… id="ID">FIGURE<`).

@@ -137,7 +137,10 @@ async fn the_pay_floor_page_lists_shortfalls() {
         towns.contains("<tr><td>饶阳镇</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0.01</td></tr><tr><td>大尹村镇</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">0.00</td></tr>"),
         "{towns}"
     );
-    assert!(t.contains("<details><summary>说明（P3）</summary>"), "{t}");
+    assert!(
+        t.contains("<details><summary>说明（王志强，人员编号 P3）</summary>"),
+        "{t}"
+    );
     let csv = admin.get("/payfloor.csv?year=2024").await;
     let csv = String::from_utf8(csv.body.clone()).unwrap();
     assert!(

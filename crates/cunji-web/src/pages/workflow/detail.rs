@@ -206,7 +206,7 @@ async fn shown(
         trace: now
             .incentive
             .as_ref()
-            .map(|i| i.trace.clone())
+            .map(|i| cunji_core::incentive::public::staff_trace(&i.trace))
             .unwrap_or_default(),
         has_proposal: p.is_some(),
         status: p.map_or("未生成方案", |p| p.status.name_zh()).to_string(),
