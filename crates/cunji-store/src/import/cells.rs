@@ -5,19 +5,19 @@
 use cunji_core::date::parse_year;
 use cunji_core::money::Fen;
 
-use crate::table::{Row, RowError, Sheet};
+use crate::table::{Row, RowErrors, Sheet};
 
 pub(crate) struct Cells<'s, 'e> {
     sheet: &'s Sheet,
     row: &'s Row,
     pub line: u64,
-    errors: &'e mut Vec<RowError>,
+    errors: &'e mut RowErrors,
     /// How many errors the file had before this row.
-    start: usize,
+    start: u64,
 }
 
 impl<'s, 'e> Cells<'s, 'e> {
-    pub fn new(sheet: &'s Sheet, row: &'s Row, errors: &'e mut Vec<RowError>) -> Self {
+    pub fn new(sheet: &'s Sheet, row: &'s Row, errors: &'e mut RowErrors) -> Self {
         let start = errors.len();
         Cells {
             sheet,
@@ -33,7 +33,7 @@ impl<'s, 'e> Cells<'s, 'e> {
     }
 
     /// The errors of the whole file, for checks written against a sheet and a line.
-    pub fn errors(&mut self) -> &mut Vec<RowError> {
+    pub fn errors(&mut self) -> &mut RowErrors {
         self.errors
     }
 
