@@ -488,30 +488,6 @@ fn a_book_over_a_year_with_entries_is_a_check_and_keeps_its_distribution() {
     assert_eq!(totals(&s), before);
 }
 
-/// `cunji ARGS` run under `/usr/bin/time`: its output and its peak resident memory in KiB, or
-/// `None` where the machine has no `/usr/bin/time`.
-fn with_peak_memory(s: &Scratch, args: &[&str]) -> Option<(std::process::Output, u64)> {
-    let time = std::path::Path::new("/usr/bin/time");
-    if !time.exists() {
-        eprintln!("/usr/bin/time is missing: memory not measured");
-        return None;
-    }
-    let report = s.path("time.txt");
-    let out = std::process::Command::new(time)
-        .args(["-f", "%M", "-o"])
-        .arg(&report)
-        .arg(env!("CARGO_BIN_EXE_cunji"))
-        .args(args)
-        .env("CUNJI_DB", s.db_url())
-        .env("CUNJI_USER", "test")
-        .current_dir(&s.dir)
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&report).unwrap();
-    let kib = text.lines().last().unwrap().trim().parse().unwrap();
-    Some((out, kib))
-}
-
 /// #32: a 6 KB workbook whose four sheets each hold one value in W1048576 took 3.0 GB, the reader
 /// filling the rectangle to that cell. Only what a sheet holds is read: it imports in little memory.
 #[test]
@@ -551,7 +527,7 @@ fn a_far_off_cell_costs_no_memory() {
         "--region",
         "131124100000",
     ];
-    let Some((out, kib)) = with_peak_memory(&s, &args) else {
+    let Some((out, kib)) = s.cunji_measured(&args) else {
         s.ok(&args);
         return;
     };
