@@ -65,7 +65,9 @@ impl Date {
     /// inputs stay with the strict [`Date::parse`].
     pub fn parse_file(text: &str) -> Result<Date, String> {
         let t = text.trim();
-        let bad = || format!("日期 `{t}` 应写作 2025-03-05、2025/3/5、2025.3.5 或 2025年3月5日（年份在前）");
+        let bad = || {
+            format!("日期 `{t}` 应写作 2025-03-05、2025/3/5、2025.3.5 或 2025年3月5日（年份在前）")
+        };
         let (y, m, d) = split_file_date(t).ok_or_else(bad)?;
         if !(1900..=2999).contains(&y) {
             return Err(format!("日期 `{t}` 的年份应在 1900–2999 之间"));
@@ -268,8 +270,14 @@ mod tests {
             Date::parse_file("3/5/2025").unwrap_err(),
             "日期 `3/5/2025` 应写作 2025-03-05、2025/3/5、2025.3.5 或 2025年3月5日（年份在前）"
         );
-        assert_eq!(Date::parse_file("2025-02-30").unwrap_err(), "日期 `2025-02-30` 不存在");
-        assert_eq!(Date::parse_file("2024/2/29").map(|d| d.iso()), Ok("2024-02-29".into()));
+        assert_eq!(
+            Date::parse_file("2025-02-30").unwrap_err(),
+            "日期 `2025-02-30` 不存在"
+        );
+        assert_eq!(
+            Date::parse_file("2024/2/29").map(|d| d.iso()),
+            Ok("2024-02-29".into())
+        );
     }
 
     proptest! {

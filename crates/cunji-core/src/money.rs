@@ -303,7 +303,10 @@ mod tests {
             i = 1;
         }
         // The integer part runs to the point or the end.
-        let end = chars[i..].iter().position(|c| *c == '.').map_or(chars.len(), |p| p + i);
+        let end = chars[i..]
+            .iter()
+            .position(|c| *c == '.')
+            .map_or(chars.len(), |p| p + i);
         let int: &[char] = &chars[i..end];
         let is_digit = |c: &char| c.is_ascii_digit();
         let plain = !int.is_empty() && int.iter().all(is_digit);
@@ -321,7 +324,11 @@ mod tests {
         if !(plain || grouped) {
             return None;
         }
-        let frac: &[char] = if end < chars.len() { &chars[end + 1..] } else { &[] };
+        let frac: &[char] = if end < chars.len() {
+            &chars[end + 1..]
+        } else {
+            &[]
+        };
         if end < chars.len() && (frac.is_empty() || frac.len() > 2 || !frac.iter().all(is_digit)) {
             return None;
         }
@@ -415,7 +422,10 @@ mod tests {
             Fen::from_number(1.00000001e9, Unit::Wan),
             Err(MoneyError::Overflow(_))
         ));
-        assert!(matches!(Fen::from_number(1e300, Unit::Yuan), Err(MoneyError::Overflow(_))));
+        assert!(matches!(
+            Fen::from_number(1e300, Unit::Yuan),
+            Err(MoneyError::Overflow(_))
+        ));
         assert_eq!(Fen::from_number(1e-300, Unit::Yuan), Ok(Fen(0)));
         assert_eq!(Fen::parse_in("20.010001", Unit::Wan), Ok(Fen(20_010_001)));
         assert!(Fen::parse_in("1,234.5万", Unit::Wan).is_err());
@@ -444,8 +454,21 @@ mod tests {
     #[test]
     fn refuses_the_rest() {
         for bad in [
-            "1e5", "12.345", "12.", "+5", "1,2,3", "abc", "", "1,23", "12,3456", ".5", "--1",
-            "1 000", "元", "1,234.00元元", "１２",
+            "1e5",
+            "12.345",
+            "12.",
+            "+5",
+            "1,2,3",
+            "abc",
+            "",
+            "1,23",
+            "12,3456",
+            ".5",
+            "--1",
+            "1 000",
+            "元",
+            "1,234.00元元",
+            "１２",
         ] {
             assert!(Fen::parse_yuan(bad).is_err(), "{bad:?} must be refused");
         }

@@ -289,7 +289,12 @@ struct Block {
 /// The header row (the index of the first row holding `项目`) and its blocks: a sheet may print the
 /// statement in two halves side by side, each with its own `项目`.
 fn header(rows: &[SheetRow]) -> Option<(usize, Vec<Block>)> {
-    let clean = |c: &Cell| c.text().chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let clean = |c: &Cell| {
+        c.text()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+    };
     for (r, row) in rows.iter().enumerate() {
         let cells: Vec<(usize, String)> = row.cells.iter().map(|(i, c)| (*i, clean(c))).collect();
         let starts: Vec<usize> = cells
@@ -471,11 +476,15 @@ fn filled_in(lines: &[SheetRow], blocks: &[Block]) -> bool {
                 .into_iter()
                 .flatten()
                 .filter_map(|c| row.get(c))
-                .any(|cell| match cell {
-                    Cell::Number(v) => !(is_sum && *v == 0.0),
-                    Cell::Text(t) => {
-                        !is_blank_text(t) && !(is_sum && Fen::parse_yuan(t) == Ok(Fen::ZERO))
-                    }
+                .any(|cell| {
+                    let zero = match cell {
+                        Cell::Number(v) => *v == 0.0,
+                        Cell::Text(t) => Fen::parse_yuan(t) == Ok(Fen::ZERO),
+                    };
+                    let blank = matches!(cell, Cell::Text(t) if is_blank_text(t));
+                    // A figure: not blank, and not a sum line's 0.
+                    let formula_zero = is_sum && zero;
+                    !(blank || formula_zero)
                 })
         })
     })
@@ -604,7 +613,12 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
     for (p, v, row) in &read.parts {
         if *p == Part::Closing {
             let available = written(SumLine::Distributable).unwrap_or(distributable);
-            check(*row, "年末未分配收益", v.fen() as i128, available - handed_out);
+            check(
+                *row,
+                "年末未分配收益",
+                v.fen() as i128,
+                available - handed_out,
+            );
         }
     }
     // An account or part printed on several lines is one figure: within the bound of one amount.
@@ -612,7 +626,9 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         if total.unsigned_abs() > crate::money::MAX_FEN as u128 {
             errors.push(SheetError {
                 row: 1,
-                message: format!("“{name}”各行合计 {total} 分超出范围（一项金额不能超过 10 万亿元）"),
+                message: format!(
+                    "“{name}”各行合计 {total} 分超出范围（一项金额不能超过 10 万亿元）"
+                ),
             });
             return Fen::ZERO;
         }

@@ -180,7 +180,10 @@ fn wan_yuan_number_cells_are_exact_to_the_fen() {
     yuan[0][2] = "单位：元".into();
     yuan[2][1] = "20.0105".into();
     let e = read_rows(&sparse(&yuan, 1)).unwrap_err();
-    assert_eq!(e[0].message, "“经营收入”：数值 20.0105 不是整分（不会擅自四舍五入）");
+    assert_eq!(
+        e[0].message,
+        "“经营收入”：数值 20.0105 不是整分（不会擅自四舍五入）"
+    );
 }
 
 /// Text amounts follow SPEC §1's rule exactly: `1,234.00元` is an amount, `1,2,3` is an error (it
@@ -219,7 +222,12 @@ fn text_amounts_follow_the_one_rule_for_written_amounts() {
 #[test]
 fn a_sheet_without_figures_is_not_filled_in() {
     let template = grid(&[
-        &["编制单位：东关村民委员会（131124100200）", "", "2024年度", "单位：元"],
+        &[
+            "编制单位：东关村民委员会（131124100200）",
+            "",
+            "2024年度",
+            "单位：元",
+        ],
         &["项目", "行次", "本年金额", "上年金额"],
         &["一、经营收入", "1", "", ""],
         &["二、本年收益", "2", "0", "0"],

@@ -86,6 +86,14 @@ impl RowErrors {
     }
 }
 
+impl std::ops::Index<usize> for RowErrors {
+    type Output = RowError;
+    /// The `i`-th listed error.
+    fn index(&self, i: usize) -> &RowError {
+        &self.listed[i]
+    }
+}
+
 impl Extend<RowError> for RowErrors {
     fn extend<I: IntoIterator<Item = RowError>>(&mut self, errors: I) {
         for e in errors {

@@ -190,7 +190,9 @@ fn a_file_of_many_bad_rows_lists_a_thousand_errors_and_counts_all() {
     let err = String::from_utf8_lossy(&out.stderr);
     let listed: Vec<&str> = err.lines().filter(|l| l.contains(": amount: ")).collect();
     assert_eq!(listed.len(), 1_000);
-    assert!(listed[0].ends_with("bad.csv:2: amount: 金额格式不对：`x0`（应写作元，如 12345、12,345.6、-80.00）"));
+    assert!(listed[0].ends_with(
+        "bad.csv:2: amount: 金额格式不对：`x0`（应写作元，如 12345、12,345.6、-80.00）"
+    ));
     assert!(listed[999].contains("bad.csv:1001: amount: 金额格式不对：`x999`"));
     assert!(
         err.contains("… 另有 199000 处错误未列出（只列出前 1000 处）\n共 200000 处错误，本文件未导入任何数据。"),
@@ -221,7 +223,8 @@ fn three_million_bad_rows_cost_no_more_memory_than_good_ones() {
         s.write(name, text)
     };
     let bad = write("bad.csv", true);
-    let Some((out, bad_kib)) = s.cunji_measured(&["import", "entries", bad.to_str().unwrap()]) else {
+    let Some((out, bad_kib)) = s.cunji_measured(&["import", "entries", bad.to_str().unwrap()])
+    else {
         return;
     };
     assert_eq!(out.status.code(), Some(2));
@@ -230,7 +233,14 @@ fn three_million_bad_rows_cost_no_more_memory_than_good_ones() {
     let (out, good_kib) = s
         .cunji_measured(&["import", "entries", good.to_str().unwrap()])
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     eprintln!("3,000,000 rows: bad file peak RSS {bad_kib} KiB, good file {good_kib} KiB");
-    assert!(bad_kib <= good_kib + 50 * 1024, "{bad_kib} KiB vs {good_kib} KiB");
+    assert!(
+        bad_kib <= good_kib + 50 * 1024,
+        "{bad_kib} KiB vs {good_kib} KiB"
+    );
 }

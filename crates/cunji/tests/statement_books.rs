@@ -338,7 +338,13 @@ fn sheets_not_filled_in_are_skipped_and_a_book_without_figures_is_refused() {
             ),
         ],
     );
-    let out = s.ok(&["import", "statement-book", &book, "--region", "131124100000"]);
+    let out = s.ok(&[
+        "import",
+        "statement-book",
+        &book,
+        "--region",
+        "131124100000",
+    ]);
     assert!(
         out.contains("已导入收益及收益分配表 1 张（1 个文件），生成 5 笔年末分录。")
             && out.contains("已跳过未填写金额的工作表 2 张（未存入任何数据）：")
@@ -379,7 +385,13 @@ fn wan_yuan_cells_are_exact_and_text_amounts_follow_the_rule() {
         line("本年收益", "20.010002"),
     ]);
     let file = workbook(&s, "wan.xlsx", &[("万元".into(), wan)]);
-    s.ok(&["import", "statement-book", &file, "--region", "131124100000"]);
+    s.ok(&[
+        "import",
+        "statement-book",
+        &file,
+        "--region",
+        "131124100000",
+    ]);
     let t = totals(&s);
     assert!(
         t.contains("131124100201,2024,operating_revenue,200100.01,1\n")
@@ -392,13 +404,28 @@ fn wan_yuan_cells_are_exact_and_text_amounts_follow_the_rule() {
     text[0][1] = "2023年度".into();
     text.extend([line("经营收入", "1,234.00元"), line("本年收益", "1，234元")]);
     let file = workbook(&s, "text.xlsx", &[("元".into(), text.clone())]);
-    s.ok(&["import", "statement-book", &file, "--region", "131124100000"]);
+    s.ok(&[
+        "import",
+        "statement-book",
+        &file,
+        "--region",
+        "131124100000",
+    ]);
     assert!(totals(&s).contains("131124100201,2023,operating_revenue,1234.00,1\n"));
     text[0][1] = "2022年度".into();
     text[2][2] = "1,2,3".into();
     text[3][2] = "123".into();
     let file = workbook(&s, "bad.xlsx", &[("元".into(), text)]);
-    let err = refused(&s, &["import", "statement-book", &file, "--region", "131124100000"]);
+    let err = refused(
+        &s,
+        &[
+            "import",
+            "statement-book",
+            &file,
+            "--region",
+            "131124100000",
+        ],
+    );
     assert!(
         err.contains("bad.xlsx［元］:3: 项目: “经营收入”：金额格式不对：`1,2,3`（应写作元，如 12345、12,345.6、-80.00）"),
         "{err}"
@@ -440,10 +467,18 @@ fn a_book_over_a_year_with_entries_is_a_check_and_keeps_its_distribution() {
             sheet_rows("元", "东关村股份经济合作社", 2024, "", "50000.00"),
         )],
     );
-    let out = s.ok(&["import", "statement-book", &east, "--region", "131124100000"]);
+    let out = s.ok(&[
+        "import",
+        "statement-book",
+        &east,
+        "--region",
+        "131124100000",
+    ]);
     assert!(
         out.contains("已导入收益及收益分配表 1 张（1 个文件），生成 0 笔年末分录。")
-            && out.contains("其中 1 张所属村、年度已有账目：已与账目核对一致，未重复记账，只存入收益分配。"),
+            && out.contains(
+                "其中 1 张所属村、年度已有账目：已与账目核对一致，未重复记账，只存入收益分配。"
+            ),
         "{out}"
     );
     assert_eq!(totals(&s), before, "no entry added");
@@ -477,7 +512,16 @@ fn a_book_over_a_year_with_entries_is_a_check_and_keeps_its_distribution() {
             ),
         ],
     );
-    let err = refused(&s, &["import", "statement-book", &west, "--region", "131124100000"]);
+    let err = refused(
+        &s,
+        &[
+            "import",
+            "statement-book",
+            &west,
+            "--region",
+            "131124100000",
+        ],
+    );
     assert!(
         err.contains("west.xlsx［西关］:1: 项目: 村 131124100201 的 2024 年已有账目，报表作为核对：“经营收入”账上合计 149,999.00 元，报表写的是 150,000.00 元")
             && err.contains("west.xlsx［西关2023又一张］:1: 项目: 村 131124100201 的 2023 年收益及收益分配表与 /")
@@ -506,7 +550,10 @@ fn a_far_off_cell_costs_no_memory() {
     {
         let ws = book.add_worksheet();
         ws.set_name(format!("表{i}")).unwrap();
-        for (r, row) in sheet_rows("元", village, *year, "", "50000.00").iter().enumerate() {
+        for (r, row) in sheet_rows("元", village, *year, "", "50000.00")
+            .iter()
+            .enumerate()
+        {
             for (c, cell) in row.iter().enumerate() {
                 match cell.parse::<f64>() {
                     Ok(n) if c >= 2 => ws.write_number(r as u32, c as u16, n).unwrap(),
@@ -532,7 +579,11 @@ fn a_far_off_cell_costs_no_memory() {
         return;
     };
     eprintln!("far-off cell: {size} bytes, peak RSS {kib} KiB");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("已导入收益及收益分配表 4 张"),
         "{}",

@@ -180,15 +180,14 @@ impl Store {
                 errors.push(error(&p.place, 1, message));
                 continue;
             }
-            let booked: Option<i64> = sqlx::query(
-                "SELECT audit_id FROM distributions WHERE village = $1 AND year = $2",
-            )
-            .bind(&p.village)
-            .bind(year as i64)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
+            let booked: Option<i64> =
+                sqlx::query("SELECT audit_id FROM distributions WHERE village = $1 AND year = $2")
+                    .bind(&p.village)
+                    .bind(year as i64)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
             if booked.is_some() {
                 let message = format!(
                     "村 {} 的 {year} 年已导入过收益及收益分配表，不能再导入一张（更正请记账或冲销）",

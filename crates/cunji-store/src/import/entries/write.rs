@@ -179,7 +179,8 @@ impl EntryTally {
                 }
             }
         }
-        let order = |x: &TotalRow, y: &TotalRow| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key()));
+        let order =
+            |x: &TotalRow, y: &TotalRow| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key()));
         totals.sort_unstable_by(order);
         second.sort_unstable_by(order);
         Settled {
@@ -221,7 +222,13 @@ impl EntryTally {
             .into_iter()
             // A project's income of a year is a sum of income entries of one village's totals,
             // each within `i64` once checked; a sum beyond it is clamped rather than wrapped.
-            .map(|((p, y), amount)| (p, y, amount.clamp(i64::MIN as i128, i64::MAX as i128) as i64))
+            .map(|((p, y), amount)| {
+                (
+                    p,
+                    y,
+                    amount.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                )
+            })
             .collect();
         if !projects.is_empty() {
             timed("projects", backend.write_project_totals(tx, projects)).await?;
