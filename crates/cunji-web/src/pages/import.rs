@@ -433,10 +433,18 @@ async fn books(
         .collect();
     Ok(Answer {
         flash: Ok(format!(
-            "已导入收益及收益分配表 {} 张（{} 个文件），生成 {} 笔年末分录",
+            "已导入收益及收益分配表 {} 张（{} 个文件），生成 {} 笔年末分录{}",
             outcome.sheets,
             files.len(),
-            outcome.entries
+            outcome.entries,
+            if outcome.checked > 0 {
+                format!(
+                    "；其中 {} 张所属村、年度已有账目，已与账目核对一致，只存入收益分配",
+                    outcome.checked
+                )
+            } else {
+                String::new()
+            }
         )),
         errors: Default::default(),
         summary: named(state, rows).await?,
