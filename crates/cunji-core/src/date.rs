@@ -1,7 +1,8 @@
-//! ISO dates (`YYYY-MM-DD`) of entries; a year is the calendar year (SPEC §1).
+//! Dates of entries (SPEC §1): ISO `YYYY-MM-DD` as cunji writes them, and in files also the forms Excel
+//! and WPS write in China (`Date::parse_file`); a year is the calendar year.
 
-/// A calendar date: a real day of a real month, made only by [`Date::parse`], [`Date::from_ymd`] or
-/// the day-number conversions, so that no impossible date exists.
+/// A calendar date: a real day of a real month, made only by [`Date::parse`], [`Date::parse_file`],
+/// [`Date::from_ymd`] or the day-number conversions, so that no impossible date exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     year: i32,

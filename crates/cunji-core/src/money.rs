@@ -1,7 +1,8 @@
 //! Money in whole fen (SPEC §1): parsing from yuan text, rounding, and the three ways it is shown.
 //!
-//! No floating point touches an amount, except reading a number cell of a spreadsheet, where the
-//! value must lie within 0.000001 yuan of a whole fen or it is refused.
+//! No floating point touches an amount, except reading a number cell of a spreadsheet: its value is
+//! taken at the shortest decimal text that reads back as it, scaled exactly to yuan (× 10,000 from
+//! 万元), and must then lie within 0.000001 yuan of a whole fen or it is refused.
 
 use std::fmt;
 

@@ -1,8 +1,10 @@
 //! Importing statement books (SPEC §14): workbooks of 收益及收益分配表, one village-year a sheet, any
 //! number of files in one import that stores everything or nothing. Each sheet is read by
 //! `cunji_core::statement_book`; here its village is found in the register, its year checked against
-//! what is stored, its accounts become the year's entries (as an annual statement's do, §3) and its
-//! distribution is kept. The `上年` column is compared with the stored year before: a difference is a
+//! what is stored, its accounts become the year's entries (as an annual statement's do, §3) — or, for a
+//! village-year that already has entries, are checked against them — and its distribution is kept. A
+//! sheet not filled in (the template as handed out) is skipped and named; a workbook with no figure
+//! at all is refused. The `上年` column is compared with the stored year before: a difference is a
 //! warning listed after the import, not an error.
 
 use std::collections::{BTreeMap, HashMap};
