@@ -244,3 +244,32 @@ fn three_million_bad_rows_cost_no_more_memory_than_good_ones() {
         "{bad_kib} KiB vs {good_kib} KiB"
     );
 }
+
+/// The kept totals are written as villages finish, a batch (32,000 rows) at a time: a village whose
+/// running total is beyond `i64` when its batch ends is held back until it fits again, so the
+/// database never holds a total beyond its BIGINT and the file still passes (its total is 0).
+#[test]
+fn a_total_beyond_i64_between_batches_is_held_until_it_fits() {
+    let s = setup("files-held");
+    s.import("regions", "west.csv", "code,name\n131124100201,西关村\n");
+    let row =
+        |village: &str, amount: &str| format!("{village},2023-03-01,operating_revenue,{amount}\n");
+    let mut text = String::from("village,date,account,amount\n");
+    for _ in 0..9_300 {
+        text.push_str(&row("131124100200", "10000000000000"));
+    }
+    for _ in 0..30_000 {
+        text.push_str(&row("131124100201", "1"));
+    }
+    for _ in 0..9_300 {
+        text.push_str(&row("131124100200", "-10000000000000"));
+    }
+    s.import("entries", "held.csv", text);
+    let t = totals(&s);
+    assert!(
+        t.contains("131124100200,2023,operating_revenue,0.00,18600\n")
+            && t.contains("131124100201,2023,operating_revenue,30000.00,30000\n"),
+        "{t}"
+    );
+    assert!(s.ok(&["audit", "verify"]).contains("审计链完整"));
+}
