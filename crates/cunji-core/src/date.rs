@@ -1,7 +1,8 @@
-//! ISO dates (`YYYY-MM-DD`) of entries; a year is the calendar year (SPEC §1).
+//! Dates of entries (SPEC §1): ISO `YYYY-MM-DD` as cunji writes them, and in files also the forms Excel
+//! and WPS write in China (`Date::parse_file`); a year is the calendar year.
 
-/// A calendar date: a real day of a real month, made only by [`Date::parse`], [`Date::from_ymd`] or
-/// the day-number conversions, so that no impossible date exists.
+/// A calendar date: a real day of a real month, made only by [`Date::parse`], [`Date::parse_file`],
+/// [`Date::from_ymd`] or the day-number conversions, so that no impossible date exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     year: i32,
@@ -56,6 +57,23 @@ impl Date {
             month: m as u8,
             day: d as u8,
         })
+    }
+
+    /// Parses a date as a file may hold it (SPEC §1): ISO `2025-03-05`, or as Excel and WPS write
+    /// dates in China — `2025/3/5`, `2025-3-5`, `2025.3.5`, `2025年3月5日` (month and day with one
+    /// or two digits, the same separator twice). The year comes first, always: `3/5/2025` is
+    /// refused rather than guessed (month or day first?). What cunji writes and the web's ISO
+    /// inputs stay with the strict [`Date::parse`].
+    pub fn parse_file(text: &str) -> Result<Date, String> {
+        let t = text.trim();
+        let bad = || {
+            format!("日期 `{t}` 应写作 2025-03-05、2025/3/5、2025.3.5 或 2025年3月5日（年份在前）")
+        };
+        let (y, m, d) = split_file_date(t).ok_or_else(bad)?;
+        if !(1900..=2999).contains(&y) {
+            return Err(format!("日期 `{t}` 的年份应在 1900–2999 之间"));
+        }
+        Date::from_ymd(y as i32, m as u8, d as u8).ok_or_else(|| format!("日期 `{t}` 不存在"))
     }
 
     /// Days since 1970-01-01 in the civil calendar (days-from-civil, Howard Hinnant's algorithm).
@@ -133,6 +151,36 @@ impl Date {
     }
 }
 
+/// Year, month and day of `YYYY?M?D` with one separator of `-`, `/`, `.` used twice, or
+/// `YYYY年M月D日`; month and day of one or two digits. Not checked for existence here.
+fn split_file_date(t: &str) -> Option<(u32, u32, u32)> {
+    let number = |s: &str, most: usize| -> Option<u32> {
+        (!s.is_empty() && s.len() <= most && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (y, m, d) = if let Some(rest) = t.strip_suffix('日') {
+        let (y, rest) = rest.split_once('年')?;
+        let (m, d) = rest.split_once('月')?;
+        (y, m, d)
+    } else {
+        let sep = t.chars().find(|c| !c.is_ascii_digit())?;
+        if !matches!(sep, '-' | '/' | '.') {
+            return None;
+        }
+        let mut parts = t.split(sep);
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    };
+    if y.len() != 4 {
+        return None;
+    }
+    Some((number(y, 4)?, number(m, 2)?, number(d, 2)?))
+}
+
 pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -181,6 +229,72 @@ mod tests {
                 Some(b) => prop_assert_eq!(std::str::from_utf8(&b).unwrap(), d.iso()),
                 None => prop_assert!(!(0..=9999).contains(&year) || month > 99 || day > 99),
             }
+        }
+    }
+
+    #[test]
+    fn file_dates_take_the_forms_excel_and_wps_write() {
+        for text in [
+            "2025-03-05",
+            "2025/3/5",
+            "2025-3-5",
+            "2025.3.5",
+            "2025年3月5日",
+            " 2025/03/05 ",
+            "2025年03月05日",
+        ] {
+            assert_eq!(
+                Date::parse_file(text).map(|d| d.iso()),
+                Ok("2025-03-05".to_string()),
+                "{text}"
+            );
+        }
+        for text in [
+            "3/5/2025",
+            "05/03/2025",
+            "2025-02-30",
+            "2025/2/29",
+            "2025-3/5",
+            "2025年3月5",
+            "25-3-5",
+            "2025--3-5",
+            "2025-3-5-1",
+            "2025-003-5",
+            "2025 3 5",
+            "",
+            "2025-03-05T00:00",
+            "+2025-3-5",
+        ] {
+            assert!(Date::parse_file(text).is_err(), "{text:?} must be refused");
+        }
+        assert_eq!(
+            Date::parse_file("3/5/2025").unwrap_err(),
+            "日期 `3/5/2025` 应写作 2025-03-05、2025/3/5、2025.3.5 或 2025年3月5日（年份在前）"
+        );
+        assert_eq!(
+            Date::parse_file("2025-02-30").unwrap_err(),
+            "日期 `2025-02-30` 不存在"
+        );
+        assert_eq!(
+            Date::parse_file("2024/2/29").map(|d| d.iso()),
+            Ok("2024-02-29".into())
+        );
+    }
+
+    proptest! {
+        /// Every real date reads the same in each of the file forms.
+        #[test]
+        fn every_file_form_reads_the_same_date(days in -25_567i64..376_000, form in 0usize..5) {
+            let d = Date::from_day_number(days);
+            let (y, m, dd) = (d.year(), d.month(), d.day());
+            let text = match form {
+                0 => d.iso(),
+                1 => format!("{y}/{m}/{dd}"),
+                2 => format!("{y}-{m}-{dd}"),
+                3 => format!("{y}.{m}.{dd}"),
+                _ => format!("{y}年{m}月{dd}日"),
+            };
+            prop_assert_eq!(Date::parse_file(&text), Ok(d));
         }
     }
 

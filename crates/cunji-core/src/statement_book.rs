@@ -4,7 +4,59 @@
 //! and hands each sheet's cells here as text.
 
 use crate::account::Account;
-use crate::money::Fen;
+use crate::money::{Fen, MoneyError, Unit};
+
+/// A filled cell of a sheet: text, or a number as the spreadsheet holds it (a number keeps its
+/// value so that 万元 are scaled exactly, SPEC §1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+impl Cell {
+    /// The cell as text: a number in its shortest exact form.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(s) => std::borrow::Cow::Borrowed(s),
+            Cell::Number(v) => std::borrow::Cow::Owned(format!("{v}")),
+        }
+    }
+}
+
+/// One row of a sheet as the sheet holds it: its number (1-based, as a spreadsheet numbers it) and
+/// its filled cells with their columns (0-based), in column order. Only what a sheet holds is kept:
+/// a sheet naming one far-off cell is one row of one cell, not a rectangle to it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SheetRow {
+    pub row: usize,
+    pub cells: Vec<(usize, Cell)>,
+}
+
+impl SheetRow {
+    /// The cell of column `col`, if filled.
+    pub fn get(&self, col: usize) -> Option<&Cell> {
+        self.cells
+            .binary_search_by_key(&col, |(c, _)| *c)
+            .ok()
+            .map(|i| &self.cells[i].1)
+    }
+
+    /// The text of column `col` ("" when empty).
+    fn text(&self, col: usize) -> std::borrow::Cow<'_, str> {
+        self.get(col)
+            .map_or(std::borrow::Cow::Borrowed(""), Cell::text)
+    }
+}
+
+/// What a sheet turned out to be.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SheetRead {
+    Statement(SheetStatement),
+    /// Every amount cell of its lines is empty (the template as handed out; its formulas' sums
+    /// read 0): skipped with a warning, never stored as a statement of zeros (SPEC §14).
+    NotFilledIn,
+}
 
 /// Where a sheet says which village it is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -199,29 +251,31 @@ pub fn village_key(name: &str) -> String {
     s
 }
 
-/// An amount cell in the sheet's unit: empty, `-` or `—` is none; yuan with up to two decimals, or
-/// 万元 with up to six (whole fen).
-fn amount(text: &str, wan: bool) -> Result<Option<Fen>, String> {
-    let t: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '，')
-        .collect();
-    if t.is_empty() || matches!(t.as_str(), "-" | "—" | "－" | "——") {
-        return Ok(None);
-    }
-    // In 万元 the sixth decimal is a fen (0.000001 万元 = 0.01 元); in 元 the second.
-    let scale = if wan { 6 } else { 2 };
-    match crate::decimal::parse_scaled(&t, scale, false) {
-        Ok(v) if v.unsigned_abs() <= crate::money::MAX_FEN as u128 => {
-            Ok(Some(Fen::from_fen(v as i64)))
+/// An amount cell in the sheet's unit: empty, `-` or `—` is none; text is read by SPEC §1's rule
+/// for written amounts ([`Fen::parse_in`]), a number by its rule for number cells
+/// ([`Fen::from_number`]: scaled to yuan before the whole-fen test).
+fn amount(cell: Option<&Cell>, unit: Unit) -> Result<Option<Fen>, String> {
+    let read = match cell {
+        None => return Ok(None),
+        Some(Cell::Number(v)) => Fen::from_number(*v, unit),
+        Some(Cell::Text(text)) => {
+            if is_blank_text(text) {
+                return Ok(None);
+            }
+            Fen::parse_in(text, unit)
         }
-        Err(crate::decimal::DecimalError::TooPrecise) if wan => {
-            Err(format!("金额 `{text}` 万元不能精确到分（最多 6 位小数）"))
+    };
+    read.map(Some).map_err(|e| match (e, unit) {
+        (MoneyError::NotWholeFen(v), Unit::Wan) => {
+            format!("金额 `{v}` 万元不能精确到分（须是 0.000001 万元即 1 分的整数倍）")
         }
-        Err(crate::decimal::DecimalError::TooPrecise) => Err(format!("金额 `{text}` 超过两位小数")),
-        _ => Err(format!("金额格式不对：`{text}`")),
-    }
+        (e, _) => e.to_string(),
+    })
+}
+
+/// Text an amount cell holds when it holds no amount.
+fn is_blank_text(text: &str) -> bool {
+    matches!(text.trim(), "" | "-" | "—" | "－" | "——")
 }
 
 /// The columns of one block of lines: 项目, the optional 行次, 本年 and the optional 上年.
@@ -232,20 +286,34 @@ struct Block {
     last_year: Option<usize>,
 }
 
-/// The header row (the first holding `项目`) and its blocks: a sheet may print the statement in two
-/// halves side by side, each with its own `项目`.
-fn header(grid: &[Vec<String>]) -> Option<(usize, Vec<Block>)> {
-    let clean = |c: &str| c.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    for (r, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row.iter().map(|c| clean(c)).collect();
-        let starts: Vec<usize> = (0..cells.len()).filter(|i| cells[*i] == "项目").collect();
+/// The header row (the index of the first row holding `项目`) and its blocks: a sheet may print the
+/// statement in two halves side by side, each with its own `项目`.
+fn header(rows: &[SheetRow]) -> Option<(usize, Vec<Block>)> {
+    let clean = |c: &Cell| {
+        c.text()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+    };
+    for (r, row) in rows.iter().enumerate() {
+        let cells: Vec<(usize, String)> = row.cells.iter().map(|(i, c)| (*i, clean(c))).collect();
+        let starts: Vec<usize> = cells
+            .iter()
+            .filter(|(_, t)| t == "项目")
+            .map(|(i, _)| *i)
+            .collect();
         if starts.is_empty() {
             continue;
         }
         let mut blocks = Vec::new();
         for (k, start) in starts.iter().enumerate() {
-            let end = starts.get(k + 1).copied().unwrap_or(cells.len());
-            let find = |names: &[&str]| (*start..end).find(|i| names.contains(&cells[*i].as_str()));
+            let end = starts.get(k + 1).copied().unwrap_or(usize::MAX);
+            let find = |names: &[&str]| {
+                cells
+                    .iter()
+                    .find(|(i, t)| (*start..end).contains(i) && names.contains(&t.as_str()))
+                    .map(|(i, _)| *i)
+            };
             let Some(this_year) = find(&["本年金额", "本年数", "本年累计数"]) else {
                 continue;
             };
@@ -263,11 +331,11 @@ fn header(grid: &[Vec<String>]) -> Option<(usize, Vec<Block>)> {
 }
 
 /// The village, year and unit from the cells above the header.
-fn heading(grid: &[Vec<String>], header_row: usize) -> (Option<VillageRef>, Option<i32>, bool) {
-    let (mut village, mut year, mut wan) = (None, None, false);
-    for row in &grid[..header_row] {
-        for cell in row {
-            let c: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
+fn heading(rows: &[SheetRow], header_row: usize) -> (Option<VillageRef>, Option<i32>, Unit) {
+    let (mut village, mut year, mut unit) = (None, None, Unit::Yuan);
+    for row in &rows[..header_row] {
+        for (_, cell) in &row.cells {
+            let c: String = cell.text().chars().filter(|c| !c.is_whitespace()).collect();
             let c = c.replace(':', "：");
             for label in ["编制单位：", "单位名称："] {
                 if let Some(rest) = c.strip_prefix(label) {
@@ -276,14 +344,14 @@ fn heading(grid: &[Vec<String>], header_row: usize) -> (Option<VillageRef>, Opti
                 }
             }
             if c.contains("单位：万元") {
-                wan = true;
+                unit = Unit::Wan;
             }
             if year.is_none() {
                 year = year_in(&c);
             }
         }
     }
-    (village, year, wan)
+    (village, year, unit)
 }
 
 /// A 12-digit code, a name followed by its code in brackets (`东关村民委员会（131124100200）`, as
@@ -324,20 +392,48 @@ struct Read {
     sums: Vec<(SumLine, Fen, usize)>,
 }
 
-/// Reads one sheet (its cells as text, row by row).
+/// Reads one sheet given as text, row by row from row 1 (tests, and callers with a dense grid); a
+/// sheet not filled in is an error here.
 pub fn read_sheet(grid: &[Vec<String>]) -> Result<SheetStatement, Vec<SheetError>> {
-    let Some((header_row, blocks)) = header(grid) else {
+    let rows: Vec<SheetRow> = grid
+        .iter()
+        .enumerate()
+        .map(|(r, cells)| SheetRow {
+            row: r + 1,
+            cells: cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.is_empty())
+                .map(|(i, c)| (i, Cell::Text(c.clone())))
+                .collect(),
+        })
+        .collect();
+    match read_rows(&rows)? {
+        SheetRead::Statement(s) => Ok(s),
+        SheetRead::NotFilledIn => Err(vec![SheetError {
+            row: 1,
+            message: "工作表没有填写金额".into(),
+        }]),
+    }
+}
+
+/// Reads one sheet from the rows it holds (in row order; rows without cells may be left out).
+pub fn read_rows(rows: &[SheetRow]) -> Result<SheetRead, Vec<SheetError>> {
+    let Some((header_row, blocks)) = header(rows) else {
         return Err(vec![SheetError {
             row: 1,
             message: "找不到表头：须有“项目”列和“本年金额”（或“本年数”“本年累计数”）列".into(),
         }]);
     };
-    let (village, year, wan) = heading(grid, header_row);
+    if !filled_in(&rows[header_row + 1..], &blocks) {
+        return Ok(SheetRead::NotFilledIn);
+    }
+    let (village, year, unit) = heading(rows, header_row);
     let mut errors = Vec::new();
     let mut read = Read::default();
-    for (r, row) in grid.iter().enumerate().skip(header_row + 1) {
+    for row in &rows[header_row + 1..] {
         for b in &blocks {
-            read_line(row, r + 1, b, wan, &mut read, &mut errors);
+            read_line(row, b, unit, &mut read, &mut errors);
         }
     }
     let village = village.ok_or_else(|| SheetError {
@@ -350,13 +446,13 @@ pub fn read_sheet(grid: &[Vec<String>]) -> Result<SheetStatement, Vec<SheetError
     });
     let distribution = check_sums(&read, &mut errors);
     match (village, year) {
-        (Ok(village), Ok(year)) if errors.is_empty() => Ok(SheetStatement {
+        (Ok(village), Ok(year)) if errors.is_empty() => Ok(SheetRead::Statement(SheetStatement {
             village,
             year,
             accounts: read.accounts,
             prior: read.prior,
             distribution,
-        }),
+        })),
         (v, y) => {
             errors.extend(v.err());
             errors.extend(y.err());
@@ -366,21 +462,43 @@ pub fn read_sheet(grid: &[Vec<String>]) -> Result<SheetStatement, Vec<SheetError
     }
 }
 
+/// Whether any line has a figure: an amount cell that is not empty, other than a sum line holding 0
+/// (the template's sum lines are formulas whose stored result is 0 before anything is typed).
+fn filled_in(lines: &[SheetRow], blocks: &[Block]) -> bool {
+    lines.iter().any(|row| {
+        blocks.iter().any(|b| {
+            let (name, _) = line_name(&row.text(b.name));
+            let is_sum = matches!(
+                line_of(&name),
+                Some(Line::Sum(_)) | Some(Line::Distribution(Part::Closing))
+            );
+            [Some(b.this_year), b.last_year]
+                .into_iter()
+                .flatten()
+                .filter_map(|c| row.get(c))
+                .any(|cell| {
+                    let zero = match cell {
+                        Cell::Number(v) => *v == 0.0,
+                        Cell::Text(t) => Fen::parse_yuan(t) == Ok(Fen::ZERO),
+                    };
+                    let blank = matches!(cell, Cell::Text(t) if is_blank_text(t));
+                    // A figure: not blank, and not a sum line's 0.
+                    let formula_zero = is_sum && zero;
+                    !(blank || formula_zero)
+                })
+        })
+    })
+}
+
 /// One line of one block: classified, its amounts read.
-fn read_line(
-    row: &[String],
-    r: usize,
-    b: &Block,
-    wan: bool,
-    read: &mut Read,
-    errors: &mut Vec<SheetError>,
-) {
-    let cell = |i: usize| row.get(i).map(|s| s.as_str()).unwrap_or("");
-    let (name, sub) = line_name(cell(b.name));
+fn read_line(row: &SheetRow, b: &Block, unit: Unit, read: &mut Read, errors: &mut Vec<SheetError>) {
+    let r = row.row;
+    let raw = row.text(b.name);
+    let (name, sub) = line_name(&raw);
     if name.is_empty() {
         return;
     }
-    let mut value = |i: usize| match amount(cell(i), wan) {
+    let mut value = |i: usize| match amount(row.get(i), unit) {
         Ok(v) => v,
         Err(message) => {
             errors.push(SheetError {
@@ -411,28 +529,26 @@ fn read_line(
         None if this_year.is_none_or(|v| v.fen() == 0) => {}
         None => errors.push(SheetError {
             row: r,
-            message: format!(
-                "不认识的项目“{}”（金额不为 0，不能略过）",
-                cell(b.name).trim()
-            ),
+            message: format!("不认识的项目“{}”（金额不为 0，不能略过）", raw.trim()),
         }),
     }
 }
 
-/// The sum lines checked against their parts; the distribution.
+/// The sum lines checked against their parts; the distribution. Added up exactly (`i128`): a sheet
+/// may print an account on many lines, each within the bound of one amount.
 fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
-    let of = |a: Account| -> i64 {
+    let of = |a: Account| -> i128 {
         read.accounts
             .iter()
             .filter(|(x, _)| *x == a)
-            .map(|(_, v)| v.fen())
+            .map(|(_, v)| v.fen() as i128)
             .sum()
     };
-    let part = |p: Part| -> i64 {
+    let part = |p: Part| -> i128 {
         read.parts
             .iter()
             .filter(|(x, _, _)| *x == p)
-            .map(|(_, v, _)| v.fen())
+            .map(|(_, v, _)| v.fen() as i128)
             .sum()
     };
     use Account::*;
@@ -440,12 +556,12 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         - of(OperatingCost)
         - of(TaxesAndSurcharges)
         - of(AdminExpense);
-    let income: i64 = Account::ALL
+    let income: i128 = Account::ALL
         .iter()
         .filter(|a| a.is_income())
         .map(|a| of(*a))
         .sum();
-    let expense: i64 = Account::ALL
+    let expense: i128 = Account::ALL
         .iter()
         .filter(|a| !a.is_income() && **a != IncomeTax)
         .map(|a| of(*a))
@@ -456,7 +572,7 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         read.sums
             .iter()
             .find(|(s, _, _)| *s == line)
-            .map(|(_, v, _)| v.fen())
+            .map(|(_, v, _)| v.fen() as i128)
     };
     let year_profit = income - expense;
     let net = written(SumLine::YearProfit).unwrap_or(year_profit) - of(IncomeTax);
@@ -469,14 +585,18 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         + part(Part::OutsideInvestors)
         + part(Part::Members)
         + part(Part::Other);
-    let mut check = |row: usize, name: &str, written: i64, computed: i64| {
+    let shown = |v: i128| match i64::try_from(v) {
+        Ok(v) => Fen::from_fen(v).to_string(),
+        Err(_) => format!("{v} 分"),
+    };
+    let mut check = |row: usize, name: &str, written: i128, computed: i128| {
         if written != computed {
             errors.push(SheetError {
                 row,
                 message: format!(
                     "“{name}”写的是 {} 元，按各项计算应为 {} 元",
-                    Fen::from_fen(written),
-                    Fen::from_fen(computed)
+                    shown(written),
+                    shown(computed)
                 ),
             });
         }
@@ -488,22 +608,52 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
             SumLine::NetProfit => ("净收益", net),
             SumLine::Distributable => ("可分配收益", distributable),
         };
-        check(*row, name, v.fen(), computed);
+        check(*row, name, v.fen() as i128, computed);
     }
     for (p, v, row) in &read.parts {
         if *p == Part::Closing {
             let available = written(SumLine::Distributable).unwrap_or(distributable);
-            check(*row, "年末未分配收益", v.fen(), available - handed_out);
+            check(
+                *row,
+                "年末未分配收益",
+                v.fen() as i128,
+                available - handed_out,
+            );
         }
     }
+    // An account or part printed on several lines is one figure: within the bound of one amount.
+    let mut bounded = |name: &str, total: i128| -> Fen {
+        if total.unsigned_abs() > crate::money::MAX_FEN as u128 {
+            errors.push(SheetError {
+                row: 1,
+                message: format!(
+                    "“{name}”各行合计 {total} 分超出范围（一项金额不能超过 10 万亿元）"
+                ),
+            });
+            return Fen::ZERO;
+        }
+        Fen::from_fen(total as i64)
+    };
+    for a in Account::ALL {
+        bounded(a.name_zh(), of(a));
+    }
+    let mut part_fen = |p: Part, name: &str| bounded(name, part(p));
+    let opening = part_fen(Part::Opening, "年初未分配收益");
+    let transfers_in = part_fen(Part::TransfersIn, "其他转入");
+    let reserves = part_fen(Part::Reserves, "提取公积公益金");
+    let welfare = part_fen(Part::Welfare, "提取应付福利费");
+    let outside = part_fen(Part::OutsideInvestors, "外来投资分利");
+    let members = part_fen(Part::Members, "成员分配");
+    let other = part_fen(Part::Other, "其他");
+    let closing = part_fen(Part::Closing, "年末未分配收益");
     Distribution {
-        opening_undistributed: Fen::from_fen(part(Part::Opening)),
-        transfers_in: Fen::from_fen(part(Part::TransfersIn)),
-        reserves: Fen::from_fen(part(Part::Reserves)),
-        welfare: Fen::from_fen(part(Part::Welfare)),
-        outside_investors: Fen::from_fen(part(Part::OutsideInvestors)),
-        members: Fen::from_fen(part(Part::Members)),
-        other: Fen::from_fen(part(Part::Other)),
-        closing_undistributed: Fen::from_fen(part(Part::Closing)),
+        opening_undistributed: opening,
+        transfers_in,
+        reserves,
+        welfare,
+        outside_investors: outside,
+        members,
+        other,
+        closing_undistributed: closing,
     }
 }

@@ -5,7 +5,8 @@
 use cunji_core::account::Account::*;
 use cunji_core::money::Fen;
 use cunji_core::statement_book::{
-    line_name, read_sheet, village_key, Distribution, SheetError, VillageRef,
+    line_name, read_rows, read_sheet, village_key, Cell, Distribution, SheetError, SheetRead,
+    SheetRow, VillageRef,
 };
 
 fn grid(rows: &[&[&str]]) -> Vec<Vec<String>> {
@@ -132,6 +133,120 @@ fn the_2004_layout_in_wan_yuan_side_by_side_with_a_code() {
     bad[3][1] = "15.5000001".into();
     let e = read_sheet(&bad).unwrap_err();
     assert!(e[0].message.contains("万元不能精确到分"), "{:?}", e);
+}
+
+/// A sheet as the store hands it over: only the filled cells, numbers as numbers.
+fn sparse(grid: &[Vec<String>], numbers_from_col: usize) -> Vec<SheetRow> {
+    grid.iter()
+        .enumerate()
+        .map(|(r, cells)| SheetRow {
+            row: r + 1,
+            cells: cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.is_empty())
+                .map(|(i, c)| match c.replace(',', "").parse::<f64>() {
+                    Ok(v) if i >= numbers_from_col => (i, Cell::Number(v)),
+                    _ => (i, Cell::Text(c.clone())),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Number cells in 万元 are multiplied by 10,000 before the whole-fen test: 20.010001 万元 is
+/// 200,100.01 元 and 0.000001 万元 one fen, never rounded in yuan first.
+#[test]
+fn wan_yuan_number_cells_are_exact_to_the_fen() {
+    let g = grid(&[
+        &["编制单位：131124100200", "2024年", "单位：万元"],
+        &["项目", "本年金额"],
+        &["经营收入", "20.010001"],
+        &["其他收入", "0.000001"],
+        &["本年收益", "20.010002"],
+    ]);
+    let Ok(SheetRead::Statement(s)) = read_rows(&sparse(&g, 1)) else {
+        panic!("{:?}", read_rows(&sparse(&g, 1)));
+    };
+    assert_eq!(
+        s.accounts,
+        vec![
+            (OperatingRevenue, Fen::from_fen(20_010_001)),
+            (OtherIncome, Fen::from_fen(1))
+        ]
+    );
+    // In 元 the same cell is not a whole fen: refused, not rounded.
+    let mut yuan = g.clone();
+    yuan[0][2] = "单位：元".into();
+    yuan[2][1] = "20.0105".into();
+    let e = read_rows(&sparse(&yuan, 1)).unwrap_err();
+    assert_eq!(
+        e[0].message,
+        "“经营收入”：数值 20.0105 不是整分（不会擅自四舍五入）"
+    );
+}
+
+/// Text amounts follow SPEC §1's rule exactly: `1,234.00元` is an amount, `1,2,3` is an error (it
+/// once read as 123, every comma dropped).
+#[test]
+fn text_amounts_follow_the_one_rule_for_written_amounts() {
+    let sheet = |revenue: &str, sum: &str| {
+        grid(&[
+            &["编制单位：131124100200", "2024年", "单位：元"],
+            &["项目", "本年金额"],
+            &["经营收入", revenue],
+            &["本年收益", sum],
+        ])
+    };
+    let s = read_sheet(&sheet("1,234.00元", "1234")).unwrap();
+    assert_eq!(s.accounts, vec![(OperatingRevenue, y("1234"))]);
+    let e = read_sheet(&sheet("1,2,3", "123")).unwrap_err();
+    assert_eq!(
+        e[..1],
+        [SheetError {
+            row: 3,
+            message: "“经营收入”：金额格式不对：`1,2,3`（应写作元，如 12345、12,345.6、-80.00）"
+                .into()
+        }]
+    );
+    assert!(read_sheet(&sheet("12.345", "0")).is_err());
+    assert_eq!(
+        read_rows(&sparse(&sheet("—", "0"), 1)),
+        Ok(SheetRead::NotFilledIn),
+        "a dash is no amount"
+    );
+}
+
+/// The template as handed out — its amount cells empty, its sum lines formulas showing 0 — is not
+/// filled in; one typed figure, even 0, makes it a statement.
+#[test]
+fn a_sheet_without_figures_is_not_filled_in() {
+    let template = grid(&[
+        &[
+            "编制单位：东关村民委员会（131124100200）",
+            "",
+            "2024年度",
+            "单位：元",
+        ],
+        &["项目", "行次", "本年金额", "上年金额"],
+        &["一、经营收入", "1", "", ""],
+        &["二、本年收益", "2", "0", "0"],
+        &["三、净收益", "3", "0", "0"],
+        &["五、年末未分配收益", "4", "0", "0"],
+    ]);
+    assert_eq!(read_rows(&sparse(&template, 1)), Ok(SheetRead::NotFilledIn));
+    let mut typed = template.clone();
+    typed[2][2] = "0".into();
+    assert!(matches!(
+        read_rows(&sparse(&typed, 1)),
+        Ok(SheetRead::Statement(_))
+    ));
+    let mut prior_only = template.clone();
+    prior_only[2][3] = "5".into();
+    assert!(
+        matches!(read_rows(&sparse(&prior_only, 1)), Ok(SheetRead::Statement(s)) if s.prior == vec![(OperatingRevenue, y("5"))]),
+        "a figure of the year before is a figure"
+    );
 }
 
 /// cunji's template writes the name and, in brackets, the code, which decides; a name alone stays a name.

@@ -69,11 +69,12 @@ impl Store {
             ("reverses", reverses.unwrap_or("").to_string()),
         ];
         let sheet = Sheet::from_fields("网页录入", &fields);
-        let entry = parse_row(&sheet, &sheet.rows[0]).map_err(ImportError::Rows)?;
+        let entry = parse_row(&sheet, &sheet.rows[0]).map_err(ImportError::from)?;
         let ctx = Context::load(self, std::iter::once(entry.village.as_str())).await?;
-        let mut errors = Vec::new();
-        ctx.check(&sheet, &entry, &mut FileState::default(), &mut errors)
-            .await?;
+        let mut errors = crate::table::RowErrors::new();
+        let mut state = FileState::default();
+        ctx.check(&sheet, &entry, &mut state, &mut errors).await?;
+        state.check_totals(&sheet, &mut errors);
         if !errors.is_empty() {
             return Err(ImportError::Rows(errors));
         }

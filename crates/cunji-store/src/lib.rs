@@ -37,7 +37,7 @@ pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};
 pub use ledger::{EntryForm, EntryRow};
 pub use load::{LoadedData, TotalRow};
 pub use policies::{Repriced, SavedPolicy, StoredPolicy};
-pub use table::RowError;
+pub use table::{RowError, RowErrors, ERRORS_LISTED};
 pub use users::{SessionRow, UserRow};
 pub use workflow::{Computation, Proposal, ProposalAward, ProposalSummary, Status};
 

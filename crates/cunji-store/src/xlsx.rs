@@ -7,6 +7,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 use crate::table::{sheet_from_rows, Column, ExtraColumns, Row, RowError, Sheet};
+use cunji_core::statement_book::SheetRow;
 
 use cunji_core::columns::column_letters as letter;
 pub use cunji_core::columns::NOTES_MARK;
@@ -274,13 +275,29 @@ impl Grid<'_> {
     }
 }
 
-/// A sheet's name and its cells as text, row by row.
-pub(crate) type SheetGrid = (String, Vec<Vec<String>>);
+/// A sheet's name and the rows it holds.
+pub(crate) type BookSheet = (String, Vec<SheetRow>);
 
-/// Every sheet of a workbook as text, row by row from the sheet's first used row and column: for
-/// statement books (SPEC §14), whose layout is found by reading, not by a header row. Numbers read as
-/// their shortest exact text, formulas by their cached value.
-pub(crate) fn grids(file: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, Vec<RowError>> {
+/// Filled cells one sheet of a statement book may hold: a statement is a few hundred; this leaves
+/// room for notes, signatures and a second layout beside the first.
+pub const BOOK_SHEET_CELLS: usize = 100_000;
+
+/// Filled cells one statement-book import may hold over all its files and sheets (5,000 sheets of
+/// 400 cells). What is kept of a cell is its column, its text or number and its row's place: at
+/// this bound an import stays well under 1 GiB, whatever dimension the sheets declare.
+pub const BOOK_IMPORT_CELLS: usize = 2_000_000;
+
+/// Every sheet of a statement book (SPEC §14), each as the rows and cells it holds — never as the
+/// rectangle its XML declares or its farthest cell spans: a 6 KB workbook of four sheets, each with
+/// one figure in W1048576, once took 3.0 GB as grids of empty cells. Rows past Excel's last row,
+/// more than [`BOOK_SHEET_CELLS`] filled cells in a sheet, or more than `budget` (what is left of
+/// [`BOOK_IMPORT_CELLS`]) in the import are refused before anything more is read. Numbers stay
+/// numbers (万元 are scaled exactly, SPEC §1); formulas are read by their cached value.
+pub(crate) fn book_sheets(
+    file: &str,
+    bytes: &[u8],
+    budget: &mut usize,
+) -> Result<Vec<BookSheet>, Vec<RowError>> {
     let fail = |m: String| {
         vec![RowError {
             file: file.to_string(),
@@ -289,25 +306,77 @@ pub(crate) fn grids(file: &str, bytes: &[u8]) -> Result<Vec<SheetGrid>, Vec<RowE
             message: m,
         }]
     };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        book_sheets_unguarded(bytes, budget)
+    })) {
+        Ok(r) => r.map_err(fail),
+        Err(_) => Err(fail(
+            "工作簿结构损坏，无法读取（请用 Excel 或 WPS 打开后另存为 .xlsx）".into(),
+        )),
+    }
+}
+
+fn book_sheets_unguarded(bytes: &[u8], budget: &mut usize) -> Result<Vec<BookSheet>, String> {
+    use cunji_core::statement_book::Cell as BookCell;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
-        .map_err(|e| fail(format!("不是有效的 .xlsx 工作簿：{e}")))?;
+        .map_err(|e| format!("不是有效的 .xlsx 工作簿：{e}"))?;
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let range = sheet_range(&mut book, &name).map_err(fail)?;
-        let rows = range
-            .rows()
-            .map(|row| {
-                row.iter()
-                    .map(|c| match c {
-                        Data::Empty => String::new(),
-                        Data::String(s) => s.clone(),
-                        Data::Int(n) => n.to_string(),
-                        Data::Float(f) => number_text(*f),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect();
+        let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
+        let mut reader = book.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut cells: Vec<(u32, u32, BookCell)> = Vec::new();
+        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+            let (r, c) = cell.get_position();
+            let value = match cell.get_value() {
+                calamine::DataRef::Empty => continue,
+                calamine::DataRef::Float(f) => BookCell::Number(*f),
+                calamine::DataRef::Int(n) => BookCell::Number(*n as f64),
+                calamine::DataRef::String(s) => BookCell::Text(s.clone()),
+                calamine::DataRef::SharedString(s) => BookCell::Text(s.to_string()),
+                calamine::DataRef::DateTime(d) => BookCell::Text(
+                    serial_date(d.as_f64()).unwrap_or_else(|| d.as_f64().to_string()),
+                ),
+                other => BookCell::Text(Data::from(other.clone()).to_string()),
+            };
+            if r >= MAX_ROWS {
+                return Err(format!(
+                    "工作表“{name}”超过 {MAX_ROWS} 行（第 {} 行有内容），不是 Excel 或 WPS 能保存的工作表",
+                    r as u64 + 1
+                ));
+            }
+            if cells.len() >= BOOK_SHEET_CELLS {
+                return Err(format!(
+                    "工作表“{name}”有内容的单元格超过 {BOOK_SHEET_CELLS} 个，不像一张收益及收益分配表：请删去表外的内容"
+                ));
+            }
+            if *budget == 0 {
+                return Err(format!(
+                    "一次导入的收益及收益分配表共超过 {BOOK_IMPORT_CELLS} 个有内容的单元格（到工作表“{name}”为止）：请分几次导入"
+                ));
+            }
+            *budget -= 1;
+            cells.push((r, c, value));
+        }
+        drop(reader);
+        // Sheets are written row by row, but nothing makes a file keep that order; the last of
+        // two cells at one place wins, as in a spreadsheet.
+        cells.sort_by_key(|(r, c, _)| (*r, *c));
+        let mut rows: Vec<SheetRow> = Vec::new();
+        for (r, c, value) in cells {
+            let row = r as usize + 1;
+            if rows.last().is_none_or(|last| last.row != row) {
+                rows.push(SheetRow {
+                    row,
+                    cells: Vec::new(),
+                });
+            }
+            if let Some(last) = rows.last_mut() {
+                match last.cells.last_mut() {
+                    Some((col, v)) if *col == c as usize => *v = value,
+                    _ => last.cells.push((c as usize, value)),
+                }
+            }
+        }
         out.push((name, rows));
     }
     Ok(out)

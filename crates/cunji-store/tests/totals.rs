@@ -10,7 +10,7 @@ const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区
 
 #[tokio::test]
 async fn totals_follow_every_write() {
-    let (store, _, dir) = store_with("totals", REGIONS).await;
+    let (store, url, dir) = store_with("totals", REGIONS).await;
     let mut text = String::from("village,date,account,amount,voucher,project\n");
     for i in 0..2_000 {
         let v = if i % 3 == 0 {
@@ -83,6 +83,37 @@ async fn totals_follow_every_write() {
         assert!(kept(&books).is_some(), "{y}");
         assert_eq!(kept(&from_2021), kept(&books), "{y}");
     }
+    // Entries whose running sum passes beyond 64 bits on the way to a total that fits (SPEC §1) are
+    // summed by the check without failing, and a kept total that differs is still found.
+    let most = "10000000000000";
+    let mut big = String::from("village,date,account,amount\n");
+    for sign in ["", "-"] {
+        for _ in 0..9_300 {
+            big.push_str(&format!(
+                "110101001002,2018-05-01,other_income,{sign}{most}\n"
+            ));
+        }
+    }
+    big.push_str("110101001002,2018-05-02,other_income,0.07\n");
+    import(&store, ImportKind::Entries, "big.csv", &big)
+        .await
+        .unwrap();
+    assert_eq!(store.totals_mismatches().await.unwrap(), vec![]);
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "UPDATE totals SET amount = amount + 1 WHERE village = '110101001002' AND year = 2018",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let found = store.totals_mismatches().await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].kept, found[0].summed), ((8, 18_601), (7, 18_601)));
     let actuals = store.load_project_actuals(2021).await.unwrap();
     // Project entries: i ≡ 1 (mod 10) → i % 4 is 1 or 3 (investment_income or subsidy_income), both income.
     let expected: i64 = (0..2_000usize)

@@ -391,12 +391,8 @@ pub async fn import_file(
     match result {
         Ok(o) => Ok(o),
         Err(ImportError::Rows(rows)) => {
-            let mut msg = String::new();
-            for r in &rows {
-                msg.push_str(&r.to_string());
-                msg.push('\n');
-            }
-            msg.push_str(&format!("共 {} 处错误，本文件未导入任何数据。", rows.len()));
+            // The first 1,000 listed, the rest counted (SPEC §9).
+            let msg = format!("{rows}共 {} 处错误，本文件未导入任何数据。", rows.len());
             Err(Failure::input(msg))
         }
         Err(ImportError::Store(e)) => Err(e.into()),

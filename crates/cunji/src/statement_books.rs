@@ -43,6 +43,21 @@ pub async fn import(
                 files.len(),
                 outcome.entries
             );
+            if outcome.checked > 0 {
+                println!(
+                    "其中 {} 张所属村、年度已有账目：已与账目核对一致，未重复记账，只存入收益分配。",
+                    outcome.checked
+                );
+            }
+            if !outcome.skipped.is_empty() {
+                println!(
+                    "已跳过未填写金额的工作表 {} 张（未存入任何数据）：",
+                    outcome.skipped.len()
+                );
+                for place in &outcome.skipped {
+                    println!("  {place}");
+                }
+            }
             if !outcome.warnings.is_empty() {
                 println!("请核对（上年金额与库中不同，未影响导入）：");
                 for w in &outcome.warnings {
@@ -51,15 +66,11 @@ pub async fn import(
             }
             Ok(())
         }
-        Err(ImportError::Rows(rows)) => {
-            let mut msg: String = rows.iter().map(|r| format!("{r}\n")).collect();
-            msg.push_str(&format!(
-                "共 {} 处错误，本次 {} 个文件均未导入任何数据。",
-                rows.len(),
-                files.len()
-            ));
-            Err(Failure::input(msg))
-        }
+        Err(ImportError::Rows(rows)) => Err(Failure::input(format!(
+            "{rows}共 {} 处错误，本次 {} 个文件均未导入任何数据。",
+            rows.len(),
+            files.len()
+        ))),
         Err(ImportError::Store(e)) => Err(e.into()),
     }
 }

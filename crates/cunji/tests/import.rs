@@ -261,6 +261,8 @@ fn statements_become_year_end_entries_once() {
     let v = &r["villages"][0];
     assert_eq!(v["measures"]["total_income"], "100000.00");
     assert_eq!(v["measures"]["operating_profit"], "70000.00");
+    // A statement of a year with entries is a check (SPEC §3): a difference is a row error naming
+    // the account, the books' total and the statement's figure ...
     let again = s.write(
         "s2.csv",
         "village,year,operating_revenue\n131124100200,2022,1\n",
@@ -268,8 +270,25 @@ fn statements_become_year_end_entries_once() {
     refused(
         &s,
         &["import", "statements", again.to_str().unwrap()],
-        &[":2: year: 村 131124100200 的 2022 年已有账目"],
+        &[":2: operating_revenue: 村 131124100200 的 2022 年已有账目，报表作为核对：“经营收入”账上合计 50,000.00 元，报表写的是 1.00 元"],
     );
+    // ... and a statement that agrees adds nothing.
+    let totals = || {
+        s.ok(&["totals", "--out", "t.csv"]);
+        std::fs::read_to_string(s.path("t.csv")).unwrap()
+    };
+    let before = totals();
+    let agrees = s.write(
+        "s4.csv",
+        "village,year,operating_revenue,contracting_income,subsidy_income,operating_cost,other_income\n\
+         131124100200,2022,\"50,000.00元\",30000,20000,10000,\n",
+    );
+    let out = s.ok(&["import", "statements", agrees.to_str().unwrap()]);
+    assert!(
+        out.contains("已导入 年度报表 0 行（另有 1 行与库中相同，未重复存储）"),
+        "{out}"
+    );
+    assert_eq!(totals(), before);
     let unknown = s.write("s3.csv", "village,year,现金\n131124100201,2022,1\n");
     refused(
         &s,

@@ -395,10 +395,11 @@ fn uno_python() -> Option<&'static str> {
 }
 
 /// SPEC §14's template: a sheet for each village of `--region`, the code beside the name so that the
-/// two 东关 of one county are told apart. Empty, it imports as is; typed into and saved by LibreOffice
-/// (its sum formulas recomputed there), it imports the figures typed, the sums checked by the importer.
+/// two 东关 of one county are told apart. Empty, it is refused (`没有可导入的数字`); typed into and saved
+/// by LibreOffice (its sum formulas recomputed there), it imports the figures typed, the sums checked
+/// by the importer; a sheet left as handed out is skipped and named.
 #[test]
-fn the_statement_book_template_imports_empty_and_filled_in_by_libreoffice() {
+fn the_statement_book_template_is_refused_empty_and_imports_filled_in_by_libreoffice() {
     let s = Scratch::new("xlsx-books");
     s.import(
         "regions",
@@ -428,10 +429,13 @@ fn the_statement_book_template_imports_empty_and_filled_in_by_libreoffice() {
             "东关村民委员会-131124101200"
         ]
     );
-    let stored = s.ok(&["import", "statement-book", "empty.xlsx"]);
+    // Not filled in, it is refused as a whole (#31: it was once stored as statements of zeros).
+    let empty = s.cunji(&["import", "statement-book", "empty.xlsx"]);
+    assert_eq!(empty.status.code(), Some(2));
     assert!(
-        stored.contains("已导入收益及收益分配表 3 张（1 个文件），生成 0 笔年末分录"),
-        "{stored}"
+        String::from_utf8_lossy(&empty.stderr).contains("没有可导入的数字：3 张工作表都未填写金额"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
     );
 
     let (Some(office), Some(python)) = (soffice(), uno_python()) else {
@@ -481,6 +485,38 @@ fn the_statement_book_template_imports_empty_and_filled_in_by_libreoffice() {
         stored.contains("已导入收益及收益分配表 3 张（1 个文件），生成 15 笔年末分录"),
         "{stored}"
     );
+    // The year before, only the first and last sheets filled in: the middle one is skipped.
+    s.ok(&[
+        "template",
+        "statement-book",
+        "--region",
+        "131124000000",
+        "--year",
+        "2023",
+        "--out",
+        "t2023.xlsx",
+    ]);
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(&office)
+        .arg(&profile)
+        .arg(s.path("t2023.xlsx"))
+        .arg(s.path("some.xlsx"))
+        .args(["sheets=0,2", "C4=1000.01", "C17=0", "C22=0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = s.ok(&["import", "statement-book", "some.xlsx"]);
+    assert!(
+        stored.contains("已导入收益及收益分配表 2 张（1 个文件），生成 2 笔年末分录")
+            && stored.contains("已跳过未填写金额的工作表 1 张（未存入任何数据）：")
+            && stored.contains("some.xlsx［西关村民委员会］"),
+        "{stored}"
+    );
     s.ok(&["totals", "--out", "t.csv"]);
     let totals = std::fs::read_to_string(s.path("t.csv")).unwrap();
     for line in [
@@ -488,6 +524,8 @@ fn the_statement_book_template_imports_empty_and_filled_in_by_libreoffice() {
         "131124100201,2024,operating_revenue,151000.55,1",
         "131124101200,2024,operating_revenue,152001.10,1",
         "131124101200,2024,admin_expense,40000.00,1",
+        "131124100200,2023,operating_revenue,1000.01,1",
+        "131124101200,2023,operating_revenue,1000.01,1",
     ] {
         assert!(totals.contains(line), "{line} in {totals}");
     }

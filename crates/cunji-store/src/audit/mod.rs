@@ -418,14 +418,23 @@ impl Store {
     /// Recomputes every village-year account total from the entries and lists the kept totals that
     /// differ (amount, count). Empty when the books are consistent.
     pub async fn totals_mismatches(&self) -> Result<Vec<TotalsMismatch>, StoreError> {
+        // The entries are summed in two parts, the billions of fen and the rest: SQLite's SUM fails
+        // ("integer overflow") as soon as a partial sum leaves 64 bits, and a village-year's entries
+        // may pass beyond on the way to a total that fits (SPEC §1 checks totals only as a whole).
+        // Each part's sum fits; the total is `hi × 10^9 + lo`, compared without forming it.
         let rows = sqlx::query(
             "SELECT COALESCE(t.village, e.village), COALESCE(t.year, e.year), COALESCE(t.account, e.account), \
-                    COALESCE(t.amount, 0), COALESCE(t.entries, 0), COALESCE(e.amount, 0), COALESCE(e.n, 0) \
+                    COALESCE(t.amount, 0), COALESCE(t.entries, 0), \
+                    COALESCE((e.hi + e.lo / 1000000000) * 1000000000 + e.lo % 1000000000, 0), COALESCE(e.n, 0) \
              FROM totals t FULL OUTER JOIN \
-                  (SELECT e.village, e.year, a.key AS account, CAST(SUM(e.amount) AS BIGINT) AS amount, COUNT(*) AS n \
+                  (SELECT e.village, e.year, a.key AS account, \
+                          CAST(SUM(e.amount / 1000000000) AS BIGINT) AS hi, \
+                          CAST(SUM(e.amount % 1000000000) AS BIGINT) AS lo, COUNT(*) AS n \
                    FROM entries e JOIN accounts a ON a.number = e.account GROUP BY e.village, e.year, a.key) e \
                ON t.village = e.village AND t.year = e.year AND t.account = e.account \
-             WHERE COALESCE(t.amount, 0) <> COALESCE(e.amount, 0) OR COALESCE(t.entries, 0) <> COALESCE(e.n, 0)",
+             WHERE COALESCE(t.entries, 0) <> COALESCE(e.n, 0) \
+                OR COALESCE(t.amount, 0) - COALESCE(e.lo % 1000000000, 0) \
+                   <> COALESCE((e.hi + e.lo / 1000000000) * 1000000000, 0)",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -29,7 +29,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
     let ctx = Context::load(store, std::iter::empty())
         .await?
         .within(meta.scope);
-    let mut errors = Vec::new();
+    let mut errors = crate::table::RowErrors::new();
     let mut seen: HashMap<(String, i32, String), u64> = HashMap::new();
     let mut out = Vec::new();
     for row in &sheet.rows {

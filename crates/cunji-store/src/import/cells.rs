@@ -5,19 +5,19 @@
 use cunji_core::date::parse_year;
 use cunji_core::money::Fen;
 
-use crate::table::{Row, RowError, Sheet};
+use crate::table::{Row, RowErrors, Sheet};
 
 pub(crate) struct Cells<'s, 'e> {
     sheet: &'s Sheet,
     row: &'s Row,
     pub line: u64,
-    errors: &'e mut Vec<RowError>,
+    errors: &'e mut RowErrors,
     /// How many errors the file had before this row.
-    start: usize,
+    start: u64,
 }
 
 impl<'s, 'e> Cells<'s, 'e> {
-    pub fn new(sheet: &'s Sheet, row: &'s Row, errors: &'e mut Vec<RowError>) -> Self {
+    pub fn new(sheet: &'s Sheet, row: &'s Row, errors: &'e mut RowErrors) -> Self {
         let start = errors.len();
         Cells {
             sheet,
@@ -33,7 +33,7 @@ impl<'s, 'e> Cells<'s, 'e> {
     }
 
     /// The errors of the whole file, for checks written against a sheet and a line.
-    pub fn errors(&mut self) -> &mut Vec<RowError> {
+    pub fn errors(&mut self) -> &mut RowErrors {
         self.errors
     }
 
@@ -130,7 +130,7 @@ mod tests {
             ("name", ""),
             ("memo", "=1"),
         ]);
-        let mut errors = vec![s.error(9, "before", "an earlier row's problem")];
+        let mut errors = RowErrors::from(vec![s.error(9, "before", "an earlier row's problem")]);
         let mut c = Cells::new(&s, &s.rows[0], &mut errors);
         assert!(!c.failed());
         assert_eq!(c.year("year"), None);
@@ -139,7 +139,7 @@ mod tests {
         c.free_text(&["memo"]);
         assert_eq!(c.optional("absent", |t| t.parse::<i64>()), Some(None));
         assert!(c.failed());
-        let cols: Vec<&str> = errors[1..].iter().map(|e| e.column.as_str()).collect();
+        let cols: Vec<&str> = errors.iter().skip(1).map(|e| e.column.as_str()).collect();
         assert_eq!(cols, ["year", "amount", "name", "memo"]);
         assert_eq!(errors[2].message, "应大于 0");
     }
@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn good_cells_read_as_values() {
         let s = sheet(&[("year", "2024"), ("amount", "12.5"), ("rate", "3")]);
-        let mut errors = Vec::new();
+        let mut errors = RowErrors::new();
         let mut c = Cells::new(&s, &s.rows[0], &mut errors);
         assert_eq!(c.year("year"), Some(2024));
         assert_eq!(c.amount("amount", 1, "x"), Some(Fen::from_fen(1250)));

@@ -15,7 +15,7 @@ pub(crate) use write::{entries_hash, write_entries, BatchWriter, EntryTally, Set
 use super::{amend_import, record_import, ImportError, ImportOutcome, Job};
 use crate::db::Store;
 use crate::short_text::ShortText;
-use crate::table::{RowError, Sheet, TableReader};
+use crate::table::{RowError, RowErrors, Sheet, TableReader};
 use cunji_core::columns::ENTRIES as COLUMNS;
 
 /// An entry ready to store.
@@ -60,7 +60,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
             .await?
             .within(meta.scope),
         state: FileState::default(),
-        errors: Vec::new(),
+        errors: RowErrors::new(),
         tally: EntryTally::new("entry"),
         batch_rows: store.backend.dialect().entry_batch_rows,
     };
@@ -90,10 +90,11 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         );
         written?;
         checked?;
+        check.state.check_totals(reader.sheet(), &mut check.errors);
         reader.finish()?;
         if !check.errors.is_empty() {
             let mut errors = check.errors;
-            errors.sort_by_key(|e| e.line);
+            errors.sort_by_line();
             return Err(ImportError::Rows(errors));
         }
         progress.phase("合计", 0);
@@ -120,7 +121,8 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
 struct Checker {
     ctx: Context,
     state: FileState,
-    errors: Vec<RowError>,
+    /// The first errors found and the count of all (a file of millions of bad rows keeps no more).
+    errors: RowErrors,
     tally: EntryTally,
     batch_rows: usize,
 }
@@ -200,9 +202,10 @@ impl Checker {
             }
         }
         let ctx = &self.ctx;
-        let settled = self
-            .tally
-            .settle(&|village, year| ctx.has_stored(village, year));
+        let settled = self.tally.settle(
+            &|village, year| ctx.has_stored(village, year),
+            self.state.totals_fit(),
+        );
         Ok(Some((batch, settled)))
     }
 }
@@ -250,7 +253,7 @@ fn parse_with(
     if village.is_empty() {
         errors.push(sheet.error(line, "village", "村代码不能为空"));
     }
-    let date = Date::parse(get(DATE))
+    let date = Date::parse_file(get(DATE))
         .map_err(|e| errors.push(sheet.error(line, "date", e)))
         .ok();
     let chart_text = get(CHART);

@@ -33,7 +33,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         .await?
         .within(meta.scope);
     let mut file = FileGrants::load(store).await?;
-    let mut errors = Vec::new();
+    let mut errors = crate::table::RowErrors::new();
     for row in &sheet.rows {
         progress.advance(1);
         let mut cells = Cells::new(&sheet, row, &mut errors);
@@ -104,7 +104,7 @@ fn check_grant_village(c: &mut Cells<'_, '_>, ctx: &Context, village: &str, year
         );
         return;
     }
-    let mut v_errors = Vec::new();
+    let mut v_errors = crate::table::RowErrors::new();
     if !ctx.check_village(c.sheet(), c.line, village, y, &mut v_errors) {
         c.errors()
             .extend(v_errors.into_iter().filter(|e| e.column == "village"));

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::db::{Store, StoreError};
-use crate::table::RowError;
+use crate::table::{RowError, RowErrors};
 
 pub use cunji_core::columns::ImportKind;
 
@@ -29,8 +29,9 @@ pub enum ImportOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The rows in error: the first `ERRORS_LISTED` of them and the count of all (SPEC §9).
     #[error("{} 处错误，未导入任何数据", .0.len())]
-    Rows(Vec<RowError>),
+    Rows(RowErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -43,6 +44,12 @@ impl From<sqlx::Error> for ImportError {
 
 impl From<Vec<RowError>> for ImportError {
     fn from(e: Vec<RowError>) -> Self {
+        ImportError::Rows(e.into())
+    }
+}
+
+impl From<RowErrors> for ImportError {
+    fn from(e: RowErrors) -> Self {
         ImportError::Rows(e)
     }
 }
@@ -214,7 +221,7 @@ fn check_file_name(file_name: &str) -> Result<(), ImportError> {
     };
     match problem {
         None => Ok(()),
-        Some(message) => Err(ImportError::Rows(vec![crate::table::RowError {
+        Some(message) => Err(ImportError::from(vec![crate::table::RowError {
             file: file_name
                 .chars()
                 .filter(|c| !c.is_control())

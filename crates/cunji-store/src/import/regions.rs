@@ -11,19 +11,19 @@ use sqlx::Row;
 use super::cells::Cells;
 use super::{record_import, ImportError, ImportMeta, ImportOutcome, Job, Progress};
 use crate::db::Store;
-use crate::table::{RowError, Sheet};
+use crate::table::{RowErrors, Sheet};
 
 pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome, ImportError> {
     let (store, meta, progress) = (job.store, job.meta, job.progress);
     let sheet = job.sheet(bytes, &REGIONS, None)?;
     if let Some(s) = meta.scope {
-        return Err(ImportError::Rows(vec![sheet.error(
+        return Err(ImportError::from(vec![sheet.error(
             1,
             "文件",
             format!("区划由县级管理员导入；您的范围限于 {s}"),
         )]));
     }
-    let mut errors: Vec<RowError> = Vec::new();
+    let mut errors = RowErrors::new();
     let mut set = store.load_regions().await?;
     let before = set.clone();
     let mut line_of: BTreeMap<RegionCode, u64> = BTreeMap::new();
@@ -99,7 +99,7 @@ async fn check_new_merges(
     before: &RegionSet,
     file_regions: &[Region],
     line_of: &BTreeMap<RegionCode, u64>,
-    errors: &mut Vec<RowError>,
+    errors: &mut RowErrors,
 ) -> Result<(), ImportError> {
     for r in file_regions {
         let Some(year) = r.merged_in else { continue };

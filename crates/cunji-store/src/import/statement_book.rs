@@ -1,8 +1,10 @@
 //! Importing statement books (SPEC §14): workbooks of 收益及收益分配表, one village-year a sheet, any
 //! number of files in one import that stores everything or nothing. Each sheet is read by
 //! `cunji_core::statement_book`; here its village is found in the register, its year checked against
-//! what is stored, its accounts become the year's entries (as an annual statement's do, §3) and its
-//! distribution is kept. The `上年` column is compared with the stored year before: a difference is a
+//! what is stored, its accounts become the year's entries (as an annual statement's do, §3) — or, for a
+//! village-year that already has entries, are checked against them — and its distribution is kept. A
+//! sheet not filled in (the template as handed out) is skipped and named; a workbook with no figure
+//! at all is refused. The `上年` column is compared with the stored year before: a difference is a
 //! warning listed after the import, not an error.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +14,7 @@ use cunji_core::date::Date;
 use cunji_core::money::Fen;
 use cunji_core::region::{Level, RegionCode, RegionSet};
 use cunji_core::statement_book::{
-    read_sheet, village_key, Distribution, SheetStatement, VillageRef,
+    read_rows, village_key, Distribution, SheetRead, SheetStatement, VillageRef,
 };
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -35,6 +37,10 @@ pub struct BookOutcome {
     pub entries: usize,
     /// `上年` figures that differ from the stored year before, one line each.
     pub warnings: Vec<String>,
+    /// Sheets not filled in (every amount cell empty), skipped: `FILE［SHEET］` each.
+    pub skipped: Vec<String>,
+    /// Sheets of village-years that already had entries: checked against them, no entries added.
+    pub checked: usize,
     /// Each sheet's village code, year and the entries it made, in the order read.
     pub villages: Vec<(String, i32, usize)>,
 }
@@ -47,6 +53,8 @@ struct Placed {
     place: String,
     village: String,
     statement: SheetStatement,
+    /// The village-year had entries before: the sheet was checked against them and adds none.
+    checked: bool,
 }
 
 impl Store {
@@ -63,39 +71,75 @@ impl Store {
         let within = narrower(region, scope);
         let mut errors = Vec::new();
         let mut placed = Vec::new();
+        let mut skipped = Vec::new();
+        let mut budget = crate::xlsx::BOOK_IMPORT_CELLS;
         for f in files {
-            for (sheet, grid) in crate::xlsx::grids(f.name, f.bytes).map_err(ImportError::Rows)? {
+            let sheets = crate::xlsx::book_sheets(f.name, f.bytes, &mut budget)
+                .map_err(|e| ImportError::Rows(e.into()))?;
+            for (sheet, rows) in sheets {
                 // Excel and WPS save blank Sheet2 and Sheet3 beside the statement.
-                if grid.iter().flatten().all(|c| c.trim().is_empty()) {
+                if rows
+                    .iter()
+                    .flat_map(|r| &r.cells)
+                    .all(|(_, c)| c.text().trim().is_empty())
+                {
                     continue;
                 }
                 let place = format!("{}［{sheet}］", f.name);
-                match read_sheet(&grid) {
-                    Ok(statement) => match find_village(&regions, within, &statement.village) {
-                        Ok(village) => placed.push(Placed {
-                            place,
-                            village,
-                            statement,
-                        }),
-                        Err(message) => errors.push(error(&place, 1, message)),
-                    },
+                match read_rows(&rows) {
+                    Ok(SheetRead::NotFilledIn) => skipped.push(place),
+                    Ok(SheetRead::Statement(statement)) => {
+                        match find_village(&regions, within, &statement.village) {
+                            Ok(village) => placed.push(Placed {
+                                place,
+                                village,
+                                statement,
+                                checked: false,
+                            }),
+                            Err(message) => errors.push(error(&place, 1, message)),
+                        }
+                    }
                     Err(es) => errors.extend(
                         es.into_iter()
                             .map(|e| error(&place, e.row as u64, e.message)),
                     ),
                 }
-                if placed.len() + errors.len() > SHEETS_AT_MOST {
-                    return Err(ImportError::Rows(vec![error(
-                        f.name,
-                        1,
-                        format!("一次最多导入 {SHEETS_AT_MOST} 张工作表"),
-                    )]));
+                if placed.len() + errors.len() + skipped.len() > SHEETS_AT_MOST {
+                    return Err(ImportError::Rows(
+                        vec![error(
+                            f.name,
+                            1,
+                            format!("一次最多导入 {SHEETS_AT_MOST} 张工作表"),
+                        )]
+                        .into(),
+                    ));
                 }
             }
         }
-        self.check_years(&placed, &mut errors).await?;
+        if placed.is_empty() && errors.is_empty() {
+            let names: Vec<&str> = files.iter().map(|f| f.name).collect();
+            let message = if skipped.is_empty() {
+                "没有可导入的数字：工作簿中没有收益及收益分配表".to_string()
+            } else {
+                format!(
+                    "没有可导入的数字：{} 张工作表都未填写金额（{}）",
+                    skipped.len(),
+                    skipped.join("、")
+                )
+            };
+            return Err(ImportError::Rows(
+                vec![RowError {
+                    file: names.join("、"),
+                    line: 1,
+                    column: "文件".into(),
+                    message,
+                }]
+                .into(),
+            ));
+        }
+        self.check_years(&mut placed, &mut errors).await?;
         if !errors.is_empty() {
-            return Err(ImportError::Rows(errors));
+            return Err(ImportError::Rows(errors.into()));
         }
         let warnings = self.prior_year_differences(&placed).await?;
         let entries = self.store_books(files, &placed, actor).await?;
@@ -113,37 +157,73 @@ impl Store {
             sheets: placed.len(),
             entries,
             warnings,
+            skipped,
+            checked: placed.iter().filter(|p| p.checked).count(),
             villages,
         })
     }
 
-    /// Each village-year once across the import, and not one that already holds entries.
+    /// Each village-year once across the import and once in the database (a second book for it is
+    /// a row error naming the sheet, the village and the year); one that already holds entries takes
+    /// its book as a check (SPEC §14): each account line must equal the entries' total.
     async fn check_years(
         &self,
-        placed: &[Placed],
+        placed: &mut [Placed],
         errors: &mut Vec<RowError>,
     ) -> Result<(), ImportError> {
-        let mut seen: HashMap<(&str, i32), &str> = HashMap::new();
-        for p in placed {
+        let mut seen: HashMap<(String, i32), String> = HashMap::new();
+        for p in placed.iter_mut() {
             let year = p.statement.year;
-            if let Some(first) = seen.insert((&p.village, year), &p.place) {
-                let message = format!("村 {} 的 {year} 年报表与 {first} 重复", p.village);
-                errors.push(error(&p.place, 1, message));
-            }
-            let held: i64 = sqlx::query(
-                "SELECT COALESCE(CAST(SUM(entries) AS BIGINT), 0) FROM totals WHERE village = $1 AND year = $2",
-            )
-            .bind(&p.village)
-            .bind(year as i64)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-            if held > 0 {
+            if let Some(first) = seen.insert((p.village.clone(), year), p.place.clone()) {
                 let message = format!(
-                    "村 {} 的 {year} 年已有账目，不能再导入年度报表（更正请记账或冲销）",
+                    "村 {} 的 {year} 年收益及收益分配表与 {first} 重复（一个村一年只导入一张）",
                     p.village
                 );
                 errors.push(error(&p.place, 1, message));
+                continue;
+            }
+            let booked: Option<i64> =
+                sqlx::query("SELECT audit_id FROM distributions WHERE village = $1 AND year = $2")
+                    .bind(&p.village)
+                    .bind(year as i64)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+            if booked.is_some() {
+                let message = format!(
+                    "村 {} 的 {year} 年已导入过收益及收益分配表，不能再导入一张（更正请记账或冲销）",
+                    p.village
+                );
+                errors.push(error(&p.place, 1, message));
+                continue;
+            }
+            let stored: BTreeMap<String, (i64, i64)> = sqlx::query(
+                "SELECT account, amount, entries FROM totals WHERE village = $1 AND year = $2",
+            )
+            .bind(&p.village)
+            .bind(year as i64)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .collect::<Result<_, sqlx::Error>>()?;
+            if stored.values().all(|(_, n)| *n == 0) {
+                continue;
+            }
+            p.checked = true;
+            for (account, written) in statement_accounts(&p.statement) {
+                let books = stored.get(account.key()).map_or(0, |(amount, _)| *amount);
+                if books as i128 != written {
+                    let message = format!(
+                        "村 {} 的 {year} 年已有账目，报表作为核对：“{}”账上合计 {} 元，报表写的是 {} 元",
+                        p.village,
+                        account.name_zh(),
+                        Fen::from_fen(books),
+                        shown_fen(written)
+                    );
+                    errors.push(error(&p.place, 1, message));
+                }
             }
         }
         Ok(())
@@ -201,7 +281,11 @@ impl Store {
             actor,
             scope: None,
         };
-        let entries: Vec<NewEntry> = placed.iter().flat_map(year_end_entries).collect();
+        let entries: Vec<NewEntry> = placed
+            .iter()
+            .filter(|p| !p.checked)
+            .flat_map(year_end_entries)
+            .collect();
         let mut tx = self.begin_write().await?;
         let record = super::entries::entries_hash(&entries, "statement");
         let detail = format!(
@@ -223,14 +307,25 @@ impl Store {
         )
         .await?;
         for p in placed {
-            insert_distribution(
+            let stored = insert_distribution(
                 &mut tx,
                 &p.village,
                 p.statement.year,
                 &p.statement.distribution,
                 audit_id,
             )
-            .await?;
+            .await;
+            match stored {
+                // Another import stored this village-year since it was checked.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    let message = format!(
+                        "村 {} 的 {} 年已导入过收益及收益分配表，不能再导入一张（更正请记账或冲销）",
+                        p.village, p.statement.year
+                    );
+                    return Err(ImportError::Rows(vec![error(&p.place, 1, message)].into()));
+                }
+                other => other?,
+            }
         }
         crate::audit::touch(&mut tx, audit_id, placed.iter().map(|p| p.village.as_str())).await?;
         tx.commit().await?;
@@ -304,6 +399,24 @@ impl Store {
     }
 }
 
+/// The sheet's figure of each account it has a line for (an account printed twice, in two halves of
+/// a sheet, is added up exactly).
+fn statement_accounts(statement: &SheetStatement) -> BTreeMap<Account, i128> {
+    let mut sums: BTreeMap<Account, i128> = BTreeMap::new();
+    for (account, v) in &statement.accounts {
+        *sums.entry(*account).or_default() += v.fen() as i128;
+    }
+    sums
+}
+
+/// A figure in yuan as people read it, or in fen when it is beyond any amount.
+fn shown_fen(v: i128) -> String {
+    match i64::try_from(v) {
+        Ok(v) => Fen::from_fen(v).to_string(),
+        Err(_) => format!("{v} 分"),
+    }
+}
+
 fn error(place: &str, line: u64, message: String) -> RowError {
     RowError {
         file: place.to_string(),
@@ -374,13 +487,15 @@ fn scope_words(within: Option<&RegionCode>) -> String {
 /// One entry dated the year's end for each non-zero account, as an annual statement's (§3); an account
 /// printed twice (in two halves of a sheet) is added up.
 fn year_end_entries(p: &Placed) -> Vec<NewEntry> {
-    let year = p.statement.year;
-    let mut sums: BTreeMap<Account, i64> = BTreeMap::new();
-    for (account, v) in &p.statement.accounts {
-        *sums.entry(*account).or_default() += v.fen();
+    if p.checked {
+        return Vec::new();
     }
-    sums.into_iter()
+    let year = p.statement.year;
+    statement_accounts(&p.statement)
+        .into_iter()
         .filter(|(_, v)| *v != 0)
+        // Within the bound of one amount: the sheet's reader refuses a larger account total.
+        .filter_map(|(account, v)| Some((account, i64::try_from(v).ok()?)))
         .map(|(account, amount)| NewEntry {
             line: 1,
             village: p.village.as_str().into(),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use cunji_core::account::Account;
 use cunji_core::date::Date;
-use cunji_core::money::{Fen, MAX_FEN};
+use cunji_core::money::Fen;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::cells::Cells;
@@ -30,9 +30,10 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         .await?
         .within(meta.scope);
     let with_entries = years_with_entries(store, &villages).await?;
-    let mut errors = Vec::new();
+    let mut errors = crate::table::RowErrors::new();
     let mut seen: HashMap<(String, i32), u64> = HashMap::new();
     let mut out = Vec::new();
+    let mut checked = 0u64;
     for row in &sheet.rows {
         progress.advance(1);
         let mut c = Cells::new(&sheet, row, &mut errors);
@@ -44,20 +45,17 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         if !ctx.check_village(sheet, line, &village, year, c.errors()) {
             continue;
         }
-        if with_entries.contains_key(&(village.clone(), year)) {
-            c.fail(
-                "year",
-                format!(
-                    "村 {village} 的 {year} 年已有账目，不能再导入年度报表（更正请记账或冲销）"
-                ),
-            );
-            continue;
-        }
         if let Some(prev) = seen.insert((village.clone(), year), line) {
             c.fail(
                 "year",
                 format!("村 {village} 的 {year} 年报表与第 {prev} 行重复"),
             );
+            continue;
+        }
+        if with_entries.contains_key(&(village.clone(), year)) {
+            // A year already in the books takes its statement as a check (SPEC §3).
+            check_against_books(&mut c, &ctx, &village, year);
+            checked += 1;
             continue;
         }
         read_accounts(&mut c, &village, year, &mut out);
@@ -89,9 +87,38 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
     .await?;
     tx.commit().await?;
     Ok(ImportOutcome::Stored {
-        rows: n,
-        unchanged: 0,
+        rows: n - checked,
+        unchanged: checked,
     })
+}
+
+/// A statement row of a year that already has entries: each account column must equal the
+/// entries' total for that account (an empty cell is 0); a difference names the account, the
+/// books' total and the statement's figure. Nothing is added.
+fn check_against_books(c: &mut Cells<'_, '_>, ctx: &Context, village: &str, year: i32) {
+    for account in Account::ALL {
+        if !c.sheet().has(account.key()) {
+            continue;
+        }
+        let written = if c.get(account.key()).is_empty() {
+            Fen::ZERO
+        } else {
+            match c.parse(account.key(), Fen::parse_yuan) {
+                Some(f) => f,
+                None => continue,
+            }
+        };
+        let books = Fen::from_fen(ctx.stored_total(village, year, account));
+        if books != written {
+            c.fail(
+                account.key(),
+                format!(
+                    "村 {village} 的 {year} 年已有账目，报表作为核对：“{}”账上合计 {books} 元，报表写的是 {written} 元",
+                    account.name_zh()
+                ),
+            );
+        }
+    }
 }
 
 /// One entry dated the year's end for each non-zero account of a statement row.
@@ -100,9 +127,10 @@ fn read_accounts(c: &mut Cells<'_, '_>, village: &str, year: i32, out: &mut Vec<
         if !c.sheet().has(account.key()) || c.get(account.key()).is_empty() {
             continue;
         }
+        // `parse_yuan` bounds each amount (SPEC §1).
         match c.parse(account.key(), Fen::parse_yuan) {
             Some(f) if f.fen() == 0 => {}
-            Some(f) if f.fen().abs() <= MAX_FEN => out.push(NewEntry {
+            Some(f) => out.push(NewEntry {
                 line: c.line,
                 village: village.into(),
                 date: Date::year_end(year),
@@ -113,7 +141,6 @@ fn read_accounts(c: &mut Cells<'_, '_>, village: &str, year: i32, out: &mut Vec<
                 project: None,
                 reverses: None,
             }),
-            Some(_) => c.fail(account.key(), "金额超出范围"),
             None => {}
         }
     }

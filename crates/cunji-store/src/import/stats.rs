@@ -26,7 +26,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
     {
         stored.insert((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?);
     }
-    let mut errors = Vec::new();
+    let mut errors = crate::table::RowErrors::new();
     let mut seen: HashMap<(String, i32), u64> = HashMap::new();
     let mut out = Vec::new();
     let mut unchanged = 0u64;

@@ -120,9 +120,9 @@ async fn named(
         .collect())
 }
 
-/// Row errors an import page lists at most (the command line lists all, SPEC §9): a file of 4.1
-/// million bad rows once made an error page of 1.2 GB.
-pub const ERRORS_LISTED: usize = 1_000;
+/// Row errors an import page lists at most (SPEC §9; the store keeps no more than these and the
+/// count of the rest): a file of 4.1 million bad rows once made an error page of 1.2 GB.
+pub const ERRORS_LISTED: usize = cunji_store::ERRORS_LISTED;
 
 /// The largest file an upload may bring (a county's year of entries as CSV is about 30 MB).
 pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
@@ -169,7 +169,7 @@ impl ImportPage {
             layout,
             csrf: user.csrf.clone(),
             kinds: kinds_for(user),
-            errors: Vec::new(),
+            errors: Default::default(),
             errors_total: 0,
             file: String::new(),
             summary: Vec::new(),
@@ -247,11 +247,11 @@ fn allowed_kind(user: &crate::auth::User, kind: ImportKind) -> Result<(), WebErr
     Ok(())
 }
 
-/// What an import came to: the message on top (stored, or why not), the rows in error (all of them;
-/// the page lists `ERRORS_LISTED`), what each village received and what to check.
+/// What an import came to: the message on top (stored, or why not), the rows in error (the first
+/// `ERRORS_LISTED` and the count of all), what each village received and what to check.
 struct Answer {
     flash: Result<String, String>,
-    errors: Vec<cunji_store::RowError>,
+    errors: cunji_store::RowErrors,
     summary: Vec<(String, String, i64, String)>,
     warnings: Vec<String>,
     /// Whether the errors come from several files and sheets, and so name them.
@@ -304,7 +304,7 @@ impl Answer {
             .with_flash("info", info)
             .with_flash("error", err);
         ImportPage {
-            errors_total: self.errors.len(),
+            errors_total: self.errors.len() as usize,
             errors: self
                 .errors
                 .into_iter()
@@ -379,7 +379,7 @@ async fn one_file(
     };
     Ok(Answer {
         flash,
-        errors: Vec::new(),
+        errors: Default::default(),
         summary: summary_of(state, kind, bytes).await?,
         warnings: Vec::new(),
         places: false,
@@ -391,7 +391,7 @@ async fn one_file(
 fn refusal(e: ImportError, nothing: &str, places: bool) -> Answer {
     let (flash, errors) = match e {
         ImportError::Rows(rows) => (format!("{} 处错误，{nothing}", rows.len()), rows),
-        ImportError::Store(e) => (crate::html::store_message(&e), Vec::new()),
+        ImportError::Store(e) => (crate::html::store_message(&e), Default::default()),
     };
     Answer {
         flash: Err(flash),
@@ -433,14 +433,28 @@ async fn books(
         .collect();
     Ok(Answer {
         flash: Ok(format!(
-            "已导入收益及收益分配表 {} 张（{} 个文件），生成 {} 笔年末分录",
+            "已导入收益及收益分配表 {} 张（{} 个文件），生成 {} 笔年末分录{}",
             outcome.sheets,
             files.len(),
-            outcome.entries
+            outcome.entries,
+            if outcome.checked > 0 {
+                format!(
+                    "；其中 {} 张所属村、年度已有账目，已与账目核对一致，只存入收益分配",
+                    outcome.checked
+                )
+            } else {
+                String::new()
+            }
         )),
-        errors: Vec::new(),
+        errors: Default::default(),
         summary: named(state, rows).await?,
-        warnings: outcome.warnings,
+        // Sheets skipped as not filled in come first: nothing of them was stored.
+        warnings: outcome
+            .skipped
+            .iter()
+            .map(|place| format!("{place}：未填写金额，已跳过（未存入任何数据）"))
+            .chain(outcome.warnings)
+            .collect(),
         places: false,
     })
 }

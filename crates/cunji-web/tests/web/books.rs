@@ -174,7 +174,7 @@ async fn statement_books_stay_within_the_users_villages() {
         "编制单位：西关村（131124100201）"
     );
     assert_eq!(sheet.get((1, 2)).unwrap().to_string(), "2025年度");
-    // It imports as is: two sheets, nothing to enter, both distributions (all 0) kept.
+    // Not filled in, it is refused as a whole: never stored as statements of zeros (#31).
     let r = town
         .post_files(
             "/import",
@@ -184,8 +184,9 @@ async fn statement_books_stay_within_the_users_villages() {
         )
         .await;
     assert!(
-        r.text()
-            .contains("已导入收益及收益分配表 2 张（1 个文件），生成 0 笔年末分录"),
+        r.text().contains(
+            "没有可导入的数字：2 张工作表都未填写金额（t.xlsx［东关村］、t.xlsx［西关村］）"
+        ) && r.text().contains("本次 1 个文件均未导入任何数据"),
         "{}",
         r.text()
     );

@@ -64,6 +64,30 @@ impl Scratch {
         ])
     }
 
+    /// `cunji ARGS` run under `/usr/bin/time`: its output and its peak resident memory in KiB, or
+    /// `None` where the machine has no `/usr/bin/time`.
+    pub fn cunji_measured(&self, args: &[&str]) -> Option<(Output, u64)> {
+        let time = Path::new("/usr/bin/time");
+        if !time.exists() {
+            eprintln!("/usr/bin/time is missing: memory not measured");
+            return None;
+        }
+        let report = self.path("time.txt");
+        let out = Command::new(time)
+            .args(["-f", "%M", "-o"])
+            .arg(&report)
+            .arg(env!("CARGO_BIN_EXE_cunji"))
+            .args(args)
+            .env("CUNJI_DB", self.db_url())
+            .env("CUNJI_USER", "test")
+            .current_dir(&self.dir)
+            .output()
+            .expect("run cunji under /usr/bin/time");
+        let text = std::fs::read_to_string(&report).expect("time's report");
+        let kib = text.lines().last()?.trim().parse().ok()?;
+        Some((out, kib))
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.cunji(args);
         assert!(

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use cunji_core::account::Account;
-use cunji_core::money::{Fen, MAX_FEN};
+use cunji_core::money::Fen;
 use cunji_core::region::RegionSet;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -14,7 +14,7 @@ use crate::db::Store;
 use crate::fast_hash::{FastMap, FastSet};
 use crate::import::ImportError;
 use crate::short_text::ShortText;
-use crate::table::{RowError, Sheet};
+use crate::table::{RowErrors, Sheet};
 
 /// The stored state an entries file is checked against.
 pub(crate) struct Context {
@@ -39,12 +39,63 @@ pub(crate) struct Context {
 pub(crate) struct FileState {
     vouchers: ClaimedVouchers,
     reversed: HashMap<(String, String), u64>,
-    /// Running totals by (village number, year, account); villages are numbered as first met.
-    totals: FastMap<(u32, i32, Account), i64>,
+    /// Running totals by (village number, year, account), the stored total included, summed
+    /// exactly (`i128`), with the line of the last row adding to each; villages are numbered as
+    /// first met. Checked against `i64` once, at the end (`check_totals`): each amount is bounded
+    /// when read, so the order of the rows never decides whether a file passes (SPEC §1).
+    totals: FastMap<(u32, i32, Account), (i128, u64)>,
+    /// How many running totals are outside `i64` right now: while any is, the kept totals are not
+    /// written part by part (`Settled` would not fit the database's BIGINT).
+    outside: usize,
     village_numbers: FastMap<String, u32>,
     /// The last village and year found acceptable, with the village's number: files come sorted by
     /// village, so most rows repeat it and need not be checked or looked up again.
     last_ok: Option<(ShortText, i32, u32)>,
+}
+
+impl FileState {
+    /// Whether every running total fits the database's `i64` right now.
+    pub fn totals_fit(&self) -> bool {
+        self.outside == 0
+    }
+
+    /// Each total of the file (the stored one included) that does not fit `i64` is an error on the
+    /// last row adding to it, naming the village, year and account.
+    pub fn check_totals(&self, sheet: &Sheet, errors: &mut RowErrors) {
+        if self.outside == 0 {
+            return;
+        }
+        let mut names: Vec<&str> = vec![""; self.village_numbers.len()];
+        for (v, n) in &self.village_numbers {
+            names[*n as usize] = v;
+        }
+        let mut over: Vec<_> = self
+            .totals
+            .iter()
+            .filter(|(_, (t, _))| i64::try_from(*t).is_err())
+            .collect();
+        over.sort_by_key(|(_, (_, line))| *line);
+        for ((v, year, account), (total, line)) in over {
+            errors.push(sheet.error(
+                *line,
+                "amount",
+                format!(
+                    "累计金额超出范围：村 {} 的 {year} 年“{}”合计 {} 元，超过可记录的 {} 元",
+                    names[*v as usize],
+                    account.name_zh(),
+                    yuan_text(*total),
+                    Fen::from_fen(i64::MAX)
+                ),
+            ));
+        }
+    }
+}
+
+/// An exact sum of fen as yuan with two decimals, however large.
+fn yuan_text(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 /// Villages a lookup of stored state names at once.
@@ -236,6 +287,14 @@ impl Context {
         Ok(())
     }
 
+    /// The stored total of `village`'s `account` in `year` (0 when none is loaded).
+    pub fn stored_total(&self, village: &str, year: i32, account: Account) -> i64 {
+        self.totals
+            .get(&(village.to_string(), year, account))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Whether the database held entries of `village` in `year` when they were loaded (every
     /// village-year of the rows checked so far is).
     pub fn has_stored(&self, village: &str, year: i32) -> bool {
@@ -254,7 +313,7 @@ impl Context {
         sheet: &Sheet,
         line: u64,
         code: &cunji_core::region::RegionCode,
-        errors: &mut Vec<RowError>,
+        errors: &mut RowErrors,
     ) -> bool {
         match &self.scope {
             Some(s) if !s.contains(code) => {
@@ -276,7 +335,7 @@ impl Context {
         line: u64,
         village: &str,
         year: i32,
-        errors: &mut Vec<RowError>,
+        errors: &mut RowErrors,
     ) -> bool {
         let code = match cunji_core::region::RegionCode::parse(village) {
             Ok(c) => c,
@@ -332,7 +391,7 @@ impl Context {
         sheet: &Sheet,
         e: &NewEntry,
         state: &mut FileState,
-        errors: &mut Vec<RowError>,
+        errors: &mut RowErrors,
     ) -> Result<(), ImportError> {
         let year = e.date.year();
         let line = e.line;
@@ -392,22 +451,25 @@ impl Context {
                 }
             }
         }
+        let stored = || {
+            self.totals
+                .get(&(e.village.to_string(), year, e.account))
+                .copied()
+                .unwrap_or(0) as i128
+        };
         let running = state
             .totals
             .entry((number, year, e.account))
-            .or_insert_with(|| {
-                self.totals
-                    .get(&(e.village.to_string(), year, e.account))
-                    .copied()
-                    .unwrap_or(0)
-            });
-        match running.checked_add(e.amount).filter(|t| t.abs() <= MAX_FEN) {
-            Some(t) => *running = t,
-            None => errors.push(sheet.error(
-                line,
-                "amount",
-                "累计金额超出范围（单科目年合计不能超过 10 万亿元）",
-            )),
+            .or_insert_with(|| (stored(), line));
+        let was_inside = i64::try_from(running.0).is_ok();
+        // Cannot overflow: each amount is at most 10^15 in magnitude, and there are fewer than
+        // 2^64 rows.
+        running.0 += e.amount as i128;
+        running.1 = line;
+        match (was_inside, i64::try_from(running.0).is_ok()) {
+            (true, false) => state.outside += 1,
+            (false, true) => state.outside -= 1,
+            _ => {}
         }
         Ok(())
     }
@@ -430,7 +492,7 @@ impl Context {
         e: &NewEntry,
         reverses: &str,
         state: &mut FileState,
-        errors: &mut Vec<RowError>,
+        errors: &mut RowErrors,
     ) -> Result<(), ImportError> {
         let line = e.line;
         let Some((y, v)) = reverses.split_once(':') else {

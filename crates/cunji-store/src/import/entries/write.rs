@@ -82,8 +82,10 @@ pub(crate) struct EntryTally {
     numbers: FastMap<String, u32>,
     names: Vec<String>,
     last: Option<u32>,
-    totals: FastMap<(u32, i32, Account), (i64, i64)>,
-    projects: BTreeMap<(String, i32), i64>,
+    /// What the rows add to each kept total (exact: the checker holds the file's totals to `i64`
+    /// only as a whole, at the end), and how many rows.
+    totals: FastMap<(u32, i32, Account), (i128, i64)>,
+    projects: BTreeMap<(String, i32), i128>,
     facts: crate::facts::FactsBuilder,
     /// The earliest year touched, by village number.
     first_year: Vec<i32>,
@@ -130,10 +132,10 @@ impl EntryTally {
             .totals
             .entry((v, e.date.year(), e.account))
             .or_default();
-        t.0 += e.amount;
+        t.0 += e.amount as i128;
         t.1 += 1;
         if let (Some(p), true) = (&e.project, e.account.is_income()) {
-            *self.projects.entry((p.clone(), e.date.year())).or_default() += e.amount;
+            *self.projects.entry((p.clone(), e.date.year())).or_default() += e.amount as i128;
         }
         self.facts.add(v, e);
     }
@@ -144,20 +146,46 @@ impl EntryTally {
     /// with what was written).
     ///
     /// `stored` tells whether the database held entries of a village-year before this import.
-    pub fn settle(&mut self, stored: &dyn Fn(&str, i32) -> bool) -> Settled {
-        self.settle_except(self.last, stored)
+    ///
+    /// `totals_fit` says whether every running total of the file fits `i64` now: when one does not
+    /// (a file may pass above the bound and come back), no totals are settled until they all do
+    /// again, so that the database never holds a total beyond its BIGINT.
+    pub fn settle(&mut self, stored: &dyn Fn(&str, i32) -> bool, totals_fit: bool) -> Settled {
+        self.settle_except(self.last, stored, totals_fit)
     }
 
-    fn settle_except(&mut self, open: Option<u32>, stored: &dyn Fn(&str, i32) -> bool) -> Settled {
+    fn settle_except(
+        &mut self,
+        open: Option<u32>,
+        stored: &dyn Fn(&str, i32) -> bool,
+        totals_fit: bool,
+    ) -> Settled {
         let names = &self.names;
-        let mut totals: Vec<TotalRow> = self
-            .totals
-            .extract_if(|(v, _, _), _| Some(*v) != open)
-            .map(|((v, y, a), (amount, n))| (names[v as usize].clone(), y, a, amount, n))
-            .collect();
-        totals.sort_unstable_by(|x, y| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key())));
+        let mut totals: Vec<TotalRow> = Vec::new();
+        let mut second: Vec<TotalRow> = Vec::new();
+        if totals_fit {
+            for ((v, y, a), (amount, n)) in self.totals.extract_if(|(v, _, _), _| Some(*v) != open)
+            {
+                let name = names[v as usize].clone();
+                // What is added lies between two totals that fit `i64`, so it fits in two halves:
+                // after the first the kept total is between them, and fits too.
+                match i64::try_from(amount) {
+                    Ok(amount) => totals.push((name, y, a, amount, n)),
+                    Err(_) => {
+                        let half = amount / 2;
+                        totals.push((name.clone(), y, a, half as i64, n));
+                        second.push((name, y, a, (amount - half) as i64, 0));
+                    }
+                }
+            }
+        }
+        let order =
+            |x: &TotalRow, y: &TotalRow| (&x.0, x.1, x.2.key()).cmp(&(&y.0, y.1, y.2.key()));
+        totals.sort_unstable_by(order);
+        second.sort_unstable_by(order);
         Settled {
             totals,
+            second,
             facts: self.facts.take_settled(open, names, stored),
         }
     }
@@ -172,7 +200,8 @@ impl EntryTally {
         audit_id: i64,
     ) -> Result<String, sqlx::Error> {
         use crate::timing::timed;
-        let last = self.settle_except(None, &|_, _| true);
+        // The checker refused the file unless every total fits by now.
+        let last = self.settle_except(None, &|_, _| true, true);
         timed("last village", last.write(tx, backend)).await?;
         // Distinct already: each village is numbered once.
         let villages = self.names.clone();
@@ -191,7 +220,15 @@ impl EntryTally {
         let projects: Vec<(String, i32, i64)> = self
             .projects
             .into_iter()
-            .map(|((p, y), amount)| (p, y, amount))
+            // A project's income of a year is a sum of income entries of one village's totals,
+            // each within `i64` once checked; a sum beyond it is clamped rather than wrapped.
+            .map(|((p, y), amount)| {
+                (
+                    p,
+                    y,
+                    amount.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                )
+            })
             .collect();
         if !projects.is_empty() {
             timed("projects", backend.write_project_totals(tx, projects)).await?;
@@ -206,6 +243,8 @@ pub(crate) type TotalRow = (String, i32, Account, i64, i64);
 /// What settled villages' rows add to the kept totals and entry facts.
 pub(crate) struct Settled {
     totals: Vec<TotalRow>,
+    /// The second halves of additions too large for one `i64` (written after `totals`).
+    second: Vec<TotalRow>,
     facts: Vec<crate::facts::NewFacts>,
 }
 
@@ -217,6 +256,9 @@ impl Settled {
     ) -> Result<(), sqlx::Error> {
         if !self.totals.is_empty() {
             backend.write_totals(tx, self.totals).await?;
+        }
+        if !self.second.is_empty() {
+            backend.write_totals(tx, self.second).await?;
         }
         crate::facts::write_facts(tx, backend, self.facts).await
     }
