@@ -233,6 +233,22 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The most characters a free-text field keeps: a memo (摘要), a name, a reason, a file name. A
+/// village's 摘要 is a few words (the demo's longest is 14 characters); 500 leave room for a careful
+/// explanation while bounding what one row can make a page carry: a village page lists at most 1,000
+/// entries, so its memos are at most 1.5 MB of text however the books were filled (a 200 KB memo on
+/// many entries once made one page 249 MB).
+pub const MAX_TEXT_CHARS: usize = 500;
+
+/// `Err` naming the bound when `text` is longer than [`MAX_TEXT_CHARS`].
+pub fn check_length(text: &str) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > MAX_TEXT_CHARS {
+        return Err(format!("文字过长：{n} 个字，最多 {MAX_TEXT_CHARS} 个字"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -278,6 +278,7 @@ impl Sheet {
 /// A leading `-` is refused too unless the text is a plain number (`-1+cmd|' /C calc'!A0` is a
 /// formula to Excel).
 pub fn check_text(value: &str) -> Result<(), String> {
+    cunji_core::columns::check_length(value)?;
     let t = value.trim_start_matches(' ');
     let negative_number = t.strip_prefix('-').is_some_and(|rest| {
         let (int, frac) = rest.split_once('.').unwrap_or((rest, "0"));

@@ -225,3 +225,46 @@ async fn ids_and_file_names_that_would_run_as_formulas_are_refused() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Free text is bounded at input (issue #32): a memo or a name of more than 500 characters is a row
+/// error naming the column, and nothing is stored; 500 characters are accepted. A village page lists
+/// at most 1,000 entries, so its memos stay within 1.5 MB.
+#[tokio::test]
+async fn free_text_of_more_than_500_characters_is_refused() {
+    let (store, _, dir) = store_with("long-text", REGIONS).await;
+    let row = |memo: &str| {
+        format!("village,date,account,amount,memo\n110101001001,2022-01-01,operating_revenue,5,{memo}\n")
+    };
+    let e = import(
+        &store,
+        ImportKind::Entries,
+        "e.csv",
+        &row(&"租".repeat(501)),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(
+        messages(e),
+        ["e.csv:2: memo: 文字过长：501 个字，最多 500 个字"]
+    );
+    import(
+        &store,
+        ImportKind::Entries,
+        "ok.csv",
+        &row(&"租".repeat(500)),
+    )
+    .await
+    .unwrap();
+    let cadres = format!(
+        "village,year,person,name,role\n110101001001,2022,P1,{},secretary\n",
+        "张".repeat(501)
+    );
+    let e = import(&store, ImportKind::Cadres, "c.csv", &cadres)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        messages(e),
+        ["c.csv:2: name: 文字过长：501 个字，最多 500 个字"]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

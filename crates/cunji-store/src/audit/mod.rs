@@ -365,6 +365,8 @@ impl Store {
                 "重新开账须写明理由（至少 4 个字）".into(),
             ));
         }
+        cunji_core::columns::check_length(reason)
+            .map_err(|m| StoreError::Invalid(format!("重新开账理由{m}")))?;
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM closed_years WHERE village = $1 AND year = $2")
             .bind(village)

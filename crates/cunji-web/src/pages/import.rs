@@ -38,6 +38,8 @@ struct ImportPage {
     places: bool,
     /// What an import of statement books asks the user to check (SPEC §14's 上年 differences).
     warnings: Vec<String>,
+    /// The kind chosen for the last upload, chosen again (one usually imports several files of a kind).
+    chosen: String,
 }
 
 /// An import's progress in the log: each phase, and every 500,000 rows checked (a county's year of
@@ -175,6 +177,7 @@ impl ImportPage {
             summary: Vec::new(),
             places: false,
             warnings: Vec::new(),
+            chosen: String::new(),
         }
     }
 }
@@ -291,7 +294,9 @@ pub async fn submit(
             (names.join("、"), books(&state, &user, &upload.files).await?)
         }
     };
-    Ok(render(&answer.page(&user, file)))
+    let mut page = answer.page(&user, file);
+    page.chosen = upload.kind;
+    Ok(render(&page))
 }
 
 impl Answer {

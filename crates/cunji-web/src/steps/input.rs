@@ -322,7 +322,11 @@ mod tests {
             Err("实到人数应为 0–1000000 的整数，不是“二十”".into())
         );
         let e = StepInput::read(Action::Publish, &f).unwrap_err();
-        assert_eq!(e, "请填写公示开始日期（YYYY-MM-DD）");
+        // Every field's error, not only the first (a refused form lists them all).
+        assert_eq!(
+            e,
+            "请填写公示开始日期（YYYY-MM-DD）；请填写公示结束日期（YYYY-MM-DD）"
+        );
         assert_eq!(
             Fields::from_json(b"{ nope").err().unwrap(),
             "请求体不是有效的 JSON（第 1 行第 3 列）"

@@ -116,6 +116,12 @@ async fn web_imports_are_all_or_nothing_and_scoped() {
         )
         .await;
     assert!(r.text().contains("已导入账目 1 行"), "{}", r.text());
+    // The kind chosen stays chosen for the next file (issue #33).
+    assert!(
+        r.text().contains("<option value=\"entries\" selected>"),
+        "{}",
+        r.text()
+    );
     // What the file brought each village, named.
     assert!(
         r.text().contains("<a href=\"/village/131124100200\">东关村</a> <span class=\"muted\">131124100200</span></td><td class=\"num\">1</td><td>2024 年</td>"),
