@@ -8,6 +8,7 @@ use crate::cadre::{Cadre, Role};
 use crate::money::{round_div, Fen};
 use crate::rate::{Ppm, PPM};
 use crate::region::{Level, RegionCode};
+use crate::report::ReportError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayFloor {
@@ -147,4 +148,47 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
         ));
     }
     out
+}
+
+/// Lines of a region summed (SPEC §12's page): covered cadres below the floor, those whose standing
+/// is unknown, and the shortfall of those below.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub below: usize,
+    pub unknown: usize,
+    pub shortfall: Fen,
+}
+
+impl Tally {
+    /// `lines` summed; a shortfall beyond what fen hold is an error (SPEC §1), never a wrapped sum.
+    pub fn of<'a>(lines: impl IntoIterator<Item = &'a FloorLine>) -> Result<Tally, ReportError> {
+        let mut t = Tally::default();
+        for l in lines {
+            t.add(l)?;
+        }
+        Ok(t)
+    }
+
+    fn add(&mut self, l: &FloorLine) -> Result<(), ReportError> {
+        match l.status {
+            FloorStatus::Below => self.below += 1,
+            FloorStatus::Unknown => self.unknown += 1,
+        }
+        self.shortfall = self
+            .shortfall
+            .checked_add(l.shortfall.unwrap_or(Fen::ZERO))
+            .ok_or_else(|| ReportError::Overflow("报酬保障差额".into()))?;
+        Ok(())
+    }
+}
+
+/// Each township's lines summed, by the township's code (in code order): the township of a village
+/// is `RegionCode::township`.
+pub fn by_township(lines: &[FloorLine]) -> Result<BTreeMap<RegionCode, Tally>, ReportError> {
+    let mut by: BTreeMap<RegionCode, Tally> = BTreeMap::new();
+    for l in lines {
+        let township = l.village.township().unwrap_or_else(|| l.village.clone());
+        by.entry(township).or_default().add(l)?;
+    }
+    Ok(by)
 }

@@ -126,6 +126,21 @@ impl RegionCode {
         other.0.starts_with(self.prefix().as_bytes())
     }
 
+    /// The township (乡镇) a village lies in, or a township itself; `None` above township level.
+    /// Every code of a township's villages starts with its 9 digits, in a city without counties too
+    /// (`441900101200` lies in `441900101000`).
+    pub fn township(&self) -> Option<RegionCode> {
+        match self.level() {
+            Level::Village | Level::Township => {
+                let end = Level::Township.prefix_len();
+                let mut digits = [b'0'; 12];
+                digits[..end].copy_from_slice(&self.0[..end]);
+                Some(RegionCode(digits))
+            }
+            Level::Province | Level::City | Level::County => None,
+        }
+    }
+
     /// The codes of the levels above this one (province first); they need not be registered. A
     /// township of a city without counties has the city as its next level up.
     pub fn ancestors(&self) -> Vec<RegionCode> {
@@ -406,6 +421,17 @@ mod tests {
 
     fn code(s: &str) -> RegionCode {
         RegionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_village_lies_in_the_township_of_its_first_nine_digits() {
+        let township = |c: &str| code(c).township().map(|t| t.to_string());
+        assert_eq!(township("131124100200"), Some("131124100000".into()));
+        assert_eq!(township("131124100000"), Some("131124100000".into()));
+        // A city without counties holds its townships directly.
+        assert_eq!(township("441900101200"), Some("441900101000".into()));
+        assert_eq!(township("131124000000"), None);
+        assert_eq!(township("130000000000"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use common::{code, World};
 use cunji_core::account::Account;
 use cunji_core::cadre::Role;
 use cunji_core::money::Fen;
-use cunji_core::pay_floor::FloorStatus;
+use cunji_core::pay_floor::{by_township, FloorStatus, Tally};
 use cunji_core::policy::Policy;
 
 fn guizhou() -> Policy {
@@ -129,6 +129,23 @@ fn guizhou_345_on_a_worked_example() {
         "{}",
         lines[4].explanation
     );
+    // The page's sums: in all, and by township (each village's own, in code order).
+    let all = Tally::of(lines).unwrap();
+    let shortfall = Fen::parse_yuan("2493.82").unwrap();
+    assert_eq!((all.below, all.unknown, all.shortfall), (3, 2, shortfall));
+    let by: Vec<(String, usize, usize, String)> = by_township(lines)
+        .unwrap()
+        .into_iter()
+        .map(|(t, s)| (t.to_string(), s.below, s.unknown, s.shortfall.json()))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("520102001000".into(), 2, 1, "2000.01".into()),
+            ("520103001000".into(), 1, 0, "493.81".into()),
+            ("520111001000".into(), 0, 1, "0.00".into()),
+        ]
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["pay_floor"][1]["shortfall"], "0.01");
     assert_eq!(json["pay_floor"][0]["status"], "unknown");
@@ -190,4 +207,27 @@ fn pay_floor_sections_are_checked() {
     let pf = p.pay_floor.unwrap();
     assert_eq!(pf.multiple.ppm(), 2_500_000);
     assert_eq!(pf.roles, cunji_core::pay_floor::PayFloor::default_roles());
+}
+
+#[test]
+fn shortfalls_beyond_what_fen_hold_are_an_error_not_a_wrapped_sum() {
+    let line = |person: &str, village: &str| cunji_core::pay_floor::FloorLine {
+        person: person.into(),
+        name: person.into(),
+        village: code(village),
+        role: Role::Secretary,
+        months_in_post: 12,
+        status: FloorStatus::Below,
+        base_pay: Some(Fen::ZERO),
+        floor: Some(Fen::from_fen(cunji_core::money::MAX_FEN)),
+        shortfall: Some(Fen::from_fen(cunji_core::money::MAX_FEN)),
+        explanation: String::new(),
+    };
+    let lines = [line("P1", "520102001001"), line("P2", "520102001002")];
+    let e = Tally::of(&lines).unwrap_err().to_string();
+    assert!(e.starts_with("报酬保障差额超出可计算的范围"), "{e}");
+    assert!(by_township(&lines).is_err());
+    // In two townships, each sum fits.
+    let apart = [line("P1", "520102001001"), line("P2", "520102002001")];
+    assert_eq!(by_township(&apart).unwrap().len(), 2);
 }

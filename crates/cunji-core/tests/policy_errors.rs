@@ -192,3 +192,60 @@ fn alert_thresholds_are_policy_settings() {
         assert!(e.contains(wanted), "{e}");
     }
 }
+
+#[test]
+fn a_value_of_the_wrong_kind_is_named_in_chinese_with_its_line() {
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\nmin_months = \"6\"\n");
+    assert_eq!(
+        e,
+        "第 4 行: 〔incentive〕min_months：应为整数，写的是字符串 \"6\""
+    );
+    let e = err("name = \"x\"\n[incentive]\nrate = \"10%\"\nprorate_by_months = 1\n");
+    assert_eq!(
+        e,
+        "第 4 行: 〔incentive〕prorate_by_months：应为 true 或 false，写的是整数 1"
+    );
+    let e = err("name = \"x\"\n[incentive]\nrate = true\n");
+    assert_eq!(
+        e,
+        "第 3 行: 〔incentive〕rate：应为数字或字符串，写的是 true"
+    );
+    let e = err("name = \"x\"\nbands = 5\n");
+    assert_eq!(e, "第 2 行: bands：应为表，写的是整数 5");
+    let e = err("name = \"x\"\n[bands]\nband = [ { name = \"a\" },\n  { name = \"b\", min = 5, max = 9 } ]\n");
+    assert_eq!(
+        e,
+        "第 4 行: 〔bands〕band：未知的键 `max`（拼写错误的键不会被悄悄忽略）"
+    );
+    // A value toml cannot hold is still the file's syntax.
+    let e = err("name = \"x\"\n[incentive]\nrate = 1e400\n");
+    assert!(e.starts_with("第 3 行: TOML 语法错误"), "{e}");
+}
+
+#[test]
+fn a_check_names_the_line_of_the_value_within_a_list() {
+    let e = err("name = \"x\"\n[incentive]\nschedule = \"marginal\"\ntiers = [\n  { from = 0, rate = \"1%\" },\n  { from = 10, rate = \"2%\" },\n  { from = -5, rate = \"3%\" },\n]\n");
+    assert_eq!(
+        e,
+        "第 7 行: 〔incentive〕tiers：分档起点不能为负数（-5.00 元）"
+    );
+    // A key missing from a section is told at the section's header.
+    let e = err("name = \"x\"\n\n[pay_floor]\nminimum = 1\n");
+    assert_eq!(e, "第 3 行: 〔pay_floor〕multiple：缺少倍数 multiple，如 3");
+}
+
+#[test]
+fn a_float_rate_is_read_at_its_shortest_decimal_and_must_be_whole_ppm() {
+    let rate = |text: &str| {
+        Policy::parse(&format!("name = \"x\"\n[incentive]\nrate = {text}\n"))
+            .map(|p| p.incentive.unwrap().schedule)
+            .map_err(|e| e.to_string())
+    };
+    let flat = |ppm| cunji_core::incentive::Schedule::Flat {
+        rate: cunji_core::Ppm::from_ppm(ppm),
+    };
+    assert_eq!(rate("0.1"), Ok(flat(100_000)));
+    assert_eq!(rate("1"), Ok(flat(1_000_000)));
+    assert_eq!(rate("1e-1"), Ok(flat(100_000)));
+    assert!(rate("0.0000001").unwrap_err().contains("整百万分之一"));
+}

@@ -4,8 +4,6 @@
 mod describe;
 mod reader;
 
-use toml::Table;
-
 use crate::bands::{BandScheme, Target};
 use crate::incentive::plan::Plan;
 use crate::measure::Measure;
@@ -73,11 +71,7 @@ impl Policy {
     }
 
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let table: Table = text.parse().map_err(|e: toml::de::Error| PolicyError {
-            line: e.span().map(|s| line_of_offset(text, s.start)),
-            message: format!("TOML 语法错误：{}", e.message()),
-        })?;
-        reader::Reader { text }.policy(&table)
+        reader::read(text)
     }
 }
 

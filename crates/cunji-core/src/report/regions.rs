@@ -63,8 +63,8 @@ impl RegionAgg {
 pub(super) struct Gathered<'a> {
     at: std::collections::HashMap<RegionCode, usize>,
     all: Vec<(RegionCode, &'a Region, RegionAgg)>,
-    /// The last village's first nine digits and its registered ancestors' places in `all`.
-    chain: (String, Vec<usize>),
+    /// The last village's township and its registered ancestors' places in `all`.
+    chain: (Option<RegionCode>, Vec<usize>),
 }
 
 impl<'a> Gathered<'a> {
@@ -78,7 +78,7 @@ impl<'a> Gathered<'a> {
         pool: i64,
         awarded: i64,
     ) -> Result<(), ReportError> {
-        let town = village.as_str().get(..9).unwrap_or(village.as_str());
+        let town = village.township();
         if self.chain.1.is_empty() || self.chain.0 != town {
             let mut chain = Vec::new();
             for anc in village.ancestors() {
@@ -91,7 +91,7 @@ impl<'a> Gathered<'a> {
                 });
                 chain.push(i);
             }
-            self.chain = (town.to_string(), chain);
+            self.chain = (town, chain);
         }
         for &i in &self.chain.1 {
             let (_, r, a) = &mut self.all[i];

@@ -85,6 +85,17 @@ impl Status {
     pub fn is_settled(self) -> bool {
         self >= Status::Paid
     }
+
+    /// An unpaid proposal that is not stale already (computed … county filed): the ones new figures
+    /// or a new policy send back to `stale`.
+    pub fn is_open(self) -> bool {
+        self != Status::Stale && !self.is_settled()
+    }
+
+    /// Every open status ([`Status::is_open`]), in order: the list a query of open proposals names.
+    pub fn open() -> impl Iterator<Item = Status> {
+        Status::ALL.into_iter().filter(|s| s.is_open())
+    }
 }
 
 /// The actions of SPEC §13's table.
@@ -168,6 +179,37 @@ impl Action {
         }
     }
 
+    /// The status after the action from `from`, or the refusal a user reads when the action cannot
+    /// follow that status.
+    pub fn next(self, from: Option<Status>) -> Result<Status, String> {
+        self.after(from).ok_or_else(|| {
+            let now = from.map_or("尚未生成奖励方案", |s| s.name_zh());
+            format!("当前是“{now}”，不能进行“{}”", self.name_zh())
+        })
+    }
+
+    /// How a proposal's history names the step: by the status it leads to, or by what it did where
+    /// the status returns or stays (a send-back, a recovery). New figures or a new policy sending a
+    /// proposal back write `stale` ([`Status::Stale`]'s key).
+    pub fn history_key(self) -> &'static str {
+        match self {
+            Action::Compute => Status::Computed.key(),
+            Action::Resolve => Status::Resolved.key(),
+            Action::Approve => Status::TownshipApproved.key(),
+            Action::File => Status::CountyFiled.key(),
+            Action::Pay => Status::Paid.key(),
+            Action::Publish => Status::Published.key(),
+            Action::SendBack => "sent_back",
+            Action::Recover => "recovered",
+        }
+    }
+
+    /// Whether the action is a review taken with a note only (approve, file, send back); the others
+    /// each carry data of their own (figures, a resolution, a payment, a notice, a recovery).
+    pub fn is_review(self) -> bool {
+        matches!(self, Action::Approve | Action::File | Action::SendBack)
+    }
+
     /// Who takes the action from `from`: computing is the township's or the county's; sending back is
     /// the reviewer's of that stage (the township reviews a resolution, the county what the township
     /// approved or the county filed); recovering an overpayment is the county's.
@@ -193,10 +235,17 @@ impl Action {
                 role.name_zh()
             )));
         }
-        self.after(from).ok_or_else(|| {
-            let now = from.map_or("尚未生成奖励方案", |s| s.name_zh());
-            Refusal::Status(format!("当前是“{now}”，不能进行“{}”", self.name_zh()))
-        })
+        self.next(from).map_err(Refusal::Status)
+    }
+}
+
+/// A step of a proposal's history named in Chinese, from its key ([`Action::history_key`]).
+pub fn history_name_zh(key: &str) -> &str {
+    let action = Action::ALL.into_iter().find(|a| a.history_key() == key);
+    match (action, Status::parse(key)) {
+        (Some(a), None) => a.name_zh(),
+        (_, Some(s)) => s.name_zh(),
+        (None, None) => key,
     }
 }
 
@@ -323,6 +372,49 @@ mod tests {
         for (action, from, after) in table {
             assert_eq!(action.after(from), after, "{action:?} from {from:?}");
         }
+    }
+
+    #[test]
+    fn open_proposals_are_the_unpaid_ones_not_yet_stale() {
+        use Status::*;
+        let open: Vec<Status> = Status::open().collect();
+        assert_eq!(open, [Computed, Resolved, TownshipApproved, CountyFiled]);
+        assert!(Status::ALL
+            .iter()
+            .all(|s| s.is_open() == (*s != Stale && !s.is_settled())));
+    }
+
+    #[test]
+    fn a_step_follows_only_its_status_and_the_history_names_it() {
+        use Status::*;
+        assert_eq!(Action::Pay.next(Some(CountyFiled)), Ok(Paid));
+        assert_eq!(
+            Action::File.next(Some(Resolved)),
+            Err("当前是“村级决议已通过（四议两公开）”，不能进行“县级备案”".into())
+        );
+        assert_eq!(
+            Action::Resolve.next(None),
+            Err("当前是“尚未生成奖励方案”，不能进行“村级决议（四议两公开）”".into())
+        );
+        // Every step that leads to a status of its own is named by that status.
+        for a in Action::ALL {
+            for from in std::iter::once(None).chain(Status::ALL.map(Some)) {
+                if let (Some(to), false) = (
+                    a.after(from),
+                    matches!(a, Action::SendBack | Action::Recover),
+                ) {
+                    assert_eq!(a.history_key(), to.key(), "{a:?}");
+                }
+            }
+        }
+        assert_eq!(Action::SendBack.history_key(), "sent_back");
+        assert_eq!(history_name_zh("sent_back"), "退回");
+        assert_eq!(history_name_zh("recovered"), "追回多发金额");
+        assert_eq!(history_name_zh("stale"), "账目已变动，待重新计算");
+        assert_eq!(history_name_zh("paid"), "已发放");
+        assert_eq!(history_name_zh("other"), "other");
+        let reviews: Vec<Action> = Action::ALL.into_iter().filter(|a| a.is_review()).collect();
+        assert_eq!(reviews, [Action::Approve, Action::File, Action::SendBack]);
     }
 
     #[test]

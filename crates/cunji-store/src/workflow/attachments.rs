@@ -77,10 +77,14 @@ impl Store {
                 "每个方案最多保存 {MAX_PER_PROPOSAL} 个附件"
             )));
         }
-        let township = village.get(..9).unwrap_or(&village);
+        // The township's villages are the codes that start with its significant digits.
+        let township = cunji_core::region::RegionCode::parse(&village)
+            .ok()
+            .and_then(|v| v.township())
+            .map_or_else(|| village.clone(), |t| format!("{}%", t.prefix()));
         let used: i64 = sqlx::query(
             "SELECT CAST(COALESCE(SUM(a.size), 0) AS BIGINT) FROM proposal_attachments a JOIN proposals p ON p.id = a.proposal_id \
-             WHERE p.year = $1 AND substr(p.village, 1, 9) = $2",
+             WHERE p.year = $1 AND p.village LIKE $2",
         )
         .bind(year)
         .bind(township)

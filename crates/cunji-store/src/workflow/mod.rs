@@ -277,27 +277,37 @@ pub(super) async fn step_with(
         .try_get(0)
 }
 
-/// Sends unsettled proposals of these villages back to be recomputed, for every year from the one given
+/// `status IN (…)` over the open statuses (`Status::open`: unpaid and not yet stale), the proposals
+/// new figures or a new policy send back. The core decides which they are; the keys are its own
+/// identifiers, never text from a user, so they are written into the SQL.
+pub(crate) fn open_status_sql() -> String {
+    let keys: Vec<String> = Status::open().map(|s| format!("'{}'", s.key())).collect();
+    format!("status IN ({})", keys.join(", "))
+}
+
+/// Sends open proposals of these villages back to be recomputed, for every year from the one given
 /// on (a year's base compares it with earlier years), inside the writing transaction.
 pub(crate) async fn mark_stale(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     touched: &[(String, i32)],
     actor: &str,
 ) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "SELECT id, year FROM proposals WHERE village = $1 AND year >= $2 AND {}",
+        open_status_sql()
+    );
     for (village, year) in touched {
-        let rows = sqlx::query(
-            "SELECT id, year FROM proposals WHERE village = $1 AND year >= $2 AND status NOT IN ('stale', 'paid', 'published')",
-        )
-        .bind(village)
-        .bind(*year)
-        .fetch_all(&mut **tx)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(village)
+            .bind(*year)
+            .fetch_all(&mut **tx)
+            .await?;
         for r in rows {
             let id: i64 = r.try_get(0)?;
             let y: i64 = r.try_get(1)?;
             set_status(tx, id, Status::Stale).await?;
             let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
-            step(tx, id, "stale", actor, &detail).await?;
+            step(tx, id, Status::Stale.key(), actor, &detail).await?;
         }
     }
     Ok(())
@@ -305,11 +315,13 @@ pub(crate) async fn mark_stale(
 
 /// Every unpaid proposal (computed … county filed), whole: the ones a new policy may reprice.
 pub(crate) async fn unpaid_proposals(store: &Store) -> Result<Vec<Proposal>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT village, year FROM proposals WHERE status IN ('computed', 'resolved', 'township_approved', 'county_filed') ORDER BY year, village",
-    )
-    .fetch_all(&store.pool)
-    .await?;
+    let sql = format!(
+        "SELECT village, year FROM proposals WHERE {} ORDER BY year, village",
+        open_status_sql()
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&store.pool)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let village: String = r.try_get(0)?;
@@ -358,7 +370,8 @@ pub(crate) async fn send_back_repriced(
         "pool_before": r.change.pool_before.json(), "pool_after": r.change.pool_after.json(),
         "people": people,
     });
-    step_with(tx, r.proposal, "stale", actor, &detail, &data.to_string()).await?;
+    let name = Status::Stale.key();
+    step_with(tx, r.proposal, name, actor, &detail, &data.to_string()).await?;
     let audit_id = crate::audit::write(
         tx,
         actor,
@@ -374,10 +387,13 @@ pub(crate) async fn send_back_repriced(
 impl Store {
     /// The published proposals of a village, newest year first.
     pub async fn published_years(&self, village: &str) -> Result<Vec<i32>, StoreError> {
-        let rows = sqlx::query("SELECT year FROM proposals WHERE village = $1 AND status = 'published' ORDER BY year DESC")
-            .bind(village)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT year FROM proposals WHERE village = $1 AND status = $2 ORDER BY year DESC",
+        )
+        .bind(village)
+        .bind(Status::Published.key())
+        .fetch_all(&self.pool)
+        .await?;
         crate::load::years_of(&rows)
     }
 }

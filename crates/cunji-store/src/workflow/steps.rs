@@ -1,6 +1,6 @@
 //! The steps that change a proposal: computing, the village resolution, reviews, payment, public
 //! notice, sending back and recovering an overpayment. Each re-reads the proposal's status inside its
-//! transaction and asks `cunji_core::workflow::Action::after` whether the step may follow it.
+//! transaction and asks `cunji_core::workflow::Action::next` whether the step may follow it.
 
 use std::collections::BTreeMap;
 
@@ -64,27 +64,26 @@ impl Store {
             Some(r) => {
                 let id: i64 = r.try_get(0)?;
                 let status: String = r.try_get(1)?;
-                let status = Status::parse(&status).unwrap_or(Status::Stale);
-                if status > Status::Computed {
-                    return Err(StoreError::Invalid(format!(
-                        "该奖励方案已到“{}”一步，不能重新计算",
-                        status.name_zh()
-                    )));
-                }
-                sqlx::query("UPDATE proposals SET status = 'computed', policy_id = $1, pool = $2, figures = $3, computed_at = $4, trace = $6 WHERE id = $5")
+                let status = Status::parse(&status)
+                    .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?;
+                // Past its village resolution a proposal is recomputed only once new figures sent
+                // it back (SPEC §13): the core says which statuses computing may follow.
+                let next = Action::Compute.next(Some(status)).map_err(StoreError::Invalid)?;
+                sqlx::query("UPDATE proposals SET status = $7, policy_id = $1, pool = $2, figures = $3, computed_at = $4, trace = $6 WHERE id = $5")
                     .bind(policy_id)
                     .bind(pool)
                     .bind(figures)
                     .bind(now)
                     .bind(id)
                     .bind(&trace_text)
+                    .bind(next.key())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("DELETE FROM proposal_awards WHERE proposal_id = $1").bind(id).execute(&mut *tx).await?;
                 id
             }
             None => sqlx::query(
-                "INSERT INTO proposals (village, year, policy_id, status, pool, figures, computed_at, trace) VALUES ($1, $2, $3, 'computed', $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO proposals (village, year, policy_id, status, pool, figures, computed_at, trace) VALUES ($1, $2, $3, $8, $4, $5, $6, $7) RETURNING id",
             )
             .bind(village)
             .bind(year)
@@ -93,6 +92,7 @@ impl Store {
             .bind(figures)
             .bind(now)
             .bind(&trace_text)
+            .bind(Action::Compute.next(None).map_err(StoreError::Invalid)?.key())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?,
@@ -118,7 +118,7 @@ impl Store {
             "按政策第 {policy_id} 版计算，奖励总额上限 {}",
             cunji_core::Fen::from_fen(pool).display()
         );
-        step(&mut tx, id, "computed", actor, &detail).await?;
+        step(&mut tx, id, Action::Compute.history_key(), actor, &detail).await?;
         let audit_id = crate::audit::write(
             &mut tx,
             actor,
@@ -141,7 +141,7 @@ impl Store {
         today: Date,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let (mut tx, _) = self.begin_step(id, Action::Resolve).await?;
+        let (mut tx, next) = self.begin_step(id, Action::Resolve).await?;
         let year: i64 = sqlx::query("SELECT year FROM proposals WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -154,10 +154,11 @@ impl Store {
         let data = serde_json::json!({
             "awards": res.awards.iter().map(|(p, f)| (p.clone(), f.json())).collect::<BTreeMap<_, _>>(),
         });
-        let step_id = append(&mut tx, id, "resolved", (&detail, &data), actor).await?;
+        let name = Action::Resolve.history_key();
+        let step_id = append(&mut tx, id, name, (&detail, &data), actor).await?;
         insert_resolution(&mut tx, step_id, id, res).await?;
         set_each(&mut tx, id, "decided = $1", &res.awards).await?;
-        set_status(&mut tx, id, Status::Resolved).await?;
+        set_status(&mut tx, id, next).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -172,10 +173,7 @@ impl Store {
         actor: &str,
     ) -> Result<Status, StoreError> {
         let (mut tx, next) = self.begin_step(id, action).await?;
-        if matches!(
-            action,
-            Action::Compute | Action::Resolve | Action::Pay | Action::Recover | Action::Publish
-        ) {
+        if !action.is_review() {
             return Err(StoreError::Invalid(format!(
                 "“{}”另有录入表",
                 action.name_zh()
@@ -188,7 +186,7 @@ impl Store {
                 .await?;
         }
         set_status(&mut tx, id, next).await?;
-        let name = step_name(action, next);
+        let name = action.history_key();
         append(&mut tx, id, name, (&record.detail, &record.data), actor).await?;
         tx.commit().await?;
         Ok(next)
@@ -204,7 +202,7 @@ impl Store {
         today: Date,
         actor: &str,
     ) -> Result<(), StoreError> {
-        let (mut tx, _) = self.begin_step(id, Action::Pay).await?;
+        let (mut tx, next) = self.begin_step(id, Action::Pay).await?;
         let mut errors = step_dates(&mut tx, id, today)
             .await?
             .check_payment(date)
@@ -216,8 +214,15 @@ impl Store {
         set_each(&mut tx, id, "paid = $1", paid).await?;
         let detail = format!("{} 发放，合计 {} 元", date.iso(), total(paid).display());
         let data = serde_json::json!({ "date": date.iso(), "paid": money_map(paid) });
-        set_status(&mut tx, id, Status::Paid).await?;
-        append(&mut tx, id, "paid", (&detail, &data), actor).await?;
+        set_status(&mut tx, id, next).await?;
+        append(
+            &mut tx,
+            id,
+            Action::Pay.history_key(),
+            (&detail, &data),
+            actor,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -241,7 +246,14 @@ impl Store {
         set_status(&mut tx, id, next).await?;
         let detail = format!("公示 {} 至 {}", from.iso(), to.iso());
         let data = serde_json::json!({ "from": from.iso(), "to": to.iso() });
-        append(&mut tx, id, "published", (&detail, &data), actor).await?;
+        append(
+            &mut tx,
+            id,
+            Action::Publish.history_key(),
+            (&detail, &data),
+            actor,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -273,7 +285,8 @@ impl Store {
             total(amounts).display()
         );
         let data = serde_json::json!({ "date": date.iso(), "recovered": money_map(amounts) });
-        append(&mut tx, id, "recovered", (&detail, &data), actor).await?;
+        let name = Action::Recover.history_key();
+        append(&mut tx, id, name, (&detail, &data), actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -309,9 +322,10 @@ async fn step_dates(
     .map(|r| r.try_get(0))
     .transpose()?;
     let paid: Option<String> = sqlx::query(
-        "SELECT data FROM proposal_steps WHERE proposal_id = $1 AND step = 'paid' ORDER BY id DESC LIMIT 1",
+        "SELECT data FROM proposal_steps WHERE proposal_id = $1 AND step = $2 ORDER BY id DESC LIMIT 1",
     )
     .bind(id)
+    .bind(Action::Pay.history_key())
     .fetch_optional(&mut **tx)
     .await?
     .map(|r| r.try_get(0))
@@ -337,28 +351,8 @@ impl Store {
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Status), StoreError> {
         let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
-        let next = allowed(action, status)?;
+        let next = action.next(Some(status)).map_err(StoreError::Invalid)?;
         Ok((tx, next))
-    }
-}
-
-/// The status after `action`, or the refusal a user reads.
-fn allowed(action: Action, status: Status) -> Result<Status, StoreError> {
-    action.after(Some(status)).ok_or_else(|| {
-        StoreError::Invalid(format!(
-            "当前是“{}”，不能进行“{}”",
-            status.name_zh(),
-            action.name_zh()
-        ))
-    })
-}
-
-/// How the history names a step: by the status it leads to, or by what it did.
-fn step_name(action: Action, next: Status) -> &'static str {
-    match action {
-        Action::SendBack => "sent_back",
-        Action::Recover => "recovered",
-        _ => next.key(),
     }
 }
 

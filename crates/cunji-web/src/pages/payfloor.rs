@@ -5,6 +5,7 @@
 use crate::html::Shown;
 use askama::Template;
 use axum::response::Response;
+use cunji_core::pay_floor::{FloorLine, Tally};
 use cunji_core::policy::Policy;
 
 use crate::html::{render, Layout, WebError};
@@ -21,8 +22,6 @@ pub struct Line {
     pub shortfall: String,
     pub below: bool,
     pub explanation: String,
-    /// Fen short of the floor (0 when the standing is unknown), for the totals.
-    short_fen: i64,
 }
 
 /// One township's lines: people below, people unknown, and the shortfall in all.
@@ -51,30 +50,24 @@ struct Page {
     export: String,
 }
 
-/// Each township's lines summed, in code order.
-fn townships(lines: &[Line], regions: &cunji_core::region::RegionSet) -> Vec<Township> {
-    let mut by: std::collections::BTreeMap<String, (usize, usize, i64)> = Default::default();
-    for l in lines {
-        let t = format!("{:0<12}", l.village.get(..9).unwrap_or_default());
-        let e = by.entry(t).or_default();
-        if l.below {
-            e.0 += 1;
-        } else {
-            e.1 += 1;
-        }
-        e.2 += l.short_fen;
-    }
-    by.into_iter()
-        .map(|(code, (below, unknown, short))| Township {
-            name: cunji_core::region::RegionCode::parse(&code)
-                .ok()
-                .and_then(|c| regions.get(&c).map(|r| r.name.clone()))
-                .unwrap_or(code),
-            below,
-            unknown,
-            shortfall: cunji_core::Fen::from_fen(short).display(),
+/// Each township's lines summed by the core (`cunji_core::pay_floor::by_township`), named.
+fn townships(
+    lines: &[FloorLine],
+    regions: &cunji_core::region::RegionSet,
+) -> Result<Vec<Township>, WebError> {
+    let by =
+        cunji_core::pay_floor::by_township(lines).map_err(|e| WebError::Invalid(e.to_string()))?;
+    Ok(by
+        .into_iter()
+        .map(|(code, t)| Township {
+            name: regions
+                .get(&code)
+                .map_or_else(|| code.to_string(), |r| r.name.clone()),
+            below: t.below,
+            unknown: t.unknown,
+            shortfall: t.shortfall.display(),
         })
-        .collect()
+        .collect())
 }
 
 pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
@@ -167,11 +160,9 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
     let report = state
         .report(&floor_only, &data, year, Some(&region))
         .await?;
-    let lines: Vec<Line> = report
-        .pay_floor
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
+    let floor_lines = report.pay_floor.as_deref().unwrap_or_default();
+    let lines: Vec<Line> = floor_lines
+        .iter()
         .map(|l| Line {
             village_name: data
                 .regions
@@ -179,16 +170,15 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
                 .map(|r| r.name.clone())
                 .unwrap_or_default(),
             village: l.village.to_string(),
-            person: l.person,
-            name: l.name,
+            person: l.person.clone(),
+            name: l.name.clone(),
             role: l.role.name_zh().into(),
             months: l.months_in_post,
             base_pay: l.base_pay.display_or_dash(),
             floor: l.floor.display_or_dash(),
             shortfall: l.shortfall.display_or_dash(),
             below: l.status == cunji_core::pay_floor::FloorStatus::Below,
-            explanation: l.explanation,
-            short_fen: l.shortfall.map_or(0, |f| f.fen()),
+            explanation: l.explanation.clone(),
         })
         .collect();
     let cadres = data
@@ -196,7 +186,7 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
         .iter()
         .filter(|c| c.year == year && region.contains(&c.village))
         .count();
-    let shortfall = cunji_core::Fen::from_fen(lines.iter().map(|l| l.short_fen).sum());
+    let all = Tally::of(floor_lines).map_err(|e| WebError::Invalid(e.to_string()))?;
     let page = Page {
         layout: Layout::new("村干部报酬保障", Some(&user)),
         region_name: data
@@ -211,10 +201,10 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
             .into_iter()
             .filter(|r| r.starts_with("报酬保障"))
             .collect(),
-        below: lines.iter().filter(|l| l.below).count(),
-        unknown: lines.iter().filter(|l| !l.below).count(),
-        shortfall: shortfall.display(),
-        townships: townships(&lines, &data.regions),
+        below: all.below,
+        unknown: all.unknown,
+        shortfall: all.shortfall.display(),
+        townships: townships(floor_lines, &data.regions)?,
         cadres,
         export: String::new(),
         lines,

@@ -312,8 +312,7 @@ pub async fn page(
     };
     let rows = compare(&r_before, r_after.as_deref(), |v| v.to_string());
     let townships = compare(&r_before, r_after.as_deref(), |v| {
-        let t = &v.as_str()[..cunji_core::region::Level::Township.prefix_len()];
-        format!("{t:0<12}")
+        v.township().unwrap_or_else(|| v.clone()).to_string()
     });
     let (fields, tiers) = fields(plan, &l);
     let after = r_after.as_deref().map(total);

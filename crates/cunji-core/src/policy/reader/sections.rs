@@ -1,99 +1,97 @@
 //! The `[alerts]` and `[pay_floor]` sections.
 
-use toml::{Table, Value};
+use toml::Spanned;
 
-use super::{At, Reader};
+use super::raw::{self, Opt, Written};
+use super::{at, Reader};
+use crate::alerts::AlertSettings;
+use crate::money::Fen;
+use crate::pay_floor::PayFloor;
 use crate::policy::PolicyError;
 use crate::rate::Ppm;
 
 impl Reader<'_> {
-    pub(super) fn alerts(&self, t: &Table) -> Result<crate::alerts::AlertSettings, PolicyError> {
-        let sec = Some(("alerts", 0));
-        let at = |key| At { section: sec, key };
-        self.check_keys(
-            t,
-            &[
-                "year_end_share",
-                "surge_rate",
-                "surge_min",
-                "pass_through_days",
-                "subsidy_share",
-                "round_unit",
-                "round_share",
-            ],
-            sec,
+    /// `[alerts]`: each threshold written replaces its default.
+    pub(super) fn alerts(&self, a: Spanned<raw::Alerts>) -> Result<AlertSettings, PolicyError> {
+        let a = a.into_inner();
+        let mut s = AlertSettings::default();
+        let rate = |v: &Opt<Written>, key, max, into: &mut Ppm| -> Result<(), PolicyError> {
+            if let Some(v) = v {
+                *into = self.rate(v, at("alerts", key, v.span()), max)?;
+            }
+            Ok(())
+        };
+        let money = |v: &Opt<Written>, key, into: &mut Fen| -> Result<(), PolicyError> {
+            if let Some(v) = v {
+                *into = self.money(v, at("alerts", key, v.span()))?;
+            }
+            Ok(())
+        };
+        rate(
+            &a.year_end_share,
+            "year_end_share",
+            Ppm::ONE,
+            &mut s.year_end_share,
         )?;
-        let mut s = crate::alerts::AlertSettings::default();
-        if let Some(v) = t.get("year_end_share") {
-            s.year_end_share = self.rate(v, at("year_end_share"), Ppm::ONE)?;
+        let surge_max = Ppm::from_ppm(100_000_000);
+        rate(&a.surge_rate, "surge_rate", surge_max, &mut s.surge_rate)?;
+        money(&a.surge_min, "surge_min", &mut s.surge_min)?;
+        if let Some(n) = &a.pass_through_days {
+            if !(0..=366).contains(n.get_ref()) {
+                let at = at("alerts", "pass_through_days", n.span());
+                return Err(self.err(at, "应为 0–366 的整数天数"));
+            }
+            s.pass_through_days = *n.get_ref();
         }
-        if let Some(v) = t.get("surge_rate") {
-            s.surge_rate = self.rate(v, at("surge_rate"), Ppm::from_ppm(100_000_000))?;
-        }
-        if let Some(v) = t.get("surge_min") {
-            s.surge_min = self.money(v, at("surge_min"))?;
-        }
-        if let Some(v) = t.get("pass_through_days") {
-            s.pass_through_days = match v {
-                Value::Integer(n) if (0..=366).contains(n) => *n,
-                _ => return Err(self.err(at("pass_through_days"), "应为 0–366 的整数天数")),
-            };
-        }
-        if let Some(v) = t.get("subsidy_share") {
-            s.subsidy_share = self.rate(v, at("subsidy_share"), Ppm::ONE)?;
-        }
-        if let Some(v) = t.get("round_unit") {
-            s.round_unit = self.money(v, at("round_unit"))?;
-        }
-        if let Some(v) = t.get("round_share") {
-            s.round_share = self.rate(v, at("round_share"), Ppm::ONE)?;
-        }
+        rate(
+            &a.subsidy_share,
+            "subsidy_share",
+            Ppm::ONE,
+            &mut s.subsidy_share,
+        )?;
+        money(&a.round_unit, "round_unit", &mut s.round_unit)?;
+        rate(&a.round_share, "round_share", Ppm::ONE, &mut s.round_share)?;
         Ok(s)
     }
 
-    pub(super) fn pay_floor(&self, t: &Table) -> Result<crate::pay_floor::PayFloor, PolicyError> {
-        let sec = Some(("pay_floor", 0));
-        let at = |key| At { section: sec, key };
-        self.check_keys(
-            t,
-            &["multiple", "minimum", "minimum_secretary_director", "roles"],
-            sec,
-        )?;
-        let multiple = match t.get("multiple") {
-            Some(v) => self.rate(v, at("multiple"), Ppm::from_ppm(10_000_000))?,
-            None => return Err(self.err(at("multiple"), "缺少倍数 multiple，如 3")),
+    /// `[pay_floor]` (SPEC §12): a multiple of 0–10 and a minimum are required.
+    pub(super) fn pay_floor(&self, p: Spanned<raw::PayFloor>) -> Result<PayFloor, PolicyError> {
+        let sec = p.span();
+        let p = p.into_inner();
+        let at = |key, span| at("pay_floor", key, span);
+        let multiple = match &p.multiple {
+            Some(v) => self.rate(v, at("multiple", v.span()), Ppm::from_ppm(10_000_000))?,
+            None => return Err(self.err(at("multiple", sec), "缺少倍数 multiple，如 3")),
         };
-        let minimum = match t.get("minimum") {
-            Some(v) => self.money(v, at("minimum"))?,
-            None => return Err(self.err(at("minimum"), "缺少年最低报酬 minimum（元）")),
+        let minimum = match &p.minimum {
+            Some(v) => self.money(v, at("minimum", v.span()))?,
+            None => return Err(self.err(at("minimum", sec), "缺少年最低报酬 minimum（元）")),
         };
-        let minimum_secretary_director = t
-            .get("minimum_secretary_director")
-            .map(|v| self.money(v, at("minimum_secretary_director")))
+        let minimum_secretary_director = p
+            .minimum_secretary_director
+            .as_ref()
+            .map(|v| self.money(v, at("minimum_secretary_director", v.span())))
             .transpose()?;
-        let roles = match t.get("roles") {
-            None => crate::pay_floor::PayFloor::default_roles(),
-            Some(Value::Array(items)) if !items.is_empty() => {
+        let roles = match &p.roles {
+            None => PayFloor::default_roles(),
+            Some(items) if items.get_ref().is_empty() => {
+                return Err(self.err(
+                    at("roles", items.span()),
+                    "应为职务列表，如 [\"secretary\", \"secretary_director\"]",
+                ))
+            }
+            Some(items) => {
                 let mut out = Vec::new();
-                for item in items {
-                    let Value::String(s) = item else {
-                        return Err(self.err(at("roles"), "应为职务字符串列表"));
-                    };
-                    let r = self.role(s, at("roles"))?;
+                for s in items.get_ref() {
+                    let r = self.role(s.get_ref(), at("roles", s.span()))?;
                     if !out.contains(&r) {
                         out.push(r);
                     }
                 }
                 out
             }
-            Some(_) => {
-                return Err(self.err(
-                    at("roles"),
-                    "应为职务列表，如 [\"secretary\", \"secretary_director\"]",
-                ))
-            }
         };
-        Ok(crate::pay_floor::PayFloor {
+        Ok(PayFloor {
             multiple,
             minimum,
             minimum_secretary_director,

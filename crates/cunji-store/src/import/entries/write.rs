@@ -359,12 +359,14 @@ async fn send_back_touched(
     touched: Vec<(String, i32)>,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    let open: i64 = sqlx::query(
-        "SELECT COUNT(*) FROM proposals WHERE status NOT IN ('stale', 'paid', 'published')",
-    )
-    .fetch_one(&mut **tx)
-    .await?
-    .try_get(0)?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM proposals WHERE {}",
+        crate::workflow::open_status_sql()
+    );
+    let open: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
     if open == 0 {
         return Ok(());
     }

@@ -371,20 +371,11 @@ fn checks_made(p: &cunji_store::Proposal, now: &Now) -> Vec<(String, String)> {
         .collect()
 }
 
-/// How the history names a step.
-fn step_name(step: &str) -> String {
-    match step {
-        "sent_back" => Action::SendBack.name_zh().to_string(),
-        "recovered" => Action::Recover.name_zh().to_string(),
-        other => Status::parse(other).map_or(other.to_string(), |s| s.name_zh().to_string()),
-    }
-}
-
 fn step_rows(p: &cunji_store::Proposal) -> Vec<StepRow> {
     p.steps
         .iter()
         .map(|s| StepRow {
-            step: step_name(&s.step),
+            step: cunji_core::workflow::history_name_zh(&s.step).to_string(),
             actor: s.actor.clone(),
             at: when(s.at),
             detail: s.detail.clone(),
