@@ -11,6 +11,7 @@ mod entries;
 mod pages;
 mod public;
 mod replica;
+mod serve;
 mod workflow;
 
 /// The figure of a page's element `id` (`<… id="ID">FIGURE<`).
