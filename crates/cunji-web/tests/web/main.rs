@@ -12,6 +12,7 @@ mod pages;
 mod public;
 mod replica;
 mod serve;
+mod stress;
 mod workflow;
 
 /// The figure of a page's element `id` (`<… id="ID">FIGURE<`).
