@@ -43,7 +43,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let api = path.starts_with("/api/");
     let headers = req.headers().clone();
     let expected = if path == "/login" {
-        cookie_value(&headers, LOGIN_CSRF_COOKIE)
+        cookie_value(&headers, LOGIN_CSRF_COOKIE).and_then(|c| state.login_key.verify(&c))
     } else {
         session_user(&state, &headers).await.map(|u| u.csrf)
     };

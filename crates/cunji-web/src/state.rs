@@ -245,6 +245,8 @@ pub struct AppState {
     /// Years' data read from the replica (the rest of `loads` came from the primary).
     replica_loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
+    /// The key the login form's CSRF cookie is signed with.
+    pub login_key: Arc<crate::auth::LoginKey>,
     /// Permits to hash a password, one per core.
     pub hashing: Arc<Hashing>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
@@ -277,6 +279,7 @@ impl AppState {
             loads: Arc::default(),
             replica: None,
             replica_loads: Arc::default(),
+            login_key: Arc::new(crate::auth::LoginKey::random()),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             hashing: Arc::new(Hashing::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -85,8 +85,16 @@ pub async fn server_with(
     let url = cunji_store::testing::database_url(&dir, "w", name);
     let store = Store::open(&url, true).await.unwrap();
     fill(&store).await;
-    let state = cunji_web::AppState::new(store.clone(), None);
-    let (addr, served) = serve_with(state.clone(), config).await;
+    // The public address is the server's own, as the demo passes it (QR codes never use the Host).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = cunji_web::AppState::new(store.clone(), Some(format!("http://{addr}")));
+    let (served, _) = cunji_web::server::spawn(
+        listener,
+        cunji_web::app(state.clone()),
+        config,
+        std::future::pending(),
+    );
     let server = Server {
         addr,
         store,
