@@ -284,3 +284,71 @@ mod tests {
         assert_eq!(ImportKind::Grants.header_zh("project"), "项目");
     }
 }
+
+/// Characters a spreadsheet may read as the start of a formula: OWASP's list (`=`, `+`, `-`, `@`, tab,
+/// carriage return) and their fullwidth forms (＝＋－＠), which a Chinese input method types and
+/// which Excel and WPS take as the ASCII ones.
+const FORMULA_STARTS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
+/// Whether a cell of an export would be read as a formula: its first character after any leading
+/// spaces and byte-order marks (U+FEFF, invisible, so `\u{feff}=HYPERLINK(…)` looks like text in an
+/// editor) is one of [`FORMULA_STARTS`], unless the cell is a plain number such as `-3.00`.
+pub fn formula_like(cell: &str) -> bool {
+    let t = cell.trim_start_matches([' ', '\u{feff}']);
+    let starts = t
+        .chars()
+        .next()
+        .is_some_and(|c| FORMULA_STARTS.contains(&c));
+    starts && !is_plain_number(cell)
+}
+
+/// `-12`, `-3.00`: a minus sign, digits, at most one decimal point between digits.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A cell for a CSV export: with a leading `'` when it would be read as a formula (OWASP's advice for
+/// CSV injection), as it is otherwise.
+pub fn export_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::{export_cell, formula_like};
+
+    #[test]
+    fn formulas_are_caught_in_every_disguise() {
+        for cell in [
+            "=1+1",
+            "+1",
+            "-1+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "＝HYPERLINK(\"http://x\")",
+            "＋1",
+            "－1＋1",
+            "＠SUM(A1)",
+            "\u{feff}=1+1",
+            "\u{feff}＝1",
+            " \u{feff} =1",
+        ] {
+            assert!(formula_like(cell), "{cell:?}");
+            assert!(export_cell(cell).starts_with('\''), "{cell:?}");
+        }
+        for cell in ["-3.00", "-12", "3.5", "东关村", "记-001", "", "a=b"] {
+            assert!(!formula_like(cell), "{cell:?}");
+            assert_eq!(export_cell(cell), cell);
+        }
+    }
+}

@@ -78,6 +78,11 @@ impl Store {
         let repriced = if activate {
             let policy = cunji_core::policy::Policy::parse(source)
                 .map_err(|e| StoreError::Invalid(format!("政策有误：{e}")))?;
+            if policy.is_empty() {
+                return Err(StoreError::Invalid(
+                    cunji_core::policy::Policy::EMPTY_ZH.to_string(),
+                ));
+            }
             self.repricings(&policy).await?
         } else {
             Vec::new()

@@ -133,6 +133,57 @@ pub fn random_token() -> String {
     hex(&buf)
 }
 
+/// HMAC-SHA-256 (RFC 2104) of `message` under `key` (32 bytes, shorter than SHA-256's block).
+fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    let mut inner = Sha256::new();
+    let mut outer = Sha256::new();
+    let (mut ipad, mut opad) = ([0x36u8; 64], [0x5cu8; 64]);
+    for (i, k) in key.iter().enumerate() {
+        ipad[i] ^= k;
+        opad[i] ^= k;
+    }
+    inner.update(ipad);
+    inner.update(message);
+    outer.update(opad);
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// The key the login form's cookie is signed with: random for each start of the server (a login
+/// form opened before a restart asks to be reloaded, nothing more).
+pub struct LoginKey([u8; 32]);
+
+impl LoginKey {
+    pub fn random() -> LoginKey {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("operating system random source");
+        LoginKey(key)
+    }
+
+    /// A new token for the login form and the cookie that vouches for it, `TOKEN.SIGNATURE`: the
+    /// double-submit check then holds even against someone who can set cookies for this site (a
+    /// sibling subdomain, a plain-http man in the middle before HSTS), who cannot sign a token.
+    pub fn issue(&self) -> (String, String) {
+        let token = random_token();
+        let signature = hex(&hmac_sha256(&self.0, token.as_bytes()));
+        (token.clone(), format!("{token}.{signature}"))
+    }
+
+    /// The token of a login cookie whose signature is this server's, else `None`.
+    pub fn verify(&self, cookie: &str) -> Option<String> {
+        let (token, signature) = cookie.split_once('.')?;
+        let expected = hex(&hmac_sha256(&self.0, token.as_bytes()));
+        // Compared in constant time: the signature's bytes are not revealed by how long a refusal takes.
+        let same = expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |d, (a, b)| d | (a ^ b))
+                == 0;
+        same.then(|| token.to_string())
+    }
+}
+
 /// The user of the request's session, if any.
 pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
     let token = cookie(headers, SESSION_COOKIE)?;

@@ -43,7 +43,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let api = path.starts_with("/api/");
     let headers = req.headers().clone();
     let expected = if path == "/login" {
-        cookie_value(&headers, LOGIN_CSRF_COOKIE)
+        cookie_value(&headers, LOGIN_CSRF_COOKIE).and_then(|c| state.login_key.verify(&c))
     } else {
         session_user(&state, &headers).await.map(|u| u.csrf)
     };
@@ -75,8 +75,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return crate::html::error_page(StatusCode::PAYLOAD_TOO_LARGE, "表单过大");
+    let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) if crate::server::body_timed_out(&e) => return crate::server::body_too_slow(),
+        Err(_) => return crate::html::error_page(StatusCode::PAYLOAD_TOO_LARGE, "表单过大"),
     };
     let ok = std::str::from_utf8(&bytes)
         .ok()

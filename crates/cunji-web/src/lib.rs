@@ -11,6 +11,7 @@ mod html;
 mod pages;
 pub mod qr;
 pub mod scope;
+pub mod server;
 pub mod state;
 pub mod steps;
 
@@ -104,9 +105,9 @@ pub fn app(state: AppState) -> Router {
 pub const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Serves the application on `addr` until SIGTERM or Ctrl-C: then it stops taking connections, lets
-/// requests in flight finish (at most `STOP_WAIT`) and returns.
-/// Serves the web app on `addr`; with `replica`, years' data for reports is read there (see
-/// `AppState::load_year`).
+/// requests in flight finish (at most `STOP_WAIT`) and returns. With `replica`, years' data for
+/// reports is read there (see `AppState::load_year`). The bounds on connections are
+/// `ServeConfig::default()` (see `server`).
 pub async fn serve(
     store: Store,
     replica: Option<Store>,
@@ -127,24 +128,13 @@ pub async fn serve(
         state = state.with_replica(replica);
     }
     state.warm_up();
-    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
-    let told = stopping.clone();
-    let server = axum::serve(
+    let (_, running) = server::spawn(
         listener,
-        app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        stop_signal().await;
-        tracing::info!("stop asked: finishing requests in flight");
-        told.notify_one();
-    });
-    let result = tokio::select! {
-        r = server => r.map_err(|e| format!("网页服务出错：{e}")),
-        _ = async { stopping.notified().await; tokio::time::sleep(STOP_WAIT).await } => {
-            tracing::warn!(wait_s = STOP_WAIT.as_secs(), "requests still in flight after the wait; stopping");
-            Ok(())
-        }
-    };
+        app(state.clone()),
+        server::ServeConfig::default(),
+        stop_signal(),
+    );
+    let result = running.await.map_err(|e| format!("网页服务出错：{e}"));
     state.store.close().await;
     tracing::info!("stopped");
     result

@@ -163,6 +163,55 @@ impl Hashing {
     }
 }
 
+/// The bound on CPU-heavy work at once, and the most that ran at once.
+pub struct Work {
+    permits: Arc<tokio::sync::Semaphore>,
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    peak: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A turn at heavy work: counted as running while held.
+pub struct Turn {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    running: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.running
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Work {
+    pub fn new(at_once: usize) -> Work {
+        Work {
+            permits: Arc::new(tokio::sync::Semaphore::new(at_once.max(1))),
+            running: Arc::default(),
+            peak: Arc::default(),
+        }
+    }
+
+    async fn turn(&self) -> Result<Turn, WebError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| WebError::Unavailable("服务器正在停止".into()))?;
+        let now = self
+            .running
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        self.peak
+            .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        Ok(Turn {
+            _permit: permit,
+            running: self.running.clone(),
+        })
+    }
+}
+
 /// How long a report read waits for the read replica to catch up with the primary before reading
 /// the primary itself (streaming replication on one site lags by milliseconds; a replica minutes
 /// behind must not hold every page up).
@@ -172,10 +221,12 @@ const REPLICA_WAIT: Duration = Duration::from_secs(1);
 pub struct AppState {
     pub store: Store,
     cache: Arc<std::sync::Mutex<Cached>>,
-    /// Reports built at once: each runs on a blocking thread, never on the async workers, so that
-    /// `/healthz` and the public pages keep answering while a large village's report is built; the
-    /// bound (the machine's cores) keeps many such requests from taking every blocking thread.
-    builds: Arc<tokio::sync::Semaphore>,
+    /// CPU-heavy work (report builds, reading a year's books, imports, workbooks) running at once:
+    /// each runs on a blocking thread, never on the two async workers, so that `/healthz` and the
+    /// public pages keep answering meanwhile (issue #32: an import of a million rows once stalled
+    /// every request for its whole run); the bound (the machine's cores) keeps many such requests
+    /// from taking every blocking thread and every core.
+    work: Arc<Work>,
     reports: Arc<std::sync::Mutex<std::collections::VecDeque<BuiltReport>>>,
     /// The years with books, and the data version they were read at.
     years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
@@ -194,6 +245,8 @@ pub struct AppState {
     /// Years' data read from the replica (the rest of `loads` came from the primary).
     replica_loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
+    /// The key the login form's CSRF cookie is signed with.
+    pub login_key: Arc<crate::auth::LoginKey>,
     /// Permits to hash a password, one per core.
     pub hashing: Arc<Hashing>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
@@ -215,7 +268,7 @@ impl AppState {
         AppState {
             store,
             cache: Arc::new(std::sync::Mutex::new(Cached::new())),
-            builds: Arc::new(tokio::sync::Semaphore::new(
+            work: Arc::new(Work::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             reports: Arc::default(),
@@ -226,6 +279,7 @@ impl AppState {
             loads: Arc::default(),
             replica: None,
             replica_loads: Arc::default(),
+            login_key: Arc::new(crate::auth::LoginKey::random()),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             hashing: Arc::new(Hashing::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -375,7 +429,7 @@ impl AppState {
             let started = std::time::Instant::now();
             loop {
                 match replica.data_version().await {
-                    Ok(v) if v >= version => match replica.load_for_report(year).await {
+                    Ok(v) if v >= version => match self.load_off_workers(replica, year).await? {
                         Ok(data) => {
                             self.replica_loads
                                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -405,7 +459,65 @@ impl AppState {
                 }
             }
         }
-        Ok(self.store.load_for_report(year).await?)
+        Ok(self.load_off_workers(&self.store, year).await??)
+    }
+
+    /// A year's books read from `store` on a blocking thread: decoding a province's rows takes
+    /// seconds of CPU.
+    async fn load_off_workers(
+        &self,
+        store: &Store,
+        year: i32,
+    ) -> Result<Result<LoadedData, cunji_store::StoreError>, WebError> {
+        let store = store.clone();
+        self.off_workers(async move { store.load_for_report(year).await })
+            .await
+    }
+
+    /// Runs `f` on a blocking thread once one of the `work` permits is free (see [`Work`]).
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, WebError> {
+        let turn = self.work.turn().await?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            f()
+        })
+        .await
+        .map_err(|e| WebError::internal("blocking work", &e))
+    }
+
+    /// Runs `work` (an import, a read of a year's books: futures that await the database between
+    /// long stretches of CPU) on a blocking thread once a `work` permit is free, driving it there
+    /// with the runtime's handle, so that its CPU never holds an async worker. Dropping the returned
+    /// future (a request past its time limit, a closed connection) drops `work` at its next await:
+    /// an import's transaction then rolls back, as it did when it ran on the request's own task.
+    pub async fn off_workers<F>(&self, work: F) -> Result<F::Output, WebError>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let turn = self.work.turn().await?;
+        let handle = tokio::runtime::Handle::current();
+        let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            handle.block_on(async move {
+                tokio::select! {
+                    out = work => Some(out),
+                    _ = cancelled => None,
+                }
+            })
+        })
+        .await
+        .map_err(|e| WebError::internal("blocking work", &e))?
+        .ok_or_else(|| WebError::Unavailable("服务器正在停止".into()))
+    }
+
+    /// The most pieces of heavy work that ran at once since the server started (for tests of the bound).
+    pub fn work_peak(&self) -> usize {
+        self.work.peak.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Years' data held in memory now (for tests of the bound).
@@ -442,22 +554,35 @@ impl AppState {
         if let Some(r) = kept() {
             return Ok(r);
         }
-        let _permit = self
-            .builds
-            .acquire()
-            .await
-            .map_err(|_| WebError::Unavailable("服务器正在停止".into()))?;
+        let (p, d, sc, t) = (policy.clone(), data.clone(), scope.cloned(), today.clone());
+        let reports = self.reports.clone();
+        let (d2, p2, sc2, t2) = (data.clone(), policy.clone(), scope.cloned(), today.clone());
+        let built = self
+            .blocking(move || {
+                // Another request may have built it while this one waited for its turn.
+                let kept = reports
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .find(|b| {
+                        Arc::ptr_eq(&b.data, &d2)
+                            && b.year == year
+                            && b.scope == sc2
+                            && b.today == t2
+                            && b.policy == p2
+                    })
+                    .map(|b| b.report.clone());
+                if let Some(r) = kept {
+                    return Ok(r);
+                }
+                let day = cunji_core::date::Date::parse(&t).ok();
+                build_report(&p, &d.input(year, sc.as_ref(), day)).map(Arc::new)
+            })
+            .await?;
+        let report = built.map_err(|e| WebError::Invalid(e.to_string()))?;
         if let Some(r) = kept() {
             return Ok(r);
         }
-        let (p, d, sc, t) = (policy.clone(), data.clone(), scope.cloned(), today.clone());
-        let built = tokio::task::spawn_blocking(move || {
-            let day = cunji_core::date::Date::parse(&t).ok();
-            build_report(&p, &d.input(year, sc.as_ref(), day))
-        })
-        .await
-        .map_err(|e| WebError::internal("report build", &e))?;
-        let report = Arc::new(built.map_err(|e| WebError::Invalid(e.to_string()))?);
         let mut kept = self.reports.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|b| Arc::strong_count(&b.data) > 1 || Arc::ptr_eq(&b.data, data));
         if kept.len() >= REPORTS_KEPT {

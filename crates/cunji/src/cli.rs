@@ -111,7 +111,8 @@ pub enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
-        /// 二维码中印的网址前缀，如 https://cunji.example.gov.cn（默认取请求的 Host）
+        /// 二维码中印的网址前缀，如 https://cunji.example.gov.cn（不设时不印二维码，告示上写明在此设置；
+        /// 从不取请求的 Host，任何人都能伪造它）
         #[arg(long)]
         public_url: Option<String>,
         /// 报表读取所用的 PostgreSQL 只读副本（流复制备库，postgres://…）；写入仍在 --db 主库。

@@ -34,6 +34,19 @@ pub struct PolicyError {
 }
 
 impl Policy {
+    /// Whether the policy says nothing a report could apply: no bands, targets, incentive plan or pay
+    /// floor. Made current, it would band no village and reward no one, silently; it is refused.
+    pub fn is_empty(&self) -> bool {
+        self.bands.is_none()
+            && self.targets.is_empty()
+            && self.incentive.is_none()
+            && self.pay_floor.is_none()
+    }
+
+    /// Why an empty policy cannot be made current, in the words every refusal uses.
+    pub const EMPTY_ZH: &'static str =
+        "政策没有分档、目标、激励或报酬保障中的任何一项，不能设为当前政策（请检查是否选错了文件）";
+
     /// Every measure a report shows: the four standard ones, then the policy's own.
     pub fn measures(&self) -> Vec<Measure> {
         let mut all = Measure::standard();

@@ -297,8 +297,16 @@ async fn rows(
             detail: r.detail.clone(),
         })
         .collect();
+    // The “who” list names only the users within the reader's scope (and the reader): a township's
+    // officer is not shown every account of the county, nor another township's.
     let choices = users
         .into_iter()
+        .filter(|u| match &user.scope {
+            None => true,
+            Some(mine) => {
+                u.username == user.username || u.scope.as_ref().is_some_and(|s| mine.contains(s))
+            }
+        })
         .map(|u| {
             (
                 u.username.clone(),
@@ -353,7 +361,8 @@ pub async fn export(
         .map_err(bad)?;
     for r in rows {
         let id = r.id.to_string();
-        w.write_record([&id, &r.at, &r.actor, &r.action, &r.object, &r.detail])
+        let cells = [&id, &r.at, &r.actor, &r.action, &r.object, &r.detail];
+        w.write_record(cells.map(|c| cunji_core::columns::export_cell(c).into_owned()))
             .map_err(bad)?;
     }
     let bytes = w

@@ -42,15 +42,18 @@ pub async fn template(
     let kind = file.strip_suffix(".xlsx").unwrap_or(&file);
     let regions = state.regions().await?;
     if kind == "statement-book" {
-        return statement_book(&regions, &user, q.year);
+        return statement_book(&state, &regions, &user, q.year).await;
     }
     let villages = if kind == "regions" {
         Vec::new()
     } else {
         cunji_sheets::village_rows(&regions, user.scope.as_ref())
     };
-    let bytes =
-        cunji_sheets::template(kind, &villages).map_err(|e| WebError::internal("workbook", &e))?;
+    let kind_owned = kind.to_string();
+    let bytes = state
+        .blocking(move || cunji_sheets::template(&kind_owned, &villages))
+        .await?
+        .map_err(|e| WebError::internal("workbook", &e))?;
     let bytes = bytes.ok_or_else(|| not_found(&format!("“{kind}”模板")))?;
     let name = cunji_store::ImportKind::parse(kind).map_or(kind, |k| k.name_zh());
     Ok(xlsx(
@@ -68,7 +71,8 @@ pub struct YearQuery {
 }
 
 /// The empty statement books (SPEC §14) of the user's villages for `year` (default: last year).
-fn statement_book(
+async fn statement_book(
+    state: &AppState,
     regions: &cunji_core::region::RegionSet,
     user: &crate::auth::User,
     year: Option<i32>,
@@ -78,7 +82,10 @@ fn statement_book(
         .filter(|y| (1900..=2999).contains(y))
         .unwrap_or(last_year);
     let villages = cunji_sheets::village_rows(regions, user.scope.as_ref());
-    let bytes = cunji_sheets::statement_book_template(&villages, year)
+    // A county's villages, one sheet each: written on a blocking thread like every workbook.
+    let bytes = state
+        .blocking(move || cunji_sheets::statement_book_template(&villages, year))
+        .await?
         .map_err(|e| WebError::internal("workbook", &e))?;
     Ok(xlsx(
         bytes,
@@ -90,14 +97,20 @@ fn statement_book(
 }
 
 pub async fn report(ask: super::Ask) -> Result<Response, WebError> {
+    let state = ask.state.clone();
     let view = super::RegionView::of(ask).await?;
-    let (year, region, report) = (view.year, &view.region, &view.report);
+    let (year, region, report) = (view.year, &view.region, view.report.clone());
     let place = view
         .data
         .regions
         .get(region)
-        .map_or(region.as_str(), |r| r.name.as_str());
-    let bytes = cunji_sheets::report_workbook(report, place)
+        .map_or(region.as_str(), |r| r.name.as_str())
+        .to_string();
+    // A province's workbook (tens of thousands of villages' rows) is seconds of CPU.
+    let named = place.clone();
+    let bytes = state
+        .blocking(move || cunji_sheets::report_workbook(&report, &named))
+        .await?
         .map_err(|e| WebError::internal("workbook", &e))?;
     let name = format!("{place}{year}年村集体经济报告.xlsx");
     Ok(xlsx(bytes, (&name, &format!("cunji-{region}-{year}.xlsx"))))

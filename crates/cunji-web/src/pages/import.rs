@@ -283,19 +283,28 @@ pub async fn submit(
     };
     let kind = ImportKind::parse(&upload.kind);
     allowed_kind(&user, kind.unwrap_or(ImportKind::Statements))?;
-    let (file, answer) = match kind {
-        Some(kind) => {
-            let (name, bytes) = upload.files.swap_remove(0);
-            let answer = one_file(&state, &user, kind, &name, &bytes).await?;
-            (name, answer)
-        }
-        None => {
-            let names: Vec<&str> = upload.files.iter().map(|(n, _)| n.as_str()).collect();
-            (names.join("、"), books(&state, &user, &upload.files).await?)
-        }
-    };
+    // Reading, checking and hashing a file of a million rows is seconds of CPU: on a blocking thread,
+    // one of the bounded `work` turns, so that every other request keeps its async workers.
+    let (s, u) = (state.clone(), user.clone());
+    let chosen = upload.kind.clone();
+    let (file, answer) = state
+        .off_workers(async move {
+            match kind {
+                Some(kind) => {
+                    let (name, bytes) = upload.files.swap_remove(0);
+                    let answer = one_file(&s, &u, kind, &name, &bytes).await?;
+                    Ok::<_, WebError>((name, answer))
+                }
+                None => {
+                    let names: Vec<&str> = upload.files.iter().map(|(n, _)| n.as_str()).collect();
+                    let names = names.join("、");
+                    Ok((names, books(&s, &u, &upload.files).await?))
+                }
+            }
+        })
+        .await??;
     let mut page = answer.page(&user, file);
-    page.chosen = upload.kind;
+    page.chosen = chosen;
     Ok(render(&page))
 }
 

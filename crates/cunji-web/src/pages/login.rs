@@ -24,16 +24,16 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response
     if session_user(&state, &headers).await.is_some() {
         return Redirect::to("/dashboard").into_response();
     }
-    login_page(None, StatusCode::OK)
+    login_page(&state, None, StatusCode::OK)
 }
 
-fn login_page(error: Option<String>, status: StatusCode) -> Response {
-    let csrf = random_token();
+fn login_page(state: &AppState, error: Option<String>, status: StatusCode) -> Response {
+    let (csrf, signed) = state.login_key.issue();
     let page = LoginPage {
         layout: Layout::new("登录", None).with_flash("error", error),
         csrf: csrf.clone(),
     };
-    let cookie = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict");
+    let cookie = format!("{LOGIN_CSRF_COOKIE}={signed}; Path=/login; HttpOnly; SameSite=Strict");
     (status, [(header::SET_COOKIE, cookie)], render(&page)).into_response()
 }
 
@@ -94,7 +94,11 @@ pub async fn submit(
         .unwrap_or(false);
     drop(permit);
     let Some(user) = user.filter(|_| ok) else {
-        return login_page(Some("用户名或密码不对".into()), StatusCode::UNAUTHORIZED);
+        return login_page(
+            &state,
+            Some("用户名或密码不对".into()),
+            StatusCode::UNAUTHORIZED,
+        );
     };
     state.limiter.succeed(name, addr.ip());
     let token = random_token();

@@ -95,7 +95,7 @@ pub async fn export(ask: super::Ask) -> Result<Response, WebError> {
     for l in &page.lines {
         let months = l.months.to_string();
         let short = if l.below { l.shortfall.as_str() } else { "" };
-        w.write_record([
+        let cells: [&str; 10] = [
             &l.village,
             &l.village_name,
             &l.person,
@@ -106,8 +106,9 @@ pub async fn export(ask: super::Ask) -> Result<Response, WebError> {
             &l.floor,
             short,
             &l.explanation,
-        ])
-        .map_err(bad)?;
+        ];
+        w.write_record(cells.map(|c| cunji_core::columns::export_cell(c).into_owned()))
+            .map_err(bad)?;
     }
     let bytes = w
         .into_inner()

@@ -98,6 +98,9 @@ pub async fn save(
         Ok(p) => p,
         Err(e) => return Ok(back_with("/policy", Err(format!("政策有误：{e}")))),
     };
+    if policy.is_empty() {
+        return Ok(back_with("/policy", Err(Policy::EMPTY_ZH.to_string())));
+    }
     let saved = state
         .store
         .save_policy(&policy.name, &source, true, &user.username)

@@ -68,6 +68,16 @@ impl Drop for Server {
 }
 
 pub async fn server(name: &str) -> Server {
+    server_with(name, cunji_web::server::ServeConfig::default())
+        .await
+        .0
+}
+
+/// The fixture server with the accept loop's bounds of `config`, and its counters.
+pub async fn server_with(
+    name: &str,
+    config: cunji_web::server::ServeConfig,
+) -> (Server, cunji_web::server::Served) {
     let dir = std::env::temp_dir().join(format!("cunji-web-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -75,14 +85,23 @@ pub async fn server(name: &str) -> Server {
     let url = cunji_store::testing::database_url(&dir, "w", name);
     let store = Store::open(&url, true).await.unwrap();
     fill(&store).await;
-    let state = cunji_web::AppState::new(store.clone(), None);
-    let addr = serve_state(state.clone()).await;
-    Server {
+    // The public address is the server's own, as the demo passes it (QR codes never use the Host).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = cunji_web::AppState::new(store.clone(), Some(format!("http://{addr}")));
+    let (served, _) = cunji_web::server::spawn(
+        listener,
+        cunji_web::app(state.clone()),
+        config,
+        std::future::pending(),
+    );
+    let server = Server {
         addr,
         store,
         state,
         dir,
-    }
+    };
+    (server, served)
 }
 
 /// The fixture county: regions, entries, cadres, the policy and the four users.
@@ -110,20 +129,27 @@ pub async fn fill(store: &Store) {
     }
 }
 
-/// Serves the app of `state` on a free local port.
+/// Serves the app of `state` on a free local port, with `cunji serve`'s accept loop and bounds.
 pub async fn serve_state(state: cunji_web::AppState) -> SocketAddr {
+    serve_with(state, cunji_web::server::ServeConfig::default())
+        .await
+        .0
+}
+
+/// Serves the app of `state` on a free local port with the bounds of `config`; the server's counters.
+pub async fn serve_with(
+    state: cunji_web::AppState,
+    config: cunji_web::server::ServeConfig,
+) -> (SocketAddr, cunji_web::server::Served) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = cunji_web::app(state);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    addr
+    let (served, _) = cunji_web::server::spawn(
+        listener,
+        cunji_web::app(state),
+        config,
+        std::future::pending(),
+    );
+    (addr, served)
 }
 
 pub struct Reply {

@@ -436,3 +436,38 @@ fn other_income(amount: &str) -> [(&str, &str); 3] {
         ("amount", amount),
     ]
 }
+
+/// Issue #32 item 7: the login form's CSRF cookie is signed by the server, so a cookie set by
+/// someone else (with a form token to match) is refused.
+#[tokio::test]
+async fn the_login_forms_csrf_cookie_is_signed() {
+    let s = crate::common::server("login-cookie").await;
+    let mut c = crate::common::Client::new(s.addr);
+    c.get("/login").await;
+    let issued = c
+        .cookies
+        .get(cunji_web::auth::LOGIN_CSRF_COOKIE)
+        .cloned()
+        .unwrap();
+    let token = c.csrf.clone().unwrap();
+    assert!(issued.starts_with(&format!("{token}.")), "{issued}");
+    // A planted cookie and a form token to match: refused before the password is looked at.
+    let mut forged = crate::common::Client::new(s.addr);
+    forged
+        .cookies
+        .insert(cunji_web::auth::LOGIN_CSRF_COOKIE.into(), "planted".into());
+    forged.csrf = Some("planted".into());
+    let fields = [("username", "admin"), ("password", crate::common::PASSWORD)];
+    let r = forged.post_form("/login", &fields, true).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    // Another signature on the real token: refused too.
+    forged.cookies.insert(
+        cunji_web::auth::LOGIN_CSRF_COOKIE.into(),
+        format!("{token}.{}", "0".repeat(64)),
+    );
+    forged.csrf = Some(token.clone());
+    assert_eq!(forged.post_form("/login", &fields, true).await.status, 403);
+    // The server's own pair signs in.
+    let r = c.post_form("/login", &fields, true).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+}

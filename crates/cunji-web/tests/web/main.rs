@@ -11,6 +11,8 @@ mod entries;
 mod pages;
 mod public;
 mod replica;
+mod serve;
+mod stress;
 mod villages;
 mod words;
 mod workflow;

@@ -353,3 +353,115 @@ async fn a_village_of_200000_entries_reports_in_seconds_and_the_server_keeps_ans
     );
     assert_eq!(t.matches("data-entry=").count(), 1_000);
 }
+
+/// Issue #32 item 7: on pages, axum's own refusals are a Chinese error page.
+#[tokio::test]
+async fn framework_refusals_on_pages_are_chinese_pages() {
+    let s = server("page-refusals").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let r = admin.get("/dashboard?year=abc").await;
+    assert_eq!(r.status, 400);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/html")));
+    assert_holds(&r.text(), &["查询参数格式不对"]);
+    assert!(!r.text().contains("Failed to deserialize"), "{}", r.text());
+    let r = admin.post_form("/dashboard", &[], true).await;
+    assert_eq!(r.status, 405);
+    assert_holds(&r.text(), &["这个网址不接受 POST 请求"]);
+    assert!(r.header("allow").is_some(), "{:?}", r.headers);
+    let r = admin.get("/no-such-page").await;
+    assert_eq!(r.status, 404);
+    assert_holds(&r.text(), &["未找到这个页面"]);
+}
+
+/// Issue #32 item 7: the audit page's “who” list names only the users within the reader's scope.
+#[tokio::test]
+async fn the_audit_pages_user_list_stays_within_the_readers_scope() {
+    let s = server("audit-users").await;
+    let option = |u: &str| format!("<option value=\"{u}\"");
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let page = town.get("/audit").await.text();
+    assert!(
+        page.contains(&option("town")) && page.contains(&option("acct")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&option("admin")) && !page.contains(&option("audit")),
+        "{page}"
+    );
+    let mut acct = Client::signed_in(s.addr, "acct").await;
+    let page = acct.get("/audit").await.text();
+    assert!(page.contains(&option("acct")), "{page}");
+    assert!(
+        !page.contains(&option("town")) && !page.contains(&option("admin")),
+        "{page}"
+    );
+    let mut auditor = Client::signed_in(s.addr, "audit").await;
+    let page = auditor.get("/audit").await.text();
+    for u in ["admin", "town", "acct", "audit"] {
+        assert!(page.contains(&option(u)), "{u}: {page}");
+    }
+}
+
+/// Issue #32 item 7: a policy with no bands, targets, incentive or pay floor is never made current.
+#[tokio::test]
+async fn an_empty_policy_cannot_be_made_current() {
+    let s = server("empty-policy").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let r = admin
+        .post_form("/policy", &[("source", "name = \"空政策\"")], true)
+        .await;
+    let to = r.header("location").unwrap_or_default().to_string();
+    assert!(to.contains("err="), "{to}");
+    let page = admin.get(&to).await.text();
+    assert_holds(&page, &["不能设为当前政策"]);
+    let current = s.store.policies().await.unwrap();
+    assert!(
+        current
+            .iter()
+            .filter(|p| p.active)
+            .all(|p| p.name == "测试政策"),
+        "{:?}",
+        current
+            .iter()
+            .map(|p| (&p.name, p.active))
+            .collect::<Vec<_>>()
+    );
+    // The store refuses it too (the command line's `policy set` goes there).
+    let e = s
+        .store
+        .save_policy("空政策", "name = \"空政策\"", true, "admin")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("不能设为当前政策"), "{e}");
+}
+
+/// Issue #32 item 7: a CSV export escapes a cell that a spreadsheet would read as a formula, also
+/// behind a byte-order mark or in fullwidth (＝＋－＠).
+#[tokio::test]
+async fn csv_exports_escape_fullwidth_and_bom_formulas() {
+    let s = server("export-formulas").await;
+    let hash = cunji_web::auth::hash_password(crate::common::PASSWORD).unwrap();
+    let names = ["＝HYPERLINK(1)", "\u{feff}=1+1", "＋1", "－1", "＠SUM(A1)"];
+    for (i, name) in names.iter().enumerate() {
+        let user = format!("evil{i}");
+        s.store
+            .add_user(&user, name, &hash, "auditor", None, "test")
+            .await
+            .unwrap();
+        // An action by the user, so that the audit log names them as its actor.
+        s.store
+            .add_user(&format!("by{i}"), "某人", &hash, "auditor", None, &user)
+            .await
+            .unwrap();
+    }
+    let mut auditor = Client::signed_in(s.addr, "audit").await;
+    let csv = auditor.get("/audit.csv").await.text();
+    for name in names {
+        assert!(
+            csv.contains(&format!("'{name}（evil")),
+            "{name:?} not escaped in:\n{csv}"
+        );
+    }
+}

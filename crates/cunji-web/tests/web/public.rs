@@ -333,3 +333,49 @@ async fn the_qr_codes_decode_to_the_village_page() {
         format!("http://{}/public/village/131124100200", s.addr)
     );
 }
+
+/// Issue #32 item 7: the QR code's address comes only from `--public-url`, never from the Host a
+/// request sends; without it, the notice says where to set it instead of printing a code.
+#[tokio::test]
+async fn the_qr_code_never_takes_the_requests_host() {
+    let s = server("qr-host").await;
+    let mut anon = Client::new(s.addr);
+    let evil = [("Host", "evil.example")];
+    let page = anon
+        .request(
+            "GET",
+            "/public/village/131124100200/notice",
+            None,
+            b"",
+            &evil,
+        )
+        .await
+        .text();
+    assert!(!page.contains("evil.example"), "{page}");
+    assert!(page.contains(&format!("http://{}/public/village/131124100200", s.addr)));
+
+    // The same database served without a public address.
+    let bare = crate::common::serve_state(cunji_web::AppState::new(s.store.clone(), None)).await;
+    let mut anon = Client::new(bare);
+    for path in [
+        "/public/village/131124100200/notice",
+        "/public/village/131124100200",
+    ] {
+        let r = anon.request("GET", path, None, b"", &evil).await;
+        assert_eq!(r.status, 200);
+        let t = r.text();
+        assert!(
+            !t.contains("evil.example") && !t.contains("<svg"),
+            "{path}: {t}"
+        );
+        assert_holds(&t, &["--public-url", "未印二维码"]);
+    }
+    for path in [
+        "/public/village/131124100200/qr.svg",
+        "/public/village/131124100200/qr.png",
+    ] {
+        let r = anon.request("GET", path, None, b"", &evil).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_holds(&r.text(), &["--public-url"]);
+    }
+}

@@ -164,7 +164,8 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         println!("  {name} / {password}　{display}");
     }
     println!("村务公开页无需登录：http://{addr}/public/");
-    cunji_web::serve(store, None, addr, None)
+    // The QR codes print the address the demo serves on: never the Host a request claims (#32).
+    cunji_web::serve(store, None, addr, Some(format!("http://{addr}")))
         .await
         .map_err(Failure::other)
 }

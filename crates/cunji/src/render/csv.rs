@@ -4,9 +4,10 @@
 use cunji_core::report::Report;
 
 /// One CSV field, quoted when needed, and never read as a formula: a cell that starts with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return (a person id `-1+cmd|' /C calc'!A0`, a file name
-/// `=HYPERLINK(…)`) gets a leading `'`, as OWASP advises for CSV injection; a plain number such as
-/// `-3.00` is left as it is.
+/// `-`, `@`, a tab or a carriage return, or their fullwidth forms, also after a byte-order mark
+/// (a person id `-1+cmd|' /C calc'!A0`, a file name `=HYPERLINK(…)`), gets a leading `'`, as OWASP
+/// advises for CSV injection (`cunji_core::columns::formula_like`); a plain number such as `-3.00` is
+/// left as it is.
 pub fn field(s: &str) -> String {
     let s: std::borrow::Cow<'_, str> = if is_formula_like(s) {
         format!("'{s}").into()
@@ -21,21 +22,7 @@ pub fn field(s: &str) -> String {
 }
 
 fn is_formula_like(s: &str) -> bool {
-    let starts = s
-        .chars()
-        .next()
-        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
-    starts && !is_plain_number(s)
-}
-
-/// `-12`, `-3.00`: a minus sign, digits, at most one decimal point between digits.
-fn is_plain_number(s: &str) -> bool {
-    let body = s.strip_prefix('-').unwrap_or(s);
-    let (int, frac) = body.split_once('.').unwrap_or((body, "0"));
-    !int.is_empty()
-        && !frac.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
+    cunji_core::columns::formula_like(s)
 }
 
 pub fn render(report: &Report) -> Vec<u8> {

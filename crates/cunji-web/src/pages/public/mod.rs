@@ -36,7 +36,7 @@ impl axum::extract::FromRequestParts<AppState> for Reader {
 }
 
 pub use village::village;
-use village::{page_url, village_data, NoticePage};
+use village::{page_url, qr_of, village_data, NoticePage, NO_PUBLIC_URL_ZH};
 
 pub struct Township {
     pub name: String,
@@ -291,7 +291,7 @@ pub async fn index(
 }
 
 pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, WebError> {
-    let Reader { state, headers } = r;
+    let state = r.state;
     let v = village_data(&state, &code).await?;
     let year = v
         .years
@@ -322,13 +322,14 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         None => Vec::new(),
     };
     let grants = village::public_grants(&state, &v).await?;
-    let url = page_url(&state, &headers, v.code.as_str());
+    let url = page_url(&state, v.code.as_str());
     let page = NoticePage {
         layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),
         name: v.name,
         place: v.place,
-        qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
+        qr: qr_of(&url)?,
         url,
+        no_url: NO_PUBLIC_URL_ZH,
         latest: v.rewards.into_iter().next(),
         income,
         year,
@@ -338,22 +339,18 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
     Ok(render(&page))
 }
 
-async fn checked_url(
-    state: &AppState,
-    headers: &HeaderMap,
-    code: &str,
-) -> Result<String, WebError> {
+async fn checked_url(state: &AppState, code: &str) -> Result<String, WebError> {
     let c = RegionCode::parse(code).map_err(|_| not_found("这个村"))?;
     let regions = state.regions().await?;
     if regions.get(&c).is_none_or(|r| r.level() != Level::Village) {
         return Err(not_found("这个村"));
     }
-    Ok(page_url(state, headers, code))
+    page_url(state, code).ok_or_else(|| WebError::NotFound(NO_PUBLIC_URL_ZH.to_string()))
 }
 
 pub async fn qr_svg(r: Reader, Path(code): Path<String>) -> Result<Response, WebError> {
-    let Reader { state, headers } = r;
-    let url = checked_url(&state, &headers, &code).await?;
+    let state = r.state;
+    let url = checked_url(&state, &code).await?;
     let svg = crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
@@ -363,8 +360,8 @@ pub async fn qr_svg(r: Reader, Path(code): Path<String>) -> Result<Response, Web
 }
 
 pub async fn qr_png(r: Reader, Path(code): Path<String>) -> Result<Response, WebError> {
-    let Reader { state, headers } = r;
-    let url = checked_url(&state, &headers, &code).await?;
+    let state = r.state;
+    let url = checked_url(&state, &code).await?;
     let png = crate::qr::png(&url, 8).map_err(|e| WebError::internal("qr png", &e))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::Path;
-use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use cunji_core::account::Account;
 use cunji_core::money::Fen;
@@ -65,7 +64,8 @@ struct VillagePage {
     rewards: Vec<Published>,
     phone: Option<String>,
     qr: String,
-    url: String,
+    url: Option<String>,
+    no_url: &'static str,
 }
 
 #[derive(Template)]
@@ -74,8 +74,9 @@ pub(super) struct NoticePage {
     pub(super) layout: Layout,
     pub(super) name: String,
     pub(super) place: String,
-    pub(super) url: String,
+    pub(super) url: Option<String>,
     pub(super) qr: String,
+    pub(super) no_url: &'static str,
     pub(super) latest: Option<Published>,
     pub(super) income: Vec<(String, String)>,
     pub(super) year: i32,
@@ -83,16 +84,25 @@ pub(super) struct NoticePage {
     pub(super) phone: Option<String>,
 }
 
-/// The absolute address of a village's public page, as printed in its QR code.
-pub(super) fn page_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
-    let base = state.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1:8080");
-        format!("http://{host}")
-    });
-    format!("{base}/public/village/{code}")
+/// The absolute address of a village's public page, as printed in its QR code: only under the
+/// address the server was started with (`--public-url`). The request's Host header is never used:
+/// anyone can send any Host, and a notice printed from such a request would send villagers to the
+/// sender's site.
+pub(super) fn page_url(state: &AppState, code: &str) -> Option<String> {
+    let base = state.public_url.as_deref()?;
+    Some(format!("{base}/public/village/{code}"))
+}
+
+/// What a notice or a public page says instead of a QR code when no public address is set.
+pub const NO_PUBLIC_URL_ZH: &str = "未印二维码：尚未设置村民扫码打开的网址。请系统管理员在启动服务时加上 \
+     --public-url（例如 cunji serve --public-url https://cunji.example.gov.cn），见部署说明 docs/deploy.md";
+
+/// The QR code of `url` as inline SVG, or nothing without a public address.
+pub(super) fn qr_of(url: &Option<String>) -> Result<String, WebError> {
+    match url {
+        Some(u) => crate::qr::svg(u).map_err(|e| WebError::internal("qr svg", &e)),
+        None => Ok(String::new()),
+    }
 }
 
 pub(super) struct VillageData {
@@ -237,7 +247,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
     let quarter_year = years.first().copied().unwrap_or(0);
     let year_cards = year_cards(&years, &accounts, &totals);
     let quarters = quarters(&v, quarter_year)?;
-    let url = page_url(&state, &headers, v.code.as_str());
+    let url = page_url(&state, v.code.as_str());
     let distribution = distribution_cards(&state, &v.code).await?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
@@ -255,8 +265,9 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         distribution,
         rewards: v.rewards,
         phone: v.phone,
-        qr: crate::qr::svg(&url).map_err(|e| WebError::internal("qr svg", &e))?,
+        qr: qr_of(&url)?,
         url,
+        no_url: NO_PUBLIC_URL_ZH,
     };
     Ok(render(&page))
 }
