@@ -268,3 +268,37 @@ async fn free_text_of_more_than_500_characters_is_refused() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A file imported before tells a user of another township nothing of it (issue #32): not its name,
+/// nor (on the web) its villages. The county, and the user who imported it, are told its name.
+#[tokio::test]
+async fn an_earlier_import_of_another_township_is_not_named() {
+    let regions = format!("{REGIONS}110101002000,另一镇,,\n110101002001,乙村,,\n");
+    let (store, _, dir) = store_with("duplicate-scope", &regions).await;
+    let text = b"village,date,account,amount\n110101001001,2022-01-01,operating_revenue,5\n";
+    let mine = cunji_core::region::RegionCode::parse("110101001000").unwrap();
+    let other = cunji_core::region::RegionCode::parse("110101002000").unwrap();
+    let q = &cunji_store::import::Quiet;
+    let kind = ImportKind::Entries;
+    store
+        .import_within(kind, "某镇一月账.csv", text, "zhang", Some(&mine), q)
+        .await
+        .unwrap();
+    let named = |o: cunji_store::ImportOutcome| match o {
+        cunji_store::ImportOutcome::AlreadyImported { file_name, .. } => file_name,
+        other => panic!("{other:?}"),
+    };
+    let again = store
+        .import_within(kind, "x.csv", text, "li", Some(&other), q)
+        .await
+        .unwrap();
+    assert_eq!(named(again), "其他用户导入的文件");
+    let own = store
+        .import_within(kind, "x.csv", text, "zhang", Some(&mine), q)
+        .await
+        .unwrap();
+    assert_eq!(named(own), "某镇一月账.csv");
+    let county = store.import(kind, "x.csv", text, "admin", q).await.unwrap();
+    assert_eq!(named(county), "某镇一月账.csv");
+    let _ = std::fs::remove_dir_all(dir);
+}

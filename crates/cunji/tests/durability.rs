@@ -208,7 +208,9 @@ fn setup_server_db(name: &str) -> Scratch {
     s.ok(&[
         "policy",
         "set",
-        s.write("p.toml", "name = \"x\"\n").to_str().unwrap(),
+        s.write("p.toml", "name = \"x\"\n[incentive]\nrate = \"10%\"\n")
+            .to_str()
+            .unwrap(),
     ]);
     let out = Command::new(env!("CARGO_BIN_EXE_cunji"))
         .args(["user", "add", "admin", "--role", "county_admin"])

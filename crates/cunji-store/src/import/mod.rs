@@ -156,6 +156,23 @@ impl Store {
             .collect()
     }
 
+    /// Whether every village an earlier import of this content brought entries to lies within
+    /// `scope` (only entries keep that link; any other kind is not known to, so `false`).
+    async fn import_within_scope(
+        &self,
+        kind: ImportKind,
+        bytes: &[u8],
+        scope: &cunji_core::region::RegionCode,
+    ) -> Result<bool, StoreError> {
+        if kind != ImportKind::Entries {
+            return Ok(false);
+        }
+        let villages = self.import_by_village(kind, bytes, i64::MAX).await?;
+        Ok(villages.iter().all(|v| {
+            cunji_core::region::RegionCode::parse(&v.village).is_ok_and(|c| scope.contains(&c))
+        }))
+    }
+
     /// Imports a file whose rows must all name villages within `scope`.
     pub async fn import_within(
         &self,
@@ -170,15 +187,27 @@ impl Store {
         let sha256 =
             crate::timing::timed("file hash", async { crate::hex(&Sha256::digest(bytes)) }).await;
         if let Some(row) =
-            sqlx::query("SELECT file_name, at FROM imports WHERE kind = $1 AND sha256 = $2")
+            sqlx::query("SELECT file_name, at, actor FROM imports WHERE kind = $1 AND sha256 = $2")
                 .bind(kind.key())
                 .bind(&sha256)
                 .fetch_optional(&self.pool)
                 .await?
         {
+            let (name, at, by): (String, i64, String) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            // A user of a township or village learns of an earlier import only what lies in their own
+            // scope (issue #32: the answer told an officer another township's file name and village).
+            let shown = match scope {
+                Some(scope)
+                    if by != actor && !self.import_within_scope(kind, bytes, scope).await? =>
+                {
+                    "其他用户导入的文件".to_string()
+                }
+                _ => name,
+            };
             return Ok(ImportOutcome::AlreadyImported {
-                file_name: row.try_get(0)?,
-                at: row.try_get(1)?,
+                file_name: shown,
+                at,
             });
         }
         let meta = ImportMeta {

@@ -394,7 +394,17 @@ async fn one_file(
     Ok(Answer {
         flash,
         errors: Default::default(),
-        summary: summary_of(state, kind, bytes).await?,
+        summary: summary_of(state, kind, bytes)
+            .await?
+            .into_iter()
+            // What an earlier import brought villages outside the user's scope is not theirs to see.
+            .filter(|(code, ..)| {
+                let code = RegionCode::parse(code);
+                user.scope
+                    .as_ref()
+                    .is_none_or(|s| code.is_ok_and(|c| s.contains(&c)))
+            })
+            .collect(),
         warnings: Vec::new(),
         places: false,
     })
