@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use cunji_core::policy::Policy;
 
@@ -79,6 +79,118 @@ pub struct SaveForm {
     source: String,
     /// A what-if saved as a new policy names it: the name replaces the text's own.
     name: Option<String>,
+    /// `1` once the administrator has seen what the policy changes and confirmed (issue #33).
+    confirm: Option<String>,
+}
+
+/// What saving a policy would change, shown before it is saved: each village's pool under the
+/// current and the new policy in the year views open on, and the unpaid proposals it sends back.
+#[derive(Template)]
+#[template(path = "policy_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    csrf: String,
+    name: String,
+    source: String,
+    year: i32,
+    /// Villages whose pool changes: (name, before, after), the largest changes first, at most 50.
+    changed: Vec<(String, String, String)>,
+    changed_count: usize,
+    villages: usize,
+    total_before: String,
+    total_after: String,
+    /// Why the new policy gives no figures for the year (not in force, or no plan), if so.
+    note: String,
+    stale: Vec<String>,
+}
+
+/// Villages a confirmation lists by name: the rest are counted.
+const CONFIRM_LISTED: usize = 50;
+
+async fn confirm_page(
+    state: &AppState,
+    user: &crate::auth::User,
+    policy: &Policy,
+    source: String,
+) -> Result<Response, WebError> {
+    let (year, _) = state.opening_year().await?;
+    let data = state.data(year).await?;
+    let pools = |r: &cunji_core::report::Report| -> std::collections::BTreeMap<String, (String, cunji_core::Fen)> {
+        r.villages
+            .iter()
+            .map(|v| {
+                let pool = v.incentive.as_ref().map_or(cunji_core::Fen::ZERO, |i| i.pool);
+                (v.code.to_string(), (v.name.clone(), pool))
+            })
+            .collect()
+    };
+    let before = match state.policy(None).await {
+        Ok((_, current)) => state
+            .report(&current, &data, year, None)
+            .await
+            .map(|r| pools(&r))
+            .unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    let (after, note) = match state.report(policy, &data, year, None).await {
+        Ok(r) => (pools(&r), String::new()),
+        Err(e) => (
+            Default::default(),
+            format!("按新政策算不出 {year} 年的数字：{}", e.message()),
+        ),
+    };
+    let sum = |m: &std::collections::BTreeMap<String, (String, cunji_core::Fen)>| {
+        cunji_core::Fen::checked_sum(m.values().map(|(_, f)| *f)).unwrap_or(cunji_core::Fen::ZERO)
+    };
+    let mut changed: Vec<(i128, String, String, String)> = after
+        .iter()
+        .filter_map(|(code, (name, a))| {
+            let b = before.get(code).map_or(cunji_core::Fen::ZERO, |x| x.1);
+            (a != &b).then(|| {
+                let gap = (a.fen() as i128 - b.fen() as i128).abs();
+                (gap, name.clone(), b.display(), a.display())
+            })
+        })
+        .collect();
+    changed.sort_by(|x, y| y.0.cmp(&x.0));
+    let stale = state
+        .store
+        .repricings(policy)
+        .await
+        .map_err(WebError::from)?
+        .iter()
+        .map(|r| {
+            let name = cunji_core::region::RegionCode::parse(&r.village)
+                .ok()
+                .and_then(|c| data.regions.get(&c).map(|x| x.name.clone()))
+                .unwrap_or_else(|| r.village.clone());
+            format!(
+                "{name} {} 年：奖励总额上限 {} 元 → {} 元",
+                r.year,
+                r.change.pool_before.display(),
+                r.change.pool_after.display()
+            )
+        })
+        .collect();
+    let page = ConfirmPage {
+        layout: Layout::new("确认更换政策", Some(user)),
+        csrf: user.csrf.clone(),
+        name: policy.name.clone(),
+        source,
+        year,
+        changed_count: changed.len(),
+        villages: after.len().max(before.len()),
+        total_before: sum(&before).display(),
+        total_after: sum(&after).display(),
+        changed: changed
+            .into_iter()
+            .take(CONFIRM_LISTED)
+            .map(|(_, n, b, a)| (n, b, a))
+            .collect(),
+        note,
+        stale,
+    };
+    Ok(render(&page))
 }
 
 /// Installs a policy (TOML text) as the active one, after checking it.
@@ -86,20 +198,23 @@ pub async fn save(
     State(state): State<AppState>,
     CountyAdmin(user): CountyAdmin,
     Form(f): Form<SaveForm>,
-) -> Result<Redirect, WebError> {
+) -> Result<Response, WebError> {
     let mut source = f.source.replace("\r\n", "\n");
     if let Some(name) = f.name.as_deref() {
         source = match super::whatif::renamed(&state, &source, name).await? {
             Ok(s) => s,
-            Err(e) => return Ok(back_with("/policy", Err(e))),
+            Err(e) => return Ok(back_with("/policy", Err(e)).into_response()),
         };
     }
     let policy = match Policy::parse(&source) {
         Ok(p) => p,
-        Err(e) => return Ok(back_with("/policy", Err(format!("政策有误：{e}")))),
+        Err(e) => return Ok(back_with("/policy", Err(format!("政策有误：{e}"))).into_response()),
     };
     if policy.is_empty() {
-        return Ok(back_with("/policy", Err(Policy::EMPTY_ZH.to_string())));
+        return Ok(back_with("/policy", Err(Policy::EMPTY_ZH.to_string())).into_response());
+    }
+    if f.confirm.as_deref() != Some("1") {
+        return confirm_page(&state, &user, &policy, source).await;
     }
     let saved = state
         .store
@@ -112,5 +227,6 @@ pub async fn save(
             saved.id,
             saved.stale_zh()
         )),
-    ))
+    )
+    .into_response())
 }

@@ -120,7 +120,23 @@ fn changed_source(source: &str, l: &Levers) -> Result<String, String> {
         }
     }
     shares_and_ratings(inc, l)?;
-    toml::to_string(&table).map_err(|e| format!("无法写出调整后的政策：{e}"))
+    let text = toml::to_string(&table).map_err(|e| format!("无法写出调整后的政策：{e}"))?;
+    Ok(with_source_note(source, &text))
+}
+
+/// `text` with the comment lines that open `source` before it: a policy file's source note (where the
+/// rule was published, by whom, when) is kept when the policy is changed and saved again (issue #33:
+/// saving dropped it, because a TOML table keeps no comments).
+pub fn with_source_note(source: &str, text: &str) -> String {
+    let note: Vec<&str> = source
+        .lines()
+        .take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if note.is_empty() || text.trim_start().starts_with('#') {
+        return text.to_string();
+    }
+    format!("{}\n{text}", note.join("\n"))
 }
 
 /// The tier rows filled in, in order; a row half filled is an error.
@@ -419,7 +435,9 @@ pub async fn renamed(
         Err(e) => return Ok(Err(format!("政策有误：{}", toml::de::Error::message(&e)))),
     };
     table.insert("name".into(), toml::Value::String(name.to_string()));
-    Ok(toml::to_string(&table).map_err(|e| format!("无法写出政策：{e}")))
+    Ok(toml::to_string(&table)
+        .map(|t| with_source_note(source, &t))
+        .map_err(|e| format!("无法写出政策：{e}")))
 }
 
 #[cfg(test)]
@@ -430,6 +448,18 @@ mod tests {
 
     fn levers(query: &str) -> Levers {
         Levers::parse(Some(query)).unwrap()
+    }
+
+    #[test]
+    fn the_source_note_is_kept_when_a_plan_is_changed() {
+        let noted = format!("# 来源：某县农业农村局 2024-03-01 发文\n# 转载自县政府网站\n\n{PLAN}");
+        let source = changed_source(&noted, &levers("cap=80000")).unwrap();
+        assert!(
+            source.starts_with("# 来源：某县农业农村局 2024-03-01 发文\n# 转载自县政府网站\n"),
+            "{source}"
+        );
+        let plan = Policy::parse(&source).unwrap().incentive.unwrap();
+        assert_eq!(plan.cap, Some(Fen::from_fen(8_000_000)));
     }
 
     #[test]

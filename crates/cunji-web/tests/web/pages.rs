@@ -68,10 +68,33 @@ async fn what_if_compares_both_plans_and_the_admin_saves() {
         .await;
     let to = r.header("location").unwrap_or_default().to_string();
     assert!(to.contains("err="), "{to}");
+    // Saving shows first what the new plan changes, and saves only once confirmed (issue #33).
     let r = admin
         .post_form(
             "/policy",
             &[("source", &source), ("name", "测试政策（调整）")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let confirm = r.text();
+    assert!(
+        confirm.contains("id=\"policy-impact\"") && confirm.contains("id=\"confirm-policy\""),
+        "{confirm}"
+    );
+    assert_eq!(
+        s.store.policies().await.unwrap().len(),
+        1,
+        "nothing saved yet"
+    );
+    let r = admin
+        .post_form(
+            "/policy",
+            &[
+                ("source", &source),
+                ("name", "测试政策（调整）"),
+                ("confirm", "1"),
+            ],
             true,
         )
         .await;

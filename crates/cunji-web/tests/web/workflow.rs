@@ -845,8 +845,26 @@ async fn a_policy_saved_after_payment_changes_nothing_decided() {
 
     // The county halves the rate: 5% would allow 2,500.00 in all, below the 5,000.00 paid.
     let halved = crate::common::POLICY.replace("rate = \"10%\"", "rate = \"5%\"");
-    let r = admin
+    // First the county sees what the new rate changes: both villages' pools halve, and the unpaid
+    // proposal will be sent back; nothing is saved until it confirms.
+    let confirm = admin
         .post_form("/policy", &[("source", halved.as_str())], true)
+        .await
+        .text();
+    assert_holds(
+        &confirm,
+        &[
+            "<strong id=\"changed-count\">2</strong> 个村",
+            "<li>大迁民村 2024 年：奖励总额上限 4,000.00 元 → 2,000.00 元</li>",
+        ],
+    );
+    assert_eq!(admin.get_json(other).await.1["status"], "computed");
+    let r = admin
+        .post_form(
+            "/policy",
+            &[("source", halved.as_str()), ("confirm", "1")],
+            true,
+        )
         .await;
     let flash = r.header("location").unwrap_or_default();
     assert!(!flash.contains("err="), "{flash}");
@@ -904,7 +922,11 @@ async fn a_policy_saved_after_payment_changes_nothing_decided() {
     );
     let renamed = halved.replace("10万以上占比", "十万以上村占比");
     let r = admin
-        .post_form("/policy", &[("source", renamed.as_str())], true)
+        .post_form(
+            "/policy",
+            &[("source", renamed.as_str()), ("confirm", "1")],
+            true,
+        )
         .await;
     assert!(!r.header("location").unwrap_or_default().contains("err="));
     let (_, p) = admin.get_json(other).await;
