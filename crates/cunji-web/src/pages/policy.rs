@@ -152,7 +152,7 @@ async fn confirm_page(
             })
         })
         .collect();
-    changed.sort_by(|x, y| y.0.cmp(&x.0));
+    changed.sort_by_key(|x| std::cmp::Reverse(x.0));
     let stale = state
         .store
         .repricings(policy)
