@@ -274,7 +274,9 @@ fn traces_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<()
     let mut row = 2;
     for v in &report.villages {
         let Some(i) = &v.incentive else { continue };
-        for (n, t) in i.trace.iter().enumerate() {
+        // Read by people: the trace without the policy's keys (the JSON report keeps them).
+        let trace = cunji_core::incentive::public::staff_trace(&i.trace);
+        for (n, t) in trace.iter().enumerate() {
             write_row(
                 ws,
                 row,
@@ -290,7 +292,9 @@ fn traces_sheet(book: &mut Workbook, b: &Book<'_>, report: &Report) -> Result<()
         }
     }
     w.apply(ws)?;
-    ws.set_column_width(3, 100)?;
+    // 70 characters wrap within an A4 landscape page beside the code, name and step columns (at 100
+    // the explanation ran past the page edge when printed).
+    ws.set_column_width(3, 70)?;
     page_setup(ws, 2)?;
     Ok(())
 }
