@@ -62,6 +62,15 @@ impl Store {
     /// Everything a copy must pass: SQLite's own `integrity_check`, then the audit chain, each stored
     /// record against its audit row, and the kept totals and facts against the entries.
     pub async fn check(&self) -> Result<CheckReport, StoreError> {
+        self.check_with_head(None).await
+    }
+
+    /// `check`, and the audit chain against a head kept outside the database (`audit_head`): a tail of
+    /// audit rows deleted with the head rewritten inside the database is found only this way.
+    pub async fn check_with_head(
+        &self,
+        head: Option<(i64, &str)>,
+    ) -> Result<CheckReport, StoreError> {
         let mut report = CheckReport::default();
         if self.backend == Backend::Sqlite {
             let rows = sqlx::query("PRAGMA integrity_check")
@@ -76,6 +85,9 @@ impl Store {
         }
         // The audit check includes the kept totals and entry facts against the entries.
         report.problems.extend(self.verify_audit().await?);
+        if let Some((id, hash)) = head {
+            report.problems.extend(self.verify_head(id, hash).await?);
+        }
         report.audit_rows = self.audit_all().await?.len();
         Ok(report)
     }

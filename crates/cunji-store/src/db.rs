@@ -171,6 +171,8 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         /// The migration that keeps the entry sums, filled here from the stored facts.
         const ENTRY_SUMS_VERSION: i64 = 15;
+        /// The migration that seals the rows holding decisions and permissions, stored before it.
+        const SEALS_VERSION: i64 = 16;
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
             .await?;
@@ -197,6 +199,9 @@ impl Store {
             // The entry sums are computed from the facts, which SQL alone cannot read.
             if version == ENTRY_SUMS_VERSION {
                 crate::entry_sums::fill(&mut tx, self.backend).await?;
+            }
+            if version == SEALS_VERSION {
+                crate::audit::seals::baseline(&mut tx).await?;
             }
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, $2)")
                 .bind(version)
@@ -497,6 +502,45 @@ mod tests {
         assert_eq!(steps, [("computed", "{}"), ("resolved", "{}")]);
         assert!(p.steps[1].detail.ends_with("附件：会议记录.pdf"));
         store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Migration 16 seals the rows stored before it (one audit row), so that an edit made after the
+    /// upgrade is found like any other.
+    #[tokio::test]
+    async fn migration_sixteen_seals_the_rows_stored_before_it() {
+        let (dir, url, pool) = old_database("migrate-sixteen", 15).await;
+        sqlx::raw_sql(
+            "INSERT INTO regions (code, name, level, merged_in) VALUES ('110101001001', '甲村', 'village', NULL);
+             INSERT INTO users (username, display_name, password_hash, role, scope, created_at)
+                 VALUES ('wang', '王', 'h', 'township_officer', '110101001000', 0);
+             INSERT INTO policies (id, name, source, active, actor, at) VALUES (1, 'p', 'rate = 1', 1, 't', 0);
+             INSERT INTO cadres (village, year, person, name, role, months_in_post, sanctioned, appraisal)
+                 VALUES ('110101001001', 2024, 'P1', '张三', 'secretary', 12, 0, '合格');",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let store = Store::open(&url, false).await.unwrap();
+        assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+        let rows = store.audit_all().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].action, "seal_baseline");
+        assert!(rows[0].detail.contains("用户1 行"), "{}", rows[0].detail);
+        sqlx::query("UPDATE users SET role = 'county_admin'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let problems = store.verify_audit().await.unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("wang") && p.contains("county_admin")),
+            "{problems:?}"
+        );
+        store.close().await;
+        crate::testing::drop_database(&url);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -28,7 +28,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("“{}” → “{value}”", before.unwrap_or_default());
-        crate::audit::write(&mut tx, actor, "setting", key, &detail).await?;
+        let audit_id = crate::audit::write(&mut tx, actor, "setting", key, &detail).await?;
+        use crate::audit::seals::{seal, Arg, SETTINGS};
+        seal(&mut tx, audit_id, &SETTINGS, Some(&[Arg::Text(key.into())])).await?;
         tx.commit().await?;
         Ok(())
     }

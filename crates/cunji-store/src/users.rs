@@ -43,6 +43,16 @@ fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
     })
 }
 
+/// Binds a user's row (role, scope, password) to the audit row that wrote it (`audit::seals`).
+async fn seal_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    username: &str,
+) -> Result<(), sqlx::Error> {
+    use crate::audit::seals::{seal, Arg, USERS};
+    seal(tx, audit_id, &USERS, Some(&[Arg::Text(username.into())])).await
+}
+
 const USER_COLS: &str = "u.id AS id, u.username AS username, u.display_name AS display_name, \
                          u.password_hash AS password_hash, u.role AS role, u.scope AS scope";
 
@@ -81,7 +91,8 @@ impl Store {
             "新增用户 {username}（{display_name}），角色 {role}，范围 {}",
             scope.unwrap_or("全部")
         );
-        crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;
+        let audit_id = crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;
+        seal_user(&mut tx, audit_id, username).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -108,7 +119,9 @@ impl Store {
         .bind(username)
         .execute(&mut *tx)
         .await?;
-        crate::audit::write(&mut tx, actor, "user_password", username, "修改密码").await?;
+        let audit_id =
+            crate::audit::write(&mut tx, actor, "user_password", username, "修改密码").await?;
+        seal_user(&mut tx, audit_id, username).await?;
         tx.commit().await?;
         Ok(())
     }

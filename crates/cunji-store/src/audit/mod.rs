@@ -1,5 +1,6 @@
 //! The audit log: one row for every change, with who, when and what; and closing and reopening years.
 
+pub(crate) mod seals;
 mod search;
 mod verify;
 
@@ -20,6 +21,8 @@ pub struct AuditRow {
     pub record_hash: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The hash of the rows this write sealed (`seals`); empty when it sealed none.
+    pub seal_hash: String,
 }
 
 /// Whose audit rows a scoped user reads: the villages under `prefix` (a township's or a village's
@@ -64,10 +67,12 @@ fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
         record_hash: r.try_get(6)?,
         prev_hash: r.try_get(7)?,
         hash: r.try_get(8)?,
+        seal_hash: r.try_get(9)?,
     })
 }
 
-const AUDIT_COLS: &str = "id, at, actor, action, subject, detail, record_hash, prev_hash, hash";
+const AUDIT_COLS: &str =
+    "id, at, actor, action, subject, detail, record_hash, prev_hash, hash, seal_hash";
 
 /// SHA-256, hex.
 pub(crate) fn sha256_hex(text: &str) -> String {
@@ -75,7 +80,9 @@ pub(crate) fn sha256_hex(text: &str) -> String {
     crate::hex(&Sha256::digest(text.as_bytes()))
 }
 
-/// The hash of an audit row: its fields and the hash of the row before it.
+/// The hash of an audit row: its fields and the hash of the row before it, and the hash of the rows
+/// it sealed when it sealed any (rows written before seals keep the hash they were written with).
+#[allow(clippy::too_many_arguments)]
 fn row_hash(
     prev: &str,
     at: i64,
@@ -84,9 +91,15 @@ fn row_hash(
     subject: &str,
     detail: &str,
     record_hash: &str,
+    seal_hash: &str,
 ) -> String {
+    let sealed = if seal_hash.is_empty() {
+        String::new()
+    } else {
+        format!("\n{seal_hash}")
+    };
     sha256_hex(&format!(
-        "{prev}\n{at}\n{actor}\n{action}\n{subject}\n{detail}\n{record_hash}"
+        "{prev}\n{at}\n{actor}\n{action}\n{subject}\n{detail}\n{record_hash}{sealed}"
     ))
 }
 
@@ -146,7 +159,7 @@ pub(crate) async fn write_with_record(
         .await?
         .try_get(0)?;
     let at = crate::now();
-    let hash = row_hash(&prev, at, actor, action, subject, detail, record_hash);
+    let hash = row_hash(&prev, at, actor, action, subject, detail, record_hash, "");
     let id: i64 = sqlx::query(
         "INSERT INTO audit_log (at, actor, action, subject, detail, record_hash, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -178,11 +191,13 @@ pub(crate) async fn amend_last(
     detail: &str,
     record_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    let r =
-        sqlx::query("SELECT at, actor, action, subject, prev_hash FROM audit_log WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let r = sqlx::query(
+        "SELECT at, actor, action, subject, prev_hash, seal_hash FROM audit_log WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let seal_hash: String = r.try_get(5)?;
     let (actor, action, subject, prev): (String, String, String, String) =
         (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
     let hash = row_hash(
@@ -193,6 +208,7 @@ pub(crate) async fn amend_last(
         &subject,
         detail,
         record_hash,
+        &seal_hash,
     );
     sqlx::query("UPDATE audit_log SET detail = $1, record_hash = $2, hash = $3 WHERE id = $4")
         .bind(detail)
@@ -348,6 +364,7 @@ impl Store {
         )
         .await?;
         touch(&mut tx, id, [village]).await?;
+        seal_closed(&mut tx, id, village, year).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -385,6 +402,7 @@ impl Store {
         )
         .await?;
         touch(&mut tx, id, [village]).await?;
+        seal_closed(&mut tx, id, village, year).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -402,6 +420,18 @@ impl Store {
             None => Err(StoreError::Invalid(format!("村 {village} 未登记"))),
         }
     }
+}
+
+/// Binds a village-year's closing (or its reopening, sealed as deleted) to its audit row.
+async fn seal_closed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    village: &str,
+    year: i32,
+) -> Result<(), sqlx::Error> {
+    use seals::{seal, Arg, CLOSED_YEARS};
+    let args = [Arg::Text(village.into()), Arg::Int(year.into())];
+    seal(tx, audit_id, &CLOSED_YEARS, Some(&args)).await
 }
 
 /// A kept total that differs from the sum of its entries.

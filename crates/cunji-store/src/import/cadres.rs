@@ -139,6 +139,14 @@ async fn write(
     }
     let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, "", None).await?;
     crate::audit::touch(&mut tx, audit_id, out.iter().map(|c| c.village.as_str())).await?;
+    // Roles and appraisals decide rewards: each village-year written is bound to this audit row.
+    let years: std::collections::BTreeSet<(&str, i32)> =
+        out.iter().map(|c| (c.village.as_str(), c.year)).collect();
+    for (village, year) in years {
+        use crate::audit::seals::{seal, Arg, CADRES};
+        let args = [Arg::Text(village.into()), Arg::Int(year.into())];
+        seal(&mut tx, audit_id, &CADRES, Some(&args)).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -118,7 +118,12 @@ async fn write(
     } else {
         format!("，修订：{}", revised.join("；"))
     };
-    record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
+    let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
+    for (region, year, _) in out {
+        use crate::audit::seals::{seal, Arg, STATS};
+        let args = [Arg::Text(region.to_string()), Arg::Int((*year).into())];
+        seal(&mut tx, audit_id, &STATS, Some(&args)).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -298,6 +298,9 @@ pub(crate) async fn mark_stale(
             set_status(tx, id, Status::Stale).await?;
             let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
             step(tx, id, "stale", actor, &detail).await?;
+            // Bound to the audit row of the write that brought the new figures (written before).
+            let audit_id = crate::audit::seals::newest(tx).await?;
+            crate::audit::seals::seal_proposal(tx, audit_id, id).await?;
         }
     }
     Ok(())
@@ -368,6 +371,7 @@ pub(crate) async fn send_back_repriced(
     )
     .await?;
     crate::audit::touch(tx, audit_id, [r.village.as_str()]).await?;
+    crate::audit::seals::seal_proposal(tx, audit_id, r.proposal).await?;
     Ok(true)
 }
 

@@ -63,6 +63,7 @@ impl Store {
         let id = match existing {
             Some(r) => {
                 let id: i64 = r.try_get(0)?;
+                refuse_unsealed(&mut tx, id).await?;
                 let status: String = r.try_get(1)?;
                 let status = Status::parse(&status).unwrap_or(Status::Stale);
                 if status > Status::Computed {
@@ -128,6 +129,7 @@ impl Store {
         )
         .await?;
         crate::audit::touch(&mut tx, audit_id, [village]).await?;
+        crate::audit::seals::seal_proposal(&mut tx, audit_id, id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -158,7 +160,7 @@ impl Store {
         insert_resolution(&mut tx, step_id, id, res).await?;
         set_each(&mut tx, id, "decided = $1", &res.awards).await?;
         set_status(&mut tx, id, Status::Resolved).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -190,7 +192,7 @@ impl Store {
         set_status(&mut tx, id, next).await?;
         let name = step_name(action, next);
         append(&mut tx, id, name, (&record.detail, &record.data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(next)
     }
 
@@ -218,7 +220,7 @@ impl Store {
         let data = serde_json::json!({ "date": date.iso(), "paid": money_map(paid) });
         set_status(&mut tx, id, Status::Paid).await?;
         append(&mut tx, id, "paid", (&detail, &data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -242,7 +244,7 @@ impl Store {
         let detail = format!("公示 {} 至 {}", from.iso(), to.iso());
         let data = serde_json::json!({ "from": from.iso(), "to": to.iso() });
         append(&mut tx, id, "published", (&detail, &data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -274,7 +276,7 @@ impl Store {
         );
         let data = serde_json::json!({ "date": date.iso(), "recovered": money_map(amounts) });
         append(&mut tx, id, "recovered", (&detail, &data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 }
@@ -338,8 +340,34 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
         let next = allowed(action, status)?;
+        refuse_unsealed(&mut tx, id).await?;
         Ok((tx, next))
     }
+}
+
+/// Refuses a step on a proposal whose rows were changed behind the log's back: the step would seal
+/// them as they stand, vouching for the edit (a decided amount raised tenfold, then paid).
+async fn refuse_unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<(), StoreError> {
+    let changed = crate::audit::seals::unsealed_proposal(tx, id).await?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "奖励方案 #{id} 的记录被直接改过，不能继续办理（请县级管理员运行 cunji check 查明）：{}",
+        changed.join("；")
+    )))
+}
+
+/// Seals the proposal's rows as the step left them into the step's audit row (the newest: every
+/// step writes one), then commits.
+async fn finish(mut tx: sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<(), StoreError> {
+    let audit_id = crate::audit::seals::newest(&mut tx).await?;
+    crate::audit::seals::seal_proposal(&mut tx, audit_id, id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The status after `action`, or the refusal a user reads.
