@@ -111,15 +111,31 @@ pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
 
 pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
+    let done = audit_act(&store, action, limit).await;
+    store.close().await;
+    done
+}
+
+async fn audit_act(store: &Store, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
     match action {
-        Some(AuditAction::Verify) => audit_verify(&store).await,
-        Some(AuditAction::Export { out }) => audit_export(&store, &out).await,
+        Some(AuditAction::Head { out }) => {
+            let (id, hash) = store.audit_head().await?;
+            let line = crate::backup::head_line(id, &hash);
+            if let Some(out) = out {
+                write_file(&out, line.as_bytes())?;
+                eprintln!("已写入 {}", out.display());
+            }
+            print!("{line}");
+            Ok(())
+        }
+        Some(AuditAction::Verify) => audit_verify(store).await,
+        Some(AuditAction::Export { out }) => audit_export(store, &out).await,
         Some(AuditAction::Cadre {
             person,
             policy,
             out,
         }) => {
-            let pack = crate::exit_audit::pack(&store, &person, policy.as_deref()).await?;
+            let pack = crate::exit_audit::pack(store, &person, policy.as_deref()).await?;
             let mut bytes = serde_json::to_vec_pretty(&pack)
                 .map_err(|e| Failure::other(format!("错误：无法写出离任审计材料：{e}")))?;
             bytes.push(b'\n');
@@ -242,6 +258,12 @@ pub async fn template(
 
 pub async fn policy(db: &str, action: PolicyAction, who: &str) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
+    let done = policy_act(&store, action, who).await;
+    store.close().await;
+    done
+}
+
+async fn policy_act(store: &Store, action: PolicyAction, who: &str) -> Result<(), Failure> {
     match action {
         PolicyAction::Set { file } => {
             let policy = read_policy(&file)?;
