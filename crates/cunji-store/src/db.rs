@@ -18,6 +18,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The database cannot be reached or read (a server down, a file that is not a database): not
+    /// the user's input, said with the path or host.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A connection readied for one large write (`Store::bulk_connection`).
@@ -94,11 +98,11 @@ async fn reach_postgres(url: &str) -> Result<(), StoreError> {
             let _ = conn.close().await;
             Ok(())
         }
-        Ok(Err(e)) => Err(StoreError::Invalid(format!(
+        Ok(Err(e)) => Err(StoreError::Unavailable(format!(
             "无法连接 PostgreSQL 服务器 {host}：{}（{e}）",
             postgres_refusal_zh(&e.to_string())
         ))),
-        Err(_) => Err(StoreError::Invalid(format!(
+        Err(_) => Err(StoreError::Unavailable(format!(
             "无法连接 PostgreSQL 服务器 {host}：{} 秒内没有应答（服务器没有运行、地址写错或被防火墙挡住）",
             CONNECT_WITHIN.as_secs()
         ))),
@@ -139,24 +143,24 @@ fn readable_sqlite(path: &std::path::Path) -> Result<(), StoreError> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Unavailable(format!(
                 "无法读取数据库文件 {shown}：{e}（请检查文件权限和所在磁盘）"
             )))
         }
     };
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Unavailable(format!(
             "数据库文件 {shown} 是一个目录，不是 SQLite 数据库"
         )));
     }
     let mut header = [0u8; 16];
     let n = file.read(&mut header).map_err(|e| {
-        StoreError::Invalid(format!(
+        StoreError::Unavailable(format!(
             "无法读取数据库文件 {shown}：{e}（请检查文件权限和所在磁盘）"
         ))
     })?;
     if n > 0 && (n < 16 || &header != b"SQLite format 3\0") {
-        return Err(StoreError::Invalid(format!(
+        return Err(StoreError::Unavailable(format!(
             "{shown} 不是 SQLite 数据库文件（文件头不对：可能已损坏，或不是 cunji 的数据库）"
         )));
     }
