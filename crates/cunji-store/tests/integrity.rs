@@ -306,3 +306,57 @@ async fn a_step_on_a_proposal_changed_directly_is_refused() {
     cunji_store::testing::drop_database(&url);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// New figures send an unpaid proposal back (a step written by the entry's own write): its rows stay
+/// bound, through an import (whose audit row is completed after its rows) and through a single entry.
+#[tokio::test]
+async fn proposals_sent_back_by_new_figures_stay_sealed() {
+    let (store, url, dir, id) = everything("seal-stale").await;
+    let entries =
+        "village,date,account,amount,voucher\n110101001001,2023-06-01,operating_revenue,5.00,I-1\n";
+    import(&store, ImportKind::Entries, "e.csv", entries)
+        .await
+        .unwrap();
+    let p = store.proposal(VILLAGE, 2024).await.unwrap().unwrap();
+    assert_eq!((p.id, p.status), (id, cunji_store::Status::Stale));
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    // Computed again, then sent back by one entry typed on the web.
+    let figures = store
+        .figures_fingerprint(&[VILLAGE.to_string()])
+        .await
+        .unwrap();
+    let computation = Computation {
+        village: VILLAGE,
+        year: 2024,
+        policy_id: p.policy_id,
+        pool: 300_000,
+        measure: None,
+        base: None,
+        figures: &figures,
+        awards: &[],
+        trace: &[],
+        story: &[],
+    };
+    store
+        .record_computation(&computation, "test")
+        .await
+        .unwrap();
+    let form = cunji_store::EntryForm {
+        village: VILLAGE.into(),
+        date: "2023-05-01".into(),
+        account: "operating_revenue".into(),
+        amount: "1000.00".into(),
+        ..Default::default()
+    };
+    store.add_entry(&form, None, "test").await.unwrap();
+    let p = store.proposal(VILLAGE, 2024).await.unwrap().unwrap();
+    assert_eq!(p.status, cunji_store::Status::Stale);
+    assert!(
+        p.awards.is_empty(),
+        "the recomputation's awards replaced the old ones"
+    );
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}

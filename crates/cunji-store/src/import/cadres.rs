@@ -142,11 +142,12 @@ async fn write(
     // Roles and appraisals decide rewards: each village-year written is bound to this audit row.
     let years: std::collections::BTreeSet<(&str, i32)> =
         out.iter().map(|c| (c.village.as_str(), c.year)).collect();
-    for (village, year) in years {
-        use crate::audit::seals::{seal, Arg, CADRES};
-        let args = [Arg::Text(village.into()), Arg::Int(year.into())];
-        seal(&mut tx, audit_id, &CADRES, Some(&args)).await?;
-    }
+    use crate::audit::seals::{seal_each, Arg, CADRES};
+    let scopes: Vec<Vec<Arg>> = years
+        .into_iter()
+        .map(|(village, year)| vec![Arg::Text(village.into()), Arg::Int(year.into())])
+        .collect();
+    seal_each(&mut tx, audit_id, &CADRES, &scopes).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -119,11 +119,12 @@ async fn write(
         format!("，修订：{}", revised.join("；"))
     };
     let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
-    for (region, year, _) in out {
-        use crate::audit::seals::{seal, Arg, STATS};
-        let args = [Arg::Text(region.to_string()), Arg::Int((*year).into())];
-        seal(&mut tx, audit_id, &STATS, Some(&args)).await?;
-    }
+    use crate::audit::seals::{seal_each, Arg, STATS};
+    let scopes: Vec<Vec<Arg>> = out
+        .iter()
+        .map(|(region, year, _)| vec![Arg::Text(region.to_string()), Arg::Int((*year).into())])
+        .collect();
+    seal_each(&mut tx, audit_id, &STATS, &scopes).await?;
     tx.commit().await?;
     Ok(())
 }

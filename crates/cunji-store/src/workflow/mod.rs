@@ -284,6 +284,7 @@ pub(crate) async fn mark_stale(
     touched: &[(String, i32)],
     actor: &str,
 ) -> Result<(), sqlx::Error> {
+    let mut staled = Vec::new();
     for (village, year) in touched {
         let rows = sqlx::query(
             "SELECT id, year FROM proposals WHERE village = $1 AND year >= $2 AND status NOT IN ('stale', 'paid', 'published')",
@@ -298,10 +299,13 @@ pub(crate) async fn mark_stale(
             set_status(tx, id, Status::Stale).await?;
             let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
             step(tx, id, "stale", actor, &detail).await?;
-            // Bound to the audit row of the write that brought the new figures (written before).
-            let audit_id = crate::audit::seals::newest(tx).await?;
-            crate::audit::seals::seal_proposal(tx, audit_id, id).await?;
+            staled.push(id);
         }
+    }
+    if !staled.is_empty() {
+        // Bound to the audit row of the write that brought the new figures (written before).
+        let audit_id = crate::audit::seals::newest(tx).await?;
+        crate::audit::seals::seal_proposals(tx, audit_id, &staled).await?;
     }
     Ok(())
 }
