@@ -192,6 +192,14 @@ fn read_head(path: &Path) -> Result<(i64, String), Failure> {
     }
 }
 
+/// The head kept beside the SQLite file of `db` (`<db>.head`), when there is one.
+pub fn kept_head_of(db: &str) -> Result<Option<(i64, String)>, Failure> {
+    match cunji_store::db_path(db).map(|p| head_file(&p)) {
+        Some(p) if p.exists() => Ok(Some(read_head(&p)?)),
+        _ => Ok(None),
+    }
+}
+
 /// Writes a kept head (to a temporary name first, so a crash never leaves half a line).
 fn write_head(path: &Path, (id, hash): (i64, String)) -> Result<(), Failure> {
     let io = |e: std::io::Error| {

@@ -111,12 +111,17 @@ pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
 
 pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
-    let done = audit_act(&store, action, limit).await;
+    let done = audit_act(&store, action, limit, db).await;
     store.close().await;
     done
 }
 
-async fn audit_act(store: &Store, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
+async fn audit_act(
+    store: &Store,
+    action: Option<AuditAction>,
+    limit: i64,
+    db: &str,
+) -> Result<(), Failure> {
     match action {
         Some(AuditAction::Head { out }) => {
             let (id, hash) = store.audit_head().await?;
@@ -128,7 +133,7 @@ async fn audit_act(store: &Store, action: Option<AuditAction>, limit: i64) -> Re
             print!("{line}");
             Ok(())
         }
-        Some(AuditAction::Verify) => audit_verify(store).await,
+        Some(AuditAction::Verify) => audit_verify(store, db).await,
         Some(AuditAction::Export { out }) => audit_export(store, &out).await,
         Some(AuditAction::Cadre {
             person,
@@ -155,11 +160,16 @@ async fn audit_act(store: &Store, action: Option<AuditAction>, limit: i64) -> Re
     }
 }
 
-async fn audit_verify(store: &Store) -> Result<(), Failure> {
-    let problems = store.verify_audit().await?;
+/// `cunji audit verify`: the chain, every bound and sealed record, and the head kept beside a SQLite
+/// file (`<db>.head`) when there is one.
+async fn audit_verify(store: &Store, db: &str) -> Result<(), Failure> {
+    let mut problems = store.verify_audit().await?;
+    if let Some(kept) = crate::backup::kept_head_of(db)? {
+        problems.extend(store.verify_head(kept.0, &kept.1).await?);
+    }
     let n = store.audit_all().await?.len();
     if problems.is_empty() {
-        println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，合计与分录一致。");
+        println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，用户、政策、设置、结账、村干部和奖励方案与封存它们的审计记录相符，合计与分录一致。");
         Ok(())
     } else {
         Err(Failure::other(format!(
@@ -173,8 +183,9 @@ async fn audit_verify(store: &Store) -> Result<(), Failure> {
 /// Every audit row as CSV for auditors (UTF-8 with a BOM, CRLF), cells that a spreadsheet would
 /// run as formulas neutralised.
 async fn audit_export(store: &Store, out: &Path) -> Result<(), Failure> {
-    let mut text =
-        String::from("\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希\r\n");
+    let mut text = String::from(
+        "\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希,封存哈希\r\n",
+    );
     for r in store.audit_all().await? {
         let cells = [
             r.id.to_string(),
@@ -186,6 +197,7 @@ async fn audit_export(store: &Store, out: &Path) -> Result<(), Failure> {
             r.record_hash,
             r.prev_hash,
             r.hash,
+            r.seal_hash,
         ];
         let line: Vec<String> = cells.iter().map(|c| crate::render::csv::field(c)).collect();
         text.push_str(&line.join(","));

@@ -102,6 +102,13 @@ fn a_cut_tail_is_found_against_the_head_kept_beside_the_file() {
     let out = run(&s, &url, &["check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("审计日志被截断"), "{}", text(&out));
+    let verify = run(&s, &url, &["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", text(&verify));
+    assert!(
+        text(&verify).contains("审计日志被截断"),
+        "{}",
+        text(&verify)
+    );
     // A later write keeps the kept head (and says why) rather than move it onto the cut chain.
     let later = run(&s, &url, &["user", "add", "li", "--role", "auditor"]);
     assert!(text(&later).contains("未更新"), "{}", text(&later));
