@@ -83,6 +83,10 @@ impl Store {
             Vec::new()
         };
         let mut tx = self.begin_write().await?;
+        // Saving seals every version (their `active` changes): an edited older version would be
+        // sealed as if saved so.
+        crate::audit::seals::refuse_unsealed(&mut tx, &crate::audit::seals::POLICIES, Some(&[]))
+            .await?;
         if activate {
             sqlx::query("UPDATE policies SET active = 0")
                 .execute(&mut *tx)

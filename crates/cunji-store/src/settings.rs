@@ -16,6 +16,8 @@ impl Store {
     /// Sets `key` to `value`, with the change in the audit log.
     pub async fn set_setting(&self, key: &str, value: &str, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, seal, Arg, SETTINGS};
+        refuse_unsealed(&mut tx, &SETTINGS, Some(&[Arg::Text(key.into())])).await?;
         let before = stored(&mut *tx, key).await?;
         sqlx::query(
             "INSERT INTO settings (key, value, actor, at) VALUES ($1, $2, $3, $4) \
@@ -29,7 +31,6 @@ impl Store {
         .await?;
         let detail = format!("“{}” → “{value}”", before.unwrap_or_default());
         let audit_id = crate::audit::write(&mut tx, actor, "setting", key, &detail).await?;
-        use crate::audit::seals::{seal, Arg, SETTINGS};
         seal(&mut tx, audit_id, &SETTINGS, Some(&[Arg::Text(key.into())])).await?;
         tx.commit().await?;
         Ok(())

@@ -67,6 +67,8 @@ impl Store {
         actor: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, Arg, USERS};
+        refuse_unsealed(&mut tx, &USERS, Some(&[Arg::Text(username.into())])).await?;
         let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
@@ -104,6 +106,8 @@ impl Store {
         actor: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, Arg, USERS};
+        refuse_unsealed(&mut tx, &USERS, Some(&[Arg::Text(username.into())])).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
             .bind(password_hash)
             .bind(username)

@@ -360,3 +360,88 @@ async fn proposals_sent_back_by_new_figures_stay_sealed() {
     cunji_store::testing::drop_database(&url);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A write that would seal rows changed behind the log's back refuses, storing nothing: a password
+/// changed after a role was raised, a policy saved after an older version's rate was changed, cadres
+/// imported over an edited appraisal, entries that would send an edited proposal back. Once looked
+/// into, `accept_unsealed` records every difference with its reason and writes go on.
+#[tokio::test]
+async fn writes_refuse_to_seal_rows_changed_directly_until_the_change_is_accepted() {
+    let (store, url, dir, _) = everything("seal-guard").await;
+    behind_the_back(
+        &url,
+        "UPDATE users SET role = 'county_admin' WHERE username = 'wang'; \
+         UPDATE policies SET source = REPLACE(source, '10%', '50%'); \
+         UPDATE cadres SET appraisal = '优秀'; \
+         UPDATE proposal_awards SET decided = decided * 10",
+    )
+    .await;
+    let refused = |e: String, what: &str| {
+        assert!(e.contains("被直接改过") && e.contains(what), "{e}");
+    };
+    refused(
+        store
+            .set_password("wang", "new-hash", "test")
+            .await
+            .unwrap_err()
+            .to_string(),
+        "角色",
+    );
+    refused(
+        store
+            .save_policy("新政策", POLICY, true, "test")
+            .await
+            .unwrap_err()
+            .to_string(),
+        "政策条文",
+    );
+    let cadres = CADRES.replace("合格", "基本合格");
+    refused(
+        import(&store, ImportKind::Cadres, "c2.csv", &cadres)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "考核等次",
+    );
+    let entries =
+        "village,date,account,amount,voucher\n110101001001,2023-06-01,operating_revenue,5.00,I-1\n";
+    refused(
+        import(&store, ImportKind::Entries, "e.csv", entries)
+            .await
+            .unwrap_err()
+            .to_string(),
+        "决定金额",
+    );
+    assert!(
+        store.accept_unsealed("test", "查").await.is_err(),
+        "a reason is required"
+    );
+    let accepted = store
+        .accept_unsealed("县管理员", "经核实系县里会议决定，已补会议纪要")
+        .await
+        .unwrap();
+    assert_eq!(accepted.len(), 4, "{accepted:#?}");
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    let row = &store.audit_log(1).await.unwrap()[0];
+    assert_eq!(row.action, "seal_accept");
+    assert!(
+        row.detail.contains("会议纪要") && row.detail.contains("county_admin"),
+        "{}",
+        row.detail
+    );
+    store
+        .set_password("wang", "new-hash", "test")
+        .await
+        .unwrap();
+    store
+        .save_policy("新政策", POLICY, true, "test")
+        .await
+        .unwrap();
+    import(&store, ImportKind::Entries, "e.csv", entries)
+        .await
+        .unwrap();
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}

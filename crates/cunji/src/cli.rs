@@ -184,6 +184,12 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum AuditAction {
+    /// 查明直接改库的情况后（未用备份恢复时），确认用户、政策、奖励方案等记录的现状：每处改动连同理由记入一条审计记录，此后不再拒绝对这些记录的操作
+    Accept {
+        /// 理由（至少 4 个字），如“经核实系误操作，已按会议纪要改回”
+        #[arg(long)]
+        reason: String,
+    },
     /// 打印审计链末端（最后一条审计记录的编号和哈希），交县里在库外保存；cunji check --head 据此查出被删除的最后几条记录
     Head {
         /// 同时写入此文件
@@ -308,6 +314,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             | Command::Reopen { .. }
             | Command::User { .. }
             | Command::Policy { .. }
+            | Command::Audit {
+                action: Some(AuditAction::Accept { .. }),
+                ..
+            }
     );
     let done = dispatch(cli.command, db, &who).await;
     if done.is_ok() && writes {
@@ -352,7 +362,7 @@ async fn dispatch(command: Command, db: &str, who: &str) -> Result<(), Failure> 
             println!("村 {village} 的 {year} 年已重新开账，理由已记入审计日志。");
             Ok(())
         }
-        Command::Audit { action, limit } => commands::audit(db, action, limit).await,
+        Command::Audit { action, limit } => commands::audit(db, action, limit, &who).await,
         Command::Demo {
             file,
             addr,

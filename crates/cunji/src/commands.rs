@@ -109,9 +109,14 @@ pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
     }
 }
 
-pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
+pub async fn audit(
+    db: &str,
+    action: Option<AuditAction>,
+    limit: i64,
+    who: &str,
+) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
-    let done = audit_act(&store, action, limit, db).await;
+    let done = audit_act(&store, action, limit, (db, who)).await;
     store.close().await;
     done
 }
@@ -120,7 +125,7 @@ async fn audit_act(
     store: &Store,
     action: Option<AuditAction>,
     limit: i64,
-    db: &str,
+    (db, who): (&str, &str),
 ) -> Result<(), Failure> {
     match action {
         Some(AuditAction::Head { out }) => {
@@ -134,6 +139,19 @@ async fn audit_act(
             Ok(())
         }
         Some(AuditAction::Verify) => audit_verify(store, db).await,
+        Some(AuditAction::Accept { reason }) => {
+            let accepted = store.accept_unsealed(who, &reason).await?;
+            if accepted.is_empty() {
+                println!("没有直接改库的记录，未写入任何数据。");
+            } else {
+                println!(
+                    "已确认 {} 处直接改库后的现状，连同理由记入审计日志：\n{}",
+                    accepted.len(),
+                    accepted.join("\n")
+                );
+            }
+            Ok(())
+        }
         Some(AuditAction::Export { out }) => audit_export(store, &out).await,
         Some(AuditAction::Cadre {
             person,

@@ -341,6 +341,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.check_village(village).await?;
         let mut tx = self.begin_write().await?;
+        closed_unsealed(&mut tx, village, year).await?;
         let done = sqlx::query(
             "INSERT INTO closed_years (village, year, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (village, year) DO NOTHING",
         )
@@ -383,6 +384,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
+        closed_unsealed(&mut tx, village, year).await?;
         let done = sqlx::query("DELETE FROM closed_years WHERE village = $1 AND year = $2")
             .bind(village)
             .bind(year)
@@ -407,6 +409,26 @@ impl Store {
         Ok(())
     }
 
+    /// After a direct edit of sealed rows has been looked into (and not undone by a restore): the
+    /// rows are sealed as they stand by one audit row that lists every difference and the reason, so
+    /// the edit stays on record and writes on those rows are no longer refused. Returns the
+    /// differences accepted (none: nothing was written).
+    pub async fn accept_unsealed(
+        &self,
+        actor: &str,
+        reason: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        if reason.trim().chars().count() < 4 {
+            return Err(StoreError::Invalid(
+                "确认直接改库的现状须写明理由（至少 4 个字）".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let accepted = seals::accept(&mut tx, actor, reason.trim()).await?;
+        tx.commit().await?;
+        Ok(accepted)
+    }
+
     async fn check_village(&self, village: &str) -> Result<(), StoreError> {
         let level: Option<String> = sqlx::query("SELECT level FROM regions WHERE code = $1")
             .bind(village)
@@ -420,6 +442,17 @@ impl Store {
             None => Err(StoreError::Invalid(format!("村 {village} 未登记"))),
         }
     }
+}
+
+/// Refuses to close or reopen a village-year whose closing was changed directly.
+async fn closed_unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    year: i32,
+) -> Result<(), StoreError> {
+    use seals::{refuse_unsealed, Arg, CLOSED_YEARS};
+    let args = [Arg::Text(village.into()), Arg::Int(year.into())];
+    refuse_unsealed(tx, &CLOSED_YEARS, Some(&args)).await
 }
 
 /// Binds a village-year's closing (or its reopening, sealed as deleted) to its audit row.

@@ -512,6 +512,36 @@ async fn rehash(
     Ok(())
 }
 
+/// Accepts the rows as they now stand after a direct edit was looked into (`cunji audit accept`): every
+/// difference from the seals is written into one audit row (`seal_accept`) with the reason, and the
+/// rows are sealed as they stand. The differences accepted, in Chinese (none: nothing written).
+pub(crate) async fn accept(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    reason: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut changed = Vec::new();
+    for t in ALL {
+        changed.extend(unsealed(tx, t, None).await?);
+    }
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    let detail = format!(
+        "确认直接改库后的现状，理由：{reason}。确认的改动：{}",
+        changed.join("；")
+    );
+    let id = super::write(tx, actor, "seal_accept", "", &detail).await?;
+    let mut written = false;
+    for t in ALL {
+        written |= seal_rows(tx, id, t, None).await?;
+    }
+    if written {
+        rehash(tx, id).await?;
+    }
+    Ok(changed)
+}
+
 /// At migration 16: seals every row stored before it into one audit row (none when there is none).
 pub(crate) async fn baseline(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
     let mut counts = Vec::new();
@@ -553,6 +583,62 @@ pub(crate) async fn unsealed_proposal(
         compare(t, &now, &before, &mut out);
     }
     Ok(out)
+}
+
+/// What differs from their seals among the rows of `t` in the scope of `args` (every row with
+/// `None`): a write that would seal them refuses first (`refuse_unsealed`).
+pub(crate) async fn unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    t: &Sealed,
+    args: Option<&[Arg]>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let scope = args.map(|a| a.iter().map(Arg::text).collect::<Vec<_>>().join("|"));
+    let now = current(&mut **tx, t, args).await?;
+    let before = latest(&mut **tx, t, scope.as_deref()).await?;
+    let mut out = Vec::new();
+    compare(t, &now, &before, &mut out);
+    Ok(out)
+}
+
+/// The refusal of a write about to seal rows that were changed behind the log's back: sealing them
+/// as they stand would vouch for the edit (a role raised, then the password changed; a policy's rate
+/// changed, then a new version saved). Nothing is written; `cunji check` names the edit.
+pub(crate) fn refusal(what: &str, changed: &[String]) -> Option<String> {
+    (!changed.is_empty()).then(|| {
+        format!(
+            "{what}的记录被直接改过（未经程序），为免替改动背书，本次未写入任何数据（请县级管理员运行 cunji check 查明）：{}",
+            changed.join("；")
+        )
+    })
+}
+
+/// Refuses (`StoreError::Invalid`) when rows of `t` in the scope of `args` differ from their seals.
+pub(crate) async fn refuse_unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    t: &Sealed,
+    args: Option<&[Arg]>,
+) -> Result<(), crate::db::StoreError> {
+    let changed = unsealed(tx, t, args).await?;
+    match refusal(t.zh, &changed) {
+        Some(m) => Err(crate::db::StoreError::Invalid(m)),
+        None => Ok(()),
+    }
+}
+
+/// `refuse_unsealed` for each scope of an import (its village-years), every difference listed.
+pub(crate) async fn refuse_unsealed_each(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    t: &Sealed,
+    scopes: &[Vec<Arg>],
+) -> Result<(), crate::db::StoreError> {
+    let mut changed = Vec::new();
+    for args in scopes {
+        changed.extend(unsealed(tx, t, Some(args)).await?);
+    }
+    match refusal(t.zh, &changed) {
+        Some(m) => Err(crate::db::StoreError::Invalid(m)),
+        None => Ok(()),
+    }
 }
 
 /// Every row of every sealed table against its latest seal, and every audit row's seals against

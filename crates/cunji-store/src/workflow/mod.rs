@@ -296,6 +296,13 @@ pub(crate) async fn mark_stale(
         for r in rows {
             let id: i64 = r.try_get(0)?;
             let y: i64 = r.try_get(1)?;
+            // Sent back, its rows are sealed again: one changed behind the log's back stops the
+            // write rather than be vouched for.
+            let changed = crate::audit::seals::unsealed_proposal(tx, id).await?;
+            if let Some(m) = crate::audit::seals::refusal(&format!("奖励方案 #{id} "), &changed)
+            {
+                return Err(sqlx::Error::Protocol(m));
+            }
             set_status(tx, id, Status::Stale).await?;
             let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
             step(tx, id, "stale", actor, &detail).await?;
