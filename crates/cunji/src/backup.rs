@@ -284,16 +284,3 @@ fn exclusive_lock(target: &Path) -> Result<std::fs::File, Failure> {
         ))),
     }
 }
-
-/// A server does not start on a damaged file: SQLite's quick check, said in Chinese.
-pub async fn refuse_damaged(store: &Store) -> Result<(), Failure> {
-    let damage = store.sqlite_damage("quick_check").await?;
-    if damage.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::other(format!(
-            "错误：网页服务未启动。{}",
-            damage.join("\n")
-        )))
-    }
-}

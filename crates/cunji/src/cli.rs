@@ -381,7 +381,6 @@ async fn dispatch(command: Command, db: &str, who: &str) -> Result<(), Failure> 
             // Held while serving: `restore` refuses to replace a file a server has open.
             let _lock = crate::backup::serving_lock(db)?;
             let store = Store::open(db, false).await?;
-            crate::backup::refuse_damaged(&store).await?;
             let replica = match read_db {
                 Some(url) => Some(Store::open_replica(&url).await?),
                 None => None,

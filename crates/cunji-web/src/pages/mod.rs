@@ -90,7 +90,12 @@ fn disk_short(store: &cunji_store::Store) -> Option<String> {
 pub async fn healthz(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> Response {
-    if let Some(problem) = disk_short(&state.store) {
+    let damage = state
+        .damage
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(problem) = damage.or_else(|| disk_short(&state.store)) {
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({ "status": "error", "error": problem })),
