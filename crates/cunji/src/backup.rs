@@ -101,8 +101,16 @@ pub async fn restore(db: &str, file: &Path, force: bool) -> Result<(), Failure> 
     // Held until the copy is in place: no server may have the file open meanwhile (#32: a restore
     // under a running server lost the writes it acknowledged afterwards, into the replaced file).
     let _lock = exclusive_lock(&target)?;
+    // A copy made by `backup` carries its head beside it: a copy whose tail was cut is refused.
+    let kept = match head_file(file) {
+        p if p.exists() => Some(read_head(&p)?),
+        _ => None,
+    };
     let copy = Store::open(&url_of(file), false).await?;
-    let (report, copy_stamp) = (copy.check().await, copy.stamp().await);
+    let report = copy
+        .check_with_head(kept.as_ref().map(|(id, h)| (*id, h.as_str())))
+        .await;
+    let copy_stamp = copy.stamp().await;
     copy.close().await;
     let (report, copy_stamp) = (report?, copy_stamp?);
     if !report.problems.is_empty() {

@@ -147,6 +147,20 @@ fn a_backup_keeps_its_head_beside_it() {
     );
     let checked = ok(&s, &url, &["check", copy.to_str().unwrap()]);
     assert!(checked.contains("与库外保存的末端"), "{checked}");
+    // A copy whose last audit row was cut (and its head rewritten) is refused by restore.
+    let copy_url = format!("sqlite://{}", copy.display());
+    cunji_store::testing::execute_directly(
+        &copy_url,
+        "DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log); \
+         UPDATE audit_head SET hash = COALESCE((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), '') WHERE id = 1",
+    );
+    let refused = run(&s, &url, &["restore", copy.to_str().unwrap(), "--force"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("审计日志被截断"),
+        "{}",
+        text(&refused)
+    );
 }
 
 /// Overwrites page `page` (16 KiB pages) of the SQLite file with noise.
