@@ -96,6 +96,21 @@ impl Store {
             typed
         };
         entry.voucher = Some(voucher.as_str().into());
+        let closed = sqlx::query("SELECT 1 FROM closed_years WHERE village = $1 AND year = $2")
+            .bind(entry.village.to_string())
+            .bind(year)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if closed.is_some() {
+            return Err(ImportError::Rows(vec![sheet.error(
+                entry.line,
+                "date",
+                format!(
+                    "村 {} 的 {year} 年已结账，不能再记账（须县级管理员写明理由后重新开账）",
+                    entry.village
+                ),
+            )]));
+        }
         if let Some(r) = reverses {
             let again: Option<i64> =
                 sqlx::query("SELECT id FROM entries WHERE village = $1 AND reverses = $2")

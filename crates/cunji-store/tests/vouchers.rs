@@ -52,3 +52,45 @@ async fn eight_concurrent_clients_get_distinct_vouchers_for_every_entry() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A year closed while entries are being typed into it takes none after its closing: the closed
+/// year is re-checked inside each entry's transaction.
+#[tokio::test]
+async fn no_entry_lands_in_a_year_after_it_was_closed() {
+    let (store, _, dir) = store_with("close-race", REGIONS).await;
+    let mut writers = Vec::new();
+    for c in 0..4 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for k in 0..25 {
+                let form = EntryForm {
+                    village: "110101001001".into(),
+                    date: "2024-06-01".into(),
+                    account: "operating_revenue".into(),
+                    amount: format!("{}.00", 1 + c * 100 + k),
+                    ..EntryForm::default()
+                };
+                let _ = store.add_entry(&form, None, "test").await;
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    tokio::task::yield_now().await;
+    store
+        .close_year("110101001001", 2024, "test")
+        .await
+        .unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let log = store.audit_log(1_000).await.unwrap();
+    let closed = log.iter().find(|r| r.action == "close_year").unwrap().id;
+    let late: Vec<i64> = log
+        .iter()
+        .filter(|r| r.action == "entry_add" && r.id > closed)
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(late, Vec::<i64>::new(), "entries stored after the closing");
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
