@@ -195,7 +195,7 @@ async fn a_cadres_appraisal_changed_directly_is_found() {
         "UPDATE cadres SET appraisal = '优秀'",
         &[
             "村干部表（cadres）",
-            "110101001001|2024|P1",
+            "村 110101001001、年度 2024、人员 P1",
             "考核等次 由“合格”改为“优秀”",
         ],
     )
@@ -231,7 +231,11 @@ async fn a_reopened_year_deleted_directly_is_found() {
     found(
         "seal-closed",
         "DELETE FROM closed_years",
-        &["结账表（closed_years）", "110101001001|2024", "被直接删除"],
+        &[
+            "结账表（closed_years）",
+            "村 110101001001、年度 2024",
+            "被直接删除",
+        ],
     )
     .await;
 }

@@ -126,7 +126,8 @@ fn a_cut_tail_is_found_against_the_head_kept_beside_the_file() {
     );
     let out = run(&s, &url, &["check"]);
     assert!(
-        text(&out).contains("用户表（users）中 li") && text(&out).contains("改为“county_admin”"),
+        text(&out).contains("用户表（users）中 用户名 li")
+            && text(&out).contains("改为“county_admin”"),
         "{}",
         text(&out)
     );

@@ -23,6 +23,8 @@ pub(crate) struct Sealed {
     pub table: &'static str,
     pub zh: &'static str,
     key: &'static str,
+    /// What each `|`-separated part of the key is, for people.
+    key_names: &'static [&'static str],
     scope: &'static str,
     scope_where: &'static str,
     cols: &'static [(&'static str, &'static str, bool)],
@@ -32,6 +34,7 @@ pub(crate) const USERS: Sealed = Sealed {
     table: "users",
     zh: "用户",
     key: "username",
+    key_names: &["用户名"],
     scope: "username",
     scope_where: "username = $1",
     cols: &[
@@ -47,6 +50,7 @@ pub(crate) const POLICIES: Sealed = Sealed {
     table: "policies",
     zh: "政策",
     key: "CAST(id AS TEXT)",
+    key_names: &["版本"],
     scope: "''",
     scope_where: "1 = 1",
     cols: &[
@@ -62,6 +66,7 @@ pub(crate) const SETTINGS: Sealed = Sealed {
     table: "settings",
     zh: "县级设置",
     key: "key",
+    key_names: &["设置项"],
     scope: "key",
     scope_where: "key = $1",
     cols: &[
@@ -75,6 +80,7 @@ pub(crate) const CLOSED_YEARS: Sealed = Sealed {
     table: "closed_years",
     zh: "结账",
     key: "village || '|' || CAST(year AS TEXT)",
+    key_names: &["村", "年度"],
     scope: "village || '|' || CAST(year AS TEXT)",
     scope_where: "village = $1 AND year = $2",
     cols: &[("actor", "经办人", false), ("at", "时间", false)],
@@ -84,6 +90,7 @@ pub(crate) const CADRES: Sealed = Sealed {
     table: "cadres",
     zh: "村干部",
     key: "village || '|' || CAST(year AS TEXT) || '|' || person",
+    key_names: &["村", "年度", "人员"],
     scope: "village || '|' || CAST(year AS TEXT)",
     scope_where: "village = $1 AND year = $2",
     cols: &[
@@ -100,6 +107,7 @@ pub(crate) const STATS: Sealed = Sealed {
     table: "stats",
     zh: "县级统计",
     key: "region || '|' || CAST(year AS TEXT)",
+    key_names: &["地区", "年度"],
     scope: "region || '|' || CAST(year AS TEXT)",
     scope_where: "region = $1 AND year = $2",
     cols: &[("rural_income", "农村居民人均可支配收入（分）", false)],
@@ -109,6 +117,7 @@ pub(crate) const PROPOSALS: Sealed = Sealed {
     table: "proposals",
     zh: "奖励方案",
     key: "CAST(id AS TEXT)",
+    key_names: &["编号"],
     scope: "CAST(id AS TEXT)",
     scope_where: "id = $1",
     cols: &[
@@ -131,6 +140,7 @@ pub(crate) const AWARDS: Sealed = Sealed {
     table: "proposal_awards",
     zh: "奖励金额",
     key: "CAST(proposal_id AS TEXT) || '|' || person",
+    key_names: &["奖励方案", "人员"],
     scope: "CAST(proposal_id AS TEXT)",
     scope_where: "proposal_id = $1",
     cols: &[
@@ -147,6 +157,7 @@ pub(crate) const STEPS: Sealed = Sealed {
     table: "proposal_steps",
     zh: "审批步骤",
     key: "CAST(id AS TEXT)",
+    key_names: &["编号"],
     scope: "CAST(proposal_id AS TEXT)",
     scope_where: "proposal_id = $1",
     cols: &[
@@ -163,6 +174,7 @@ pub(crate) const RESOLUTIONS: Sealed = Sealed {
     table: "proposal_resolutions",
     zh: "村级决议",
     key: "CAST(step_id AS TEXT)",
+    key_names: &["步骤"],
     scope: "CAST(proposal_id AS TEXT)",
     scope_where: "proposal_id = $1",
     cols: &[
@@ -697,7 +709,7 @@ fn compare(
     before: &BTreeMap<String, Latest>,
     out: &mut Vec<String>,
 ) {
-    let name = |key: &str| format!("{}表（{}）中 {key} 这一行", t.zh, t.table);
+    let name = |key: &str| format!("{}表（{}）中 {} 这一行", t.zh, t.table, key_zh(t, key));
     for (key, row) in now {
         match before.get(key) {
             Some(Latest {
@@ -735,6 +747,20 @@ fn compare(
             ));
         }
     }
+}
+
+/// A row's key for people: `村 110101001001、年度 2024、人员 P1`.
+fn key_zh(t: &Sealed, key: &str) -> String {
+    let parts: Vec<&str> = key.split('|').collect();
+    if parts.len() != t.key_names.len() {
+        return key.to_string();
+    }
+    t.key_names
+        .iter()
+        .zip(parts)
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn fields(content: &str) -> BTreeMap<String, Option<String>> {
