@@ -8,6 +8,30 @@ use sqlx::Row;
 
 use crate::db::{Backend, Store, StoreError};
 
+const DAMAGED: &str =
+    "数据库文件已损坏（文件的部分页面读不出或前后矛盾，多由断电、磁盘故障或复制中断造成）";
+const RECOVER: &str =
+    "请停止网页服务，用最近一次检查通过的备份恢复（cunji restore 备份文件），并检查磁盘。";
+
+/// A database error that means the file is damaged, said in plain Chinese (`None` for others).
+pub(crate) fn corrupt_zh(e: &sqlx::Error) -> Option<String> {
+    let text = e.to_string();
+    let damaged = ["malformed", "corrupt", "not a database", "disk I/O error"]
+        .iter()
+        .any(|w| text.contains(w));
+    damaged.then(|| format!("{DAMAGED}。{RECOVER}SQLite 的原始报告：{text}"))
+}
+
+/// Free bytes for an unprivileged writer on the file system holding `dir`.
+fn free_bytes_at(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a writable statvfs the call fills in.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+}
+
 /// How far a database has come: its newest audit row (every change writes one) and when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp {
@@ -38,13 +62,30 @@ impl Store {
                 out.display()
             )));
         }
-        let path = out
+        // Written under another name and renamed when whole: a backup that fails (a full disk, a
+        // damaged page) leaves nothing at `out`, not a 0-byte file that makes the next backup refuse
+        // to overwrite it (#32).
+        let partial = std::path::PathBuf::from(format!("{}.partial", out.display()));
+        let _ = std::fs::remove_file(&partial);
+        let path = partial
             .to_str()
             .ok_or_else(|| StoreError::Invalid("备份文件路径须为 UTF-8".into()))?;
-        sqlx::query("VACUUM INTO $1")
+        let written = sqlx::query("VACUUM INTO $1")
             .bind(path)
             .execute(&self.pool)
-            .await?;
+            .await;
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(StoreError::Invalid(format!(
+                "备份失败，未写出 {}：{}",
+                out.display(),
+                corrupt_zh(&e).unwrap_or_else(|| e.to_string())
+            )));
+        }
+        std::fs::rename(&partial, out).map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            StoreError::Invalid(format!("备份失败，未写出 {}：{e}", out.display()))
+        })?;
         Ok(())
     }
 
@@ -62,21 +103,105 @@ impl Store {
     /// Everything a copy must pass: SQLite's own `integrity_check`, then the audit chain, each stored
     /// record against its audit row, and the kept totals and facts against the entries.
     pub async fn check(&self) -> Result<CheckReport, StoreError> {
+        self.check_with_head(None).await
+    }
+
+    /// `check`, and the audit chain against a head kept outside the database (`audit_head`): a tail of
+    /// audit rows deleted with the head rewritten inside the database is found only this way.
+    pub async fn check_with_head(
+        &self,
+        head: Option<(i64, &str)>,
+    ) -> Result<CheckReport, StoreError> {
         let mut report = CheckReport::default();
         if self.backend == Backend::Sqlite {
-            let rows = sqlx::query("PRAGMA integrity_check")
-                .fetch_all(&self.pool)
-                .await?;
-            for r in rows {
-                let line: String = r.try_get(0)?;
-                if line != "ok" {
-                    report.problems.push(format!("数据库文件损坏：{line}"));
-                }
+            report
+                .problems
+                .extend(self.sqlite_damage("integrity_check").await?);
+            if !report.problems.is_empty() {
+                // The rest reads the damaged pages: what it would say adds nothing but SQLite's
+                // English errors.
+                return Ok(report);
             }
         }
         // The audit check includes the kept totals and entry facts against the entries.
-        report.problems.extend(self.verify_audit().await?);
+        let audit = self.verify_audit().await;
+        match audit {
+            Ok(problems) => report.problems.extend(problems),
+            Err(StoreError::Db(e)) if corrupt_zh(&e).is_some() => {
+                report.problems.extend(corrupt_zh(&e));
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        }
+        if let Some((id, hash)) = head {
+            report.problems.extend(self.verify_head(id, hash).await?);
+        }
         report.audit_rows = self.audit_all().await?.len();
         Ok(report)
+    }
+
+    /// SQLite's own check of the file (`integrity_check`, every page; `quick_check`, faster, what the
+    /// server runs when it starts), each problem in plain Chinese. Empty when the file is whole, and
+    /// always empty on PostgreSQL, which keeps its own files.
+    pub async fn sqlite_damage(&self, pragma: &str) -> Result<Vec<String>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        let sql = match pragma {
+            "quick_check" => "PRAGMA quick_check",
+            _ => "PRAGMA integrity_check",
+        };
+        let rows = match sqlx::query(sql).fetch_all(&self.pool).await {
+            Ok(rows) => rows,
+            Err(e) => match corrupt_zh(&e) {
+                Some(m) => return Ok(vec![m]),
+                None => return Err(e.into()),
+            },
+        };
+        let mut lines = Vec::new();
+        for r in rows {
+            let line: String = r.try_get(0)?;
+            if line != "ok" {
+                lines.push(line);
+            }
+        }
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pages: std::collections::BTreeSet<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let rest = l
+                    .split("Page ")
+                    .nth(1)
+                    .or_else(|| l.split("page ").nth(1))?;
+                let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+                (!n.is_empty()).then_some(n)
+            })
+            .collect();
+        let where_ = if pages.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "，损坏的页：第 {} 页",
+                pages.into_iter().collect::<Vec<_>>().join("、")
+            )
+        };
+        Ok(vec![format!(
+            "{DAMAGED}（SQLite 发现 {} 处问题{where_}）。{RECOVER}SQLite 的原始报告：{}",
+            lines.len(),
+            lines.iter().take(5).cloned().collect::<Vec<_>>().join("；")
+        )])
+    }
+
+    /// Free space on the disk holding the SQLite file, in bytes (`None` on PostgreSQL or when it
+    /// cannot be read).
+    pub fn free_bytes(&self) -> Option<u64> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let file = self.sqlite_file.as_ref()?;
+        let dir = file.parent().filter(|d| !d.as_os_str().is_empty())?;
+        free_bytes_at(dir)
     }
 }

@@ -18,6 +18,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The database cannot be reached or read (a server down, a file that is not a database): not
+    /// the user's input, said with the path or host.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A connection readied for one large write (`Store::bulk_connection`).
@@ -31,6 +35,8 @@ pub(crate) struct BulkConnection {
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub backend: Backend,
+    /// The SQLite file (its disk's free space is reported by `/healthz`).
+    pub(crate) sqlite_file: Option<PathBuf>,
 }
 
 /// The connection options of `url`. A province's reads take one to two and a half seconds by design
@@ -76,6 +82,91 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
+/// How long opening a database may take before it is refused with its reason (#32: an unreachable
+/// server used to fail after 30 s with sqlx's "pool timed out").
+pub const CONNECT_WITHIN: Duration = Duration::from_secs(4);
+
+/// One connection to the PostgreSQL server of `url`, within `CONNECT_WITHIN`, before the pool is
+/// made: a server that is down, a wrong host or a refused login is said at once, naming the host.
+async fn reach_postgres(url: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let host = postgres_host(url);
+    let options = connect_options(url)?;
+    match tokio::time::timeout(CONNECT_WITHIN, sqlx::AnyConnection::connect_with(&options)).await
+    {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(StoreError::Unavailable(format!(
+            "无法连接 PostgreSQL 服务器 {host}：{}（{e}）",
+            postgres_refusal_zh(&e.to_string())
+        ))),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "无法连接 PostgreSQL 服务器 {host}：{} 秒内没有应答（服务器没有运行、地址写错或被防火墙挡住）",
+            CONNECT_WITHIN.as_secs()
+        ))),
+    }
+}
+
+/// What a refused connection means, for the person who typed the address.
+fn postgres_refusal_zh(e: &str) -> &'static str {
+    if e.contains("Connection refused") {
+        "连接被拒绝：服务器没有运行，或端口不对"
+    } else if e.contains("password authentication") || e.contains("authentication failed") {
+        "用户名或密码不对"
+    } else if e.contains("does not exist") {
+        "数据库或用户不存在（cunji 不会新建 PostgreSQL 数据库）"
+    } else if e.contains("failed to lookup address") || e.contains("Name or service not known") {
+        "找不到这个主机名"
+    } else {
+        "连接失败"
+    }
+}
+
+/// `host:port` of a PostgreSQL URL (never its password).
+fn postgres_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_string()
+}
+
+/// An existing SQLite file must be readable and be a SQLite database: said at once with its path,
+/// rather than after the pool's 30 s of retries.
+fn readable_sqlite(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let shown = path.display();
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(StoreError::Unavailable(format!(
+                "无法读取数据库文件 {shown}：{e}（请检查文件权限和所在磁盘）"
+            )))
+        }
+    };
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(StoreError::Unavailable(format!(
+            "数据库文件 {shown} 是一个目录，不是 SQLite 数据库"
+        )));
+    }
+    let mut header = [0u8; 16];
+    let n = file.read(&mut header).map_err(|e| {
+        StoreError::Unavailable(format!(
+            "无法读取数据库文件 {shown}：{e}（请检查文件权限和所在磁盘）"
+        ))
+    })?;
+    if n > 0 && (n < 16 || &header != b"SQLite format 3\0") {
+        return Err(StoreError::Unavailable(format!(
+            "{shown} 不是 SQLite 数据库文件（文件头不对：可能已损坏，或不是 cunji 的数据库）"
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens the database at `url`. A missing SQLite file is created only with `create`; otherwise it is an
     /// error, so that a mistyped path never silently opens an empty database.
@@ -83,10 +174,12 @@ impl Store {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // A mistyped server database is an error from the server; it is never created here.
+            reach_postgres(url).await?;
             let pool = postgres_pool(url, &[QUIET_NOTICES]).await?;
             let store = Store {
                 pool,
                 backend: Backend::Postgres,
+                sqlite_file: None,
             };
             store.migrate().await?;
             return Ok(store);
@@ -97,6 +190,7 @@ impl Store {
         if !create && !path.exists() {
             return Err(StoreError::Missing(path.display().to_string()));
         }
+        readable_sqlite(&path)?;
         crate::sqlite_bulk::register();
         let connect_url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = AnyPoolOptions::new()
@@ -110,7 +204,10 @@ impl Store {
                     conn.execute("PRAGMA page_size = 16384").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    // FULL: a commit returns only once the log holding it is on disk, so a write
+                    // acknowledged to a user survives a power cut, not only a crash (#32). The
+                    // bulk writer's log syncs (`wal_flush`) leave an import's commit little to wait.
+                    conn.execute("PRAGMA synchronous = FULL").await?;
                     conn.execute(crate::backend::sqlite::MMAP_PRAGMA).await?;
                     Ok(())
                 })
@@ -120,6 +217,7 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Sqlite,
+            sqlite_file: Some(path),
         };
         store.migrate().await?;
         Ok(store)
@@ -144,6 +242,7 @@ impl Store {
         let store = Store {
             pool,
             backend: Backend::Postgres,
+            sqlite_file: None,
         };
         let known = store
             .backend
@@ -171,6 +270,8 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         /// The migration that keeps the entry sums, filled here from the stored facts.
         const ENTRY_SUMS_VERSION: i64 = 15;
+        /// The migration that seals the rows holding decisions and permissions, stored before it.
+        const SEALS_VERSION: i64 = 16;
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
             .await?;
@@ -197,6 +298,9 @@ impl Store {
             // The entry sums are computed from the facts, which SQL alone cannot read.
             if version == ENTRY_SUMS_VERSION {
                 crate::entry_sums::fill(&mut tx, self.backend).await?;
+            }
+            if version == SEALS_VERSION {
+                crate::audit::seals::baseline(&mut tx).await?;
             }
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, $2)")
                 .bind(version)
@@ -254,7 +358,15 @@ impl Store {
         }
     }
 
+    /// Closes the pool. On SQLite the write-ahead log is first copied into the database and emptied
+    /// (#32: `user add`, `policy set` and `close` left 65–230 KB there), so that the file alone is the
+    /// database when a command ends; a server still reading keeps it as it is.
     pub async fn close(self) {
+        if self.backend == Backend::Sqlite {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 }
@@ -496,6 +608,69 @@ mod tests {
             .collect();
         assert_eq!(steps, [("computed", "{}"), ("resolved", "{}")]);
         assert!(p.steps[1].detail.ends_with("附件：会议记录.pdf"));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Migration 16 seals the rows stored before it (one audit row), so that an edit made after the
+    /// upgrade is found like any other.
+    #[tokio::test]
+    async fn migration_sixteen_seals_the_rows_stored_before_it() {
+        let (dir, url, pool) = old_database("migrate-sixteen", 15).await;
+        sqlx::raw_sql(
+            "INSERT INTO regions (code, name, level, merged_in) VALUES ('110101001001', '甲村', 'village', NULL);
+             INSERT INTO users (username, display_name, password_hash, role, scope, created_at)
+                 VALUES ('wang', '王', 'h', 'township_officer', '110101001000', 0);
+             INSERT INTO policies (id, name, source, active, actor, at) VALUES (1, 'p', 'rate = 1', 1, 't', 0);
+             INSERT INTO cadres (village, year, person, name, role, months_in_post, sanctioned, appraisal)
+                 VALUES ('110101001001', 2024, 'P1', '张三', 'secretary', 12, 0, '合格');",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let store = Store::open(&url, false).await.unwrap();
+        assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+        let rows = store.audit_all().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].action, "seal_baseline");
+        assert!(rows[0].detail.contains("用户1 行"), "{}", rows[0].detail);
+        sqlx::query("UPDATE users SET role = 'county_admin'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let problems = store.verify_audit().await.unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("wang") && p.contains("county_admin")),
+            "{problems:?}"
+        );
+        store.close().await;
+        crate::testing::drop_database(&url);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Every SQLite connection syncs the log at each commit (`synchronous = FULL`, 2): a write
+    /// acknowledged to a user is on disk, not only in the kernel's memory (#32).
+    #[tokio::test]
+    async fn every_commit_is_in_the_log_on_disk() {
+        if crate::testing::postgres_server().is_some() {
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("cunji-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("s.db").display());
+        let store = Store::open(&url, true).await.unwrap();
+        for _ in 0..4 {
+            let level: i64 = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(level, 2);
+        }
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -49,14 +49,15 @@ impl Store {
         reverses: Option<&str>,
         actor: &str,
     ) -> Result<String, ImportError> {
-        let year: Option<i32> = form.date.get(0..4).and_then(|y| y.parse().ok());
-        let voucher = if form.voucher.trim().is_empty() {
-            match year {
-                Some(y) => self.next_voucher(form.village.trim(), y).await?,
-                None => String::new(),
-            }
+        // A voucher left empty is numbered inside the write transaction below (after the write lock
+        // is taken), never here: numbered before it, eight clients at once picked the same number
+        // and most of their entries were refused naming a voucher nobody typed (#32). The checks
+        // run with a placeholder that cannot clash with a stored voucher.
+        let typed = form.voucher.trim().to_string();
+        let voucher = if typed.is_empty() {
+            AUTO_VOUCHER.to_string()
         } else {
-            form.voucher.trim().to_string()
+            typed.clone()
         };
         let fields = [
             ("village", form.village.clone()),
@@ -79,6 +80,55 @@ impl Store {
             return Err(ImportError::Rows(errors));
         }
         let mut tx = self.begin_write().await?;
+        let mut entry = entry;
+        // What was checked against the committed books may have changed while this writer waited
+        // for the lock: the voucher is numbered or re-checked, and the reversal re-checked, now.
+        let year = entry.date.year();
+        let voucher = if typed.is_empty() {
+            next_voucher(&mut tx, &entry.village, year).await?
+        } else {
+            if voucher_taken(&mut tx, &entry.village, year, &typed).await? {
+                return Err(ImportError::from(vec![sheet.error(
+                    entry.line,
+                    "voucher",
+                    format!("凭证号 {typed} 在村 {} 的 {year} 年已存在", entry.village),
+                )]));
+            }
+            typed
+        };
+        entry.voucher = Some(voucher.as_str().into());
+        let closed = sqlx::query("SELECT 1 FROM closed_years WHERE village = $1 AND year = $2")
+            .bind(entry.village.to_string())
+            .bind(year)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if closed.is_some() {
+            return Err(ImportError::from(vec![sheet.error(
+                entry.line,
+                "date",
+                format!(
+                    "村 {} 的 {year} 年已结账，不能再记账（须县级管理员写明理由后重新开账）",
+                    entry.village
+                ),
+            )]));
+        }
+        if let Some(r) = reverses {
+            let again: Option<i64> =
+                sqlx::query("SELECT id FROM entries WHERE village = $1 AND reverses = $2")
+                    .bind(entry.village.to_string())
+                    .bind(r)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?;
+            if again.is_some() {
+                return Err(ImportError::from(vec![sheet.error(
+                    entry.line,
+                    "reverses",
+                    format!("凭证 {r} 已经冲销过，一笔账只能冲销一次"),
+                )]));
+            }
+        }
         let what = if reverses.is_some() {
             "entry_reverse"
         } else {
@@ -160,30 +210,6 @@ impl Store {
         };
         self.add_entry(&form, Some(&format!("{year}:{voucher}")), actor)
             .await
-    }
-
-    async fn next_voucher(&self, village: &str, year: i32) -> Result<String, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM entries WHERE village = $1 AND year = $2")
-            .bind(village)
-            .bind(year)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        for k in n + 1..n + 1000 {
-            let v = format!("网-{k:04}");
-            let taken = sqlx::query(
-                "SELECT id FROM entries WHERE village = $1 AND year = $2 AND voucher = $3",
-            )
-            .bind(village)
-            .bind(year)
-            .bind(&v)
-            .fetch_optional(&self.pool)
-            .await?;
-            if taken.is_none() {
-                return Ok(v);
-            }
-        }
-        Err(StoreError::Invalid("无法分配凭证号".into()))
     }
 
     /// A village's entries of a year, oldest first, each with what reversed it. Read as one JSON
@@ -285,6 +311,48 @@ impl Store {
             Some(r) => Ok(Some((r.try_get(0)?, r.try_get::<i64, _>(1)? as i32))),
         }
     }
+}
+
+/// The voucher the checks of an entry typed without one see: `网-` numbers are at most 8 digits.
+const AUTO_VOUCHER: &str = "网-待编号";
+
+/// The first free `网-NNNN` voucher of a village's year, read inside the writing transaction (which
+/// holds the write lock, so no other writer can take it before this one commits).
+async fn next_voucher(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    year: i32,
+) -> Result<String, StoreError> {
+    let n: i64 = sqlx::query("SELECT COUNT(*) FROM entries WHERE village = $1 AND year = $2")
+        .bind(village)
+        .bind(year)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    for k in n + 1..n + 1000 {
+        let v = format!("网-{k:04}");
+        if !voucher_taken(tx, village, year, &v).await? {
+            return Ok(v);
+        }
+    }
+    Err(StoreError::Invalid("无法分配凭证号".into()))
+}
+
+async fn voucher_taken(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    year: i32,
+    voucher: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT id FROM entries WHERE village = $1 AND year = $2 AND voucher = $3")
+            .bind(village)
+            .bind(year)
+            .bind(voucher)
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some(),
+    )
 }
 
 fn account_by_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Account, D::Error> {

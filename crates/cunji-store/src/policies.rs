@@ -88,6 +88,10 @@ impl Store {
             Vec::new()
         };
         let mut tx = self.begin_write().await?;
+        // Saving seals every version (their `active` changes): an edited older version would be
+        // sealed as if saved so.
+        crate::audit::seals::refuse_unsealed(&mut tx, &crate::audit::seals::POLICIES, Some(&[]))
+            .await?;
         if activate {
             sqlx::query("UPDATE policies SET active = 0")
                 .execute(&mut *tx)
@@ -108,7 +112,10 @@ impl Store {
             ""
         };
         let detail = format!("保存政策 #{id}《{name}》{and_active}");
-        crate::audit::write(&mut tx, actor, "policy_save", name, &detail).await?;
+        let audit_id = crate::audit::write(&mut tx, actor, "policy_save", name, &detail).await?;
+        // Every version is sealed: saving one as current clears the others' `active`.
+        crate::audit::seals::seal(&mut tx, audit_id, &crate::audit::seals::POLICIES, Some(&[]))
+            .await?;
         let mut stale = Vec::new();
         for r in repriced {
             if crate::workflow::send_back_repriced(&mut tx, &r, id, actor).await? {

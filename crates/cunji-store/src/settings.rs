@@ -16,6 +16,8 @@ impl Store {
     /// Sets `key` to `value`, with the change in the audit log.
     pub async fn set_setting(&self, key: &str, value: &str, actor: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, seal, Arg, SETTINGS};
+        refuse_unsealed(&mut tx, &SETTINGS, Some(&[Arg::Text(key.into())])).await?;
         let before = stored(&mut *tx, key).await?;
         sqlx::query(
             "INSERT INTO settings (key, value, actor, at) VALUES ($1, $2, $3, $4) \
@@ -28,7 +30,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let detail = format!("“{}” → “{value}”", before.unwrap_or_default());
-        crate::audit::write(&mut tx, actor, "setting", key, &detail).await?;
+        let audit_id = crate::audit::write(&mut tx, actor, "setting", key, &detail).await?;
+        seal(&mut tx, audit_id, &SETTINGS, Some(&[Arg::Text(key.into())])).await?;
         tx.commit().await?;
         Ok(())
     }

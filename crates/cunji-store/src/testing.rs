@@ -75,3 +75,25 @@ pub async fn facts_of(
         .parsed()
         .expect("facts parse")
 }
+
+/// Runs `sql` on the database at `url` directly, not through cunji: tests of what `check` finds
+/// after an edit made behind cunji's back.
+pub fn execute_directly(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .expect("connect");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&pool)
+            .await
+            .expect("run the SQL");
+        pool.close().await;
+    });
+}

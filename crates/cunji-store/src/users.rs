@@ -43,6 +43,16 @@ fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
     })
 }
 
+/// Binds a user's row (role, scope, password) to the audit row that wrote it (`audit::seals`).
+async fn seal_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    username: &str,
+) -> Result<(), sqlx::Error> {
+    use crate::audit::seals::{seal, Arg, USERS};
+    seal(tx, audit_id, &USERS, Some(&[Arg::Text(username.into())])).await
+}
+
 const USER_COLS: &str = "u.id AS id, u.username AS username, u.display_name AS display_name, \
                          u.password_hash AS password_hash, u.role AS role, u.scope AS scope";
 
@@ -57,6 +67,8 @@ impl Store {
         actor: &str,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, Arg, USERS};
+        refuse_unsealed(&mut tx, &USERS, Some(&[Arg::Text(username.into())])).await?;
         let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *tx)
@@ -83,7 +95,8 @@ impl Store {
             "新增用户 {username}（{display_name}），角色 {role_zh}，范围 {}",
             scope.unwrap_or("全部")
         );
-        crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;
+        let audit_id = crate::audit::write(&mut tx, actor, "user_add", username, &detail).await?;
+        seal_user(&mut tx, audit_id, username).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -95,6 +108,8 @@ impl Store {
         actor: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        use crate::audit::seals::{refuse_unsealed, Arg, USERS};
+        refuse_unsealed(&mut tx, &USERS, Some(&[Arg::Text(username.into())])).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
             .bind(password_hash)
             .bind(username)
@@ -110,7 +125,9 @@ impl Store {
         .bind(username)
         .execute(&mut *tx)
         .await?;
-        crate::audit::write(&mut tx, actor, "user_password", username, "修改密码").await?;
+        let audit_id =
+            crate::audit::write(&mut tx, actor, "user_password", username, "修改密码").await?;
+        seal_user(&mut tx, audit_id, username).await?;
         tx.commit().await?;
         Ok(())
     }

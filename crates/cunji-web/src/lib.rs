@@ -128,6 +128,7 @@ pub async fn serve(
         state = state.with_replica(replica);
     }
     state.warm_up();
+    check_file_in_background(&state);
     let (_, running) = server::spawn(
         listener,
         app(state.clone()),
@@ -138,6 +139,25 @@ pub async fn serve(
     state.store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// SQLite's quick check of the whole file, started with the server (#32: a damaged page went
+/// unnoticed until a request read it). It reads every page — about 20 s for a province's 3.2 GB — so
+/// it runs beside the requests rather than before them; a problem is logged and `/healthz` answers 503
+/// with it from then on.
+fn check_file_in_background(state: &AppState) {
+    let (store, damage) = (state.store.clone(), state.damage.clone());
+    tokio::spawn(async move {
+        match store.sqlite_damage("quick_check").await {
+            Ok(found) if found.is_empty() => tracing::info!("database file checked: whole"),
+            Ok(found) => {
+                let said = found.join("\n");
+                tracing::error!(damage = %said, "database file damaged");
+                *damage.lock().unwrap_or_else(|e| e.into_inner()) = Some(said);
+            }
+            Err(e) => tracing::warn!(error = %e, "database file check did not run"),
+        }
+    });
 }
 
 /// SIGTERM (systemd, docker) or Ctrl-C.

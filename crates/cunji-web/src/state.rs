@@ -251,6 +251,9 @@ pub struct AppState {
     pub hashing: Arc<Hashing>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
     pub public_url: Option<String>,
+    /// What SQLite's check of the file found when the server started (`check_file_in_background`);
+    /// `/healthz` reports it.
+    pub damage: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -266,6 +269,7 @@ impl AppState {
 
     pub fn new(store: Store, public_url: Option<String>) -> AppState {
         AppState {
+            damage: Arc::default(),
             store,
             cache: Arc::new(std::sync::Mutex::new(Cached::new())),
             work: Arc::new(Work::new(

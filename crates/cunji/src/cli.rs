@@ -130,6 +130,9 @@ pub enum Command {
     Check {
         /// 要检查的 SQLite 文件（默认为 --db）
         file: Option<PathBuf>,
+        /// 库外保存的审计链末端（cunji audit head 的输出）；默认读数据库文件旁的 <文件>.head
+        #[arg(long)]
+        head: Option<PathBuf>,
     },
     /// 用备份恢复 SQLite 数据库（先停止网页服务）；备份比现有数据库旧时须加 --force
     Restore {
@@ -182,6 +185,18 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum AuditAction {
+    /// 查明直接改库的情况后（未用备份恢复时），确认用户、政策、奖励方案等记录的现状：每处改动连同理由记入一条审计记录，此后不再拒绝对这些记录的操作
+    Accept {
+        /// 理由（至少 4 个字），如“经核实系误操作，已按会议纪要改回”
+        #[arg(long)]
+        reason: String,
+    },
+    /// 打印审计链末端（最后一条审计记录的编号和哈希），交县里在库外保存；cunji check --head 据此查出被删除的最后几条记录
+    Head {
+        /// 同时写入此文件
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// 重算审计哈希链，逐笔核对分录、冲销和扶持资金与写入它们的审计记录，核对合计；有问题时逐条列出并以状态 1 退出
     Verify,
     /// 导出全部审计记录（CSV，含哈希），交审计人员
@@ -292,7 +307,29 @@ fn actor(cli_user: &Option<String>) -> String {
 pub async fn run(cli: Cli) -> Result<(), Failure> {
     let who = actor(&cli.user);
     let db = cli.db.as_str();
-    match cli.command {
+    // Commands that write keep the audit head beside the SQLite file (`<db>.head`).
+    let writes = matches!(
+        cli.command,
+        Command::Import { .. }
+            | Command::Close { .. }
+            | Command::Reopen { .. }
+            | Command::User { .. }
+            | Command::Policy { .. }
+            | Command::Audit {
+                action: Some(AuditAction::Accept { .. }),
+                ..
+            }
+    );
+    let done = dispatch(cli.command, db, &who).await;
+    if done.is_ok() && writes {
+        crate::backup::keep_head(db).await;
+    }
+    done
+}
+
+async fn dispatch(command: Command, db: &str, who: &str) -> Result<(), Failure> {
+    let who = who.to_string();
+    match command {
         Command::Import {
             kind,
             files,
@@ -308,7 +345,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Totals { out } => commands::totals(db, out.as_deref()).await,
         Command::Close { village, year } => {
             let store = Store::open(db, false).await?;
-            store.close_year(&village, year, &who).await?;
+            let done = store.close_year(&village, year, &who).await;
+            store.close().await;
+            done?;
             println!("村 {village} 的 {year} 年已结账。");
             Ok(())
         }
@@ -318,24 +357,30 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             reason,
         } => {
             let store = Store::open(db, false).await?;
-            store.reopen_year(&village, year, &who, &reason).await?;
+            let done = store.reopen_year(&village, year, &who, &reason).await;
+            store.close().await;
+            done?;
             println!("村 {village} 的 {year} 年已重新开账，理由已记入审计日志。");
             Ok(())
         }
-        Command::Audit { action, limit } => commands::audit(db, action, limit).await,
+        Command::Audit { action, limit } => commands::audit(db, action, limit, &who).await,
         Command::Demo {
             file,
             addr,
             no_serve,
         } => crate::demo::run(&file, &who, (!no_serve).then_some(addr.as_str())).await,
         Command::Backup { out } => crate::backup::backup(db, &out).await,
-        Command::Check { file } => crate::backup::check(db, file.as_deref()).await,
+        Command::Check { file, head } => {
+            crate::backup::check(db, file.as_deref(), head.as_deref()).await
+        }
         Command::Restore { file, force } => crate::backup::restore(db, &file, force).await,
         Command::Serve {
             addr,
             public_url,
             read_db,
         } => {
+            // Held while serving: `restore` refuses to replace a file a server has open.
+            let _lock = crate::backup::serving_lock(db)?;
             let store = Store::open(db, false).await?;
             let replica = match read_db {
                 Some(url) => Some(Store::open_replica(&url).await?),

@@ -109,17 +109,56 @@ pub async fn totals(db: &str, out: Option<&Path>) -> Result<(), Failure> {
     }
 }
 
-pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<(), Failure> {
+pub async fn audit(
+    db: &str,
+    action: Option<AuditAction>,
+    limit: i64,
+    who: &str,
+) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
+    let done = audit_act(&store, action, limit, (db, who)).await;
+    store.close().await;
+    done
+}
+
+async fn audit_act(
+    store: &Store,
+    action: Option<AuditAction>,
+    limit: i64,
+    (db, who): (&str, &str),
+) -> Result<(), Failure> {
     match action {
-        Some(AuditAction::Verify) => audit_verify(&store).await,
-        Some(AuditAction::Export { out }) => audit_export(&store, &out).await,
+        Some(AuditAction::Head { out }) => {
+            let (id, hash) = store.audit_head().await?;
+            let line = crate::backup::head_line(id, &hash);
+            if let Some(out) = out {
+                write_file(&out, line.as_bytes())?;
+                eprintln!("已写入 {}", out.display());
+            }
+            print!("{line}");
+            Ok(())
+        }
+        Some(AuditAction::Verify) => audit_verify(store, db).await,
+        Some(AuditAction::Accept { reason }) => {
+            let accepted = store.accept_unsealed(who, &reason).await?;
+            if accepted.is_empty() {
+                println!("没有直接改库的记录，未写入任何数据。");
+            } else {
+                println!(
+                    "已确认 {} 处直接改库后的现状，连同理由记入审计日志：\n{}",
+                    accepted.len(),
+                    accepted.join("\n")
+                );
+            }
+            Ok(())
+        }
+        Some(AuditAction::Export { out }) => audit_export(store, &out).await,
         Some(AuditAction::Cadre {
             person,
             policy,
             out,
         }) => {
-            let pack = crate::exit_audit::pack(&store, &person, policy.as_deref()).await?;
+            let pack = crate::exit_audit::pack(store, &person, policy.as_deref()).await?;
             let mut bytes = serde_json::to_vec_pretty(&pack)
                 .map_err(|e| Failure::other(format!("错误：无法写出离任审计材料：{e}")))?;
             bytes.push(b'\n');
@@ -139,11 +178,16 @@ pub async fn audit(db: &str, action: Option<AuditAction>, limit: i64) -> Result<
     }
 }
 
-async fn audit_verify(store: &Store) -> Result<(), Failure> {
-    let problems = store.verify_audit().await?;
+/// `cunji audit verify`: the chain, every bound and sealed record, and the head kept beside a SQLite
+/// file (`<db>.head`) when there is one.
+async fn audit_verify(store: &Store, db: &str) -> Result<(), Failure> {
+    let mut problems = store.verify_audit().await?;
+    if let Some(kept) = crate::backup::kept_head_of(db)? {
+        problems.extend(store.verify_head(kept.0, &kept.1).await?);
+    }
     let n = store.audit_all().await?.len();
     if problems.is_empty() {
-        println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，合计与分录一致。");
+        println!("审计链完整：{n} 条审计记录首尾相接，所有分录、冲销和扶持资金均与写入它们的审计记录相符，用户、政策、设置、结账、村干部和奖励方案与封存它们的审计记录相符，合计与分录一致。");
         Ok(())
     } else {
         Err(Failure::other(format!(
@@ -157,8 +201,9 @@ async fn audit_verify(store: &Store) -> Result<(), Failure> {
 /// Every audit row as CSV for auditors (UTF-8 with a BOM, CRLF), cells that a spreadsheet would
 /// run as formulas neutralised.
 async fn audit_export(store: &Store, out: &Path) -> Result<(), Failure> {
-    let mut text =
-        String::from("\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希\r\n");
+    let mut text = String::from(
+        "\u{feff}编号,时间,操作人,操作,对象,内容,记录哈希,前一条哈希,本条哈希,封存哈希\r\n",
+    );
     for r in store.audit_all().await? {
         let cells = [
             r.id.to_string(),
@@ -170,6 +215,7 @@ async fn audit_export(store: &Store, out: &Path) -> Result<(), Failure> {
             r.record_hash,
             r.prev_hash,
             r.hash,
+            r.seal_hash,
         ];
         let line: Vec<String> = cells.iter().map(|c| crate::render::csv::field(c)).collect();
         text.push_str(&line.join(","));
@@ -242,6 +288,12 @@ pub async fn template(
 
 pub async fn policy(db: &str, action: PolicyAction, who: &str) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
+    let done = policy_act(&store, action, who).await;
+    store.close().await;
+    done
+}
+
+async fn policy_act(store: &Store, action: PolicyAction, who: &str) -> Result<(), Failure> {
     match action {
         PolicyAction::Set { file } => {
             let policy = read_policy(&file)?;

@@ -66,6 +66,12 @@ pub fn check_role(role: &str, scope: Option<&str>) -> Result<(Role, Option<Regio
 
 pub async fn run(db: &str, action: UserAction, who: &str) -> Result<(), Failure> {
     let store = Store::open(db, false).await?;
+    let done = act(&store, action, who).await;
+    store.close().await;
+    done
+}
+
+async fn act(store: &Store, action: UserAction, who: &str) -> Result<(), Failure> {
     match action {
         UserAction::Add {
             username,

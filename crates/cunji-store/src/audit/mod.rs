@@ -1,5 +1,6 @@
 //! The audit log: one row for every change, with who, when and what; and closing and reopening years.
 
+pub(crate) mod seals;
 mod search;
 mod verify;
 
@@ -20,6 +21,8 @@ pub struct AuditRow {
     pub record_hash: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The hash of the rows this write sealed (`seals`); empty when it sealed none.
+    pub seal_hash: String,
 }
 
 /// Whose audit rows a scoped user reads: the villages under `prefix` (a township's or a village's
@@ -64,10 +67,12 @@ fn audit_row(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
         record_hash: r.try_get(6)?,
         prev_hash: r.try_get(7)?,
         hash: r.try_get(8)?,
+        seal_hash: r.try_get(9)?,
     })
 }
 
-const AUDIT_COLS: &str = "id, at, actor, action, subject, detail, record_hash, prev_hash, hash";
+const AUDIT_COLS: &str =
+    "id, at, actor, action, subject, detail, record_hash, prev_hash, hash, seal_hash";
 
 /// SHA-256, hex.
 pub(crate) fn sha256_hex(text: &str) -> String {
@@ -75,7 +80,9 @@ pub(crate) fn sha256_hex(text: &str) -> String {
     crate::hex(&Sha256::digest(text.as_bytes()))
 }
 
-/// The hash of an audit row: its fields and the hash of the row before it.
+/// The hash of an audit row: its fields and the hash of the row before it, and the hash of the rows
+/// it sealed when it sealed any (rows written before seals keep the hash they were written with).
+#[allow(clippy::too_many_arguments)]
 fn row_hash(
     prev: &str,
     at: i64,
@@ -84,9 +91,15 @@ fn row_hash(
     subject: &str,
     detail: &str,
     record_hash: &str,
+    seal_hash: &str,
 ) -> String {
+    let sealed = if seal_hash.is_empty() {
+        String::new()
+    } else {
+        format!("\n{seal_hash}")
+    };
     sha256_hex(&format!(
-        "{prev}\n{at}\n{actor}\n{action}\n{subject}\n{detail}\n{record_hash}"
+        "{prev}\n{at}\n{actor}\n{action}\n{subject}\n{detail}\n{record_hash}{sealed}"
     ))
 }
 
@@ -146,7 +159,7 @@ pub(crate) async fn write_with_record(
         .await?
         .try_get(0)?;
     let at = crate::now();
-    let hash = row_hash(&prev, at, actor, action, subject, detail, record_hash);
+    let hash = row_hash(&prev, at, actor, action, subject, detail, record_hash, "");
     let id: i64 = sqlx::query(
         "INSERT INTO audit_log (at, actor, action, subject, detail, record_hash, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -178,11 +191,13 @@ pub(crate) async fn amend_last(
     detail: &str,
     record_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    let r =
-        sqlx::query("SELECT at, actor, action, subject, prev_hash FROM audit_log WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let r = sqlx::query(
+        "SELECT at, actor, action, subject, prev_hash, seal_hash FROM audit_log WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let seal_hash: String = r.try_get(5)?;
     let (actor, action, subject, prev): (String, String, String, String) =
         (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
     let hash = row_hash(
@@ -193,6 +208,7 @@ pub(crate) async fn amend_last(
         &subject,
         detail,
         record_hash,
+        &seal_hash,
     );
     sqlx::query("UPDATE audit_log SET detail = $1, record_hash = $2, hash = $3 WHERE id = $4")
         .bind(detail)
@@ -325,6 +341,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.check_village(village).await?;
         let mut tx = self.begin_write().await?;
+        closed_unsealed(&mut tx, village, year).await?;
         let done = sqlx::query(
             "INSERT INTO closed_years (village, year, actor, at) VALUES ($1, $2, $3, $4) ON CONFLICT (village, year) DO NOTHING",
         )
@@ -348,6 +365,7 @@ impl Store {
         )
         .await?;
         touch(&mut tx, id, [village]).await?;
+        seal_closed(&mut tx, id, village, year).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -368,6 +386,7 @@ impl Store {
         cunji_core::columns::check_length(reason)
             .map_err(|m| StoreError::Invalid(format!("重新开账理由{m}")))?;
         let mut tx = self.begin_write().await?;
+        closed_unsealed(&mut tx, village, year).await?;
         let done = sqlx::query("DELETE FROM closed_years WHERE village = $1 AND year = $2")
             .bind(village)
             .bind(year)
@@ -387,8 +406,29 @@ impl Store {
         )
         .await?;
         touch(&mut tx, id, [village]).await?;
+        seal_closed(&mut tx, id, village, year).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// After a direct edit of sealed rows has been looked into (and not undone by a restore): the
+    /// rows are sealed as they stand by one audit row that lists every difference and the reason, so
+    /// the edit stays on record and writes on those rows are no longer refused. Returns the
+    /// differences accepted (none: nothing was written).
+    pub async fn accept_unsealed(
+        &self,
+        actor: &str,
+        reason: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        if reason.trim().chars().count() < 4 {
+            return Err(StoreError::Invalid(
+                "确认直接改库的现状须写明理由（至少 4 个字）".into(),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let accepted = seals::accept(&mut tx, actor, reason.trim()).await?;
+        tx.commit().await?;
+        Ok(accepted)
     }
 
     async fn check_village(&self, village: &str) -> Result<(), StoreError> {
@@ -404,6 +444,29 @@ impl Store {
             None => Err(StoreError::Invalid(format!("村 {village} 未登记"))),
         }
     }
+}
+
+/// Refuses to close or reopen a village-year whose closing was changed directly.
+async fn closed_unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    year: i32,
+) -> Result<(), StoreError> {
+    use seals::{refuse_unsealed, Arg, CLOSED_YEARS};
+    let args = [Arg::Text(village.into()), Arg::Int(year.into())];
+    refuse_unsealed(tx, &CLOSED_YEARS, Some(&args)).await
+}
+
+/// Binds a village-year's closing (or its reopening, sealed as deleted) to its audit row.
+async fn seal_closed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    village: &str,
+    year: i32,
+) -> Result<(), sqlx::Error> {
+    use seals::{seal, Arg, CLOSED_YEARS};
+    let args = [Arg::Text(village.into()), Arg::Int(year.into())];
+    seal(tx, audit_id, &CLOSED_YEARS, Some(&args)).await
 }
 
 /// A kept total that differs from the sum of its entries.

@@ -26,6 +26,43 @@ impl Store {
         super::audit_rows(&rows)
     }
 
+    /// The audit chain's end: the newest row's id and hash (`0` and empty for a database never
+    /// written to). Kept outside the database (beside every backup, in `<db>.head`, or by the county
+    /// from `cunji audit head`), it shows a tail of rows deleted with the head rewritten.
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        let r = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match r {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (0, String::new()),
+        })
+    }
+
+    /// Checks a head kept outside the database: the chain only grows, so the row it names must still
+    /// be there with the same hash, whatever was written after it. The problem in Chinese, if any.
+    pub async fn verify_head(&self, id: i64, hash: &str) -> Result<Option<String>, StoreError> {
+        if id == 0 {
+            return Ok(None);
+        }
+        let kept: Option<String> = sqlx::query("SELECT hash FROM audit_log WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        let short = hash.get(..16).unwrap_or(hash);
+        Ok(match kept {
+            None => Some(format!(
+                "审计日志被截断：库外保存的末端是审计记录 #{id}（哈希 {short}…），数据库中已没有这条记录（最后的审计记录被删除，末端被改写）"
+            )),
+            Some(h) if h != hash => Some(format!(
+                "审计记录 #{id} 的哈希与库外保存的末端（{short}…）不符（审计日志从这里起被删除后重写）"
+            )),
+            Some(_) => None,
+        })
+    }
+
     /// Recomputes the audit chain and checks every stored entry and grant against the audit row that
     /// wrote it, and the kept totals against the entries. Returns every problem found, in zh-CN, each
     /// naming the row or record; empty when nothing was changed behind the log's back.
@@ -37,6 +74,7 @@ impl Store {
         self.verify_entries(&rows, &audited, &mut problems).await?;
         self.verify_grants(&audited, &mut problems).await?;
         self.verify_attachments(&audited, &mut problems).await?;
+        super::seals::verify(&self.pool, &audited, &mut problems).await?;
         self.verify_kept(&mut problems).await?;
         Ok(problems)
     }
@@ -64,6 +102,7 @@ impl Store {
                 &r.subject,
                 &r.detail,
                 &r.record_hash,
+                &r.seal_hash,
             );
             if h != r.hash {
                 problems.push(format!(

@@ -115,6 +115,16 @@ async fn write(
     progress: &dyn Progress,
 ) -> Result<(), ImportError> {
     let mut tx = store.begin_write().await?;
+    use crate::audit::seals::{refuse_unsealed_each, seal_each, Arg, CADRES};
+    // Roles and appraisals decide rewards: each village-year written is bound to this import's
+    // audit row, and one changed behind the log's back is refused rather than sealed as it stands.
+    let years: std::collections::BTreeSet<(&str, i32)> =
+        out.iter().map(|c| (c.village.as_str(), c.year)).collect();
+    let scopes: Vec<Vec<Arg>> = years
+        .into_iter()
+        .map(|(village, year)| vec![Arg::Text(village.into()), Arg::Int(year.into())])
+        .collect();
+    refuse_unsealed_each(&mut tx, &CADRES, &scopes).await?;
     progress.phase("写入", out.len() as u64);
     for c in out {
         sqlx::query(
@@ -139,6 +149,7 @@ async fn write(
     }
     let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, "", None).await?;
     crate::audit::touch(&mut tx, audit_id, out.iter().map(|c| c.village.as_str())).await?;
+    seal_each(&mut tx, audit_id, &CADRES, &scopes).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -94,6 +94,12 @@ async fn write(
     stored: &Stored,
 ) -> Result<(), ImportError> {
     let mut tx = store.begin_write().await?;
+    use crate::audit::seals::{refuse_unsealed_each, seal_each, Arg, STATS};
+    let scopes: Vec<Vec<Arg>> = out
+        .iter()
+        .map(|(region, year, _)| vec![Arg::Text(region.to_string()), Arg::Int((*year).into())])
+        .collect();
+    refuse_unsealed_each(&mut tx, &STATS, &scopes).await?;
     let mut revised = Vec::new();
     for (region, year, income) in out {
         if let Some(old) = stored.get(&(region.to_string(), *year as i64)) {
@@ -118,7 +124,8 @@ async fn write(
     } else {
         format!("，修订：{}", revised.join("；"))
     };
-    record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
+    let (_, audit_id) = record_import(&mut tx, meta, out.len() as u64, &detail, None).await?;
+    seal_each(&mut tx, audit_id, &STATS, &scopes).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -296,6 +296,7 @@ pub(crate) async fn mark_stale(
         "SELECT id, year FROM proposals WHERE village = $1 AND year >= $2 AND {}",
         open_status_sql()
     );
+    let mut staled = Vec::new();
     for (village, year) in touched {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(village)
@@ -305,10 +306,23 @@ pub(crate) async fn mark_stale(
         for r in rows {
             let id: i64 = r.try_get(0)?;
             let y: i64 = r.try_get(1)?;
+            // Sent back, its rows are sealed again: one changed behind the log's back stops the
+            // write rather than be vouched for.
+            let changed = crate::audit::seals::unsealed_proposal(tx, id).await?;
+            if let Some(m) = crate::audit::seals::refusal(&format!("奖励方案 #{id} "), &changed)
+            {
+                return Err(sqlx::Error::Protocol(m));
+            }
             set_status(tx, id, Status::Stale).await?;
             let detail = format!("{year} 年账目有新记录，{y} 年奖励方案退回重新计算");
             step(tx, id, Status::Stale.key(), actor, &detail).await?;
+            staled.push(id);
         }
+    }
+    if !staled.is_empty() {
+        // Bound to the audit row of the write that brought the new figures (written before).
+        let audit_id = crate::audit::seals::newest(tx).await?;
+        crate::audit::seals::seal_proposals(tx, audit_id, &staled).await?;
     }
     Ok(())
 }
@@ -381,6 +395,7 @@ pub(crate) async fn send_back_repriced(
     )
     .await?;
     crate::audit::touch(tx, audit_id, [r.village.as_str()]).await?;
+    crate::audit::seals::seal_proposal(tx, audit_id, r.proposal).await?;
     Ok(true)
 }
 

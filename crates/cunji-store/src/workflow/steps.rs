@@ -63,6 +63,7 @@ impl Store {
         let id = match existing {
             Some(r) => {
                 let id: i64 = r.try_get(0)?;
+                refuse_unsealed(&mut tx, id).await?;
                 let status: String = r.try_get(1)?;
                 let status = Status::parse(&status)
                     .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?;
@@ -128,6 +129,7 @@ impl Store {
         )
         .await?;
         crate::audit::touch(&mut tx, audit_id, [village]).await?;
+        crate::audit::seals::seal_proposal(&mut tx, audit_id, id).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -159,7 +161,7 @@ impl Store {
         insert_resolution(&mut tx, step_id, id, res).await?;
         set_each(&mut tx, id, "decided = $1", &res.awards).await?;
         set_status(&mut tx, id, next).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -188,7 +190,7 @@ impl Store {
         set_status(&mut tx, id, next).await?;
         let name = action.history_key();
         append(&mut tx, id, name, (&record.detail, &record.data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(next)
     }
 
@@ -223,7 +225,7 @@ impl Store {
             actor,
         )
         .await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -254,7 +256,7 @@ impl Store {
             actor,
         )
         .await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 
@@ -287,7 +289,7 @@ impl Store {
         let data = serde_json::json!({ "date": date.iso(), "recovered": money_map(amounts) });
         let name = Action::Recover.history_key();
         append(&mut tx, id, name, (&detail, &data), actor).await?;
-        tx.commit().await?;
+        finish(tx, id).await?;
         Ok(())
     }
 }
@@ -352,8 +354,34 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
         let next = action.next(Some(status)).map_err(StoreError::Invalid)?;
+        refuse_unsealed(&mut tx, id).await?;
         Ok((tx, next))
     }
+}
+
+/// Refuses a step on a proposal whose rows were changed behind the log's back: the step would seal
+/// them as they stand, vouching for the edit (a decided amount raised tenfold, then paid).
+async fn refuse_unsealed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<(), StoreError> {
+    let changed = crate::audit::seals::unsealed_proposal(tx, id).await?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(format!(
+        "奖励方案 #{id} 的记录被直接改过，不能继续办理（请县级管理员运行 cunji check 查明）：{}",
+        changed.join("；")
+    )))
+}
+
+/// Seals the proposal's rows as the step left them into the step's audit row (the newest: every
+/// step writes one), then commits.
+async fn finish(mut tx: sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<(), StoreError> {
+    let audit_id = crate::audit::seals::newest(&mut tx).await?;
+    crate::audit::seals::seal_proposal(&mut tx, audit_id, id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Sets `assignment` (of `$1`, the person's amount) on each person's award.

@@ -67,9 +67,43 @@ pub async fn import_script() -> Response {
         .into_response()
 }
 
+/// The free space `/healthz` asks for on the database's disk, in MiB: `CUNJI_MIN_FREE_MB`, default
+/// 512 (an import of a province's year writes about that much to the log before it commits).
+fn min_free_mib() -> u64 {
+    std::env::var("CUNJI_MIN_FREE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(512)
+}
+
+/// Why the database's disk is too full to take writes, if it is (#32: a full disk was reported
+/// healthy, and every write then failed).
+fn disk_short(store: &cunji_store::Store) -> Option<String> {
+    let free = store.free_bytes()?;
+    let min = min_free_mib();
+    (free < min.saturating_mul(1 << 20)).then(|| {
+        format!(
+            "磁盘空间不足：数据库所在磁盘只剩 {} MB（至少应有 {min} MB），写入可能失败，请清理磁盘",
+            free >> 20
+        )
+    })
+}
+
 pub async fn healthz(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> Response {
+    let damage = state
+        .damage
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some(problem) = damage.or_else(|| disk_short(&state.store)) {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "error", "error": problem })),
+        )
+            .into_response();
+    }
     match state.store.latest_year().await {
         Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => (
