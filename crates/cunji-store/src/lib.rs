@@ -1,6 +1,14 @@
 //! cunji-store: the database (SQLite by default), its migrations, the import pipeline and the audit
 //! log. Calculations live in `cunji-core`; this crate stores, validates against stored state, and
 //! loads what a report needs.
+//!
+//! Every `unsafe` block states the invariant it relies on (`// SAFETY:`) and every `unsafe fn` its
+//! callers' duty (`# Safety`); the lints below make a missing one fail CI (`-D warnings`). The
+//! foreign calls into SQLite are all in `sqlite_native`; docs/benchmarks.md ("unsafe, and what each
+//! one buys") gives each its measurement.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod account_numbers;
 mod audit;
@@ -20,6 +28,7 @@ mod policies;
 pub mod settings;
 mod short_text;
 mod sqlite_bulk;
+mod sqlite_native;
 mod sqlite_read;
 pub mod table;
 pub mod testing;

@@ -10,18 +10,21 @@
 //! with `sqlite3_context_db_handle` (as SQLite's `carray` does) and inserts the rows with one
 //! prepared statement, binding each value directly.
 //!
-//! Safety: the rows are shared (`Arc`), never borrowed, so a caller that stops waiting cannot free
-//! them under the function; the function refuses to run outside a transaction, cannot be called
-//! from triggers or views (`SQLITE_DIRECTONLY`), and never unwinds into C.
+//! No `unsafe` here: the statements are prepared and bound through `sqlite_native`'s safe wrappers.
+//! The rows are shared (`Arc`), never borrowed, so a caller that stops waiting cannot free them
+//! under the function; the function refuses to run outside a transaction, cannot be called from
+//! triggers or views (`SQLITE_DIRECTONLY`), and never unwinds into C. The process-wide map of
+//! parked writes stays (the README's design note: an `AnyPool` gives no connection handle, so the
+//! function finds its connection from inside SQLite and its rows under a token; a token is an
+//! integer an SQL text can carry, a pointer would not be checked).
 
 use std::collections::BTreeMap;
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_int, CStr};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, Once};
-
-use libsqlite3_sys as ffi;
+use std::sync::{Arc, Mutex};
 
 use crate::import::entries::NewEntry;
+use crate::sqlite_native::{Call, Db, Error, Function, Stmt, SQLITE_ERROR, SQLITE_OK};
 
 /// Rows to insert and the write they belong to (`entry_writes`).
 pub(crate) struct EntryBatch {
@@ -79,48 +82,38 @@ struct Parked {
 static PARKED: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
+/// cunji's SQL functions: the bulk write and the report's native reads.
+static FUNCTIONS: [Function; 4] = [
+    Function {
+        name: c"cunji_bulk_write",
+        args: 1,
+        internal: "批量写入时出现内部错误",
+        run: bulk_write,
+    },
+    Function {
+        name: c"cunji_read_totals",
+        args: 2,
+        internal: "读取合计时出现内部错误",
+        run: crate::sqlite_read::read_totals_fn,
+    },
+    Function {
+        name: c"cunji_read_facts",
+        args: 2,
+        internal: "读取分录摘要时出现内部错误",
+        run: crate::sqlite_read::read_facts_fn,
+    },
+    Function {
+        name: c"cunji_read_sums",
+        args: 2,
+        internal: "读取分录合计时出现内部错误",
+        run: crate::sqlite_read::read_sums_fn,
+    },
+];
+
 /// Registers cunji's SQL functions (the bulk write and the report's native reads) for every SQLite
 /// connection opened from now on.
 pub(crate) fn register() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `init` has the entry-point signature SQLite expects and registers our functions.
-        unsafe {
-            ffi::sqlite3_auto_extension(Some(init));
-        }
-    });
-}
-
-unsafe extern "C" fn init(
-    db: *mut ffi::sqlite3,
-    _err: *mut *mut c_char,
-    _api: *const ffi::sqlite3_api_routines,
-) -> c_int {
-    type Function =
-        unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
-    let functions: [(&std::ffi::CStr, c_int, Function); 4] = [
-        (c"cunji_bulk_write", 1, bulk_write),
-        (c"cunji_read_totals", 2, crate::sqlite_read::read_totals_fn),
-        (c"cunji_read_facts", 2, crate::sqlite_read::read_facts_fn),
-        (c"cunji_read_sums", 2, crate::sqlite_read::read_sums_fn),
-    ];
-    for (name, args, function) in functions {
-        let rc = ffi::sqlite3_create_function_v2(
-            db,
-            name.as_ptr(),
-            args,
-            ffi::SQLITE_UTF8 | ffi::SQLITE_DIRECTONLY,
-            std::ptr::null_mut(),
-            Some(function),
-            None,
-            None,
-            None,
-        );
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-    }
-    ffi::SQLITE_OK
+    crate::sqlite_native::register(&FUNCTIONS);
 }
 
 /// Writes `bulk` in the transaction `tx` holds (which must be on SQLite).
@@ -173,32 +166,23 @@ fn park() -> std::sync::MutexGuard<'static, BTreeMap<i64, Parked>> {
     PARKED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-unsafe extern "C" fn bulk_write(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-) {
-    let outcome = std::panic::catch_unwind(|| {
-        if argc != 1 {
-            return Err((
-                ffi::SQLITE_ERROR,
-                "cunji_bulk_write 需要一个参数".to_string(),
-            ));
-        }
-        let db = ffi::sqlite3_context_db_handle(ctx);
-        if ffi::sqlite3_get_autocommit(db) != 0 {
-            return Err((ffi::SQLITE_ERROR, "只能在事务中批量写入".to_string()));
-        }
-        let token = ffi::sqlite3_value_int64(*argv);
-        let Some(bulk) = take(token) else {
-            return Err((ffi::SQLITE_ERROR, format!("没有编号为 {token} 的待写数据")));
-        };
-        match &*bulk {
-            Bulk::Entries(batch) => insert_entries(db, batch),
-            Bulk::Rows { sql, rows } => write_rows(db, sql, rows),
-        }
-    });
-    finish(ctx, outcome, "批量写入时出现内部错误");
+/// `cunji_bulk_write(token)`: writes the rows parked under the token, in the open transaction.
+fn bulk_write(call: &Call<'_>) -> Result<i64, Error> {
+    if call.args() != 1 {
+        return Err((SQLITE_ERROR, "cunji_bulk_write 需要一个参数".to_string()));
+    }
+    let db = call.db();
+    if !db.in_transaction() {
+        return Err((SQLITE_ERROR, "只能在事务中批量写入".to_string()));
+    }
+    let token = call.int64(0);
+    let Some(bulk) = take(token) else {
+        return Err((SQLITE_ERROR, format!("没有编号为 {token} 的待写数据")));
+    };
+    match &*bulk {
+        Bulk::Entries(batch) => insert_entries(db, batch),
+        Bulk::Rows { sql, rows } => write_rows(db, sql, rows),
+    }
 }
 
 /// The parked write of `token`, unless it is not there or was taken already.
@@ -207,31 +191,6 @@ fn take(token: i64) -> Option<Arc<Bulk>> {
     let p = parked.get_mut(&token).filter(|p| !p.taken)?;
     p.taken = true;
     Some(p.bulk.clone())
-}
-
-/// Sets the function's result: the number of rows, or the error with its code.
-pub(crate) unsafe fn finish(
-    ctx: *mut ffi::sqlite3_context,
-    outcome: std::thread::Result<Result<i64, (c_int, String)>>,
-    internal: &str,
-) {
-    match outcome {
-        Ok(Ok(n)) => ffi::sqlite3_result_int64(ctx, n),
-        Ok(Err((code, message))) => {
-            ffi::sqlite3_result_error(ctx, message.as_ptr().cast(), message.len() as c_int);
-            // After the message: the code then keeps it. sqlx panics on SQLITE_MISUSE from a
-            // step, so no such code goes back to it.
-            let code = if code & 0xff == ffi::SQLITE_MISUSE {
-                ffi::SQLITE_ERROR
-            } else {
-                code
-            };
-            ffi::sqlite3_result_error_code(ctx, code);
-        }
-        Err(_) => {
-            ffi::sqlite3_result_error(ctx, internal.as_ptr().cast(), internal.len() as c_int);
-        }
-    }
 }
 
 /// Rows an entries statement inserts at once: the statement's fixed cost (cursors on the table and
@@ -259,174 +218,100 @@ fn insert_entries_sql(rows: usize) -> std::ffi::CString {
     std::ffi::CString::new(sql).expect("no NUL in generated SQL")
 }
 
-/// A prepared statement, finalized however its use ends.
-pub(crate) struct Statement(pub(crate) *mut ffi::sqlite3_stmt);
-
-impl Drop for Statement {
-    fn drop(&mut self) {
-        // SAFETY: the statement came from sqlite3_prepare_v3 and is finalized once.
-        unsafe {
-            ffi::sqlite3_finalize(self.0);
-        }
-    }
-}
-
-pub(crate) unsafe fn error_of(db: *mut ffi::sqlite3) -> (c_int, String) {
-    let message = CStr::from_ptr(ffi::sqlite3_errmsg(db))
-        .to_string_lossy()
-        .into_owned();
-    (ffi::sqlite3_extended_errcode(db), message)
-}
-
-/// Binds text that outlives the statement's use of it (`SQLITE_STATIC`: not copied).
-unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, i: c_int, text: &str) -> c_int {
-    ffi::sqlite3_bind_text(
-        stmt,
-        i,
-        text.as_ptr().cast(),
-        text.len() as c_int,
-        ffi::SQLITE_STATIC(),
-    )
-}
-
-unsafe fn bind_opt_text(stmt: *mut ffi::sqlite3_stmt, i: c_int, text: Option<&str>) -> c_int {
-    match text {
-        Some(t) => bind_text(stmt, i, t),
-        None => ffi::sqlite3_bind_null(stmt, i),
-    }
-}
-
-pub(crate) unsafe fn prepare(
-    db: *mut ffi::sqlite3,
-    sql: &CStr,
-) -> Result<Statement, (c_int, String)> {
-    let mut raw = std::ptr::null_mut();
-    let rc = ffi::sqlite3_prepare_v3(db, sql.as_ptr(), -1, 0, &mut raw, std::ptr::null_mut());
-    if rc != ffi::SQLITE_OK {
-        return Err(error_of(db));
-    }
-    Ok(Statement(raw))
-}
-
-/// Runs the bound statement once and makes it ready for the next row.
-unsafe fn step(db: *mut ffi::sqlite3, s: *mut ffi::sqlite3_stmt) -> Result<(), (c_int, String)> {
-    let done = ffi::sqlite3_step(s) == ffi::SQLITE_DONE;
-    let e = (!done).then(|| error_of(db));
-    ffi::sqlite3_reset(s);
-    e.map_or(Ok(()), Err)
-}
-
-unsafe fn write_rows(
-    db: *mut ffi::sqlite3,
-    sql: &CStr,
-    rows: &[Vec<Value>],
-) -> Result<i64, (c_int, String)> {
-    let stmt = prepare(db, sql)?;
-    let s = stmt.0;
+fn write_rows(db: Db<'_>, sql: &CStr, rows: &[Vec<Value>]) -> Result<i64, Error> {
+    let mut stmt = db.prepare(sql)?;
     for row in rows {
-        let mut rc = ffi::SQLITE_OK;
+        let mut rc = SQLITE_OK;
         for (i, v) in row.iter().enumerate() {
             let i = i as c_int + 1;
             rc |= match v {
-                Value::Int(n) => ffi::sqlite3_bind_int64(s, i, *n),
-                Value::Text(t) => bind_text(s, i, t),
-                Value::Blob(b) => ffi::sqlite3_bind_blob(
-                    s,
-                    i,
-                    b.as_ptr().cast(),
-                    b.len() as c_int,
-                    ffi::SQLITE_STATIC(),
-                ),
+                Value::Int(n) => stmt.bind_int64(i, *n),
+                Value::Text(t) => stmt.bind_text(i, t),
+                Value::Blob(b) => stmt.bind_blob(i, b),
             };
         }
-        if rc != ffi::SQLITE_OK {
-            return Err(error_of(db));
+        if rc != SQLITE_OK {
+            return Err(stmt.error());
         }
-        step(db, s)?;
+        stmt.execute()?;
     }
     Ok(rows.len() as i64)
 }
 
-unsafe fn insert_entries(
-    db: *mut ffi::sqlite3,
-    batch: &EntryBatch,
-) -> Result<i64, (c_int, String)> {
+fn insert_entries(db: Db<'_>, batch: &EntryBatch) -> Result<i64, Error> {
     static MANY: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
     static ONE: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
-    let dates: Vec<[u8; 10]> = batch
-        .entries
-        .iter()
-        .map(|e| e.date.iso_bytes())
-        .collect::<Option<_>>()
-        .ok_or((ffi::SQLITE_ERROR, "分录日期的年份超出范围".to_string()))?;
+    // The batch's dates as one text, checked as UTF-8 once (ten ASCII bytes each), so that each is
+    // bound as a slice of it.
+    let mut iso = Vec::with_capacity(batch.entries.len() * DATE_LEN);
+    for e in &batch.entries {
+        let date = e
+            .date
+            .iso_bytes()
+            .ok_or((SQLITE_ERROR, "分录日期的年份超出范围".to_string()))?;
+        iso.extend_from_slice(&date);
+    }
+    let dates = String::from_utf8(iso).map_err(|_| (SQLITE_ERROR, "分录日期有误".to_string()))?;
+    let date = |k: usize| &dates[k * DATE_LEN..(k + 1) * DATE_LEN];
     let groups = batch.entries.len() / ROWS_PER_STATEMENT;
     let (head, tail) = batch.entries.split_at(groups * ROWS_PER_STATEMENT);
     if !head.is_empty() {
         let sql = MANY.get_or_init(|| insert_entries_sql(ROWS_PER_STATEMENT));
-        let stmt = prepare(db, sql)?;
-        bind_shared(db, stmt.0, ROWS_PER_STATEMENT, batch)?;
+        let mut stmt = db.prepare(sql)?;
+        bind_shared(&mut stmt, ROWS_PER_STATEMENT, batch)?;
         for (i, group) in head.chunks(ROWS_PER_STATEMENT).enumerate() {
             let at = i * ROWS_PER_STATEMENT;
             for (r, e) in group.iter().enumerate() {
-                bind_entry(db, stmt.0, r, e, &dates[at + r])?;
+                bind_entry(&mut stmt, r, e, date(at + r))?;
             }
-            step(db, stmt.0)?;
+            stmt.execute()?;
         }
     }
     if !tail.is_empty() {
         let sql = ONE.get_or_init(|| insert_entries_sql(1));
-        let stmt = prepare(db, sql)?;
-        bind_shared(db, stmt.0, 1, batch)?;
+        let mut stmt = db.prepare(sql)?;
+        bind_shared(&mut stmt, 1, batch)?;
         let at = head.len();
         for (r, e) in tail.iter().enumerate() {
-            bind_entry(db, stmt.0, 0, e, &dates[at + r])?;
-            step(db, stmt.0)?;
+            bind_entry(&mut stmt, 0, e, date(at + r))?;
+            stmt.execute()?;
         }
     }
     Ok(batch.entries.len() as i64)
 }
 
+/// Bytes of an ISO date (2024-01-02).
+const DATE_LEN: usize = 10;
+
 /// Binds the batch's write, after the `rows` rows' own values.
-unsafe fn bind_shared(
-    db: *mut ffi::sqlite3,
-    s: *mut ffi::sqlite3_stmt,
-    rows: usize,
-    batch: &EntryBatch,
-) -> Result<(), (c_int, String)> {
+fn bind_shared(stmt: &mut Stmt<'_>, rows: usize, batch: &EntryBatch) -> Result<(), Error> {
     let first = (rows * ROW_VALUES) as c_int + 1;
-    if ffi::sqlite3_bind_int64(s, first, batch.write_id) != ffi::SQLITE_OK {
-        return Err(error_of(db));
+    if stmt.bind_int64(first, batch.write_id) != SQLITE_OK {
+        return Err(stmt.error());
     }
     Ok(())
 }
 
-/// Binds entry `e` as row `r` of the statement. Every text bound lives in the batch, which outlives
-/// the statement.
-unsafe fn bind_entry(
-    db: *mut ffi::sqlite3,
-    s: *mut ffi::sqlite3_stmt,
+/// Binds entry `e` as row `r` of the statement. Every text bound lives in the batch (or beside it),
+/// which outlives the statement.
+fn bind_entry<'s>(
+    stmt: &mut Stmt<'s>,
     r: usize,
-    e: &NewEntry,
-    date: &[u8; 10],
-) -> Result<(), (c_int, String)> {
+    e: &'s NewEntry,
+    date: &'s str,
+) -> Result<(), Error> {
     let p = (r * ROW_VALUES) as c_int;
-    let mut rc = bind_text(s, p + 1, &e.village);
-    rc |= ffi::sqlite3_bind_int64(s, p + 2, e.date.year() as i64);
-    rc |= ffi::sqlite3_bind_text(
-        s,
-        p + 3,
-        date.as_ptr().cast(),
-        date.len() as c_int,
-        ffi::SQLITE_STATIC(),
-    );
-    rc |= ffi::sqlite3_bind_int64(s, p + 4, crate::account_numbers::number(e.account) as i64);
-    rc |= ffi::sqlite3_bind_int64(s, p + 5, e.amount);
-    rc |= bind_opt_text(s, p + 6, e.voucher.as_deref());
-    rc |= bind_text(s, p + 7, &e.memo);
-    rc |= bind_opt_text(s, p + 8, e.project.as_deref());
-    rc |= bind_opt_text(s, p + 9, e.reverses.as_deref());
-    if rc != ffi::SQLITE_OK {
-        return Err(error_of(db));
+    let mut rc = stmt.bind_text(p + 1, &e.village);
+    rc |= stmt.bind_int64(p + 2, e.date.year() as i64);
+    rc |= stmt.bind_text(p + 3, date);
+    rc |= stmt.bind_int64(p + 4, crate::account_numbers::number(e.account) as i64);
+    rc |= stmt.bind_int64(p + 5, e.amount);
+    rc |= stmt.bind_opt_text(p + 6, e.voucher.as_deref());
+    rc |= stmt.bind_text(p + 7, &e.memo);
+    rc |= stmt.bind_opt_text(p + 8, e.project.as_deref());
+    rc |= stmt.bind_opt_text(p + 9, e.reverses.as_deref());
+    if rc != SQLITE_OK {
+        return Err(stmt.error());
     }
     Ok(())
 }

@@ -9,19 +9,20 @@
 //! same rows stepped natively take 0.13 s in the shell. The year's entry facts (48,379 blobs, 74 MB
 //! for Hebei 2024) cost 0.41–0.55 s through sqlx beside the totals; natively 0.22–0.28 s (its load, beside the totals).
 //!
-//! Safety: as for `cunji_bulk_write`: the function is `SQLITE_DIRECTONLY`, never unwinds into C,
-//! and hands its rows over through a map the caller empties.
+//! No `unsafe` here: the statements are stepped through `sqlite_native`'s safe wrappers. The rows
+//! are handed over through a process-wide map under a token, as `cunji_bulk_write`'s are (the
+//! README's design note: an `AnyPool` gives no connection handle, so the function finds its
+//! connection from inside SQLite and its caller cannot pass it a pointer); the caller takes its
+//! rows out, whether the call succeeded or not.
 
 use std::collections::BTreeMap;
-use std::ffi::c_int;
+use std::ffi::CStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
-use cunji_core::account::Account;
-use libsqlite3_sys as ffi;
-
 use crate::load::KeptTotal;
-use crate::sqlite_bulk::{error_of, finish, prepare};
+use crate::sqlite_native::{Call, Db, Error, SQLITE_ERROR, SQLITE_OK};
+use cunji_core::account::Account;
 
 /// A village's stored entry facts of a year, the village code as its number.
 pub(crate) type VillageFacts = (u64, Vec<u8>);
@@ -86,73 +87,32 @@ pub(crate) async fn read_kept(
     }
 }
 
-pub(crate) unsafe extern "C" fn read_totals_fn(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-) {
-    park_read(
-        ctx,
-        argc,
-        argv,
-        ("cunji_read_totals", "合计"),
-        |db, from_year| Ok(Parked::Totals(scan(db, from_year)?)),
-    );
+/// `cunji_read_totals(token, from_year)`.
+pub(crate) fn read_totals_fn(call: &Call<'_>) -> Result<i64, Error> {
+    park_read(call, "cunji_read_totals", |db, from_year| {
+        Ok(Parked::Totals(scan(db, from_year)?))
+    })
 }
 
-pub(crate) unsafe extern "C" fn read_facts_fn(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-) {
-    read_kept_fn(ctx, argc, argv, crate::backend::Kept::Facts);
+/// `cunji_read_facts(token, year)`: each village's entry facts of the year.
+pub(crate) fn read_facts_fn(call: &Call<'_>) -> Result<i64, Error> {
+    park_read(call, "cunji_read_facts", |db, year| {
+        let sql = c"SELECT village, facts FROM entry_facts WHERE year = ?1";
+        Ok(Parked::Facts(scan_blobs(db, sql, year)?))
+    })
 }
 
-pub(crate) unsafe extern "C" fn read_sums_fn(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-) {
-    read_kept_fn(ctx, argc, argv, crate::backend::Kept::Sums);
-}
-
-/// `cunji_read_facts` and `cunji_read_sums`: each village's value of the year.
-unsafe fn read_kept_fn(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-    kept: crate::backend::Kept,
-) {
-    match kept {
-        crate::backend::Kept::Facts => {
-            let sql = c"SELECT village, facts FROM entry_facts WHERE year = ?1";
-            park_read(
-                ctx,
-                argc,
-                argv,
-                ("cunji_read_facts", "分录摘要"),
-                |db, year| Ok(Parked::Facts(scan_blobs(db, sql, year)?)),
-            );
-        }
-        crate::backend::Kept::Sums => {
-            park_read(
-                ctx,
-                argc,
-                argv,
-                ("cunji_read_sums", "分录合计"),
-                |db, year| Ok(Parked::Facts(scan_sums(db, year)?)),
-            );
-        }
-    }
+/// `cunji_read_sums(token, year)`: each village's entry sums of the year.
+pub(crate) fn read_sums_fn(call: &Call<'_>) -> Result<i64, Error> {
+    park_read(call, "cunji_read_sums", |db, year| {
+        Ok(Parked::Facts(scan_sums(db, year)?))
+    })
 }
 
 /// Each village with entry facts of the year and its kept sums, none (empty) where none are kept;
 /// both lists come in village order (their tables' keys) and are merged here. The database
 /// could join them, but its index seeks took 0.15 s in the report process for 20 ms of work.
-unsafe fn scan_sums(
-    db: *mut ffi::sqlite3,
-    year: i64,
-) -> Result<Vec<VillageFacts>, (c_int, String)> {
+fn scan_sums(db: Db<'_>, year: i64) -> Result<Vec<VillageFacts>, Error> {
     let sums = scan_blobs(
         db,
         c"SELECT village, sums FROM entry_sums WHERE year = ?1",
@@ -176,118 +136,72 @@ unsafe fn scan_sums(
 }
 
 /// The body of the reads: `(token, year)` in, what `read` reads parked under the token, its row
-/// count out; a panic becomes an SQL error, never an unwind into C. `name` is the SQL function's
-/// and what it reads, in words.
-unsafe fn park_read(
-    ctx: *mut ffi::sqlite3_context,
-    argc: c_int,
-    argv: *mut *mut ffi::sqlite3_value,
-    (name, what): (&str, &str),
-    read: impl FnOnce(*mut ffi::sqlite3, i64) -> Result<Parked, (c_int, String)>
-        + std::panic::UnwindSafe,
-) {
-    let outcome = std::panic::catch_unwind(|| {
-        if argc != 2 {
-            return Err((ffi::SQLITE_ERROR, format!("{name} 需要两个参数")));
-        }
-        let token = ffi::sqlite3_value_int64(*argv);
-        let year = ffi::sqlite3_value_int64(*argv.add(1));
-        let parked = read(ffi::sqlite3_context_db_handle(ctx), year)?;
-        let n = match &parked {
-            Parked::Totals(rows) => rows.len(),
-            Parked::Facts(rows) => rows.len(),
-        };
-        read_rows().insert(token, parked);
-        Ok(n as i64)
-    });
-    finish(ctx, outcome, &format!("读取{what}时出现内部错误"));
+/// count out. `name` is the SQL function's.
+fn park_read(
+    call: &Call<'_>,
+    name: &str,
+    read: impl FnOnce(Db<'_>, i64) -> Result<Parked, Error>,
+) -> Result<i64, Error> {
+    if call.args() != 2 {
+        return Err((SQLITE_ERROR, format!("{name} 需要两个参数")));
+    }
+    let token = call.int64(0);
+    let year = call.int64(1);
+    let parked = read(call.db(), year)?;
+    let n = match &parked {
+        Parked::Totals(rows) => rows.len(),
+        Parked::Facts(rows) => rows.len(),
+    };
+    read_rows().insert(token, parked);
+    Ok(n as i64)
 }
 
 /// The (village, bytes) rows of `sql`, which takes the year.
-unsafe fn scan_blobs(
-    db: *mut ffi::sqlite3,
-    sql: &std::ffi::CStr,
-    year: i64,
-) -> Result<Vec<VillageFacts>, (c_int, String)> {
-    let stmt = prepare(db, sql)?;
-    let s = stmt.0;
-    if ffi::sqlite3_bind_int64(s, 1, year) != ffi::SQLITE_OK {
-        return Err(error_of(db));
+fn scan_blobs(db: Db<'_>, sql: &CStr, year: i64) -> Result<Vec<VillageFacts>, Error> {
+    let mut stmt = db.prepare(sql)?;
+    if stmt.bind_int64(1, year) != SQLITE_OK {
+        return Err(stmt.error());
     }
     let mut out = Vec::new();
-    loop {
-        match ffi::sqlite3_step(s) {
-            ffi::SQLITE_ROW => {}
-            ffi::SQLITE_DONE => return Ok(out),
-            _ => return Err(error_of(db)),
-        }
-        let village = digits(text(s, 0)).ok_or((
-            ffi::SQLITE_ERROR,
-            "数据库中的分录摘要有误：村代码".to_string(),
-        ))?;
-        out.push((village, blob(s, 1).to_vec()));
+    while let Some(row) = stmt.next_row()? {
+        let village = digits(row.bytes(0))
+            .ok_or((SQLITE_ERROR, "数据库中的分录摘要有误：村代码".to_string()))?;
+        out.push((village, row.bytes(1).to_vec()));
     }
+    Ok(out)
 }
 
-unsafe fn scan(db: *mut ffi::sqlite3, from_year: i64) -> Result<Vec<KeptTotal>, (c_int, String)> {
-    let stmt = prepare(
-        db,
-        c"SELECT village, year, account, amount, entries FROM totals WHERE year >= ?1",
-    )?;
-    let s = stmt.0;
-    if ffi::sqlite3_bind_int64(s, 1, from_year) != ffi::SQLITE_OK {
-        return Err(error_of(db));
+fn scan(db: Db<'_>, from_year: i64) -> Result<Vec<KeptTotal>, Error> {
+    let mut stmt =
+        db.prepare(c"SELECT village, year, account, amount, entries FROM totals WHERE year >= ?1")?;
+    if stmt.bind_int64(1, from_year) != SQLITE_OK {
+        return Err(stmt.error());
     }
     let mut accounts: Vec<(Vec<u8>, Account)> = Vec::new();
     let mut out = Vec::new();
-    loop {
-        match ffi::sqlite3_step(s) {
-            ffi::SQLITE_ROW => {}
-            ffi::SQLITE_DONE => return Ok(out),
-            _ => return Err(error_of(db)),
-        }
-        let village = digits(text(s, 0))
-            .ok_or((ffi::SQLITE_ERROR, "数据库中的合计有误：村代码".to_string()))?;
-        let key = text(s, 2);
+    while let Some(row) = stmt.next_row()? {
+        let village =
+            digits(row.bytes(0)).ok_or((SQLITE_ERROR, "数据库中的合计有误：村代码".to_string()))?;
+        let key = row.bytes(2);
         let account = match accounts.iter().find(|(k, _)| k == key) {
             Some((_, a)) => *a,
             None => {
                 let name = String::from_utf8_lossy(key);
                 let a = Account::from_key_or_name(&name)
-                    .ok_or_else(|| (ffi::SQLITE_ERROR, format!("数据库中有未知科目 {name}")))?;
+                    .ok_or_else(|| (SQLITE_ERROR, format!("数据库中有未知科目 {name}")))?;
                 accounts.push((key.to_vec(), a));
                 a
             }
         };
         out.push(KeptTotal {
             village,
-            year: ffi::sqlite3_column_int64(s, 1) as i32,
+            year: row.int64(1) as i32,
             account,
-            amount: ffi::sqlite3_column_int64(s, 3),
-            entries: ffi::sqlite3_column_int64(s, 4),
+            amount: row.int64(3),
+            entries: row.int64(4),
         });
     }
-}
-
-/// Column `i` of the current row as bytes (empty for NULL), valid until the next step.
-unsafe fn text<'a>(s: *mut ffi::sqlite3_stmt, i: c_int) -> &'a [u8] {
-    let p = ffi::sqlite3_column_text(s, i);
-    if p.is_null() {
-        return &[];
-    }
-    let n = ffi::sqlite3_column_bytes(s, i) as usize;
-    std::slice::from_raw_parts(p, n)
-}
-
-/// Column `i` of the current row as bytes whatever its type (text or blob; empty for NULL), valid
-/// until the next step.
-unsafe fn blob<'a>(s: *mut ffi::sqlite3_stmt, i: c_int) -> &'a [u8] {
-    let p = ffi::sqlite3_column_blob(s, i) as *const u8;
-    if p.is_null() {
-        return &[];
-    }
-    let n = ffi::sqlite3_column_bytes(s, i) as usize;
-    std::slice::from_raw_parts(p, n)
+    Ok(out)
 }
 
 /// A 12-digit code as its number.
