@@ -192,3 +192,15 @@ fn alert_thresholds_are_policy_settings() {
         assert!(e.contains(wanted), "{e}");
     }
 }
+
+/// `[contracts] resolution_threshold` (SPEC §16): yuan, default 100,000; negative or unknown keys refused.
+#[test]
+fn contract_threshold_is_a_policy_setting() {
+    let p = Policy::parse("name = \"x\"\n[contracts]\nresolution_threshold = 50000\n").unwrap();
+    assert_eq!(p.contracts.resolution_threshold.fen(), 5_000_000);
+    let d = Policy::parse("name = \"x\"\n").unwrap();
+    assert_eq!(d.contracts.resolution_threshold.fen(), 10_000_000);
+    assert!(err("name = \"x\"\n[contracts]\nresolution_threshold = -1\n").contains("不能为负数"));
+    assert!(err("name = \"x\"\n[contracts]\nthreshold = 1\n").contains("未知的键"));
+    assert!(err("name = \"x\"\n[contracts]\nresolution_threshold = 1.5\n").contains("浮点数"));
+}

@@ -27,6 +27,8 @@ pub struct LoadedData {
     pub entries: crate::facts::YearFacts,
     /// The year's distributions from statement books (SPEC §14).
     pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
+    /// Assets, contracts and their receipts (SPEC §16).
+    pub contracts: cunji_core::contracts::ContractBook,
 }
 
 impl LoadedData {
@@ -49,6 +51,7 @@ impl LoadedData {
             today,
             scope,
             distributions: &self.distributions,
+            contracts: &self.contracts,
         }
     }
 }
@@ -466,6 +469,7 @@ impl Store {
             stats,
             entries,
             distributions: distributions?,
+            contracts: cunji_core::contracts::ContractBook::default(),
         })
     }
 }

@@ -25,7 +25,7 @@ pub(super) struct Reader<'t> {
     pub(super) text: &'t str,
 }
 
-const TOP_KEYS: [&str; 9] = [
+const TOP_KEYS: [&str; 10] = [
     "name",
     "region",
     "years",
@@ -35,6 +35,7 @@ const TOP_KEYS: [&str; 9] = [
     "incentive",
     "pay_floor",
     "alerts",
+    "contracts",
 ];
 const INCENTIVE_KEYS: [&str; 19] = [
     "measure",
@@ -216,7 +217,10 @@ impl<'t> Reader<'t> {
             Some(_) => return Err(self.err(top("alerts"), "应为 [alerts] 表")),
         };
 
+        let contracts = self.contracts(t.get("contracts"))?;
+
         Ok(Policy {
+            contracts,
             name,
             region,
             years,
@@ -227,6 +231,35 @@ impl<'t> Reader<'t> {
             pay_floor,
             alerts,
         })
+    }
+
+    /// `[contracts]` (SPEC §16): `resolution_threshold`, yuan, at least 0 (default 100,000).
+    fn contracts(
+        &self,
+        v: Option<&Value>,
+    ) -> Result<crate::contracts::ContractSettings, PolicyError> {
+        let mut settings = crate::contracts::ContractSettings::default();
+        let t = match v {
+            None => return Ok(settings),
+            Some(Value::Table(t)) => t,
+            Some(_) => {
+                let at = At {
+                    section: None,
+                    key: "contracts",
+                };
+                return Err(self.err(at, "应为 [contracts] 表"));
+            }
+        };
+        let sec = Some(("contracts", 0));
+        self.check_keys(t, &["resolution_threshold"], sec)?;
+        if let Some(v) = t.get("resolution_threshold") {
+            let at = At {
+                section: sec,
+                key: "resolution_threshold",
+            };
+            settings.resolution_threshold = self.non_negative_money(v, at, "决议金额门槛")?;
+        }
+        Ok(settings)
     }
 
     fn custom_measure(&self, v: &Value, i: usize) -> Result<Measure, PolicyError> {
