@@ -446,13 +446,14 @@ impl Store {
             tokio::spawn(
                 async move { timed("kept totals", store.load_books_from(first_year)).await },
             );
-        let (regions, cadres, grants, project_actuals, stats, distributions) = tokio::join!(
+        let (regions, cadres, grants, project_actuals, stats, distributions, contracts) = tokio::join!(
             timed("regions", self.load_regions()),
             timed("cadres", self.load_cadres(year)),
             timed("grants", self.load_grants()),
             timed("project returns", self.load_project_actuals(year)),
             timed("stats", self.load_stats()),
             timed("distributions", self.distributions_of_year(year)),
+            timed("contracts", self.load_contracts()),
         );
         let joined = |e: tokio::task::JoinError| StoreError::Invalid(format!("读取任务异常：{e}"));
         let entries = facts.await.map_err(joined)??;
@@ -469,7 +470,7 @@ impl Store {
             stats,
             entries,
             distributions: distributions?,
-            contracts: cunji_core::contracts::ContractBook::default(),
+            contracts: contracts?,
         })
     }
 }

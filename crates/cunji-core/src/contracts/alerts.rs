@@ -72,8 +72,21 @@ fn land_rent<'d>(
     (asset.kind() == AssetKind::Land).then_some((rent, asset))
 }
 
-fn per_unit(rent: i64, quantity: i64) -> Fen {
-    Fen::from_fen(round_div(rent as i128 * 100, quantity as i128) as i64)
+/// Rent per unit as people read it: yuan to four decimals (rounded), trailing zeros after the
+/// second dropped, so that 474.9995 is not shown as a 475.00 it is below.
+fn per_unit(rent: i64, quantity: i64) -> String {
+    // rent fen × 100 / hundredths = fen per unit; × 100 more for four decimals of yuan.
+    let v = round_div(rent as i128 * 10_000, quantity as i128);
+    per_unit_text(v)
+}
+
+/// `v` ten-thousandths of a yuan as `1,000.00` or `474.9995`.
+fn per_unit_text(v: i128) -> String {
+    let fen = Fen::from_fen((v / 100) as i64);
+    match (v % 100).unsigned_abs() {
+        0 => fen.to_string(),
+        r => format!("{fen}{:02}", r).trim_end_matches('0').to_string(),
+    }
 }
 
 /// What the alerts of a village's contracts read besides its own data.
@@ -213,7 +226,10 @@ pub fn contract_alerts(
         let (below, median_text) = if k % 2 == 1 {
             let m = others[k / 2];
             let (a, b) = (m.rent as i128, m.quantity as i128);
-            (2 * x * b < a * y, per_unit(m.rent, m.quantity).to_string())
+            (
+                2 * x * b < a * y,
+                format!("{} 元", per_unit(m.rent, m.quantity)),
+            )
         } else {
             let (m1, m2) = (others[k / 2 - 1], others[k / 2]);
             let (a, b, cc, d) = (
@@ -222,12 +238,12 @@ pub fn contract_alerts(
                 m2.rent as i128,
                 m2.quantity as i128,
             );
-            let median = round_div(a * 100 * d + cc * 100 * b, 2 * b * d) as i64;
+            let median = round_div(a * 10_000 * d + cc * 10_000 * b, 2 * b * d);
             (
                 4 * x * b * d < (a * d + cc * b) * y,
                 format!(
-                    "{}（{} 与 {} 的平均）",
-                    Fen::from_fen(median),
+                    "{} 元（{} 元与 {} 元的平均）",
+                    per_unit_text(median),
                     per_unit(m1.rent, m1.quantity),
                     per_unit(m2.rent, m2.quantity)
                 ),
@@ -235,7 +251,7 @@ pub fn contract_alerts(
         };
         if below {
             lines.push(format!(
-                "合同 {}（{}）首年租金 {} 元，{} {} {}，每{} {} 元，低于本县 {} 份同类合同（{}–{} 年签订）每{}租金中位数 {} 元的一半",
+                "合同 {}（{}）首年租金 {} 元，{} {} {}，每{} {} 元，低于本县 {} 份同类合同（{}–{} 年签订）每{}租金中位数 {}的一半",
                 c.id(),
                 c.counterparty(),
                 rent,

@@ -148,6 +148,11 @@ impl Quantity {
         }
     }
 
+    /// A quantity of `h` hundredths, within the bounds [`Quantity::parse`] keeps (a stored value).
+    pub fn from_hundredths(h: i64) -> Option<Quantity> {
+        (h > 0 && h <= MAX_QUANTITY).then_some(Quantity(h))
+    }
+
     /// Hundredths of the unit.
     pub fn hundredths(self) -> i64 {
         self.0
