@@ -163,5 +163,26 @@ async fn entries_naming_a_contract_are_receipts() {
     // The report reads them.
     let data = store.load_for_report(2024).await.unwrap();
     assert_eq!(data.contracts.of(&v).unwrap().receipts_of("C1").len(), 4);
+
+    // A receipt reversed by voucher (in a later file, and within the same file) is taken back
+    // from its contract, though the reversal names no contract.
+    let text = "village,date,account,amount,voucher,reverses,contract\n\
+130101001001,2024-11-01,operating_revenue,1000,记-1,,C1\n\
+130101001001,2024-11-02,operating_revenue,-1000,记-2,2024:记-1,\n";
+    import(&store, ImportKind::Entries, "r1.csv", text)
+        .await
+        .unwrap();
+    let text = "village,date,account,amount,voucher,contract\n\
+130101001001,2024-11-03,operating_revenue,2000,记-3,C1\n";
+    import(&store, ImportKind::Entries, "r2.csv", text)
+        .await
+        .unwrap();
+    let text = "village,date,account,amount,voucher,reverses\n\
+130101001001,2024-11-04,operating_revenue,-2000,记-4,2024:记-3\n";
+    import(&store, ImportKind::Entries, "r3.csv", text)
+        .await
+        .unwrap();
+    let lines = store.village_contracts(&v, 2024, at).await.unwrap();
+    assert_eq!(lines[0].received_in_year, Fen::from_fen(600_000));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -185,7 +185,7 @@ impl Checker {
             let contract = columns.get(row, CONTRACT);
             match parse_with(columns, sheet, row) {
                 Ok(e) => {
-                    if !contract.is_empty() {
+                    if !contract.is_empty() || e.reverses.is_some() {
                         named.push((batch.len(), contract.to_string()));
                     }
                     batch.push(e)
@@ -214,8 +214,13 @@ impl Checker {
             }
         }
         for (i, contract) in named {
-            self.receipts
-                .check(sheet, &batch[i], contract, &mut self.errors);
+            if contract.is_empty() {
+                // A reversal of a receipt takes back what that receipt gave its contract.
+                self.receipts.inherit(&batch[i]);
+            } else {
+                self.receipts
+                    .check(sheet, &batch[i], contract, &mut self.errors);
+            }
         }
         let ctx = &self.ctx;
         let settled = self.tally.settle(
@@ -338,6 +343,9 @@ fn parse_with(
 /// stored beside the entries, in the same transaction, under the same import.
 struct Receipts {
     contracts: std::collections::HashMap<(String, String), cunji_core::contracts::Contract>,
+    /// The contract of each receipt with a voucher (stored, or earlier in the file), by village,
+    /// year and voucher: a reversal (`reverses = YEAR:VOUCHER`) of one counts against its contract.
+    by_voucher: std::collections::HashMap<(String, String), String>,
     accepted: Vec<(NewEntry, String)>,
 }
 
@@ -353,10 +361,51 @@ impl Receipts {
                     .map(move |c| ((v.as_str().to_string(), c.id().to_string()), c))
             })
             .collect();
+        let mut by_voucher = std::collections::HashMap::new();
+        for r in sqlx::query(
+            "SELECT village, year, voucher, contract_id FROM contract_receipts WHERE voucher IS NOT NULL",
+        )
+        .fetch_all(&store.pool)
+        .await?
+        {
+            use sqlx::Row;
+            let (village, year, voucher): (String, i64, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            by_voucher.insert((village, format!("{year}:{voucher}")), r.try_get(3)?);
+        }
         Ok(Receipts {
             contracts,
+            by_voucher,
             accepted: Vec::new(),
         })
+    }
+
+    fn remember(&mut self, e: &NewEntry, contract: &str) {
+        if let Some(v) = &e.voucher {
+            self.by_voucher.insert(
+                (
+                    e.village.as_str().to_string(),
+                    format!("{}:{}", e.date.year(), v.as_str()),
+                ),
+                contract.to_string(),
+            );
+        }
+    }
+
+    /// An entry reversing a receipt, without a contract of its own, is a receipt on that contract.
+    fn inherit(&mut self, e: &NewEntry) {
+        let Some(reverses) = &e.reverses else { return };
+        let Some((year, voucher)) = reverses.split_once(':') else {
+            return;
+        };
+        let key = (
+            e.village.as_str().to_string(),
+            format!("{}:{}", year.trim(), voucher.trim()),
+        );
+        if let Some(contract) = self.by_voucher.get(&key).cloned() {
+            self.remember(e, &contract);
+            self.accepted.push((e.clone(), contract));
+        }
     }
 
     fn check(&mut self, sheet: &Sheet, e: &NewEntry, contract: String, errors: &mut RowErrors) {
@@ -392,7 +441,10 @@ impl Receipts {
         };
         match problem {
             Some(m) => errors.push(sheet.error(e.line, "contract", m)),
-            None => self.accepted.push((e.clone(), contract)),
+            None => {
+                self.remember(e, &contract);
+                self.accepted.push((e.clone(), contract))
+            }
         }
     }
 
