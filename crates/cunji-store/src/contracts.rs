@@ -172,12 +172,15 @@ fn like(prefix: &str) -> String {
     format!("{prefix}%")
 }
 
+/// A contract's current installments set: its version and (date, amount) in date order.
+pub(crate) type InstallmentSet = (i64, Vec<(String, i64)>);
+
 /// The stored state the importers compare with: current versions by key.
 pub(crate) struct Stored {
     pub assets: HashMap<(String, String), (i64, AssetRow)>,
     pub contracts: HashMap<(String, String), (i64, ContractRow)>,
     /// Each contract's current installments set: its version and (date, amount) in order.
-    pub installments: HashMap<(String, String), (i64, Vec<(String, i64)>)>,
+    pub installments: HashMap<(String, String), InstallmentSet>,
 }
 
 impl Store {
@@ -204,7 +207,7 @@ impl Store {
             let v: i64 = r.try_get(15)?;
             contracts.insert((c.village.clone(), c.contract.clone()), (v, c));
         }
-        let mut installments: HashMap<(String, String), (i64, Vec<(String, i64)>)> = HashMap::new();
+        let mut installments: HashMap<(String, String), InstallmentSet> = HashMap::new();
         for r in sqlx::query(INSTALLMENTS_CURRENT)
             .bind(&pattern)
             .fetch_all(&self.pool)
