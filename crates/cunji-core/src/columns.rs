@@ -68,6 +68,9 @@ pub enum ImportKind {
     Cadres,
     Grants,
     Stats,
+    Assets,
+    Contracts,
+    Installments,
 }
 
 pub const REGIONS: [Column; 4] = [
@@ -82,7 +85,7 @@ pub const REGIONS: [Column; 4] = [
 ];
 
 /// The `chart` column is read but left out of the template (an older chart is named only when needed).
-pub const ENTRIES: [Column; 9] = [
+pub const ENTRIES: [Column; 10] = [
     req("village", "村代码")
         .as_text()
         .with("必填；12 位村级代码"),
@@ -100,6 +103,9 @@ pub const ENTRIES: [Column; 9] = [
         .as_text()
         .with("可空；被冲销凭证，写作 年度:凭证号"),
     opt("chart", "科目体系"),
+    opt("contract", "合同编号")
+        .as_text()
+        .with("可空；收取合同款项时填本村的合同编号"),
 ];
 
 /// The fixed columns of an annual statement; one column per account follows (its note: [`ACCOUNT_NOTE`]).
@@ -150,14 +156,68 @@ pub const STATS: [Column; 3] = [
     req("rural_income", "农村居民人均可支配收入").with("必填；元"),
 ];
 
+/// The asset register (SPEC §16).
+pub const ASSETS: [Column; 10] = [
+    req("asset", "资产编号").as_text().with("必填；本村内唯一"),
+    req("village", "村代码").as_text().with("必填"),
+    req("kind", "类别").with("必填；土地、房屋建筑物、设施设备、林地、水面、其他"),
+    req("name", "名称").with("必填"),
+    req("quantity", "数量").with("必填；大于 0，至多两位小数"),
+    req("unit", "单位").with("必填；如 亩、平方米、台"),
+    opt("original_value", "原值").with("元；土地、林地、水面可空"),
+    req("acquired", "取得日期").with("必填；如 2020-05-01"),
+    opt("grant", "资金编号")
+        .as_text()
+        .with("可空；用扶持资金购建的，填其资金编号"),
+    req("status", "状态").with("必填；自用、出租发包、闲置、已处置"),
+];
+
+/// Contracts (SPEC §16): a yearly rent, or installments imported after the contract.
+pub const CONTRACTS: [Column; 15] = [
+    req("contract", "合同编号")
+        .as_text()
+        .with("必填；本村内唯一"),
+    req("village", "村代码").as_text().with("必填"),
+    req("counterparty", "对方名称").with("必填；承包方或承租方"),
+    opt("counterparty_id", "对方证件号")
+        .as_text()
+        .with("可空；页面和导出只显示后四位"),
+    opt("asset", "资产编号")
+        .as_text()
+        .with("可空；须是本村已登记的资产"),
+    req("kind", "类别").with("必填；发包、租赁、合作经营、其他"),
+    req("signed", "签订日期").with("必填"),
+    req("start", "起始日期").with("必填"),
+    req("end", "终止日期").with("必填；含当天"),
+    opt("resolution", "决议日期").with("可空；四议两公开的决议日期"),
+    opt("annual_rent", "年租金").with("元；不填则按分期应收（另导入）"),
+    opt("due_day", "收款日").with("可空；MM-DD，默认为起始日期的月日；不能是 02-29"),
+    opt("step_years", "递增年限").with("可空；每几年递增一次，须与递增比例同填"),
+    opt("step_rate", "递增比例").with("可空；如 5%"),
+    opt("account", "入账科目").with("可空；收入类科目，默认经营收入"),
+];
+
+/// Installments of contracts without a yearly rent (SPEC §16).
+pub const INSTALLMENTS: [Column; 4] = [
+    req("contract", "合同编号")
+        .as_text()
+        .with("必填；须是已导入的合同"),
+    req("village", "村代码").as_text().with("必填"),
+    req("date", "日期").with("必填；到期日"),
+    req("amount", "金额").with("必填；元，大于 0"),
+];
+
 impl ImportKind {
-    pub const ALL: [ImportKind; 6] = [
+    pub const ALL: [ImportKind; 9] = [
         ImportKind::Regions,
         ImportKind::Entries,
         ImportKind::Statements,
         ImportKind::Cadres,
         ImportKind::Grants,
         ImportKind::Stats,
+        ImportKind::Assets,
+        ImportKind::Contracts,
+        ImportKind::Installments,
     ];
 
     pub fn key(self) -> &'static str {
@@ -168,6 +228,9 @@ impl ImportKind {
             ImportKind::Cadres => "cadres",
             ImportKind::Grants => "grants",
             ImportKind::Stats => "stats",
+            ImportKind::Assets => "assets",
+            ImportKind::Contracts => "contracts",
+            ImportKind::Installments => "installments",
         }
     }
 
@@ -179,6 +242,9 @@ impl ImportKind {
             ImportKind::Cadres => "村干部",
             ImportKind::Grants => "扶持资金",
             ImportKind::Stats => "县级统计",
+            ImportKind::Assets => "资产台账",
+            ImportKind::Contracts => "合同",
+            ImportKind::Installments => "合同分期应收",
         }
     }
 
@@ -195,6 +261,9 @@ impl ImportKind {
             ImportKind::Cadres => &CADRES,
             ImportKind::Grants => &GRANTS,
             ImportKind::Stats => &STATS,
+            ImportKind::Assets => &ASSETS,
+            ImportKind::Contracts => &CONTRACTS,
+            ImportKind::Installments => &INSTALLMENTS,
         }
     }
 

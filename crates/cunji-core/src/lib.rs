@@ -10,6 +10,7 @@ pub mod bands;
 pub mod books;
 pub mod cadre;
 pub mod columns;
+pub mod contracts;
 pub mod date;
 mod decimal;
 pub mod growth;

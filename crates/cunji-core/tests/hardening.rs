@@ -36,6 +36,7 @@ fn try_report_of(
             today: None,
             scope,
             distributions: &w.distributions,
+            contracts: &w.contracts,
         },
     )
     .map_err(|e| e.to_string())

@@ -249,3 +249,15 @@ fn a_float_rate_is_read_at_its_shortest_decimal_and_must_be_whole_ppm() {
     assert_eq!(rate("1e-1"), Ok(flat(100_000)));
     assert!(rate("0.0000001").unwrap_err().contains("整百万分之一"));
 }
+
+/// `[contracts] resolution_threshold` (SPEC §16): yuan, default 100,000; negative or unknown keys refused.
+#[test]
+fn contract_threshold_is_a_policy_setting() {
+    let p = Policy::parse("name = \"x\"\n[contracts]\nresolution_threshold = 50000\n").unwrap();
+    assert_eq!(p.contracts.resolution_threshold.fen(), 5_000_000);
+    let d = Policy::parse("name = \"x\"\n").unwrap();
+    assert_eq!(d.contracts.resolution_threshold.fen(), 10_000_000);
+    assert!(err("name = \"x\"\n[contracts]\nresolution_threshold = -1\n").contains("不能为负数"));
+    assert!(err("name = \"x\"\n[contracts]\nthreshold = 1\n").contains("未知的键"));
+    assert!(err("name = \"x\"\n[contracts]\nresolution_threshold = 1.5\n").contains("浮点数"));
+}

@@ -14,6 +14,7 @@ mod account_numbers;
 mod audit;
 mod backend;
 mod backup;
+mod contracts;
 mod db;
 mod entry_sums;
 mod fact_rows;
@@ -40,6 +41,7 @@ mod xlsx;
 
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use backup::{CheckReport, Stamp};
+pub use contracts::ContractLine;
 pub use db::{sqlite_path as db_path, Backend, Store, StoreError};
 pub use import::statement_book::{BookFile, BookOutcome};
 pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};

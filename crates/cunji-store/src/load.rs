@@ -27,6 +27,8 @@ pub struct LoadedData {
     pub entries: crate::facts::YearFacts,
     /// The year's distributions from statement books (SPEC §14).
     pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
+    /// Assets, contracts and their receipts (SPEC §16).
+    pub contracts: cunji_core::contracts::ContractBook,
 }
 
 impl LoadedData {
@@ -49,6 +51,7 @@ impl LoadedData {
             today,
             scope,
             distributions: &self.distributions,
+            contracts: &self.contracts,
         }
     }
 }
@@ -443,13 +446,14 @@ impl Store {
             tokio::spawn(
                 async move { timed("kept totals", store.load_books_from(first_year)).await },
             );
-        let (regions, cadres, grants, project_actuals, stats, distributions) = tokio::join!(
+        let (regions, cadres, grants, project_actuals, stats, distributions, contracts) = tokio::join!(
             timed("regions", self.load_regions()),
             timed("cadres", self.load_cadres(year)),
             timed("grants", self.load_grants()),
             timed("project returns", self.load_project_actuals(year)),
             timed("stats", self.load_stats()),
             timed("distributions", self.distributions_of_year(year)),
+            timed("contracts", self.load_contracts()),
         );
         let joined = |e: tokio::task::JoinError| StoreError::Invalid(format!("读取任务异常：{e}"));
         let entries = facts.await.map_err(joined)??;
@@ -466,6 +470,7 @@ impl Store {
             stats,
             entries,
             distributions: distributions?,
+            contracts: contracts?,
         })
     }
 }

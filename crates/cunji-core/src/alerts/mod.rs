@@ -63,6 +63,13 @@ pub enum AlertKind {
     ProjectNoReturn,
     AtRisk,
     RoundFigures,
+    /// Contracts (SPEC §16).
+    Arrears,
+    Expiring,
+    ExpiredReceipts,
+    BelowPeers,
+    LongTerm,
+    IdleAsset,
 }
 
 impl AlertKind {
@@ -77,6 +84,12 @@ impl AlertKind {
             AlertKind::ProjectNoReturn => "project_no_return",
             AlertKind::AtRisk => "at_risk",
             AlertKind::RoundFigures => "round_figures",
+            AlertKind::Arrears => "arrears",
+            AlertKind::Expiring => "expiring",
+            AlertKind::ExpiredReceipts => "expired_receipts",
+            AlertKind::BelowPeers => "below_peers",
+            AlertKind::LongTerm => "long_term",
+            AlertKind::IdleAsset => "idle_asset",
         }
     }
 
@@ -90,6 +103,12 @@ impl AlertKind {
             AlertKind::ProjectNoReturn => "扶持项目无收益",
             AlertKind::AtRisk => "有掉档风险",
             AlertKind::RoundFigures => "整数金额偏多",
+            AlertKind::Arrears => "合同欠收逾期",
+            AlertKind::Expiring => "合同即将到期未续",
+            AlertKind::ExpiredReceipts => "合同到期后仍有收款",
+            AlertKind::BelowPeers => "租金明显低于同类",
+            AlertKind::LongTerm => "长期或大额合同",
+            AlertKind::IdleAsset => "资产闲置",
         }
     }
 }

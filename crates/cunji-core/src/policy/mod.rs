@@ -23,6 +23,8 @@ pub struct Policy {
     pub pay_floor: Option<crate::pay_floor::PayFloor>,
     /// Alert thresholds (`[alerts]`; defaults when absent).
     pub alerts: crate::alerts::AlertSettings,
+    /// Contract settings (`[contracts]`; defaults when absent).
+    pub contracts: crate::contracts::ContractSettings,
 }
 
 /// A policy error: where (line, when it could be found) and what.

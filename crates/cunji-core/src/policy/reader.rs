@@ -238,7 +238,12 @@ impl Reader<'_> {
             None => crate::alerts::AlertSettings::default(),
             Some(a) => self.alerts(a)?,
         };
+        let contracts = match f.contracts {
+            None => crate::contracts::ContractSettings::default(),
+            Some(c) => self.contracts(c)?,
+        };
         Ok(Policy {
+            contracts,
             name,
             region,
             years,

@@ -59,6 +59,12 @@ pub(super) struct Build<'a, 'i> {
     /// (as loaded for a report: one year, by village), copied otherwise. Copying the country's
     /// 456,459 into a tree was 0.45 s of its report.
     cadres: HashMap<&'a RegionCode, Cow<'a, [Cadre]>>,
+    /// The year's report date (SPEC §16): 31 December, or today while the year runs.
+    pub report_date: crate::date::Date,
+    /// Land rents of the county's contracts signed this year or last, for `below_peers`.
+    peers: crate::contracts::Peers,
+    /// Every grant by id, for subsidy assets.
+    grant_index: BTreeMap<&'a str, &'a Grant>,
 }
 
 /// One listed village's own figures, computed beside the others.
@@ -105,7 +111,35 @@ impl<'a, 'i> Build<'a, 'i> {
             operating: standard[1].clone(),
             prefix,
             cadres,
+            report_date: crate::contracts::report_date(input.year, input.today),
+            peers: crate::contracts::Peers::of(input.contracts, input.year),
+            grant_index: input.grants.iter().map(|g| (g.grant.as_str(), g)).collect(),
         }
+    }
+
+    /// A village's contract figures and alerts of the year (SPEC §16); nothing for a village
+    /// without contract data.
+    fn contracts_of(
+        &self,
+        code: &RegionCode,
+    ) -> Result<(Option<crate::contracts::VillageContracts>, Vec<Alert>), ReportError> {
+        let Some(data) = self.input.contracts.of(code) else {
+            return Ok((None, Vec::new()));
+        };
+        let overflow =
+            |e: crate::contracts::Overflow| ReportError::Overflow(format!("村 {code} 的{}", e.0));
+        let figures =
+            crate::contracts::village_year(data, self.year, self.report_date).map_err(overflow)?;
+        let cx = crate::contracts::ContractContext {
+            settings: &self.policy.contracts,
+            peers: &self.peers,
+            grants: &self.grant_index,
+            project_actuals: self.input.project_actuals,
+        };
+        let alerts =
+            crate::contracts::contract_alerts(&cx, code, data, self.year, self.report_date)
+                .map_err(overflow)?;
+        Ok((figures, alerts))
     }
 
     /// Is the village within the policy's region prefix and the `--region` scope?
@@ -161,7 +195,20 @@ impl<'a, 'i> Build<'a, 'i> {
                 Some(book) => super::alerts::of_village(self, &returns, &region.code, book),
                 None => Ok(Vec::new()),
             };
-            (alerts, self.village_done(region, own, &granted))
+            // The contracts' alerts follow the books' (a village without books may still owe rent).
+            let (figures, more) = match self.contracts_of(&region.code) {
+                Ok((f, a)) => (f, Ok(a)),
+                Err(e) => (None, Err(e)),
+            };
+            let alerts = alerts.and_then(|mut a| {
+                a.extend(more?);
+                Ok(a)
+            });
+            let done = self.village_done(region, own, &granted).map(|mut d| {
+                d.report.contracts = figures;
+                d
+            });
+            (alerts, done)
         });
         if let Some(e) = parts.iter().flatten().find_map(|(a, _)| a.as_ref().err()) {
             return Err(e.clone());
@@ -258,6 +305,8 @@ impl<'a, 'i> Build<'a, 'i> {
             band,
             incentive: self.incentive_of(&region.code, own, cadres, false)?.0,
             distribution: self.input.distributions.get(&region.code).copied(),
+            // Filled in beside the contracts' alerts, which read the same figures.
+            contracts: None,
         };
         Ok((report, band_index))
     }

@@ -42,6 +42,8 @@ pub struct ReportInput<'a> {
     pub today: Option<crate::date::Date>,
     /// The report year's distribution of each village whose statement book gave one (SPEC §14).
     pub distributions: &'a BTreeMap<RegionCode, crate::statement_book::Distribution>,
+    /// Assets, contracts and their receipts (SPEC §16).
+    pub contracts: &'a crate::contracts::ContractBook,
 }
 
 /// Where a report finds a village's entries of the year, for its alerts: a map in memory, or a store
@@ -129,6 +131,8 @@ pub struct VillageReport {
     pub incentive: Option<IncentiveResult>,
     /// The year's distribution from its statement book (SPEC §14); `null` without one.
     pub distribution: Option<crate::statement_book::Distribution>,
+    /// The year's contracts (SPEC §16); `null` for a village without any contract at all.
+    pub contracts: Option<crate::contracts::VillageContracts>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

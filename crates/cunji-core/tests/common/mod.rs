@@ -32,6 +32,7 @@ pub struct World {
     pub stats: cunji_core::pay_floor::RuralIncome,
     pub entries: BTreeMap<RegionCode, Vec<cunji_core::alerts::EntryFact<'static>>>,
     pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
+    pub contracts: cunji_core::contracts::ContractBook,
 }
 
 impl World {
@@ -113,6 +114,7 @@ impl World {
             today: None,
             scope: None,
             distributions: &self.distributions,
+            contracts: &self.contracts,
         }
     }
 

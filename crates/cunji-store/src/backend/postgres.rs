@@ -34,7 +34,7 @@ pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(con
 pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
      FROM regions";
 
-pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -81,6 +81,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
         include_str!("../../migrations/postgres/0015_entry_sums.sql"),
     ),
     (16, include_str!("../../migrations/postgres/0016_seals.sql")),
+    (
+        17,
+        include_str!("../../migrations/shared/0017_contracts.sql"),
+    ),
 ];
 
 pub(crate) static DIALECT: Dialect = Dialect {

@@ -10,7 +10,7 @@ use crate::import::entries::NewEntry;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 use crate::wal_flush::WalFlusher;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 15] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -54,6 +54,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 15] = [
         include_str!("../../migrations/sqlite/0015_entry_sums.sql"),
     ),
     (16, include_str!("../../migrations/sqlite/0016_seals.sql")),
+    (
+        17,
+        include_str!("../../migrations/shared/0017_contracts.sql"),
+    ),
 ];
 
 /// Reads of a province's books map the file instead of copying it through read().

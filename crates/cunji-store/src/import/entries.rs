@@ -63,6 +63,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
         errors: RowErrors::new(),
         tally: EntryTally::new("entry"),
         batch_rows: store.backend.dialect().entry_batch_rows,
+        receipts: Receipts::load(store).await?,
     };
     let mut bulk = store.bulk_connection().await?;
     // Given back however the import ends: a refused file leaves the connection as it found it.
@@ -98,6 +99,7 @@ pub(super) async fn import(job: &Job<'_>, bytes: &[u8]) -> Result<ImportOutcome,
             return Err(ImportError::Rows(errors));
         }
         progress.phase("合计", 0);
+        check.receipts.write(&mut tx, import_id, audit_id).await?;
         let n = check.tally.rows();
         let record = check
             .tally
@@ -125,6 +127,8 @@ struct Checker {
     errors: RowErrors,
     tally: EntryTally,
     batch_rows: usize,
+    /// Receipts on contracts (the `contract` column, SPEC §16), checked against these.
+    receipts: Receipts,
 }
 
 /// Stores the checked batches as they come, until the checker is done (or finds a bad row).
@@ -172,12 +176,20 @@ impl Checker {
         columns: &EntryColumns,
     ) -> Result<Option<(Vec<NewEntry>, Settled)>, ImportError> {
         let mut batch = Vec::with_capacity(self.batch_rows);
+        // The contract each entry names, beside the batch (most entries name none).
+        let mut named: Vec<(usize, String)> = Vec::new();
         while batch.len() < self.batch_rows {
             let Some((sheet, row)) = reader.next_row() else {
                 break;
             };
+            let contract = columns.get(row, CONTRACT);
             match parse_with(columns, sheet, row) {
-                Ok(e) => batch.push(e),
+                Ok(e) => {
+                    if !contract.is_empty() || e.reverses.is_some() {
+                        named.push((batch.len(), contract.to_string()));
+                    }
+                    batch.push(e)
+                }
                 Err(mut e) => self.errors.append(&mut e),
             }
         }
@@ -201,6 +213,15 @@ impl Checker {
                 self.tally.add(e);
             }
         }
+        for (i, contract) in named {
+            if contract.is_empty() {
+                // A reversal of a receipt takes back what that receipt gave its contract.
+                self.receipts.inherit(&batch[i]);
+            } else {
+                self.receipts
+                    .check(sheet, &batch[i], contract, &mut self.errors);
+            }
+        }
         let ctx = &self.ctx;
         let settled = self.tally.settle(
             &|village, year| ctx.has_stored(village, year),
@@ -211,7 +232,7 @@ impl Checker {
 }
 
 /// Positions of the entry columns in a sheet, found once a file.
-pub(crate) struct EntryColumns([Option<usize>; 9]);
+pub(crate) struct EntryColumns([Option<usize>; 10]);
 
 const VILLAGE: usize = 0;
 const DATE: usize = 1;
@@ -222,6 +243,7 @@ const MEMO: usize = 5;
 const PROJECT: usize = 6;
 const REVERSES: usize = 7;
 const CHART: usize = 8;
+const CONTRACT: usize = 9;
 
 impl EntryColumns {
     pub fn of(sheet: &Sheet) -> EntryColumns {
@@ -314,4 +336,141 @@ fn parse_with(
         project: opt(PROJECT),
         reverses,
     })
+}
+
+/// The receipts an entries file makes on contracts (SPEC §16): each entry naming a contract of its
+/// own village, on an income account, dated from the signing to a year after the end. They are
+/// stored beside the entries, in the same transaction, under the same import.
+struct Receipts {
+    contracts: std::collections::HashMap<(String, String), cunji_core::contracts::Contract>,
+    /// The contract of each receipt with a voucher (stored, or earlier in the file), by village,
+    /// year and voucher: a reversal (`reverses = YEAR:VOUCHER`) of one counts against its contract.
+    by_voucher: std::collections::HashMap<(String, String), String>,
+    accepted: Vec<(NewEntry, String)>,
+}
+
+impl Receipts {
+    async fn load(store: &Store) -> Result<Receipts, ImportError> {
+        let book = store.load_contracts().await?;
+        let contracts = book
+            .villages
+            .into_iter()
+            .flat_map(|(v, data)| {
+                data.contracts
+                    .into_iter()
+                    .map(move |c| ((v.as_str().to_string(), c.id().to_string()), c))
+            })
+            .collect();
+        let mut by_voucher = std::collections::HashMap::new();
+        for r in sqlx::query(
+            "SELECT village, year, voucher, contract_id FROM contract_receipts WHERE voucher IS NOT NULL",
+        )
+        .fetch_all(&store.pool)
+        .await?
+        {
+            use sqlx::Row;
+            let (village, year, voucher): (String, i64, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            by_voucher.insert((village, format!("{year}:{voucher}")), r.try_get(3)?);
+        }
+        Ok(Receipts {
+            contracts,
+            by_voucher,
+            accepted: Vec::new(),
+        })
+    }
+
+    fn remember(&mut self, e: &NewEntry, contract: &str) {
+        if let Some(v) = &e.voucher {
+            self.by_voucher.insert(
+                (
+                    e.village.as_str().to_string(),
+                    format!("{}:{}", e.date.year(), v.as_str()),
+                ),
+                contract.to_string(),
+            );
+        }
+    }
+
+    /// An entry reversing a receipt, without a contract of its own, is a receipt on that contract.
+    fn inherit(&mut self, e: &NewEntry) {
+        let Some(reverses) = &e.reverses else { return };
+        let Some((year, voucher)) = reverses.split_once(':') else {
+            return;
+        };
+        let key = (
+            e.village.as_str().to_string(),
+            format!("{}:{}", year.trim(), voucher.trim()),
+        );
+        if let Some(contract) = self.by_voucher.get(&key).cloned() {
+            self.remember(e, &contract);
+            self.accepted.push((e.clone(), contract));
+        }
+    }
+
+    fn check(&mut self, sheet: &Sheet, e: &NewEntry, contract: String, errors: &mut RowErrors) {
+        if let Err(m) = crate::table::check_text(&contract) {
+            errors.push(sheet.error(e.line, "contract", m));
+            return;
+        }
+        let village = e.village.as_str();
+        let key = (village.to_string(), contract.clone());
+        let found = self.contracts.get(&key);
+        let problem = match found {
+            Some(c) => match cunji_core::region::RegionCode::parse(village) {
+                Ok(code) => c.check_receipt(&code, e.date, e.account).err(),
+                Err(_) => None,
+            },
+            None => {
+                let elsewhere: Vec<&str> = self
+                    .contracts
+                    .keys()
+                    .filter(|(_, id)| *id == contract)
+                    .map(|(v, _)| v.as_str())
+                    .take(3)
+                    .collect();
+                Some(if elsewhere.is_empty() {
+                    format!("村 {village} 没有合同 {contract}（须先导入合同）")
+                } else {
+                    format!(
+                        "合同 {contract} 是村 {} 的合同，不能记在村 {village} 的账上",
+                        elsewhere.join("、")
+                    )
+                })
+            }
+        };
+        match problem {
+            Some(m) => errors.push(sheet.error(e.line, "contract", m)),
+            None => {
+                self.remember(e, &contract);
+                self.accepted.push((e.clone(), contract))
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        import_id: i64,
+        audit_id: i64,
+    ) -> Result<(), sqlx::Error> {
+        for (e, contract) in &self.accepted {
+            sqlx::query(
+                "INSERT INTO contract_receipts (village, contract_id, entry_date, year, account, amount, voucher, import_id, audit_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(e.village.as_str())
+            .bind(contract)
+            .bind(e.date.iso())
+            .bind(e.date.year() as i64)
+            .bind(e.account.key())
+            .bind(e.amount)
+            .bind(e.voucher.as_ref().map(|v| v.as_str().to_string()))
+            .bind(import_id)
+            .bind(audit_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
 }

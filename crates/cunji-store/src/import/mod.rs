@@ -4,6 +4,7 @@
 
 mod cadres;
 mod cells;
+mod contracts;
 pub(crate) mod entries;
 mod grants;
 mod regions;
@@ -229,6 +230,9 @@ impl Store {
             ImportKind::Cadres => cadres::import(&job, bytes).await,
             ImportKind::Grants => grants::import(&job, bytes).await,
             ImportKind::Stats => stats::import(&job, bytes).await,
+            ImportKind::Assets => contracts::import_assets(&job, bytes).await,
+            ImportKind::Contracts => contracts::import_contracts(&job, bytes).await,
+            ImportKind::Installments => contracts::import_installments(&job, bytes).await,
         }
     }
 }

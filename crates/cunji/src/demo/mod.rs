@@ -10,6 +10,7 @@ use cunji_store::{ImportKind, Store};
 
 use crate::cli::Failure;
 
+mod contracts;
 mod data;
 mod workflow;
 
@@ -80,6 +81,7 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
     let url = format!("sqlite://{}", file.display());
     let store = Store::open(&url, true).await?;
     let files = generate(20_241_231);
+    let deals = contracts::generate(&files.regions, &files.grants);
     let steps = [
         (ImportKind::Regions, "demo/regions.csv", &files.regions),
         (ImportKind::Grants, "demo/grants.csv", &files.grants),
@@ -91,6 +93,17 @@ pub async fn run(file: &Path, who: &str, serve: Option<&str>) -> Result<(), Fail
         (ImportKind::Entries, "demo/entries.csv", &files.entries),
         (ImportKind::Cadres, "demo/cadres.csv", &files.cadres),
         (ImportKind::Stats, "demo/stats.csv", &DEMO_STATS.to_string()),
+        (ImportKind::Assets, "demo/assets.csv", &deals.assets),
+        (
+            ImportKind::Contracts,
+            "demo/contracts.csv",
+            &deals.contracts,
+        ),
+        (
+            ImportKind::Entries,
+            "demo/contract-receipts.csv",
+            &deals.receipts,
+        ),
     ];
     for (kind, name, text) in steps {
         let outcome = store

@@ -25,6 +25,7 @@ pub(super) struct File {
     pub incentive: Opt<Incentive>,
     pub pay_floor: Opt<PayFloor>,
     pub alerts: Opt<Alerts>,
+    pub contracts: Opt<Contracts>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +120,13 @@ pub(super) struct Alerts {
     pub subsidy_share: Opt<Written>,
     pub round_unit: Opt<Written>,
     pub round_share: Opt<Written>,
+}
+
+/// `[contracts]` (SPEC §16).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Contracts {
+    pub resolution_threshold: Opt<Written>,
 }
 
 /// A money amount or a rate as the file writes it. Each is read by its own rule (SPEC §10): money

@@ -12,6 +12,19 @@ use crate::rate::Ppm;
 
 impl Reader<'_> {
     /// `[alerts]`: each threshold written replaces its default.
+    /// `[contracts]` (SPEC §16): `resolution_threshold`, yuan, at least 0 (default 100,000).
+    pub(super) fn contracts(
+        &self,
+        c: Spanned<raw::Contracts>,
+    ) -> Result<crate::contracts::ContractSettings, PolicyError> {
+        let mut settings = crate::contracts::ContractSettings::default();
+        if let Some(v) = &c.get_ref().resolution_threshold {
+            let at = at("contracts", "resolution_threshold", v.span());
+            settings.resolution_threshold = self.non_negative_money(v, at, "决议金额门槛")?;
+        }
+        Ok(settings)
+    }
+
     pub(super) fn alerts(&self, a: Spanned<raw::Alerts>) -> Result<AlertSettings, PolicyError> {
         let a = a.into_inner();
         let mut s = AlertSettings::default();

@@ -1,0 +1,392 @@
+//! Contracts and the asset register in the database (SPEC §16): the current version of each asset and
+//! contract, each contract's current set of installments, and the receipts entries made; read into
+//! the core's types, and the reads pages list (a village's contracts with what is due and received, a
+//! region's arrears oldest first).
+
+use std::collections::{BTreeMap, HashMap};
+
+use cunji_core::account::Account;
+use cunji_core::contracts::{
+    Asset, AssetDraft, AssetKind, AssetStatus, Contract, ContractBook, ContractDraft, ContractKind,
+    DueDay, FieldError, Installment, Quantity, Receipt, Standing, VillageContractData,
+};
+use cunji_core::date::Date;
+use cunji_core::money::Fen;
+use cunji_core::rate::Ppm;
+use cunji_core::region::RegionCode;
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+
+/// An asset as stored (and as a row of an assets file reads, once checked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct AssetRow {
+    pub village: String,
+    pub asset: String,
+    pub kind: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit: String,
+    pub original_value: Option<i64>,
+    pub acquired: String,
+    pub grant: Option<String>,
+    pub status: String,
+}
+
+/// A contract as stored (and as a row of a contracts file reads, once checked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ContractRow {
+    pub village: String,
+    pub contract: String,
+    pub counterparty: String,
+    pub counterparty_id: Option<String>,
+    pub asset: Option<String>,
+    pub kind: String,
+    pub signed: String,
+    pub start: String,
+    pub end: String,
+    pub resolution: Option<String>,
+    pub annual_rent: Option<i64>,
+    pub due_day: Option<String>,
+    pub step_years: Option<i64>,
+    pub step_rate: Option<i64>,
+    pub account: String,
+}
+
+fn bad(what: &str) -> StoreError {
+    StoreError::Invalid(format!("数据库中的{what}有误"))
+}
+
+fn code(s: &str) -> Result<RegionCode, StoreError> {
+    RegionCode::parse(s).map_err(|_| bad("区划代码"))
+}
+
+fn date(s: &str) -> Result<Date, StoreError> {
+    Date::parse(s).map_err(|_| bad("日期"))
+}
+
+fn field_errors(what: &str, id: &str, e: Vec<FieldError>) -> StoreError {
+    let first = e.first().map(|e| e.message.clone()).unwrap_or_default();
+    StoreError::Invalid(format!("数据库中的{what} {id} 有误：{first}"))
+}
+
+impl AssetRow {
+    fn of(r: &sqlx::any::AnyRow) -> Result<AssetRow, sqlx::Error> {
+        Ok(AssetRow {
+            village: r.try_get(0)?,
+            asset: r.try_get(1)?,
+            kind: r.try_get(2)?,
+            name: r.try_get(3)?,
+            quantity: r.try_get(4)?,
+            unit: r.try_get(5)?,
+            original_value: r.try_get(6)?,
+            acquired: r.try_get(7)?,
+            grant: r.try_get(8)?,
+            status: r.try_get(9)?,
+        })
+    }
+
+    /// The core's asset of a stored row.
+    pub fn asset(&self) -> Result<Asset, StoreError> {
+        Asset::new(AssetDraft {
+            id: self.asset.clone(),
+            village: code(&self.village)?,
+            kind: AssetKind::parse(&self.kind).ok_or_else(|| bad("资产类别"))?,
+            name: self.name.clone(),
+            quantity: Quantity::from_hundredths(self.quantity).ok_or_else(|| bad("资产数量"))?,
+            unit: self.unit.clone(),
+            original_value: self.original_value.map(Fen::from_fen),
+            acquired: date(&self.acquired)?,
+            grant: self.grant.clone(),
+            status: AssetStatus::parse(&self.status).ok_or_else(|| bad("资产状态"))?,
+        })
+        .map_err(|e| field_errors("资产", &self.asset, e))
+    }
+}
+
+impl ContractRow {
+    fn of(r: &sqlx::any::AnyRow) -> Result<ContractRow, sqlx::Error> {
+        Ok(ContractRow {
+            village: r.try_get(0)?,
+            contract: r.try_get(1)?,
+            counterparty: r.try_get(2)?,
+            counterparty_id: r.try_get(3)?,
+            asset: r.try_get(4)?,
+            kind: r.try_get(5)?,
+            signed: r.try_get(6)?,
+            start: r.try_get(7)?,
+            end: r.try_get(8)?,
+            resolution: r.try_get(9)?,
+            annual_rent: r.try_get(10)?,
+            due_day: r.try_get(11)?,
+            step_years: r.try_get(12)?,
+            step_rate: r.try_get(13)?,
+            account: r.try_get(14)?,
+        })
+    }
+
+    /// The core's contract of a stored row with its current installments.
+    pub fn contract(&self, installments: Vec<Installment>) -> Result<Contract, StoreError> {
+        Contract::new(ContractDraft {
+            id: self.contract.clone(),
+            village: code(&self.village)?,
+            counterparty: self.counterparty.clone(),
+            counterparty_id: self.counterparty_id.clone(),
+            asset: self.asset.clone(),
+            kind: ContractKind::parse(&self.kind).ok_or_else(|| bad("合同类别"))?,
+            signed: date(&self.signed)?,
+            start: date(&self.start)?,
+            end: date(&self.end)?,
+            resolution: self.resolution.as_deref().map(date).transpose()?,
+            annual_rent: self.annual_rent.map(Fen::from_fen),
+            due_day: self
+                .due_day
+                .as_deref()
+                .map(|d| DueDay::parse(d).map_err(|_| bad("收款日")))
+                .transpose()?,
+            step_years: self.step_years.map(|y| y as u32),
+            step_rate: self.step_rate.map(Ppm::from_ppm),
+            account: Some(Account::from_key_or_name(&self.account).ok_or_else(|| bad("入账科目"))?),
+            installments,
+        })
+        .map_err(|e| field_errors("合同", &self.contract, e))
+    }
+}
+
+/// The current rows of a table with versions: the highest version of each key, within `like`.
+const ASSETS_CURRENT: &str = "SELECT village, asset_id, kind, name, quantity, unit, original_value, acquired, grant_id, status, version \
+     FROM assets a WHERE village LIKE $1 AND version = (SELECT MAX(version) FROM assets b WHERE b.village = a.village AND b.asset_id = a.asset_id) \
+     ORDER BY village, asset_id";
+const CONTRACTS_CURRENT: &str = "SELECT village, contract_id, counterparty, counterparty_id, asset_id, kind, signed, start_date, end_date, resolution, \
+     annual_rent, due_day, step_years, step_rate, account, version \
+     FROM contracts a WHERE village LIKE $1 AND version = (SELECT MAX(version) FROM contracts b WHERE b.village = a.village AND b.contract_id = a.contract_id) \
+     ORDER BY village, contract_id";
+const INSTALLMENTS_CURRENT: &str = "SELECT village, contract_id, due_date, amount, version FROM installments a \
+     WHERE village LIKE $1 AND version = (SELECT MAX(version) FROM installments b WHERE b.village = a.village AND b.contract_id = a.contract_id) \
+     ORDER BY village, contract_id, seq";
+const RECEIPTS: &str = "SELECT village, contract_id, entry_date, amount FROM contract_receipts \
+     WHERE village LIKE $1 ORDER BY village, contract_id, entry_date";
+
+/// `LIKE` pattern of a code prefix (digits only, so nothing to escape).
+fn like(prefix: &str) -> String {
+    format!("{prefix}%")
+}
+
+/// A contract's current installments set: its version and (date, amount) in date order.
+pub(crate) type InstallmentSet = (i64, Vec<(String, i64)>);
+
+/// The stored state the importers compare with: current versions by key.
+pub(crate) struct Stored {
+    pub assets: HashMap<(String, String), (i64, AssetRow)>,
+    pub contracts: HashMap<(String, String), (i64, ContractRow)>,
+    /// Each contract's current installments set: its version and (date, amount) in order.
+    pub installments: HashMap<(String, String), InstallmentSet>,
+}
+
+impl Store {
+    /// Current assets, contracts and installment sets of the villages under `prefix`.
+    pub(crate) async fn stored_contracts(&self, prefix: &str) -> Result<Stored, StoreError> {
+        let pattern = like(prefix);
+        let mut assets = HashMap::new();
+        for r in sqlx::query(ASSETS_CURRENT)
+            .bind(&pattern)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let a = AssetRow::of(&r)?;
+            let v: i64 = r.try_get(10)?;
+            assets.insert((a.village.clone(), a.asset.clone()), (v, a));
+        }
+        let mut contracts = HashMap::new();
+        for r in sqlx::query(CONTRACTS_CURRENT)
+            .bind(&pattern)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let c = ContractRow::of(&r)?;
+            let v: i64 = r.try_get(15)?;
+            contracts.insert((c.village.clone(), c.contract.clone()), (v, c));
+        }
+        let mut installments: HashMap<(String, String), InstallmentSet> = HashMap::new();
+        for r in sqlx::query(INSTALLMENTS_CURRENT)
+            .bind(&pattern)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let key = (r.try_get(0)?, r.try_get(1)?);
+            let v: i64 = r.try_get(4)?;
+            installments
+                .entry(key)
+                .or_insert_with(|| (v, Vec::new()))
+                .1
+                .push((r.try_get(2)?, r.try_get(3)?));
+        }
+        Ok(Stored {
+            assets,
+            contracts,
+            installments,
+        })
+    }
+
+    /// Every village's contract data (what a report reads).
+    pub async fn load_contracts(&self) -> Result<ContractBook, StoreError> {
+        self.load_contracts_within("").await
+    }
+
+    /// The contract data of the villages whose codes start with `prefix` (a village, a township…).
+    pub async fn load_contracts_within(&self, prefix: &str) -> Result<ContractBook, StoreError> {
+        let stored = self.stored_contracts(prefix).await?;
+        let mut book = ContractBook::default();
+        for (a_key, (_, row)) in &stored.assets {
+            book.villages
+                .entry(code(&a_key.0)?)
+                .or_default()
+                .assets
+                .push(row.asset()?);
+        }
+        for (key, (_, row)) in &stored.contracts {
+            let list = match stored.installments.get(key) {
+                Some((_, l)) => l
+                    .iter()
+                    .map(|(d, a)| {
+                        Ok(Installment {
+                            date: date(d)?,
+                            amount: Fen::from_fen(*a),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+                None => Vec::new(),
+            };
+            let c = row.contract(list)?;
+            book.villages
+                .entry(c.village().clone())
+                .or_default()
+                .contracts
+                .push(c);
+        }
+        let mut known: BTreeMap<(String, String), ()> = BTreeMap::new();
+        for k in stored.contracts.keys() {
+            known.insert(k.clone(), ());
+        }
+        for r in sqlx::query(RECEIPTS)
+            .bind(like(prefix))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let (village, contract): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            let receipt = Receipt {
+                date: date(&r.try_get::<String, _>(2)?)?,
+                amount: Fen::from_fen(r.try_get(3)?),
+            };
+            let data = book.villages.entry(code(&village)?).or_default();
+            if known.contains_key(&(village, contract.clone())) {
+                data.receipts.entry(contract).or_default().push(receipt);
+            } else {
+                data.unknown.push((contract, receipt));
+            }
+        }
+        // Hash maps gave them in any order: ids in code-point order, receipts by date.
+        for data in book.villages.values_mut() {
+            data.assets.sort_by(|a, b| a.id().cmp(b.id()));
+            data.contracts.sort_by(|a, b| a.id().cmp(b.id()));
+            for r in data.receipts.values_mut() {
+                r.sort();
+            }
+        }
+        Ok(book)
+    }
+
+    /// A village's contracts as a page lists them: each with its asset's name, where it stands at
+    /// `at`, and what fell due and was received in `year`; in contract-id order.
+    pub async fn village_contracts(
+        &self,
+        village: &RegionCode,
+        year: i32,
+        at: Date,
+    ) -> Result<Vec<ContractLine>, StoreError> {
+        let book = self.load_contracts_within(village.as_str()).await?;
+        let Some(data) = book.of(village) else {
+            return Ok(Vec::new());
+        };
+        data.contracts
+            .iter()
+            .map(|c| ContractLine::of(data, c, year, at))
+            .collect()
+    }
+
+    /// The contracts in arrears at `at` of the villages within `region`, the oldest unpaid first
+    /// (then by village and contract id): a township's list of whom to call.
+    pub async fn arrears_within(
+        &self,
+        region: &RegionCode,
+        at: Date,
+    ) -> Result<Vec<ContractLine>, StoreError> {
+        let book = self.load_contracts_within(region.prefix()).await?;
+        let mut out = Vec::new();
+        for data in book.villages.values() {
+            for c in &data.contracts {
+                let line = ContractLine::of(data, c, at.year(), at)?;
+                if line.standing.arrears.fen() > 0 {
+                    out.push(line);
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            (
+                a.standing.oldest_unpaid,
+                a.contract.village(),
+                a.contract.id(),
+            )
+                .cmp(&(
+                    b.standing.oldest_unpaid,
+                    b.contract.village(),
+                    b.contract.id(),
+                ))
+        });
+        Ok(out)
+    }
+}
+
+/// One contract as a page lists it. The counterparty's id number is only ever shown through
+/// `contract.counterparty_id_masked()`.
+#[derive(Clone, Debug)]
+pub struct ContractLine {
+    pub contract: Contract,
+    /// The asset's name, when the contract names a registered asset.
+    pub asset_name: Option<String>,
+    pub standing: Standing,
+    pub due_in_year: Fen,
+    pub received_in_year: Fen,
+    /// How the year's figures were made.
+    pub trace: Vec<String>,
+}
+
+impl ContractLine {
+    fn of(
+        data: &VillageContractData,
+        c: &Contract,
+        year: i32,
+        at: Date,
+    ) -> Result<ContractLine, StoreError> {
+        let receipts = data.receipts_of(c.id());
+        let standing = cunji_core::contracts::standing(c, receipts, at)
+            .map_err(|e| StoreError::Invalid(format!("{}超出可计算的范围", e.0)))?;
+        Ok(ContractLine {
+            asset_name: c
+                .asset()
+                .and_then(|a| data.asset(a))
+                .map(|a| a.name().to_string()),
+            standing,
+            due_in_year: Fen::from_fen(c.dues_in(year).map(|d| d.amount.fen()).sum()),
+            received_in_year: Fen::from_fen(
+                receipts
+                    .iter()
+                    .filter(|r| r.date.year() == year)
+                    .map(|r| r.amount.fen())
+                    .sum(),
+            ),
+            trace: c.year_trace(year),
+            contract: c.clone(),
+        })
+    }
+}

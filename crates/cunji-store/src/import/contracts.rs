@@ -1,0 +1,577 @@
+//! Importing the asset register, contracts and installments (SPEC §16), all or nothing, each row's
+//! problems on its cells. A row the store already holds identically is skipped; a changed one is
+//! stored as the next version (nothing is edited in place), and a contract's installments are
+//! replaced as a whole set. Assets come before the contracts on them, contracts before their
+//! installments and before the entries naming them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use cunji_core::account::Account;
+use cunji_core::columns::{ASSETS, CONTRACTS, INSTALLMENTS};
+use cunji_core::contracts::{
+    Asset, AssetDraft, AssetKind, AssetStatus, Contract, ContractDraft, ContractKind, DueDay,
+    FieldError, Installment, Quantity,
+};
+use cunji_core::date::Date;
+use cunji_core::money::Fen;
+use cunji_core::rate::Ppm;
+use cunji_core::region::{Level, RegionCode};
+use sqlx::Row;
+
+use super::cells::Cells;
+use super::entries::Context;
+use super::{record_import, ImportError, ImportOutcome, Job};
+use crate::contracts::{AssetRow, ContractRow, Stored};
+use crate::db::Store;
+
+/// The row's village: a registered village within the importer's scope that was not merged away
+/// (its assets and contracts belong to the village it was merged into).
+fn village_of(c: &mut Cells<'_, '_>, ctx: &Context) -> Option<RegionCode> {
+    let text = c.get("village");
+    let code = match RegionCode::parse(text) {
+        Ok(code) => code,
+        Err(e) => {
+            c.fail("village", e.to_string());
+            return None;
+        }
+    };
+    if !ctx.regions.contains(&code) {
+        c.fail("village", format!("村 {text} 未登记（请先导入区划）"));
+        return None;
+    }
+    if code.level() != Level::Village {
+        c.fail(
+            "village",
+            format!("{text} 是{}级区划，不是村", code.level().name_zh()),
+        );
+        return None;
+    }
+    let mut scope_errors = crate::table::RowErrors::new();
+    if !ctx.check_scope(c.sheet(), c.line, &code, &mut scope_errors) {
+        c.errors().extend(scope_errors);
+        return None;
+    }
+    if let Some((succ, merged_in)) = ctx.regions.successor_of(&code) {
+        c.fail(
+            "village",
+            format!("村 {text} 已于 {merged_in} 年并入 {succ}，其资产和合同应登记在 {succ}"),
+        );
+        return None;
+    }
+    Some(code)
+}
+
+fn put_errors(c: &mut Cells<'_, '_>, errors: Vec<FieldError>) {
+    for e in errors {
+        c.fail(e.column, e.message);
+    }
+}
+
+fn date_cell(c: &mut Cells<'_, '_>, key: &str) -> Option<Date> {
+    c.parse(key, Date::parse_file)
+}
+
+fn optional_date(c: &mut Cells<'_, '_>, key: &str) -> Option<Option<Date>> {
+    c.optional(key, Date::parse_file)
+}
+
+/// The ids of a file seen so far, by village: a second row for the same id is refused.
+#[derive(Default)]
+struct Seen(HashMap<(String, String), u64>);
+
+impl Seen {
+    fn first(&mut self, c: &mut Cells<'_, '_>, key: &str, village: &str, id: &str) -> bool {
+        match self.0.insert((village.to_string(), id.to_string()), c.line) {
+            Some(prev) => {
+                c.fail(key, format!("编号 {id} 与第 {prev} 行重复（同一村内唯一）"));
+                false
+            }
+            None => true,
+        }
+    }
+}
+
+/// Stores `rows` (new versions, with their keys) with the import's audit row.
+async fn write_versions<T: std::fmt::Debug>(
+    job: &Job<'_>,
+    rows: &[(i64, T)],
+    unchanged: u64,
+    villages: impl Iterator<Item = String>,
+    insert: impl for<'q> Fn(
+        &'q T,
+        i64,
+        i64,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<(), ImportError> {
+    let mut tx = job.store.begin_write().await?;
+    let mut lines: Vec<String> = rows.iter().map(|(v, r)| format!("{v}|{r:?}\n")).collect();
+    lines.sort();
+    let record = crate::audit::sha256_hex(&lines.concat());
+    let (_, audit_id) = record_import(
+        &mut tx,
+        job.meta,
+        rows.len() as u64,
+        &format!("，未变 {unchanged} 笔"),
+        Some(&record),
+    )
+    .await?;
+    for (version, r) in rows {
+        insert(r, *version, audit_id).execute(&mut *tx).await?;
+    }
+    let villages: Vec<String> = villages.collect();
+    crate::audit::touch(&mut tx, audit_id, villages.iter().map(|v| v.as_str())).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The next version of a key: 1, or one more than the stored one; `None` when the stored current
+/// version is the same.
+fn next_version<T: PartialEq>(stored: Option<&(i64, T)>, row: &T) -> Option<i64> {
+    match stored {
+        Some((_, old)) if old == row => None,
+        Some((v, _)) => Some(v + 1),
+        None => Some(1),
+    }
+}
+
+pub(super) async fn import_assets(
+    job: &Job<'_>,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = job.sheet(bytes, &ASSETS, None)?;
+    let ctx = Context::load(job.store, std::iter::empty())
+        .await?
+        .within(job.meta.scope);
+    let stored = job.store.stored_contracts("").await?;
+    let grants = grant_villages(job.store).await?;
+    let mut errors = crate::table::RowErrors::new();
+    let mut seen = Seen::default();
+    let (mut out, mut unchanged) = (Vec::new(), 0u64);
+    for row in &sheet.rows {
+        job.progress.advance(1);
+        let mut c = Cells::new(&sheet, row, &mut errors);
+        let Some(asset) = read_asset(&mut c, &ctx, &grants) else {
+            continue;
+        };
+        let row = AssetRow {
+            village: asset.village().to_string(),
+            asset: asset.id().to_string(),
+            kind: asset.kind().key().to_string(),
+            name: asset.name().to_string(),
+            quantity: asset.quantity().hundredths(),
+            unit: asset.unit().to_string(),
+            original_value: asset.original_value().map(|f| f.fen()),
+            acquired: asset.acquired().iso(),
+            grant: asset.grant().map(str::to_string),
+            status: asset.status().key().to_string(),
+        };
+        if !seen.first(&mut c, "asset", &row.village, &row.asset) {
+            continue;
+        }
+        let key = (row.village.clone(), row.asset.clone());
+        match next_version(stored.assets.get(&key), &row) {
+            Some(v) => out.push((v, row)),
+            None => unchanged += 1,
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
+    write_versions(job, &out, unchanged, villages.into_iter(), |r: &AssetRow, v, audit| {
+        sqlx::query(
+            "INSERT INTO assets (village, asset_id, version, kind, name, quantity, unit, original_value, acquired, grant_id, status, audit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&r.village)
+        .bind(&r.asset)
+        .bind(v)
+        .bind(&r.kind)
+        .bind(&r.name)
+        .bind(r.quantity)
+        .bind(&r.unit)
+        .bind(r.original_value)
+        .bind(&r.acquired)
+        .bind(&r.grant)
+        .bind(&r.status)
+        .bind(audit)
+    })
+    .await?;
+    Ok(ImportOutcome::Stored {
+        rows: out.len() as u64,
+        unchanged,
+    })
+}
+
+/// Each stored grant's village, by grant id.
+async fn grant_villages(store: &Store) -> Result<HashMap<String, String>, ImportError> {
+    let mut out = HashMap::new();
+    for r in sqlx::query("SELECT grant_id, village FROM grants")
+        .fetch_all(&store.pool)
+        .await?
+    {
+        out.insert(r.try_get(0)?, r.try_get(1)?);
+    }
+    Ok(out)
+}
+
+fn read_asset(
+    c: &mut Cells<'_, '_>,
+    ctx: &Context,
+    grants: &HashMap<String, String>,
+) -> Option<Asset> {
+    let id = c.required("asset", "资产编号不能为空");
+    let village = village_of(c, ctx);
+    c.free_text(&["asset", "name", "unit", "grant"]);
+    let kind = c.parse("kind", |t| {
+        AssetKind::parse(t)
+            .ok_or_else(|| format!("未知的资产类别 `{t}`（可填 {}）", AssetKind::choices()))
+    });
+    let name = c.required("name", "名称不能为空");
+    let quantity = c.parse("quantity", Quantity::parse);
+    let unit = c.required("unit", "单位不能为空");
+    let original_value = c.optional("original_value", Fen::parse_yuan);
+    let acquired = date_cell(c, "acquired");
+    let grant = c.get("grant").to_string();
+    let grant = (!grant.is_empty()).then_some(grant);
+    if let (Some(g), Some(v)) = (&grant, &village) {
+        match grants.get(g) {
+            None => c.fail("grant", format!("资金编号 {g} 未登记（请先导入扶持资金）")),
+            Some(gv) if !ctx.belongs_to_grant(gv, v.as_str()) => {
+                c.fail("grant", format!("资金 {g} 拨给村 {gv}，不是村 {v}"))
+            }
+            Some(_) => {}
+        }
+    }
+    let status = c.parse("status", |t| {
+        AssetStatus::parse(t)
+            .ok_or_else(|| format!("未知的资产状态 `{t}`（可填 {}）", AssetStatus::choices()))
+    });
+    if c.failed() {
+        return None;
+    }
+    match Asset::new(AssetDraft {
+        id,
+        village: village?,
+        kind: kind?,
+        name,
+        quantity: quantity?,
+        unit,
+        original_value: original_value?,
+        acquired: acquired?,
+        grant,
+        status: status?,
+    }) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            put_errors(c, e);
+            None
+        }
+    }
+}
+
+pub(super) async fn import_contracts(
+    job: &Job<'_>,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = job.sheet(bytes, &CONTRACTS, None)?;
+    let ctx = Context::load(job.store, std::iter::empty())
+        .await?
+        .within(job.meta.scope);
+    let stored = job.store.stored_contracts("").await?;
+    let mut errors = crate::table::RowErrors::new();
+    let mut seen = Seen::default();
+    let (mut out, mut unchanged) = (Vec::new(), 0u64);
+    for row in &sheet.rows {
+        job.progress.advance(1);
+        let mut c = Cells::new(&sheet, row, &mut errors);
+        let Some(contract) = read_contract(&mut c, &ctx, &stored) else {
+            continue;
+        };
+        let (step_years, step_rate, annual_rent, due_day) = match contract.schedule() {
+            cunji_core::contracts::Schedule::Annual {
+                rent,
+                due_day,
+                step,
+            } => (
+                step.map(|s| s.years as i64),
+                step.map(|s| s.rate.ppm()),
+                Some(rent.fen()),
+                Some(due_day.text()),
+            ),
+            cunji_core::contracts::Schedule::Installments(_) => (None, None, None, None),
+        };
+        let row = ContractRow {
+            village: contract.village().to_string(),
+            contract: contract.id().to_string(),
+            counterparty: contract.counterparty().to_string(),
+            counterparty_id: contract.counterparty_id().map(str::to_string),
+            asset: contract.asset().map(str::to_string),
+            kind: contract.kind().key().to_string(),
+            signed: contract.signed().iso(),
+            start: contract.start().iso(),
+            end: contract.end().iso(),
+            resolution: contract.resolution().map(|d| d.iso()),
+            annual_rent,
+            due_day,
+            step_years,
+            step_rate,
+            account: contract.account().key().to_string(),
+        };
+        if !seen.first(&mut c, "contract", &row.village, &row.contract) {
+            continue;
+        }
+        let key = (row.village.clone(), row.contract.clone());
+        match next_version(stored.contracts.get(&key), &row) {
+            Some(v) => out.push((v, row)),
+            None => unchanged += 1,
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
+    write_versions(job, &out, unchanged, villages.into_iter(), |r: &ContractRow, v, audit| {
+        sqlx::query(
+            "INSERT INTO contracts (village, contract_id, version, counterparty, counterparty_id, asset_id, kind, signed, start_date, end_date, \
+             resolution, annual_rent, due_day, step_years, step_rate, account, audit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(&r.village)
+        .bind(&r.contract)
+        .bind(v)
+        .bind(&r.counterparty)
+        .bind(&r.counterparty_id)
+        .bind(&r.asset)
+        .bind(&r.kind)
+        .bind(&r.signed)
+        .bind(&r.start)
+        .bind(&r.end)
+        .bind(&r.resolution)
+        .bind(r.annual_rent)
+        .bind(&r.due_day)
+        .bind(r.step_years)
+        .bind(r.step_rate)
+        .bind(&r.account)
+        .bind(audit)
+    })
+    .await?;
+    Ok(ImportOutcome::Stored {
+        rows: out.len() as u64,
+        unchanged,
+    })
+}
+
+fn read_contract(c: &mut Cells<'_, '_>, ctx: &Context, stored: &Stored) -> Option<Contract> {
+    let id = c.required("contract", "合同编号不能为空");
+    let village = village_of(c, ctx);
+    c.free_text(&["contract", "counterparty", "counterparty_id", "asset"]);
+    let counterparty = c.required("counterparty", "对方名称不能为空");
+    let counterparty_id = Some(c.get("counterparty_id").to_string()).filter(|s| !s.is_empty());
+    let asset = Some(c.get("asset").to_string()).filter(|s| !s.is_empty());
+    if let (Some(a), Some(v)) = (&asset, &village) {
+        if !stored
+            .assets
+            .contains_key(&(v.as_str().to_string(), a.clone()))
+        {
+            c.fail(
+                "asset",
+                format!("资产 {a} 不是村 {v} 已登记的资产（须先导入资产台账；不能用其他村的资产）"),
+            );
+        }
+    }
+    let kind = c.parse("kind", |t| {
+        ContractKind::parse(t)
+            .ok_or_else(|| format!("未知的合同类别 `{t}`（可填 {}）", ContractKind::choices()))
+    });
+    let signed = date_cell(c, "signed");
+    let start = date_cell(c, "start");
+    let end = date_cell(c, "end");
+    let resolution = optional_date(c, "resolution");
+    let annual_rent = c.optional("annual_rent", Fen::parse_yuan);
+    let due_day = c.optional("due_day", DueDay::parse);
+    let step_years = c.optional("step_years", |t| {
+        t.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| format!("递增年限应为 1–100 的整数，不是 `{t}`"))
+    });
+    let step_rate = c.optional("step_rate", |t| Ppm::parse_within(t, Ppm::ONE));
+    let account = c.optional("account", |t| {
+        Account::from_key_or_name(t).ok_or_else(|| format!("未知科目 `{t}`"))
+    });
+    // A contract whose installments are stored cannot take a yearly rent in a new version.
+    let has_installments = village.as_ref().is_some_and(|v| {
+        stored
+            .installments
+            .get(&(v.as_str().to_string(), id.clone()))
+            .is_some_and(|(_, l)| !l.is_empty())
+    });
+    if c.failed() {
+        return None;
+    }
+    if has_installments && annual_rent.flatten().is_some() {
+        c.fail(
+            "annual_rent",
+            format!("合同 {id} 已导入分期应收，不能再有年租金（二者只能选一）"),
+        );
+        return None;
+    }
+    let installments: Vec<Installment> = village
+        .as_ref()
+        .and_then(|v| {
+            stored
+                .installments
+                .get(&(v.as_str().to_string(), id.clone()))
+        })
+        .map(|(_, l)| {
+            l.iter()
+                .filter_map(|(d, a)| {
+                    Some(Installment {
+                        date: Date::parse(d).ok()?,
+                        amount: Fen::from_fen(*a),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match Contract::new(ContractDraft {
+        id,
+        village: village?,
+        counterparty,
+        counterparty_id,
+        asset,
+        kind: kind?,
+        signed: signed?,
+        start: start?,
+        end: end?,
+        resolution: resolution?,
+        annual_rent: annual_rent?,
+        due_day: due_day?,
+        step_years: step_years?,
+        step_rate: step_rate?,
+        account: account?,
+        installments,
+    }) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            put_errors(c, e);
+            None
+        }
+    }
+}
+
+/// One installment row as stored.
+#[derive(Debug)]
+struct InstallmentRow {
+    village: String,
+    contract: String,
+    seq: i64,
+    date: String,
+    amount: i64,
+}
+
+pub(super) async fn import_installments(
+    job: &Job<'_>,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    let sheet = job.sheet(bytes, &INSTALLMENTS, None)?;
+    let ctx = Context::load(job.store, std::iter::empty())
+        .await?
+        .within(job.meta.scope);
+    let stored = job.store.stored_contracts("").await?;
+    let mut errors = crate::table::RowErrors::new();
+    // Each contract's installments in the file, in row order, with the first row naming it.
+    let mut sets: BTreeMap<(String, String), (u64, Vec<Installment>)> = BTreeMap::new();
+    for row in &sheet.rows {
+        job.progress.advance(1);
+        let mut c = Cells::new(&sheet, row, &mut errors);
+        let id = c.required("contract", "合同编号不能为空");
+        let village = village_of(&mut c, &ctx);
+        c.free_text(&["contract"]);
+        let date = date_cell(&mut c, "date");
+        let amount = c.amount("amount", 1, "分期金额应大于 0");
+        let Some(v) = village else { continue };
+        let key = (v.as_str().to_string(), id.clone());
+        match stored.contracts.get(&key) {
+            None if !id.is_empty() => {
+                c.fail("contract", format!("村 {v} 没有合同 {id}（须先导入合同）"))
+            }
+            Some((_, k)) if k.annual_rent.is_some() => c.fail(
+                "contract",
+                format!("合同 {id} 有年租金，不能再有分期应收（二者只能选一）"),
+            ),
+            _ => {}
+        }
+        if c.failed() {
+            continue;
+        }
+        let (Some(date), Some(amount)) = (date, amount) else {
+            continue;
+        };
+        sets.entry(key)
+            .or_insert_with(|| (c.line, Vec::new()))
+            .1
+            .push(Installment { date, amount });
+    }
+    // Each contract with its new set must still be a valid contract (its sums within bounds).
+    for ((village, id), (line, list)) in &sets {
+        let (_, row) = &stored.contracts[&(village.clone(), id.clone())];
+        let made = row
+            .contract(Vec::new())
+            .map_err(|e| e.to_string())
+            .and_then(|k| k.with_installments(list.clone()));
+        if let Err(m) = made {
+            errors.push(sheet.error(*line, "contract", m));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let mut out: Vec<(i64, InstallmentRow)> = Vec::new();
+    let (mut sets_new, mut unchanged) = (HashSet::new(), 0u64);
+    for ((village, id), (_, mut list)) in sets {
+        list.sort();
+        let as_stored: Vec<(String, i64)> = list
+            .iter()
+            .map(|i| (i.date.iso(), i.amount.fen()))
+            .collect();
+        let key = (village.clone(), id.clone());
+        let Some(version) = next_version(stored.installments.get(&key), &as_stored) else {
+            unchanged += list.len() as u64;
+            continue;
+        };
+        sets_new.insert(key);
+        for (seq, (date, amount)) in as_stored.into_iter().enumerate() {
+            out.push((
+                version,
+                InstallmentRow {
+                    village: village.clone(),
+                    contract: id.clone(),
+                    seq: seq as i64,
+                    date,
+                    amount,
+                },
+            ));
+        }
+    }
+    let villages: Vec<String> = sets_new.into_iter().map(|(v, _)| v).collect();
+    write_versions(job, &out, unchanged, villages.into_iter(), |r: &InstallmentRow, v, audit| {
+        sqlx::query(
+            "INSERT INTO installments (village, contract_id, version, seq, due_date, amount, audit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&r.village)
+        .bind(&r.contract)
+        .bind(v)
+        .bind(r.seq)
+        .bind(&r.date)
+        .bind(r.amount)
+        .bind(audit)
+    })
+    .await?;
+    Ok(ImportOutcome::Stored {
+        rows: out.len() as u64,
+        unchanged,
+    })
+}
