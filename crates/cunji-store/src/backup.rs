@@ -26,6 +26,9 @@ pub(crate) fn corrupt_zh(e: &sqlx::Error) -> Option<String> {
 fn free_bytes_at(dir: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs is a C struct of integers only, for which all-zero bytes are a valid value.
+    // (No safe call in std reports free space; this and the call below are the only unsafe code
+    // outside sqlite_native, see docs/benchmarks.md "unsafe".)
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a NUL-terminated path and `st` a writable statvfs the call fills in.
     let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
