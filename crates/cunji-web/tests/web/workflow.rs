@@ -297,6 +297,31 @@ async fn the_pages_walk_a_village_through_send_back_to_publication() {
             "2,600.00",
         ],
     );
+    // And each beside the field it concerns: the first meeting's date, the votes for, the amount of
+    // the person named (by name, with the number).
+    let beside = |field: &str| {
+        let at = crate::common::after(&page, &format!("name=\"{field}\""));
+        let end = at.find("<label").unwrap_or(at.len());
+        at[..end].to_string()
+    };
+    assert!(
+        beside("proposed").contains("<p class=\"field-error\" role=\"alert\">党组织提议的日期 2024-12-20 早于 2025 年 1 月 1 日"),
+        "{}",
+        beside("proposed")
+    );
+    assert!(beside("for")
+        .contains("<p class=\"field-error\" role=\"alert\">决议须经到会人员的过半数通过"));
+    assert!(!beside("discussed").contains("field-error"));
+    let amounts: Vec<String> = p
+        .awards
+        .iter()
+        .map(|a| format!("awards_{}", a.person))
+        .collect();
+    let placed: Vec<bool> = amounts
+        .iter()
+        .map(|f| beside(f).contains("的决定金额 2,600.00 超出计算所得 2,500.00"))
+        .collect();
+    assert_eq!(placed.iter().filter(|b| **b).count(), 1, "{placed:?}");
     town.get(BASE).await;
     let r = town
         .post_form(

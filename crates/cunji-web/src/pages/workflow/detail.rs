@@ -116,6 +116,8 @@ struct DetailPage {
     can: Can,
     /// A form the user sent that was refused: shown again with what was typed and every rule broken.
     refused: Option<Refused>,
+    /// The refused form's errors, each with the fields it belongs beside.
+    placed: Vec<super::placed::Placed>,
 }
 
 /// A refused step's form (SPEC §13): which form, what was typed in it, and every rule it broke.
@@ -136,10 +138,23 @@ impl DetailPage {
     }
 
     /// The rules `form` broke when it was last sent (empty unless it was refused).
-    fn errors_of(&self, form: &str) -> &[String] {
+    fn errors_of(&self, form: &str) -> Vec<&str> {
         match &self.refused {
-            Some(r) if r.form == form => &r.errors,
-            _ => &[],
+            Some(r) if r.form == form => self.placed.iter().map(|p| p.text.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The errors of `form` that belong beside its field `field`.
+    fn field_errors(&self, form: &str, field: &str) -> Vec<&str> {
+        match &self.refused {
+            Some(r) if r.form == form => self
+                .placed
+                .iter()
+                .filter(|p| p.fields.iter().any(|f| f == field))
+                .map(|p| p.text.as_str())
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -194,9 +209,21 @@ async fn shown(
     let village = village.clone();
     let now = Now::read(state, &village, year).await?;
     let p = now.proposal.as_ref();
+    let placed = refused.as_ref().map_or_else(Vec::new, |r| {
+        let people: Vec<(String, String)> = p
+            .map(|p| {
+                p.awards
+                    .iter()
+                    .map(|a| (a.person.clone(), a.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        super::placed::place(r.form, &r.errors, &people, &check_kinds(&now))
+    });
     let page = DetailPage {
         layout: layout(&now.name),
         refused,
+        placed,
         code: village.to_string(),
         name: now.name.clone(),
         year,

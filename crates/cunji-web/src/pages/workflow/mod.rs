@@ -17,6 +17,7 @@ use crate::steps::{Fields, StepInput};
 
 mod detail;
 pub mod documents;
+mod placed;
 pub mod todo;
 
 pub use todo::list;
