@@ -102,6 +102,9 @@ struct ConfirmPage {
     /// Why the new policy gives no figures for the year (not in force, or no plan), if so.
     note: String,
     stale: Vec<String>,
+    /// Villages whose band changes: (name, before, after), at most 50 listed.
+    moved: Vec<(String, String, String)>,
+    moved_count: usize,
 }
 
 /// Villages a confirmation lists by name: the rest are counted.
@@ -115,12 +118,15 @@ async fn confirm_page(
 ) -> Result<Response, WebError> {
     let (year, _) = state.opening_year().await?;
     let data = state.data(year).await?;
-    let pools = |r: &cunji_core::report::Report| -> std::collections::BTreeMap<String, (String, cunji_core::Fen)> {
+    let pools = |r: &cunji_core::report::Report| -> Pools {
         r.villages
             .iter()
             .map(|v| {
-                let pool = v.incentive.as_ref().map_or(cunji_core::Fen::ZERO, |i| i.pool);
-                (v.code.to_string(), (v.name.clone(), pool))
+                let pool = v
+                    .incentive
+                    .as_ref()
+                    .map_or(cunji_core::Fen::ZERO, |i| i.pool);
+                (v.code.to_string(), (v.name.clone(), pool, v.band.clone()))
             })
             .collect()
     };
@@ -139,12 +145,14 @@ async fn confirm_page(
             format!("按新政策算不出 {year} 年的数字：{}", e.message()),
         ),
     };
-    let sum = |m: &std::collections::BTreeMap<String, (String, cunji_core::Fen)>| {
-        cunji_core::Fen::checked_sum(m.values().map(|(_, f)| *f)).unwrap_or(cunji_core::Fen::ZERO)
+    let sum = |m: &Pools| {
+        cunji_core::Fen::checked_sum(m.values().map(|(_, f, _)| *f))
+            .unwrap_or(cunji_core::Fen::ZERO)
     };
+    let moved = band_moves(&before, &after);
     let mut changed: Vec<(i128, String, String, String)> = after
         .iter()
-        .filter_map(|(code, (name, a))| {
+        .filter_map(|(code, (name, a, _))| {
             let b = before.get(code).map_or(cunji_core::Fen::ZERO, |x| x.1);
             (a != &b).then(|| {
                 let gap = (a.fen() as i128 - b.fen() as i128).abs();
@@ -189,8 +197,25 @@ async fn confirm_page(
             .collect(),
         note,
         stale,
+        moved_count: moved.len(),
+        moved: moved.into_iter().take(CONFIRM_LISTED).collect(),
     };
     Ok(render(&page))
+}
+
+/// Each village's (name, pool, band) in a report, by code.
+type Pools = std::collections::BTreeMap<String, (String, cunji_core::Fen, Option<String>)>;
+
+/// The villages whose band differs between the two plans, in code order: (name, before, after).
+fn band_moves(before: &Pools, after: &Pools) -> Vec<(String, String, String)> {
+    let shown = |b: &Option<String>| b.clone().unwrap_or_else(|| "不分档".to_string());
+    after
+        .iter()
+        .filter_map(|(code, (name, _, a))| {
+            let b = before.get(code).and_then(|x| x.2.clone());
+            (before.contains_key(code) && &b != a).then(|| (name.clone(), shown(&b), shown(a)))
+        })
+        .collect()
 }
 
 /// Installs a policy (TOML text) as the active one, after checking it.

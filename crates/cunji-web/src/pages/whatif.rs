@@ -16,6 +16,8 @@ use crate::auth::Viewer;
 use crate::html::{bad_request, render, Layout, WebError};
 use crate::state::AppState;
 
+mod bands;
+
 /// Query pairs a what-if reads at most: a plan has a handful of levers, tiers and ratings.
 const PAIRS_AT_MOST: usize = 200;
 /// Empty tier rows the form offers for adding tiers.
@@ -35,6 +37,8 @@ struct Levers {
     max_share: Vec<(String, String)>,
     /// `appraisal.合格` = `100`: rating, percent.
     appraisal: Vec<(String, String)>,
+    /// Each band's lower bound, each target's figure and year.
+    bands: bands::BandLevers,
     /// Was anything changed (or is this the first look at the current plan)?
     asked: bool,
 }
@@ -58,6 +62,7 @@ impl Levers {
                 "cap" => l.cap = Some(v),
                 "min_level" => l.min_level = Some(v),
                 "min_base" => l.min_base = Some(v),
+                _ if l.bands.take(&k, &v) => {}
                 _ => match k.split_once('.') {
                     Some(("max_share", role)) => l.max_share.push((role.to_string(), v)),
                     Some(("appraisal", rating)) => l.appraisal.push((rating.to_string(), v)),
@@ -95,6 +100,7 @@ fn changed_source(source: &str, l: &Levers) -> Result<String, String> {
     let mut table: toml::Table = source
         .parse()
         .map_err(|e: toml::de::Error| e.message().to_string())?;
+    l.bands.apply(&mut table)?;
     let Some(toml::Value::Table(inc)) = table.get_mut("incentive") else {
         return Err("当前政策没有激励办法".into());
     };
@@ -286,6 +292,11 @@ struct WhatIfPage {
     new_source: String,
     is_admin: bool,
     csrf: String,
+    band_fields: Vec<bands::BandField>,
+    target_fields: Vec<bands::TargetField>,
+    /// The region's band counts and target outcomes under both plans: (name, before, after).
+    band_rows: Vec<bands::Row>,
+    target_rows: Vec<bands::Row>,
 }
 
 pub async fn page(
@@ -331,6 +342,12 @@ pub async fn page(
         v.township().unwrap_or_else(|| v.clone()).to_string()
     });
     let (fields, tiers) = fields(plan, &l);
+    let (band_fields, target_fields) = bands::fields(&before, &l.bands);
+    let of_region = |r: &Report| r.regions.iter().find(|x| x.code == region).cloned();
+    let (band_rows, target_rows) = match of_region(&r_before) {
+        Some(b) => bands::compare(&b, r_after.as_deref().and_then(of_region).as_ref()),
+        None => Default::default(),
+    };
     let after = r_after.as_deref().map(total);
     let page = WhatIfPage {
         layout: Layout::new("调整测算", Some(&user)).with_flash("error", err),
@@ -346,6 +363,10 @@ pub async fn page(
         new_source,
         is_admin: user.role == crate::auth::Role::CountyAdmin,
         csrf: user.csrf.clone(),
+        band_fields,
+        target_fields,
+        band_rows,
+        target_rows,
     };
     Ok(render(&page))
 }

@@ -48,17 +48,7 @@ async fn what_if_compares_both_plans_and_the_admin_saves() {
     );
     assert!(!bad.contains("id=\"save-whatif\""), "{bad}");
     // Saving asks for a new name; the current one is refused.
-    let i = t.find("name=\"source\" value=\"").unwrap() + "name=\"source\" value=\"".len();
-    let source = t[i..t[i..].find('"').unwrap() + i]
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
-        .replace("&#37;", "%")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#39;", "'")
-        .replace("&#10;", "\n")
-        .replace("&#xa;", "\n");
+    let source = saved_source(&t);
     let r = admin
         .post_form(
             "/policy",
@@ -487,4 +477,98 @@ async fn csv_exports_escape_fullwidth_and_bom_formulas() {
             "{name:?} not escaped in:\n{csv}"
         );
     }
+}
+
+/// The policy source the what-if page offers for saving, unescaped.
+fn saved_source(t: &str) -> String {
+    let i = t.find("name=\"source\" value=\"").unwrap() + "name=\"source\" value=\"".len();
+    t[i..t[i..].find('"').unwrap() + i]
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+        .replace("&#37;", "%")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&#10;", "\n")
+        .replace("&#xa;", "\n")
+}
+
+#[tokio::test]
+async fn what_if_moves_a_band_and_a_target_and_counts_the_villages_on_both_sides() {
+    let s = server("whatif-bands").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    // 2024: 东关村 150,000, 西关村 40,000, 大迁民村 120,000. Raising 10万以上 to 130,000 moves
+    // 大迁民村 down to 5–10万; the 10万以上 share falls from 2 of 3 to 1 of 3, which a 30% target
+    // still meets.
+    let t = admin
+        .get("/policy/whatif?year=2024&band_min.3=130000&target_share.0=30")
+        .await
+        .text();
+    let bands = crate::common::after(&t, "id=\"band-compare\"");
+    assert_holds(
+        bands,
+        &[
+            "<tr><td>5万以下（村）</td><td class=\"num\">1</td><td class=\"num\">1</td></tr>",
+            "<tr><td>5–10万（村）</td><td class=\"num\">0</td><td class=\"num\">1</td></tr>",
+            "<tr><td>10万以上（村）</td><td class=\"num\">2</td><td class=\"num\">1</td></tr>",
+        ],
+    );
+    let targets = crate::common::after(&t, "id=\"target-compare\"");
+    assert!(targets.starts_with("><tr><th>目标</th>"), "{targets}");
+    let row = &targets[targets.find("<tr><td>10万以上占比</td>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert_eq!(
+        row,
+        "<tr><td>10万以上占比</td><td>达成（66.67%，2024 年）</td><td>达成（33.33%，2024 年）</td>"
+    );
+    // The fields show what was typed; the first band has no lower bound to move.
+    assert_holds(
+        &t,
+        &[
+            "name=\"band_min.3\" value=\"130000\"",
+            "name=\"band_min.2\" value=\"50000.00\"",
+            "name=\"target_share.0\" value=\"30\"",
+            "name=\"target_year.0\" value=\"2024\"",
+            "<span>空壳村：最低一档</span>",
+        ],
+    );
+    // The plan offered for saving carries the new bound and share; saving it first shows the one
+    // village whose band moves.
+    let source = saved_source(&t);
+    assert!(source.contains("min = \"130000\""), "{source}");
+    assert!(source.contains("share_at_least = \"30%\""), "{source}");
+    let confirm = admin
+        .post_form(
+            "/policy",
+            &[("source", &source), ("name", "测试政策（调档）")],
+            true,
+        )
+        .await
+        .text();
+    assert_holds(
+        &confirm,
+        &[
+            "<strong id=\"moved-count\">1</strong> 个村的分档有变",
+            "<tr><td>大迁民村</td><td>10万以上</td><td>5–10万</td></tr>",
+        ],
+    );
+    // The unchanged plan compares equal with itself; a wrong bound is named and shows no result.
+    let bad = admin
+        .get("/policy/whatif?year=2024&band_min.2=五万")
+        .await
+        .text();
+    assert!(
+        bad.contains("第 3 档起点“五万”不是金额：请填元，如 8000"),
+        "{bad}"
+    );
+    assert_eq!(stat(&bad, "total-after"), "—");
+    let bad = admin
+        .get("/policy/whatif?year=2024&target_year.0=20245")
+        .await
+        .text();
+    assert!(
+        bad.contains("“10万以上占比”的年份“20245”不是有效年份"),
+        "{bad}"
+    );
 }
