@@ -19,7 +19,13 @@ async fn each_role_sees_and_does_what_it_may() {
         t.contains("饶阳县 · 2024 年总览") && t.contains("饶阳镇") && t.contains("大尹村镇"),
         "{t}"
     );
-    // 结账 asks for the tick that the books were checked; without it nothing is closed.
+    // 结账 says what it fixes (西关村 has one 2023 entry) and asks for the tick that the books were
+    // checked; without it nothing is closed.
+    let page = admin.get("/village/131124100201?year=2023").await.text();
+    assert!(
+        page.contains("结账将固定 2023 年的 1 笔分录及其各科目合计"),
+        "{page}"
+    );
     let r = admin
         .post_form("/village/131124100201/close", &[("year", "2023")], true)
         .await;
