@@ -60,7 +60,7 @@ impl Store {
             ));
         }
         if out.exists() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "{} 已存在：备份不覆盖已有文件",
                 out.display()
             )));

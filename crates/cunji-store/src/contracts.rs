@@ -54,7 +54,7 @@ pub(crate) struct ContractRow {
 }
 
 fn bad(what: &str) -> StoreError {
-    StoreError::Invalid(format!("数据库中的{what}有误"))
+    StoreError::Corrupt(format!("数据库中的{what}有误"))
 }
 
 fn code(s: &str) -> Result<RegionCode, StoreError> {
@@ -67,7 +67,7 @@ fn date(s: &str) -> Result<Date, StoreError> {
 
 fn field_errors(what: &str, id: &str, e: Vec<FieldError>) -> StoreError {
     let first = e.first().map(|e| e.message.clone()).unwrap_or_default();
-    StoreError::Invalid(format!("数据库中的{what} {id} 有误：{first}"))
+    StoreError::Corrupt(format!("数据库中的{what} {id} 有误：{first}"))
 }
 
 impl AssetRow {

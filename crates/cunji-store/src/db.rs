@@ -15,13 +15,39 @@ pub enum StoreError {
     #[error("不支持的数据库地址 `{0}`（应为 sqlite://文件 或 postgres://…）")]
     BadUrl(String),
     #[error("数据库错误：{0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+    /// The user's input breaks a rule (a missing reason, a bad date, a file over its quota): theirs
+    /// to fix, said in Chinese. Web: 422; CLI: exit 2.
     #[error("{0}")]
     Invalid(String),
+    /// No such thing (an entry, a proposal, a user, a policy version, a village): web 404, CLI exit 2.
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing exists but its state forbids the step now (a year closed, a name taken, a step out
+    /// of order, a record changed outside cunji): web 409, CLI exit 2.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database holds a value cunji cannot read (an unknown role, a malformed date): not the
+    /// user's doing. Web: 500 with the cause logged; CLI: exit 1 with the message.
+    #[error("{0}")]
+    Corrupt(String),
     /// The database cannot be reached or read (a server down, a file that is not a database): not
     /// the user's input, said with the path or host.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// A pool that timed out or closed, or a connection that broke, is the database being unreachable
+/// (`Unavailable`: web 503), not a failure of the request; everything else stays `Db` (500).
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(format!("数据库暂时无法访问：{e}"))
+            }
+            other => StoreError::Db(other),
+        }
+    }
 }
 
 /// A connection readied for one large write (`Store::bulk_connection`).

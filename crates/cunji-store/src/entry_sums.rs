@@ -70,7 +70,7 @@ pub(crate) fn of_facts(facts: &[u8]) -> Result<Vec<u8>, StoreError> {
         b.add((md / 100) as u8, account, amount, reverses.is_some());
         Ok(())
     })
-    .map_err(|what| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}")))?;
+    .map_err(|what| StoreError::Corrupt(format!("数据库中的分录摘要有误：{what}")))?;
     Ok(encode(&b.finish()))
 }
 
@@ -121,7 +121,7 @@ pub(crate) async fn read(
             continue;
         }
         let sums = decode(&bytes)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的分录合计有误：{e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("数据库中的分录合计有误：{e}")))?;
         out.insert(code, sums);
     }
     Ok((out, missing))

@@ -84,7 +84,7 @@ pub(crate) fn parse(bytes: &[u8], year: i32) -> Result<Vec<EntryFact<'_>>, Store
         });
         Ok(())
     })
-    .map_err(|what| StoreError::Invalid(format!("数据库中的分录摘要有误：{what}")))?;
+    .map_err(|what| StoreError::Corrupt(format!("数据库中的分录摘要有误：{what}")))?;
     Ok(out)
 }
 

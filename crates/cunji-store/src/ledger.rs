@@ -188,7 +188,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| {
-            ImportError::Store(StoreError::Invalid(format!("没有编号为 {entry_id} 的分录")))
+            ImportError::Store(StoreError::NotFound(format!("没有编号为 {entry_id} 的分录")))
         })?;
         let village: String = row.try_get(0)?;
         let year: i64 = row.try_get(1)?;
@@ -259,7 +259,7 @@ impl Store {
             .await?
             .try_get(0)?;
         serde_json::from_str(&text)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的分录有误：{e}")))
+            .map_err(|e| StoreError::Corrupt(format!("数据库中的分录有误：{e}")))
     }
 
     /// Whether a village's year is closed.
@@ -335,7 +335,7 @@ async fn next_voucher(
             return Ok(v);
         }
     }
-    Err(StoreError::Invalid("无法分配凭证号".into()))
+    Err(StoreError::Conflict("无法分配凭证号".into()))
 }
 
 async fn voucher_taken(

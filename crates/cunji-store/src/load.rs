@@ -91,7 +91,7 @@ pub(crate) fn code_of_number(village: u64) -> Result<RegionCode, StoreError> {
 }
 
 fn code(s: &str) -> Result<RegionCode, StoreError> {
-    RegionCode::parse(s).map_err(|e| StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))
+    RegionCode::parse(s).map_err(|e| StoreError::Corrupt(format!("数据库中的区划代码有误：{e}")))
 }
 
 /// A cadre row (village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal).
@@ -103,7 +103,7 @@ fn cadre_of(r: &sqlx::any::AnyRow) -> Result<Cadre, StoreError> {
         person: r.try_get(2)?,
         name: r.try_get(3)?,
         role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("数据库中有未知职务 {role}")))?,
         months_in_post: r.try_get::<i64, _>(5)? as u8,
         sanctioned: r.try_get::<i64, _>(6)? != 0,
         base_pay: r.try_get::<Option<i64>, _>(7)?.map(Fen::from_fen),
@@ -136,7 +136,7 @@ impl Store {
                 let sql = self.backend.dialect().regions_array;
                 let text: String = sqlx::query(sql).fetch_one(&self.pool).await?.try_get(0)?;
                 serde_json::from_str(&text)
-                    .map_err(|e| StoreError::Invalid(format!("数据库中的区划有误：{e}")))?
+                    .map_err(|e| StoreError::Corrupt(format!("数据库中的区划有误：{e}")))?
             }
         };
         for (c, name, merged_in) in rows {
@@ -149,7 +149,7 @@ impl Store {
         }
         let problems = set.check_merges();
         if let Some((c, e)) = problems.first() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Corrupt(format!(
                 "数据库中的合并关系有误（{c}）：{e}"
             )));
         }
@@ -198,7 +198,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get(0)?;
-        let bad = |what: &str| StoreError::Invalid(format!("数据库中的合计有误：{what}"));
+        let bad = |what: &str| StoreError::Corrupt(format!("数据库中的合计有误：{what}"));
         let mut accounts: Vec<(&str, Account)> = Vec::new();
         let mut rows = Vec::new();
         for item in text.split(';').filter(|t| !t.is_empty()) {
@@ -210,7 +210,7 @@ impl Store {
                 Some((_, a)) => *a,
                 None => {
                     let a = Account::from_key_or_name(account).ok_or_else(|| {
-                        StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                        StoreError::Corrupt(format!("数据库中有未知科目 {account}"))
                     })?;
                     accounts.push((account, a));
                     a
@@ -238,7 +238,7 @@ impl Store {
             .await?
             .try_get(0)?;
         serde_json::from_str(&text)
-            .map_err(|e| StoreError::Invalid(format!("数据库中的村干部有误：{e}")))
+            .map_err(|e| StoreError::Corrupt(format!("数据库中的村干部有误：{e}")))
     }
 
     pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
@@ -259,7 +259,7 @@ impl Store {
                         person,
                         name,
                         role: Role::parse(&role).ok_or_else(|| {
-                            StoreError::Invalid(format!("数据库中有未知职务 {role}"))
+                            StoreError::Corrupt(format!("数据库中有未知职务 {role}"))
                         })?,
                         months_in_post: months as u8,
                         sanctioned: sanctioned != 0,
@@ -290,7 +290,7 @@ impl Store {
                     village: code(&r.try_get::<String, _>(1)?)?,
                     year: r.try_get::<i64, _>(2)? as i32,
                     level: SourceLevel::parse(&level).ok_or_else(|| {
-                        StoreError::Invalid(format!("数据库中有未知资金来源 {level}"))
+                        StoreError::Corrupt(format!("数据库中有未知资金来源 {level}"))
                     })?,
                     program: r.try_get(4)?,
                     amount: Fen::from_fen(r.try_get(5)?),
@@ -455,7 +455,7 @@ impl Store {
             timed("distributions", self.distributions_of_year(year)),
             timed("contracts", self.load_contracts()),
         );
-        let joined = |e: tokio::task::JoinError| StoreError::Invalid(format!("读取任务异常：{e}"));
+        let joined = |e: tokio::task::JoinError| StoreError::Corrupt(format!("读取任务异常：{e}"));
         let entries = facts.await.map_err(joined)??;
         let books = books.await.map_err(joined)?;
         let (regions, books, cadres, grants, project_actuals, stats) =
@@ -509,7 +509,7 @@ impl Store {
                     village: code(&r.try_get::<String, _>(0)?)?,
                     year: r.try_get::<i64, _>(1)? as i32,
                     account: Account::from_key_or_name(&account).ok_or_else(|| {
-                        StoreError::Invalid(format!("数据库中有未知科目 {account}"))
+                        StoreError::Corrupt(format!("数据库中有未知科目 {account}"))
                     })?,
                     amount: Fen::from_fen(r.try_get(3)?),
                     entries: r.try_get(4)?,

@@ -24,7 +24,7 @@ pub(crate) async fn kept_joined(
 
 /// The villages' facts of a joined value, each checked to lie within it.
 fn split_facts(mut rest: &[u8]) -> Result<Vec<VillageFacts>, StoreError> {
-    let bad = || StoreError::Invalid("数据库中的分录摘要有误：读取内容不完整".into());
+    let bad = || StoreError::Corrupt("数据库中的分录摘要有误：读取内容不完整".into());
     let mut out = Vec::new();
     while !rest.is_empty() {
         let (code, after) = rest.split_at_checked(12).ok_or_else(bad)?;
@@ -32,7 +32,7 @@ fn split_facts(mut rest: &[u8]) -> Result<Vec<VillageFacts>, StoreError> {
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         let (facts, after) = after.split_at_checked(len).ok_or_else(bad)?;
         let village = digits(code).ok_or_else(|| {
-            StoreError::Invalid(format!(
+            StoreError::Corrupt(format!(
                 "数据库中的区划代码有误：{}",
                 String::from_utf8_lossy(code)
             ))
@@ -68,7 +68,7 @@ pub(crate) async fn cadres_joined(
     let Some(records) = split_records(&text, rows, 9) else {
         return Ok(None);
     };
-    let bad = |what: &str| StoreError::Invalid(format!("数据库中的村干部有误：{what}"));
+    let bad = |what: &str| StoreError::Corrupt(format!("数据库中的村干部有误：{what}"));
     let int = |f: &str| f.parse::<i64>().map_err(|_| bad(f));
     let mut out = Vec::with_capacity(records.len());
     for f in records {
@@ -101,7 +101,7 @@ pub(crate) async fn regions_joined(
     let Some(records) = split_records(&text, rows, 3) else {
         return Ok(None);
     };
-    let bad = |what: &str| StoreError::Invalid(format!("数据库中的区划有误：{what}"));
+    let bad = |what: &str| StoreError::Corrupt(format!("数据库中的区划有误：{what}"));
     records
         .into_iter()
         .map(|f| {

@@ -33,11 +33,11 @@ fn user_of(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
         display_name: r.try_get("display_name")?,
         password_hash: r.try_get("password_hash")?,
         role: cunji_core::access::Role::parse(&role)
-            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知角色 {role}")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("数据库中有未知角色 {role}")))?,
         scope: scope
             .map(|s| {
                 cunji_core::region::RegionCode::parse(&s)
-                    .map_err(|e| StoreError::Invalid(format!("数据库中用户的范围有误：{e}")))
+                    .map_err(|e| StoreError::Corrupt(format!("数据库中用户的范围有误：{e}")))
             })
             .transpose()?,
     })
@@ -74,7 +74,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_some() {
-            return Err(StoreError::Invalid(format!("用户名 {username} 已存在")));
+            return Err(StoreError::Conflict(format!("用户名 {username} 已存在")));
         }
         let id: i64 = sqlx::query(
             "INSERT INTO users (username, display_name, password_hash, role, scope, created_at) \
@@ -116,7 +116,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Invalid(format!("没有用户 {username}")));
+            return Err(StoreError::NotFound(format!("没有用户 {username}")));
         }
         // A new password ends every session of the user.
         sqlx::query(

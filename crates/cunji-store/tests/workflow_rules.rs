@@ -92,7 +92,8 @@ fn today() -> Date {
 
 fn invalid(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
-        Err(StoreError::Invalid(m)) => m,
+        // Bad input (422) or a step the proposal's state forbids now (409).
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => m,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

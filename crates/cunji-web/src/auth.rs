@@ -184,18 +184,26 @@ impl LoginKey {
     }
 }
 
-/// The user of the request's session, if any.
-pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Option<User> {
-    let token = cookie(headers, SESSION_COOKIE)?;
-    let row = state.store.session(&token_hash(&token)).await.ok()??;
-    Some(User {
+/// The user of the request's session, if any; a database that cannot answer is an error (503 or
+/// 500), not "not signed in" (it once sent every user to the login page while the database was down).
+pub async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<User>, crate::html::WebError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some(row) = state.store.session(&token_hash(&token)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(User {
         id: row.user.id,
         username: row.user.username,
         display_name: row.user.display_name,
         role: row.user.role,
         scope: row.user.scope,
         csrf: row.csrf,
-    })
+    }))
 }
 
 /// Not signed in: pages redirect to the login page, the API answers 401.
@@ -220,6 +228,11 @@ impl IntoResponse for NotSignedIn {
 pub enum AuthRejection {
     NotSignedIn(NotSignedIn),
     Denied(Denied),
+    /// The session could not be looked up: the failure's own status, as JSON on /api/.
+    Failed {
+        error: crate::html::WebError,
+        api: bool,
+    },
 }
 
 impl IntoResponse for AuthRejection {
@@ -227,6 +240,12 @@ impl IntoResponse for AuthRejection {
         match self {
             AuthRejection::NotSignedIn(n) => n.into_response(),
             AuthRejection::Denied(d) => d.into_response(),
+            AuthRejection::Failed { error, api: true } => (
+                error.status(),
+                axum::Json(serde_json::json!({ "error": error.message() })),
+            )
+                .into_response(),
+            AuthRejection::Failed { error, api: false } => error.into_response(),
         }
     }
 }
@@ -235,6 +254,7 @@ async fn user_from_parts(parts: &Parts, state: &AppState) -> Result<User, AuthRe
     let api = parts.uri.path().starts_with("/api/");
     let user = session_user(state, &parts.headers)
         .await
+        .map_err(|error| AuthRejection::Failed { error, api })?
         .ok_or(AuthRejection::NotSignedIn(NotSignedIn { api }))?;
     if let Some(slot) = parts.extensions.get::<crate::hardening::LogUser>() {
         slot.set(&user.username);

@@ -45,7 +45,17 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let expected = if path == "/login" {
         cookie_value(&headers, LOGIN_CSRF_COOKIE).and_then(|c| state.login_key.verify(&c))
     } else {
-        session_user(&state, &headers).await.map(|u| u.csrf)
+        match session_user(&state, &headers).await {
+            Ok(u) => u.map(|u| u.csrf),
+            Err(e) if api => {
+                return (
+                    e.status(),
+                    axum::Json(serde_json::json!({ "error": e.message() })),
+                )
+                    .into_response()
+            }
+            Err(e) => return e.into_response(),
+        }
     };
     let Some(expected) = expected else {
         return refuse(api);

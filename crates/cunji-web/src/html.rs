@@ -122,6 +122,8 @@ pub enum WebError {
     Denied(String),
     /// No such thing: 404.
     NotFound(String),
+    /// The thing's state forbids it now (a closed year, a step out of order): 409.
+    Conflict(String),
     /// The server is busy or stopping: 503.
     Unavailable(String),
     /// Anything else; its cause was logged when the error was made: 500.
@@ -135,6 +137,7 @@ impl WebError {
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Denied(_) => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -146,6 +149,7 @@ impl WebError {
             | WebError::Invalid(m)
             | WebError::Denied(m)
             | WebError::NotFound(m)
+            | WebError::Conflict(m)
             | WebError::Unavailable(m) => m,
             WebError::Internal => INTERNAL,
         }
@@ -170,12 +174,21 @@ impl From<crate::auth::Denied> for WebError {
     }
 }
 
-/// A store's refusal of bad input is the user's to fix (422, as it is exit 2 on the command line);
-/// anything else is internal.
+/// Each store error's HTTP status, in one place (as crates.io's errors carry theirs): the user's
+/// input 422, no such thing 404, a state that forbids the step 409, a database that cannot be
+/// reached 503; a database that holds what cunji cannot read, or any other failure, 500 with the
+/// cause logged and never shown (it may name tables, hosts or paths).
 impl From<cunji_store::StoreError> for WebError {
     fn from(e: cunji_store::StoreError) -> Self {
+        use cunji_store::StoreError as S;
         match e {
-            cunji_store::StoreError::Invalid(m) => WebError::Invalid(m),
+            S::Invalid(m) => WebError::Invalid(m),
+            S::NotFound(m) => WebError::NotFound(m),
+            S::Conflict(m) => WebError::Conflict(m),
+            S::Unavailable(_) => {
+                log_error("store", &e);
+                WebError::Unavailable(UNAVAILABLE.to_string())
+            }
             other => WebError::internal("store", &other),
         }
     }
@@ -186,15 +199,25 @@ impl From<cunji_store::StoreError> for WebError {
 pub const INTERNAL: &str =
     "服务器未能完成这个操作，请稍后再试；如果一再出现，请把时间告诉管理员（详情已记入服务器日志）";
 
-/// A store error as a user may read it: the store's own Chinese message for bad input, otherwise
-/// [`INTERNAL`] with the cause logged.
+/// What a user is told when the database cannot be reached (its address stays in the log).
+pub const UNAVAILABLE: &str = "数据库暂时无法访问，请稍后再试；如果一再出现，请告诉管理员";
+
+/// A store error as a user may read it: the store's own Chinese message where it is theirs to
+/// act on, otherwise the generic text with the cause logged.
 pub fn store_message(e: &cunji_store::StoreError) -> String {
+    WebError::from(clone_kind(e)).message().to_string()
+}
+
+/// The error again (`StoreError` holds a `sqlx::Error`, which is not `Clone`): what the user may
+/// read is kept, the rest is logged here.
+fn clone_kind(e: &cunji_store::StoreError) -> cunji_store::StoreError {
+    use cunji_store::StoreError as S;
     match e {
-        cunji_store::StoreError::Invalid(m) => m.clone(),
-        other => {
-            log_error("store", other);
-            INTERNAL.to_string()
-        }
+        S::Invalid(m) => S::Invalid(m.clone()),
+        S::NotFound(m) => S::NotFound(m.clone()),
+        S::Conflict(m) => S::Conflict(m.clone()),
+        S::Unavailable(m) => S::Unavailable(m.clone()),
+        other => S::Corrupt(other.to_string()),
     }
 }
 

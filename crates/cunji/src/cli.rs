@@ -288,9 +288,11 @@ impl Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Missing(_) | StoreError::BadUrl(_) | StoreError::Invalid(_) => {
-                Failure::input(format!("错误：{e}"))
-            }
+            StoreError::Missing(_)
+            | StoreError::BadUrl(_)
+            | StoreError::Invalid(_)
+            | StoreError::NotFound(_)
+            | StoreError::Conflict(_) => Failure::input(format!("错误：{e}")),
             _ => Failure::other(format!("错误：{e}")),
         }
     }

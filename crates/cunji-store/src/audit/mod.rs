@@ -352,7 +352,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "村 {village} 的 {year} 年已经结账"
             )));
         }
@@ -393,7 +393,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "村 {village} 的 {year} 年并未结账"
             )));
         }
@@ -441,7 +441,7 @@ impl Store {
         match level.as_deref() {
             Some("village") => Ok(()),
             Some(_) => Err(StoreError::Invalid(format!("{village} 不是村级区划"))),
-            None => Err(StoreError::Invalid(format!("村 {village} 未登记"))),
+            None => Err(StoreError::NotFound(format!("村 {village} 未登记"))),
         }
     }
 }
@@ -551,9 +551,9 @@ impl Store {
             let date: String = r.try_get(2)?;
             let account: i64 = r.try_get(3)?;
             let fact = cunji_core::alerts::EntryFact {
-                date: cunji_core::date::Date::parse(&date).map_err(StoreError::Invalid)?,
+                date: cunji_core::date::Date::parse(&date).map_err(StoreError::Corrupt)?,
                 account: crate::account_numbers::account(account)
-                    .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知科目 {account}")))?,
+                    .ok_or_else(|| StoreError::Corrupt(format!("数据库中有未知科目 {account}")))?,
                 amount: cunji_core::Fen::from_fen(r.try_get(4)?),
                 voucher: r.try_get(5)?,
                 reverses: r.try_get(6)?,

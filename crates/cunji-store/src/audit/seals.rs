@@ -624,7 +624,7 @@ pub(crate) fn refusal(what: &str, changed: &[String]) -> Option<String> {
     })
 }
 
-/// Refuses (`StoreError::Invalid`) when rows of `t` in the scope of `args` differ from their seals.
+/// Refuses (`StoreError::Conflict`) when rows of `t` in the scope of `args` differ from their seals.
 pub(crate) async fn refuse_unsealed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     t: &Sealed,
@@ -632,7 +632,7 @@ pub(crate) async fn refuse_unsealed(
 ) -> Result<(), crate::db::StoreError> {
     let changed = unsealed(tx, t, args).await?;
     match refusal(t.zh, &changed) {
-        Some(m) => Err(crate::db::StoreError::Invalid(m)),
+        Some(m) => Err(crate::db::StoreError::Conflict(m)),
         None => Ok(()),
     }
 }
@@ -648,7 +648,7 @@ pub(crate) async fn refuse_unsealed_each(
         changed.extend(unsealed(tx, t, Some(args)).await?);
     }
     match refusal(t.zh, &changed) {
-        Some(m) => Err(crate::db::StoreError::Invalid(m)),
+        Some(m) => Err(crate::db::StoreError::Conflict(m)),
         None => Ok(()),
     }
 }

@@ -39,7 +39,7 @@ pub enum ImportError {
 
 impl From<sqlx::Error> for ImportError {
     fn from(e: sqlx::Error) -> Self {
-        ImportError::Store(StoreError::Db(e))
+        ImportError::Store(StoreError::from(e))
     }
 }
 

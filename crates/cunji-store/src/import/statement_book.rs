@@ -348,7 +348,7 @@ impl Store {
             let f = |i: usize| -> Result<Fen, sqlx::Error> { Ok(Fen::from_fen(r.try_get(i)?)) };
             let code: String = r.try_get(0)?;
             let code = RegionCode::parse(&code)
-                .map_err(|e| crate::StoreError::Invalid(format!("数据库中的区划代码有误：{e}")))?;
+                .map_err(|e| crate::StoreError::Corrupt(format!("数据库中的区划代码有误：{e}")))?;
             let d = Distribution {
                 opening_undistributed: f(1)?,
                 transfers_in: f(2)?,

@@ -62,12 +62,12 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or_else(|| StoreError::Invalid(format!("没有编号为 {id} 的奖励方案")))?;
+                .ok_or_else(|| StoreError::NotFound(format!("没有编号为 {id} 的奖励方案")))?;
             (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)
         };
         // A paid or published reward is history (SPEC §13): its documents are what it was decided on.
         if let Some(settled) = super::Status::parse(&status).filter(|s| s.is_settled()) {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Conflict(format!(
                 "该奖励方案已“{}”，不能再添加附件",
                 settled.name_zh()
             )));

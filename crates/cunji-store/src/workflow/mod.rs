@@ -149,11 +149,11 @@ impl Store {
         Ok(Some(Proposal {
             id,
             village: cunji_core::region::RegionCode::parse(&village)
-                .map_err(|e| StoreError::Invalid(format!("数据库中的奖励方案有误：{e}")))?,
+                .map_err(|e| StoreError::Corrupt(format!("数据库中的奖励方案有误：{e}")))?,
             year: r.try_get::<i64, _>(2)? as i32,
             policy_id: r.try_get(3)?,
             status: Status::parse(&status)
-                .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?,
+                .ok_or_else(|| StoreError::Corrupt(format!("未知流程状态 {status}")))?,
             pool: cunji_core::Fen::from_fen(r.try_get(5)?),
             figures: r.try_get(6)?,
             computed_at: r.try_get(7)?,
@@ -204,7 +204,7 @@ pub struct ProposalSummary {
 }
 
 fn summary_of(r: &sqlx::any::AnyRow) -> Result<ProposalSummary, StoreError> {
-    let bad = |e: String| StoreError::Invalid(format!("数据库中的奖励方案有误：{e}"));
+    let bad = |e: String| StoreError::Corrupt(format!("数据库中的奖励方案有误：{e}"));
     let village = cunji_core::region::RegionCode::parse(&r.try_get::<String, _>(0)?)
         .map_err(|e| bad(e.to_string()))?;
     let status: String = r.try_get(1)?;
@@ -228,9 +228,9 @@ pub(super) async fn current_status(
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or_else(|| StoreError::Invalid(format!("没有编号为 {id} 的奖励方案")))?
+        .ok_or_else(|| StoreError::NotFound(format!("没有编号为 {id} 的奖励方案")))?
         .try_get(0)?;
-    Status::parse(&s).ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {s}")))
+    Status::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("未知流程状态 {s}")))
 }
 
 pub(super) async fn set_status(
@@ -440,7 +440,7 @@ fn award_of(a: &sqlx::any::AnyRow) -> Result<ProposalAward, StoreError> {
         person: a.try_get(0)?,
         name: a.try_get(1)?,
         role: cunji_core::cadre::Role::parse(&role)
-            .ok_or_else(|| StoreError::Invalid(format!("数据库中有未知职务 {role}")))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("数据库中有未知职务 {role}")))?,
         computed: cunji_core::Fen::from_fen(a.try_get(3)?),
         decided: money(a, 4)?,
         paid: money(a, 5)?,

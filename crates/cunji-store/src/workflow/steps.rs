@@ -48,7 +48,7 @@ impl Store {
             .await?
             .map(|r| r.try_get(0))
             .transpose()?
-            .ok_or_else(|| StoreError::Invalid(format!("没有第 {policy_id} 版政策")))?;
+            .ok_or_else(|| StoreError::NotFound(format!("没有第 {policy_id} 版政策")))?;
         let trace_text = std::iter::once(format!("按政策第 {policy_id} 版《{policy_name}》计算。"))
             .chain(trace.iter().cloned())
             .collect::<Vec<_>>()
@@ -66,7 +66,7 @@ impl Store {
                 refuse_unsealed(&mut tx, id).await?;
                 let status: String = r.try_get(1)?;
                 let status = Status::parse(&status)
-                    .ok_or_else(|| StoreError::Invalid(format!("未知流程状态 {status}")))?;
+                    .ok_or_else(|| StoreError::Corrupt(format!("未知流程状态 {status}")))?;
                 // Past its village resolution a proposal is recomputed only once new figures sent
                 // it back (SPEC §13): the core says which statuses computing may follow.
                 let next = Action::Compute.next(Some(status)).map_err(StoreError::Invalid)?;
@@ -353,6 +353,7 @@ impl Store {
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Status), StoreError> {
         let mut tx = self.begin_write().await?;
         let status = current_status(&mut tx, id).await?;
+        // SPEC §13: a step its status does not allow is a refused step, answered 422 like any rule.
         let next = action.next(Some(status)).map_err(StoreError::Invalid)?;
         refuse_unsealed(&mut tx, id).await?;
         Ok((tx, next))
@@ -369,7 +370,7 @@ async fn refuse_unsealed(
     if changed.is_empty() {
         return Ok(());
     }
-    Err(StoreError::Invalid(format!(
+    Err(StoreError::Conflict(format!(
         "奖励方案 #{id} 的记录被直接改过，不能继续办理（请县级管理员运行 cunji check 查明）：{}",
         changed.join("；")
     )))
@@ -495,7 +496,7 @@ pub(super) async fn latest_resolution(
     else {
         return Ok(None);
     };
-    let bad = |e: String| StoreError::Invalid(format!("数据库中的村级决议有误：{e}"));
+    let bad = |e: String| StoreError::Corrupt(format!("数据库中的村级决议有误：{e}"));
     let date = |i: usize| -> Result<Date, StoreError> {
         Date::parse(&r.try_get::<String, _>(i)?).map_err(bad)
     };

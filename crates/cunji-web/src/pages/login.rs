@@ -21,7 +21,7 @@ struct LoginPage {
 }
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if session_user(&state, &headers).await.is_some() {
+    if matches!(session_user(&state, &headers).await, Ok(Some(_))) {
         return Redirect::to("/dashboard").into_response();
     }
     login_page(&state, None, StatusCode::OK)

@@ -24,7 +24,10 @@ pub async fn home(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
     headers: axum::http::HeaderMap,
 ) -> Redirect {
-    if crate::auth::session_user(&state, &headers).await.is_some() {
+    if matches!(
+        crate::auth::session_user(&state, &headers).await,
+        Ok(Some(_))
+    ) {
         Redirect::to("/dashboard")
     } else {
         Redirect::to("/public/")

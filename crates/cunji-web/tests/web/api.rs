@@ -105,3 +105,55 @@ async fn framework_refusals_answer_in_chinese_json() {
     let r = admin.get("/api/no-such-thing").await;
     check("unknown address", &r, 404, "未找到");
 }
+
+/// Each kind of store error answers with its own status (issue #34 item 3): closing a closed year
+/// is a conflict, a missing entry 404, and a database that cannot answer is 503 — not "sign in".
+#[tokio::test]
+async fn store_errors_answer_with_their_own_status() {
+    let s = server("api-errors").await;
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    s.store
+        .close_year("131124100200", 2023, "admin")
+        .await
+        .unwrap();
+    let entry = serde_json::json!({
+        "village": "131124100200", "date": "2023-05-01", "account": "other_income", "amount": "5"
+    });
+    // An entry in a closed year is a row error of the input, beside its date (422)…
+    let (status, body) = admin.post_json("/api/entries", &entry).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["rows"][0]["message"],
+        "村 131124100200 的 2023 年已结账，不能再记账（须县级管理员写明理由后重新开账）"
+    );
+    // …closing it again is a conflict with its state, and a missing entry is not found.
+    match s.store.close_year("131124100200", 2023, "admin").await {
+        Err(cunji_store::StoreError::Conflict(m)) => {
+            assert_eq!(m, "村 131124100200 的 2023 年已经结账")
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let (status, body) = admin
+        .post_json(
+            "/api/entries/999999/reverse",
+            &serde_json::json!({ "date": "2024-05-01", "reason": "重复录入" }),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"], "没有编号为 999999 的分录");
+    // The database goes away: the signed-in user is told so, not sent to the login page.
+    s.store.clone().close().await;
+    let page = admin.get("/dashboard").await;
+    assert_eq!(page.status, 503);
+    assert!(
+        page.text().contains("数据库暂时无法访问"),
+        "{}",
+        page.text()
+    );
+    let (status, body) = admin.get_json("/api/session").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["error"],
+        "数据库暂时无法访问，请稍后再试；如果一再出现，请告诉管理员"
+    );
+}
