@@ -340,3 +340,43 @@ async fn an_approval_needs_a_written_check_of_the_contract_alert() {
         "王建国 2025 年 1 月补交 1 万元，有收据"
     );
 }
+
+/// A notice keeps to one A4 page: past ten contracts it lists those still owing and says how many it
+/// left out; its totals and the page count them all.
+#[tokio::test]
+async fn the_notice_lists_at_most_ten_contracts_those_owing_first() {
+    let s = server("contracts-notice-rows").await;
+    let mut contracts = CONTRACTS.lines().next().unwrap().to_string() + "\n";
+    let mut receipts = RECEIPTS.lines().next().unwrap().to_string() + "\n";
+    for i in 1..=12 {
+        contracts.push_str(&format!(
+            "K{i:02},131124100201,农户{i:02},,,contracting,2024-01-01,2024-01-01,2026-12-31,2023-12-20,1000,03-01,,,contracting_income\n"
+        ));
+        // The last two paid nothing.
+        if i <= 10 {
+            receipts.push_str(&format!(
+                "131124100201,2024-03-02,contracting_income,1000,承包费,K{i:02}\n"
+            ));
+        }
+    }
+    s.import(ImportKind::Contracts, &contracts).await;
+    s.import(ImportKind::Entries, &receipts).await;
+    let notice = notice_page(s.addr, "131124100201").await;
+    assert_eq!(notice.matches("<td>农户").count(), 10, "{notice}");
+    assert_holds(
+        &notice,
+        &[
+            "<tr><td>农户11</td><td>承包集体资产<br>2024-01-01 至 2026-12-31</td><td class=\"num\">1,000.00 元</td><td class=\"num\">0.00 元</td><td class=\"num\">1,000.00 元</td></tr>",
+            "<td>农户12</td>",
+            "<td>农户08</td>",
+            "另有 2 份合同未列出（已计入合计）",
+        ],
+    );
+    assert!(!notice.contains("<td>农户09</td>") && !notice.contains("<td>农户10</td>"));
+    assert_eq!(stat(&notice, "notice-contracts-due"), "12,000.00 元");
+    assert_eq!(stat(&notice, "notice-contracts-received"), "10,000.00 元");
+    assert_eq!(stat(&notice, "notice-contracts-arrears"), "2,000.00 元");
+    let page = public_page(s.addr, "131124100201").await;
+    assert_eq!(page.matches("<strong>农户").count(), 12);
+    assert_eq!(stat(&page, "contract-arrears-12"), "1,000.00");
+}

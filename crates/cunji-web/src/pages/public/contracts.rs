@@ -46,6 +46,36 @@ pub struct PublicContracts {
     pub received: String,
     pub arrears: String,
     pub assets: Vec<PublicAsset>,
+    /// Contracts the printed notice leaves out to keep to one A4 page (its totals count them).
+    pub left_out: usize,
+}
+
+/// Contract rows a printed notice holds at most: the notice is one A4 page (SPEC §15).
+pub const NOTICE_ROWS: usize = 10;
+
+impl PublicContracts {
+    /// The same for the printed notice: at most [`NOTICE_ROWS`] contracts, those still owing kept
+    /// first (in their order), the totals over all of them.
+    pub fn for_notice(mut self) -> PublicContracts {
+        let n = self.contracts.len();
+        if n > NOTICE_ROWS {
+            let owing = self.contracts.iter().filter(|c| c.owing).count();
+            let mut paid_kept = NOTICE_ROWS.saturating_sub(owing);
+            let mut owing_kept = NOTICE_ROWS;
+            self.contracts.retain(|c| {
+                let slot = if c.owing {
+                    &mut owing_kept
+                } else {
+                    &mut paid_kept
+                };
+                let keep = *slot > 0;
+                *slot = slot.saturating_sub(1);
+                keep
+            });
+            self.left_out = n - self.contracts.len();
+        }
+        self
+    }
 }
 
 /// The verb of a contract's kind, from the counterparty's side.
@@ -164,5 +194,6 @@ pub(super) fn public_contracts(v: &VillageData) -> Result<Option<PublicContracts
         received: sum(received_all.into_iter())?.display(),
         arrears: sum(arrears_all.into_iter())?.display(),
         assets,
+        left_out: 0,
     }))
 }

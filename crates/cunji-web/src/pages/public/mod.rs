@@ -323,7 +323,7 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         None => Vec::new(),
     };
     let grants = village::public_grants(&state, &v).await?;
-    let contracts = contracts::public_contracts(&v)?;
+    let contracts = contracts::public_contracts(&v)?.map(|k| k.for_notice());
     let url = page_url(&state, v.code.as_str());
     let page = NoticePage {
         layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),
