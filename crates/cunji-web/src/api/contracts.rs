@@ -9,7 +9,7 @@ use axum::Json;
 use cunji_core::contracts::{report_date, standing};
 use cunji_core::date::Date;
 use cunji_core::money::Fen;
-use cunji_core::region::RegionCode;
+use cunji_core::region::{Level, RegionCode};
 use cunji_store::ContractLine;
 use serde_json::{json, Value};
 
@@ -45,11 +45,16 @@ fn year_and_date(q: &AtQuery, default_year: i32) -> Result<(i32, Date), WebError
     Ok((year, at))
 }
 
-/// A region code of the register, or 404.
-async fn registered(state: &AppState, code: &RegionCode) -> Result<String, ApiError> {
+/// The name of a region of the register (a village when `village`), or 404.
+async fn registered(
+    state: &AppState,
+    code: &RegionCode,
+    village: bool,
+) -> Result<String, ApiError> {
     let regions = state.regions().await?;
     match regions.get(code) {
-        Some(r) => Ok(r.name.clone()),
+        Some(r) if !village || r.level() == Level::Village => Ok(r.name.clone()),
+        Some(r) => Err(WebError::NotFound(format!("{code}（{}）不是村", r.name)).into()),
         None => Err(WebError::NotFound(format!("区划名册中没有 {code}")).into()),
     }
 }
@@ -86,7 +91,7 @@ pub async fn village_contracts(
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
     let code = v.code();
-    let name = registered(&state, code).await?;
+    let name = registered(&state, code, true).await?;
     let (year, at) = year_and_date(&q, state.latest_year().await)?;
     let lines = state.store.village_contracts(code, year, at).await?;
     Ok(Json(json!({
@@ -107,7 +112,7 @@ pub async fn village_assets(
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
     let code = v.code();
-    let name = registered(&state, code).await?;
+    let name = registered(&state, code, true).await?;
     let (year, at) = year_and_date(&q, state.latest_year().await)?;
     let book = state.store.load_contracts_within(code.as_str()).await?;
     let mut assets = Vec::new();
@@ -160,7 +165,7 @@ pub async fn region_arrears(
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
     let code = v.code();
-    let name = registered(&state, code).await?;
+    let name = registered(&state, code, false).await?;
     let today = Date::today_beijing();
     let (_, at) = year_and_date(&q, today.year())?;
     let lines = state.store.arrears_within(code, at).await?;
@@ -187,7 +192,7 @@ pub fn paths(err: &Value) -> Vec<(&'static str, Value)> {
         json!({ "200": { "description": what },
             "400": { "description": "区划代码、年度或日期格式不对", "content": { "application/json": { "schema": err } } },
             "403": { "description": "不在本人管辖范围内", "content": { "application/json": { "schema": err } } },
-            "404": { "description": "区划名册中没有这个代码", "content": { "application/json": { "schema": err } } } })
+            "404": { "description": "区划名册中没有这个代码（或按村查询的不是村）", "content": { "application/json": { "schema": err } } } })
     };
     vec![
         (

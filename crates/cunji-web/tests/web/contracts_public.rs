@@ -218,6 +218,9 @@ async fn the_api_gives_contracts_assets_and_arrears_to_the_fen_within_scope() {
     }
     let (status, e) = acct.get_json("/api/regions/131124100000/arrears").await;
     assert_eq!(status, 403, "{e}");
+    let (status, e) = town.get_json("/api/villages/131124100000/contracts").await;
+    assert_eq!(status, 404, "{e}");
+    assert!(e["error"].as_str().unwrap().contains("不是村"), "{e}");
     let (status, e) = acct
         .get_json("/api/villages/131124100200/contracts?at=2024-02-30")
         .await;
@@ -240,6 +243,18 @@ async fn the_api_gives_contracts_assets_and_arrears_to_the_fen_within_scope() {
 #[tokio::test]
 async fn an_approval_needs_a_written_check_of_the_contract_alert() {
     let s = with_contracts("contracts-approve").await;
+    // A lease ending 46 days after the report date with nothing after it: `expiring` as well.
+    let header = CONTRACTS.lines().next().unwrap();
+    s.import(
+        ImportKind::Contracts,
+        &format!("{header}\nX1,131124100200,赵长海,,,lease,2022-02-10,2022-02-16,2025-02-15,2022-01-20,2000,03-01,,,operating_revenue\n"),
+    )
+    .await;
+    s.import(
+        ImportKind::Entries,
+        "village,date,account,amount,memo,contract\n131124100200,2022-03-01,operating_revenue,2000,租金,X1\n131124100200,2023-03-01,operating_revenue,2000,租金,X1\n131124100200,2024-03-01,operating_revenue,2000,租金,X1\n",
+    )
+    .await;
     const API: &str = "/api/proposals/131124100200/2024";
     let mut town = Client::signed_in(s.addr, "town").await;
     assert_eq!(
@@ -255,7 +270,10 @@ async fn an_approval_needs_a_written_check_of_the_contract_alert() {
         .iter()
         .map(|a| a["kind"].as_str().unwrap().to_string())
         .collect();
-    assert!(kinds.iter().any(|k| k == "arrears"), "{p}");
+    assert!(
+        kinds.iter().any(|k| k == "arrears") && kinds.iter().any(|k| k == "expiring"),
+        "{p}"
+    );
     let arrears = p["alerts"]
         .as_array()
         .unwrap()
@@ -312,6 +330,19 @@ async fn an_approval_needs_a_written_check_of_the_contract_alert() {
     assert_eq!(
         before,
         s.store.proposal("131124100200", 2024).await.unwrap()
+    );
+    // The arrears checked, the ending lease not: refused, naming it.
+    let mut one = others.clone();
+    one.remove("expiring");
+    one.insert("arrears".into(), json!("已核实"));
+    let (status, e) = town
+        .post_json(&format!("{API}/approve"), &json!({ "checks": one }))
+        .await;
+    assert_eq!(status, 422, "{e}");
+    let message = e["error"].as_str().unwrap();
+    assert!(
+        message.contains("合同即将到期未续") && !message.contains("合同欠收逾期"),
+        "{message}"
     );
     // A blank check is no check.
     let mut blank = others.clone();
