@@ -411,3 +411,40 @@ async fn the_notice_lists_at_most_ten_contracts_those_owing_first() {
     assert_eq!(page.matches("<strong>农户").count(), 12);
     assert_eq!(stat(&page, "contract-arrears-12"), "1,000.00");
 }
+
+/// A village that has reported no books shows what fell due and `尚未报送` for what was received,
+/// never 0.00 received or the whole rent owed (SPEC §15).
+#[tokio::test]
+async fn a_village_without_books_shows_not_yet_reported_for_receipts() {
+    let s = server("contracts-unreported").await;
+    s.import(ImportKind::Regions, "code,name\n131124100202,南关村\n")
+        .await;
+    let header = CONTRACTS.lines().next().unwrap();
+    s.import(
+        ImportKind::Contracts,
+        &format!("{header}\nN1,131124100202,孙二虎,,,contracting,2023-05-01,2023-05-01,2028-04-30,2023-04-20,6000,05-01,,,contracting_income\n"),
+    )
+    .await;
+    let page = public_page(s.addr, "131124100202").await;
+    assert_holds(
+        &page,
+        &[
+            "<strong>孙二虎</strong> 承包集体资产",
+            "2024 年应收 <span id=\"contract-due-1\">6,000.00</span> 元，已收：尚未报送",
+            "本村 2024 年账目尚未报送",
+        ],
+    );
+    assert!(
+        !page.contains("欠收 <") && !page.contains(">0.00<"),
+        "{page}"
+    );
+    let notice = notice_page(s.addr, "131124100202").await;
+    assert_holds(
+        &notice,
+        &[
+            "<td class=\"num\">6,000.00 元</td><td colspan=\"2\">尚未报送</td>",
+            "id=\"notice-contracts-received\">尚未报送",
+        ],
+    );
+    assert!(!notice.contains("0.00 元</td><td class=\"num\">6,000.00 元"));
+}

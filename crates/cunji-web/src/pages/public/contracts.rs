@@ -40,6 +40,9 @@ pub struct PublicAsset {
 /// A village's contracts and subsidy assets in one year, at its report date.
 pub struct PublicContracts {
     pub year: i32,
+    /// Whether the village reported its books of the year: without them, what was received and is
+    /// owed is `尚未报送`.
+    pub reported: bool,
     pub at: String,
     pub contracts: Vec<PublicContract>,
     pub due: String,
@@ -109,10 +112,17 @@ pub(super) fn public_contracts(v: &VillageData) -> Result<Option<PublicContracts
     let Some(data) = v.data.contracts.of(&v.code) else {
         return Ok(None);
     };
-    let year = v
+    // The latest year the village reported, as the accounts show it; a village that reported none
+    // shows what fell due, and `尚未报送` for what was received (never 0.00, SPEC §15).
+    let latest_reported = v
         .years
-        .last()
+        .iter()
+        .rev()
         .copied()
+        .find(|y| v.data.books.has_own_data(&v.code, *y));
+    let reported = latest_reported.is_some();
+    let year = latest_reported
+        .or(v.years.last().copied())
         .unwrap_or_else(|| Date::today_beijing().year());
     let at = report_date(year, Some(Date::today_beijing()));
     let mut contracts = Vec::new();
@@ -188,6 +198,7 @@ pub(super) fn public_contracts(v: &VillageData) -> Result<Option<PublicContracts
     }
     Ok(Some(PublicContracts {
         year,
+        reported,
         at: at.iso(),
         contracts,
         due: sum(due_all.into_iter())?.display(),
