@@ -17,12 +17,26 @@ use crate::pages::{RegionView, ViewQuery};
 use crate::scope::{InVillage, InVillageYear};
 use crate::state::AppState;
 
+mod contracts;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/api/session", get(session))
         .route("/api/report", get(report))
         .route("/api/villages/{code}", get(village))
+        .route(
+            "/api/villages/{code}/contracts",
+            get(contracts::village_contracts),
+        )
+        .route(
+            "/api/villages/{code}/assets",
+            get(contracts::village_assets),
+        )
+        .route(
+            "/api/regions/{code}/arrears",
+            get(contracts::region_arrears),
+        )
         .route("/api/entries", post(add_entry))
         .route("/api/entries/{id}/reverse", post(reverse_entry))
         .route("/api/proposals/{code}/{year}", get(proposal))
@@ -232,7 +246,7 @@ async fn proposal_step(
 /// The OpenAPI 3.1 description of this API.
 async fn openapi() -> Json<Value> {
     let err = json!({ "$ref": "#/components/schemas/Error" });
-    Json(json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": { "title": "村集 cunji API", "version": env!("CARGO_PKG_VERSION"),
                   "description": "村级集体经济台账的读写接口。登录：POST /login（表单 username、password，附登录页的 _csrf）后凭会话 Cookie 访问；写操作须带请求头 X-CSRF-Token（取自 GET /api/session）。金额为元的字符串，两位小数。" },
@@ -294,5 +308,9 @@ async fn openapi() -> Json<Value> {
                 "responses": { "200": { "description": "已完成：message 与新的 status" }, "403": { "description": "这一步不属于您的角色或管辖范围", "content": { "application/json": { "schema": err } } },
                     "422": { "description": "不符合规则（如决议未过半数、会议顺序不对、金额超出），未作任何改动", "content": { "application/json": { "schema": err } } } } } }
         }
-    }))
+    });
+    for (path, item) in contracts::paths(&err) {
+        doc["paths"][path] = item;
+    }
+    Json(doc)
 }

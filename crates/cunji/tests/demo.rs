@@ -216,8 +216,39 @@ fn every_grant_of_the_demo_shows_on_its_village_public_page() {
         .iter()
         .filter(|p| p.contains("这是上限：村里可以决定少发，不能多发。"))
         .collect();
+    // The contracts of 大尹村镇 (SPEC §15, §16): by name, never an id number, with what is owed.
+    let with_contracts = pages
+        .iter()
+        .filter(|p| p.contains("年集体资产资源发包租赁"))
+        .count();
+    let notices: Vec<String> = villages
+        .iter()
+        .map(|code| get(&addr, &format!("/public/village/{code}/notice")))
+        .collect();
     let _ = server.kill();
     let _ = server.wait();
+    assert!(with_contracts >= 8, "{with_contracts} pages list contracts");
+    for page in pages.iter().chain(&notices) {
+        assert!(
+            !page.contains("91131124MA0XXXX12X") && !page.contains("*X12X"),
+            "{page}"
+        );
+    }
+    assert!(pages
+        .iter()
+        .any(|p| p.contains("<strong>饶阳县顺达物流有限公司</strong> 租用临街仓库（200 平方米）")));
+    // Two villages did not collect their 2024 rent: 14 亩 at 800 and 50 more, 20 亩 at 800 and 250.
+    for owed in ["11,300.00", "16,250.00"] {
+        assert!(
+            pages
+                .iter()
+                .any(|p| p.contains(&format!("id=\"contract-arrears-1\">{owed}<"))),
+            "{owed}"
+        );
+        assert!(notices
+            .iter()
+            .any(|p| p.contains(&format!("id=\"notice-contracts-arrears\">{owed} 元<"))));
+    }
     assert_eq!(
         cards, 24,
         "the demo's 24 grants, each on its village's page"

@@ -11,6 +11,7 @@ use cunji_core::region::{Level, RegionCode};
 use crate::html::{not_found, render, Layout, WebError};
 use crate::state::AppState;
 
+mod contracts;
 mod village;
 
 /// What a public page reads a request with: the application, and the headers (the host a QR code
@@ -322,6 +323,7 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         None => Vec::new(),
     };
     let grants = village::public_grants(&state, &v).await?;
+    let contracts = contracts::public_contracts(&v)?.map(|k| k.for_notice());
     let url = page_url(&state, v.code.as_str());
     let page = NoticePage {
         layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),
@@ -334,6 +336,7 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
         income,
         year,
         grants,
+        contracts,
         phone: v.phone,
     };
     Ok(render(&page))

@@ -62,6 +62,8 @@ struct VillagePage {
     /// that are not 0, and always what is left undistributed.
     distribution: Vec<(i32, Vec<(String, String)>)>,
     rewards: Vec<Published>,
+    /// The contracts and subsidy assets of the latest year (SPEC §16), when there are any.
+    contracts: Option<super::contracts::PublicContracts>,
     phone: Option<String>,
     qr: String,
     url: Option<String>,
@@ -81,6 +83,7 @@ pub(super) struct NoticePage {
     pub(super) income: Vec<(String, String)>,
     pub(super) year: i32,
     pub(super) grants: Vec<PublicGrant>,
+    pub(super) contracts: Option<super::contracts::PublicContracts>,
     pub(super) phone: Option<String>,
 }
 
@@ -249,6 +252,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
     let quarters = quarters(&v, quarter_year)?;
     let url = page_url(&state, v.code.as_str());
     let distribution = distribution_cards(&state, &v.code).await?;
+    let contracts = super::contracts::public_contracts(&v)?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
             .for_reader(&headers, &format!("/public/village/{}", v.code)),
@@ -264,6 +268,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
         grants,
         distribution,
         rewards: v.rewards,
+        contracts,
         phone: v.phone,
         qr: qr_of(&url)?,
         url,
