@@ -172,7 +172,10 @@ pub struct AssetView {
 }
 
 /// What a village's assets earn in `year`: per asset id, its contracts' ids, due and received.
-fn asset_rents(data: &VillageContractData, year: i32) -> HashMap<String, (Vec<String>, Fen, Fen)> {
+pub(crate) fn asset_rents(
+    data: &VillageContractData,
+    year: i32,
+) -> HashMap<String, (Vec<String>, Fen, Fen)> {
     let mut out: HashMap<String, (Vec<String>, Fen, Fen)> = HashMap::new();
     for c in &data.contracts {
         let Some(a) = c.asset() else { continue };
@@ -191,6 +194,34 @@ fn asset_rents(data: &VillageContractData, year: i32) -> HashMap<String, (Vec<St
         e.2 = Fen::from_fen(e.2.fen() + got);
     }
     out
+}
+
+/// What each asset bought or built with grant `grant` earns in `year`, as a line of the subsidy table.
+pub fn grant_assets(data: Option<&VillageContractData>, grant: &str, year: i32) -> Vec<String> {
+    let Some(data) = data else {
+        return Vec::new();
+    };
+    let rents = asset_rents(data, year);
+    data.assets
+        .iter()
+        .filter(|a| a.grant() == Some(grant))
+        .map(|a| {
+            let r = rents.get(a.id());
+            let contracts = r
+                .filter(|r| !r.0.is_empty())
+                .map_or_else(|| "无合同".into(), |r| format!("合同 {}", r.0.join("、")));
+            format!(
+                "{}（{}，{} {}，{}）：{year} 年{contracts}，应收租金 {}，已收 {}",
+                a.name(),
+                a.id(),
+                a.quantity().display(),
+                a.unit(),
+                a.status().name_zh(),
+                yuan(r.map_or(Fen::ZERO, |r| r.1)),
+                yuan(r.map_or(Fen::ZERO, |r| r.2)),
+            )
+        })
+        .collect()
 }
 
 /// The assets of a village with the grant each was built from and the rent it earns in `year`.
@@ -499,21 +530,31 @@ fn read_draft(
         }
     }
     let asset = Some(typed(f, "asset").to_string()).filter(|s| !s.is_empty());
+    // A field that could not be read stands in by a harmless value, so that the rules tying fields
+    // together are still checked on the others (a refused form lists every rule broken); errors on
+    // the stand-ins are dropped by `contract_of`.
+    let fallback = Date::from_ymd(2000, 1, 1).expect("a date");
+    let (start, end) = match (start, end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, s),
+        (None, Some(e)) => (e, e),
+        (None, None) => (fallback, fallback),
+    };
     Some(ContractDraft {
         id: typed(f, "contract").to_string(),
         village: village.clone(),
         counterparty: typed(f, "counterparty").to_string(),
         counterparty_id: Some(typed(f, "counterparty_id").to_string()).filter(|s| !s.is_empty()),
         asset,
-        kind: kind?,
-        signed: signed?,
-        start: start?,
-        end: end?,
-        resolution: resolution?,
-        annual_rent: Some(rent?),
-        due_day: due_day?,
-        step_years: step_years?,
-        step_rate: step_rate?,
+        kind: kind.unwrap_or(ContractKind::Other),
+        signed: signed.unwrap_or(start),
+        start,
+        end,
+        resolution: resolution.flatten(),
+        annual_rent: Some(rent.unwrap_or(Fen::from_fen(100))),
+        due_day: due_day.flatten(),
+        step_years: step_years.flatten(),
+        step_rate: step_rate.flatten(),
         account: None,
         installments: Vec::new(),
     })
@@ -543,17 +584,15 @@ fn contract_of(
 ) -> Result<Contract, Vec<(Option<String>, String)>> {
     let mut errors = Vec::new();
     let draft = read_draft(f, village, &mut errors);
-    let contract = draft.map(|d| {
-        Contract::new(d).map_err(|e| {
-            e.into_iter()
-                .map(|e| (Some(e.column.to_string()), e.message))
-                .collect::<Vec<_>>()
-        })
-    });
-    match contract {
+    let failed: Vec<String> = errors.iter().filter_map(|(f, _)| f.clone()).collect();
+    match draft.map(Contract::new) {
         Some(Ok(c)) if errors.is_empty() => Ok(c),
         Some(Err(more)) => {
-            errors.extend(more);
+            errors.extend(
+                more.into_iter()
+                    .filter(|e| !failed.iter().any(|f| f == e.column))
+                    .map(|e| (Some(e.column.to_string()), e.message)),
+            );
             Err(errors)
         }
         _ => Err(errors),
@@ -1017,4 +1056,132 @@ pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Respo
         rows,
     };
     Ok(render(&page))
+}
+
+// ---- The dashboard's part ----
+
+/// A village of the forecast (预计) list: its figures at today for the current year.
+pub struct ForecastRow {
+    pub code: String,
+    pub name: String,
+    pub booked: String,
+    pub to_fall_due: String,
+    pub expected: String,
+    pub short: String,
+    pub trace: String,
+}
+
+/// The villages expected to stay in one band, below the next band's floor.
+pub struct ForecastGroup {
+    pub heading: String,
+    pub count: usize,
+    pub rows: Vec<ForecastRow>,
+}
+
+/// Rows a forecast group lists at most (a province has thousands of weak villages).
+const FORECAST_SHOWN: usize = 200;
+
+/// A band's floor as a heading says it: `5万元`, or in yuan below one 万.
+fn floor_text(f: Fen) -> String {
+    if f.fen() % 1_000_000 == 0 {
+        format!("{}万元", f.fen() / 1_000_000)
+    } else {
+        yuan(f)
+    }
+}
+
+/// The forecast of SPEC §16 for the villages of `villages` (codes and names), for the year of
+/// today: those expected to stay below each band's floor, the weakest band first.
+pub async fn forecast_groups(
+    state: &AppState,
+    policy: &cunji_core::policy::Policy,
+    villages: &[(RegionCode, String)],
+) -> Result<(i32, Vec<ForecastGroup>), WebError> {
+    let today = Date::today_beijing();
+    let year = today.year();
+    let Some(scheme) = policy.bands.as_ref() else {
+        return Ok((year, Vec::new()));
+    };
+    let Some(band_measure) = policy.measure(&scheme.measure) else {
+        return Ok((year, Vec::new()));
+    };
+    let operating = policy
+        .measure("operating_income")
+        .or_else(|| {
+            cunji_core::measure::Measure::standard_shared()
+                .iter()
+                .find(|m| m.key == "operating_income")
+                .cloned()
+        })
+        .ok_or_else(|| WebError::internal("forecast", &"no operating_income measure"))?;
+    let data = state.data(year).await?;
+    let empty = [Fen::ZERO; cunji_core::account::ACCOUNT_COUNT];
+    let mut by_band: Vec<Vec<(Fen, ForecastRow)>> = Vec::new();
+    by_band.resize_with(scheme.bands.len(), Vec::new);
+    for (code, name) in villages {
+        let totals = data.books.own(code, year).map_or(&empty, |b| &b.totals);
+        let f = cunji_core::contracts::forecast(
+            totals,
+            data.contracts.of(code),
+            today,
+            &operating,
+            Some((scheme, &band_measure)),
+        );
+        let value = f.band_value.unwrap_or(f.expected);
+        let band = scheme.band_of(value);
+        let Some(next) = scheme.bands.get(band + 1).and_then(|b| b.min) else {
+            continue;
+        };
+        by_band[band].push((
+            value,
+            ForecastRow {
+                code: code.to_string(),
+                name: name.clone(),
+                booked: yuan(f.booked),
+                to_fall_due: yuan(f.to_fall_due),
+                expected: yuan(f.expected),
+                short: yuan(Fen::from_fen(next.fen() - value.fen())),
+                trace: f.trace.join("；"),
+            },
+        ));
+    }
+    let groups = by_band
+        .into_iter()
+        .enumerate()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(i, mut rows)| {
+            rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
+            let floor = scheme.bands[i + 1].min.unwrap_or(Fen::ZERO);
+            ForecastGroup {
+                heading: format!(
+                    "预计今年仍低于{}的村（预计分档“{}”）",
+                    floor_text(floor),
+                    scheme.bands[i].name
+                ),
+                count: rows.len(),
+                rows: rows
+                    .into_iter()
+                    .take(FORECAST_SHOWN)
+                    .map(|(_, r)| r)
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok((year, groups))
+}
+
+/// The counts of the §16 alerts in a report: (kind key, name, count).
+pub fn alert_counts(
+    report: &cunji_core::report::Report,
+) -> Vec<(&'static str, &'static str, usize)> {
+    CONTRACT_ALERTS
+        .iter()
+        .map(|k| {
+            (
+                k.key(),
+                k.name_zh(),
+                report.alerts.iter().filter(|a| a.kind == *k).count(),
+            )
+        })
+        .collect()
 }
