@@ -7,6 +7,7 @@ mod common;
 mod api;
 mod auth;
 mod books;
+mod contracts;
 mod entries;
 mod pages;
 mod public;
