@@ -525,8 +525,8 @@ fn read_draft(
         ("counterparty", "对方名称"),
         ("counterparty_id", "对方证件号"),
     ] {
-        if let Err(m) = cunji_core::columns::check_length(typed(f, k)) {
-            fail(k, format!("{label}{m}"));
+        if let Err(m) = cunji_store::table::check_text(typed(f, k)) {
+            fail(k, format!("{label}：{m}"));
         }
     }
     let asset = Some(typed(f, "asset").to_string()).filter(|s| !s.is_empty());
@@ -684,7 +684,9 @@ pub async fn end(
             .map_err(|e| errors.push((Some("end".into()), format!("终止日期：{e}"))))
             .ok(),
     };
-    if typed(&f, "reason").chars().count() < 2 {
+    if let Err(m) = cunji_store::table::check_text(typed(&f, "reason")) {
+        errors.push((Some("reason".into()), format!("理由：{m}")));
+    } else if typed(&f, "reason").chars().count() < 2 {
         errors.push((
             Some("reason".into()),
             "提前终止须写明理由（至少 2 个字）".into(),

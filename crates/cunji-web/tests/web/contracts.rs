@@ -458,3 +458,52 @@ async fn contracts_are_added_ended_and_renewed_as_new_versions_with_audit_rows()
         1
     );
 }
+
+#[tokio::test]
+async fn text_that_would_run_as_a_formula_is_refused_or_neutralised() {
+    let s = with_contracts("contracts-formulas").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    town.get("/village/131124100200/contracts?year=2025").await;
+    let add = |counterparty: &'static str, id: &'static str| {
+        vec![
+            ("contract", id),
+            ("counterparty", counterparty),
+            ("kind", "lease"),
+            ("signed", "2025-05-01"),
+            ("start", "2025-06-01"),
+            ("end", "2027-05-31"),
+            ("annual_rent", "6000"),
+        ]
+    };
+    // An ASCII formula is refused beside its field, as the importers refuse it.
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts",
+            &add("=1+1", "HT-06"),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    let beside = crate::common::after(&page, "id=\"add-counterparty\"");
+    assert!(beside[beside.find('>').unwrap() + 1..].starts_with("<p class=\"field-error\""));
+    assert!(page.contains("防止表格公式注入"));
+    // A fullwidth one is text a person may type; the workbook neutralises it as the CSV exports do.
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts",
+            &add("＝1+1", "HT-07"),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = town.get("/arrears.xlsx?year=2025").await;
+    use calamine::{Data, Reader};
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(r.body.clone())).unwrap();
+    let sheet = book.worksheet_range("合同欠收").unwrap();
+    let row = sheet
+        .rows()
+        .find(|r| r[2] == Data::String("HT-07".into()))
+        .expect("HT-07 in arrears");
+    assert_eq!(row[3], Data::String("'＝1+1".into()));
+}
