@@ -108,6 +108,11 @@ pub struct ContractView {
     pub trace: Vec<String>,
     /// Still in force on the date the figures are read (may be ended early or renewed).
     pub running: bool,
+    /// How it was changed: its version when more than one is stored, and its successor on the same
+    /// asset (a renewal), in words; empty when neither.
+    pub history: String,
+    /// A successor on the same asset exists (the renewal form is not offered again).
+    pub renewed: bool,
     /// Default dates of its renewal: the day after its end, and as many years on.
     pub renew_start: String,
     pub renew_end: String,
@@ -148,6 +153,8 @@ impl ContractView {
             days: days_text(l.standing.days_overdue),
             trace: l.trace.clone(),
             running: c.start() <= at && at <= c.end(),
+            history: String::new(),
+            renewed: false,
             renew_start: renew_start.iso(),
             renew_end: renew_end.iso(),
             rent_yuan: c.first_rent().map(|r| r.json()).unwrap_or_default(),
@@ -397,6 +404,37 @@ async fn render_page(
         years.push(year);
     }
     years.sort_unstable();
+    let mut contracts: Vec<ContractView> = Vec::new();
+    for l in &lines {
+        let mut v = ContractView::of(l, at);
+        let versions = state.store.contract_versions(code, l.contract.id()).await?;
+        let mut notes = Vec::new();
+        if versions.len() > 1 {
+            let first = &versions[0];
+            notes.push(format!(
+                "第 {} 版（第 1 版期限 {} 至 {}；各版本均保留，见审计日志）",
+                versions.len(),
+                first.start,
+                first.end
+            ));
+        }
+        let successors: Vec<&str> = lines
+            .iter()
+            .map(|o| &o.contract)
+            .filter(|o| {
+                o.asset().is_some()
+                    && o.asset() == l.contract.asset()
+                    && o.start() > l.contract.end()
+            })
+            .map(|o| o.id())
+            .collect();
+        if !successors.is_empty() {
+            v.renewed = true;
+            notes.push(format!("已续签：{}", successors.join("、")));
+        }
+        v.history = notes.join("；");
+        contracts.push(v);
+    }
     let status = if refused.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -415,7 +453,7 @@ async fn render_page(
         total_due: sum(&|l| l.standing.due),
         total_received: sum(&|l| l.standing.received),
         total_arrears: sum(&|l| l.standing.arrears),
-        contracts: lines.iter().map(|l| ContractView::of(l, at)).collect(),
+        contracts,
         asset_choices: book
             .of(code)
             .map(|d| {

@@ -368,6 +368,15 @@ async fn contracts_are_added_ended_and_renewed_as_new_versions_with_audit_rows()
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
+    let page = town
+        .get("/village/131124100200/contracts?year=2025")
+        .await
+        .text();
+    assert_eq!(
+        cell(&page, "data-history", "HT-01"),
+        "第 2 版（第 1 版期限 2024-01-01 至 2028-12-31；各版本均保留，见审计日志）"
+    );
+    assert_eq!(cell(&page, "data-history", "HT-02"), "已续签：HT-02-2");
     let renewed = s.store.contract_versions(&code, "HT-02-2").await.unwrap();
     assert_eq!(renewed.len(), 1);
     let log = s.store.audit_log(20).await.unwrap();
