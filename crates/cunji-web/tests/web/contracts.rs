@@ -516,3 +516,56 @@ async fn text_that_would_run_as_a_formula_is_refused_or_neutralised() {
         .expect("HT-07 in arrears");
     assert_eq!(row[3], Data::String("'＝1+1".into()));
 }
+
+/// The forecast (预计) of SPEC §16 for the current year: booked so far plus what contracts still
+/// have to fall due this year; arrears count nothing.
+#[tokio::test]
+async fn the_forecast_lists_villages_expected_to_stay_below_a_floor() {
+    let s = server("contracts-forecast").await;
+    let today = cunji_core::date::Date::today_beijing();
+    let y = today.year();
+    s.import(
+        ImportKind::Entries,
+        &format!(
+            "village,date,account,amount,voucher,memo\n131124100200,{y}-01-01,operating_revenue,30000,记-001,租金\n"
+        ),
+    )
+    .await;
+    s.import(
+        ImportKind::Contracts,
+        &format!(
+            "contract,village,counterparty,counterparty_id,asset,kind,signed,start,end,resolution,annual_rent,due_day,step_years,step_rate,account\n\
+             HT-20,131124100200,钱九,,,lease,{y}-01-01,{y}-01-01,{}-12-31,,10000,12-31,,,\n",
+            y + 1
+        ),
+    )
+    .await;
+    // Due on 31 December: still to fall due unless today is that day.
+    let to_fall_due = if (today.month(), today.day()) == (12, 31) {
+        0
+    } else {
+        10_000
+    };
+    let mut admin = Client::signed_in(s.addr, "admin").await;
+    let page = admin
+        .get(&format!("/dashboard?region=131124100000&year={y}"))
+        .await
+        .text();
+    let forecast = crate::common::after(&page, "id=\"forecast\"");
+    let group = crate::common::after(forecast, "预计今年仍低于5万元的村（预计分档“5万以下”）");
+    let row = crate::common::after(group, "/village/131124100200/contracts\">东关村</a>");
+    let row = &row[..row.find("</tr>").unwrap()];
+    let yuan = |n: i64| format!("{} 元", cunji_core::money::Fen::from_fen(n * 100));
+    assert_eq!(
+        row.split("<td class=\"num\">")
+            .skip(1)
+            .map(|c| c[..c.find('<').unwrap()].to_string())
+            .collect::<Vec<_>>(),
+        [
+            yuan(30_000),
+            yuan(to_fall_due),
+            yuan(30_000 + to_fall_due),
+            yuan(50_000 - 30_000 - to_fall_due),
+        ]
+    );
+}
