@@ -398,6 +398,17 @@ async fn contracts_are_added_ended_and_renewed_as_new_versions_with_audit_rows()
         ("town", "contract_end")
     );
     assert!(ended.detail.contains("理由：承租方退租"));
+    // The audit page names the changes in Chinese, by village, and filters them as a kind.
+    let audit = town.get("/audit?kind=contracts").await.text();
+    assert_holds(
+        &audit,
+        &[
+            "新增合同",
+            "提前终止合同",
+            "续签合同",
+            "东关村（131124100200）",
+        ],
+    );
     // The renewal starting on the old end is refused, beside the start.
     let r = town
         .post_form(
