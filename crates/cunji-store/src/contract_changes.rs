@@ -234,10 +234,27 @@ impl Store {
         let mut row = row_of(current);
         row.end = end.iso();
         let mut tx = self.begin_write().await?;
-        let version = current_version(&mut tx, village.as_str(), id)
+        let stored = current_version(&mut tx, village.as_str(), id)
             .await?
-            .unwrap_or(0)
-            + 1;
+            .unwrap_or(0);
+        // What was read before the transaction is still the current version (no one else ended or
+        // re-imported it meanwhile): otherwise this version would silently undo theirs.
+        let end_now: Option<String> = sqlx::query(
+            "SELECT end_date FROM contracts WHERE village = $1 AND contract_id = $2 AND version = $3",
+        )
+        .bind(village.as_str())
+        .bind(id)
+        .bind(stored)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+        if end_now.as_deref() != Some(current.end().iso().as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "合同 {id} 刚被改动过，请刷新页面后再试"
+            )));
+        }
+        let version = stored + 1;
         let detail = format!(
             "合同 {id}（{}）提前终止：终止日期由 {} 改为 {}，理由：{reason}",
             current.counterparty(),
