@@ -369,3 +369,52 @@ mod tests {
         assert!(template("nonsense", &[]).unwrap().is_none());
     }
 }
+
+/// A cell of a list exported as it is shown (the arrears list): text, money in yuan, or a count.
+pub enum ListCell {
+    Text(String),
+    Money(cunji_core::money::Fen),
+    Count(i64),
+}
+
+/// A list as one sheet named `sheet`: `headers`, then `rows` as given, then a totals row over the
+/// money columns. Text that a spreadsheet would read as a formula gets a leading `'`, as the CSV
+/// exports do (`cunji_core::columns::export_cell`).
+pub fn list_workbook(
+    sheet: &str,
+    header_names: &[&str],
+    rows: &[Vec<ListCell>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    ws.set_name(sheet)?;
+    let mut w = Widths::new(header_names.len());
+    let names: Vec<String> = header_names.iter().map(|h| h.to_string()).collect();
+    headers(ws, 0, &names, &mut w)?;
+    let mut money_cols: Vec<usize> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let cells: Vec<Cell> = r
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| match cell {
+                ListCell::Text(t) => Cell::Text(cunji_core::columns::export_cell(t).into_owned()),
+                ListCell::Money(f) => {
+                    if !money_cols.contains(&c) {
+                        money_cols.push(c);
+                    }
+                    Cell::Money(Some(*f))
+                }
+                ListCell::Count(n) => Cell::Count((*n).max(0) as u64),
+            })
+            .collect();
+        write_row(ws, i as u32 + 1, &cells, &mut w)?;
+    }
+    if !rows.is_empty() {
+        money_cols.sort_unstable();
+        let last = rows.len() as u32;
+        totals_row(ws, (last + 1, 1, last), &money_cols, 0, &w)?;
+    }
+    w.apply(ws)?;
+    page_setup(ws, 1)?;
+    book.save_to_buffer()
+}

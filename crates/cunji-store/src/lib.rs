@@ -14,6 +14,7 @@ mod account_numbers;
 mod audit;
 mod backend;
 mod backup;
+mod contract_changes;
 mod contracts;
 mod db;
 mod entry_sums;
@@ -41,6 +42,7 @@ mod xlsx;
 
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use backup::{CheckReport, Stamp};
+pub use contract_changes::ContractVersion;
 pub use contracts::ContractLine;
 pub use db::{sqlite_path as db_path, Backend, Store, StoreError};
 pub use import::statement_book::{BookFile, BookOutcome};

@@ -83,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .route("/public/village/{code}/qr.svg", get(pages::public::qr_svg))
         .route("/public/village/{code}/qr.png", get(pages::public::qr_png))
         .route("/public/village/{code}/notice", get(pages::public::notice))
+        .merge(pages::contracts::routes())
         .merge(api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -23,7 +23,7 @@ const ROWS_SHOWN: i64 = 500;
 const ROWS_EXPORTED: i64 = 50_000;
 
 /// The kinds of action a filter offers: key, Chinese name, the actions of that kind.
-const KINDS: [(&str, &str, &[&str]); 6] = [
+const KINDS: [(&str, &str, &[&str]); 7] = [
     ("entry", "录入与冲销", &["entry_add", "entry_reverse"]),
     (
         "import",
@@ -35,6 +35,9 @@ const KINDS: [(&str, &str, &[&str]); 6] = [
             "import_cadres",
             "import_grants",
             "import_stats",
+            "import_assets",
+            "import_contracts",
+            "import_installments",
         ],
     ),
     (
@@ -54,6 +57,11 @@ const KINDS: [(&str, &str, &[&str]); 6] = [
         ],
     ),
     ("books", "结账", &["close_year", "reopen_year"]),
+    (
+        "contracts",
+        "合同",
+        &["contract_add", "contract_end", "contract_renew"],
+    ),
     ("policy", "政策与设置", &["policy_save", "setting"]),
     ("user", "用户", &["user_add", "user_password"]),
 ];
@@ -75,6 +83,9 @@ fn action_zh(action: &str) -> String {
         "workflow_stale" => "政策更换，方案退回重新计算",
         "close_year" => "结账",
         "reopen_year" => "重新开账",
+        "contract_add" => "新增合同",
+        "contract_end" => "提前终止合同",
+        "contract_renew" => "续签合同",
         "policy_save" => "保存政策",
         "setting" => "修改设置",
         "user_add" => "添加用户",
@@ -122,7 +133,8 @@ impl Names<'_> {
     fn object(&self, r: &AuditRow) -> String {
         let s = r.subject.as_str();
         match r.action.as_str() {
-            "entry_add" | "entry_reverse" | "close_year" | "reopen_year" => self.village(s),
+            "entry_add" | "entry_reverse" | "close_year" | "reopen_year" | "contract_add"
+            | "contract_end" | "contract_renew" => self.village(s),
             "workflow_computed" => match s.split_once('/') {
                 Some((v, y)) => format!("{} {y} 年", self.village(v)),
                 None => self.village(s),

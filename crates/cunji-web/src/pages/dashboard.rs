@@ -156,6 +156,14 @@ struct DashboardPage {
     todo: Vec<super::workflow::todo::Count>,
     /// Paid rewards the books no longer support.
     overpaid: Vec<super::workflow::todo::Overpaid>,
+    /// Contracts in arrears at the year's report date: how many, and how much.
+    arrears_count: usize,
+    arrears_total: String,
+    /// The §16 alerts: (kind key, name, count).
+    contract_alerts: Vec<(&'static str, &'static str, usize)>,
+    /// The forecast (预计) of the current year.
+    forecast_year: i32,
+    forecast: Vec<super::contracts::ForecastGroup>,
 }
 
 /// The region a user looks at by default: their scope, else the first county, else the first region.
@@ -249,6 +257,16 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let overpaid =
         super::workflow::todo::overpaid(&state, &data, (&report, &region), &proposals).await?;
     let all_regions = region_choices(&user, &report, &data.regions, &region);
+    let at =
+        cunji_core::contracts::report_date(year, Some(cunji_core::date::Date::today_beijing()));
+    let arrears = state.store.arrears_within(&region, at).await?;
+    let villages: Vec<(RegionCode, String)> = report
+        .villages
+        .iter()
+        .map(|v| (v.code.clone(), v.name.clone()))
+        .collect();
+    let (forecast_year, forecast) =
+        super::contracts::forecast_groups(&state, &policy, &villages).await?;
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),
         region_name: me.name.clone(),
@@ -296,6 +314,14 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         alerts: alert_groups(alert_rows(&report)),
         todo,
         overpaid,
+        arrears_count: arrears.len(),
+        arrears_total: format!(
+            "{} 元",
+            Fen::from_fen(arrears.iter().map(|l| l.standing.arrears.fen()).sum()).display()
+        ),
+        contract_alerts: super::contracts::alert_counts(&report),
+        forecast_year,
+        forecast,
     };
     Ok(render(&page))
 }

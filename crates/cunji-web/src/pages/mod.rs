@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod compare;
+pub mod contracts;
 pub mod dashboard;
 pub mod downloads;
 pub mod entry;

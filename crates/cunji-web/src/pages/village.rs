@@ -77,6 +77,8 @@ pub struct GrantView {
     pub expected: String,
     pub actual: String,
     pub status: String,
+    /// The assets the grant bought or built, each with the rent it earns in the year shown.
+    pub assets: Vec<String>,
 }
 
 #[derive(Template)]
@@ -149,7 +151,7 @@ pub async fn page(
     let awards = award_views(&data, &code, year, inc);
     let grants = report
         .as_ref()
-        .map(|r| grant_views(r, &data, &code))
+        .map(|r| grant_views(r, &data, &code, year))
         .unwrap_or_default();
     let can_write = user.can_write_entries(&code);
     let (entries, entries_total) = entry_views(&state, &code, year, can_write).await?;
@@ -360,9 +362,14 @@ fn grant_views(
     r: &cunji_core::report::Report,
     data: &cunji_store::LoadedData,
     code: &RegionCode,
+    year: i32,
 ) -> Vec<GrantView> {
     r.grants_of(&data.regions, code)
-        .map(GrantView::of)
+        .map(|g| {
+            let mut v = GrantView::of(g);
+            v.assets = super::contracts::grant_assets(data.contracts.of(code), &g.grant, year);
+            v
+        })
         .collect()
 }
 
@@ -378,6 +385,7 @@ impl GrantView {
             expected: g.expected.display_or_dash(),
             actual: g.actual.display(),
             status: g.status.name_zh().into(),
+            assets: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod common;
 mod api;
 mod auth;
 mod books;
+mod contracts;
 mod contracts_public;
 mod entries;
 mod pages;
