@@ -199,7 +199,8 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   await fits('village page, larger text');
   await page.screenshot({ path: join(shots, 'public-phone-large.png'), fullPage: true });
   // Every link and button of the public pages is a 44 px target on a phone (issue #33).
-  for (const path of ['/public/', '/public/?region=131124100000', '/public/village/131124100201']) {
+  for (const path of ['/public/', '/public/?region=131124100000', '/public/village/131124100201',
+    '/public/village/131124101200']) {
     await page.goto(`${base}${path}`);
     const small = await page.evaluate(() => [...document.querySelectorAll('main a, main button')]
       .filter((e) => e.offsetParent !== null)
@@ -211,7 +212,8 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   await fits('notice');
   // The notices of the villages with published rewards (one with a grant) each print on one A4 page.
   const printer = await (await browser.newContext()).newPage();
-  for (const code of ['131124100201', '131124100204', '131124100205']) {
+  // 大迁民村 lists its contracts and subsidy assets (issue #35) and still fits one page.
+  for (const code of ['131124100201', '131124100204', '131124100205', '131124101200']) {
     await printer.goto(`${base}/public/village/${code}/notice`);
     const pdf = await printer.pdf({ format: 'A4' });
     const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
@@ -219,19 +221,24 @@ test('public pages fit a phone, find a village by name, keep larger text, and th
   }
   await printer.emulateMedia({ media: 'print' });
   await printer.screenshot({ path: join(shots, 'notice.png'), fullPage: true });
+  await page.goto(`${base}/public/village/131124101200`);
+  await fits('public-contracts');
+  await page.screenshot({ path: join(shots, 'public-contracts-phone.png'), fullPage: true });
 });
 
 // Every page each role reaches from its menu, as that role sees it.
 const ROLE_PAGES = [
   ['admin', 'cunji-admin', ['/dashboard', '/villages', '/villages?growth=down&sort=change', '/compare',
     '/compare?region=131124100200', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
-    '/workflow/131124100201/2024', '/policy', '/policy/whatif?rate=20', '/payfloor', '/import', '/audit']],
+    '/workflow/131124100201/2024', '/policy', '/policy/whatif?rate=20', '/payfloor', '/import', '/audit',
+    '/village/131124101200/contracts?year=2024', '/arrears', '/arrears?region=131124101000&sort=days',
+    '/contract-alerts?kind=arrears']],
   ['raoyang', 'cunji-town', ['/dashboard', '/villages', '/compare?region=131124100000', '/village/131124100200?year=2024', '/workflow?year=2024',
     '/workflow/131124100201/2024', '/policy', '/policy/whatif', '/payfloor', '/import', '/audit']],
   ['dongguan', 'cunji-village', ['/village/131124100200?year=2024', '/workflow/131124100200/2024', '/policy', '/import',
     '/audit']],
   ['auditor', 'cunji-audit', ['/dashboard', '/villages', '/village/131124100200?year=2024', '/workflow?year=2024&status=all',
-    '/policy', '/payfloor', '/audit']],
+    '/policy', '/payfloor', '/audit', '/arrears', '/village/131124101200/contracts?year=2024']],
 ];
 
 test('a dashboard count opens the list of its villages, which sorts by a column', async () => {

@@ -356,20 +356,6 @@ fn villages_sheet(book: &mut Workbook, villages: &[VillageRow]) -> Result<(), Xl
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_has_a_template() {
-        for k in TEMPLATE_KINDS {
-            let bytes = template(k, &[]).unwrap().unwrap();
-            assert!(bytes.starts_with(b"PK"), "{k}");
-        }
-        assert!(template("nonsense", &[]).unwrap().is_none());
-    }
-}
-
 /// A cell of a list exported as it is shown (the arrears list): text, money in yuan, or a count.
 pub enum ListCell {
     Text(String),
@@ -417,4 +403,18 @@ pub fn list_workbook(
     w.apply(ws)?;
     page_setup(ws, 1)?;
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_template() {
+        for k in TEMPLATE_KINDS {
+            let bytes = template(k, &[]).unwrap().unwrap();
+            assert!(bytes.starts_with(b"PK"), "{k}");
+        }
+        assert!(template("nonsense", &[]).unwrap().is_none());
+    }
 }

@@ -40,11 +40,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The date figures are read at: the chosen year's end, or today in the current year.
-fn at_of(year: Option<i32>) -> (i32, Date) {
+/// The year asked for, else `default` (the year the dashboard opens on: the latest most villages
+/// have reported, so that a January page does not list every rent of the new year as unpaid while
+/// its receipts are not yet booked), and the date standings are taken at: the year's end, or today
+/// within the current year.
+fn at_of(year: Option<i32>, default: i32) -> (i32, Date) {
     let today = Date::today_beijing();
     let year = year
         .filter(|y| crate::state::YEARS.contains(y))
-        .unwrap_or(today.year());
+        .unwrap_or(default);
     (year, report_date(year, Some(today)))
 }
 
@@ -106,7 +110,8 @@ pub struct ContractView {
     pub oldest: String,
     pub days: String,
     pub trace: Vec<String>,
-    /// Still in force on the date the figures are read (may be ended early or renewed).
+    /// Not yet over today (in force or yet to start), whatever year the page shows: it may be
+    /// ended early or renewed.
     pub running: bool,
     /// How it was changed: its version when more than one is stored, and its successor on the same
     /// asset (a renewal), in words; empty when neither.
@@ -120,7 +125,7 @@ pub struct ContractView {
 }
 
 impl ContractView {
-    fn of(l: &ContractLine, at: Date) -> ContractView {
+    fn of(l: &ContractLine) -> ContractView {
         let c = &l.contract;
         let renew_start = Date::from_day_number(c.end().day_number() + 1);
         let years = (c.end().year() - c.start().year()).max(1);
@@ -152,7 +157,7 @@ impl ContractView {
                 .map_or_else(|| "—".into(), |d| d.iso()),
             days: days_text(l.standing.days_overdue),
             trace: l.trace.clone(),
-            running: c.start() <= at && at <= c.end(),
+            running: Date::today_beijing() <= c.end(),
             history: String::new(),
             renewed: false,
             renew_start: renew_start.iso(),
@@ -371,7 +376,7 @@ async fn render_page(
     q: YearQuery,
     refused: Refused,
 ) -> Result<Response, WebError> {
-    let (year, at) = at_of(q.year);
+    let (year, at) = at_of(q.year, state.opening_year().await?.0);
     let regions = state.regions().await?;
     let region = regions
         .get(code)
@@ -397,8 +402,9 @@ async fn render_page(
         yuan(Fen::from_fen(lines.iter().map(|l| f(l).fen()).sum()))
     };
     let mut years: Vec<i32> = state.years().await?;
-    if !years.contains(&at_of(None).0) {
-        years.push(at_of(None).0);
+    let this_year = Date::today_beijing().year();
+    if !years.contains(&this_year) {
+        years.push(this_year);
     }
     if !years.contains(&year) {
         years.push(year);
@@ -406,7 +412,7 @@ async fn render_page(
     years.sort_unstable();
     let mut contracts: Vec<ContractView> = Vec::new();
     for l in &lines {
-        let mut v = ContractView::of(l, at);
+        let mut v = ContractView::of(l);
         let versions = state.store.contract_versions(code, l.contract.id()).await?;
         let mut notes = Vec::new();
         if versions.len() > 1 {
@@ -879,7 +885,7 @@ async fn arrears_rows(
 ) -> Result<(RegionCode, String, i32, Date, Vec<ArrearsRow>), WebError> {
     let regions = state.regions().await?;
     let region = super::dashboard::chosen_region(user, &regions, q.region.as_deref())?;
-    let (year, at) = at_of(q.year);
+    let (year, at) = at_of(q.year, state.opening_year().await?.0);
     let lines = state.store.arrears_within(&region, at).await?;
     let name = |c: &RegionCode| regions.get(c).map(|r| r.name.clone()).unwrap_or_default();
     let mut rows: Vec<ArrearsRow> = lines

@@ -425,9 +425,11 @@ async fn contracts_are_added_ended_and_renewed_as_new_versions_with_audit_rows()
         )
         .await;
     assert_eq!(r.status, 422);
-    assert!(r
-        .text()
-        .contains("续签合同的起始日期 2027-05-31 应晚于原合同的终止日期 2027-05-31"));
+    let t = r.text();
+    assert!(
+        t.contains("续签合同的起始日期 2027-05-31 应晚于原合同的终止日期 2027-05-31"),
+        "{t}"
+    );
     assert!(s
         .store
         .contract_versions(&code, "HT-05-2")
