@@ -107,7 +107,7 @@ async fn village(
     v: InVillage<Viewer>,
     Query(q): Query<ViewQuery>,
 ) -> ApiResult {
-    let c = v.code();
+    let (c, store) = (v.code(), v.user().store(&state));
     let year = q.year.unwrap_or(state.latest_year().await);
     let (_, policy) = state.policy(q.policy).await?;
     let data = state.data(year).await?;
@@ -115,8 +115,7 @@ async fn village(
     let Some(v) = report.villages.iter().find(|v| &v.code == c) else {
         return Err(WebError::NotFound(format!("{year} 年没有村 {c}")).into());
     };
-    let (entries, entries_total) = state
-        .store
+    let (entries, entries_total) = store
         .latest_entries_of(c.as_str(), year, API_ENTRIES_LISTED)
         .await?;
     Ok(Json(json!({
@@ -146,7 +145,10 @@ async fn add_entry(
     let c = crate::html::strict_code(&e.village)?;
     user.require_read(&c).map_err(WebError::from)?;
     let form = e.entry.of_village(c.to_string());
-    let voucher = state.store.add_entry(&form, None, &user.username).await?;
+    let voucher = user
+        .store(&state)
+        .add_entry(&form, None, &user.username)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response())
 }
 
@@ -162,15 +164,15 @@ async fn reverse_entry(
     Path(id): Path<i64>,
     Json(r): Json<Reverse>,
 ) -> ApiResult {
-    let Some((village, _)) = state.store.entry_owner(id).await? else {
+    let Some((village, _)) = user.store(&state).entry_owner(id).await? else {
         return Err(WebError::NotFound(format!("没有编号为 {id} 的分录")).into());
     };
     RegionCode::parse(&village)
         .map_err(|e| crate::auth::Denied::forbidden(e.to_string()))
         .and_then(|c| user.require_read(&c))
         .map_err(WebError::from)?;
-    let voucher = state
-        .store
+    let voucher = user
+        .store(&state)
         .reverse_entry(id, &r.date, &r.reason, &user.username)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "voucher": voucher }))).into_response())
@@ -184,7 +186,7 @@ async fn proposal(State(state): State<AppState>, v: InVillageYear<Viewer>) -> Ap
         return Err(WebError::NotFound("尚未生成奖励方案".into()).into());
     };
     let outstanding = now.outstanding();
-    let documents = state.store.attachments(p.id).await?;
+    let documents = v.user().store(&state).attachments(p.id).await?;
     // An unpaid proposal whose amounts differ under the current policy or books: both, side by side.
     let current = (!p.status.is_settled())
         .then(|| cunji_core::workflow::Repricing::of(p.pool, &p.awards, now.incentive.as_ref()))
@@ -239,7 +241,11 @@ async fn proposal_step(
         .map_err(WebError::Invalid)?;
     let input = crate::steps::StepInput::read(action, &fields).map_err(WebError::Invalid)?;
     let message = crate::steps::run(&state, v.user(), (v.code(), v.year()), action, input).await?;
-    let p = state.store.proposal(v.code().as_str(), v.year()).await?;
+    let p = v
+        .user()
+        .store(&state)
+        .proposal(v.code().as_str(), v.year())
+        .await?;
     Ok(Json(json!({ "message": message, "status": p.map(|p| p.status.key()) })).into_response())
 }
 

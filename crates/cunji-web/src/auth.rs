@@ -34,6 +34,36 @@ pub struct User {
     /// county admin or auditor may be limited to a region too).
     pub scope: Option<RegionCode>,
     pub csrf: String,
+    /// Made only here, when the session was found: a `User` cannot be built elsewhere, so a handler
+    /// that holds one went through the sign-in check (and its role extractor's).
+    checked: Checked,
+}
+
+/// Proof that a request's session was checked (its field is private to this module). The store is
+/// reached through it ([`User::store`]), as lldap's handlers receive their store handle only from
+/// the permission check: a handler that forgot the check has no user and so no store.
+///
+/// Neither a proof nor a user can be made without the check, nor the store taken from the state:
+///
+/// ```compile_fail
+/// let proof = cunji_web::auth::Checked(());
+/// ```
+///
+/// ```compile_fail
+/// fn bypass(state: &cunji_web::AppState) -> &cunji_store::Store {
+///     &state.store
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Checked(());
+
+impl User {
+    /// The store, for a signed-in user. Which villages they may read or write is still theirs to
+    /// check with `require_read`/`require_write` — or to receive already checked from
+    /// `scope::InVillage`, which most handlers of one village take.
+    pub fn store<'a>(&self, state: &'a AppState) -> &'a cunji_store::Store {
+        state.store_checked(&self.checked)
+    }
 }
 
 /// A refusal, shown as a page or a JSON error.
@@ -193,7 +223,7 @@ pub async fn session_user(
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some(row) = state.store.session(&token_hash(&token)).await? else {
+    let Some(row) = state.session_store().session(&token_hash(&token)).await? else {
         return Ok(None);
     };
     Ok(Some(User {
@@ -203,6 +233,7 @@ pub async fn session_user(
         role: row.user.role,
         scope: row.user.scope,
         csrf: row.csrf,
+        checked: Checked(()),
     }))
 }
 

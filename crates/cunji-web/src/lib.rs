@@ -137,7 +137,7 @@ pub async fn serve(
         stop_signal(),
     );
     let result = running.await.map_err(|e| format!("网页服务出错：{e}"));
-    state.store.close().await;
+    state.session_store().clone().close().await;
     tracing::info!("stopped");
     result
 }
@@ -147,7 +147,7 @@ pub async fn serve(
 /// it runs beside the requests rather than before them; a problem is logged and `/healthz` answers 503
 /// with it from then on.
 fn check_file_in_background(state: &AppState) {
-    let (store, damage) = (state.store.clone(), state.damage.clone());
+    let (store, damage) = (state.session_store().clone(), state.damage.clone());
     tokio::spawn(async move {
         match store.sqlite_damage("quick_check").await {
             Ok(found) if found.is_empty() => tracing::info!("database file checked: whole"),

@@ -219,7 +219,10 @@ const REPLICA_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    /// Reached through a signed-in user (`User::store`), the public pages' reads
+    /// ([`AppState::public_reads`]) or, for signing in and health alone, `session_store`: never
+    /// directly by a handler (issue #34: a handler that forgets the check must not compile).
+    store: Store,
     cache: Arc<std::sync::Mutex<Cached>>,
     /// CPU-heavy work (report builds, reading a year's books, imports, workbooks) running at once:
     /// each runs on a blocking thread, never on the two async workers, so that `/healthz` and the
@@ -257,6 +260,23 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The store for a user whose session was checked (`auth::Checked` is made only there).
+    pub fn store_checked(&self, _checked: &crate::auth::Checked) -> &Store {
+        &self.store
+    }
+
+    /// The store for signing in and out, the session lookup, `/healthz` and shutdown: what runs
+    /// before there is a user. Handlers of pages and the API use `User::store` or `public_reads`.
+    pub(crate) fn session_store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What the villagers' pages may read: published proposals and distributions, contracts, and
+    /// nothing that writes.
+    pub fn public_reads(&self) -> PublicReads<'_> {
+        PublicReads(&self.store)
+    }
+
     /// The data version (the newest audit row): remembered for the rest of a reading request.
     pub async fn version(&self) -> Result<i64, cunji_store::StoreError> {
         if let Ok(Some(v)) = REQUEST_VERSION.try_with(|c| c.get()) {
@@ -662,5 +682,68 @@ impl AppState {
             .ok()
             .and_then(|y| y.last().copied())
             .unwrap_or(2024)
+    }
+}
+
+/// The reads the public pages make (SPEC §15): a handle with no writes and no users, sessions or
+/// audit log, so that a public handler cannot reach them.
+pub struct PublicReads<'a>(&'a Store);
+
+impl PublicReads<'_> {
+    /// The county's supervision phone, printed on every public page and notice.
+    pub async fn supervision_phone(&self) -> Result<Option<String>, cunji_store::StoreError> {
+        self.0
+            .setting(cunji_store::settings::SUPERVISION_PHONE)
+            .await
+    }
+
+    /// The fingerprint of the figures a village's published reward rests on (§15: whether they
+    /// changed since publication).
+    pub async fn figures_fingerprint(
+        &self,
+        villages: &[String],
+    ) -> Result<String, cunji_store::StoreError> {
+        self.0.figures_fingerprint(villages).await
+    }
+
+    pub async fn published_years(
+        &self,
+        village: &str,
+    ) -> Result<Vec<i32>, cunji_store::StoreError> {
+        self.0.published_years(village).await
+    }
+
+    pub async fn proposal(
+        &self,
+        village: &str,
+        year: i32,
+    ) -> Result<Option<cunji_store::Proposal>, cunji_store::StoreError> {
+        self.0.proposal(village, year).await
+    }
+
+    pub async fn distributions(
+        &self,
+        villages: &[String],
+    ) -> Result<
+        std::collections::BTreeMap<(String, i32), cunji_core::statement_book::Distribution>,
+        cunji_store::StoreError,
+    > {
+        self.0.distributions(villages).await
+    }
+
+    pub async fn load_contracts_within(
+        &self,
+        prefix: &str,
+    ) -> Result<cunji_core::contracts::ContractBook, cunji_store::StoreError> {
+        self.0.load_contracts_within(prefix).await
+    }
+
+    pub async fn village_contracts(
+        &self,
+        village: &cunji_core::region::RegionCode,
+        year: i32,
+        at: cunji_core::date::Date,
+    ) -> Result<Vec<cunji_store::ContractLine>, cunji_store::StoreError> {
+        self.0.village_contracts(village, year, at).await
     }
 }

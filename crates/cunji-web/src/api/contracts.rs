@@ -93,7 +93,11 @@ pub async fn village_contracts(
     let code = v.code();
     let name = registered(&state, code, true).await?;
     let (year, at) = year_and_date(&q, state.latest_year().await)?;
-    let lines = state.store.village_contracts(code, year, at).await?;
+    let lines = v
+        .user()
+        .store(&state)
+        .village_contracts(code, year, at)
+        .await?;
     Ok(Json(json!({
         "village": code.as_str(), "name": name, "year": year, "at": at.iso(),
         "due_in_year": total(lines.iter().map(|l| l.due_in_year))?,
@@ -114,7 +118,11 @@ pub async fn village_assets(
     let code = v.code();
     let name = registered(&state, code, true).await?;
     let (year, at) = year_and_date(&q, state.latest_year().await)?;
-    let book = state.store.load_contracts_within(code.as_str()).await?;
+    let book = v
+        .user()
+        .store(&state)
+        .load_contracts_within(code.as_str())
+        .await?;
     let mut assets = Vec::new();
     if let Some(data) = book.of(code) {
         for a in &data.assets {
@@ -168,7 +176,7 @@ pub async fn region_arrears(
     let name = registered(&state, code, false).await?;
     let today = Date::today_beijing();
     let (_, at) = year_and_date(&q, today.year())?;
-    let lines = state.store.arrears_within(code, at).await?;
+    let lines = v.user().store(&state).arrears_within(code, at).await?;
     let regions = state.regions().await?;
     Ok(Json(json!({
         "region": code.as_str(), "name": name, "at": at.iso(), "count": lines.len(),

@@ -269,8 +269,7 @@ async fn rows(
     };
     let found = match &err {
         None => {
-            state
-                .store
+            user.store(state)
                 .audit_search(&filter, scope_of(user).as_ref(), limit)
                 .await?
         }
@@ -281,7 +280,7 @@ async fn rows(
         .filter(|r| r.action.starts_with("workflow_"))
         .filter_map(|r| r.subject.parse().ok())
         .collect();
-    let users = state.store.users().await?;
+    let users = user.store(state).users().await?;
     let names = Names {
         regions: &regions,
         users: users
@@ -293,8 +292,8 @@ async fn rows(
                 )
             })
             .collect(),
-        proposals: state
-            .store
+        proposals: user
+            .store(state)
             .proposal_places(&ids.into_iter().collect::<Vec<_>>())
             .await?,
     };

@@ -388,8 +388,11 @@ async fn render_page(
         .and_then(|t| regions.get(t))
         .map(|r| r.name.clone())
         .unwrap_or_default();
-    let lines = state.store.village_contracts(code, year, at).await?;
-    let book = state.store.load_contracts_within(code.as_str()).await?;
+    let lines = user.store(state).village_contracts(code, year, at).await?;
+    let book = user
+        .store(state)
+        .load_contracts_within(code.as_str())
+        .await?;
     let data = state.data(year).await?;
     let grants: Vec<cunji_core::subsidy::Grant> = data
         .grants
@@ -413,7 +416,10 @@ async fn render_page(
     let mut contracts: Vec<ContractView> = Vec::new();
     for l in &lines {
         let mut v = ContractView::of(l);
-        let versions = state.store.contract_versions(code, l.contract.id()).await?;
+        let versions = user
+            .store(state)
+            .contract_versions(code, l.contract.id())
+            .await?;
         let mut notes = Vec::new();
         if versions.len() > 1 {
             let first = &versions[0];
@@ -694,7 +700,7 @@ pub async fn add(
         Ok(c) => c,
         Err(errors) => return refuse(&state, &user, &code, "add", f, errors).await,
     };
-    match state.store.add_contract(&c, &user.username).await {
+    match user.store(&state).add_contract(&c, &user.username).await {
         Ok(_) => Ok(done(&code, format!("已新增合同 {}", c.id()))),
         Err(cunji_store::StoreError::Invalid(m)) => {
             refuse(&state, &user, &code, "add", f, vec![place_store_error(m)]).await
@@ -739,8 +745,9 @@ pub async fn end(
     let Some(date) = date.filter(|_| errors.is_empty()) else {
         return refuse(&state, &user, &code, &form, f, errors).await;
     };
-    match state
-        .store
+    match at
+        .user()
+        .store(&state)
         .end_contract_early(&code, &id, date, typed(&f, "reason"), &user.username)
         .await
     {
@@ -768,7 +775,10 @@ pub async fn renew(
     require_change(&user, &code)?;
     let id = path_id(&p);
     let form = format!("renew-{id}");
-    let book = state.store.load_contracts_within(code.as_str()).await?;
+    let book = user
+        .store(&state)
+        .load_contracts_within(code.as_str())
+        .await?;
     let old = book
         .of(&code)
         .and_then(|d| d.contract(&id))
@@ -792,7 +802,11 @@ pub async fn renew(
         Ok(c) => c,
         Err(errors) => return refuse(&state, &user, &code, &form, as_typed, errors).await,
     };
-    match state.store.renew_contract(&id, &c, &user.username).await {
+    match user
+        .store(&state)
+        .renew_contract(&id, &c, &user.username)
+        .await
+    {
         Ok(_) => Ok(done(
             &code,
             format!("合同 {id} 已续签为合同 {}（原合同保留）", c.id()),
@@ -886,7 +900,7 @@ async fn arrears_rows(
     let regions = state.regions().await?;
     let region = super::dashboard::chosen_region(user, &regions, q.region.as_deref())?;
     let (year, at) = at_of(q.year, state.opening_year().await?.0);
-    let lines = state.store.arrears_within(&region, at).await?;
+    let lines = user.store(state).arrears_within(&region, at).await?;
     let name = |c: &RegionCode| regions.get(c).map(|r| r.name.clone()).unwrap_or_default();
     let mut rows: Vec<ArrearsRow> = lines
         .iter()

@@ -252,14 +252,15 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let subsidies_total = report.subsidy_summary.total_granted();
 
     let child_rows = child_rows(&report, &region, &band_names);
-    let proposals = state.store.proposals_of_year(year).await?;
+    let proposals = user.store(&state).proposals_of_year(year).await?;
     let todo = super::workflow::todo::counts(&report, &proposals, "");
     let overpaid =
-        super::workflow::todo::overpaid(&state, &data, (&report, &region), &proposals).await?;
+        super::workflow::todo::overpaid(&state, &user, &data, (&report, &region), &proposals)
+            .await?;
     let all_regions = region_choices(&user, &report, &data.regions, &region);
     let at =
         cunji_core::contracts::report_date(year, Some(cunji_core::date::Date::today_beijing()));
-    let arrears = state.store.arrears_within(&region, at).await?;
+    let arrears = user.store(&state).arrears_within(&region, at).await?;
     let villages: Vec<(RegionCode, String)> = report
         .villages
         .iter()
@@ -276,7 +277,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         policy_name: stored.name.clone(),
         regions: all_regions,
         years: year_choices(&years, year),
-        policies: policy_choices(&state, stored.id).await?,
+        policies: policy_choices(user.store(&state), stored.id).await?,
         villages: me.villages,
         with_data: me.with_data,
         total_income: me.total_income.wan_number(),
@@ -445,9 +446,8 @@ pub fn year_choices(years: &[i32], year: i32) -> Vec<Choice> {
 }
 
 /// The stored policies, the one in use selected.
-async fn policy_choices(state: &AppState, chosen: i64) -> Result<Vec<Choice>, WebError> {
-    Ok(state
-        .store
+async fn policy_choices(store: &cunji_store::Store, chosen: i64) -> Result<Vec<Choice>, WebError> {
+    Ok(store
         .policies()
         .await?
         .into_iter()

@@ -65,7 +65,10 @@ pub async fn add(
     let (user, code) = (at.user(), at.code().to_string());
     let year = f.date.get(0..4).unwrap_or("").to_string();
     let form = f.of_village(code.clone());
-    let result = state.store.add_entry(&form, None, &user.username).await;
+    let result = user
+        .store(&state)
+        .add_entry(&form, None, &user.username)
+        .await;
     let back = format!("/village/{code}?year={year}");
     Ok(back_with(
         &back,
@@ -87,12 +90,12 @@ pub async fn reverse(
     Path(id): Path<i64>,
     Form(f): Form<ReverseForm>,
 ) -> Result<Redirect, WebError> {
-    let Some((village, year)) = state.store.entry_owner(id).await? else {
+    let Some((village, year)) = user.store(&state).entry_owner(id).await? else {
         return Err(crate::html::not_found(&format!("编号为 {id} 的分录")));
     };
     user.require_read(&village_code(&village)?)?;
-    let result = state
-        .store
+    let result = user
+        .store(&state)
         .reverse_entry(id, &f.date, &f.reason, &user.username)
         .await;
     Ok(back_with(
@@ -125,7 +128,11 @@ pub async fn close(
             Err("请先勾选“我已核对全部账目”再结账".to_string()),
         ));
     }
-    let r = state.store.close_year(code, f.year, &user.username).await;
+    let r = at
+        .user()
+        .store(&state)
+        .close_year(code, f.year, &user.username)
+        .await;
     Ok(back_with(
         &format!("/village/{code}?year={}", f.year),
         r.map(|_| format!("{} 年已结账", f.year))
@@ -145,8 +152,9 @@ pub async fn reopen(
             Err("请先勾选“我确认重新开账”".to_string()),
         ));
     }
-    let r = state
-        .store
+    let r = at
+        .user()
+        .store(&state)
         .reopen_year(code, f.year, &user.username, &f.reason)
         .await;
     Ok(back_with(

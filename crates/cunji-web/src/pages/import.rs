@@ -83,11 +83,11 @@ const SUMMARY_VILLAGES: i64 = 2_000;
 /// What `bytes` (imported as `kind`) brought each village, named from the register.
 async fn summary_of(
     state: &AppState,
+    store: &cunji_store::Store,
     kind: ImportKind,
     bytes: &[u8],
 ) -> Result<Vec<(String, String, i64, String)>, WebError> {
-    let found = state
-        .store
+    let found = store
         .import_by_village(kind, bytes, SUMMARY_VILLAGES)
         .await?;
     let rows = found
@@ -364,8 +364,8 @@ async fn one_file(
         user: &user.username,
         rows: Default::default(),
     };
-    let result = state
-        .store
+    let result = user
+        .store(state)
         .import_within(
             kind,
             name,
@@ -394,7 +394,7 @@ async fn one_file(
     Ok(Answer {
         flash,
         errors: Default::default(),
-        summary: summary_of(state, kind, bytes)
+        summary: summary_of(state, user.store(state), kind, bytes)
             .await?
             .into_iter()
             // What an earlier import brought villages outside the user's scope is not theirs to see.
@@ -437,8 +437,8 @@ async fn books(
         .iter()
         .map(|(name, bytes)| BookFile { name, bytes })
         .collect();
-    let result = state
-        .store
+    let result = user
+        .store(state)
         .import_statement_books(&books, None, user.scope.as_ref(), &user.username)
         .await;
     let file = format!("{} 个收益及收益分配表文件", files.len());

@@ -76,7 +76,12 @@ pub async fn submit(
     let user = if name.chars().count() > crate::auth::KEY_CHARS {
         None
     } else {
-        state.store.user_by_name(name).await.ok().flatten()
+        state
+            .session_store()
+            .user_by_name(name)
+            .await
+            .ok()
+            .flatten()
     };
     let password: String = f.password.chars().take(MAX_PASSWORD_CHARS).collect();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -104,7 +109,7 @@ pub async fn submit(
     let token = random_token();
     let csrf = random_token();
     if let Err(e) = state
-        .store
+        .session_store()
         .create_session(&token_hash(&token), user.id, &csrf, SESSION_TTL_SECS)
         .await
     {
@@ -128,7 +133,7 @@ pub async fn submit(
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = crate::auth::cookie_value(&headers, SESSION_COOKIE) {
-        let _ = state.store.end_session(&token_hash(&token)).await;
+        let _ = state.session_store().end_session(&token_hash(&token)).await;
     }
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     (

@@ -101,14 +101,14 @@ pub async fn healthz(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Some(problem) = damage.or_else(|| disk_short(&state.store)) {
+    if let Some(problem) = damage.or_else(|| disk_short(state.session_store())) {
         return (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({ "status": "error", "error": problem })),
         )
             .into_response();
     }
-    match state.store.latest_year().await {
+    match state.session_store().latest_year().await {
         Ok(_) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(e) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -137,7 +137,7 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
             match active {
                 Some(a) => a,
                 None => {
-                    let all = state.store.policies().await?;
+                    let all = user.store(&state).policies().await?;
                     let found = all.into_iter().rev().find_map(|s| {
                         Policy::parse(&s.source)
                             .ok()

@@ -40,8 +40,8 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         Ok(p) => (Some(p.0), Some(p.1)),
         Err(_) => (None, None),
     };
-    let versions = state
-        .store
+    let versions = user
+        .store(&state)
         .policies()
         .await?
         .into_iter()
@@ -65,8 +65,8 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         versions,
         is_admin: user.role == Role::CountyAdmin,
         csrf: user.csrf.clone(),
-        phone: state
-            .store
+        phone: user
+            .store(&state)
             .setting(cunji_store::settings::SUPERVISION_PHONE)
             .await?
             .unwrap_or_default(),
@@ -161,8 +161,8 @@ async fn confirm_page(
         })
         .collect();
     changed.sort_by_key(|x| std::cmp::Reverse(x.0));
-    let stale = state
-        .store
+    let stale = user
+        .store(state)
         .repricings(policy)
         .await
         .map_err(WebError::from)?
@@ -226,7 +226,7 @@ pub async fn save(
 ) -> Result<Response, WebError> {
     let mut source = f.source.replace("\r\n", "\n");
     if let Some(name) = f.name.as_deref() {
-        source = match super::whatif::renamed(&state, &source, name).await? {
+        source = match super::whatif::renamed(&state, &user, &source, name).await? {
             Ok(s) => s,
             Err(e) => return Ok(back_with("/policy", Err(e)).into_response()),
         };
@@ -241,8 +241,8 @@ pub async fn save(
     if f.confirm.as_deref() != Some("1") {
         return confirm_page(&state, &user, &policy, source).await;
     }
-    let saved = state
-        .store
+    let saved = user
+        .store(&state)
         .save_policy(&policy.name, &source, true, &user.username)
         .await?;
     Ok(back_with(

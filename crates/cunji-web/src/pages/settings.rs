@@ -36,8 +36,8 @@ pub async fn save_phone(
         .find(|(k, _)| k == "phone")
         .map_or("", |(_, v)| v.as_str());
     let r = match phone_of(text) {
-        Ok(phone) => state
-            .store
+        Ok(phone) => user
+            .store(&state)
             .set_setting(
                 cunji_store::settings::SUPERVISION_PHONE,
                 phone,

@@ -154,7 +154,8 @@ pub async fn page(
         .map(|r| grant_views(r, &data, &code, year))
         .unwrap_or_default();
     let can_write = user.can_write_entries(&code);
-    let (entries, entries_total) = entry_views(&state, &code, year, can_write).await?;
+    let (entries, entries_total) =
+        entry_views(at.user().store(&state), &code, year, can_write).await?;
     let entries_hidden = entries_total - entries.len() as i64;
     let distribution = distribution_rows(&state, &code).await?;
     let page = VillagePage {
@@ -187,7 +188,11 @@ pub async fn page(
         entries_hidden,
         can_write,
         is_admin: user.role == Role::CountyAdmin,
-        closed: state.store.is_closed(code.as_str(), year).await?,
+        closed: at
+            .user()
+            .store(&state)
+            .is_closed(code.as_str(), year)
+            .await?,
         csrf: user.csrf.clone(),
         alerts: report
             .as_ref()
@@ -207,7 +212,10 @@ async fn distribution_rows(
     state: &AppState,
     code: &RegionCode,
 ) -> Result<(Vec<i32>, Vec<AccountRow>), WebError> {
-    let stored = state.store.distributions(&[code.to_string()]).await?;
+    let stored = state
+        .public_reads()
+        .distributions(&[code.to_string()])
+        .await?;
     let years: Vec<i32> = stored.keys().map(|(_, y)| *y).collect();
     let names = cunji_core::statement_book::Distribution::default().lines();
     let rows = names
@@ -392,13 +400,12 @@ impl GrantView {
 
 /// The latest entries of the year (at most [`ENTRIES_SHOWN`]) and how many the year has.
 async fn entry_views(
-    state: &AppState,
+    store: &cunji_store::Store,
     code: &RegionCode,
     year: i32,
     can_write: bool,
 ) -> Result<(Vec<EntryView>, i64), WebError> {
-    let (entries, entries_total) = state
-        .store
+    let (entries, entries_total) = store
         .latest_entries_of(code.as_str(), year, ENTRIES_SHOWN)
         .await?;
     let entries: Vec<EntryView> = entries

@@ -441,6 +441,7 @@ fn named(rows: Vec<Compare>, regions: &cunji_core::region::RegionSet) -> Vec<Com
 /// its own, not over the one it changed. `Ok(Err(message))` for a name refused.
 pub async fn renamed(
     state: &AppState,
+    user: &crate::auth::User,
     source: &str,
     name: &str,
 ) -> Result<Result<String, String>, WebError> {
@@ -448,7 +449,13 @@ pub async fn renamed(
     if name.is_empty() || name.chars().count() > 100 {
         return Ok(Err("请为调整后的政策填写新名称（不超过 100 字）".into()));
     }
-    if state.store.policies().await?.iter().any(|p| p.name == name) {
+    if user
+        .store(state)
+        .policies()
+        .await?
+        .iter()
+        .any(|p| p.name == name)
+    {
         return Ok(Err(format!("已有名为“{name}”的政策，请另取一个名称")));
     }
     let mut table: toml::Table = match source.parse() {

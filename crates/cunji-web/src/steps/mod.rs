@@ -79,8 +79,11 @@ impl Now {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        let figures = state.store.figures_fingerprint(&lineage).await?;
-        let proposal = state.store.proposal(village.as_str(), year).await?;
+        let figures = state.public_reads().figures_fingerprint(&lineage).await?;
+        let proposal = state
+            .public_reads()
+            .proposal(village.as_str(), year)
+            .await?;
         let own = match &proposal {
             Some(p) if p.policy_id != stored.id => {
                 let (_, own_policy) = state.policy(Some(p.policy_id)).await?;
@@ -142,12 +145,12 @@ pub async fn run(
         })?;
     let who = user.username.as_str();
     if let StepInput::Compute = input {
-        return compute(state, &now, (village, year), who).await;
+        return compute(state, &now, (village, year), user).await;
     }
     let Some(p) = &now.proposal else {
         return Err(WebError::Invalid("尚未生成奖励方案".into()));
     };
-    let store = &state.store;
+    let store = user.store(state);
     let today = Date::today_beijing();
     match input {
         StepInput::Resolve(res) => {
@@ -270,8 +273,9 @@ async fn compute(
     state: &AppState,
     now: &Now,
     (village, year): (&RegionCode, i32),
-    who: &str,
+    user: &User,
 ) -> Result<String, WebError> {
+    let who = user.username.as_str();
     let Some(inc) = &now.incentive else {
         return Err(WebError::Invalid(
             "当前政策未设激励办法，或该村当年不在报告中".into(),
@@ -282,8 +286,7 @@ async fn compute(
         .data
         .story(&now.policy, year, village)
         .map_err(|e| WebError::Invalid(e.to_string()))?;
-    state
-        .store
+    user.store(state)
         .record_computation(
             &Computation {
                 village: village.as_str(),

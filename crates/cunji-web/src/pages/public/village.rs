@@ -140,8 +140,8 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
         .collect::<Vec<_>>()
         .join(" ");
     let mut rewards = Vec::new();
-    for y in state.store.published_years(code.as_str()).await? {
-        let Some(p) = state.store.proposal(code.as_str(), y).await? else {
+    for y in state.public_reads().published_years(code.as_str()).await? {
+        let Some(p) = state.public_reads().proposal(code.as_str(), y).await? else {
             continue;
         };
         let now = crate::steps::Now::read(state, &code, y).await?;
@@ -184,8 +184,8 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
         });
     }
     let phone = state
-        .store
-        .setting(cunji_store::settings::SUPERVISION_PHONE)
+        .public_reads()
+        .supervision_phone()
         .await?
         .filter(|p| !p.is_empty());
     Ok(VillageData {
@@ -282,7 +282,10 @@ async fn distribution_cards(
     state: &AppState,
     code: &RegionCode,
 ) -> Result<Vec<(i32, Vec<(String, String)>)>, WebError> {
-    let stored = state.store.distributions(&[code.to_string()]).await?;
+    let stored = state
+        .public_reads()
+        .distributions(&[code.to_string()])
+        .await?;
     Ok(stored
         .iter()
         .rev()

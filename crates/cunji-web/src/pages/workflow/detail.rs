@@ -258,7 +258,7 @@ async fn shown(
             .unwrap_or_default(),
         owed: owed_rows(&now),
         documents: match p {
-            Some(p) => doc_rows(&state.store.attachments(p.id).await?),
+            Some(p) => doc_rows(&user.store(state).attachments(p.id).await?),
             None => Vec::new(),
         },
         can_upload: p.is_some_and(|p| !p.status.is_settled())

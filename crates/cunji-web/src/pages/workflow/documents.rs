@@ -35,7 +35,12 @@ pub async fn upload(
             "附件由乡镇农经站或县级管理员上传（村报账员只记账）".into(),
         ));
     }
-    let Some(p) = state.store.proposal(code.as_str(), year).await? else {
+    let Some(p) = at
+        .user()
+        .store(&state)
+        .proposal(code.as_str(), year)
+        .await?
+    else {
         return Ok(back_with(&back, Err("尚未生成奖励方案".into())).into_response());
     };
     let (name, bytes) = match read_document(&mut form).await {
@@ -43,7 +48,11 @@ pub async fn upload(
         Err(m) => return Ok(back_with(&back, Err(m)).into_response()),
     };
     let user = &at.user().username;
-    let r = state.store.add_attachment(p.id, &name, &bytes, user).await;
+    let r = at
+        .user()
+        .store(&state)
+        .add_attachment(p.id, &name, &bytes, user)
+        .await;
     let r = r.map(|_| format!("已保存附件《{name}》"));
     Ok(back_with(&back, r.map_err(|e| crate::html::store_message(&e))).into_response())
 }
@@ -73,9 +82,13 @@ pub async fn download(
         .and_then(|t| t.parse().ok())
         .ok_or_else(|| crate::html::not_found("这个附件"))?;
     let (code, year) = (at.code(), at.year());
-    let p = state.store.proposal(code.as_str(), year).await?;
+    let p = at
+        .user()
+        .store(&state)
+        .proposal(code.as_str(), year)
+        .await?;
     let found = match p {
-        Some(p) => state.store.attachment(p.id, id).await?,
+        Some(p) => at.user().store(&state).attachment(p.id, id).await?,
         None => None,
     };
     let (a, bytes) = found.ok_or_else(|| crate::html::not_found("这个附件"))?;

@@ -127,7 +127,7 @@ pub async fn list(ask: super::super::Ask) -> Result<Response, WebError> {
     let filter = ask.q.status.clone().unwrap_or_default();
     let view = super::super::RegionView::of(ask).await?;
     let (user, year, report) = (&view.user, view.year, &view.report);
-    let proposals = state.store.proposals_of_year(year).await?;
+    let proposals = user.store(&state).proposals_of_year(year).await?;
     let rows = items(report, &proposals)
         .into_iter()
         .filter(|i| wanted(&filter, user, i.status))
@@ -153,6 +153,7 @@ pub async fn list(ask: super::super::Ask) -> Result<Response, WebError> {
 /// later never creates an overpayment), by `cunji_core::workflow::Standing`, the one home of the rule.
 pub async fn overpaid(
     state: &crate::state::AppState,
+    user: &crate::auth::User,
     data: &std::sync::Arc<cunji_store::LoadedData>,
     (report, scope): (&Report, &cunji_core::region::RegionCode),
     proposals: &[ProposalSummary],
@@ -180,8 +181,8 @@ pub async fn overpaid(
             .iter()
             .find(|x| x.code == s.village)
             .and_then(|x| x.incentive.as_ref());
-        let Some(p) = state
-            .store
+        let Some(p) = user
+            .store(state)
             .proposal(s.village.as_str(), report.year)
             .await?
         else {
