@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::cadre::{Cadre, Role};
-use crate::money::{round_div, Fen};
-use crate::rate::{Ppm, PPM};
+use crate::money::Fen;
+use crate::rate::Ppm;
 use crate::region::{Level, RegionCode};
 use crate::report::ReportError;
 
@@ -111,17 +111,13 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             ));
             continue;
         };
-        let by_income = Fen::from_fen(round_div(
-            income.fen() as i128 * pf.multiple.ppm() as i128,
-            PPM as i128,
-        ) as i64);
+        let by_income = income.times(pf.multiple);
         let minimum = match (c.role, pf.minimum_secretary_director) {
             (Role::SecretaryDirector, Some(m)) => m,
             _ => pf.minimum,
         };
         let full = by_income.max(minimum);
-        let floor =
-            Fen::from_fen(round_div(full.fen() as i128 * c.months_in_post as i128, 12) as i64);
+        let floor = full.ratio(c.months_in_post as i64, 12);
         if pay >= floor {
             continue;
         }
@@ -137,13 +133,13 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             c.months_in_post,
             floor,
             pay,
-            Fen::from_fen(floor.fen() - pay.fen())
+            floor.saturating_sub(pay)
         );
         out.push(line(
             FloorStatus::Below,
             Some(pay),
             Some(floor),
-            Some(Fen::from_fen(floor.fen() - pay.fen())),
+            Some(floor.saturating_sub(pay)),
             explanation,
         ));
     }

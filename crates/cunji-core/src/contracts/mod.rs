@@ -735,7 +735,7 @@ impl ContractBook {
 
 /// The bound on everything a contract owes: a step-up that runs past it is refused when the
 /// contract is made, so that every sum over a contract's dues fits.
-pub(crate) const MAX_OWED: i64 = MAX_FEN;
+pub(crate) const MAX_OWED: Fen = Fen::from_fen(MAX_FEN);
 
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::steps::Trace;
 use crate::cadre::{Cadre, Role};
 use crate::incentive::plan::{Plan, Tier};
-use crate::money::Fen;
-use crate::rate::{Ppm, PPM};
+use crate::money::{Fen, FenSum};
+use crate::rate::Ppm;
 
 /// Why a village's pool is 0 or not split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -74,7 +74,7 @@ pub struct IncentiveResult {
 impl IncentiveResult {
     /// What the awards pay in all (the pool less what is unallocated).
     pub fn awarded(&self) -> Fen {
-        Fen::from_fen(self.awards.iter().map(|a| a.amount.fen()).sum())
+        FenSum::of(self.awards.iter().map(|a| a.amount)).saturated()
     }
 }
 
@@ -159,7 +159,7 @@ pub fn evaluate_told(
     let (awards, unallocated) = super::steps::awards(plan, v.village, pool, &eligible, &mut trace)?;
     out.awards = awards;
     out.unallocated = unallocated;
-    if unallocated.fen() != 0 {
+    if !unallocated.is_zero() {
         trace.push(format!("未分配 {unallocated} 元（封顶或考核扣减）。"));
         trace.tell(|| format!("其余 {unallocated} 元因封顶或考核没有分出，不发放。"));
     }
@@ -192,46 +192,20 @@ pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
     let mut total: i128 = 0;
     let mut parts = Vec::new();
     for (i, t) in tiers.iter().enumerate() {
-        let upper = tiers.get(i + 1).map(|n| n.from.fen()).unwrap_or(i64::MAX);
-        let part = (base.fen().min(upper) - t.from.fen()).max(0);
-        if part == 0 {
+        let top = tiers.get(i + 1).map_or(base, |n| base.min(n.from));
+        let part = top.saturating_sub(t.from).or_zero();
+        if part.is_zero() {
             continue;
         }
-        total += part as i128 * t.rate.ppm() as i128;
-        parts.push(format!("{} 元 × {}", Fen::from_fen(part), t.rate));
+        total += part.micros(t.rate);
+        parts.push(format!("{part} 元 × {}", t.rate));
     }
     (total, parts)
 }
 
-/// An exact amount in millionths of a fen, shown in yuan with as many decimals as it needs.
-pub fn micro_yuan(v: i128) -> String {
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs();
-    let unit: u128 = 100 * PPM as u128; // millionths of a fen per yuan
-    let whole = Fen::from_fen((a / unit) as i64 * 100).display();
-    let whole = whole.trim_end_matches(".00");
-    let frac = a % unit;
-    let frac = format!("{frac:08}");
-    let mut frac = frac.trim_end_matches('0').to_string();
-    while frac.len() < 2 {
-        frac.push('0');
-    }
-    format!("{sign}{whole}.{frac}")
-}
+/// Raw amounts are shown as money shows them (`crate::money`).
+pub use crate::money::micro_yuan;
 
 pub(super) fn pct_or_one(p: Ppm) -> String {
     p.percent()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shows_exact_raw_amounts() {
-        assert_eq!(micro_yuan(234_567_800_000), "2,345.678");
-        assert_eq!(micro_yuan(100_000_000), "1.00");
-        assert_eq!(micro_yuan(-150_000_000), "-1.50");
-        assert_eq!(micro_yuan(1), "0.00000001");
-    }
 }

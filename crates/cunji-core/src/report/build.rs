@@ -11,6 +11,7 @@ use crate::books::YearBook;
 use crate::cadre::Cadre;
 use crate::incentive::evaluate::{evaluate_told, IncentiveError, IncentiveResult, VillageFigures};
 use crate::measure::Measure;
+use crate::money::Fen;
 use crate::policy::Policy;
 use crate::region::{Level, Region, RegionCode};
 use crate::subsidy::Grant;
@@ -72,7 +73,7 @@ struct VillageDone {
     report: VillageReport,
     band_index: Option<usize>,
     supported: bool,
-    increase: Option<i64>,
+    increase: Option<Fen>,
 }
 
 /// What the walk over the villages gathers.
@@ -82,7 +83,7 @@ pub(super) struct Walk {
     pub listed_cadres: Vec<Cadre>,
     pub aggs: BTreeMap<RegionCode, RegionAgg>,
     /// Increases of operating income on last year: `[unsupported, supported]`.
-    pub increases: [Vec<i64>; 2],
+    pub increases: [Vec<Fen>; 2],
     pub supported_villages: u64,
 }
 
@@ -237,8 +238,8 @@ impl<'a, 'i> Build<'a, 'i> {
                 walk.increases[d.supported as usize].push(inc);
             }
             let (pool, awarded) = match &d.report.incentive {
-                Some(r) => (r.pool.fen(), r.awarded().fen()),
-                None => (0, 0),
+                Some(r) => (r.pool, r.awarded()),
+                None => (Fen::ZERO, Fen::ZERO),
             };
             gathered.add(self, &region.code, own, d.band_index, pool, awarded)?;
             walk.villages.push(d.report);
@@ -363,7 +364,7 @@ impl<'a, 'i> Build<'a, 'i> {
         code: &RegionCode,
         own: Option<&YearBook>,
         granted: &BTreeSet<&RegionCode>,
-    ) -> (bool, Option<i64>) {
+    ) -> (bool, Option<Fen>) {
         let (regions, books, y) = (self.input.regions, self.input.books, self.year);
         let supported = granted.contains(code)
             || regions
@@ -373,7 +374,7 @@ impl<'a, 'i> Build<'a, 'i> {
         let increase = match (own, books.compared(regions, code, y - 1, y)) {
             (Some(b), Some(prev)) => {
                 let op = &self.operating;
-                Some(op.value(&b.totals).fen() - op.value(&prev.totals).fen())
+                Some(op.value(&b.totals).saturating_sub(op.value(&prev.totals)))
             }
             _ => None,
         };

@@ -165,11 +165,9 @@ impl SubsidySummary {
     /// Everything granted, over all source levels.
     pub fn total_granted(&self) -> Fen {
         // Checked when the report was built: the levels' sum fits.
-        Fen::from_fen(
-            self.by_level
-                .values()
-                .fold(0i64, |t, f| t.saturating_add(f.fen())),
-        )
+        self.by_level
+            .values()
+            .fold(Fen::ZERO, |t, f| t.saturating_add(*f))
     }
 }
 
