@@ -387,6 +387,28 @@ impl FenSum {
         (self.0.unsigned_abs() <= MAX_FEN as u128).then_some(Fen(self.0 as i64))
     }
 
+    /// The magnitude.
+    pub fn abs(self) -> FenSum {
+        FenSum(self.0.abs())
+    }
+
+    /// JSON form, as [`Fen::json`]: yuan with exactly two decimals and no separators, for a total
+    /// of any size (a workbook's totals row).
+    pub fn json(self) -> String {
+        let a = self.0.unsigned_abs();
+        let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}{}.{:02}", a / 100, a % 100)
+    }
+
+    /// The total as people read it: yuan (`12,345.67`) when it fits in `i64`, else a count of fen
+    /// (`… 分`), for a message about a total a sheet wrote.
+    pub fn shown(self) -> String {
+        match self.fen() {
+            Ok(f) => f.to_string(),
+            Err(_) => format!("{} 分", self.0),
+        }
+    }
+
     /// The exact total written as a count of fen (`1000000000000000001`), for a message about a
     /// total too large to show in yuan.
     pub fn fen_text(self) -> String {
@@ -561,6 +583,8 @@ mod tests {
                 match i64::try_from(wide) {
                     Ok(w) => {
                         proptest::prop_assert_eq!(sum.fen(), Ok(Fen(w)));
+                        proptest::prop_assert_eq!(sum.json(), Fen(w).json());
+                        proptest::prop_assert_eq!(sum.shown(), Fen(w).to_string());
                         proptest::prop_assert_eq!(sum.saturated(), Fen(w));
                     }
                     Err(_) => {

@@ -585,10 +585,7 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         + part(Part::OutsideInvestors)
         + part(Part::Members)
         + part(Part::Other);
-    let shown = |v: FenSum| match v.fen() {
-        Ok(v) => v.to_string(),
-        Err(_) => format!("{} 分", v.fen_text()),
-    };
+    let shown = FenSum::shown;
     let mut check = |row: usize, name: &str, written: FenSum, computed: FenSum| {
         if written != computed {
             errors.push(SheetError {

@@ -182,7 +182,7 @@ impl Store {
             });
             let book = villages[i].1.entry(r.year);
             let a = r.account.index();
-            book.totals[a] = Fen::from_fen(book.totals[a].fen().saturating_add(r.amount));
+            book.totals[a] = book.totals[a].saturating_add(Fen::from_fen(r.amount));
             book.entries += r.entries as u64;
         }
         let mut books = Books::new();

@@ -142,12 +142,12 @@ async fn confirm_page(
     let sum = |m: &std::collections::BTreeMap<String, (String, cunji_core::Fen)>| {
         cunji_core::Fen::checked_sum(m.values().map(|(_, f)| *f)).unwrap_or(cunji_core::Fen::ZERO)
     };
-    let mut changed: Vec<(i128, String, String, String)> = after
+    let mut changed: Vec<(cunji_core::money::FenSum, String, String, String)> = after
         .iter()
         .filter_map(|(code, (name, a))| {
             let b = before.get(code).map_or(cunji_core::Fen::ZERO, |x| x.1);
             (a != &b).then(|| {
-                let gap = (a.fen() as i128 - b.fen() as i128).abs();
+                let gap = (a.wide() - b.wide()).abs();
                 (gap, name.clone(), b.display(), a.display())
             })
         })
