@@ -346,6 +346,12 @@ impl std::ops::Neg for Fen {
 #[error("金额合计超出范围")]
 pub struct FenOverflow;
 
+/// A total that does not fit, named: SPEC §1's "an error naming what overflowed", for a sum the
+/// caller checks itself (a report's region sums say the same in `ReportError::Overflow`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}超出可计算的范围（合计溢出），请检查是否有金额录错")]
+pub struct NamedOverflow(pub String);
+
 /// An exact running total of amounts (an `i128` of fen): any number of stored amounts add up
 /// exactly, in any order, and the total is checked against `i64` once, as a whole, when it is
 /// taken out with [`FenSum::fen`] (SPEC §1).

@@ -26,6 +26,7 @@ mod load;
 mod pg_read;
 #[doc(hidden)]
 mod policies;
+mod rows;
 pub mod settings;
 mod short_text;
 mod sqlite_bulk;

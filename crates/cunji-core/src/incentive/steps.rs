@@ -2,12 +2,12 @@
 //! the trace; one that ends the evaluation returns the reason (`Err(Reason)`), and `evaluate` then
 //! reports a pool of 0 with that reason.
 
-use super::evaluate::VillageFigures;
-use super::evaluate::{marginal, micro_yuan, pct_or_one, Award, IncentiveError, Reason};
+use super::outcome::{Award, IncentiveError, Reason, VillageFigures};
 use crate::cadre::Cadre;
-use crate::incentive::plan::{Basis, Plan, Schedule, TierKey};
+use crate::incentive::plan::{Basis, Plan, Schedule, Tier, TierKey};
 use crate::incentive::split::split_with_caps;
-use crate::money::Fen;
+use crate::money::{micro_yuan, Fen};
+use crate::rate::Ppm;
 
 /// The trace of SPEC §6 and, when asked for, the same steps told for villagers (SPEC §15): the
 /// same numbers in plain words, without policy keys or person ids.
@@ -557,4 +557,25 @@ fn appraise(
     line.push_str(&format!("；考核“{rating}”× {mult}，发放 {amt} 元"));
     told.push_str(&format!("；考核“{rating}”，按 {mult} 发放 {amt} 元"));
     Ok(amt)
+}
+
+/// Σ rate_i × (part of `base` between from_i and from_{i+1}), in millionths of a fen, with the terms
+/// for the trace.
+pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
+    let mut total: i128 = 0;
+    let mut parts = Vec::new();
+    for (i, t) in tiers.iter().enumerate() {
+        let top = tiers.get(i + 1).map_or(base, |n| base.min(n.from));
+        let part = top.saturating_sub(t.from).or_zero();
+        if part.is_zero() {
+            continue;
+        }
+        total += part.micros(t.rate);
+        parts.push(format!("{part} 元 × {}", t.rate));
+    }
+    (total, parts)
+}
+
+pub(super) fn pct_or_one(p: Ppm) -> String {
+    p.percent()
 }

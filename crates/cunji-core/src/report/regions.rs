@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Build;
+use super::walk::Build;
 use super::{Ordered, RegionReport, ReportError, ReportInput};
 use crate::books::YearBook;
 use crate::money::Fen;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Build;
+use super::walk::Build;
 use super::{ReportError, SubsidySummary};
 use crate::money::{Fen, FenSum};
 use crate::subsidy::{Grant, GrantReturn};
