@@ -200,15 +200,12 @@ pub fn back_with(path: &str, ok: Result<String, String>) -> Redirect {
     Redirect::to(&format!("{path}{sep}{k}={}", pct(&v)))
 }
 
-/// Percent-encodes a query value.
-pub fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+pub use crate::html::pct;
+
+impl crate::html::Layout {
+    /// The message a redirect back carried in its query (`err` shown over `msg`).
+    pub fn with_flashes(self, q: &ViewQuery) -> crate::html::Layout {
+        self.with_flash("info", q.msg.clone())
+            .with_flash("error", q.err.clone())
     }
-    out
 }
