@@ -111,11 +111,11 @@ pub(crate) async fn read(
     backend: crate::backend::Backend,
     year: i32,
 ) -> Result<(FastMap<RegionCode, EntrySums>, Vec<RegionCode>), StoreError> {
-    let rows = crate::load::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
+    let rows = crate::kept::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
     let mut out = FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut missing = Vec::new();
     for (village, bytes) in rows {
-        let code = crate::load::code_of_number(village)?;
+        let code = crate::kept::code_of_number(village)?;
         if bytes.is_empty() {
             missing.push(code);
             continue;
