@@ -221,6 +221,26 @@ impl Fen {
         unit.0 > 0 && self.0 % unit.0 == 0
     }
 
+    /// The amount with its sign turned, or `None` for the one `i64` without an opposite.
+    pub const fn checked_neg(self) -> Option<Fen> {
+        match self.0.checked_neg() {
+            Some(v) => Some(Fen(v)),
+            None => None,
+        }
+    }
+
+    /// Whether `self` is more than `limit` of `whole` (a positive whole): `self > whole × limit`,
+    /// exactly.
+    pub fn exceeds_share(self, whole: Fen, limit: Ppm) -> bool {
+        whole.is_positive() && self.as_micros() > whole.micros(limit)
+    }
+
+    /// `self` as a percentage of `whole` with two decimals, rounded half away from zero (`61.54%`);
+    /// a negative part counts as 0 and a whole below 1 fen as 1.
+    pub fn percent_of(self, whole: Fen) -> String {
+        percent_string(self.0.max(0) as u64, whole.0.max(1) as u64)
+    }
+
     /// An exact figure narrowed to `i64` fen, or the overflow it is (SPEC §1: never a wrapped
     /// number).
     pub fn try_from_wide(v: i128) -> Result<Fen, FenOverflow> {
@@ -248,6 +268,11 @@ impl Fen {
     /// `⌊self × rate⌋` in whole fen, rounded down (SPEC §6's `max_share`: at most `floor(pool × s)`).
     pub fn times_floor(self, rate: Ppm) -> Fen {
         Fen::saturate(self.micros(rate).div_euclid(PPM as i128))
+    }
+
+    /// `⌊self × months / 12⌋`, truncated toward zero: the pace of a year's figure after `months`.
+    pub fn times_months(self, months: i64) -> Fen {
+        Fen::saturate(self.0 as i128 * months as i128 / 12)
     }
 
     /// `self × num / den` (a positive `den`), rounded half away from zero: a part of a year
@@ -527,6 +552,12 @@ pub fn micro_yuan(v: i128) -> String {
         frac.push('0');
     }
     format!("{sign}{whole}.{frac}")
+}
+
+/// `part / whole` as a percentage with two decimals, rounded half away from zero: `"61.54%"`.
+pub fn percent_string(part: u64, whole: u64) -> String {
+    let hundredths = round_div(part as i128 * 10_000, whole as i128);
+    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
 fn group_thousands<T: Into<u128>>(v: T) -> String {

@@ -308,15 +308,13 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
                 .map(|m| (m.name.clone(), m.value(&b.totals).display()))
                 .collect();
             // Expenses in one line: what the income paid for, as the notice board shows it.
-            let spent: i64 = cunji_core::account::Account::ALL
-                .iter()
-                .filter(|a| !a.is_income())
-                .map(|a| b.totals[a.index()].fen())
-                .sum();
-            rows.insert(
-                1,
-                ("总支出".into(), cunji_core::Fen::from_fen(spent).display()),
+            let spent = cunji_core::money::FenSum::of(
+                cunji_core::account::Account::ALL
+                    .iter()
+                    .filter(|a| !a.is_income())
+                    .map(|a| b.totals[a.index()]),
             );
+            rows.insert(1, ("总支出".into(), spent.saturated().display()));
             rows
         }
         None => Vec::new(),
