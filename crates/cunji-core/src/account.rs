@@ -24,6 +24,8 @@ impl Chart {
     }
 }
 
+/// An account of the income statement. Adding one: a variant at the end here, its row at the end
+/// of `INFO`, its place at the end of [`Account::ALL`], and `ACCOUNT_COUNT` (docs/architecture.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Account {
     OperatingRevenue,
@@ -148,6 +150,8 @@ const fn info(
 }
 
 impl Account {
+    /// Every account, in the order of `INFO`. An account's position here is also the number the
+    /// store keeps it under (cunji-store's `account_numbers`), so a new account goes at the end.
     pub const ALL: [Account; ACCOUNT_COUNT] = [
         Account::OperatingRevenue,
         Account::ContractingIncome,

@@ -95,11 +95,8 @@ impl Target {
     }
 }
 
-/// `part / whole` as a percentage with two decimals, rounded half away from zero: `"61.54%"`.
-pub fn percent_string(part: u64, whole: u64) -> String {
-    let hundredths = crate::money::round_div(part as i128 * 10_000, whole as i128);
-    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
-}
+/// `part / whole` as a percentage (money's, which shares of amounts use too).
+pub use crate::money::percent_string;
 
 #[cfg(test)]
 mod tests {

@@ -17,12 +17,13 @@ pub struct YearBook {
 /// A year's entries summed per quarter and account (村务公开 at least quarterly, SPEC §15): quarter 1 is
 /// January–March. Entries of one village-year are bounded by the books' own bound, so the sums fit.
 pub fn by_quarter(facts: &[crate::alerts::EntryFact]) -> [AccountTotals; 4] {
-    let mut sums = [[0i64; ACCOUNT_COUNT]; 4];
+    let mut sums = [[Fen::ZERO; ACCOUNT_COUNT]; 4];
     for f in facts {
         let q = ((f.date.month() - 1) / 3) as usize;
-        sums[q][f.account.index()] += f.amount.fen();
+        let sum = &mut sums[q][f.account.index()];
+        *sum = sum.saturating_add(f.amount);
     }
-    sums.map(|q| q.map(Fen::from_fen))
+    sums
 }
 
 impl YearBook {
@@ -34,8 +35,7 @@ impl YearBook {
         for i in 0..ACCOUNT_COUNT {
             // A sum past 64 bits (chains of merged villages at the bound) stays at the largest
             // figure; the report's region sums, which are checked, refuse it.
-            self.totals[i] =
-                Fen::from_fen(self.totals[i].fen().saturating_add(other.totals[i].fen()));
+            self.totals[i] = self.totals[i].saturating_add(other.totals[i]);
         }
         self.entries += other.entries;
     }

@@ -6,7 +6,7 @@
 
 use crate::books::Books;
 use crate::measure::Measure;
-use crate::money::{round_div, Fen};
+use crate::money::{Fen, FenSum};
 use crate::region::{RegionCode, RegionSet};
 
 /// A figure of a year beside the same figure of the year before.
@@ -62,21 +62,17 @@ impl Growth {
     /// 10^15 fen, and a region's sums are checked by the report, so the difference fits an `i64`;
     /// it is computed in `i128` and saturates rather than wraps should a caller pass anything else.
     pub fn change(&self) -> Option<Fen> {
-        let d = self.now?.fen() as i128 - self.before?.fen() as i128;
-        Some(Fen::from_fen(
-            d.clamp(i64::MIN as i128, i64::MAX as i128) as i64
-        ))
+        Some((self.now?.wide() - self.before?.wide()).saturated())
     }
 
     /// The change in hundredths of a percent of `before`, rounded half away from zero; `None` when
     /// either year has no data or `before` is not above 0 (a rise from nothing has no percentage).
     pub fn basis_points(&self) -> Option<i128> {
-        let before = self.before?.fen() as i128;
-        if before <= 0 {
+        let before = self.before?;
+        if !before.is_positive() {
             return None;
         }
-        let d = self.now?.fen() as i128 - before;
-        Some(round_div(d * 10_000, before))
+        Some((self.now?.wide() - before.wide()).per_10_000_of(before))
     }
 
     /// `12.34%`, `-5.00%`; `None` as [`Growth::basis_points`].
@@ -90,8 +86,8 @@ impl Growth {
     pub fn direction(&self) -> Direction {
         match self.change() {
             None => Direction::Unknown,
-            Some(c) if c.fen() > 0 => Direction::Up,
-            Some(c) if c.fen() < 0 => Direction::Down,
+            Some(c) if c.is_positive() => Direction::Up,
+            Some(c) if c.is_negative() => Direction::Down,
             Some(_) => Direction::Flat,
         }
     }
@@ -124,16 +120,15 @@ pub fn of_region_by_year(
     years: &[i32],
 ) -> Vec<(i32, Growth, usize)> {
     let total = |y: i32| -> (Option<Fen>, usize) {
-        let mut sum: i128 = 0;
+        let mut sum = FenSum::ZERO;
         let mut n = 0;
         for v in villages {
             if let Some(b) = books.own(v, y).filter(|b| b.has_data()) {
-                sum += measure.value(&b.totals).fen() as i128;
+                sum += measure.value(&b.totals);
                 n += 1;
             }
         }
-        let fen = sum.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        ((n > 0).then(|| Fen::from_fen(fen)), n)
+        ((n > 0).then(|| sum.saturated()), n)
     };
     years
         .iter()

@@ -1,7 +1,7 @@
 //! Measures (口径): signed sums of account totals (SPEC §4).
 
 use crate::account::{Account, AccountTotals, ACCOUNT_COUNT};
-use crate::money::Fen;
+use crate::money::{Fen, FenSum};
 
 /// A measure: a coefficient of −1, 0 or 1 for each account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,12 +71,12 @@ impl Measure {
     }
 
     pub fn value(&self, totals: &AccountTotals) -> Fen {
-        let mut sum: i64 = 0;
+        let mut sum = FenSum::ZERO;
         for (i, c) in self.coefficients.iter().enumerate() {
-            // Stored totals are bounded by MAX_FEN, so twelve of them cannot overflow i64.
-            sum += *c as i64 * totals[i].fen();
+            sum.add_times(totals[i], *c as i64);
         }
-        Fen::from_fen(sum)
+        // Stored totals are bounded by MAX_FEN, so twelve of them fit in i64.
+        sum.saturated()
     }
 
     pub fn counts_subsidies(&self) -> bool {

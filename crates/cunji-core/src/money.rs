@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::decimal::{parse_scaled, DecimalError};
+use crate::rate::{Ppm, PPM};
 
 /// The largest magnitude of a stored amount or account total: 10^15 fen (10 万亿 yuan).
 /// Bounding every stored figure this way keeps sums of a few hundred of them inside `i64`.
@@ -59,6 +60,8 @@ impl Fen {
     }
 
     pub const ZERO: Fen = Fen(0);
+    /// One fen, the smallest amount.
+    pub const ONE: Fen = Fen(1);
 
     /// Parses an amount written in yuan per SPEC §1.
     pub fn parse_yuan(text: &str) -> Result<Fen, MoneyError> {
@@ -155,7 +158,7 @@ impl Fen {
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0
             .checked_add(other.0)
-            .filter(|v| v.abs() <= MAX_FEN)
+            .filter(|v| v.unsigned_abs() <= MAX_FEN as u64)
             .map(Fen::from_fen)
     }
 
@@ -163,7 +166,7 @@ impl Fen {
     pub fn checked_sub(self, other: Fen) -> Option<Fen> {
         self.0
             .checked_sub(other.0)
-            .filter(|v| v.abs() <= MAX_FEN)
+            .filter(|v| v.unsigned_abs() <= MAX_FEN as u64)
             .map(Fen::from_fen)
     }
 
@@ -172,6 +175,128 @@ impl Fen {
         amounts
             .into_iter()
             .try_fold(Fen::ZERO, |total, a| total.checked_add(a))
+    }
+
+    /// `self + other` where a total of many amounts may pass [`MAX_FEN`] (a region's figures) but
+    /// must fit in `i64`: the overflow is reported, never wrapped (SPEC §1).
+    pub fn add_total(self, other: Fen) -> Result<Fen, FenOverflow> {
+        self.0.checked_add(other.0).map(Fen).ok_or(FenOverflow)
+    }
+
+    /// `self + other` in `i64`, staying at the largest figure instead of wrapping: for totals that a
+    /// checked sum refuses later (a region's figures), and for the few places that already did so.
+    pub const fn saturating_add(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_add(other.0))
+    }
+
+    /// `self − other` in `i64`, staying at the largest figure instead of wrapping.
+    pub const fn saturating_sub(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_sub(other.0))
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    /// The magnitude (the largest figure for `i64::MIN`, which no stored amount is).
+    pub const fn abs(self) -> Fen {
+        Fen(self.0.saturating_abs())
+    }
+
+    /// The amount, or zero when it is negative (what is owed is never below nothing).
+    pub fn or_zero(self) -> Fen {
+        self.max(Fen::ZERO)
+    }
+
+    /// Whether the amount is a whole multiple of `unit` (a positive unit; never for a unit ≤ 0).
+    pub const fn is_multiple_of(self, unit: Fen) -> bool {
+        unit.0 > 0 && self.0 % unit.0 == 0
+    }
+
+    /// The amount with its sign turned, or `None` for the one `i64` without an opposite.
+    pub const fn checked_neg(self) -> Option<Fen> {
+        match self.0.checked_neg() {
+            Some(v) => Some(Fen(v)),
+            None => None,
+        }
+    }
+
+    /// Whether `self` is more than `limit` of `whole` (a positive whole): `self > whole × limit`,
+    /// exactly.
+    pub fn exceeds_share(self, whole: Fen, limit: Ppm) -> bool {
+        whole.is_positive() && self.as_micros() > whole.micros(limit)
+    }
+
+    /// `self` as a percentage of `whole` with two decimals, rounded half away from zero (`61.54%`);
+    /// a negative part counts as 0 and a whole below 1 fen as 1.
+    pub fn percent_of(self, whole: Fen) -> String {
+        percent_string(self.0.max(0) as u64, whole.0.max(1) as u64)
+    }
+
+    /// An exact figure narrowed to `i64` fen, or the overflow it is (SPEC §1: never a wrapped
+    /// number).
+    pub fn try_from_wide(v: i128) -> Result<Fen, FenOverflow> {
+        i64::try_from(v).map(Fen).map_err(|_| FenOverflow)
+    }
+
+    /// An exact figure narrowed to `i64` fen, at the largest figure of its sign when it does not
+    /// fit (for a product whose factors are bounded so that it always fits).
+    fn saturate(v: i128) -> Fen {
+        Fen(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    }
+
+    /// The amount in an exact wide total, to add other amounts to.
+    pub const fn wide(self) -> FenSum {
+        FenSum(self.0 as i128)
+    }
+
+    /// `self × rate`, rounded to whole fen half away from zero (四舍五入, SPEC §1): the one rounding
+    /// of a product. A rate a policy may hold (at most 10) times an amount within [`MAX_FEN`]
+    /// always fits; a larger product stays at the largest figure.
+    pub fn times(self, rate: Ppm) -> Fen {
+        Fen::saturate(round_div(self.micros(rate), PPM as i128))
+    }
+
+    /// `⌊self × rate⌋` in whole fen, rounded down (SPEC §6's `max_share`: at most `floor(pool × s)`).
+    pub fn times_floor(self, rate: Ppm) -> Fen {
+        Fen::saturate(self.micros(rate).div_euclid(PPM as i128))
+    }
+
+    /// `⌊self × months / 12⌋`, truncated toward zero: the pace of a year's figure after `months`.
+    pub fn times_months(self, months: i64) -> Fen {
+        Fen::saturate(self.0 as i128 * months as i128 / 12)
+    }
+
+    /// `self × num / den` (a positive `den`), rounded half away from zero: a part of a year
+    /// (months / 12), an average.
+    pub fn ratio(self, num: i64, den: i64) -> Fen {
+        Fen::saturate(round_div(self.0 as i128 * num as i128, den as i128))
+    }
+
+    /// The exact product `self × rate` in millionths of a fen, not yet rounded (SPEC §6's raw
+    /// amount `R`).
+    pub const fn micros(self, rate: Ppm) -> i128 {
+        self.0 as i128 * rate.ppm() as i128
+    }
+
+    /// The amount in millionths of a fen, to compare with a raw product.
+    pub const fn as_micros(self) -> i128 {
+        self.0 as i128 * PPM as i128
+    }
+
+    /// A raw amount in millionths of a fen rounded once to whole fen, half away from zero (SPEC §6
+    /// step 6). A raw amount is an amount times a rate of at most 1 (the policy reader checks), so
+    /// it fits; a larger one would stay at the largest figure.
+    pub fn round_micros(raw: i128) -> Fen {
+        Fen::saturate(round_div(raw, PPM as i128))
     }
 
     /// JSON form: yuan with exactly two decimals and no separators (`"1234.50"`, `"-3.00"`).
@@ -232,6 +357,160 @@ impl Fen {
     }
 }
 
+impl std::ops::Neg for Fen {
+    type Output = Fen;
+    /// The amount with its sign turned (a red-ink correction of it).
+    fn neg(self) -> Fen {
+        Fen(self.0.saturating_neg())
+    }
+}
+
+/// A sum or product of amounts that does not fit in an `i64` of fen: reported, never wrapped
+/// (SPEC §1). The caller names what overflowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("金额合计超出范围")]
+pub struct FenOverflow;
+
+/// A total that does not fit, named: SPEC §1's "an error naming what overflowed", for a sum the
+/// caller checks itself (a report's region sums say the same in `ReportError::Overflow`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}超出可计算的范围（合计溢出），请检查是否有金额录错")]
+pub struct NamedOverflow(pub String);
+
+/// An exact running total of amounts (an `i128` of fen): any number of stored amounts add up
+/// exactly, in any order, and the total is checked against `i64` once, as a whole, when it is
+/// taken out with [`FenSum::fen`] (SPEC §1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FenSum(i128);
+
+impl FenSum {
+    pub const ZERO: FenSum = FenSum(0);
+
+    /// The exact sum of `amounts`.
+    pub fn of(amounts: impl IntoIterator<Item = Fen>) -> FenSum {
+        amounts.into_iter().sum()
+    }
+
+    /// Adds `amount × k` (a measure's coefficient, a forecast's weight).
+    pub fn add_times(&mut self, amount: Fen, k: i64) {
+        self.0 += amount.0 as i128 * k as i128;
+    }
+
+    /// The total in `i64` fen, or the overflow it is.
+    pub fn fen(self) -> Result<Fen, FenOverflow> {
+        Fen::try_from_wide(self.0)
+    }
+
+    /// The total in `i64` fen, at the largest figure of its sign when it does not fit: for a sum
+    /// bounded by what it adds (a proposal's handful of awards), shown, never stored.
+    pub fn saturated(self) -> Fen {
+        Fen::saturate(self.0)
+    }
+
+    /// The mean of `count` amounts totalling `self` (a positive count), rounded to fen half away
+    /// from zero.
+    pub fn mean(self, count: usize) -> Fen {
+        Fen::saturate(round_div(self.0, count as i128))
+    }
+
+    /// The total as one stored amount: `None` beyond [`MAX_FEN`] in magnitude.
+    pub fn amount(self) -> Option<Fen> {
+        (self.0.unsigned_abs() <= MAX_FEN as u128).then_some(Fen(self.0 as i64))
+    }
+
+    /// The magnitude.
+    pub fn abs(self) -> FenSum {
+        FenSum(self.0.abs())
+    }
+
+    /// JSON form, as [`Fen::json`]: yuan with exactly two decimals and no separators, for a total
+    /// of any size (a workbook's totals row).
+    pub fn json(self) -> String {
+        let a = self.0.unsigned_abs();
+        let sign = if self.0 < 0 { "-" } else { "" };
+        format!("{sign}{}.{:02}", a / 100, a % 100)
+    }
+
+    /// The total as people read it: yuan (`12,345.67`) when it fits in `i64`, else a count of fen
+    /// (`… 分`), for a message about a total a sheet wrote.
+    pub fn shown(self) -> String {
+        match self.fen() {
+            Ok(f) => f.to_string(),
+            Err(_) => format!("{} 分", self.0),
+        }
+    }
+
+    /// The exact total written as a count of fen (`1000000000000000001`), for a message about a
+    /// total too large to show in yuan.
+    pub fn fen_text(self) -> String {
+        self.0.to_string()
+    }
+
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    /// `self / whole` in hundredths of a percent (ten-thousandths), rounded half away from zero: a
+    /// growth's percentage. `whole` must be positive.
+    pub fn per_10_000_of(self, whole: Fen) -> i128 {
+        round_div(self.0 * 10_000, whole.0 as i128)
+    }
+}
+
+impl std::iter::Sum<Fen> for FenSum {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> FenSum {
+        FenSum(iter.map(|f| f.0 as i128).sum())
+    }
+}
+
+impl std::iter::Sum<FenSum> for FenSum {
+    fn sum<I: Iterator<Item = FenSum>>(iter: I) -> FenSum {
+        FenSum(iter.map(|f| f.0).sum())
+    }
+}
+
+impl std::ops::AddAssign<Fen> for FenSum {
+    fn add_assign(&mut self, amount: Fen) {
+        self.0 += amount.0 as i128;
+    }
+}
+
+impl std::ops::SubAssign<Fen> for FenSum {
+    fn sub_assign(&mut self, amount: Fen) {
+        self.0 -= amount.0 as i128;
+    }
+}
+
+impl std::ops::AddAssign<FenSum> for FenSum {
+    fn add_assign(&mut self, other: FenSum) {
+        self.0 += other.0;
+    }
+}
+
+impl std::ops::Add for FenSum {
+    type Output = FenSum;
+    fn add(self, other: FenSum) -> FenSum {
+        FenSum(self.0 + other.0)
+    }
+}
+
+impl std::ops::Sub for FenSum {
+    type Output = FenSum;
+    fn sub(self, other: FenSum) -> FenSum {
+        FenSum(self.0 - other.0)
+    }
+}
+
+impl From<Fen> for FenSum {
+    fn from(f: Fen) -> FenSum {
+        f.wide()
+    }
+}
+
 /// Room for any amount's text: 17 digits of yuan, 5 commas, sign, point and cents.
 const AMOUNT_TEXT: usize = 32;
 
@@ -257,6 +536,28 @@ pub fn round_div(num: i128, den: i128) -> i128 {
     } else {
         q
     }
+}
+
+/// An exact amount in millionths of a fen, shown in yuan with as many decimals as it needs.
+pub fn micro_yuan(v: i128) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    let unit: u128 = 100 * PPM as u128; // millionths of a fen per yuan
+    let whole = Fen((a / unit) as i64 * 100).display();
+    let whole = whole.trim_end_matches(".00");
+    let frac = a % unit;
+    let frac = format!("{frac:08}");
+    let mut frac = frac.trim_end_matches('0').to_string();
+    while frac.len() < 2 {
+        frac.push('0');
+    }
+    format!("{sign}{whole}.{frac}")
+}
+
+/// `part / whole` as a percentage with two decimals, rounded half away from zero: `"61.54%"`.
+pub fn percent_string(part: u64, whole: u64) -> String {
+    let hundredths = round_div(part as i128 * 10_000, whole as i128);
+    format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
 fn group_thousands<T: Into<u128>>(v: T) -> String {
@@ -289,6 +590,116 @@ mod tests {
                 proptest::prop_assert_eq!(serde_json::to_string(&Fen(v)).unwrap(), format!("\"{json}\""));
                 proptest::prop_assert_eq!(format!("{}", Fen(v)), shown);
             }
+        }
+    }
+
+    /// Rounding `n / d` (d > 0) half away from zero the slow, obvious way, without `round_div`:
+    /// twice the magnitude plus the divisor, halved.
+    fn reference_round(n: i128, d: i128) -> i128 {
+        let m = (2 * n.abs() + d) / (2 * d);
+        if n < 0 {
+            -m
+        } else {
+            m
+        }
+    }
+
+    proptest::proptest! {
+        /// An exact sum equals the `i128` sum of its amounts, in any order; taken out as `i64` it
+        /// is that sum when it fits and an overflow otherwise, never a wrapped figure.
+        #[test]
+        fn exact_sums_are_the_wide_sum_or_an_overflow(
+            v in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..40),
+            small in proptest::collection::vec(-MAX_FEN..=MAX_FEN, 0..40),
+        ) {
+            for v in [&v, &small] {
+                let wide: i128 = v.iter().map(|x| *x as i128).sum();
+                let sum = FenSum::of(v.iter().map(|x| Fen(*x)));
+                let reversed = FenSum::of(v.iter().rev().map(|x| Fen(*x)));
+                proptest::prop_assert_eq!(sum, reversed);
+                match i64::try_from(wide) {
+                    Ok(w) => {
+                        proptest::prop_assert_eq!(sum.fen(), Ok(Fen(w)));
+                        proptest::prop_assert_eq!(sum.json(), Fen(w).json());
+                        proptest::prop_assert_eq!(sum.shown(), Fen(w).to_string());
+                        proptest::prop_assert_eq!(sum.saturated(), Fen(w));
+                    }
+                    Err(_) => {
+                        proptest::prop_assert_eq!(sum.fen(), Err(FenOverflow));
+                        let end = if wide < 0 { i64::MIN } else { i64::MAX };
+                        proptest::prop_assert_eq!(sum.saturated(), Fen(end));
+                    }
+                }
+                proptest::prop_assert_eq!(
+                    sum.amount(),
+                    (wide.abs() <= MAX_FEN as i128).then_some(Fen(wide as i64))
+                );
+                // The checked sum of stored amounts: each partial sum within the bound, or None.
+                let mut partial = 0i128;
+                let mut within = true;
+                for x in v.iter() {
+                    partial += *x as i128;
+                    within &= partial.abs() <= MAX_FEN as i128;
+                }
+                let checked = Fen::checked_sum(v.iter().map(|x| Fen(*x)));
+                proptest::prop_assert_eq!(checked, within.then_some(Fen(wide as i64)));
+            }
+        }
+
+        /// A sum of two amounts in `i64`: checked against `i64` (a total), against the bound (a
+        /// stored amount), or saturated — each the `i128` sum where it fits.
+        #[test]
+        fn two_amounts_add_as_wide_integers(a in proptest::prelude::any::<i64>(), b in proptest::prelude::any::<i64>()) {
+            let wide = a as i128 + b as i128;
+            let fits = i64::try_from(wide).ok();
+            proptest::prop_assert_eq!(Fen(a).add_total(Fen(b)).ok(), fits.map(Fen));
+            proptest::prop_assert_eq!(
+                Fen(a).checked_add(Fen(b)),
+                fits.filter(|w| w.abs() <= MAX_FEN).map(Fen)
+            );
+            proptest::prop_assert_eq!(Fen(a).saturating_add(Fen(b)), Fen(wide.clamp(i64::MIN as i128, i64::MAX as i128) as i64));
+            let diff = a as i128 - b as i128;
+            proptest::prop_assert_eq!(Fen(a).saturating_sub(Fen(b)), Fen(diff.clamp(i64::MIN as i128, i64::MAX as i128) as i64));
+            proptest::prop_assert_eq!(Fen::try_from_wide(wide).ok(), fits.map(Fen));
+        }
+
+        /// The one rounding of a product: `amount × rate` rounded half away from zero, as an exact
+        /// `i128` reference computes it; `⌊amount × rate⌋` rounded down; `amount × n / d` alike.
+        #[test]
+        fn products_round_as_the_reference(
+            a in -MAX_FEN..=MAX_FEN,
+            ppm in 0i64..=10 * PPM,
+            n in 0i64..=12,
+            d in 1i64..=1_000_000,
+        ) {
+            let exact = a as i128 * ppm as i128;
+            let rate = Ppm::from_ppm(ppm);
+            proptest::prop_assert_eq!(Fen(a).micros(rate), exact);
+            proptest::prop_assert_eq!(Fen(a).times(rate), Fen(reference_round(exact, PPM as i128) as i64));
+            proptest::prop_assert_eq!(Fen::round_micros(exact), Fen(a).times(rate));
+            let floor = if exact >= 0 { exact / PPM as i128 } else { -((-exact + PPM as i128 - 1) / PPM as i128) };
+            proptest::prop_assert_eq!(Fen(a).times_floor(rate), Fen(floor as i64));
+            proptest::prop_assert_eq!(Fen(a).ratio(n, d), Fen(reference_round(a as i128 * n as i128, d as i128) as i64));
+            proptest::prop_assert_eq!(Fen(a).as_micros(), a as i128 * PPM as i128);
+            let count = d as usize;
+            proptest::prop_assert_eq!(Fen(a).wide().mean(count), Fen(reference_round(a as i128, d as i128) as i64));
+            if a > 0 {
+                let part = Fen(a / 3).wide();
+                proptest::prop_assert_eq!(part.per_10_000_of(Fen(a)), reference_round((a / 3) as i128 * 10_000, a as i128));
+            }
+        }
+
+        /// The tests of sign and size agree with the integer's.
+        #[test]
+        fn signs_and_sizes_follow_the_integer(a in proptest::prelude::any::<i64>(), unit in -5i64..1_000_000) {
+            let f = Fen(a);
+            proptest::prop_assert_eq!(f.is_zero(), a == 0);
+            proptest::prop_assert_eq!(f.is_positive(), a > 0);
+            proptest::prop_assert_eq!(f.is_negative(), a < 0);
+            proptest::prop_assert_eq!(f.abs(), Fen(a.saturating_abs()));
+            proptest::prop_assert_eq!(-f, Fen(a.saturating_neg()));
+            proptest::prop_assert_eq!(f.or_zero(), Fen(a.max(0)));
+            proptest::prop_assert_eq!(f.is_multiple_of(Fen(unit)), unit > 0 && a % unit == 0);
         }
     }
 
@@ -496,6 +907,14 @@ mod tests {
         assert_eq!(Fen::from_yuan_f64(0.1 + 0.2), Ok(Fen(30)));
         assert!(Fen::from_yuan_f64(12.345).is_err());
         assert!(Fen::from_yuan_f64(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn shows_exact_raw_amounts() {
+        assert_eq!(micro_yuan(234_567_800_000), "2,345.678");
+        assert_eq!(micro_yuan(100_000_000), "1.00");
+        assert_eq!(micro_yuan(-150_000_000), "-1.50");
+        assert_eq!(micro_yuan(1), "0.00000001");
     }
 
     #[test]

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::cadre::{Cadre, Role};
-use crate::money::{round_div, Fen};
-use crate::rate::{Ppm, PPM};
+use crate::money::{Fen, NamedOverflow};
+use crate::rate::Ppm;
 use crate::region::{Level, RegionCode};
-use crate::report::ReportError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PayFloor {
@@ -111,17 +110,13 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             ));
             continue;
         };
-        let by_income = Fen::from_fen(round_div(
-            income.fen() as i128 * pf.multiple.ppm() as i128,
-            PPM as i128,
-        ) as i64);
+        let by_income = income.times(pf.multiple);
         let minimum = match (c.role, pf.minimum_secretary_director) {
             (Role::SecretaryDirector, Some(m)) => m,
             _ => pf.minimum,
         };
         let full = by_income.max(minimum);
-        let floor =
-            Fen::from_fen(round_div(full.fen() as i128 * c.months_in_post as i128, 12) as i64);
+        let floor = full.ratio(c.months_in_post as i64, 12);
         if pay >= floor {
             continue;
         }
@@ -137,13 +132,13 @@ pub fn check(pf: &PayFloor, year: i32, cadres: &[Cadre], stats: &RuralIncome) ->
             c.months_in_post,
             floor,
             pay,
-            Fen::from_fen(floor.fen() - pay.fen())
+            floor.saturating_sub(pay)
         );
         out.push(line(
             FloorStatus::Below,
             Some(pay),
             Some(floor),
-            Some(Fen::from_fen(floor.fen() - pay.fen())),
+            Some(floor.saturating_sub(pay)),
             explanation,
         ));
     }
@@ -161,7 +156,7 @@ pub struct Tally {
 
 impl Tally {
     /// `lines` summed; a shortfall beyond what fen hold is an error (SPEC §1), never a wrapped sum.
-    pub fn of<'a>(lines: impl IntoIterator<Item = &'a FloorLine>) -> Result<Tally, ReportError> {
+    pub fn of<'a>(lines: impl IntoIterator<Item = &'a FloorLine>) -> Result<Tally, NamedOverflow> {
         let mut t = Tally::default();
         for l in lines {
             t.add(l)?;
@@ -169,7 +164,7 @@ impl Tally {
         Ok(t)
     }
 
-    fn add(&mut self, l: &FloorLine) -> Result<(), ReportError> {
+    fn add(&mut self, l: &FloorLine) -> Result<(), NamedOverflow> {
         match l.status {
             FloorStatus::Below => self.below += 1,
             FloorStatus::Unknown => self.unknown += 1,
@@ -177,14 +172,14 @@ impl Tally {
         self.shortfall = self
             .shortfall
             .checked_add(l.shortfall.unwrap_or(Fen::ZERO))
-            .ok_or_else(|| ReportError::Overflow("报酬保障差额".into()))?;
+            .ok_or_else(|| NamedOverflow("报酬保障差额".into()))?;
         Ok(())
     }
 }
 
 /// Each township's lines summed, by the township's code (in code order): the township of a village
 /// is `RegionCode::township`.
-pub fn by_township(lines: &[FloorLine]) -> Result<BTreeMap<RegionCode, Tally>, ReportError> {
+pub fn by_township(lines: &[FloorLine]) -> Result<BTreeMap<RegionCode, Tally>, NamedOverflow> {
     let mut by: BTreeMap<RegionCode, Tally> = BTreeMap::new();
     for l in lines {
         let township = l.village.township().unwrap_or_else(|| l.village.clone());

@@ -4,7 +4,7 @@
 //! and hands each sheet's cells here as text.
 
 use crate::account::Account;
-use crate::money::{Fen, MoneyError, Unit};
+use crate::money::{Fen, FenSum, MoneyError, Unit};
 
 /// A filled cell of a sheet: text, or a number as the spreadsheet holds it (a number keeps its
 /// value so that 万元 are scaled exactly, SPEC §1).
@@ -526,7 +526,7 @@ fn read_line(row: &SheetRow, b: &Block, unit: Unit, read: &mut Read, errors: &mu
             }
         }
         Some(Line::Distribution(p)) => read.parts.push((p, this_year.unwrap_or_default(), r)),
-        None if this_year.is_none_or(|v| v.fen() == 0) => {}
+        None if this_year.is_none_or(|v| v.is_zero()) => {}
         None => errors.push(SheetError {
             row: r,
             message: format!("不认识的项目“{}”（金额不为 0，不能略过）", raw.trim()),
@@ -537,18 +537,18 @@ fn read_line(row: &SheetRow, b: &Block, unit: Unit, read: &mut Read, errors: &mu
 /// The sum lines checked against their parts; the distribution. Added up exactly (`i128`): a sheet
 /// may print an account on many lines, each within the bound of one amount.
 fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
-    let of = |a: Account| -> i128 {
+    let of = |a: Account| -> FenSum {
         read.accounts
             .iter()
             .filter(|(x, _)| *x == a)
-            .map(|(_, v)| v.fen() as i128)
+            .map(|(_, v)| *v)
             .sum()
     };
-    let part = |p: Part| -> i128 {
+    let part = |p: Part| -> FenSum {
         read.parts
             .iter()
             .filter(|(x, _, _)| *x == p)
-            .map(|(_, v, _)| v.fen() as i128)
+            .map(|(_, v, _)| *v)
             .sum()
     };
     use Account::*;
@@ -556,12 +556,12 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         - of(OperatingCost)
         - of(TaxesAndSurcharges)
         - of(AdminExpense);
-    let income: i128 = Account::ALL
+    let income: FenSum = Account::ALL
         .iter()
         .filter(|a| a.is_income())
         .map(|a| of(*a))
         .sum();
-    let expense: i128 = Account::ALL
+    let expense: FenSum = Account::ALL
         .iter()
         .filter(|a| !a.is_income() && **a != IncomeTax)
         .map(|a| of(*a))
@@ -572,7 +572,7 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         read.sums
             .iter()
             .find(|(s, _, _)| *s == line)
-            .map(|(_, v, _)| v.fen() as i128)
+            .map(|(_, v, _)| v.wide())
     };
     let year_profit = income - expense;
     let net = written(SumLine::YearProfit).unwrap_or(year_profit) - of(IncomeTax);
@@ -585,11 +585,8 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
         + part(Part::OutsideInvestors)
         + part(Part::Members)
         + part(Part::Other);
-    let shown = |v: i128| match i64::try_from(v) {
-        Ok(v) => Fen::from_fen(v).to_string(),
-        Err(_) => format!("{v} 分"),
-    };
-    let mut check = |row: usize, name: &str, written: i128, computed: i128| {
+    let shown = FenSum::shown;
+    let mut check = |row: usize, name: &str, written: FenSum, computed: FenSum| {
         if written != computed {
             errors.push(SheetError {
                 row,
@@ -608,31 +605,27 @@ fn check_sums(read: &Read, errors: &mut Vec<SheetError>) -> Distribution {
             SumLine::NetProfit => ("净收益", net),
             SumLine::Distributable => ("可分配收益", distributable),
         };
-        check(*row, name, v.fen() as i128, computed);
+        check(*row, name, v.wide(), computed);
     }
     for (p, v, row) in &read.parts {
         if *p == Part::Closing {
             let available = written(SumLine::Distributable).unwrap_or(distributable);
-            check(
-                *row,
-                "年末未分配收益",
-                v.fen() as i128,
-                available - handed_out,
-            );
+            check(*row, "年末未分配收益", v.wide(), available - handed_out);
         }
     }
     // An account or part printed on several lines is one figure: within the bound of one amount.
-    let mut bounded = |name: &str, total: i128| -> Fen {
-        if total.unsigned_abs() > crate::money::MAX_FEN as u128 {
+    let mut bounded = |name: &str, total: FenSum| -> Fen {
+        let Some(amount) = total.amount() else {
             errors.push(SheetError {
                 row: 1,
                 message: format!(
-                    "“{name}”各行合计 {total} 分超出范围（一项金额不能超过 10 万亿元）"
+                    "“{name}”各行合计 {} 分超出范围（一项金额不能超过 10 万亿元）",
+                    total.fen_text()
                 ),
             });
             return Fen::ZERO;
-        }
-        Fen::from_fen(total as i64)
+        };
+        amount
     };
     for a in Account::ALL {
         bounded(a.name_zh(), of(a));

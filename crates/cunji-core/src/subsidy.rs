@@ -1,7 +1,7 @@
 //! Subsidy grants (财政扶持资金) and their returns (SPEC §7).
 
-use crate::money::{round_div, Fen};
-use crate::rate::{Ppm, PPM};
+use crate::money::Fen;
+use crate::rate::Ppm;
 use crate::region::RegionCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -105,11 +105,7 @@ pub struct GrantReturn {
 impl Grant {
     /// The expected annual return: amount × rate, rounded to fen.
     pub fn expected(&self) -> Option<Fen> {
-        self.expected_rate.map(|r| {
-            Fen::from_fen(
-                round_div(self.amount.fen() as i128 * r.ppm() as i128, PPM as i128) as i64,
-            )
-        })
+        self.expected_rate.map(|r| self.amount.times(r))
     }
 
     /// The grant's standing in `year`, given the project's actual return booked in that year.
@@ -117,7 +113,7 @@ impl Grant {
         let expected = self.expected();
         let status = if year == self.year {
             ReturnStatus::FirstYear
-        } else if actual.fen() == 0 {
+        } else if actual.is_zero() {
             ReturnStatus::NoReturn
         } else {
             match expected {

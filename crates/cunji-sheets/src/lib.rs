@@ -12,7 +12,7 @@ pub use statement_book::statement_book_template;
 use cunji_core::account::Account;
 use cunji_core::cadre::Role;
 use cunji_core::columns::{column_letters as col_letter, Choices, ImportKind, ACCOUNT_NOTE};
-use cunji_core::money::Fen;
+use cunji_core::money::{Fen, FenSum};
 use cunji_core::subsidy::SourceLevel;
 use rust_xlsxwriter::{
     DataValidation, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet, XlsxError,
@@ -57,15 +57,15 @@ fn width(s: &str) -> f64 {
 /// Collects the widest text per column to size the columns for Chinese text, and each money column's
 /// sum in fen, which a totals row stores as its formula's result: LibreOffice with its default settings
 /// shows a formula's stored result, so a formula without one reads 0.00 there.
-struct Widths(Vec<f64>, Vec<i128>);
+struct Widths(Vec<f64>, Vec<FenSum>);
 
 impl Widths {
     fn new(n: usize) -> Widths {
-        Widths(vec![6.0; n], vec![0; n])
+        Widths(vec![6.0; n], vec![FenSum::ZERO; n])
     }
     fn add(&mut self, col: usize, f: Fen) {
         if col < self.1.len() {
-            self.1[col] += f.fen() as i128;
+            self.1[col] += f;
         }
     }
     fn see(&mut self, col: usize, text: &str) {
@@ -163,13 +163,7 @@ fn totals_row(
         } else {
             "=0".to_string()
         };
-        let sum = w.1.get(*c).copied().unwrap_or(0);
-        let result = format!(
-            "{}{}.{:02}",
-            if sum < 0 { "-" } else { "" },
-            sum.abs() / 100,
-            sum.abs() % 100
-        );
+        let result = w.1.get(*c).copied().unwrap_or_default().json();
         ws.write_formula_with_format(row, *c as u16, Formula::new(f).set_result(result), &money)?;
     }
     Ok(())

@@ -377,7 +377,8 @@ impl ContractLine {
                 .and_then(|a| data.asset(a))
                 .map(|a| a.name().to_string()),
             standing,
-            due_in_year: Fen::from_fen(c.dues_in(year).map(|d| d.amount.fen()).sum()),
+            due_in_year: cunji_core::money::FenSum::of(c.dues_in(year).map(|d| d.amount))
+                .saturated(),
             received_in_year: Fen::from_fen(
                 receipts
                     .iter()

@@ -5,6 +5,7 @@
 //! (zigzag), each power of ten's sum (zigzag) and count, and 1 when some income is answered, else 0.
 
 use cunji_core::alerts::{AlertSettings, EntrySums};
+use cunji_core::money::Fen;
 use cunji_core::region::RegionCode;
 use sqlx::Row;
 
@@ -25,10 +26,10 @@ fn unzigzag(z: u64) -> i64 {
 pub(crate) fn encode(s: &EntrySums) -> Vec<u8> {
     let mut out = Vec::with_capacity(48);
     out.push(VERSION);
-    push_varint(&mut out, zigzag(s.december_operating));
-    push_varint(&mut out, zigzag(s.income));
+    push_varint(&mut out, zigzag(s.december_operating.fen()));
+    push_varint(&mut out, zigzag(s.income.fen()));
     for (sum, n) in s.round {
-        push_varint(&mut out, zigzag(sum));
+        push_varint(&mut out, zigzag(sum.fen()));
         push_varint(&mut out, n);
     }
     push_varint(&mut out, s.answered as u64);
@@ -41,12 +42,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<EntrySums, String> {
         return Err("未知的格式".into());
     }
     let mut s = EntrySums {
-        december_operating: unzigzag(r.varint()?),
-        income: unzigzag(r.varint()?),
+        december_operating: Fen::from_fen(unzigzag(r.varint()?)),
+        income: Fen::from_fen(unzigzag(r.varint()?)),
         ..EntrySums::default()
     };
     for (sum, n) in s.round.iter_mut() {
-        *sum = unzigzag(r.varint()?);
+        *sum = Fen::from_fen(unzigzag(r.varint()?));
         *n = r.varint()?;
     }
     s.answered = match r.varint()? {
@@ -67,7 +68,12 @@ pub(crate) fn of_facts(facts: &[u8]) -> Result<Vec<u8>, StoreError> {
     crate::fact_rows::each_row(facts, |(md, account, amount, _, reverses)| {
         let account = crate::account_numbers::account(account as i64)
             .ok_or_else(|| format!("科目 {account}"))?;
-        b.add((md / 100) as u8, account, amount, reverses.is_some());
+        b.add(
+            (md / 100) as u8,
+            account,
+            Fen::from_fen(amount),
+            reverses.is_some(),
+        );
         Ok(())
     })
     .map_err(|what| StoreError::Corrupt(format!("数据库中的分录摘要有误：{what}")))?;
@@ -111,11 +117,11 @@ pub(crate) async fn read(
     backend: crate::backend::Backend,
     year: i32,
 ) -> Result<(FastMap<RegionCode, EntrySums>, Vec<RegionCode>), StoreError> {
-    let rows = crate::load::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
+    let rows = crate::kept::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
     let mut out = FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut missing = Vec::new();
     for (village, bytes) in rows {
-        let code = crate::load::code_of_number(village)?;
+        let code = crate::kept::code_of_number(village)?;
         if bytes.is_empty() {
             missing.push(code);
             continue;
@@ -179,7 +185,9 @@ mod tests {
             round in proptest::array::uniform9((any::<i64>(), any::<u64>())),
             answered in any::<bool>(),
         ) {
-            let s = EntrySums { december_operating: december, income, round, answered };
+            let f = Fen::from_fen;
+            let round = round.map(|(sum, n)| (f(sum), n));
+            let s = EntrySums { december_operating: f(december), income: f(income), round, answered };
             prop_assert_eq!(decode(&encode(&s)), Ok(s));
         }
 

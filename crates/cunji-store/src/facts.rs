@@ -14,8 +14,8 @@ use cunji_core::report::VillageEntries;
 use sqlx::Row;
 
 use crate::db::StoreError;
+use crate::entry_rows::NewEntry;
 use crate::fast_hash::FastMap;
-use crate::import::entries::NewEntry;
 
 /// Villages a statement looks up or writes at once.
 pub(crate) const VILLAGES_PER_STATEMENT: usize = 5_000;
@@ -287,7 +287,7 @@ fn merge(stored: Option<Vec<u8>>, new: FactText) -> Result<Vec<u8>, String> {
 }
 
 /// A village and its facts as stored.
-pub(crate) type VillageFacts = (String, Vec<u8>);
+pub(crate) use crate::backend::VillageFacts;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,8 @@ use cunji_core::subsidy::{Grant, SourceLevel};
 use sqlx::Row;
 
 use crate::db::{Store, StoreError};
+use crate::kept::{code, code_of_number, read_kept};
+use crate::sqlite_read::KeptTotal;
 
 /// Everything a report of one year reads.
 pub struct LoadedData {
@@ -69,29 +71,6 @@ impl LoadedData {
         let told = cunji_core::report::village_story(policy, &input, village)?;
         Ok(told.unwrap_or_default())
     }
-}
-
-/// What is kept of each village of `year` (`Kept`): on SQLite stepped natively, on PostgreSQL as
-/// one value the database joins.
-pub(crate) async fn read_kept(
-    conn: &mut sqlx::AnyConnection,
-    backend: crate::Backend,
-    kept: crate::backend::Kept,
-    year: i32,
-) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-    Ok(match backend {
-        crate::Backend::Sqlite => crate::sqlite_read::read_kept(conn, kept, year).await?,
-        crate::Backend::Postgres => crate::pg_read::kept_joined(conn, kept, year).await?,
-    })
-}
-
-/// A 12-digit code read as its number.
-pub(crate) fn code_of_number(village: u64) -> Result<RegionCode, StoreError> {
-    code(&format!("{village:012}"))
-}
-
-fn code(s: &str) -> Result<RegionCode, StoreError> {
-    RegionCode::parse(s).map_err(|e| StoreError::Corrupt(format!("数据库中的区划代码有误：{e}")))
 }
 
 /// A cadre row (village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal).
@@ -182,7 +161,7 @@ impl Store {
             });
             let book = villages[i].1.entry(r.year);
             let a = r.account.index();
-            book.totals[a] = Fen::from_fen(book.totals[a].fen().saturating_add(r.amount));
+            book.totals[a] = book.totals[a].saturating_add(Fen::from_fen(r.amount));
             book.entries += r.entries as u64;
         }
         let mut books = Books::new();
@@ -473,15 +452,6 @@ impl Store {
             contracts: contracts?,
         })
     }
-}
-
-/// One kept total as a report reads it; the village code as its number (12 digits).
-pub(crate) struct KeptTotal {
-    pub village: u64,
-    pub year: i32,
-    pub account: Account,
-    pub amount: i64,
-    pub entries: i64,
 }
 
 /// One kept total: a village's year on one account.

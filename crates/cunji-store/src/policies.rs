@@ -14,19 +14,7 @@ pub struct StoredPolicy {
     pub at: i64,
 }
 
-/// An unpaid proposal whose amounts a newly current policy changes (SPEC §13): it goes back to
-/// `stale` in the transaction that saves the policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Repriced {
-    pub proposal: i64,
-    pub village: String,
-    pub year: i32,
-    /// The version it was computed under.
-    pub policy_id: i64,
-    /// Its status when read: the write re-checks that nothing moved it since.
-    pub status: cunji_core::workflow::Status,
-    pub change: cunji_core::workflow::Repricing,
-}
+pub use crate::workflow::Repriced;
 
 /// What saving a policy did: its version number, and the proposals it sent back to be recomputed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -23,7 +23,7 @@ use std::ffi::{c_int, CStr};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::import::entries::NewEntry;
+use crate::entry_rows::NewEntry;
 use crate::sqlite_native::{Call, Db, Error, Function, Stmt, SQLITE_ERROR, SQLITE_OK};
 
 /// Rows to insert and the write they belong to (`entry_writes`).
@@ -346,7 +346,7 @@ mod tests {
             "{unknown}"
         );
         // A row the unique index refuses fails the write with the database's own message.
-        let entry = crate::import::entries::NewEntry {
+        let entry = crate::entry_rows::NewEntry {
             line: 2,
             village: "110101001001".into(),
             date: cunji_core::date::Date::parse("2024-01-02").unwrap(),

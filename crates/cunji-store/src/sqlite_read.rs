@@ -20,11 +20,19 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
-use crate::load::KeptTotal;
 use crate::sqlite_native::{Call, Db, Error, SQLITE_ERROR, SQLITE_OK};
 use cunji_core::account::Account;
 
 /// A village's stored entry facts of a year, the village code as its number.
+/// One kept total as a report reads it; the village code as its number (12 digits).
+pub(crate) struct KeptTotal {
+    pub village: u64,
+    pub year: i32,
+    pub account: Account,
+    pub amount: i64,
+    pub entries: i64,
+}
+
 pub(crate) type VillageFacts = (u64, Vec<u8>);
 
 /// What a read parks under its token.

@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 
-use crate::table::{sheet_from_rows, Column, ExtraColumns, Row, RowError, Sheet};
+use crate::rows::{sheet_from_rows, CellTexts, Column, ExtraColumns, Row, RowError, Sheet};
 use cunji_core::statement_book::SheetRow;
 
 use cunji_core::columns::column_letters as letter;
@@ -190,7 +190,7 @@ fn read_unguarded(
         }
         rows.push(Row {
             line,
-            cells: crate::table::CellTexts::from(out),
+            cells: CellTexts::from(out),
         });
     }
     let sheet = sheet_from_rows(

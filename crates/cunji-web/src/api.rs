@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cunji_core::region::RegionCode;
-use cunji_store::import::ImportError;
 use serde_json::{json, Value};
 
 use crate::auth::{Viewer, Writer};
@@ -43,43 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/proposals/{code}/{year}/{step}", post(proposal_step))
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
-
-/// A refused or failed API call: its status and `{ "error": … }` (with `rows` for rows of bad input).
-pub struct ApiError(Response);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        self.0
-    }
-}
-
-impl From<WebError> for ApiError {
-    fn from(e: WebError) -> Self {
-        ApiError(error(e.status(), e.message()))
-    }
-}
-
-impl From<cunji_store::StoreError> for ApiError {
-    fn from(e: cunji_store::StoreError) -> Self {
-        WebError::from(e).into()
-    }
-}
-
-impl From<ImportError> for ApiError {
-    fn from(e: ImportError) -> Self {
-        match e {
-            ImportError::Rows(rows) => ApiError((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": "输入有误，未存储", "rows": rows.iter().map(|r| json!({ "column": r.column, "message": r.message })).collect::<Vec<_>>() })),
-            )
-                .into_response()),
-            ImportError::Store(e) => e.into(),
-        }
-    }
-}
+pub use crate::api_error::ApiError;
 
 type ApiResult = Result<Response, ApiError>;
 

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::User;
+use crate::identity::User;
 
 /// The signed-in user as the layout shows them.
 pub struct UserView {
@@ -42,7 +42,7 @@ impl Layout {
                 role: u.role.name_zh(),
                 scope: u.scope.as_ref().map(|s| s.to_string()),
                 csrf: u.csrf.clone(),
-                can_write: u.role != crate::auth::Role::Auditor,
+                can_write: u.role != crate::identity::Role::Auditor,
             }),
             flash: None,
             large: false,
@@ -53,15 +53,9 @@ impl Layout {
     /// A public page's text size from the reader's cookie, and its address to come back to.
     pub fn for_reader(mut self, headers: &axum::http::HeaderMap, here: &str) -> Layout {
         self.large =
-            crate::auth::cookie_value(headers, LARGE_TEXT_COOKIE).as_deref() == Some("large");
-        self.here = crate::pages::pct(here);
+            crate::identity::cookie_value(headers, LARGE_TEXT_COOKIE).as_deref() == Some("large");
+        self.here = pct(here);
         self
-    }
-
-    /// The message a redirect back carried in its query (`err` shown over `msg`).
-    pub fn with_flashes(self, q: &crate::pages::ViewQuery) -> Layout {
-        self.with_flash("info", q.msg.clone())
-            .with_flash("error", q.err.clone())
     }
 
     pub fn with_flash(mut self, kind: &'static str, text: Option<String>) -> Layout {
@@ -168,8 +162,8 @@ impl IntoResponse for WebError {
     }
 }
 
-impl From<crate::auth::Denied> for WebError {
-    fn from(d: crate::auth::Denied) -> Self {
+impl From<crate::identity::Denied> for WebError {
+    fn from(d: crate::identity::Denied) -> Self {
         WebError::Denied(d.message)
     }
 }
@@ -261,4 +255,17 @@ impl Shown for Option<cunji_core::Fen> {
     fn display_or_dash(self) -> String {
         self.map(|f| f.display()).unwrap_or_else(|| "—".into())
     }
+}
+
+/// Percent-encodes a query value.
+pub fn pct(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

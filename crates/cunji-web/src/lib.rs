@@ -3,11 +3,13 @@
 //! `cunji-core`.
 
 pub mod api;
+mod api_error;
 pub mod auth;
 mod charts;
 pub mod csrf;
 pub mod hardening;
 mod html;
+mod identity;
 mod pages;
 pub mod qr;
 pub mod scope;

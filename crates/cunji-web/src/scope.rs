@@ -109,7 +109,7 @@ impl<R: RoleOf> FromRequestParts<AppState> for InVillageYear<R> {
 /// A refused path: a page for the pages, JSON for the API.
 fn refuse(parts: &Parts, e: crate::html::WebError) -> Response {
     if parts.uri.path().starts_with("/api/") {
-        crate::api::ApiError::from(e).into_response()
+        crate::api_error::ApiError::from(e).into_response()
     } else {
         e.into_response()
     }

@@ -9,8 +9,8 @@ use cunji_core::region::RegionCode;
 use cunji_core::report::{build_report, Report};
 use cunji_store::{LoadedData, Store, StoredPolicy};
 
-use crate::auth::RateLimiter;
 use crate::html::WebError;
+use crate::identity::RateLimiter;
 
 tokio::task_local! {
     /// The data version a reading request has seen, so its page reads one version throughout and asks
@@ -75,7 +75,7 @@ pub struct Hashing {
     permits: tokio::sync::Semaphore,
     wait: Duration,
     /// Working memory of hashes not running now; at most one per permit is ever made.
-    memory: std::sync::Mutex<Vec<crate::auth::HashMemory>>,
+    memory: std::sync::Mutex<Vec<crate::identity::HashMemory>>,
     /// Hashes running now and the most ever seen at once (for tests of the bound).
     running: std::sync::atomic::AtomicUsize,
     peak: std::sync::atomic::AtomicUsize,
@@ -85,7 +85,7 @@ pub struct Hashing {
 pub struct HashPermit<'a> {
     _permit: tokio::sync::SemaphorePermit<'a>,
     hashing: &'a Hashing,
-    memory: Option<crate::auth::HashMemory>,
+    memory: Option<crate::identity::HashMemory>,
 }
 
 impl Drop for HashPermit<'_> {
@@ -107,7 +107,7 @@ impl HashPermit<'_> {
     /// Runs `f` with the working memory on a blocking thread (hashing takes tens of milliseconds).
     pub async fn run<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&mut crate::auth::HashMemory) -> T + Send + 'static,
+        f: impl FnOnce(&mut crate::identity::HashMemory) -> T + Send + 'static,
     ) -> Option<T> {
         let mut memory = self.memory.take().unwrap_or_default();
         let (out, memory) = tokio::task::spawn_blocking(move || {
@@ -249,7 +249,7 @@ pub struct AppState {
     replica_loads: Arc<std::sync::atomic::AtomicU64>,
     pub limiter: Arc<RateLimiter>,
     /// The key the login form's CSRF cookie is signed with.
-    pub login_key: Arc<crate::auth::LoginKey>,
+    pub login_key: Arc<crate::identity::LoginKey>,
     /// Permits to hash a password, one per core.
     pub hashing: Arc<Hashing>,
     /// The address printed in QR codes (`https://cunji.example.gov.cn`); without it, the request's Host.
@@ -260,8 +260,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The store for a user whose session was checked (`auth::Checked` is made only there).
-    pub fn store_checked(&self, _checked: &crate::auth::Checked) -> &Store {
+    /// The store for a user whose session was checked (`identity::Checked` is made only there).
+    pub fn store_checked(&self, _checked: &crate::identity::Checked) -> &Store {
         &self.store
     }
 
@@ -303,7 +303,7 @@ impl AppState {
             loads: Arc::default(),
             replica: None,
             replica_loads: Arc::default(),
-            login_key: Arc::new(crate::auth::LoginKey::random()),
+            login_key: Arc::new(crate::identity::LoginKey::random()),
             limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
             hashing: Arc::new(Hashing::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -745,5 +745,14 @@ impl PublicReads<'_> {
         at: cunji_core::date::Date,
     ) -> Result<Vec<cunji_store::ContractLine>, cunji_store::StoreError> {
         self.0.village_contracts(village, year, at).await
+    }
+}
+
+impl crate::identity::User {
+    /// The store, for a signed-in user. Which villages they may read or write is still theirs to
+    /// check with `require_read`/`require_write`, or to receive already checked from
+    /// `scope::InVillage`, which most handlers of one village take.
+    pub fn store<'a>(&self, state: &'a AppState) -> &'a Store {
+        state.store_checked(self.checked())
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cunji_store::Store;
 
-use crate::cli::Failure;
+use crate::support::Failure;
 
 /// `cunji backup --out FILE`: the database as of one moment, then checked, and the audit head
 /// beside it (`FILE.head`).

@@ -2,18 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
+use cunji_core::region::RegionCode;
+use cunji_core::report::{build_report, Report};
+use cunji_store::import::ImportError;
 use cunji_store::{ImportKind, ImportOutcome, Store};
 
-use crate::cli::{
-    import_file, read_policy, report_from_store, write_report, AuditAction, Failure, Format,
-    PolicyAction,
-};
-
-/// Writes a file, or says in Chinese why it could not.
-pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), Failure> {
-    std::fs::write(path, bytes)
-        .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display())))
-}
+use crate::args::{AuditAction, Format, PolicyAction};
+use crate::progress::Bar;
+use crate::render;
+use crate::support::{read_policy, write_file, Failure};
 
 /// `cunji import KIND FILE…`: statement books take several files in one import; every other kind one.
 pub async fn import_any(
@@ -23,7 +20,7 @@ pub async fn import_any(
     region: Option<&str>,
     who: &str,
 ) -> Result<(), Failure> {
-    if kind == crate::cli::STATEMENT_BOOK {
+    if kind == crate::args::STATEMENT_BOOK {
         return crate::statement_books::import(db, files, region, who).await;
     }
     let kind = ImportKind::parse(kind).ok_or_else(|| Failure::input("错误：未知的导入类型"))?;
@@ -314,4 +311,112 @@ async fn policy_act(store: &Store, action: PolicyAction, who: &str) -> Result<()
         }
     }
     Ok(())
+}
+
+pub async fn import_file(
+    store: &Store,
+    kind: ImportKind,
+    file: &Path,
+    who: &str,
+) -> Result<ImportOutcome, Failure> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| Failure::input(format!("错误：无法读取 {}：{e}", file.display())))?;
+    let name = file.display().to_string();
+    let bar = Bar::for_terminal();
+    let result = store.import(kind, &name, &bytes, who, &bar).await;
+    bar.finish();
+    match result {
+        Ok(o) => Ok(o),
+        Err(ImportError::Rows(rows)) => {
+            // The first 1,000 listed, the rest counted (SPEC §9).
+            let msg = format!("{rows}共 {} 处错误，本文件未导入任何数据。", rows.len());
+            Err(Failure::input(msg))
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The report of the `report` command. Its loaded data is never freed: the process ends right after,
+/// and freeing a province's data piece by piece would only add time.
+pub(crate) async fn report_from_store(
+    store: &Store,
+    year: i32,
+    policy: &Path,
+    region: Option<&str>,
+) -> Result<Report, Failure> {
+    let policy = read_policy(policy)?;
+    let scope = match region {
+        None => None,
+        Some(r) => {
+            Some(RegionCode::parse(r).map_err(|e| Failure::input(format!("错误：--region {e}")))?)
+        }
+    };
+    let first_year = policy.first_year_read(year);
+    let loaded = store.load_for_report_from(year, first_year, Some(&policy.alerts));
+    let data = std::mem::ManuallyDrop::new(loaded.await?);
+    let t = cunji_store::timing::Timer::start();
+    let report = build_report(
+        &policy,
+        &data.input(
+            year,
+            scope.as_ref(),
+            cunji_core::date::Date::parse(&crate::today()).ok(),
+        ),
+    )
+    .map_err(|e| Failure::input(format!("错误：{e}")));
+    t.lap("build report");
+    report
+}
+
+/// The JSON report serialised straight into the file or standard output through a buffer: a
+/// country's report is 670 MB, which is then never held in memory whole nor copied twice.
+fn stream_json(report: &Report, out: Option<&Path>) -> Result<(), Failure> {
+    use std::io::Write;
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+        serde_json::to_writer_pretty(&mut w, report).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    };
+    match out {
+        Some(path) => std::fs::File::create(path)
+            .and_then(|mut f| write(&mut f))
+            .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
+        None => write(&mut std::io::stdout().lock())
+            .map_err(|e| Failure::other(format!("错误：无法输出：{e}"))),
+    }
+}
+
+pub(crate) fn write_report(
+    report: &Report,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    if format == Format::Json {
+        return stream_json(report, out);
+    }
+    let bytes = match format {
+        Format::Json => render::json(report),
+        Format::Table => render::table::render(report).into_bytes(),
+        Format::Csv => render::csv::render(report),
+        Format::Xlsx => {
+            if out.is_none() {
+                return Err(Failure::input("错误：xlsx 报告须用 --out 指定文件"));
+            }
+            cunji_sheets::report_workbook(report, &cunji_sheets::place_of(report))
+                .map_err(|e| Failure::other(format!("错误：无法生成工作簿：{e}")))?
+        }
+    };
+    match out {
+        Some(path) => std::fs::write(path, bytes)
+            .map_err(|e| Failure::other(format!("错误：无法写入 {}：{e}", path.display()))),
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&bytes)
+                .and_then(|_| stdout.flush())
+                .map_err(|e| Failure::other(format!("错误：无法输出：{e}")))
+        }
+    }
 }

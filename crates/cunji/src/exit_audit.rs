@@ -9,7 +9,7 @@ use cunji_core::report::build_report;
 use cunji_store::Store;
 use serde_json::{json, Value};
 
-use crate::cli::{read_policy, Failure};
+use crate::support::{read_policy, Failure};
 
 pub async fn pack(
     store: &Store,

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-use crate::cli::Failure;
 use crate::demo::Rng;
+use crate::support::Failure;
 
 pub struct GenOptions<'a> {
     pub villages: usize,

@@ -1,5 +1,6 @@
 //! `cunji`: the command line (SPEC §11). Exit status: 0 ok, 2 bad input (nothing stored), 1 anything else.
 
+mod args;
 mod backup;
 mod cli;
 mod commands;
@@ -9,6 +10,7 @@ mod gen;
 mod progress;
 mod render;
 mod statement_books;
+mod support;
 mod users;
 
 use std::process::ExitCode;
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = args::Cli::parse();
     logs(&args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -9,7 +9,7 @@ use cunji_core::region::RegionCode;
 use cunji_store::import::ImportError;
 use cunji_store::{BookFile, Store};
 
-use crate::cli::Failure;
+use crate::support::Failure;
 
 pub async fn import(
     db: &str,
@@ -105,7 +105,7 @@ pub async fn template(
     }
     let bytes = cunji_sheets::statement_book_template(&villages, year)
         .map_err(|e| Failure::other(format!("错误：无法生成模板：{e}")))?;
-    crate::commands::write_file(out, bytes)?;
+    crate::support::write_file(out, bytes)?;
     println!(
         "已生成 {year} 年度收益及收益分配表模板：{}（{} 个村，每村一张表）",
         out.display(),

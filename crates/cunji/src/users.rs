@@ -6,7 +6,8 @@ use cunji_core::region::{Level, RegionCode};
 use cunji_store::Store;
 use cunji_web::auth::{hash_password, Role};
 
-use crate::cli::{Failure, UserAction};
+use crate::args::UserAction;
+use crate::support::Failure;
 
 /// The password: `CUNJI_PASSWORD`, else one line of standard input.
 fn read_password() -> Result<String, Failure> {

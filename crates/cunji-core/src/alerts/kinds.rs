@@ -3,8 +3,7 @@
 use super::{over, share, Alert, AlertKind, AlertSettings, EntriesNotRead, VillageYear};
 use crate::account::Account;
 use crate::measure::Measure;
-use crate::money::Fen;
-use crate::rate::PPM;
+use crate::money::FenSum;
 use crate::subsidy::ReturnStatus;
 
 fn alert(v: &VillageYear<'_>, kind: AlertKind, message: String, evidence: Vec<String>) -> Alert {
@@ -22,7 +21,7 @@ pub(super) fn year_end_jump(
     v: &VillageYear<'_>,
     operating: &Measure,
 ) -> Option<Alert> {
-    let op = operating.value(v.totals).fen();
+    let op = operating.value(v.totals);
     let december = v.sums.december_operating;
     over(december, op, s.year_end_share).then(|| {
         alert(
@@ -34,23 +33,17 @@ pub(super) fn year_end_jump(
                 share(december, op),
                 s.year_end_share
             ),
-            vec![format!(
-                "12 月经营性收入 {} 元，全年 {} 元",
-                Fen::from_fen(december),
-                Fen::from_fen(op)
-            )],
+            vec![format!("12 月经营性收入 {} 元，全年 {} 元", december, op)],
         )
     })
 }
 
 /// Surge: operating income up more than `surge_rate` and more than `surge_min` on last year.
 pub(super) fn surge(s: &AlertSettings, v: &VillageYear<'_>, operating: &Measure) -> Option<Alert> {
-    let op = operating.value(v.totals).fen();
-    let p = operating.value(v.previous?).fen();
-    let growth = op - p;
-    let surged = p > 0
-        && growth > s.surge_min.fen()
-        && growth as i128 * PPM as i128 > s.surge_rate.ppm() as i128 * p as i128;
+    let op = operating.value(v.totals);
+    let p = operating.value(v.previous?);
+    let growth = op.saturating_sub(p);
+    let surged = p.is_positive() && growth > s.surge_min && growth.exceeds_share(p, s.surge_rate);
     surged.then(|| {
         alert(
             v,
@@ -58,14 +51,14 @@ pub(super) fn surge(s: &AlertSettings, v: &VillageYear<'_>, operating: &Measure)
             format!(
                 "经营性收入比上年增长 {}，增加 {} 元",
                 share(growth, p),
-                Fen::from_fen(growth)
+                growth
             ),
             vec![format!(
                 "{} 年 {} 元，{} 年 {} 元",
                 v.year - 1,
-                Fen::from_fen(p),
+                p,
                 v.year,
-                Fen::from_fen(op)
+                op
             )],
         )
     })
@@ -113,8 +106,8 @@ pub(super) fn subsidy_dependence(
     v: &VillageYear<'_>,
     total: &Measure,
 ) -> Option<Alert> {
-    let t = total.value(v.totals).fen();
-    let subsidy = v.totals[Account::SubsidyIncome.index()].fen();
+    let t = total.value(v.totals);
+    let subsidy = v.totals[Account::SubsidyIncome.index()];
     over(subsidy, t, s.subsidy_share).then(|| {
         alert(
             v,
@@ -124,11 +117,7 @@ pub(super) fn subsidy_dependence(
                 share(subsidy, t),
                 s.subsidy_share
             ),
-            vec![format!(
-                "补助收入 {} 元，总收入 {} 元",
-                Fen::from_fen(subsidy),
-                Fen::from_fen(t)
-            )],
+            vec![format!("补助收入 {} 元，总收入 {} 元", subsidy, t)],
         )
     })
 }
@@ -169,25 +158,21 @@ pub(super) fn at_risk(v: &VillageYear<'_>) -> Option<Alert> {
         return None;
     }
     let band = scheme.band_of(measure.value(prev));
-    let min = scheme.bands[band].min.filter(|m| m.fen() > 0)?;
+    let min = scheme.bands[band].min.filter(|m| m.is_positive())?;
     let elapsed = (today.month() as i64 - 1).max(0);
-    let pace = min.fen() as i128 * elapsed as i128 / 12;
-    let so_far = measure.value(v.totals).fen();
-    (elapsed > 0 && (so_far as i128) < pace).then(|| {
+    let pace = min.times_months(elapsed);
+    let so_far = measure.value(v.totals);
+    (elapsed > 0 && so_far < pace).then(|| {
         alert(
             v,
             AlertKind::AtRisk,
             format!(
                 "前 {elapsed} 个月{}仅 {} 元，低于保持“{}”所需的进度",
-                measure.name,
-                Fen::from_fen(so_far),
-                scheme.bands[band].name
+                measure.name, so_far, scheme.bands[band].name
             ),
             vec![format!(
                 "“{}”下限 {} 元 × {elapsed}/12 = {} 元",
-                scheme.bands[band].name,
-                min,
-                Fen::from_fen(pace as i64)
+                scheme.bands[band].name, min, pace
             )],
         )
     })
@@ -207,7 +192,7 @@ pub(super) fn round_figures(
         None => {
             let round = round_entries(s, v.entries()?);
             (
-                round.clone().map(|e| e.amount.fen()).sum(),
+                FenSum::of(round.clone().map(|e| e.amount)).saturated(),
                 round.count() as u64,
             )
         }
@@ -240,8 +225,8 @@ fn round_entries<'e>(
     s: &AlertSettings,
     entries: &'e [super::EntryFact<'e>],
 ) -> impl Iterator<Item = &'e super::EntryFact<'e>> + Clone {
-    let unit = s.round_unit.fen();
+    let unit = s.round_unit;
     entries.iter().filter(move |e| {
-        e.account.is_income() && e.amount.fen() > 0 && unit > 0 && e.amount.fen() % unit == 0
+        e.account.is_income() && e.amount.is_positive() && e.amount.is_multiple_of(unit)
     })
 }

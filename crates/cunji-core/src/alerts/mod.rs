@@ -17,7 +17,7 @@ use crate::bands::BandScheme;
 use crate::date::Date;
 use crate::measure::Measure;
 use crate::money::Fen;
-use crate::rate::{Ppm, PPM};
+use crate::rate::Ppm;
 use crate::subsidy::GrantReturn;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,12 +164,12 @@ pub struct VillageYear<'a> {
     pub today: Option<Date>,
 }
 
-fn share(part: i64, whole: i64) -> String {
-    crate::bands::percent_string(part.max(0) as u64, whole.max(1) as u64)
+fn share(part: Fen, whole: Fen) -> String {
+    part.percent_of(whole)
 }
 
-fn over(part: i64, whole: i64, limit: Ppm) -> bool {
-    whole > 0 && part as i128 * PPM as i128 > limit.ppm() as i128 * whole as i128
+fn over(part: Fen, whole: Fen, limit: Ppm) -> bool {
+    part.exceeds_share(whole, limit)
 }
 
 /// The entries of a village-year were needed by its alerts but not read: a store that reads only
@@ -376,6 +376,7 @@ mod tests {
             .filter(|e| unit > 0 && e.amount.fen() % unit == 0)
             .collect();
         let sum: i64 = round.iter().map(|e| e.amount.fen()).sum();
+        let (sum, all) = (Fen::from_fen(sum), Fen::from_fen(all));
         over(sum, all, s.round_share).then(|| {
             let message = format!(
                 "收入中 {} 是 {} 元的整倍数（{} 笔）",
@@ -449,7 +450,7 @@ mod tests {
                 .filter(|e| e.date.month() == 12 && operating.coefficients[e.account.index()] != 0)
                 .map(|e| e.amount.fen())
                 .sum();
-            proptest::prop_assert_eq!(sums.december_operating, december);
+            proptest::prop_assert_eq!(sums.december_operating, Fen::from_fen(december));
             proptest::prop_assert_eq!(sums.answered, pass_through::any_amount_answered(&entries));
         }
     }

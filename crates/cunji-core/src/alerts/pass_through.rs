@@ -3,22 +3,23 @@
 
 use super::EntryFact;
 use crate::account::Account;
+use crate::money::Fen;
 
 /// The amount an entry can answer as the other half of a pass-through: an expense of a positive
 /// amount answers an income of that amount, a negative entry of any account answers an income of
 /// the opposite amount. A formal reversal answers nothing (a documented correction).
-fn answers(x: &EntryFact) -> Option<i64> {
-    answer_of(x.account, x.amount.fen(), x.reverses.is_some())
+fn answers(x: &EntryFact) -> Option<Fen> {
+    answer_of(x.account, x.amount, x.reverses.is_some())
 }
 
 /// `answers`, from an entry's account, amount and whether it is a formal reversal.
-pub(super) fn answer_of(account: Account, amount: i64, reversal: bool) -> Option<i64> {
+pub(super) fn answer_of(account: Account, amount: Fen, reversal: bool) -> Option<Fen> {
     if reversal {
         return None;
     }
-    if amount < 0 {
+    if amount.is_negative() {
         amount.checked_neg()
-    } else if amount > 0 && !account.is_income() {
+    } else if amount.is_positive() && !account.is_income() {
         Some(amount)
     } else {
         None
@@ -36,7 +37,7 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
     if !any_amount_answered(entries) {
         return Vec::new();
     }
-    let mut answers: Vec<(i64, i64, usize)> = entries
+    let mut answers: Vec<(Fen, i64, usize)> = entries
         .iter()
         .enumerate()
         .filter_map(|(j, x)| answers(x).map(|a| (a, x.date.day_number(), j)))
@@ -45,13 +46,13 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
     let mut tree = MinTree::new(answers.iter().map(|a| a.2));
     let mut pairs = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if !(e.account.is_income() && e.amount.fen() > 0) {
+        if !(e.account.is_income() && e.amount.is_positive()) {
             continue;
         }
         let start = e.date.day_number();
         let end = start.saturating_add(window);
-        let lo = answers.partition_point(|a| (a.0, a.1) < (e.amount.fen(), start));
-        let hi = answers.partition_point(|a| (a.0, a.1) <= (e.amount.fen(), end));
+        let lo = answers.partition_point(|a| (a.0, a.1) < (e.amount, start));
+        let hi = answers.partition_point(|a| (a.0, a.1) <= (e.amount, end));
         if let Some(pos) = tree.take_min(lo, hi) {
             pairs.push((i, answers[pos].2));
         }
@@ -67,14 +68,14 @@ pub fn pass_through_pairs(entries: &[EntryFact], window: i64) -> Vec<(usize, usi
 pub(super) fn any_amount_answered(entries: &[EntryFact]) -> bool {
     let incomes = entries
         .iter()
-        .filter(|e| e.account.is_income() && e.amount.fen() > 0)
-        .map(|e| e.amount.fen());
+        .filter(|e| e.account.is_income() && e.amount.is_positive())
+        .map(|e| e.amount);
     any_answered(entries.iter().filter_map(answers).collect(), incomes)
 }
 
 /// Whether one of `incomes` is among `answers` (the check of `any_amount_answered`, shared with
 /// the kept sums).
-pub(super) fn any_answered(mut answers: Vec<i64>, mut incomes: impl Iterator<Item = i64>) -> bool {
+pub(super) fn any_answered(mut answers: Vec<Fen>, mut incomes: impl Iterator<Item = Fen>) -> bool {
     if answers.is_empty() {
         return false;
     }

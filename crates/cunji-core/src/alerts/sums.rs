@@ -7,6 +7,7 @@
 use super::{over, AlertSettings, EntryFact};
 use crate::account::Account;
 use crate::measure::Measure;
+use crate::money::Fen;
 
 /// The powers of ten, in fen, whose whole multiples are summed: 10^2 (1 元) to 10^10 (1 亿元),
 /// the round units a policy can sensibly name.
@@ -17,11 +18,11 @@ const POWERS: usize = 9;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EntrySums {
     /// December's entries on the accounts of operating income.
-    pub december_operating: i64,
+    pub december_operating: Fen,
     /// The income entries of a positive amount.
-    pub income: i64,
+    pub income: Fen,
     /// Of those, the ones in whole multiples of 10^(2+k) fen: their sum and how many.
-    pub round: [(i64, u64); POWERS],
+    pub round: [(Fen, u64); POWERS],
     /// Some positive income's amount is the amount another entry answers with (an expense of it,
     /// or a negative entry of its opposite): only then can a pass-through pair, whatever the window.
     pub answered: bool,
@@ -30,9 +31,9 @@ pub struct EntrySums {
 /// What the sums tell of the round-figure alert under a unit.
 enum Round {
     /// The sum and count of the incomes in whole multiples of the unit.
-    Exact(i64, u64),
+    Exact(Fen, u64),
     /// No more than this sum: the unit is not a power of ten kept.
-    AtMost(i64),
+    AtMost(Fen),
 }
 
 impl EntrySums {
@@ -41,12 +42,7 @@ impl EntrySums {
     pub fn of(entries: &[EntryFact]) -> EntrySums {
         let mut b = SumsBuilder::default();
         for e in entries {
-            b.add(
-                e.date.month(),
-                e.account,
-                e.amount.fen(),
-                e.reverses.is_some(),
-            );
+            b.add(e.date.month(), e.account, e.amount, e.reverses.is_some());
         }
         b.finish()
     }
@@ -56,7 +52,7 @@ impl EntrySums {
     /// unit is not a power of ten kept.
     pub fn needs_entries(&self, s: &AlertSettings) -> bool {
         self.answered
-            || match self.round_of(s.round_unit.fen()) {
+            || match self.round_of(s.round_unit) {
                 Round::Exact(sum, n) => n > 0 && over(sum, self.income, s.round_share),
                 Round::AtMost(sum) => over(sum, self.income, s.round_share),
             }
@@ -65,11 +61,11 @@ impl EntrySums {
     /// The incomes in whole multiples of `unit` (none for a unit of zero or less, as the entries
     /// give), exactly when `unit` is a power of ten kept, or else at most the sum for the largest
     /// such power dividing it.
-    fn round_of(&self, unit: i64) -> Round {
-        if unit <= 0 {
-            return Round::Exact(0, 0);
+    fn round_of(&self, unit: Fen) -> Round {
+        if !unit.is_positive() {
+            return Round::Exact(Fen::ZERO, 0);
         }
-        let Some(k) = (0..POWERS).rev().find(|k| unit % power(*k) == 0) else {
+        let Some(k) = (0..POWERS).rev().find(|k| unit.is_multiple_of(power(*k))) else {
             return Round::AtMost(self.income);
         };
         let (sum, n) = self.round[k];
@@ -82,10 +78,12 @@ impl EntrySums {
 
     /// The round figures' sum and count under `unit` when the sums settle them: `None` when only
     /// the entries can tell (and they are then read, as `needs_entries` says).
-    pub(super) fn round_settled(&self, s: &AlertSettings) -> Option<(i64, u64)> {
-        match self.round_of(s.round_unit.fen()) {
+    pub(super) fn round_settled(&self, s: &AlertSettings) -> Option<(Fen, u64)> {
+        match self.round_of(s.round_unit) {
             Round::Exact(sum, n) => Some((sum, n)),
-            Round::AtMost(sum) => (!over(sum, self.income, s.round_share)).then_some((0, 0)),
+            Round::AtMost(sum) => {
+                (!over(sum, self.income, s.round_share)).then_some((Fen::ZERO, 0))
+            }
         }
     }
 }
@@ -96,26 +94,26 @@ impl EntrySums {
 pub struct SumsBuilder {
     sums: EntrySums,
     /// What the entries answer with, and the positive incomes (for `answered`).
-    answers: Vec<i64>,
-    incomes: Vec<i64>,
+    answers: Vec<Fen>,
+    incomes: Vec<Fen>,
 }
 
 impl SumsBuilder {
     /// Adds an entry of `month` on `account`, a formal reversal or not.
-    pub fn add(&mut self, month: u8, account: Account, amount: i64, reversal: bool) {
+    pub fn add(&mut self, month: u8, account: Account, amount: Fen, reversal: bool) {
         let s = &mut self.sums;
         if month == 12 && Measure::standard_shared()[1].coefficients[account.index()] != 0 {
             s.december_operating = s.december_operating.saturating_add(amount);
         }
         self.answers
             .extend(super::pass_through::answer_of(account, amount, reversal));
-        if !(account.is_income() && amount > 0) {
+        if !(account.is_income() && amount.is_positive()) {
             return;
         }
         self.incomes.push(amount);
         s.income = s.income.saturating_add(amount);
         for (k, (sum, n)) in s.round.iter_mut().enumerate() {
-            if amount % power(k) != 0 {
+            if !amount.is_multiple_of(power(k)) {
                 break;
             }
             *sum = sum.saturating_add(amount);
@@ -132,8 +130,8 @@ impl SumsBuilder {
 }
 
 /// 10^(2+k) fen.
-fn power(k: usize) -> i64 {
-    10i64.pow(FIRST_POWER + k as u32)
+fn power(k: usize) -> Fen {
+    Fen::from_fen(10i64.pow(FIRST_POWER + k as u32))
 }
 
 #[cfg(test)]
@@ -165,15 +163,15 @@ mod tests {
         ];
         let s = EntrySums::of(&entries);
         // December's operating income: 30,000 + 10,001 (subsidy income is not operating).
-        assert_eq!(s.december_operating, 4_000_100);
-        assert_eq!(s.income, 3_000_000 + 1_000_100 + 250 + 700);
-        assert_eq!(s.round[0], (3_000_000 + 1_000_100 + 700, 3));
+        assert_eq!(s.december_operating, Fen::from_fen(4_000_100));
+        assert_eq!(s.income, Fen::from_fen(3_000_000 + 1_000_100 + 250 + 700));
+        assert_eq!(s.round[0], (Fen::from_fen(3_000_000 + 1_000_100 + 700), 3));
         // 10,001 元 is a multiple of 1 元 but not of 10 元.
-        assert_eq!(s.round[1], (3_000_000, 1));
-        assert_eq!(s.round[2], (3_000_000, 1));
-        assert_eq!(s.round[3], (3_000_000, 1));
-        assert_eq!(s.round[4], (3_000_000, 1));
-        assert_eq!(s.round[5], (0, 0));
+        assert_eq!(s.round[1], (Fen::from_fen(3_000_000), 1));
+        assert_eq!(s.round[2], (Fen::from_fen(3_000_000), 1));
+        assert_eq!(s.round[3], (Fen::from_fen(3_000_000), 1));
+        assert_eq!(s.round[4], (Fen::from_fen(3_000_000), 1));
+        assert_eq!(s.round[5], (Fen::from_fen(0), 0));
         // 700 of subsidy income answered by −700 of other income.
         assert!(s.answered);
     }
@@ -190,13 +188,19 @@ mod tests {
         assert!(s.needs_entries(&with(2_000_000)));
         assert_eq!(s.round_settled(&with(2_000_000)), None);
         // 10,000 元 exactly: settled, and it alerts, so the entries are read to list it.
-        assert_eq!(s.round_settled(&with(1_000_000)), Some((5_000_000, 1)));
+        assert_eq!(
+            s.round_settled(&with(1_000_000)),
+            Some((Fen::from_fen(5_000_000), 1))
+        );
         assert!(s.needs_entries(&with(1_000_000)));
         // 1 亿元: nothing is a multiple; settled without entries.
-        assert_eq!(s.round_settled(&with(10_000_000_000)), Some((0, 0)));
+        assert_eq!(
+            s.round_settled(&with(10_000_000_000)),
+            Some((Fen::from_fen(0), 0))
+        );
         assert!(!s.needs_entries(&with(10_000_000_000)));
         // A unit of 3 fen has no power of ten: bounded by all income, so read.
         assert!(s.needs_entries(&with(3)));
-        assert_eq!(s.round_settled(&with(0)), Some((0, 0)));
+        assert_eq!(s.round_settled(&with(0)), Some((Fen::from_fen(0), 0)));
     }
 }

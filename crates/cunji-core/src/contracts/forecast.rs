@@ -7,7 +7,7 @@ use crate::account::AccountTotals;
 use crate::bands::BandScheme;
 use crate::date::Date;
 use crate::measure::Measure;
-use crate::money::Fen;
+use crate::money::{Fen, FenSum};
 
 /// A village's forecast for the year of `today`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -30,16 +30,16 @@ fn still_due(
     measure: &Measure,
     data: Option<&VillageContractData>,
     today: Date,
-) -> (i128, Vec<String>) {
-    let mut sum = 0i128;
+) -> (FenSum, Vec<String>) {
+    let mut sum = FenSum::ZERO;
     let mut lines = Vec::new();
     for c in data.map(|d| d.contracts.as_slice()).unwrap_or(&[]) {
-        let coefficient = measure.coefficients[c.account().index()] as i128;
+        let coefficient = measure.coefficients[c.account().index()] as i64;
         if coefficient == 0 {
             continue;
         }
         for d in c.dues_in(today.year()).filter(|d| d.date > today) {
-            sum += coefficient * d.amount.fen() as i128;
+            sum.add_times(d.amount, coefficient);
             lines.push(format!(
                 "合同 {}（{}）{} 到期 {} 元，计入{}",
                 c.id(),
@@ -62,23 +62,22 @@ pub fn forecast(
     operating: &Measure,
     bands: Option<(&BandScheme, &Measure)>,
 ) -> Forecast {
-    let fit = |v: i128| Fen::from_fen(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
     let booked = operating.value(totals);
     let (due, lines) = still_due(operating, data, today);
-    let expected = fit(booked.fen() as i128 + due);
+    let expected = (booked.wide() + due).saturated();
     let mut trace = vec![format!(
         "截至 {} 已入账{} {} 元，本年内尚未到期的合同应收 {} 元（欠收不计），预计全年 {} 元",
         today.iso(),
         operating.name,
         booked,
-        fit(due),
+        due.saturated(),
         expected
     )];
     trace.extend(lines);
     let (band, band_value) = match bands {
         Some((scheme, m)) => {
             let (d, _) = still_due(m, data, today);
-            let v = fit(m.value(totals).fen() as i128 + d);
+            let v = (m.value(totals).wide() + d).saturated();
             let name = scheme.bands[scheme.band_of(v)].name.clone();
             trace.push(format!("预计{} {} 元，分档为“{}”", m.name, v, name));
             (Some(name), Some(v))
@@ -87,7 +86,7 @@ pub fn forecast(
     };
     Forecast {
         booked,
-        to_fall_due: fit(due),
+        to_fall_due: due.saturated(),
         expected,
         band,
         band_value,

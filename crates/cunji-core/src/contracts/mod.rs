@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::account::Account;
 use crate::date::Date;
-use crate::money::{Fen, MAX_FEN};
+use crate::money::{Fen, FenSum, MAX_FEN};
 use crate::rate::Ppm;
 use crate::region::RegionCode;
 
@@ -600,7 +600,8 @@ impl Contract {
     }
     /// The amount over the whole term (bounded by [`MAX_FEN`] when made).
     pub fn total(&self) -> Fen {
-        Fen::from_fen(self.dues.iter().map(|d| d.amount.fen()).sum())
+        // Within MAX_OWED: checked when the contract was made.
+        FenSum::of(self.dues.iter().map(|d| d.amount)).saturated()
     }
     /// In force on some day from `from` to `to` (both included).
     pub fn in_force_between(&self, from: Date, to: Date) -> bool {
@@ -735,7 +736,7 @@ impl ContractBook {
 
 /// The bound on everything a contract owes: a step-up that runs past it is refused when the
 /// contract is made, so that every sum over a contract's dues fits.
-pub(crate) const MAX_OWED: i64 = MAX_FEN;
+pub(crate) const MAX_OWED: Fen = Fen::from_fen(MAX_FEN);
 
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,8 @@
 
 use super::{anniversary, Contract, Schedule, StepUp, MAX_OWED};
 use crate::date::Date;
-use crate::money::{round_div, Fen};
-use crate::rate::PPM;
+use crate::money::Fen;
+use crate::rate::{Ppm, PPM};
 
 /// One amount owed on one date.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,15 +29,14 @@ pub fn contract_year(start: Date, date: Date) -> u32 {
 
 /// The rent after one more step: × (1 + r), rounded to fen half away from zero.
 pub fn step_once(rent: Fen, step: StepUp) -> Fen {
-    let v = rent.fen() as i128 * (PPM as i128 + step.rate.ppm() as i128);
-    Fen::from_fen(round_div(v, PPM as i128) as i64)
+    rent.times(Ppm::from_ppm(PPM + step.rate.ppm()))
 }
 
 /// Every amount `schedule` owes within `start`–`end`, in date order; an error when a step-up would
 /// take the rents, or their sum, past what a contract may owe.
 pub(super) fn dues_of(schedule: &Schedule, start: Date, end: Date) -> Result<Vec<Due>, String> {
     let mut out = Vec::new();
-    let mut total: i64 = 0;
+    let mut total = Fen::ZERO;
     let too_much = || "应收合计超出范围（递增后的租金过大），请检查年租金和递增比例".to_string();
     match schedule {
         Schedule::Annual {
@@ -57,16 +56,14 @@ pub(super) fn dues_of(schedule: &Schedule, start: Date, end: Date) -> Result<Vec
                 while by_steps.len() <= steps as usize {
                     let last = *by_steps.last().expect("the first rent");
                     let next = step_once(last, step.expect("steps only with a step-up"));
-                    if next.fen() > MAX_OWED {
+                    if next > MAX_OWED {
                         return Err(too_much());
                     }
                     by_steps.push(next);
                 }
                 let amount = by_steps[steps as usize];
-                total = total
-                    .checked_add(amount.fen())
-                    .filter(|t| *t <= MAX_OWED)
-                    .ok_or_else(too_much)?;
+                // Within MAX_FEN, which is what a contract may owe (MAX_OWED).
+                total = total.checked_add(amount).ok_or_else(too_much)?;
                 out.push(Due {
                     date,
                     amount,
@@ -78,8 +75,7 @@ pub(super) fn dues_of(schedule: &Schedule, start: Date, end: Date) -> Result<Vec
         Schedule::Installments(list) => {
             for i in list {
                 total = total
-                    .checked_add(i.amount.fen())
-                    .filter(|t| *t <= MAX_OWED)
+                    .checked_add(i.amount)
                     .ok_or_else(|| "分期应收合计超出范围".to_string())?;
                 out.push(Due {
                     date: i.date,

@@ -3,7 +3,7 @@
 
 use super::{Contract, Receipt, VillageContractData};
 use crate::date::Date;
-use crate::money::Fen;
+use crate::money::{Fen, FenSum};
 
 /// A contract on a date D.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,33 +24,31 @@ pub struct Standing {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Overflow(pub String);
 
-fn fit(v: i128, what: impl FnOnce() -> String) -> Result<Fen, Overflow> {
-    i64::try_from(v)
-        .map(Fen::from_fen)
-        .map_err(|_| Overflow(what()))
+fn fit(v: FenSum, what: impl FnOnce() -> String) -> Result<Fen, Overflow> {
+    v.fen().map_err(|_| Overflow(what()))
 }
 
 /// Where `contract` stands on `d`, given its `receipts` (any order, any dates).
 pub fn standing(contract: &Contract, receipts: &[Receipt], d: Date) -> Result<Standing, Overflow> {
-    let received: i128 = receipts
+    let received: FenSum = receipts
         .iter()
         .filter(|r| r.date <= d)
-        .map(|r| r.amount.fen() as i128)
+        .map(|r| r.amount)
         .sum();
     // Dues are in date order and their total fits (checked when the contract was made).
-    let mut due: i128 = 0;
+    let mut due = FenSum::ZERO;
     let mut oldest_unpaid = None;
     for x in contract.dues().iter().take_while(|x| x.date <= d) {
-        due += x.amount.fen() as i128;
+        due += x.amount;
         if oldest_unpaid.is_none() && due > received {
             oldest_unpaid = Some(x.date);
         }
     }
-    let arrears = (due - received).max(0);
+    let arrears = (due - received).max(FenSum::ZERO);
     Ok(Standing {
-        due: Fen::from_fen(due as i64),
+        due: due.saturated(),
         received: fit(received, || format!("合同 {} 的收款合计", contract.id()))?,
-        arrears: Fen::from_fen(arrears as i64),
+        arrears: arrears.saturated(),
         oldest_unpaid,
         days_overdue: oldest_unpaid.map(|o| d.day_number() - o.day_number()),
     })
@@ -90,23 +88,23 @@ pub fn village_year(
         return Ok(None);
     }
     let mut count = 0u64;
-    let (mut contracted, mut received, mut arrears) = (0i128, 0i128, 0i128);
+    let (mut contracted, mut received, mut arrears) = (FenSum::ZERO, FenSum::ZERO, FenSum::ZERO);
     let mut trace = Vec::new();
     for c in &data.contracts {
         if c.in_force_in(year) {
             count += 1;
         }
-        let due_y: i128 = c.dues_in(year).map(|d| d.amount.fen() as i128).sum();
+        let due_y: FenSum = c.dues_in(year).map(|d| d.amount).sum();
         contracted += due_y;
         trace.extend(c.year_trace(year));
         let recs = data.receipts_of(c.id());
-        let got_y: i128 = recs
+        let got_y: FenSum = recs
             .iter()
             .filter(|r| r.date.year() == year)
-            .map(|r| r.amount.fen() as i128)
+            .map(|r| r.amount)
             .sum();
         received += got_y;
-        if got_y != 0 {
+        if !got_y.is_zero() {
             trace.push(format!(
                 "合同 {}（{}）{year}年收款 {} 元（{} 笔）",
                 c.id(),
@@ -116,8 +114,8 @@ pub fn village_year(
             ));
         }
         let s = standing(c, recs, at)?;
-        arrears += s.arrears.fen() as i128;
-        if s.arrears.fen() > 0 {
+        arrears += s.arrears;
+        if s.arrears.is_positive() {
             trace.push(format!(
                 "合同 {}（{}）截至 {} 应收 {} 元，已收 {} 元，欠收 {} 元{}",
                 c.id(),
@@ -137,11 +135,11 @@ pub fn village_year(
         }
     }
     // Entries naming a contract the village does not have still count as received in the year.
-    let stray: i128 = data
+    let stray: FenSum = data
         .unknown
         .iter()
         .filter(|(_, r)| r.date.year() == year)
-        .map(|(_, r)| r.amount.fen() as i128)
+        .map(|(_, r)| r.amount)
         .sum();
     received += stray;
     let contracted = fit(contracted, || "合同应收合计".into())?;

@@ -1,107 +1,12 @@
 //! Evaluating a plan for one village and year (SPEC §6 steps 1–8), writing a zh-CN trace of each
 //! step taken.
 
-use std::collections::BTreeMap;
-
 use super::steps::Trace;
-use crate::cadre::{Cadre, Role};
-use crate::incentive::plan::{Plan, Tier};
+use crate::incentive::plan::Plan;
 use crate::money::Fen;
-use crate::rate::{Ppm, PPM};
 
-/// Why a village's pool is 0 or not split.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    NoData,
-    NoPriorYear,
-    NoGrowth,
-    BelowMinLevel,
-    BelowMinBase,
-    BelowFirstTier,
-    ZeroPool,
-    NoEligibleCadre,
-}
-
-impl Reason {
-    pub fn key(self) -> &'static str {
-        match self {
-            Reason::NoData => "no_data",
-            Reason::NoPriorYear => "no_prior_year",
-            Reason::NoGrowth => "no_growth",
-            Reason::BelowMinLevel => "below_min_level",
-            Reason::BelowMinBase => "below_min_base",
-            Reason::BelowFirstTier => "below_first_tier",
-            Reason::ZeroPool => "zero_pool",
-            Reason::NoEligibleCadre => "no_eligible_cadre",
-        }
-    }
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Reason::NoData => "当年无账",
-            Reason::NoPriorYear => "无可比年度数据",
-            Reason::NoGrowth => "无增长",
-            Reason::BelowMinLevel => "未达最低收入门槛",
-            Reason::BelowMinBase => "未达最低增长门槛",
-            Reason::BelowFirstTier => "低于首档",
-            Reason::ZeroPool => "奖励总额为零",
-            Reason::NoEligibleCadre => "无符合条件的村干部",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Award {
-    pub person: String,
-    pub name: String,
-    pub role: Role,
-    pub share: Fen,
-    pub appraisal: Option<String>,
-    pub amount: Fen,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct IncentiveResult {
-    pub measure: Option<Fen>,
-    pub base: Option<Fen>,
-    pub pool: Fen,
-    pub reason: Option<Reason>,
-    pub awards: Vec<Award>,
-    pub unallocated: Fen,
-    pub trace: Vec<String>,
-}
-
-impl IncentiveResult {
-    /// What the awards pay in all (the pool less what is unallocated).
-    pub fn awarded(&self) -> Fen {
-        Fen::from_fen(self.awards.iter().map(|a| a.amount.fen()).sum())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IncentiveError {
-    #[error(
-        "村 {village} 的 {person}（{name}）考核等次为“{rating}”，政策的 appraisal 表中没有这一等次"
-    )]
-    UnknownRating {
-        village: String,
-        person: String,
-        name: String,
-        rating: String,
-    },
-}
-
-/// What the evaluation needs to know of one village.
-pub struct VillageFigures<'a> {
-    pub village: &'a str,
-    pub year: i32,
-    /// `M(y)` from the village's own entries; `None` without data.
-    pub current: Option<Fen>,
-    /// `M(t)` for earlier years t with data, compared per SPEC §2 (predecessors added in).
-    pub earlier: &'a BTreeMap<i32, Fen>,
-    /// The village's cadres for year y, in any order.
-    pub cadres: &'a [Cadre],
-}
+pub use super::outcome::{Award, IncentiveError, IncentiveResult, Reason, VillageFigures};
+pub use super::steps::marginal;
 
 /// Evaluates `plan` for one village (SPEC §6). `policy_name` names the clause source in the trace.
 /// Each step is a function of `steps`: it writes its sentence to the trace and either goes on or
@@ -159,7 +64,7 @@ pub fn evaluate_told(
     let (awards, unallocated) = super::steps::awards(plan, v.village, pool, &eligible, &mut trace)?;
     out.awards = awards;
     out.unallocated = unallocated;
-    if unallocated.fen() != 0 {
+    if !unallocated.is_zero() {
         trace.push(format!("未分配 {unallocated} 元（封顶或考核扣减）。"));
         trace.tell(|| format!("其余 {unallocated} 元因封顶或考核没有分出，不发放。"));
     }
@@ -186,52 +91,5 @@ fn finish(mut out: IncentiveResult, trace: Trace, reason: Option<Reason>) -> Tol
     (out, trace.story)
 }
 
-/// Σ rate_i × (part of `base` between from_i and from_{i+1}), in millionths of a fen, with the terms
-/// for the trace.
-pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
-    let mut total: i128 = 0;
-    let mut parts = Vec::new();
-    for (i, t) in tiers.iter().enumerate() {
-        let upper = tiers.get(i + 1).map(|n| n.from.fen()).unwrap_or(i64::MAX);
-        let part = (base.fen().min(upper) - t.from.fen()).max(0);
-        if part == 0 {
-            continue;
-        }
-        total += part as i128 * t.rate.ppm() as i128;
-        parts.push(format!("{} 元 × {}", Fen::from_fen(part), t.rate));
-    }
-    (total, parts)
-}
-
-/// An exact amount in millionths of a fen, shown in yuan with as many decimals as it needs.
-pub fn micro_yuan(v: i128) -> String {
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs();
-    let unit: u128 = 100 * PPM as u128; // millionths of a fen per yuan
-    let whole = Fen::from_fen((a / unit) as i64 * 100).display();
-    let whole = whole.trim_end_matches(".00");
-    let frac = a % unit;
-    let frac = format!("{frac:08}");
-    let mut frac = frac.trim_end_matches('0').to_string();
-    while frac.len() < 2 {
-        frac.push('0');
-    }
-    format!("{sign}{whole}.{frac}")
-}
-
-pub(super) fn pct_or_one(p: Ppm) -> String {
-    p.percent()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shows_exact_raw_amounts() {
-        assert_eq!(micro_yuan(234_567_800_000), "2,345.678");
-        assert_eq!(micro_yuan(100_000_000), "1.00");
-        assert_eq!(micro_yuan(-150_000_000), "-1.50");
-        assert_eq!(micro_yuan(1), "0.00000001");
-    }
-}
+/// Raw amounts are shown as money shows them (`crate::money`).
+pub use crate::money::micro_yuan;

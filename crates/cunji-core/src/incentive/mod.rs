@@ -1,6 +1,7 @@
 //! Cadre incentive plans (村干部激励): the plan language, its evaluation and the split of a pool.
 
 pub mod evaluate;
+mod outcome;
 pub mod plan;
 pub mod public;
 pub mod split;

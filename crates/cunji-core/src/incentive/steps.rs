@@ -2,13 +2,12 @@
 //! the trace; one that ends the evaluation returns the reason (`Err(Reason)`), and `evaluate` then
 //! reports a pool of 0 with that reason.
 
-use super::evaluate::VillageFigures;
-use super::evaluate::{marginal, micro_yuan, pct_or_one, Award, IncentiveError, Reason};
+use super::outcome::{Award, IncentiveError, Reason, VillageFigures};
 use crate::cadre::Cadre;
-use crate::incentive::plan::{Basis, Plan, Schedule, TierKey};
+use crate::incentive::plan::{Basis, Plan, Schedule, Tier, TierKey};
 use crate::incentive::split::split_with_caps;
-use crate::money::{round_div, Fen};
-use crate::rate::PPM;
+use crate::money::{micro_yuan, Fen};
+use crate::rate::Ppm;
 
 /// The trace of SPEC §6 and, when asked for, the same steps told for villagers (SPEC §15): the
 /// same numbers in plain words, without policy keys or person ids.
@@ -84,7 +83,7 @@ pub(super) fn pool(
 ) -> Result<Fen, Reason> {
     let base = base(plan, v, current, trace)?;
     *base_out = Some(base);
-    if base.fen() <= 0 {
+    if !base.is_positive() {
         trace.push("基数不大于 0，无增长，不计奖励。".to_string());
         trace.tell(|| format!("{}不大于 0，按办法不发奖励。", base_word(plan)));
         return Err(Reason::NoGrowth);
@@ -92,17 +91,17 @@ pub(super) fn pool(
     gates(plan, v.year, current, base, trace)?;
     let raw = schedule(plan, current, base, trace)?;
     let capped = caps(plan, current, raw, trace)?;
-    let pool = Fen::from_fen(round_div(capped, PPM as i128) as i64);
+    let pool = Fen::round_micros(capped);
     trace.push(format!(
         "取整（四舍五入到分）：奖励总额（上限）{pool} 元；实际发放可以更少，不能更多。"
     ));
-    trace.tell(|| match pool.fen() {
-        0 => "四舍五入到分为 0 元，不发奖励。".to_string(),
+    trace.tell(|| match pool.is_zero() {
+        true => "四舍五入到分为 0 元，不发奖励。".to_string(),
         _ => {
             format!("四舍五入到分，奖励总额最多 {pool} 元。这是上限：村里可以决定少发，不能多发。")
         }
     });
-    if pool.fen() == 0 {
+    if pool.is_zero() {
         return Err(Reason::ZeroPool);
     }
     Ok(pool)
@@ -119,7 +118,7 @@ fn base(
     match &plan.basis {
         Basis::Increase => match v.earlier.get(&(y - 1)) {
             Some(prev) => {
-                let b = Fen::from_fen(current.fen() - prev.fen());
+                let b = current.saturating_sub(*prev);
                 trace.push(format!(
                     "基数（basis = increase，比上年增长）：{y} 年 {current} 元 − {} 年 {prev} 元 = {b} 元。",
                     y - 1
@@ -147,7 +146,7 @@ fn base(
             };
             match prev {
                 Some(prev) => {
-                    let b = Fen::from_fen(current.fen() - prev.fen());
+                    let b = current.saturating_sub(*prev);
                     trace.push(format!(
                         "基数（basis = increase_over_year，比 {base_year} 年增长）：{current} 元 − {prev} 元 = {b} 元。"
                     ));
@@ -173,7 +172,7 @@ fn base(
             Ok(current)
         }
         Basis::Above { threshold } => {
-            let b = Fen::from_fen(current.fen() - threshold.fen());
+            let b = current.saturating_sub(*threshold);
             trace.push(format!(
                 "基数（basis = above，超过 {threshold} 元的部分）：{current} 元 − {threshold} 元 = {b} 元。"
             ));
@@ -189,10 +188,10 @@ fn base(
 
 /// `增加 12.00 元`, `减少 3.00 元` or `持平` — how the year compares.
 fn change(b: Fen) -> String {
-    match b.fen() {
-        0 => "持平".to_string(),
-        f if f > 0 => format!("增加 {b} 元"),
-        f => format!("减少 {} 元", Fen::from_fen(-f)),
+    match b {
+        b if b.is_zero() => "持平".to_string(),
+        b if b.is_positive() => format!("增加 {b} 元"),
+        b => format!("减少 {} 元", -b),
     }
 }
 
@@ -216,7 +215,7 @@ fn increase_over_best(
     };
     match best {
         Some((best_year, best_value)) => {
-            let b = Fen::from_fen(current.fen() - best_value.fen());
+            let b = current.saturating_sub(*best_value);
             trace.push(format!(
                 "基数（basis = increase_over_best，比{window}最高值增长）：最高为 {best_year} 年 {best_value} 元；{current} 元 − {best_value} 元 = {b} 元。"
             ));
@@ -285,7 +284,7 @@ fn gate(
 fn schedule(plan: &Plan, current: Fen, base: Fen, trace: &mut Trace) -> Result<i128, Reason> {
     match &plan.schedule {
         Schedule::Flat { rate } => {
-            let r = base.fen() as i128 * rate.ppm() as i128;
+            let r = base.micros(*rate);
             trace.push(format!(
                 "计提（schedule = flat）：{base} 元 × {rate} = {} 元。",
                 micro_yuan(r)
@@ -353,7 +352,7 @@ fn whole(
         trace.tell(|| format!("{told} {key} 元不到最低一档的 {first} 元，按办法不发奖励。"));
         return Err(Reason::BelowFirstTier);
     };
-    let r = base.fen() as i128 * tier.rate.ppm() as i128;
+    let r = base.micros(tier.rate);
     let (from, rate) = (tier.from, tier.rate);
     trace.push(format!(
         "计提（schedule = whole，全额累进）：{key_name} {key} 元落在 {from} 元起一档，比例 {rate}；{base} 元 × {rate} = {} 元。",
@@ -372,7 +371,7 @@ fn whole(
 fn caps(plan: &Plan, current: Fen, raw: i128, trace: &mut Trace) -> Result<i128, Reason> {
     let mut pool_raw = raw;
     if let Some(cap) = plan.cap {
-        let c = cap.fen() as i128 * PPM as i128;
+        let c = cap.as_micros();
         if pool_raw > c {
             trace.push(format!("封顶（cap）：每村不超过 {cap} 元，按 {cap} 元计。"));
             trace.tell(|| format!("办法规定每村最多 {cap} 元，所以按 {cap} 元计。"));
@@ -397,7 +396,7 @@ fn caps(plan: &Plan, current: Fen, raw: i128, trace: &mut Trace) -> Result<i128,
         return Err(Reason::BelowFirstTier);
     };
     let (from, cap) = (lc.from, lc.cap);
-    let c = cap.fen() as i128 * PPM as i128;
+    let c = cap.as_micros();
     let hit = pool_raw > c;
     let (said, told) = if hit {
         (format!("按 {cap} 元计"), format!("所以按 {cap} 元计"))
@@ -469,13 +468,9 @@ pub(super) fn awards(
     trace: &mut Trace,
 ) -> Result<(Vec<Award>, Fen), IncentiveError> {
     let weights: Vec<u128> = eligible.iter().map(|(_, w)| *w).collect();
-    let caps: Vec<Option<i64>> = eligible
+    let caps: Vec<Option<Fen>> = eligible
         .iter()
-        .map(|(c, _)| {
-            plan.max_share
-                .get(&c.role)
-                .map(|s| (pool.fen() as i128 * s.ppm() as i128 / PPM as i128) as i64)
-        })
+        .map(|(c, _)| plan.max_share.get(&c.role).map(|s| pool.times_floor(*s)))
         .collect();
     let total_weight: u128 = weights.iter().sum();
     let weight_note = if plan.prorate_by_months {
@@ -493,8 +488,10 @@ pub(super) fn awards(
             eligible.len()
         )
     });
-    let split = split_with_caps(pool.fen(), &weights, &caps);
-    let mut unallocated = split.unallocated;
+    // The split itself works in whole fen as plain integers (split.rs); amounts cross here.
+    let raw_caps: Vec<Option<i64>> = caps.iter().map(|c| c.map(Fen::fen)).collect();
+    let split = split_with_caps(pool.fen(), &weights, &raw_caps);
+    let mut unallocated = Fen::from_fen(split.unallocated);
     let mut awards = Vec::with_capacity(eligible.len());
     for (i, (c, w)) in eligible.iter().enumerate() {
         let share = Fen::from_fen(split.shares[i]);
@@ -506,7 +503,7 @@ pub(super) fn awards(
         let mut told = format!("{}（{role}）权重 {w}，分得 {share} 元", c.name);
         if split.capped[i] {
             let s = plan.max_share[&c.role];
-            let cap = Fen::from_fen(caps[i].unwrap_or(0));
+            let cap = caps[i].unwrap_or(Fen::ZERO);
             line.push_str(&format!(
                 "（{role}最多分得总额的 {s}，即 {cap} 元，已封顶）"
             ));
@@ -517,7 +514,7 @@ pub(super) fn awards(
         told.push('。');
         trace.push(line);
         trace.tell(|| told);
-        unallocated += share.fen() - amount.fen();
+        unallocated = unallocated.saturating_add(share.saturating_sub(amount));
         awards.push(Award {
             person: c.person.clone(),
             name: c.name.clone(),
@@ -527,7 +524,7 @@ pub(super) fn awards(
             amount,
         });
     }
-    Ok((awards, Fen::from_fen(unallocated)))
+    Ok((awards, unallocated))
 }
 
 /// Step 8 for one person: the share × the multiplier of their own rating, rounded to fen (without
@@ -555,10 +552,30 @@ fn appraise(
             rating: rating.clone(),
         });
     };
-    let amt =
-        Fen::from_fen(round_div(share.fen() as i128 * mult.ppm() as i128, PPM as i128) as i64);
+    let amt = share.times(*mult);
     let mult = pct_or_one(*mult);
     line.push_str(&format!("；考核“{rating}”× {mult}，发放 {amt} 元"));
     told.push_str(&format!("；考核“{rating}”，按 {mult} 发放 {amt} 元"));
     Ok(amt)
+}
+
+/// Σ rate_i × (part of `base` between from_i and from_{i+1}), in millionths of a fen, with the terms
+/// for the trace.
+pub fn marginal(base: Fen, tiers: &[Tier]) -> (i128, Vec<String>) {
+    let mut total: i128 = 0;
+    let mut parts = Vec::new();
+    for (i, t) in tiers.iter().enumerate() {
+        let top = tiers.get(i + 1).map_or(base, |n| base.min(n.from));
+        let part = top.saturating_sub(t.from).or_zero();
+        if part.is_zero() {
+            continue;
+        }
+        total += part.micros(t.rate);
+        parts.push(format!("{part} 元 × {}", t.rate));
+    }
+    (total, parts)
+}
+
+pub(super) fn pct_or_one(p: Ppm) -> String {
+    p.percent()
 }

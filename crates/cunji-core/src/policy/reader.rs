@@ -503,7 +503,7 @@ impl Reader<'_> {
         what: &str,
     ) -> Result<Fen, PolicyError> {
         let m = self.money(v, at.clone())?;
-        if m.fen() < 0 {
+        if m.is_negative() {
             return Err(self.err(at, format!("{what}不能为负数（{} 元）", m)));
         }
         Ok(m)

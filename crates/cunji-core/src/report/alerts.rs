@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Build;
+use super::walk::Build;
 use super::ReportError;
 use crate::alerts::Alert;
 use crate::books::YearBook;

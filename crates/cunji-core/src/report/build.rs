@@ -5,12 +5,14 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::regions::RegionAgg;
+use super::walk::Build;
 use super::{Ordered, ReportError, ReportInput, VillageReport};
 use crate::alerts::Alert;
 use crate::books::YearBook;
 use crate::cadre::Cadre;
 use crate::incentive::evaluate::{evaluate_told, IncentiveError, IncentiveResult, VillageFigures};
 use crate::measure::Measure;
+use crate::money::Fen;
 use crate::policy::Policy;
 use crate::region::{Level, Region, RegionCode};
 use crate::subsidy::Grant;
@@ -42,37 +44,12 @@ pub(super) fn check_input(policy: &Policy, input: &ReportInput<'_>) -> Result<()
     }
 }
 
-/// What every step of a report reads: the policy, the input, and what follows from them once.
-pub(super) struct Build<'a, 'i> {
-    pub policy: &'a Policy,
-    pub input: &'a ReportInput<'i>,
-    pub year: i32,
-    measures: Vec<Measure>,
-    pub band_measure: Option<Measure>,
-    pub total: Measure,
-    pub operating: Measure,
-    /// The register's range walked: the narrower of the asked region and the policy's region (a
-    /// village's page on a national register reads one village, not half a million).
-    pub prefix: String,
-    /// The report year's cadres of villages in the report (not the country's), by village: each
-    /// village's run borrowed from the input when the run is all of its cadres in the report
-    /// (as loaded for a report: one year, by village), copied otherwise. Copying the country's
-    /// 456,459 into a tree was 0.45 s of its report.
-    cadres: HashMap<&'a RegionCode, Cow<'a, [Cadre]>>,
-    /// The year's report date (SPEC §16): 31 December, or today while the year runs.
-    pub report_date: crate::date::Date,
-    /// Land rents of the county's contracts signed this year or last, for `below_peers`.
-    peers: crate::contracts::Peers,
-    /// Every grant by id, for subsidy assets.
-    grant_index: BTreeMap<&'a str, &'a Grant>,
-}
-
 /// One listed village's own figures, computed beside the others.
 struct VillageDone {
     report: VillageReport,
     band_index: Option<usize>,
     supported: bool,
-    increase: Option<i64>,
+    increase: Option<Fen>,
 }
 
 /// What the walk over the villages gathers.
@@ -82,7 +59,7 @@ pub(super) struct Walk {
     pub listed_cadres: Vec<Cadre>,
     pub aggs: BTreeMap<RegionCode, RegionAgg>,
     /// Increases of operating income on last year: `[unsupported, supported]`.
-    pub increases: [Vec<i64>; 2],
+    pub increases: [Vec<Fen>; 2],
     pub supported_villages: u64,
 }
 
@@ -237,8 +214,8 @@ impl<'a, 'i> Build<'a, 'i> {
                 walk.increases[d.supported as usize].push(inc);
             }
             let (pool, awarded) = match &d.report.incentive {
-                Some(r) => (r.pool.fen(), r.awarded().fen()),
-                None => (0, 0),
+                Some(r) => (r.pool, r.awarded()),
+                None => (Fen::ZERO, Fen::ZERO),
             };
             gathered.add(self, &region.code, own, d.band_index, pool, awarded)?;
             walk.villages.push(d.report);
@@ -363,7 +340,7 @@ impl<'a, 'i> Build<'a, 'i> {
         code: &RegionCode,
         own: Option<&YearBook>,
         granted: &BTreeSet<&RegionCode>,
-    ) -> (bool, Option<i64>) {
+    ) -> (bool, Option<Fen>) {
         let (regions, books, y) = (self.input.regions, self.input.books, self.year);
         let supported = granted.contains(code)
             || regions
@@ -373,7 +350,7 @@ impl<'a, 'i> Build<'a, 'i> {
         let increase = match (own, books.compared(regions, code, y - 1, y)) {
             (Some(b), Some(prev)) => {
                 let op = &self.operating;
-                Some(op.value(&b.totals).fen() - op.value(&prev.totals).fen())
+                Some(op.value(&b.totals).saturating_sub(op.value(&prev.totals)))
             }
             _ => None,
         };

@@ -7,6 +7,7 @@ mod build;
 mod parallel;
 mod regions;
 mod subsidy;
+mod walk;
 
 use std::collections::BTreeMap;
 
@@ -165,11 +166,9 @@ impl SubsidySummary {
     /// Everything granted, over all source levels.
     pub fn total_granted(&self) -> Fen {
         // Checked when the report was built: the levels' sum fits.
-        Fen::from_fen(
-            self.by_level
-                .values()
-                .fold(0i64, |t, f| t.saturating_add(f.fen())),
-        )
+        self.by_level
+            .values()
+            .fold(Fen::ZERO, |t, f| t.saturating_add(*f))
     }
 }
 
@@ -226,7 +225,7 @@ impl Report {
 /// from what that walk gathered.
 pub fn build_report(policy: &Policy, input: &ReportInput<'_>) -> Result<Report, ReportError> {
     build::check_input(policy, input)?;
-    let b = build::Build::new(policy, input);
+    let b = walk::Build::new(policy, input);
     let grants = b.grants_in_report();
     let walk = b.walk_villages(&grants)?;
     let region_reports = regions::region_reports(policy, input, walk.aggs);
@@ -256,7 +255,7 @@ pub fn village_story(
     village: &RegionCode,
 ) -> Result<Option<Vec<String>>, ReportError> {
     build::check_input(policy, input)?;
-    Ok(build::Build::new(policy, input).story_of(village)?)
+    Ok(walk::Build::new(policy, input).story_of(village)?)
 }
 
 /// The reason a village without an incentive result shows, for renderers.

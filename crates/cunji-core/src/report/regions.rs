@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Build;
+use super::walk::Build;
 use super::{Ordered, RegionReport, ReportError, ReportInput};
 use crate::books::YearBook;
-use crate::money::{round_div, Fen};
+use crate::money::Fen;
 use crate::policy::Policy;
 use crate::region::{Region, RegionCode};
 
@@ -16,10 +16,10 @@ pub(super) struct RegionAgg {
     villages: u64,
     with_data: u64,
     bands: Vec<Option<usize>>,
-    incentive_total: i64,
-    awards_total: i64,
-    total_income: i64,
-    operating_income: i64,
+    incentive_total: Fen,
+    awards_total: Fen,
+    total_income: Fen,
+    operating_income: Fen,
 }
 
 impl RegionAgg {
@@ -31,14 +31,14 @@ impl RegionAgg {
         region: &Region,
         own: Option<&YearBook>,
         band: Option<usize>,
-        pool: i64,
-        awarded: i64,
+        pool: Fen,
+        awarded: Fen,
     ) -> Result<(), ReportError> {
         self.villages += 1;
         self.with_data += own.is_some() as u64;
         self.bands.push(band);
-        let sum = |into: &mut i64, add: i64, what: &str| {
-            *into = into.checked_add(add).ok_or_else(|| {
+        let sum = |into: &mut Fen, add: Fen, what: &str| {
+            *into = into.add_total(add).map_err(|_| {
                 ReportError::Overflow(format!("{}（{}）的{what}", region.name, region.code))
             })?;
             Ok::<(), ReportError>(())
@@ -46,9 +46,9 @@ impl RegionAgg {
         sum(&mut self.incentive_total, pool, "奖励总额")?;
         sum(&mut self.awards_total, awarded, "奖励发放合计")?;
         if let Some(book) = own {
-            let total = b.total.value(&book.totals).fen();
+            let total = b.total.value(&book.totals);
             sum(&mut self.total_income, total, "总收入合计")?;
-            let operating = b.operating.value(&book.totals).fen();
+            let operating = b.operating.value(&book.totals);
             sum(&mut self.operating_income, operating, "经营性收入合计")?;
         }
         Ok(())
@@ -75,8 +75,8 @@ impl<'a> Gathered<'a> {
         village: &RegionCode,
         own: Option<&YearBook>,
         band: Option<usize>,
-        pool: i64,
-        awarded: i64,
+        pool: Fen,
+        awarded: Fen,
     ) -> Result<(), ReportError> {
         let town = village.township();
         if self.chain.1.is_empty() || self.chain.0 != town {
@@ -154,12 +154,11 @@ fn region_report(policy: &Policy, r: &Region, a: RegionAgg) -> RegionReport {
             .iter()
             .map(|t| t.check(&has_scheme_bands))
             .collect(),
-        incentive_total: Fen::from_fen(a.incentive_total),
-        awards_total: Fen::from_fen(a.awards_total),
-        total_income: Fen::from_fen(a.total_income),
-        operating_income: Fen::from_fen(a.operating_income),
-        avg_operating_income: (a.with_data > 0).then(|| {
-            Fen::from_fen(round_div(a.operating_income as i128, a.with_data as i128) as i64)
-        }),
+        incentive_total: a.incentive_total,
+        awards_total: a.awards_total,
+        total_income: a.total_income,
+        operating_income: a.operating_income,
+        avg_operating_income: (a.with_data > 0)
+            .then(|| a.operating_income.wide().mean(a.with_data as usize)),
     }
 }

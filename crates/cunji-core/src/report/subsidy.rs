@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Build;
+use super::walk::Build;
 use super::{ReportError, SubsidySummary};
-use crate::money::{round_div, Fen};
+use crate::money::{Fen, FenSum};
 use crate::subsidy::{Grant, GrantReturn};
 
 /// A grant's return in the report year.
@@ -24,7 +24,7 @@ pub(super) fn summary(
     b: &Build<'_, '_>,
     mut grants: Vec<&Grant>,
     supported_villages: u64,
-    increases: &[Vec<i64>; 2],
+    increases: &[Vec<Fen>; 2],
 ) -> Result<(Vec<GrantReturn>, SubsidySummary), ReportError> {
     grants.sort_by(|x, y| x.grant.cmp(&y.grant));
     let mut by_level: BTreeMap<String, Fen> = BTreeMap::new();
@@ -50,8 +50,6 @@ pub(super) fn summary(
 }
 
 /// The mean, rounded to fen half away from zero; `None` for no values.
-fn mean(v: &[i64]) -> Option<Fen> {
-    (!v.is_empty()).then(|| {
-        Fen::from_fen(round_div(v.iter().map(|x| *x as i128).sum(), v.len() as i128) as i64)
-    })
+fn mean(v: &[Fen]) -> Option<Fen> {
+    (!v.is_empty()).then(|| FenSum::of(v.iter().copied()).mean(v.len()))
 }

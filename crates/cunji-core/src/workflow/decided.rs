@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::cadre::Role;
 use crate::incentive::evaluate::IncentiveResult;
-use crate::money::Fen;
+use crate::money::{Fen, FenSum};
 
 /// One person's line of a proposal as the workflow recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,8 +49,7 @@ impl From<&crate::incentive::Award> for AwardRecord {
 /// Exact sum of amounts: a proposal holds a handful of people, each amount bounded by the pool, so
 /// an `i128` cannot overflow and the result is the exact figure (narrowed only where shown).
 fn sum(amounts: impl IntoIterator<Item = Fen>) -> Fen {
-    let total: i128 = amounts.into_iter().map(|f| f.fen() as i128).sum();
-    Fen::from_fen(total.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    FenSum::of(amounts).saturated()
 }
 
 /// Where a decided reward stands against the current books (computed under its own policy version).
@@ -99,8 +98,8 @@ impl Standing {
                     .iter()
                     .find(|a| &a.person == person)
                     .map_or(Fen::ZERO, |a| a.recovered);
-                let left = over.fen().saturating_sub(back.fen());
-                (left > 0).then(|| (person.clone(), Fen::from_fen(left)))
+                let left = over.saturating_sub(back);
+                left.is_positive().then(|| (person.clone(), left))
             })
             .collect();
         Standing {
@@ -143,8 +142,8 @@ pub fn overpayment(
         .iter()
         .filter_map(|(person, p)| {
             let allowed = now.get(person).copied().unwrap_or(Fen::ZERO);
-            let over = p.fen().saturating_sub(allowed.fen()).max(0);
-            (over > 0).then(|| (person.clone(), Fen::from_fen(over)))
+            let over = p.saturating_sub(allowed);
+            over.is_positive().then(|| (person.clone(), over))
         })
         .collect();
     Some(per_person)

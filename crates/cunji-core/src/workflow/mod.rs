@@ -287,7 +287,7 @@ pub fn unchecked_alerts<'a>(
 fn within(
     amounts: &BTreeMap<String, Fen>,
     limits: &BTreeMap<String, Fen>,
-    least: i64,
+    least: Fen,
     unknown: &str,
     outside: impl Fn(&str, Fen, Fen) -> String,
 ) -> Result<(), String> {
@@ -295,7 +295,7 @@ fn within(
         let Some(limit) = limits.get(person) else {
             return Err(format!("{person} {unknown}"));
         };
-        if amount.fen() < least || amount > limit {
+        if *amount < least || amount > limit {
             return Err(outside(person, *amount, *limit));
         }
     }
@@ -310,7 +310,7 @@ pub fn check_payment(
     within(
         paid,
         decided,
-        0,
+        Fen::ZERO,
         "不在村级决议的名单中",
         |p, a, l| {
             format!(
@@ -327,13 +327,19 @@ pub fn check_recovery(
     recovered: &BTreeMap<String, Fen>,
     owed: &BTreeMap<String, Fen>,
 ) -> Result<(), String> {
-    within(recovered, owed, 1, "没有应追回的金额", |p, a, l| {
-        format!(
-            "{p} 的追回金额 {} 应大于 0 且不超过应追回的 {}",
-            a.display(),
-            l.display()
-        )
-    })
+    within(
+        recovered,
+        owed,
+        Fen::ONE,
+        "没有应追回的金额",
+        |p, a, l| {
+            format!(
+                "{p} 的追回金额 {} 应大于 0 且不超过应追回的 {}",
+                a.display(),
+                l.display()
+            )
+        },
+    )
 }
 
 #[cfg(test)]

@@ -266,7 +266,7 @@ fn check_amounts(
         let Some(amount) = decided.get(person) else {
             return Err(format!("缺少 {person} 的决定金额"));
         };
-        if amount.fen() < 0 {
+        if amount.is_negative() {
             return Err(format!("{person} 的决定金额不能为负"));
         }
         if amount > limit {

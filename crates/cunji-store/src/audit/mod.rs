@@ -114,34 +114,7 @@ pub(crate) async fn write(
     write_with_record(tx, actor, action, subject, detail, &sha256_hex(detail)).await
 }
 
-/// Links an audit row to the villages it concerns, so that the log can be read within a user's
-/// scope (`audit_log_within`). Inserted a hundred at a time (sqlx binds parameters by name, so one
-/// statement of thousands would be slow).
-pub(crate) async fn touch<'v>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    audit_id: i64,
-    villages: impl IntoIterator<Item = &'v str>,
-) -> Result<(), sqlx::Error> {
-    let mut villages: Vec<&str> = villages.into_iter().collect();
-    villages.sort_unstable();
-    villages.dedup();
-    for chunk in villages.chunks(100) {
-        // `$1` is the audit row; `$2…` the villages (numbered placeholders read on both backends).
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${})", i + 2))
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_villages (audit_id, village) VALUES {} ON CONFLICT DO NOTHING",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
-        for v in chunk {
-            q = q.bind(v.to_string());
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
+pub(crate) use crate::backend::touch;
 
 /// Writes an audit row chained to the one before it, holding the hash of the records it wrote; returns
 /// its id (records written point at it).

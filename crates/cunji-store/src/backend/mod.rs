@@ -8,9 +8,11 @@
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
-use crate::facts::VillageFacts;
-use crate::import::entries::write::TotalRow;
-use crate::import::entries::NewEntry;
+use crate::entry_rows::NewEntry;
+use crate::entry_rows::TotalRow;
+
+/// A village's kept text (entry facts or sums), by its code, as a backend writes it.
+pub(crate) type VillageFacts = (String, Vec<u8>);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -105,7 +107,7 @@ impl Backend {
         }
     }
 
-    /// Links audit row `audit_id` to `villages` (distinct), as `audit::touch` does a few at a time.
+    /// Links audit row `audit_id` to `villages` (distinct), as `touch` does a few at a time.
     pub(crate) async fn touch_villages(
         self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -114,9 +116,7 @@ impl Backend {
     ) -> Result<(), sqlx::Error> {
         match self {
             Backend::Sqlite => sqlite::touch_villages(tx, audit_id, villages).await,
-            Backend::Postgres => {
-                crate::audit::touch(tx, audit_id, villages.iter().map(|v| v.as_str())).await
-            }
+            Backend::Postgres => touch(tx, audit_id, villages.iter().map(|v| v.as_str())).await,
         }
     }
 
@@ -157,4 +157,33 @@ impl Kept {
             Kept::Sums => ("entry_sums", "sums"),
         }
     }
+}
+
+/// Links an audit row to the villages it concerns, so that the log can be read within a user's
+/// scope (`audit_log_within`). Inserted a hundred at a time (sqlx binds parameters by name, so one
+/// statement of thousands would be slow).
+pub(crate) async fn touch<'v>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    villages: impl IntoIterator<Item = &'v str>,
+) -> Result<(), sqlx::Error> {
+    let mut villages: Vec<&str> = villages.into_iter().collect();
+    villages.sort_unstable();
+    villages.dedup();
+    for chunk in villages.chunks(100) {
+        // `$1` is the audit row; `$2…` the villages (numbered placeholders read on both backends).
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_villages (audit_id, village) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
+        for v in chunk {
+            q = q.bind(v.to_string());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -3,9 +3,9 @@
 //! parameters cost more than one long text).
 
 use super::Dialect;
-use crate::facts::VillageFacts;
-use crate::import::entries::write::TotalRow;
-use crate::import::entries::NewEntry;
+use super::VillageFacts;
+use crate::entry_rows::NewEntry;
+use crate::entry_rows::TotalRow;
 
 /// What is kept of every village of a year (`Kept`) as one `bytea`: each village's code, its
 /// value's length (4 bytes, big-endian) and its value (`pg_read::kept_joined`).
@@ -89,7 +89,7 @@ pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
 
 pub(crate) static DIALECT: Dialect = Dialect {
     migrations: &MIGRATIONS,
-    entry_batch_rows: crate::import::entries::BATCH_ROWS_POSTGRES,
+    entry_batch_rows: crate::entry_rows::BATCH_ROWS_POSTGRES,
     facts_column: "facts",
     texts_of_param_2: "SELECT json_array_elements_text($2::json)",
     upsert_regions: "INSERT INTO regions (code, name, level, merged_in) \
@@ -119,7 +119,7 @@ pub(super) async fn write_entries(
          SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::smallint, (r->>4)::bigint, r->>5, r->>6, r->>7, r->>8, $2 \
          FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(r, i) ORDER BY i",
     )
-    .bind(crate::import::entries::write::entries_json(entries))
+    .bind(crate::entry_rows::entries_json(entries))
     .bind(write_id)
     .execute(&mut **tx)
     .await?;
@@ -130,7 +130,7 @@ pub(super) async fn write_totals(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     totals: &[TotalRow],
 ) -> Result<(), sqlx::Error> {
-    for chunk in totals.chunks(crate::import::entries::BATCH_ROWS) {
+    for chunk in totals.chunks(crate::entry_rows::BATCH_ROWS) {
         let rows: Vec<_> = chunk
             .iter()
             .map(|(v, y, a, amount, n)| (v, y, a.key(), amount, n))
@@ -152,7 +152,7 @@ pub(super) async fn write_project_totals(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     projects: &[(String, i32, i64)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in projects.chunks(crate::import::entries::BATCH_ROWS) {
+    for chunk in projects.chunks(crate::entry_rows::BATCH_ROWS) {
         let json = serde_json::to_string(chunk).expect("project totals are plain values");
         sqlx::query(
             "INSERT INTO project_totals (project, year, amount) \

@@ -4,9 +4,9 @@
 use sqlx::Executor;
 
 use super::Dialect;
-use crate::facts::VillageFacts;
-use crate::import::entries::write::TotalRow;
-use crate::import::entries::NewEntry;
+use super::VillageFacts;
+use crate::entry_rows::NewEntry;
+use crate::entry_rows::TotalRow;
 use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
 use crate::wal_flush::WalFlusher;
 
@@ -65,7 +65,7 @@ pub(crate) const MMAP_PRAGMA: &str = "PRAGMA mmap_size = 1073741824";
 
 pub(crate) static DIALECT: Dialect = Dialect {
     migrations: &MIGRATIONS,
-    entry_batch_rows: crate::import::entries::BATCH_ROWS,
+    entry_batch_rows: crate::entry_rows::BATCH_ROWS,
     facts_column: "CAST(facts AS BLOB)",
     texts_of_param_2: "SELECT value FROM json_each($2)",
     upsert_regions: "INSERT INTO regions (code, name, level, merged_in) \

@@ -18,27 +18,7 @@ use crate::short_text::ShortText;
 use crate::table::{RowError, RowErrors, Sheet, TableReader};
 use cunji_core::columns::ENTRIES as COLUMNS;
 
-/// An entry ready to store.
-#[derive(Clone, Debug)]
-pub(crate) struct NewEntry {
-    pub line: u64,
-    pub village: ShortText,
-    pub date: Date,
-    pub account: Account,
-    pub amount: i64,
-    pub voucher: Option<ShortText>,
-    pub memo: String,
-    pub project: Option<String>,
-    pub reverses: Option<String>,
-}
-
-/// Rows read, checked and handed to the database at a time: while the database stores one batch,
-/// later ones are read and checked (two cores, two jobs). On SQLite each batch prepares its 64-row
-/// insert (641 parameters) once: 32,000 rows rather than 8,000 took a Hebei year's import from
-/// 8.2 to 7.7 s in paired runs, the first batch still reaching the database within 0.05 s.
-/// PostgreSQL parses one JSON text a batch, and 20,000 rows keep that text near 2 MB.
-pub(crate) const BATCH_ROWS: usize = 32_000;
-pub(crate) const BATCH_ROWS_POSTGRES: usize = 20_000;
+pub(crate) use crate::entry_rows::{NewEntry, BATCH_ROWS};
 
 /// Checked batches waiting for the writer at most: the memory of a few batches.
 const BATCHES_AHEAD: usize = 3;

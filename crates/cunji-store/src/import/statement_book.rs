@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use cunji_core::account::Account;
 use cunji_core::date::Date;
-use cunji_core::money::Fen;
+use cunji_core::money::{Fen, FenSum};
 use cunji_core::region::{Level, RegionCode, RegionSet};
 use cunji_core::statement_book::{
     read_rows, village_key, Distribution, SheetRead, SheetStatement, VillageRef,
@@ -213,14 +213,15 @@ impl Store {
             }
             p.checked = true;
             for (account, written) in statement_accounts(&p.statement) {
-                let books = stored.get(account.key()).map_or(0, |(amount, _)| *amount);
-                if books as i128 != written {
+                let books =
+                    Fen::from_fen(stored.get(account.key()).map_or(0, |(amount, _)| *amount));
+                if books.wide() != written {
                     let message = format!(
                         "村 {} 的 {year} 年已有账目，报表作为核对：“{}”账上合计 {} 元，报表写的是 {} 元",
                         p.village,
                         account.name_zh(),
-                        Fen::from_fen(books),
-                        shown_fen(written)
+                        books,
+                        written.shown()
                     );
                     errors.push(error(&p.place, 1, message));
                 }
@@ -401,20 +402,12 @@ impl Store {
 
 /// The sheet's figure of each account it has a line for (an account printed twice, in two halves of
 /// a sheet, is added up exactly).
-fn statement_accounts(statement: &SheetStatement) -> BTreeMap<Account, i128> {
-    let mut sums: BTreeMap<Account, i128> = BTreeMap::new();
+fn statement_accounts(statement: &SheetStatement) -> BTreeMap<Account, FenSum> {
+    let mut sums: BTreeMap<Account, FenSum> = BTreeMap::new();
     for (account, v) in &statement.accounts {
-        *sums.entry(*account).or_default() += v.fen() as i128;
+        *sums.entry(*account).or_default() += *v;
     }
     sums
-}
-
-/// A figure in yuan as people read it, or in fen when it is beyond any amount.
-fn shown_fen(v: i128) -> String {
-    match i64::try_from(v) {
-        Ok(v) => Fen::from_fen(v).to_string(),
-        Err(_) => format!("{v} 分"),
-    }
 }
 
 fn error(place: &str, line: u64, message: String) -> RowError {
@@ -493,9 +486,9 @@ fn year_end_entries(p: &Placed) -> Vec<NewEntry> {
     let year = p.statement.year;
     statement_accounts(&p.statement)
         .into_iter()
-        .filter(|(_, v)| *v != 0)
+        .filter(|(_, v)| !v.is_zero())
         // Within the bound of one amount: the sheet's reader refuses a larger account total.
-        .filter_map(|(account, v)| Some((account, i64::try_from(v).ok()?)))
+        .filter_map(|(account, v)| Some((account, v.fen().ok()?.fen())))
         .map(|(account, amount)| NewEntry {
             line: 1,
             village: p.village.as_str().into(),

@@ -15,6 +15,20 @@ pub use steps::StepRecord;
 /// A person's line of a proposal: the type lives with the rules that read it (`cunji_core::workflow`).
 pub use cunji_core::workflow::AwardRecord as ProposalAward;
 
+/// An unpaid proposal whose amounts a newly current policy changes (SPEC §13): it goes back to
+/// `stale` in the transaction that saves the policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repriced {
+    pub proposal: i64,
+    pub village: String,
+    pub year: i32,
+    /// The version it was computed under.
+    pub policy_id: i64,
+    /// Its status when read: the write re-checks that nothing moved it since.
+    pub status: cunji_core::workflow::Status,
+    pub change: cunji_core::workflow::Repricing,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     pub id: i64,
@@ -351,7 +365,7 @@ pub(crate) async fn unpaid_proposals(store: &Store) -> Result<Vec<Proposal>, Sto
 /// under both versions; `false` (nothing written) when a step moved it since it was read.
 pub(crate) async fn send_back_repriced(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    r: &crate::policies::Repriced,
+    r: &Repriced,
     new_policy: i64,
     actor: &str,
 ) -> Result<bool, StoreError> {

@@ -406,7 +406,7 @@ async fn set_each(
 }
 
 fn total(amounts: &BTreeMap<String, Fen>) -> Fen {
-    Fen::from_fen(amounts.values().map(|f| f.fen()).sum())
+    cunji_core::money::FenSum::of(amounts.values().copied()).saturated()
 }
 
 fn money_map(amounts: &BTreeMap<String, Fen>) -> BTreeMap<String, String> {

@@ -57,7 +57,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let years = state.years().await?;
     let latest = years.last().copied().unwrap_or(2024);
     let data = state.data(latest).await?;
-    let code = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
+    let code = super::regions::chosen_region(&user, &data.regions, q.region.as_deref())?;
     let name = data
         .regions
         .get(&code)

@@ -898,7 +898,7 @@ async fn arrears_rows(
     q: &ArrearsQuery,
 ) -> Result<(RegionCode, String, i32, Date, Vec<ArrearsRow>), WebError> {
     let regions = state.regions().await?;
-    let region = super::dashboard::chosen_region(user, &regions, q.region.as_deref())?;
+    let region = super::regions::chosen_region(user, &regions, q.region.as_deref())?;
     let (year, at) = at_of(q.year, state.opening_year().await?.0);
     let lines = user.store(state).arrears_within(&region, at).await?;
     let name = |c: &RegionCode| regions.get(c).map(|r| r.name.clone()).unwrap_or_default();
@@ -1085,7 +1085,7 @@ struct AlertsPage {
     region_name: String,
     year: i32,
     kind: &'static str,
-    rows: Vec<super::dashboard::AlertRow>,
+    rows: Vec<super::regions::AlertRow>,
 }
 
 pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Response, WebError> {
@@ -1095,7 +1095,7 @@ pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Respo
         .find(|a| Some(a.key()) == k.kind.as_deref())
         .copied()
         .ok_or_else(|| crate::html::bad_request("未知的预警类别"))?;
-    let rows: Vec<super::dashboard::AlertRow> = super::dashboard::alert_rows(&view.report)
+    let rows: Vec<super::regions::AlertRow> = super::regions::alert_rows(&view.report)
         .into_iter()
         .filter(|r| r.kind == kind.name_zh())
         .collect();

@@ -33,42 +33,14 @@ pub struct SubRow {
     pub band: String,
 }
 
-pub struct AlertRow {
-    pub village: String,
-    pub village_name: String,
-    pub kind: &'static str,
-    pub message: String,
-    pub evidence: Vec<String>,
-}
-
-/// Alerts of a report as rows for a page.
-pub fn alert_rows(report: &Report) -> Vec<AlertRow> {
-    report
-        .alerts
-        .iter()
-        .map(|a| AlertRow {
-            village_name: report
-                .villages
-                .iter()
-                .find(|v| v.code.as_str() == a.village)
-                .map(|v| v.name.clone())
-                .unwrap_or_default(),
-            village: a.village.clone(),
-            kind: a.kind.name_zh(),
-            message: a.message.clone(),
-            evidence: a.evidence.clone(),
-        })
-        .collect()
-}
-
 /// The alerts of one kind, folded into a count that opens their list.
 pub struct AlertGroup {
     pub kind: &'static str,
-    pub rows: Vec<AlertRow>,
+    pub rows: Vec<super::regions::AlertRow>,
 }
 
 /// Alerts grouped by kind, in the order each kind first appears.
-fn alert_groups(rows: Vec<AlertRow>) -> Vec<AlertGroup> {
+fn alert_groups(rows: Vec<super::regions::AlertRow>) -> Vec<AlertGroup> {
     let mut groups: Vec<AlertGroup> = Vec::new();
     for r in rows {
         match groups.iter_mut().find(|g| g.kind == r.kind) {
@@ -166,38 +138,6 @@ struct DashboardPage {
     forecast: Vec<super::contracts::ForecastGroup>,
 }
 
-/// The region a user looks at by default: their scope, else the first county, else the first region.
-pub fn default_region(user: &User, regions: &RegionSet) -> Option<RegionCode> {
-    if let Some(s) = &user.scope {
-        return Some(s.clone());
-    }
-    regions
-        .iter()
-        .find(|r| r.level() == Level::County)
-        .or_else(|| regions.iter().find(|r| r.level() != Level::Village))
-        .map(|r| r.code.clone())
-}
-
-/// The region asked for, checked against what the user may read.
-pub fn chosen_region(
-    user: &User,
-    regions: &RegionSet,
-    asked: Option<&str>,
-) -> Result<RegionCode, WebError> {
-    let code = match asked.filter(|s| !s.is_empty()) {
-        Some(text) => {
-            RegionCode::parse(text).map_err(|e| crate::html::bad_request(e.to_string()))?
-        }
-        None => default_region(user, regions)
-            .ok_or_else(|| crate::html::not_found("任何区划：请先导入区划"))?,
-    };
-    user.require_read(&code)?;
-    if !regions.contains(&code) {
-        return Err(crate::html::not_found(&format!("区划 {code}")));
-    }
-    Ok(code)
-}
-
 /// The regions one step beneath `scope` in a report (its drill-down), and their rows.
 fn children<'a>(report: &'a Report, scope: &RegionCode) -> Vec<&'a RegionReport> {
     let codes: std::collections::BTreeSet<&RegionCode> =
@@ -224,7 +164,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         .clone()
         .filter(|r| !r.is_empty())
         .or_else(|| landing(&user, &policy, &data.regions));
-    let region = chosen_region(&user, &data.regions, landing.as_deref())?;
+    let region = super::regions::chosen_region(&user, &data.regions, landing.as_deref())?;
     if region.level() == Level::Village {
         return Ok(
             axum::response::Redirect::to(&format!("/village/{region}?year={year}")).into_response(),
@@ -312,7 +252,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         ranking: ranking(&report, &region),
         lowest_band: band_names_first.clone(),
         alert_count: report.alerts.len(),
-        alerts: alert_groups(alert_rows(&report)),
+        alerts: alert_groups(super::regions::alert_rows(&report)),
         todo,
         overpaid,
         arrears_count: arrears.len(),
@@ -474,6 +414,6 @@ fn landing(
 ) -> Option<String> {
     let r = policy.region.as_ref().filter(|_| user.scope.is_none())?;
     let c = RegionCode::parse(&format!("{r:0<12}")).ok()?;
-    let first = default_region(user, regions)?;
+    let first = super::regions::default_region(user, regions)?;
     (!c.contains(&first) && regions.contains(&c)).then(|| c.to_string())
 }

@@ -12,6 +12,7 @@ pub mod login;
 pub mod payfloor;
 pub mod policy;
 pub mod public;
+pub mod regions;
 pub mod settings;
 pub mod village;
 pub mod villages;
@@ -170,7 +171,7 @@ impl RegionView {
         };
         let (_, policy) = state.policy(q.policy).await?;
         let data = state.data(year).await?;
-        let region = dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
+        let region = regions::chosen_region(&user, &data.regions, q.region.as_deref())?;
         let report = state.report(&policy, &data, year, Some(&region)).await?;
         Ok(RegionView {
             user,
@@ -204,15 +205,12 @@ pub fn back_with(path: &str, ok: Result<String, String>) -> Redirect {
     Redirect::to(&format!("{path}{sep}{k}={}", pct(&v)))
 }
 
-/// Percent-encodes a query value.
-pub fn pct(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+pub use crate::html::pct;
+
+impl crate::html::Layout {
+    /// The message a redirect back carried in its query (`err` shown over `msg`).
+    pub fn with_flashes(self, q: &ViewQuery) -> crate::html::Layout {
+        self.with_flash("info", q.msg.clone())
+            .with_flash("error", q.err.clone())
     }
-    out
 }

@@ -150,7 +150,7 @@ async fn build(ask: super::Ask) -> Result<Page, WebError> {
         }
     };
     let data = state.data(year).await?;
-    let region = super::dashboard::chosen_region(&user, &data.regions, q.region.as_deref())?;
+    let region = super::regions::chosen_region(&user, &data.regions, q.region.as_deref())?;
     // The region's villages under the floor's rule, whatever region prefix the policy was written for.
     let floor_only = Policy {
         region: None,

@@ -150,12 +150,12 @@ async fn confirm_page(
             .unwrap_or(cunji_core::Fen::ZERO)
     };
     let moved = band_moves(&before, &after);
-    let mut changed: Vec<(i128, String, String, String)> = after
+    let mut changed: Vec<(cunji_core::money::FenSum, String, String, String)> = after
         .iter()
         .filter_map(|(code, (name, a, _))| {
             let b = before.get(code).map_or(cunji_core::Fen::ZERO, |x| x.1);
             (a != &b).then(|| {
-                let gap = (a.fen() as i128 - b.fen() as i128).abs();
+                let gap = (a.wide() - b.wide()).abs();
                 (gap, name.clone(), b.display(), a.display())
             })
         })

@@ -111,7 +111,7 @@ struct VillagePage {
     closed: bool,
     csrf: String,
     account_choices: Vec<(String, String)>,
-    alerts: Vec<super::dashboard::AlertRow>,
+    alerts: Vec<super::regions::AlertRow>,
     /// The distribution of each year a statement book gave (SPEC §14): a line a row, a year a column.
     distribution: (Vec<i32>, Vec<AccountRow>),
 }
@@ -196,7 +196,7 @@ pub async fn page(
         csrf: user.csrf.clone(),
         alerts: report
             .as_ref()
-            .map(|r| super::dashboard::alert_rows(r))
+            .map(|r| super::regions::alert_rows(r))
             .unwrap_or_default(),
         account_choices: Account::ALL
             .iter()

@@ -308,7 +308,7 @@ pub async fn page(
     let year = l.year.unwrap_or(state.latest_year().await);
     let (stored, before) = state.policy(None).await?;
     let data = state.data(year).await?;
-    let region = super::dashboard::chosen_region(&user, &data.regions, l.region.as_deref())?;
+    let region = super::regions::chosen_region(&user, &data.regions, l.region.as_deref())?;
     let Some(plan) = &before.incentive else {
         return Err(bad_request("当前政策没有激励办法"));
     };
@@ -373,10 +373,10 @@ pub async fn page(
 
 /// `+1,000.00` / `-500.00`, or empty when nothing changed.
 fn change(before: Fen, after: Fen) -> String {
-    match after.fen() - before.fen() {
-        0 => String::new(),
-        d if d > 0 => format!("+{}", Fen::from_fen(d).display()),
-        d => Fen::from_fen(d).display(),
+    match after.saturating_sub(before) {
+        d if d.is_zero() => String::new(),
+        d if d.is_positive() => format!("+{}", d.display()),
+        d => d.display(),
     }
 }
 
@@ -392,32 +392,30 @@ fn compare(
             .iter()
             .find(|v| &v.code == code)
             .and_then(|v| v.incentive.as_ref())
-            .map_or(0, |i| i.pool.fen())
+            .map_or(Fen::ZERO, |i| i.pool)
     };
-    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    let mut sums: std::collections::BTreeMap<String, (Fen, Fen)> = Default::default();
     for v in &before.villages {
         let e = sums.entry(group(&v.code)).or_default();
-        e.0 += pool_of(before, &v.code);
-        e.1 += after.map_or(0, |a| pool_of(a, &v.code));
+        e.0 = e.0.saturating_add(pool_of(before, &v.code));
+        e.1 =
+            e.1.saturating_add(after.map_or(Fen::ZERO, |a| pool_of(a, &v.code)));
     }
     sums.into_iter()
-        .map(|(code, (b, a))| {
-            let (b, a) = (Fen::from_fen(b), Fen::from_fen(a));
-            Compare {
-                code,
-                name: String::new(),
-                before: b.display(),
-                after: if after.is_some() {
-                    a.display()
-                } else {
-                    "—".into()
-                },
-                change: if after.is_some() {
-                    change(b, a)
-                } else {
-                    String::new()
-                },
-            }
+        .map(|(code, (b, a))| Compare {
+            code,
+            name: String::new(),
+            before: b.display(),
+            after: if after.is_some() {
+                a.display()
+            } else {
+                "—".into()
+            },
+            change: if after.is_some() {
+                change(b, a)
+            } else {
+                String::new()
+            },
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use cunji_core::policy::Policy;
 use cunji_core::report::build_report;
 use cunji_store::{ImportKind, Store};
 
-use crate::cli::Failure;
+use crate::support::Failure;
 
 mod contracts;
 mod data;

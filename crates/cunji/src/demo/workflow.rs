@@ -14,7 +14,7 @@ use cunji_store::workflow::StepRecord;
 use cunji_store::{Computation, EntryForm, LoadedData, ProposalAward, Store};
 
 use super::LAST_YEAR;
-use crate::cli::Failure;
+use crate::support::Failure;
 
 const TOWNSHIP: &str = "raoyang";
 

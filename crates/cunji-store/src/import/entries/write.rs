@@ -237,8 +237,7 @@ impl EntryTally {
     }
 }
 
-/// (village, year, account, amount, entries) added to the kept totals.
-pub(crate) type TotalRow = (String, i32, Account, i64, i64);
+pub(crate) use crate::entry_rows::TotalRow;
 
 /// What settled villages' rows add to the kept totals and entry facts.
 pub(crate) struct Settled {
@@ -329,27 +328,6 @@ pub(crate) async fn write_entries(
     progress.phase("合计", 0);
     tally.write(tx, backend, actor, audit_id).await?;
     Ok(())
-}
-
-/// `[[village, year, date, account, amount, voucher, memo, project, reverses], …]`
-pub(crate) fn entries_json(entries: &[NewEntry]) -> String {
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|e| {
-            (
-                &e.village,
-                e.date.year(),
-                e.date.iso(),
-                crate::account_numbers::number(e.account),
-                e.amount,
-                &e.voucher,
-                &e.memo,
-                &e.project,
-                &e.reverses,
-            )
-        })
-        .collect();
-    serde_json::to_string(&rows).expect("entries are plain values")
 }
 
 /// New figures send unsettled reward proposals of the villages touched (and the villages they were

@@ -8,7 +8,6 @@ use cunji_core::contracts::{report_date, standing, Contract, ContractKind, Villa
 use cunji_core::date::Date;
 use cunji_core::money::Fen;
 
-use super::village::VillageData;
 use crate::html::WebError;
 
 /// A contract as villagers read it.
@@ -108,21 +107,24 @@ fn received_in(data: &VillageContractData, c: &Contract, year: i32) -> Result<Fe
 
 /// The village's contracts and subsidy assets in the latest year of the books; `None` when it has
 /// neither a contract to show nor a subsidy asset.
-pub(super) fn public_contracts(v: &VillageData) -> Result<Option<PublicContracts>, WebError> {
-    let Some(data) = v.data.contracts.of(&v.code) else {
+pub(super) fn public_contracts(
+    code: &cunji_core::region::RegionCode,
+    years: &[i32],
+    books: &cunji_store::LoadedData,
+) -> Result<Option<PublicContracts>, WebError> {
+    let Some(data) = books.contracts.of(code) else {
         return Ok(None);
     };
     // The latest year the village reported, as the accounts show it; a village that reported none
     // shows what fell due, and `尚未报送` for what was received (never 0.00, SPEC §15).
-    let latest_reported = v
-        .years
+    let latest_reported = years
         .iter()
         .rev()
         .copied()
-        .find(|y| v.data.books.has_own_data(&v.code, *y));
+        .find(|y| books.books.has_own_data(code, *y));
     let reported = latest_reported.is_some();
     let year = latest_reported
-        .or(v.years.last().copied())
+        .or(years.last().copied())
         .unwrap_or_else(|| Date::today_beijing().year());
     let at = report_date(year, Some(Date::today_beijing()));
     let mut contracts = Vec::new();
@@ -162,7 +164,7 @@ pub(super) fn public_contracts(v: &VillageData) -> Result<Option<PublicContracts
     let mut assets = Vec::new();
     for a in data.assets.iter().filter(|a| a.grant().is_some()) {
         let grant = a.grant().unwrap_or_default();
-        let grant = match v.data.grants.iter().find(|g| g.grant == grant) {
+        let grant = match books.grants.iter().find(|g| g.grant == grant) {
             Some(g) => format!(
                 "{}（{}，{} 年，{} 元）",
                 g.program,

@@ -309,21 +309,20 @@ pub async fn notice(r: Reader, Path(code): Path<String>) -> Result<Response, Web
                 .map(|m| (m.name.clone(), m.value(&b.totals).display()))
                 .collect();
             // Expenses in one line: what the income paid for, as the notice board shows it.
-            let spent: i64 = cunji_core::account::Account::ALL
-                .iter()
-                .filter(|a| !a.is_income())
-                .map(|a| b.totals[a.index()].fen())
-                .sum();
-            rows.insert(
-                1,
-                ("总支出".into(), cunji_core::Fen::from_fen(spent).display()),
+            let spent = cunji_core::money::FenSum::of(
+                cunji_core::account::Account::ALL
+                    .iter()
+                    .filter(|a| !a.is_income())
+                    .map(|a| b.totals[a.index()]),
             );
+            rows.insert(1, ("总支出".into(), spent.saturated().display()));
             rows
         }
         None => Vec::new(),
     };
     let grants = village::public_grants(&state, &v).await?;
-    let contracts = contracts::public_contracts(&v)?.map(|k| k.for_notice());
+    let contracts =
+        contracts::public_contracts(&v.code, &v.years, &v.data)?.map(|k| k.for_notice());
     let url = page_url(&state, v.code.as_str());
     let page = NoticePage {
         layout: Layout::new(format!("{} {} 村务公开栏", v.place, v.name), None),

@@ -252,7 +252,7 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
     let quarters = quarters(&v, quarter_year)?;
     let url = page_url(&state, v.code.as_str());
     let distribution = distribution_cards(&state, &v.code).await?;
-    let contracts = super::contracts::public_contracts(&v)?;
+    let contracts = super::contracts::public_contracts(&v.code, &v.years, &v.data)?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
             .for_reader(&headers, &format!("/public/village/{}", v.code)),
