@@ -159,18 +159,25 @@ fn wanted(i: &Item, q: &ListQuery) -> bool {
         }
 }
 
+/// A sort column's figure: an amount, or a growth in hundredths of a percent (one kind a column).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Money(cunji_core::Fen),
+    Share(i128),
+}
+
 /// Sorts by the asked column (code order by default); villages without the figure sort last either
 /// way, and ties keep code order.
 fn sort(items: &mut [Item], q: &ListQuery) {
     let desc = q.desc.as_deref() == Some("1");
     let key = q.sort.as_deref().unwrap_or("code");
-    let amount = |i: &Item| -> Option<i128> {
+    let amount = |i: &Item| -> Option<SortKey> {
         match key {
-            "income" => i.income.map(|f| f.fen() as i128),
-            "before" => i.growth.before.map(|f| f.fen() as i128),
-            "change" => i.growth.change().map(|f| f.fen() as i128),
-            "percent" => i.growth.basis_points(),
-            "pool" => i.pool.map(|f| f.fen() as i128),
+            "income" => i.income.map(SortKey::Money),
+            "before" => i.growth.before.map(SortKey::Money),
+            "change" => i.growth.change().map(SortKey::Money),
+            "percent" => i.growth.basis_points().map(SortKey::Share),
+            "pool" => i.pool.map(SortKey::Money),
             _ => None,
         }
     };
