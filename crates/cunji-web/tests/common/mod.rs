@@ -1,4 +1,7 @@
-//! A real server on a fresh database, and a small HTTP/1.1 client that keeps cookies, for tests.
+//! A server on a fresh database, and a client that keeps cookies, for tests. The client talks to the
+//! fixture servers of [`server`] in process (the router called with `tower::ServiceExt::oneshot`,
+//! no socket); the servers of [`server_with`], which test the accept loop's own bounds (timeouts,
+//! connection limits, slow clients), and the few end-to-end tests are reached over a real port.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -68,9 +71,29 @@ impl Drop for Server {
 }
 
 pub async fn server(name: &str) -> Server {
+    let s = server_with(name, cunji_web::server::ServeConfig::default())
+        .await
+        .0;
+    in_process()
+        .lock()
+        .unwrap()
+        .insert(s.addr, cunji_web::app(s.state.clone()));
+    s
+}
+
+/// The same fixture server, reached only over its real port (end-to-end through the accept loop).
+pub async fn server_on_port(name: &str) -> Server {
     server_with(name, cunji_web::server::ServeConfig::default())
         .await
         .0
+}
+
+/// The routers clients reach in process, by the address their server also listens on.
+fn in_process() -> &'static std::sync::Mutex<std::collections::HashMap<SocketAddr, axum::Router>> {
+    static ROUTERS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<SocketAddr, axum::Router>>,
+    > = std::sync::OnceLock::new();
+    ROUTERS.get_or_init(Default::default)
 }
 
 /// The fixture server with the accept loop's bounds of `config`, and its counters.
@@ -290,6 +313,110 @@ impl Client {
         body: &[u8],
         extra: &[(&str, &str)],
     ) -> Reply {
+        let router = in_process().lock().unwrap().get(&self.addr).cloned();
+        let (status, headers, body) = match router {
+            Some(r) => {
+                self.oneshot(r, (method, path, content_type), body, extra)
+                    .await
+            }
+            None => {
+                self.over_tcp((method, path, content_type), body, extra)
+                    .await
+            }
+        };
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                if let Some((name, rest)) = v.split_once('=') {
+                    let value = rest.split(';').next().unwrap_or("").to_string();
+                    if value.is_empty() {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_string(), value);
+                    }
+                }
+            }
+        }
+        let reply = Reply {
+            status,
+            headers,
+            body,
+        };
+        let text = reply.text();
+        if let Some(i) = text.find("name=\"_csrf\" value=\"") {
+            let rest = &text[i + 20..];
+            self.csrf = rest.split('"').next().map(|s| s.to_string());
+        }
+        reply
+    }
+
+    /// The request's head lines: Host, Content-Type, the kept cookies and `extra`.
+    fn head_lines(
+        &self,
+        content_type: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let mut h = vec![("Host".to_string(), self.addr.to_string())];
+        if let Some(ct) = content_type {
+            h.push(("Content-Type".into(), ct.into()));
+        }
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            h.push(("Cookie".into(), c.join("; ")));
+        }
+        h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        h
+    }
+
+    /// The request through the router in process, with the client's address as the server's
+    /// accept loop would give it.
+    async fn oneshot(
+        &self,
+        router: axum::Router,
+        (method, path, content_type): (&str, &str, Option<&str>),
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(path);
+        for (k, v) in self.head_lines(content_type, extra) {
+            req = req.header(k, v);
+        }
+        let mut req = req
+            .header("Content-Length", body.len())
+            .body(axum::body::Body::from(body.to_vec()))
+            .unwrap();
+        let ip = self.from.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(SocketAddr::new(ip, 40000)));
+        let res = router.oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).to_string(),
+                )
+            })
+            .collect();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, body.to_vec())
+    }
+
+    /// The request over a real connection to the server's port (HTTP/1.1, `Connection: close`).
+    async fn over_tcp(
+        &self,
+        (method, path, content_type): (&str, &str, Option<&str>),
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut stream = match self.from {
             None => tokio::net::TcpStream::connect(self.addr).await.unwrap(),
             Some(ip) => {
@@ -299,22 +426,10 @@ impl Client {
             }
         };
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
+            "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
         );
-        if let Some(ct) = content_type {
-            head.push_str(&format!("Content-Type: {ct}\r\n"));
-        }
-        if !self.cookies.is_empty() {
-            let c: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            head.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
-        }
-        for (k, v) in extra {
+        for (k, v) in self.head_lines(content_type, extra) {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
@@ -357,29 +472,7 @@ impl Client {
         {
             body = dechunk(&body);
         }
-        for (k, v) in &headers {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                if let Some((name, rest)) = v.split_once('=') {
-                    let value = rest.split(';').next().unwrap_or("").to_string();
-                    if value.is_empty() {
-                        self.cookies.remove(name);
-                    } else {
-                        self.cookies.insert(name.to_string(), value);
-                    }
-                }
-            }
-        }
-        let reply = Reply {
-            status,
-            headers,
-            body,
-        };
-        let text = reply.text();
-        if let Some(i) = text.find("name=\"_csrf\" value=\"") {
-            let rest = &text[i + 20..];
-            self.csrf = rest.split('"').next().map(|s| s.to_string());
-        }
-        reply
+        (status, headers, body)
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {

@@ -263,7 +263,9 @@ async fn operating_income(c: &mut Client) -> String {
 
 #[tokio::test]
 async fn the_import_form_offers_each_role_its_own_kinds_and_states_its_limit() {
-    let s = server("import-form").await;
+    // End to end over a real port: a 65 MB upload arrives as the network delivers it, in chunks,
+    // and is refused when the count passes the limit (in process it would be one 65 MB frame).
+    let s = crate::common::server_on_port("import-form").await;
     let mut town = Client::signed_in(s.addr, "town").await;
     let page = town.get("/import").await.text();
     assert!(
