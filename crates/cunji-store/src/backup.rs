@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sqlx::Row;
 
-use crate::db::{Backend, Store, StoreError};
+use crate::db::{Store, StoreError};
 
 const DAMAGED: &str =
     "数据库文件已损坏（文件的部分页面读不出或前后矛盾，多由断电、磁盘故障或复制中断造成）";
@@ -54,7 +54,7 @@ impl Store {
     /// transaction, so writers carry on and the copy is the database as of one moment). `out` must
     /// not exist.
     pub async fn backup_to(&self, out: &Path) -> Result<(), StoreError> {
-        if self.backend != Backend::Sqlite {
+        if !self.backend.is_file() {
             return Err(StoreError::Invalid(
                 "PostgreSQL 数据库请用 pg_dump 备份（见 docs/deploy.md）".into(),
             ));
@@ -116,7 +116,7 @@ impl Store {
         head: Option<(i64, &str)>,
     ) -> Result<CheckReport, StoreError> {
         let mut report = CheckReport::default();
-        if self.backend == Backend::Sqlite {
+        if self.backend.is_file() {
             report
                 .problems
                 .extend(self.sqlite_damage("integrity_check").await?);
@@ -147,7 +147,7 @@ impl Store {
     /// server runs when it starts), each problem in plain Chinese. Empty when the file is whole, and
     /// always empty on PostgreSQL, which keeps its own files.
     pub async fn sqlite_damage(&self, pragma: &str) -> Result<Vec<String>, StoreError> {
-        if self.backend != Backend::Sqlite {
+        if !self.backend.is_file() {
             return Ok(Vec::new());
         }
         let sql = match pragma {
@@ -200,7 +200,7 @@ impl Store {
     /// Free space on the disk holding the SQLite file, in bytes (`None` on PostgreSQL or when it
     /// cannot be read).
     pub fn free_bytes(&self) -> Option<u64> {
-        if self.backend != Backend::Sqlite {
+        if !self.backend.is_file() {
             return None;
         }
         let file = self.sqlite_file.as_ref()?;

@@ -52,7 +52,7 @@ impl From<sqlx::Error> for StoreError {
 /// A connection readied for one large write (`Store::bulk_connection`).
 pub(crate) struct BulkConnection {
     pub conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    _flusher: Option<crate::wal_flush::WalFlusher>,
+    _flusher: Option<crate::backend::wal_flush::WalFlusher>,
 }
 
 /// The database: a pool and which backend it is.
@@ -115,7 +115,7 @@ impl Store {
     /// (#32: `user add`, `policy set` and `close` left 65–230 KB there), so that the file alone is the
     /// database when a command ends; a server still reading keeps it as it is.
     pub async fn close(self) {
-        if self.backend == Backend::Sqlite {
+        if self.backend.is_file() {
             let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.pool)
                 .await;

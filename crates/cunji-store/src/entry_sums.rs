@@ -117,7 +117,7 @@ pub(crate) async fn read(
     backend: crate::backend::Backend,
     year: i32,
 ) -> Result<(FastMap<RegionCode, EntrySums>, Vec<RegionCode>), StoreError> {
-    let rows = crate::kept::read_kept(conn, backend, crate::backend::Kept::Sums, year).await?;
+    let rows = crate::backend::reads::kept(conn, backend, crate::backend::Kept::Sums, year).await?;
     let mut out = FastMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut missing = Vec::new();
     for (village, bytes) in rows {
@@ -140,10 +140,7 @@ pub(crate) async fn all(
     backend: crate::backend::Backend,
 ) -> Result<std::collections::BTreeMap<(String, i32), EntrySums>, StoreError> {
     // As bytes whatever SQLite holds (a value changed by hand may have become text).
-    let sql = match backend {
-        crate::Backend::Sqlite => "SELECT village, year, CAST(sums AS BLOB) FROM entry_sums",
-        crate::Backend::Postgres => "SELECT village, year, sums FROM entry_sums",
-    };
+    let sql = backend.dialect().all_sums;
     let rows = sqlx::query(sql).fetch_all(pool).await?;
     let mut out = std::collections::BTreeMap::new();
     for r in rows {

@@ -27,20 +27,15 @@ mod kept;
 mod ledger;
 mod load;
 mod open;
-mod pg_read;
 #[doc(hidden)]
 mod policies;
 mod rows;
 pub mod settings;
 mod short_text;
-mod sqlite_bulk;
-mod sqlite_native;
-mod sqlite_read;
 pub mod table;
 pub mod testing;
 pub mod timing;
 mod users;
-mod wal_flush;
 pub mod workflow;
 mod xlsx;
 

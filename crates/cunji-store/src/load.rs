@@ -13,8 +13,7 @@ use cunji_core::subsidy::{Grant, SourceLevel};
 use sqlx::Row;
 
 use crate::db::{Store, StoreError};
-use crate::kept::{code, code_of_number, read_kept};
-use crate::sqlite_read::KeptTotal;
+use crate::kept::{code, code_of_number};
 
 /// Everything a report of one year reads.
 pub struct LoadedData {
@@ -105,10 +104,7 @@ impl Store {
         }
         let mut set = RegionSet::new();
         // One value built by the database: the country has half a million regions.
-        let joined = match self.backend {
-            crate::Backend::Sqlite => None,
-            crate::Backend::Postgres => crate::pg_read::regions_joined(&self.pool).await?,
-        };
+        let joined = crate::backend::reads::regions_joined(&self.pool, self.backend).await?;
         let rows = match joined {
             Some(rows) => rows,
             None => {
@@ -145,12 +141,7 @@ impl Store {
     /// The kept totals of `from_year` and after (what a report under a given policy reads:
     /// `Policy::first_year_read`).
     pub async fn load_books_from(&self, from_year: i32) -> Result<Books, StoreError> {
-        let rows = match self.backend {
-            crate::Backend::Sqlite => {
-                crate::sqlite_read::read_totals(&self.pool, from_year).await?
-            }
-            crate::Backend::Postgres => self.read_totals_text(from_year).await?,
-        };
+        let rows = crate::backend::reads::totals(&self.pool, self.backend, from_year).await?;
         // Rows come in the table's order, a village's years apart: grouped here by village.
         let mut at: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
         let mut villages: Vec<(u64, YearBooks)> = Vec::new();
@@ -171,45 +162,12 @@ impl Store {
         Ok(books)
     }
 
-    async fn read_totals_text(&self, from_year: i32) -> Result<Vec<KeptTotal>, StoreError> {
-        let text: String = sqlx::query(self.backend.dialect().totals_text)
-            .bind(from_year)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let bad = |what: &str| StoreError::Corrupt(format!("数据库中的合计有误：{what}"));
-        let mut accounts: Vec<(&str, Account)> = Vec::new();
-        let mut rows = Vec::new();
-        for item in text.split(';').filter(|t| !t.is_empty()) {
-            let f: Vec<&str> = item.split(',').collect();
-            let [village, year, account, amount, entries] = f[..] else {
-                return Err(bad(item));
-            };
-            let account = match accounts.iter().find(|(k, _)| *k == account) {
-                Some((_, a)) => *a,
-                None => {
-                    let a = Account::from_key_or_name(account).ok_or_else(|| {
-                        StoreError::Corrupt(format!("数据库中有未知科目 {account}"))
-                    })?;
-                    accounts.push((account, a));
-                    a
-                }
-            };
-            rows.push(KeptTotal {
-                village: crate::sqlite_read::digits(village.as_bytes())
-                    .ok_or_else(|| bad(village))?,
-                year: year.parse().map_err(|_| bad(item))?,
-                account,
-                amount: amount.parse().map_err(|_| bad(item))?,
-                entries: entries.parse().map_err(|_| bad(item))?,
-            });
-        }
-        Ok(rows)
-    }
-
     /// The cadres of `year`, read as one JSON array the database builds (a province's cadres are
     /// fifty thousand rows of nine values, and values, not bytes, are what reading costs).
-    async fn cadres_array(&self, year: i32) -> Result<Vec<crate::pg_read::CadreRow>, StoreError> {
+    async fn cadres_array(
+        &self,
+        year: i32,
+    ) -> Result<Vec<crate::backend::pg_read::CadreRow>, StoreError> {
         let sql = self.backend.dialect().cadres_array;
         let text: String = sqlx::query(sql)
             .bind(year)
@@ -221,10 +179,7 @@ impl Store {
     }
 
     pub async fn load_cadres(&self, year: i32) -> Result<Vec<Cadre>, StoreError> {
-        let joined = match self.backend {
-            crate::Backend::Sqlite => None,
-            crate::Backend::Postgres => crate::pg_read::cadres_joined(&self.pool, year).await?,
-        };
+        let joined = crate::backend::reads::cadres_joined(&self.pool, self.backend, year).await?;
         let rows = match joined {
             Some(rows) => rows,
             None => self.cadres_array(year).await?,
@@ -302,7 +257,7 @@ impl Store {
     pub async fn load_entry_facts(&self, year: i32) -> Result<crate::facts::YearFacts, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let facts = crate::backend::Kept::Facts;
-        let rows = read_kept(&mut conn, self.backend, facts, year).await?;
+        let rows = crate::backend::reads::kept(&mut conn, self.backend, facts, year).await?;
         let mut villages =
             crate::fast_hash::FastMap::with_capacity_and_hasher(rows.len(), Default::default());
         for (village, facts) in rows {

@@ -161,7 +161,7 @@ impl Store {
             return Err(StoreError::Missing(path.display().to_string()));
         }
         readable_sqlite(&path)?;
-        crate::sqlite_bulk::register();
+        crate::backend::sqlite_bulk::register();
         let connect_url = format!("sqlite://{}?mode=rwc", path.display());
         let pool = AnyPoolOptions::new()
             .max_connections(4)

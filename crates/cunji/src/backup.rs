@@ -63,7 +63,7 @@ pub async fn check(db: &str, file: Option<&Path>, head: Option<&Path>) -> Result
     let report = store
         .check_with_head(kept.as_ref().map(|(id, h)| (*id, h.as_str())))
         .await;
-    let postgres = store.backend == cunji_store::Backend::Postgres;
+    let postgres = !store.backend.is_file();
     store.close().await;
     let report = report?;
     if report.problems.is_empty() {

@@ -5,8 +5,14 @@
 //! PostgreSQL parses one `jsonb` array a batch). The rest of the store writes portable SQL and asks
 //! the backend for these pieces, so that no query decides by itself which database it is on.
 
+pub(crate) mod pg_read;
 pub(crate) mod postgres;
+pub(crate) mod reads;
 pub(crate) mod sqlite;
+pub(crate) mod sqlite_bulk;
+pub(crate) mod sqlite_native;
+pub(crate) mod sqlite_read;
+pub(crate) mod wal_flush;
 
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
@@ -44,11 +50,20 @@ pub(crate) struct Dialect {
     pub totals_text: &'static str,
     /// The cadres of year `$1` as one JSON array, in no order (the reader sorts them in byte order).
     pub cadres_array: &'static str,
+    /// Every kept sum as `village, year, sums` bytes (SQLite casts: a value changed by hand may
+    /// have become text).
+    pub all_sums: &'static str,
     /// Around a query of entries (`… FROM (` + query + `) …`): one JSON array ordered by date and id.
     pub entries_array: (&'static str, &'static str),
 }
 
 impl Backend {
+    /// Is the database one file this process opens (SQLite), which cunji backs up, checks for
+    /// damaged pages and checkpoints itself? PostgreSQL keeps its own files (`pg_dump`).
+    pub fn is_file(self) -> bool {
+        matches!(self, Backend::Sqlite)
+    }
+
     pub(crate) fn dialect(self) -> &'static Dialect {
         match self {
             Backend::Sqlite => &sqlite::DIALECT,
@@ -125,7 +140,7 @@ impl Backend {
     pub(crate) async fn before_bulk(
         self,
         conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
-    ) -> Result<Option<crate::wal_flush::WalFlusher>, sqlx::Error> {
+    ) -> Result<Option<crate::backend::wal_flush::WalFlusher>, sqlx::Error> {
         match self {
             Backend::Sqlite => sqlite::before_bulk(conn).await,
             Backend::Postgres => Ok(None),

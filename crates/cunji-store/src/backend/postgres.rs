@@ -102,6 +102,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
     cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal))::text, '[]') \
          FROM cadres WHERE year = $1",
+    all_sums: "SELECT village, year, sums FROM entry_sums",
     entries_array: (
         "SELECT COALESCE(json_agg(json_build_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by) \
          ORDER BY date, id)::text, '[]') FROM (",

@@ -5,10 +5,10 @@ use sqlx::Executor;
 
 use super::Dialect;
 use super::VillageFacts;
+use crate::backend::sqlite_bulk::{self, Bulk, EntryBatch, Value};
+use crate::backend::wal_flush::WalFlusher;
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
-use crate::sqlite_bulk::{self, Bulk, EntryBatch, Value};
-use crate::wal_flush::WalFlusher;
 
 pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
@@ -79,6 +79,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
     cadres_array: "SELECT json_group_array(json_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal)) \
          FROM cadres WHERE year = $1",
+    all_sums: "SELECT village, year, CAST(sums AS BLOB) FROM entry_sums",
     entries_array: (
         "SELECT json_group_array(json_array(id, date, account, amount, voucher, memo, project, reverses, source, actor, reversed_by)) \
          FROM (SELECT * FROM (",

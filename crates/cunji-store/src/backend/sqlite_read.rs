@@ -20,7 +20,7 @@ use std::ffi::CStr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
-use crate::sqlite_native::{Call, Db, Error, SQLITE_ERROR, SQLITE_OK};
+use crate::backend::sqlite_native::{Call, Db, Error, SQLITE_ERROR, SQLITE_OK};
 use cunji_core::account::Account;
 
 /// A village's stored entry facts of a year, the village code as its number.

@@ -23,8 +23,8 @@ use std::ffi::{c_int, CStr};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::backend::sqlite_native::{Call, Db, Error, Function, Stmt, SQLITE_ERROR, SQLITE_OK};
 use crate::entry_rows::NewEntry;
-use crate::sqlite_native::{Call, Db, Error, Function, Stmt, SQLITE_ERROR, SQLITE_OK};
 
 /// Rows to insert and the write they belong to (`entry_writes`).
 pub(crate) struct EntryBatch {
@@ -94,26 +94,26 @@ static FUNCTIONS: [Function; 4] = [
         name: c"cunji_read_totals",
         args: 2,
         internal: "读取合计时出现内部错误",
-        run: crate::sqlite_read::read_totals_fn,
+        run: crate::backend::sqlite_read::read_totals_fn,
     },
     Function {
         name: c"cunji_read_facts",
         args: 2,
         internal: "读取分录摘要时出现内部错误",
-        run: crate::sqlite_read::read_facts_fn,
+        run: crate::backend::sqlite_read::read_facts_fn,
     },
     Function {
         name: c"cunji_read_sums",
         args: 2,
         internal: "读取分录合计时出现内部错误",
-        run: crate::sqlite_read::read_sums_fn,
+        run: crate::backend::sqlite_read::read_sums_fn,
     },
 ];
 
 /// Registers cunji's SQL functions (the bulk write and the report's native reads) for every SQLite
 /// connection opened from now on.
 pub(crate) fn register() {
-    crate::sqlite_native::register(&FUNCTIONS);
+    crate::backend::sqlite_native::register(&FUNCTIONS);
 }
 
 /// Writes `bulk` in the transaction `tx` holds (which must be on SQLite).

@@ -2,8 +2,9 @@
 //! through the driver, rows, not bytes, are what reading costs (the country's 456,459 villages'
 //! entry facts took 2.5–4.0 s as rows, beside the other reads).
 
+use crate::backend::sqlite_read::{digits, VillageFacts};
 use crate::db::StoreError;
-use crate::sqlite_read::{digits, VillageFacts};
+use sqlx::Row;
 
 /// Each village's stored entry facts of `year`, from one `bytea` joined by the database: each
 /// village's 12-digit code, its facts' length (4 bytes, big-endian) and its facts.
@@ -151,6 +152,46 @@ fn nullable(field: &str) -> Option<Option<&str>> {
     } else {
         field.strip_prefix('=').map(Some)
     }
+}
+
+/// Every kept total of `from_year` and after, from one text the database joins (`totals_text`):
+/// a country has 1.3 million totals, and rows, not bytes, are what reading through the driver costs.
+pub(crate) async fn totals_text(
+    pool: &sqlx::AnyPool,
+    sql: &'static str,
+    from_year: i32,
+) -> Result<Vec<super::sqlite_read::KeptTotal>, StoreError> {
+    let text: String = sqlx::query(sql)
+        .bind(from_year)
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let bad = |what: &str| StoreError::Corrupt(format!("数据库中的合计有误：{what}"));
+    let mut accounts: Vec<(&str, cunji_core::account::Account)> = Vec::new();
+    let mut rows = Vec::new();
+    for item in text.split(';').filter(|t| !t.is_empty()) {
+        let f: Vec<&str> = item.split(',').collect();
+        let [village, year, account, amount, entries] = f[..] else {
+            return Err(bad(item));
+        };
+        let account = match accounts.iter().find(|(k, _)| *k == account) {
+            Some((_, a)) => *a,
+            None => {
+                let a = cunji_core::account::Account::from_key_or_name(account)
+                    .ok_or_else(|| StoreError::Corrupt(format!("数据库中有未知科目 {account}")))?;
+                accounts.push((account, a));
+                a
+            }
+        };
+        rows.push(super::sqlite_read::KeptTotal {
+            village: super::sqlite_read::digits(village.as_bytes()).ok_or_else(|| bad(village))?,
+            year: year.parse().map_err(|_| bad(item))?,
+            account,
+            amount: amount.parse().map_err(|_| bad(item))?,
+            entries: entries.parse().map_err(|_| bad(item))?,
+        });
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
