@@ -181,13 +181,16 @@ fn measure_name(key: &str) -> String {
 }
 
 /// The import kinds a template can be made for.
-pub const TEMPLATE_KINDS: [&str; 6] = [
+pub const TEMPLATE_KINDS: [&str; 9] = [
     "regions",
     "entries",
     "statements",
     "cadres",
     "grants",
     "stats",
+    "assets",
+    "contracts",
+    "installments",
 ];
 
 /// One template column: Chinese header, the note under it, whether it stays text, and the values of

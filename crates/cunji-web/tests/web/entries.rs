@@ -231,6 +231,31 @@ async fn templates_and_report_workbooks_download() {
     );
     assert_eq!(list.rows().nth(1).unwrap()[2].to_string(), "饶阳镇");
     assert_eq!(town.get("/templates/nothing.xlsx").await.status, 404);
+    // The three files of SPEC §16 have templates too, with their Chinese headers (issue #35).
+    for (kind, sheet, first) in [
+        ("assets", "资产台账", ["资产编号", "村代码", "类别", "名称"]),
+        (
+            "contracts",
+            "合同",
+            ["合同编号", "村代码", "对方名称", "对方证件号"],
+        ),
+        (
+            "installments",
+            "合同分期应收",
+            ["合同编号", "村代码", "日期", "金额"],
+        ),
+    ] {
+        let t = town.get(&format!("/templates/{kind}.xlsx")).await;
+        assert_eq!(t.status, 200, "{kind}");
+        let mut b = calamine::Xlsx::new(std::io::Cursor::new(t.body.clone())).unwrap();
+        assert_eq!(b.sheet_names()[0], sheet, "{kind}");
+        let r = b.worksheet_range(sheet).unwrap();
+        let head: Vec<String> = r.rows().next().unwrap()[..4]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(head, first, "{kind}");
+    }
     let r = town.get("/report.xlsx?year=2024").await;
     assert_eq!(r.status, 200);
     let disposition = r.header("content-disposition").unwrap();
