@@ -138,12 +138,7 @@ impl Hashing {
             .await
             .ok()?
             .ok()?;
-        let now = self
-            .running
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
-        self.peak
-            .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        count_in(&self.running, &self.peak);
         let memory = self.memory.lock().unwrap_or_else(|e| e.into_inner()).pop();
         Some(HashPermit {
             _permit: permit,
@@ -199,12 +194,7 @@ impl Work {
             .acquire_owned()
             .await
             .map_err(|_| WebError::Unavailable("服务器正在停止".into()))?;
-        let now = self
-            .running
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
-        self.peak
-            .fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+        count_in(&self.running, &self.peak);
         Ok(Turn {
             _permit: permit,
             running: self.running.clone(),
@@ -755,4 +745,11 @@ impl crate::identity::User {
     pub fn store<'a>(&self, state: &'a AppState) -> &'a Store {
         state.store_checked(self.checked())
     }
+}
+
+/// One more running: the count raised and the peak kept (for `/healthz` and the tests' bounds).
+fn count_in(running: &std::sync::atomic::AtomicUsize, peak: &std::sync::atomic::AtomicUsize) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = running.fetch_add(1, SeqCst) + 1;
+    peak.fetch_max(now, SeqCst);
 }

@@ -383,9 +383,8 @@ async fn render_page(
         .filter(|r| r.level() == Level::Village)
         .ok_or_else(|| not_found(&format!("村 {code}")))?;
     let township = code
-        .ancestors()
-        .last()
-        .and_then(|t| regions.get(t))
+        .township()
+        .and_then(|t| regions.get(&t))
         .map(|r| r.name.clone())
         .unwrap_or_default();
     let lines = user.store(state).village_contracts(code, year, at).await?;
@@ -907,12 +906,7 @@ async fn arrears_rows(
         .map(|l| {
             let c = &l.contract;
             ArrearsRow {
-                township: c
-                    .village()
-                    .ancestors()
-                    .last()
-                    .map(&name)
-                    .unwrap_or_default(),
+                township: c.village().township().map(|t| name(&t)).unwrap_or_default(),
                 village: name(c.village()),
                 village_code: c.village().to_string(),
                 contract: c.id().to_string(),
@@ -1099,12 +1093,7 @@ pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Respo
         .into_iter()
         .filter(|r| r.kind == kind.name_zh())
         .collect();
-    let region_name = view
-        .data
-        .regions
-        .get(&view.region)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
+    let region_name = view.region_name();
     let page = AlertsPage {
         layout: Layout::new(
             format!("{region_name} {} 年 {}", view.year, kind.name_zh()),

@@ -121,23 +121,16 @@ pub async fn close(
     at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    let (user, code) = (at.user(), at.code().as_str());
-    if f.confirm != "yes" {
-        return Ok(back_with(
-            &format!("/village/{code}?year={}", f.year),
-            Err("请先勾选“我已核对全部账目”再结账".to_string()),
-        ));
-    }
-    let r = at
-        .user()
-        .store(&state)
-        .close_year(code, f.year, &user.username)
-        .await;
-    Ok(back_with(
-        &format!("/village/{code}?year={}", f.year),
-        r.map(|_| format!("{} 年已结账", f.year))
-            .map_err(|e| crate::html::store_message(&e)),
-    ))
+    let store = at.user().store(&state);
+    let (who, code) = (&at.user().username, at.code().as_str());
+    let done = store.close_year(code, f.year, who);
+    year_step(
+        code,
+        &f,
+        ("请先勾选“我已核对全部账目”再结账", "年已结账"),
+        done,
+    )
+    .await
 }
 
 pub async fn reopen(
@@ -145,21 +138,28 @@ pub async fn reopen(
     at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    let (user, code) = (at.user(), at.code().as_str());
+    let store = at.user().store(&state);
+    let (who, code) = (&at.user().username, at.code().as_str());
+    let done = store.reopen_year(code, f.year, who, &f.reason);
+    year_step(code, &f, ("请先勾选“我确认重新开账”", "年已重新开账"), done).await
+}
+
+/// 结账 or 重新开账 of a village-year: run only when the form's tick asks for it (the step's future
+/// is dropped unrun otherwise), and back to the village page with what happened.
+async fn year_step(
+    code: &str,
+    f: &YearForm,
+    (untick, done): (&str, &str),
+    step: impl std::future::Future<Output = Result<(), cunji_store::StoreError>>,
+) -> Result<Redirect, WebError> {
+    let back = format!("/village/{code}?year={}", f.year);
     if f.confirm != "yes" {
-        return Ok(back_with(
-            &format!("/village/{code}?year={}", f.year),
-            Err("请先勾选“我确认重新开账”".to_string()),
-        ));
+        return Ok(back_with(&back, Err(untick.to_string())));
     }
-    let r = at
-        .user()
-        .store(&state)
-        .reopen_year(code, f.year, &user.username, &f.reason)
-        .await;
+    let r = step.await;
     Ok(back_with(
-        &format!("/village/{code}?year={}", f.year),
-        r.map(|_| format!("{} 年已重新开账", f.year))
+        &back,
+        r.map(|_| format!("{} {done}", f.year))
             .map_err(|e| crate::html::store_message(&e)),
     ))
 }

@@ -181,6 +181,15 @@ impl RegionView {
             report,
         })
     }
+
+    /// The region's name, as the register gives it.
+    pub fn region_name(&self) -> String {
+        self.data
+            .regions
+            .get(&self.region)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Query parameters most pages take.

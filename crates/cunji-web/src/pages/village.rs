@@ -135,9 +135,8 @@ pub async fn page(
         .filter(|r| r.level() == Level::Village)
         .ok_or_else(|| not_found(&format!("村 {code}")))?;
     let township = code
-        .ancestors()
-        .last()
-        .and_then(|t| data.regions.get(t))
+        .township()
+        .and_then(|t| data.regions.get(&t))
         .map(|r| r.name.clone())
         .unwrap_or_default();
     let years = state.years().await?;

@@ -306,12 +306,7 @@ pub async fn list(ask: super::Ask, Query(q): Query<ListQuery>) -> Result<Respons
         .map(|r| r.bands.0.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
     let chosen = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
-    let region_name = view
-        .data
-        .regions
-        .get(&view.region)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
+    let region_name = view.region_name();
     let page = Page {
         layout: Layout::new(
             format!("{region_name} {} 年村级台账", view.year),
@@ -385,12 +380,7 @@ pub async fn export(ask: super::Ask, Query(q): Query<ListQuery>) -> Result<Respo
     let bytes = w
         .into_inner()
         .map_err(|e| WebError::internal("villages export", &e.into_error()))?;
-    let region_name = view
-        .data
-        .regions
-        .get(&view.region)
-        .map(|r| r.name.clone())
-        .unwrap_or_default();
+    let region_name = view.region_name();
     let name = format!(
         "{region_name}{}年村级台账（{}）.csv",
         view.year,
