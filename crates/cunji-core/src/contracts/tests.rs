@@ -642,6 +642,9 @@ proptest! {
         prop_assert_eq!(s.received.fen(), got);
         prop_assert_eq!(s.arrears.fen(), (due - got).max(0));
         prop_assert_eq!(s.days_overdue.is_some(), s.arrears.fen() > 0);
+        // Issue #35: received + arrears − credit = due, whatever the receipts.
+        let credit = (got - due).max(0);
+        prop_assert_eq!(s.received.fen() + s.arrears.fen() - credit, s.due.fen());
         if let Some(oldest) = s.oldest_unpaid {
             let covered: i64 = installments.iter().filter(|i| i.date < oldest).map(|i| i.amount.fen()).sum();
             let through: i64 = installments.iter().filter(|i| i.date <= oldest).map(|i| i.amount.fen()).sum();
