@@ -47,6 +47,17 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Each text longer than the bound every free-text field has (`columns::MAX_TEXT_CHARS`), on its
+/// column: the web's forms reach the contract through here as the importers do, so the bound holds
+/// for both (issue #32 item 4).
+fn too_long<const N: usize>(errors: &mut Vec<FieldError>, texts: [(&'static str, &str); N]) {
+    for (column, text) in texts {
+        if let Err(m) = crate::columns::check_length(text) {
+            errors.push(field(column, m));
+        }
+    }
+}
+
 fn field(column: &'static str, message: impl Into<String>) -> FieldError {
     FieldError {
         column,
@@ -211,6 +222,14 @@ impl Asset {
         if d.unit.trim().is_empty() {
             errors.push(field("unit", "单位不能为空（如 亩、平方米、台）"));
         }
+        too_long(
+            &mut errors,
+            [
+                ("asset", d.id.as_str()),
+                ("name", &d.name),
+                ("unit", &d.unit),
+            ],
+        );
         match d.original_value {
             Some(v) if v.fen() < 0 => errors.push(field("original_value", "原值不能为负数")),
             None if !d.kind.is_resource() => errors.push(field(
@@ -413,6 +432,17 @@ impl Contract {
         if d.counterparty.trim().is_empty() {
             errors.push(field("counterparty", "对方名称不能为空"));
         }
+        too_long(
+            &mut errors,
+            [
+                ("contract", d.id.as_str()),
+                ("counterparty", &d.counterparty),
+                (
+                    "counterparty_id",
+                    d.counterparty_id.as_deref().unwrap_or(""),
+                ),
+            ],
+        );
         if d.end < d.start {
             errors.push(field(
                 "end",

@@ -131,6 +131,29 @@ fn due_day_default_and_errors() {
 
 #[test]
 fn invalid_contracts_cannot_be_made() {
+    // A name or id past the 500 characters every text field keeps, typed in a form or a file.
+    let long = "张".repeat(501);
+    let r = Contract::new(ContractDraft {
+        counterparty: long.clone(),
+        counterparty_id: Some(long),
+        ..annual("C", "2024-01-01", "2025-01-01", "1")
+    });
+    let errors = r.unwrap_err();
+    assert_eq!(
+        errors
+            .iter()
+            .map(|e| (e.column, e.message.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("counterparty", "文字过长：501 个字，最多 500 个字"),
+            ("counterparty_id", "文字过长：501 个字，最多 500 个字"),
+        ]
+    );
+    assert!(Contract::new(ContractDraft {
+        counterparty: "张".repeat(500),
+        ..annual("C", "2024-01-01", "2025-01-01", "1")
+    })
+    .is_ok());
     assert_eq!(
         columns(Contract::new(annual("C", "2024-01-02", "2024-01-01", "1"))),
         ["end"]
