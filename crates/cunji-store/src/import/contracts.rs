@@ -4,7 +4,7 @@
 //! replaced as a whole set. Assets come before the contracts on them, contracts before their
 //! installments and before the entries naming them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cunji_core::account::Account;
 use cunji_core::columns::{ASSETS, CONTRACTS, INSTALLMENTS};
@@ -91,12 +91,17 @@ impl Seen {
     }
 }
 
-/// Stores `rows` (new versions, with their keys) with the import's audit row.
+/// Stores `rows` (new versions, with their keys) with the import's audit row, which seals them
+/// (table `sealed`, issue #32); refused when a row of the assets or contracts of `scopes` (village
+/// and id) was changed behind the log's back, as a new version would vouch for it.
+#[allow(clippy::too_many_arguments)]
 async fn write_versions<T: std::fmt::Debug>(
     job: &Job<'_>,
     rows: &[(i64, T)],
     unchanged: u64,
     villages: impl Iterator<Item = String>,
+    sealed: &crate::audit::seals::Sealed,
+    scopes: &BTreeSet<(String, String)>,
     insert: impl for<'q> Fn(
         &'q T,
         i64,
@@ -115,11 +120,13 @@ async fn write_versions<T: std::fmt::Debug>(
         Some(&record),
     )
     .await?;
+    crate::audit::seals::refuse_unsealed_scopes(&mut tx, sealed, scopes).await?;
     for (version, r) in rows {
         insert(r, *version, audit_id).execute(&mut *tx).await?;
     }
     let villages: Vec<String> = villages.collect();
     crate::audit::touch(&mut tx, audit_id, villages.iter().map(|v| v.as_str())).await?;
+    crate::audit::seals::seal_written(&mut tx, audit_id, &[sealed]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -178,7 +185,12 @@ pub(super) async fn import_assets(
         return Err(ImportError::Rows(errors));
     }
     let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
-    write_versions(job, &out, unchanged, villages.into_iter(), |r: &AssetRow, v, audit| {
+    let scopes: BTreeSet<(String, String)> = out
+        .iter()
+        .map(|(_, r)| (r.village.clone(), r.asset.clone()))
+        .collect();
+    let sealed = &crate::audit::seals::ASSETS;
+    write_versions(job, &out, unchanged, villages.into_iter(), sealed, &scopes, |r: &AssetRow, v, audit| {
         sqlx::query(
             "INSERT INTO assets (village, asset_id, version, kind, name, quantity, unit, original_value, acquired, grant_id, status, audit_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -331,7 +343,12 @@ pub(super) async fn import_contracts(
         return Err(ImportError::Rows(errors));
     }
     let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
-    write_versions(job, &out, unchanged, villages.into_iter(), |r: &ContractRow, v, audit| {
+    let scopes: BTreeSet<(String, String)> = out
+        .iter()
+        .map(|(_, r)| (r.village.clone(), r.contract.clone()))
+        .collect();
+    let sealed = &crate::audit::seals::CONTRACTS;
+    write_versions(job, &out, unchanged, villages.into_iter(), sealed, &scopes, |r: &ContractRow, v, audit| {
         sqlx::query(
             "INSERT INTO contracts (village, contract_id, version, counterparty, counterparty_id, asset_id, kind, signed, start_date, end_date, \
              resolution, annual_rent, due_day, step_years, step_rate, account, audit_id) \
@@ -555,8 +572,10 @@ pub(super) async fn import_installments(
             ));
         }
     }
-    let villages: Vec<String> = sets_new.into_iter().map(|(v, _)| v).collect();
-    write_versions(job, &out, unchanged, villages.into_iter(), |r: &InstallmentRow, v, audit| {
+    let villages: Vec<String> = sets_new.iter().map(|(v, _)| v.clone()).collect();
+    let scopes: BTreeSet<(String, String)> = sets_new.into_iter().collect();
+    let sealed = &crate::audit::seals::INSTALLMENTS;
+    write_versions(job, &out, unchanged, villages.into_iter(), sealed, &scopes, |r: &InstallmentRow, v, audit| {
         sqlx::query(
             "INSERT INTO installments (village, contract_id, version, seq, due_date, amount, audit_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
