@@ -157,6 +157,25 @@ async fn check_new(
     Ok(())
 }
 
+/// Refuses a change to contract `id` of `village` whose stored rows (its versions and installments)
+/// were changed behind the log's back: its new version would vouch for them (issue #32).
+async fn refuse_edited(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    id: &str,
+) -> Result<(), StoreError> {
+    use crate::audit::seals::{refuse_unsealed_scopes, CONTRACTS, INSTALLMENTS};
+    let scope = [(village.to_string(), id.to_string())].into();
+    refuse_unsealed_scopes(tx, &CONTRACTS, &scope).await?;
+    refuse_unsealed_scopes(tx, &INSTALLMENTS, &scope).await
+}
+
+/// Seals the contract and installment rows audit row `audit` wrote.
+async fn seal(tx: &mut sqlx::Transaction<'_, sqlx::Any>, audit: i64) -> Result<(), sqlx::Error> {
+    use crate::audit::seals::{seal_written, CONTRACTS, INSTALLMENTS};
+    seal_written(tx, audit, &[&CONTRACTS, &INSTALLMENTS]).await
+}
+
 /// One line of an audit row's detail for a contract.
 fn describe(c: &Contract) -> String {
     let rent = c
@@ -177,6 +196,7 @@ impl Store {
     /// asset is not the village's.
     pub async fn add_contract(&self, c: &Contract, actor: &str) -> Result<i64, StoreError> {
         let mut tx = self.begin_write().await?;
+        refuse_edited(&mut tx, c.village().as_str(), c.id()).await?;
         check_new(&mut tx, c).await?;
         let row = row_of(c);
         let detail = format!("新增{}", describe(c));
@@ -190,6 +210,7 @@ impl Store {
         .await?;
         insert(&mut tx, &row, 1, audit).await?;
         crate::audit::touch(&mut tx, audit, [c.village().as_str()]).await?;
+        seal(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(audit)
     }
@@ -234,6 +255,7 @@ impl Store {
         let mut row = row_of(current);
         row.end = end.iso();
         let mut tx = self.begin_write().await?;
+        refuse_edited(&mut tx, village.as_str(), id).await?;
         let stored = current_version(&mut tx, village.as_str(), id)
             .await?
             .unwrap_or(0);
@@ -294,6 +316,7 @@ impl Store {
             }
         }
         crate::audit::touch(&mut tx, audit, [village.as_str()]).await?;
+        seal(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -326,6 +349,8 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
+        refuse_edited(&mut tx, village.as_str(), old).await?;
+        refuse_edited(&mut tx, village.as_str(), new.id()).await?;
         check_new(&mut tx, new).await?;
         let detail = format!(
             "续签合同 {old}（{}）：{}",
@@ -337,6 +362,7 @@ impl Store {
                 .await?;
         insert(&mut tx, &row_of(new), 1, audit).await?;
         crate::audit::touch(&mut tx, audit, [village.as_str()]).await?;
+        seal(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(audit)
     }

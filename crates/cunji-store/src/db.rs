@@ -406,6 +406,41 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// Migration 18 seals the contract tables' rows stored before it (one audit row), so that a rent
+    /// changed after the upgrade is found.
+    #[tokio::test]
+    async fn migration_eighteen_seals_the_contracts_stored_before_it() {
+        let (dir, url, pool) = old_database("migrate-eighteen", 17).await;
+        sqlx::raw_sql(
+            "INSERT INTO contracts (village, contract_id, version, counterparty, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id)
+                 VALUES ('110101001001', 'C1', 1, '张三', 'lease', '2022-01-01', '2022-01-01', '2026-12-31', 1000000, '10-03', 'operating_revenue', 0);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let store = Store::open(&url, false).await.unwrap();
+        assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
+        let rows = store.audit_all().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].action, "seal_baseline");
+        assert!(rows[0].detail.contains("合同1 行"), "{}", rows[0].detail);
+        sqlx::query("UPDATE contracts SET annual_rent = 2000000")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let problems = store.verify_audit().await.unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("合同编号 C1") && p.contains("2000000")),
+            "{problems:?}"
+        );
+        store.close().await;
+        crate::testing::drop_database(&url);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     /// Every SQLite connection syncs the log at each commit (`synchronous = FULL`, 2): a write
     /// acknowledged to a user is on disk, not only in the kernel's memory (#32).
     #[tokio::test]

@@ -242,6 +242,8 @@ impl Store {
         const ENTRY_SUMS_VERSION: i64 = 15;
         /// The migration that seals the rows holding decisions and permissions, stored before it.
         const SEALS_VERSION: i64 = 16;
+        /// The migration that seals the contract tables (migration 17), stored before it.
+        const CONTRACT_SEALS_VERSION: i64 = 18;
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
             .await?;
@@ -270,7 +272,12 @@ impl Store {
                 crate::entry_sums::fill(&mut tx, self.backend).await?;
             }
             if version == SEALS_VERSION {
-                crate::audit::seals::baseline(&mut tx).await?;
+                crate::audit::seals::baseline(&mut tx, &crate::audit::seals::BEFORE_CONTRACTS)
+                    .await?;
+            }
+            if version == CONTRACT_SEALS_VERSION {
+                crate::audit::seals::baseline(&mut tx, &crate::audit::seals::CONTRACT_TABLES)
+                    .await?;
             }
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, $2)")
                 .bind(version)

@@ -449,3 +449,151 @@ async fn writes_refuse_to_seal_rows_changed_directly_until_the_change_is_accepte
     cunji_store::testing::drop_database(&url);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+const ASSETS: &str = "asset,village,kind,name,quantity,unit,original_value,acquired,grant,status\nA1,110101001001,land,东坡地,10,亩,,2010-01-01,,let\n";
+const CONTRACTS: &str = "contract,village,counterparty,counterparty_id,asset,kind,signed,start,end,resolution,annual_rent,due_day,step_years,step_rate,account\n\
+C1,110101001001,张三,110101198001011234,A1,lease,2022-01-01,2022-01-01,2026-12-31,2021-12-20,10000,10-03,,,\n\
+C2,110101001001,东村合作社,,,cooperation,2024-01-01,2024-01-01,2025-03-31,2023-12-20,,,,,\n";
+const INSTALLMENTS: &str = "contract,village,date,amount\nC2,110101001001,2024-03-01,3000\nC2,110101001001,2024-10-02,3000\n";
+
+/// A village with an asset, a contract with a yearly rent (C1) and one paid in installments (C2),
+/// each imported (sealed by its import's audit row); the audit row that imported each file, by kind.
+async fn with_contracts(name: &str) -> (Store, String, std::path::PathBuf, [i64; 3]) {
+    let (store, url, dir) = store_with(name, REGIONS).await;
+    let mut ids = [0; 3];
+    for (i, (kind, text)) in [
+        (ImportKind::Assets, ASSETS),
+        (ImportKind::Contracts, CONTRACTS),
+        (ImportKind::Installments, INSTALLMENTS),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        import(&store, kind, "f.csv", text).await.unwrap();
+        ids[i] = store.audit_log(1).await.unwrap()[0].id;
+    }
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    (store, url, dir, ids)
+}
+
+/// A contract's rent doubled directly is named by `check` with the contract and the amounts; the
+/// next change to the contract (an early end on the web, a new version imported) is refused, and
+/// so is nothing else (another contract of the village is ended as usual).
+#[tokio::test]
+async fn a_contracts_rent_changed_directly_is_found_and_refused() {
+    let (store, url, dir, [_, contracts, _]) = with_contracts("seal-rent").await;
+    behind_the_back(
+        &url,
+        "UPDATE contracts SET annual_rent = 2000000 WHERE contract_id = 'C1'",
+    )
+    .await;
+    let problem = format!(
+        "合同表（contracts）中 村 110101001001、合同编号 C1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{contracts}）：年租金（分） 由“1000000”改为“2000000”"
+    );
+    assert_eq!(store.check().await.unwrap().problems, vec![problem.clone()]);
+    let village = cunji_core::region::RegionCode::parse(VILLAGE).unwrap();
+    let end = cunji_core::date::Date::parse("2025-12-31").unwrap();
+    let refused = store
+        .end_contract_early(&village, "C1", end, "村里收回", "test")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        refused,
+        format!("合同的记录被直接改过（未经程序），为免替改动背书，本次未写入任何数据（请县级管理员运行 cunji check 查明）：{problem}")
+    );
+    let changed = CONTRACTS.replace("10000,10-03", "12000,10-03");
+    let refused = import(&store, ImportKind::Contracts, "c2.csv", &changed)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains(&problem), "{refused}");
+    // The other contract is not touched by the edit: its early end goes through, sealed.
+    let end = cunji_core::date::Date::parse("2024-06-30").unwrap();
+    store
+        .end_contract_early(&village, "C2", end, "合作社解散", "test")
+        .await
+        .unwrap();
+    assert_eq!(store.check().await.unwrap().problems, vec![problem]);
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An installment deleted directly is named by `check` with its contract, date and amount, and a new
+/// set of installments for that contract is refused.
+#[tokio::test]
+async fn a_deleted_installment_is_found_and_refused() {
+    let (store, url, dir, [_, _, installments]) = with_contracts("seal-installment").await;
+    behind_the_back(&url, "DELETE FROM installments WHERE seq = 1").await;
+    let problem = format!(
+        "分期应收表（installments）中 村 110101001001、合同编号 C2、版本 1、序号 1 这一行被直接删除（审计记录 #{installments} 记录的内容：应收日期 “2024-10-02”，金额（分） “300000”，写入的审计记录 “{installments}”）"
+    );
+    assert_eq!(store.check().await.unwrap().problems, vec![problem.clone()]);
+    let again = format!("{INSTALLMENTS}C2,110101001001,2025-03-01,3000\n");
+    let refused = import(&store, ImportKind::Installments, "i.csv", &again)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        refused,
+        format!("分期应收的记录被直接改过（未经程序），为免替改动背书，本次未写入任何数据（请县级管理员运行 cunji check 查明）：{problem}")
+    );
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An asset's status changed directly and a contract inserted directly are found; the counterparty's
+/// id number is never printed.
+#[tokio::test]
+async fn an_assets_status_changed_and_a_contract_inserted_directly_are_found() {
+    let (store, url, dir, [assets, _, _]) = with_contracts("seal-asset").await;
+    behind_the_back(
+        &url,
+        "UPDATE assets SET status = 'idle'; \
+         INSERT INTO contracts (village, contract_id, version, counterparty, counterparty_id, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id) \
+         SELECT village, 'C9', 1, counterparty, counterparty_id, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id FROM contracts WHERE contract_id = 'C1'",
+    )
+    .await;
+    let problems = store.check().await.unwrap().problems;
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(
+        problems[0],
+        format!("资产台账表（assets）中 村 110101001001、资产编号 A1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{assets}）：状态 由“let”改为“idle”")
+    );
+    assert!(
+        problems[1].starts_with("合同表（contracts）中 村 110101001001、合同编号 C9、版本 1 这一行没有对应的审计记录（绕过程序直接写入）：对方 “张三”"),
+        "{}",
+        problems[1]
+    );
+    assert!(
+        !problems[1].contains("110101198001011234"),
+        "{}",
+        problems[1]
+    );
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Changes made through cunji stay sealed: a new version imported, an early end (with its new set
+/// of installments), an added and a renewed contract.
+#[tokio::test]
+async fn contract_changes_through_cunji_stay_sealed() {
+    let (store, url, dir, _) = with_contracts("seal-changes").await;
+    let changed = CONTRACTS.replace("10000,10-03", "12000,10-03");
+    import(&store, ImportKind::Contracts, "c2.csv", &changed)
+        .await
+        .unwrap();
+    let village = cunji_core::region::RegionCode::parse(VILLAGE).unwrap();
+    let end = cunji_core::date::Date::parse("2024-06-30").unwrap();
+    store
+        .end_contract_early(&village, "C2", end, "合作社解散", "test")
+        .await
+        .unwrap();
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -132,7 +132,7 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// 生成合成数据（regions.csv、entries.csv、cadres.csv、grants.csv），用于测试和基准
+    /// 生成合成数据（regions.csv、entries.csv、cadres.csv、grants.csv，以及资产台账 assets.csv、合同 contracts.csv、分期应收 installments.csv 和合同收款 receipts.csv），用于测试和基准
     Gen {
         /// 村数（默认 1000；用 --regions 时默认为区划表中的全部村，给出则为上限）
         #[arg(long)]

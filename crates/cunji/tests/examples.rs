@@ -82,3 +82,32 @@ fn case_250() {
 fn contracts_2024() {
     run_case("contracts-2024");
 }
+
+/// Contracts at their other boundaries (see its README): a step-up every 2 years, a receipt exactly
+/// one year after the end (the day after is refused), `below_peers` with 5 peers and none with 4, an
+/// installment due on the report date, and the two band floors of the forecast; assets in GB18030.
+#[test]
+fn contracts_2025() {
+    run_case("contracts-2025");
+    // A receipt one day later than the last one the example holds is a row error.
+    let dir = fixture("examples/contracts-2025");
+    let s = Scratch::new("contracts-2025-late");
+    for kind in ["regions", "grants", "assets", "contracts"] {
+        s.ok(&[
+            "import",
+            kind,
+            dir.join(format!("{kind}.csv")).to_str().unwrap(),
+        ]);
+    }
+    let late = s.write(
+        "late.csv",
+        "village,date,account,amount,voucher,memo,project,contract\n130102001002,2025-07-01,contracting_income,1,,x,,C3\n",
+    );
+    let out = s.cunji(&["import", "entries", late.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("日期 2025-07-01 在合同 C3 终止（2024-06-30）一年以后"),
+        "{err}"
+    );
+}

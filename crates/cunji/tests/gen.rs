@@ -22,21 +22,57 @@ fn generated_books_import_and_are_reproducible() {
             out,
         ]);
     }
-    for f in ["regions.csv", "entries.csv", "cadres.csv", "grants.csv"] {
+    for f in [
+        "regions.csv",
+        "entries.csv",
+        "cadres.csv",
+        "grants.csv",
+        "assets.csv",
+        "contracts.csv",
+        "installments.csv",
+        "receipts.csv",
+    ] {
         assert_eq!(
             std::fs::read(s.path("a").join(f)).unwrap(),
             std::fs::read(s.path("b").join(f)).unwrap(),
             "{f} differs"
         );
     }
-    for k in ["regions", "entries", "cadres", "grants"] {
+    // Grants before the assets bought with them; contracts before the receipts naming them.
+    for (k, f) in [
+        ("regions", "regions"),
+        ("entries", "entries"),
+        ("cadres", "cadres"),
+        ("grants", "grants"),
+        ("assets", "assets"),
+        ("contracts", "contracts"),
+        ("installments", "installments"),
+        ("entries", "receipts"),
+    ] {
         let out = s.ok(&[
             "import",
             k,
-            s.path("a").join(format!("{k}.csv")).to_str().unwrap(),
+            s.path("a").join(format!("{f}.csv")).to_str().unwrap(),
         ]);
         assert!(out.contains("已导入"), "{out}");
     }
+    // About 5 assets and 3 contracts a village (SPEC §16, issue #35), exactly so for this seed.
+    let rows = |f: &str| {
+        std::fs::read_to_string(s.path("a").join(f))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    assert_eq!(
+        [
+            rows("assets.csv"),
+            rows("contracts.csv"),
+            rows("installments.csv"),
+            rows("receipts.csv")
+        ],
+        [618, 367, 288, 989]
+    );
     let regions = std::fs::read_to_string(s.path("a/regions.csv")).unwrap();
     let villages: Vec<&str> = regions
         .lines()
@@ -64,6 +100,28 @@ fn generated_books_import_and_are_reproducible() {
     let json: serde_json::Value =
         serde_json::from_str(&s.report("2024", p.to_str().unwrap(), "json")).unwrap();
     assert_eq!(json["regions"][0]["with_data"], 120);
+    // Some contracts in arrears, some expiring, some idle assets (on grants too), counted for this seed.
+    let mut kinds = std::collections::BTreeMap::new();
+    for a in json["alerts"].as_array().unwrap() {
+        *kinds.entry(a["kind"].as_str().unwrap()).or_insert(0) += 1;
+    }
+    assert_eq!(
+        (
+            kinds["arrears"],
+            kinds["expiring"],
+            kinds["idle_asset"],
+            kinds["below_peers"]
+        ),
+        (35, 37, 66, 1),
+        "{kinds:?}"
+    );
+    let idle_grants = json["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "idle_asset" && a["evidence"].to_string().contains("GEN"))
+        .count();
+    assert!(idle_grants > 0, "no idle asset on a grant");
     let bad = s.cunji(&["gen", "--years", "2024", "--out", "c"]);
     assert_eq!(bad.status.code(), Some(2));
 }

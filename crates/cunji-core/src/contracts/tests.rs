@@ -602,6 +602,51 @@ fn forecast_adds_what_is_still_to_fall_due() {
     );
 }
 
+/// The forecast of worked example contracts-2025 (see its README) on 2025-06-30, under its policy:
+/// 中村 (F1) stays one fen below the floor of 5–10万, 前村 (F2) reaches it exactly.
+#[test]
+fn forecast_of_example_contracts_2025_at_a_band_floor() {
+    let policy = crate::policy::Policy::parse(include_str!(
+        "../../../../tests/fixtures/examples/contracts-2025/policy.toml"
+    ))
+    .unwrap();
+    let scheme = policy.bands.unwrap();
+    let standard = crate::measure::Measure::standard();
+    let operating = standard
+        .iter()
+        .find(|m| m.key == "operating_income")
+        .unwrap();
+    let measure = standard.iter().find(|m| m.key == scheme.measure).unwrap();
+    let mut totals = [Fen::ZERO; crate::account::ACCOUNT_COUNT];
+    totals[Account::OperatingRevenue.index()] = yuan("29876.55");
+    for (id, rent, expected, band) in [
+        ("F1", "20123.44", "49999.99", "5万以下"),
+        ("F2", "20123.45", "50000.00", "5–10万"),
+    ] {
+        let data = VillageContractData {
+            contracts: vec![Contract::new(ContractDraft {
+                due_day: DueDay::new(9, 1),
+                ..annual(id, "2025-01-01", "2027-12-31", rent)
+            })
+            .unwrap()],
+            ..Default::default()
+        };
+        let f = forecast(
+            &totals,
+            Some(&data),
+            d("2025-06-30"),
+            operating,
+            Some((&scheme, measure)),
+        );
+        assert_eq!(
+            (f.booked, f.to_fall_due, f.expected),
+            (yuan("29876.55"), yuan(rent), yuan(expected)),
+            "{id}"
+        );
+        assert_eq!(f.band.as_deref(), Some(band), "{id}: {:?}", f.trace);
+    }
+}
+
 proptest! {
     /// Each rent is the one before stepped (or equal within a step period), and matches
     /// ⌊j/n⌋ steps from the first rent computed independently.

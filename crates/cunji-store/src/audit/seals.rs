@@ -194,8 +194,89 @@ pub(crate) const RESOLUTIONS: Sealed = Sealed {
     ],
 };
 
+/// The asset register (SPEC §16): every version of every asset, scoped by the asset.
+pub(crate) const ASSETS: Sealed = Sealed {
+    table: "assets",
+    zh: "资产台账",
+    key: "village || '|' || asset_id || '|' || CAST(version AS TEXT)",
+    key_names: &["村", "资产编号", "版本"],
+    scope: "village || '|' || asset_id",
+    scope_where: "village = $1 AND asset_id = $2",
+    cols: &[
+        ("kind", "类别", false),
+        ("name", "名称", false),
+        ("quantity", "数量（百分之一单位）", false),
+        ("unit", "单位", false),
+        ("original_value", "原值（分）", false),
+        ("acquired", "取得日期", false),
+        ("grant_id", "资金编号", false),
+        ("status", "状态", false),
+        ("audit_id", "写入的审计记录", false),
+    ],
+};
+
+/// Contracts (SPEC §16): every version, scoped by the contract. The counterparty's id number is
+/// held as a SHA-256, so that `check` never prints it.
+pub(crate) const CONTRACTS: Sealed = Sealed {
+    table: "contracts",
+    zh: "合同",
+    key: "village || '|' || contract_id || '|' || CAST(version AS TEXT)",
+    key_names: &["村", "合同编号", "版本"],
+    scope: "village || '|' || contract_id",
+    scope_where: "village = $1 AND contract_id = $2",
+    cols: &[
+        ("counterparty", "对方", false),
+        ("counterparty_id", "对方证件号码", true),
+        ("asset_id", "资产编号", false),
+        ("kind", "类别", false),
+        ("signed", "签订日期", false),
+        ("start_date", "起始日期", false),
+        ("end_date", "终止日期", false),
+        ("resolution", "决议日期", false),
+        ("annual_rent", "年租金（分）", false),
+        ("due_day", "每年应收日", false),
+        ("step_years", "递增年限", false),
+        ("step_rate", "递增比例（百万分之）", false),
+        ("account", "科目", false),
+        ("audit_id", "写入的审计记录", false),
+    ],
+};
+
+/// A contract's installments (SPEC §16): every version of every set, scoped by the contract.
+pub(crate) const INSTALLMENTS: Sealed = Sealed {
+    table: "installments",
+    zh: "分期应收",
+    key:
+        "village || '|' || contract_id || '|' || CAST(version AS TEXT) || '|' || CAST(seq AS TEXT)",
+    key_names: &["村", "合同编号", "版本", "序号"],
+    scope: "village || '|' || contract_id",
+    scope_where: "village = $1 AND contract_id = $2",
+    cols: &[
+        ("due_date", "应收日期", false),
+        ("amount", "金额（分）", false),
+        ("audit_id", "写入的审计记录", false),
+    ],
+};
+
 /// Every sealed table, in the order `check` reports them.
-pub(crate) const ALL: [&Sealed; 10] = [
+pub(crate) const ALL: [&Sealed; 13] = [
+    &USERS,
+    &POLICIES,
+    &SETTINGS,
+    &CLOSED_YEARS,
+    &CADRES,
+    &STATS,
+    &PROPOSALS,
+    &AWARDS,
+    &STEPS,
+    &RESOLUTIONS,
+    &ASSETS,
+    &CONTRACTS,
+    &INSTALLMENTS,
+];
+
+/// The tables sealed from migration 16, which came before the contract tables (migration 17).
+pub(crate) const BEFORE_CONTRACTS: [&Sealed; 10] = [
     &USERS,
     &POLICIES,
     &SETTINGS,
@@ -207,6 +288,9 @@ pub(crate) const ALL: [&Sealed; 10] = [
     &STEPS,
     &RESOLUTIONS,
 ];
+
+/// The tables of §16, sealed from migration 18.
+pub(crate) const CONTRACT_TABLES: [&Sealed; 3] = [&ASSETS, &CONTRACTS, &INSTALLMENTS];
 
 /// The tables of one reward proposal, all scoped by its id.
 pub(crate) const PROPOSAL_TABLES: [&Sealed; 4] = [&PROPOSALS, &AWARDS, &STEPS, &RESOLUTIONS];
@@ -236,20 +320,17 @@ struct Current {
 /// The latest seal of a row: the audit row that wrote it and the content (`None`: deleted).
 struct Latest {
     audit_id: i64,
+    scope: String,
     content: Option<String>,
 }
 
-fn select_sql(t: &Sealed, scoped: bool) -> String {
+fn select_sql(t: &Sealed, filter: Option<&str>) -> String {
     let cols: Vec<String> = t
         .cols
         .iter()
         .map(|(c, _, _)| format!("CAST({c} AS TEXT)"))
         .collect();
-    let filter = if scoped {
-        format!(" WHERE {}", t.scope_where)
-    } else {
-        String::new()
-    };
+    let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
     format!(
         "SELECT {}, {}, {} FROM {}{filter}",
         t.key,
@@ -268,8 +349,22 @@ async fn current<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(select_sql(t, args.is_some())));
-    for a in args.unwrap_or_default() {
+    let filter = args.map(|_| t.scope_where);
+    current_where(db, t, filter, args.unwrap_or_default()).await
+}
+
+/// The rows of `t` meeting `filter` (none: every row) on `args`, by key.
+async fn current_where<'e, E>(
+    db: E,
+    t: &Sealed,
+    filter: Option<&str>,
+    args: &[Arg],
+) -> Result<BTreeMap<String, Current>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(select_sql(t, filter)));
+    for a in args {
         q = match a {
             Arg::Text(s) => q.bind(s.clone()),
             Arg::Int(n) => q.bind(*n),
@@ -309,7 +404,7 @@ where
 {
     let rows = match scope {
         Some(s) => {
-            sqlx::query("SELECT row_key, audit_id, content FROM audit_seals WHERE tbl = $1 AND scope = $2 ORDER BY id")
+            sqlx::query("SELECT row_key, audit_id, content, scope FROM audit_seals WHERE tbl = $1 AND scope = $2 ORDER BY id")
                 .bind(t.table)
                 .bind(s)
                 .fetch_all(db)
@@ -317,7 +412,7 @@ where
         }
         None => {
             sqlx::query(
-                "SELECT row_key, audit_id, content FROM audit_seals WHERE tbl = $1 ORDER BY id",
+                "SELECT row_key, audit_id, content, scope FROM audit_seals WHERE tbl = $1 ORDER BY id",
             )
             .bind(t.table)
             .fetch_all(db)
@@ -331,6 +426,7 @@ where
             Latest {
                 audit_id: r.try_get(1)?,
                 content: r.try_get(2)?,
+                scope: r.try_get(3)?,
             },
         );
     }
@@ -389,12 +485,88 @@ async fn seal_rows(
     }
     for (key, l) in &before {
         if l.content.is_some() && !now.contains_key(key) {
-            let scope = scope.clone().unwrap_or_default();
+            let scope = scope.clone().unwrap_or_else(|| l.scope.clone());
             insert(tx, audit_id, t, key, &scope, None).await?;
             written = true;
         }
     }
     Ok(written)
+}
+
+/// Seals the rows of `tables` that audit row `audit_id` wrote (their `audit_id` column): tables
+/// that are only appended to (a changed contract is a new version), so each row written is new and
+/// needs no comparison with older seals. The seals are written a batch of rows per statement and
+/// the audit row's hash recomputed once (an import of 150,000 contracts).
+pub(crate) async fn seal_written(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    audit_id: i64,
+    tables: &[&Sealed],
+) -> Result<(), sqlx::Error> {
+    /// Rows per INSERT: 5 parameters each, well within both backends' limits.
+    const BATCH: usize = 200;
+    let mut written = false;
+    for t in tables {
+        let rows =
+            current_where(&mut **tx, t, Some("audit_id = $1"), &[Arg::Int(audit_id)]).await?;
+        let rows: Vec<(String, Current)> = rows.into_iter().collect();
+        for chunk in rows.chunks(BATCH) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 4;
+                    format!("($1, ${}, ${}, ${}, ${})", b + 2, b + 3, b + 4, b + 5)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_seals (audit_id, tbl, row_key, scope, content) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
+            for (key, row) in chunk {
+                q = q
+                    .bind(t.table)
+                    .bind(key.clone())
+                    .bind(row.scope.clone())
+                    .bind(Some(row.content.clone()));
+            }
+            q.execute(&mut **tx).await?;
+            written = true;
+        }
+    }
+    if written {
+        rehash(tx, audit_id).await?;
+    }
+    Ok(())
+}
+
+/// Refuses (`StoreError::Conflict`) when rows of `t` in any of `scopes` (each the scope's text,
+/// `village|id`) differ from their seals: per scope for a few, in one pass over the table for an
+/// import's many (what the importer already reads).
+pub(crate) async fn refuse_unsealed_scopes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    t: &Sealed,
+    scopes: &std::collections::BTreeSet<(String, String)>,
+) -> Result<(), crate::db::StoreError> {
+    /// Up to this many scopes are checked one by one.
+    const FEW: usize = 32;
+    let mut changed = Vec::new();
+    if scopes.len() <= FEW {
+        for (a, b) in scopes {
+            let args = [Arg::Text(a.clone()), Arg::Text(b.clone())];
+            changed.extend(unsealed(tx, t, Some(&args)).await?);
+        }
+    } else {
+        let wanted: std::collections::HashSet<String> =
+            scopes.iter().map(|(a, b)| format!("{a}|{b}")).collect();
+        let mut now = current(&mut **tx, t, None).await?;
+        now.retain(|_, r| wanted.contains(&r.scope));
+        let mut before = latest(&mut **tx, t, None).await?;
+        before.retain(|_, l| wanted.contains(&l.scope));
+        compare(t, &now, &before, &mut changed);
+    }
+    match refusal(t.zh, &changed) {
+        Some(m) => Err(crate::db::StoreError::Conflict(m)),
+        None => Ok(()),
+    }
 }
 
 /// The newest audit row: the one a transaction holding the write lock wrote last.
@@ -554,10 +726,14 @@ pub(crate) async fn accept(
     Ok(changed)
 }
 
-/// At migration 16: seals every row stored before it into one audit row (none when there is none).
-pub(crate) async fn baseline(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), sqlx::Error> {
+/// At migration 16 (`BEFORE_CONTRACTS`) and 18 (`CONTRACT_TABLES`): seals every row of `tables`
+/// stored before it into one audit row (none when there is none).
+pub(crate) async fn baseline(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tables: &[&Sealed],
+) -> Result<(), sqlx::Error> {
     let mut counts = Vec::new();
-    for t in ALL {
+    for t in tables {
         let sql = format!("SELECT COUNT(*) FROM {}", t.table);
         let n: i64 = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_one(&mut **tx)
@@ -575,7 +751,7 @@ pub(crate) async fn baseline(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Resul
         counts.join("、")
     );
     let id = super::write(tx, "cunji", "seal_baseline", "", &detail).await?;
-    for t in ALL {
+    for t in tables {
         seal(tx, id, t, None).await?;
     }
     Ok(())
@@ -715,6 +891,7 @@ fn compare(
             Some(Latest {
                 content: Some(c),
                 audit_id,
+                ..
             }) if *c != row.content => out.push(format!(
                 "{}被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{audit_id}）：{}",
                 name(key),
@@ -726,6 +903,7 @@ fn compare(
             Some(Latest {
                 content: None,
                 audit_id,
+                ..
             }) => out.push(format!(
                 "{}在审计记录 #{audit_id} 中已删除，却又出现在数据库中（被直接插入）",
                 name(key)

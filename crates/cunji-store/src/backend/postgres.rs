@@ -34,7 +34,7 @@ pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(con
 pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
      FROM regions";
 
-pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -84,6 +84,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
     (
         17,
         include_str!("../../migrations/shared/0017_contracts.sql"),
+    ),
+    (
+        18,
+        include_str!("../../migrations/shared/0018_contract_seals.sql"),
     ),
 ];
 

@@ -10,7 +10,7 @@ use crate::backend::wal_flush::WalFlusher;
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -57,6 +57,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 16] = [
     (
         17,
         include_str!("../../migrations/shared/0017_contracts.sql"),
+    ),
+    (
+        18,
+        include_str!("../../migrations/shared/0018_contract_seals.sql"),
     ),
 ];
 
