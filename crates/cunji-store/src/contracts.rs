@@ -391,3 +391,33 @@ impl ContractLine {
         })
     }
 }
+
+/// A contract version's columns, as every writer inserts them (the import, many rows a statement;
+/// a change from the web, one): 17 values a row, bound by [`bind_contract_row`].
+pub(crate) const INSERT_CONTRACTS: &str = "INSERT INTO contracts (village, contract_id, version, counterparty, counterparty_id, asset_id, kind, signed, start_date, end_date, resolution, annual_rent, due_day, step_years, step_rate, account, audit_id)";
+
+/// The 17 values of [`INSERT_CONTRACTS`] for version `version` of `r`, recorded by audit row `audit`.
+pub(crate) fn bind_contract_row<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    r: &'q ContractRow,
+    version: i64,
+    audit: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(&r.village)
+        .bind(&r.contract)
+        .bind(version)
+        .bind(&r.counterparty)
+        .bind(&r.counterparty_id)
+        .bind(&r.asset)
+        .bind(&r.kind)
+        .bind(&r.signed)
+        .bind(&r.start)
+        .bind(&r.end)
+        .bind(&r.resolution)
+        .bind(r.annual_rent)
+        .bind(&r.due_day)
+        .bind(r.step_years)
+        .bind(r.step_rate)
+        .bind(&r.account)
+        .bind(audit)
+}

@@ -373,27 +373,17 @@ pub(super) async fn import_contracts(
         .map(|(_, r)| (r.village.clone(), r.contract.clone()))
         .collect();
     let sealed = &crate::audit::seals::CONTRACTS;
-    write_versions(job, &out, unchanged, villages.into_iter(), sealed, &scopes, "INSERT INTO contracts (village, contract_id, version, counterparty, counterparty_id, asset_id, kind, signed, start_date, end_date, resolution, annual_rent, due_day, step_years, step_rate, account, audit_id)",
+    write_versions(
+        job,
+        &out,
+        unchanged,
+        villages.into_iter(),
+        sealed,
+        &scopes,
+        crate::contracts::INSERT_CONTRACTS,
         17,
-        |q, r: &ContractRow, v, audit| {
-        q.bind(&r.village)
-        .bind(&r.contract)
-        .bind(v)
-        .bind(&r.counterparty)
-        .bind(&r.counterparty_id)
-        .bind(&r.asset)
-        .bind(&r.kind)
-        .bind(&r.signed)
-        .bind(&r.start)
-        .bind(&r.end)
-        .bind(&r.resolution)
-        .bind(r.annual_rent)
-        .bind(&r.due_day)
-        .bind(r.step_years)
-        .bind(r.step_rate)
-        .bind(&r.account)
-        .bind(audit)
-    })
+        crate::contracts::bind_contract_row,
+    )
     .await?;
     Ok(ImportOutcome::Stored {
         rows: out.len() as u64,
