@@ -59,7 +59,7 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     data = os.path.join(a.work, f"gen-{a.villages}")
     if not os.path.exists(os.path.join(data, "receipts.csv")):
-        subprocess.run([BIN, "gen", "--villages", str(a.villages), "--years", "2023-2024",
+        subprocess.run([BIN, "gen", "--villages", str(a.villages), "--years", "2024-2024",
                         "--entries-per-month", "1", "--seed", "1", "--out", data],
                        check=True, env=ENV, stderr=subprocess.DEVNULL)
     f = lambda n: os.path.join(data, n)
