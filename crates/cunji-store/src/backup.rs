@@ -65,6 +65,16 @@ impl Store {
                 out.display()
             )));
         }
+        // A damaged page in an index is not read by `VACUUM INTO`, which rebuilds the indexes: the
+        // copy would pass its check while the file it came from is damaged. The source is checked
+        // first (SQLite's quick_check), so a damaged file is never backed up as if it were whole.
+        let damage = self.sqlite_damage("quick_check").await?;
+        if let Some(first) = damage.first() {
+            return Err(StoreError::Invalid(format!(
+                "备份失败，未写出 {}：{first}",
+                out.display()
+            )));
+        }
         // Written under another name and renamed when whole: a backup that fails (a full disk, a
         // damaged page) leaves nothing at `out`, not a 0-byte file that makes the next backup refuse
         // to overwrite it (#32).
