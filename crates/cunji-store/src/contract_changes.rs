@@ -9,7 +9,7 @@ use cunji_core::date::Date;
 use cunji_core::region::RegionCode;
 use sqlx::Row;
 
-use crate::contracts::{bind_contract_row, ContractRow, INSERT_CONTRACTS};
+use crate::contracts::{bind_contract_row, row_of, ContractRow, INSERT_CONTRACTS};
 use crate::db::{Store, StoreError};
 
 /// One stored version of a contract, as its history lists it.
@@ -20,39 +20,6 @@ pub struct ContractVersion {
     pub end: String,
     /// The audit row that wrote it.
     pub audit_id: i64,
-}
-
-fn row_of(c: &Contract) -> ContractRow {
-    let (step_years, step_rate, annual_rent, due_day) = match c.schedule() {
-        Schedule::Annual {
-            rent,
-            due_day,
-            step,
-        } => (
-            step.map(|s| s.years as i64),
-            step.map(|s| s.rate.ppm()),
-            Some(rent.fen()),
-            Some(due_day.text()),
-        ),
-        Schedule::Installments(_) => (None, None, None, None),
-    };
-    ContractRow {
-        village: c.village().to_string(),
-        contract: c.id().to_string(),
-        counterparty: c.counterparty().to_string(),
-        counterparty_id: c.counterparty_id().map(str::to_string),
-        asset: c.asset().map(str::to_string),
-        kind: c.kind().key().to_string(),
-        signed: c.signed().iso(),
-        start: c.start().iso(),
-        end: c.end().iso(),
-        resolution: c.resolution().map(|d| d.iso()),
-        annual_rent,
-        due_day,
-        step_years,
-        step_rate,
-        account: c.account().key().to_string(),
-    }
 }
 
 async fn insert(

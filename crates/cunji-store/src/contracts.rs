@@ -421,3 +421,37 @@ pub(crate) fn bind_contract_row<'q>(
         .bind(&r.account)
         .bind(audit)
 }
+
+/// The stored row of a contract version, as the import and the web's changes write it.
+pub(crate) fn row_of(c: &cunji_core::contracts::Contract) -> ContractRow {
+    let (step_years, step_rate, annual_rent, due_day) = match c.schedule() {
+        cunji_core::contracts::Schedule::Annual {
+            rent,
+            due_day,
+            step,
+        } => (
+            step.map(|s| s.years as i64),
+            step.map(|s| s.rate.ppm()),
+            Some(rent.fen()),
+            Some(due_day.text()),
+        ),
+        cunji_core::contracts::Schedule::Installments(_) => (None, None, None, None),
+    };
+    ContractRow {
+        village: c.village().to_string(),
+        contract: c.id().to_string(),
+        counterparty: c.counterparty().to_string(),
+        counterparty_id: c.counterparty_id().map(str::to_string),
+        asset: c.asset().map(str::to_string),
+        kind: c.kind().key().to_string(),
+        signed: c.signed().iso(),
+        start: c.start().iso(),
+        end: c.end().iso(),
+        resolution: c.resolution().map(|d| d.iso()),
+        annual_rent,
+        due_day,
+        step_years,
+        step_rate,
+        account: c.account().key().to_string(),
+    }
+}

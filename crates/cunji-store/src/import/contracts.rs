@@ -21,7 +21,7 @@ use sqlx::Row;
 use super::cells::Cells;
 use super::entries::Context;
 use super::{record_import, ImportError, ImportOutcome, Job};
-use crate::contracts::{AssetRow, ContractRow, Stored};
+use crate::contracts::{AssetRow, Stored};
 use crate::db::Store;
 
 /// The row's village: a registered village within the importer's scope that was not merged away
@@ -325,36 +325,7 @@ pub(super) async fn import_contracts(
         let Some(contract) = read_contract(&mut c, &ctx, &stored) else {
             continue;
         };
-        let (step_years, step_rate, annual_rent, due_day) = match contract.schedule() {
-            cunji_core::contracts::Schedule::Annual {
-                rent,
-                due_day,
-                step,
-            } => (
-                step.map(|s| s.years as i64),
-                step.map(|s| s.rate.ppm()),
-                Some(rent.fen()),
-                Some(due_day.text()),
-            ),
-            cunji_core::contracts::Schedule::Installments(_) => (None, None, None, None),
-        };
-        let row = ContractRow {
-            village: contract.village().to_string(),
-            contract: contract.id().to_string(),
-            counterparty: contract.counterparty().to_string(),
-            counterparty_id: contract.counterparty_id().map(str::to_string),
-            asset: contract.asset().map(str::to_string),
-            kind: contract.kind().key().to_string(),
-            signed: contract.signed().iso(),
-            start: contract.start().iso(),
-            end: contract.end().iso(),
-            resolution: contract.resolution().map(|d| d.iso()),
-            annual_rent,
-            due_day,
-            step_years,
-            step_rate,
-            account: contract.account().key().to_string(),
-        };
+        let row = crate::contracts::row_of(&contract);
         if !seen.first(&mut c, "contract", &row.village, &row.contract) {
             continue;
         }
