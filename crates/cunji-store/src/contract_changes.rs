@@ -107,6 +107,58 @@ async fn check_new(
     Ok(())
 }
 
+/// Stores `list` as the next installment set of contract `id` (version 1 for a new contract), the
+/// rows the importer writes for an `installments` file, under audit row `audit`.
+async fn insert_installments(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    village: &str,
+    id: &str,
+    list: &[cunji_core::contracts::Installment],
+    audit: i64,
+) -> Result<(), sqlx::Error> {
+    let set: i64 = sqlx::query(
+        "SELECT MAX(version) FROM installments WHERE village = $1 AND contract_id = $2",
+    )
+    .bind(village)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get::<Option<i64>, _>(0)?
+    .unwrap_or(0)
+        + 1;
+    for (seq, i) in list.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO installments (village, contract_id, version, seq, due_date, amount, audit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(village)
+        .bind(id)
+        .bind(set)
+        .bind(seq as i64)
+        .bind(i.date.iso())
+        .bind(i.amount.fen())
+        .bind(audit)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A new contract's installments (none for a yearly rent), stored with it: a contract added on the
+/// web carries its schedule whole, where an import brings the installments in a later file.
+async fn insert_schedule(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    c: &Contract,
+    audit: i64,
+) -> Result<(), sqlx::Error> {
+    match c.schedule() {
+        Schedule::Installments(list) if !list.is_empty() => {
+            insert_installments(tx, c.village().as_str(), c.id(), list, audit).await
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a change to contract `id` of `village` whose stored rows (its versions and installments)
 /// were changed behind the log's back: its new version would vouch for them (issue #32).
 async fn refuse_edited(
@@ -128,10 +180,13 @@ async fn seal(tx: &mut sqlx::Transaction<'_, sqlx::Any>, audit: i64) -> Result<(
 
 /// One line of an audit row's detail for a contract.
 fn describe(c: &Contract) -> String {
-    let rent = c
-        .first_rent()
-        .map(|r| format!("，年租金 {r} 元"))
-        .unwrap_or_default();
+    let rent = match c.schedule() {
+        Schedule::Annual { rent, .. } => format!("，年租金 {rent} 元"),
+        Schedule::Installments(list) if !list.is_empty() => {
+            format!("，分期应收 {} 笔，合计 {} 元", list.len(), c.total())
+        }
+        Schedule::Installments(_) => String::new(),
+    };
     format!(
         "合同 {}（{}），{} 至 {}{rent}",
         c.id(),
@@ -159,6 +214,7 @@ impl Store {
         )
         .await?;
         insert(&mut tx, &row, 1, audit).await?;
+        insert_schedule(&mut tx, c, audit).await?;
         crate::audit::touch(&mut tx, audit, [c.village().as_str()]).await?;
         seal(&mut tx, audit).await?;
         tx.commit().await?;
@@ -238,31 +294,8 @@ impl Store {
         insert(&mut tx, &row, version, audit).await?;
         if let Schedule::Installments(list) = current.schedule() {
             if list.iter().any(|i| i.date > end) {
-                let set: i64 = sqlx::query(
-                    "SELECT MAX(version) FROM installments WHERE village = $1 AND contract_id = $2",
-                )
-                .bind(village.as_str())
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get::<Option<i64>, _>(0)?
-                .unwrap_or(0)
-                    + 1;
-                for (seq, i) in list.iter().filter(|i| i.date <= end).enumerate() {
-                    sqlx::query(
-                        "INSERT INTO installments (village, contract_id, version, seq, due_date, amount, audit_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(village.as_str())
-                    .bind(id)
-                    .bind(set)
-                    .bind(seq as i64)
-                    .bind(i.date.iso())
-                    .bind(i.amount.fen())
-                    .bind(audit)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                let kept: Vec<_> = list.iter().copied().filter(|i| i.date <= end).collect();
+                insert_installments(&mut tx, village.as_str(), id, &kept, audit).await?;
             }
         }
         crate::audit::touch(&mut tx, audit, [village.as_str()]).await?;
@@ -311,6 +344,7 @@ impl Store {
             crate::audit::write(&mut tx, actor, "contract_renew", village.as_str(), &detail)
                 .await?;
         insert(&mut tx, &row_of(new), 1, audit).await?;
+        insert_schedule(&mut tx, new, audit).await?;
         crate::audit::touch(&mut tx, audit, [village.as_str()]).await?;
         seal(&mut tx, audit).await?;
         tx.commit().await?;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use cunji_core::contracts::{
-    report_date, AssetStatus, Contract, ContractDraft, ContractKind, DueDay, Schedule,
+    report_date, AssetStatus, Contract, ContractDraft, ContractKind, DueDay, Installment, Schedule,
     VillageContractData,
 };
 use cunji_core::date::Date;
@@ -122,6 +122,8 @@ pub struct ContractView {
     pub renew_start: String,
     pub renew_end: String,
     pub rent_yuan: String,
+    /// Each installment, `2025-06-30 应收 5,000.00 元` (none for a yearly rent).
+    pub installments: Vec<String>,
 }
 
 impl ContractView {
@@ -163,6 +165,13 @@ impl ContractView {
             renew_start: renew_start.iso(),
             renew_end: renew_end.iso(),
             rent_yuan: c.first_rent().map(|r| r.json()).unwrap_or_default(),
+            installments: match c.schedule() {
+                Schedule::Installments(list) => list
+                    .iter()
+                    .map(|i| format!("{} 应收 {}", i.date.iso(), yuan(i.amount)))
+                    .collect(),
+                Schedule::Annual { .. } => Vec::new(),
+            },
         }
     }
 }
@@ -306,6 +315,7 @@ struct Page {
     kinds: Vec<(&'static str, &'static str)>,
     asset_choices: Vec<(String, String)>,
     today: String,
+    max_installments: usize,
     refused: Refused,
 }
 
@@ -482,6 +492,7 @@ async fn render_page(
             .map(|k| (k.key(), k.name_zh()))
             .collect(),
         today: Date::today_beijing().iso(),
+        max_installments: MAX_INSTALLMENTS,
         refused,
     };
     Ok((status, render(&page)).into_response())
@@ -528,15 +539,27 @@ fn read_draft(
             None
         }
     };
+    let installments = read_installments(typed(f, "installments"), &mut fail);
+    let none_typed = typed(f, "installments").is_empty();
+    // A yearly rent or installments, one of the two (SPEC §16); `None` when the rent could not be read.
     let rent = match typed(f, "annual_rent") {
-        "" => {
+        "" if none_typed => {
             fail(
                 "annual_rent",
-                "年租金不能为空（分期收款的合同请用导入）".into(),
+                "年租金和分期收款须填一项（按年收租填年租金，分期收款填分期收款）".into(),
+            );
+            None
+        }
+        "" => Some(None),
+        _ if !none_typed => {
+            fail(
+                "installments",
+                "填了分期收款就不能再填年租金（二者只能选一）".into(),
             );
             None
         }
         t => Fen::parse_yuan(t)
+            .map(Some)
             .map_err(|e| fail("annual_rent", format!("年租金：{e}")))
             .ok(),
     };
@@ -583,11 +606,35 @@ fn read_draft(
     // together are still checked on the others (a refused form lists every rule broken); errors on
     // the stand-ins are dropped by `contract_of`.
     let fallback = Date::from_ymd(2000, 1, 1).expect("a date");
+    let term_read = start.is_some() && end.is_some();
     let (start, end) = match (start, end) {
         (Some(s), Some(e)) => (s, e),
         (Some(s), None) => (s, s),
         (None, Some(e)) => (e, e),
         (None, None) => (fallback, fallback),
+    };
+    // Each installment within the term (the importer's rule for a contract's dues, told by line).
+    if term_read && start <= end {
+        for (n, i) in &installments {
+            if i.date < start || i.date > end {
+                fail(
+                    "installments",
+                    format!(
+                        "分期收款第 {n} 行：日期 {} 不在合同期限 {} 至 {} 内",
+                        i.date.iso(),
+                        start.iso(),
+                        end.iso()
+                    ),
+                );
+            }
+        }
+    }
+    let installments: Vec<Installment> = installments.into_iter().map(|(_, i)| i).collect();
+    let annual_rent = match rent {
+        Some(r) => r,
+        // Unreadable: a stand-in of the kind typed, so that the rules on the others are checked.
+        None if none_typed => Some(Fen::from_fen(100)),
+        None => None,
     };
     Some(ContractDraft {
         id: typed(f, "contract").to_string(),
@@ -600,13 +647,73 @@ fn read_draft(
         start,
         end,
         resolution: resolution.flatten(),
-        annual_rent: Some(rent.unwrap_or(Fen::from_fen(100))),
+        annual_rent,
         due_day: due_day.flatten(),
         step_years: step_years.flatten(),
         step_rate: step_rate.flatten(),
         account: None,
-        installments: Vec::new(),
+        installments,
     })
+}
+
+/// Installment lines a form takes at most: ten years of monthly payments.
+pub const MAX_INSTALLMENTS: usize = 120;
+
+/// Reads the installments typed one a line, `日期 金额` (a date as SPEC §1 allows, an amount in 元,
+/// positive and within §1's bound), each with its line number (blank lines are skipped but keep the
+/// numbering, so a message names the line as the textarea shows it); each problem told by its line.
+fn read_installments(text: &str, fail: &mut dyn FnMut(&str, String)) -> Vec<(usize, Installment)> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    if lines.len() > MAX_INSTALLMENTS {
+        fail(
+            "installments",
+            format!(
+                "分期收款最多 {MAX_INSTALLMENTS} 行，现有 {} 行（更多的请用导入）",
+                lines.len()
+            ),
+        );
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (n, line) in lines {
+        // The date is the first word; the amount the rest (`5,000.00 元` may hold a space).
+        let mut words = line.split_whitespace();
+        let date_text = words.next().unwrap_or_default();
+        let amount_text: String = words.collect();
+        if amount_text.is_empty() {
+            fail(
+                "installments",
+                format!("分期收款第 {n} 行“{line}”：应写作“日期 金额”，如 2025-06-30 5000"),
+            );
+            continue;
+        }
+        let date = Date::parse_file(date_text)
+            .map_err(|e| fail("installments", format!("分期收款第 {n} 行：{e}")))
+            .ok();
+        let amount = match Fen::parse_yuan(&amount_text) {
+            Ok(a) if a.fen() > 0 => Some(a),
+            Ok(_) => {
+                fail(
+                    "installments",
+                    format!("分期收款第 {n} 行：金额应大于 0，不是“{amount_text}”"),
+                );
+                None
+            }
+            Err(e) => {
+                fail("installments", format!("分期收款第 {n} 行：{e}"));
+                None
+            }
+        };
+        if let (Some(date), Some(amount)) = (date, amount) {
+            out.push((n, Installment { date, amount }));
+        }
+    }
+    out
 }
 
 /// A store's refusal beside the field it names first.
@@ -640,7 +747,16 @@ fn contract_of(
             errors.extend(
                 more.into_iter()
                     .filter(|e| !failed.iter().any(|f| f == e.column))
-                    .map(|e| (Some(e.column.to_string()), e.message)),
+                    .map(|e| {
+                        // A schedule's sum too large, or an amount refused, is the installments'.
+                        let column = match e.column {
+                            "step_rate" | "amount" if !typed(f, "installments").is_empty() => {
+                                "installments"
+                            }
+                            c => c,
+                        };
+                        (Some(column.to_string()), e.message)
+                    }),
             );
             Err(errors)
         }

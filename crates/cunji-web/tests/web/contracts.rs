@@ -582,3 +582,201 @@ async fn the_forecast_lists_villages_expected_to_stay_below_a_floor() {
         ]
     );
 }
+
+/// A contract paid in installments, added on the web (SPEC §16): one installment a line, dates as
+/// §1 allows, amounts in 元; stored as the importer stores them, with its audit row and seals.
+#[tokio::test]
+async fn an_installment_contract_is_added_from_the_form() {
+    let s = with_contracts("contracts-installments").await;
+    let mut town = Client::signed_in(s.addr, "town").await;
+    let page = town
+        .get("/village/131124100200/contracts?year=2025")
+        .await
+        .text();
+    assert!(page.contains("id=\"add-installments\""), "{page}");
+    let form = |installments: &'static str, rent: &'static str| {
+        vec![
+            ("contract", "HT-30"),
+            ("counterparty", "周九"),
+            ("asset", "A2"),
+            ("kind", "contracting"),
+            ("signed", "2024-12-20"),
+            ("start", "2025-01-01"),
+            ("end", "2026-12-31"),
+            ("annual_rent", rent),
+            ("installments", installments),
+            ("year", "2025"),
+        ]
+    };
+    let code = cunji_core::region::RegionCode::parse("131124100200").unwrap();
+    let nothing_stored = |s: &Server| {
+        let store = s.store.clone();
+        let code = code.clone();
+        async move {
+            assert!(store
+                .contract_versions(&code, "HT-30")
+                .await
+                .unwrap()
+                .is_empty());
+        }
+    };
+
+    // Bad lines: each told by its line, beside the field; what was typed kept; nothing stored.
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts",
+            &form(
+                "2025-03-31 4000\n2025-02-30 100\n2025-05-01\n\n2027-01-01 100\n2025-06-01 -5\n2025-07-01 abc\n2025-08-01 10000000000001",
+                "",
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let page = r.text();
+    let list = crate::common::after(&page, "id=\"errors-add\"");
+    let list = &list[..list.find("</ul>").unwrap()];
+    assert_eq!(
+        list.split("<li>")
+            .skip(1)
+            .map(|l| l[..l.find("</li>").unwrap()].to_string())
+            .collect::<Vec<_>>(),
+        [
+            "分期收款第 2 行：日期 `2025-02-30` 不存在",
+            "分期收款第 3 行“2025-05-01”：应写作“日期 金额”，如 2025-06-30 5000",
+            "分期收款第 6 行：金额应大于 0，不是“-5”",
+            "分期收款第 7 行：金额格式不对：`abc`（应写作元，如 12345、12,345.6、-80.00）",
+            "分期收款第 8 行：金额超出范围：`10000000000001`",
+            "分期收款第 5 行：日期 2027-01-01 不在合同期限 2025-01-01 至 2026-12-31 内",
+        ]
+    );
+    let beside = crate::common::after(&page, "id=\"add-installments\"");
+    let beside = crate::common::after(beside, "</textarea>");
+    assert!(beside.starts_with("<p class=\"field-error\" role=\"alert\">分期收款第 2 行"));
+    assert!(page.contains("2025-07-01 abc\n2025-08-01 10000000000001</textarea>"));
+    nothing_stored(&s).await;
+
+    // A yearly rent and installments together, neither, and too many lines: refused.
+    for (installments, rent, message) in [
+        (
+            "2025-03-31 4000",
+            "6000",
+            "填了分期收款就不能再填年租金（二者只能选一）",
+        ),
+        (
+            "",
+            "",
+            "年租金和分期收款须填一项（按年收租填年租金，分期收款填分期收款）",
+        ),
+    ] {
+        let r = town
+            .post_form(
+                "/village/131124100200/contracts",
+                &form(installments, rent),
+                true,
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.text());
+        let page = r.text();
+        let list = crate::common::after(&page, "id=\"errors-add\"");
+        let list = &list[..list.find("</ul>").unwrap()];
+        assert_eq!(list, format!("><li>{message}</li>").as_str(), "{list}");
+    }
+    let many: String = (0..121).map(|_| "2025-03-31 1\n").collect();
+    let many: &'static str = Box::leak(many.into_boxed_str());
+    let r = town
+        .post_form("/village/131124100200/contracts", &form(many, ""), true)
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r
+        .text()
+        .contains("分期收款最多 120 行，现有 121 行（更多的请用导入）"));
+    nothing_stored(&s).await;
+
+    // Added: three installments, dates and amounts as §1 writes them.
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts",
+            &form(
+                "2025-03-31 4000\r\n2025/9/30  6,000.50 元\r\n\r\n2026年3月31日 5000",
+                "",
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    s.import(
+        ImportKind::Entries,
+        "village,date,account,amount,voucher,memo,contract\n131124100200,2025-04-02,contracting_income,4000,记-201,承包费,HT-30\n",
+    )
+    .await;
+    let page = town
+        .get("/village/131124100200/contracts?year=2025")
+        .await
+        .text();
+    let row = crate::common::after(&page, "data-contract=\"HT-30\"");
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert_holds(
+        row,
+        &[
+            "<summary>分期应收 3 笔，合计 15,000.50 元</summary><ul><li>2025-03-31 应收 4,000.00 元</li><li>2025-09-30 应收 6,000.50 元</li><li>2026-03-31 应收 5,000.00 元</li></ul>",
+            "<td class=\"num\">10,000.50 元</td><td class=\"num\">4,000.00 元</td><td class=\"num\">10,000.50 元</td><td class=\"num\">4,000.00 元</td>",
+            "<td>2025-09-30</td>",
+        ],
+    );
+    assert_eq!(cell(&page, "data-arrears", "HT-30"), "6,000.50 元");
+    assert_eq!(cell(&page, "data-days", "HT-30"), "92 天");
+    assert_holds(
+        &page,
+        &["合同 HT-30（周九）2025年应收 6,000.50 元：分期应收，2025-09-30 到期 6,000.50 元"],
+    );
+    // One version with its audit row; the installments sealed with it, so check finds nothing.
+    let versions = s.store.contract_versions(&code, "HT-30").await.unwrap();
+    assert_eq!(versions.len(), 1);
+    let log = s.store.audit_log(20).await.unwrap();
+    let row = log.iter().find(|a| a.id == versions[0].audit_id).unwrap();
+    assert_eq!(
+        row.detail,
+        "新增合同 HT-30（周九），2025-01-01 至 2026-12-31，分期应收 3 笔，合计 15,000.50 元"
+    );
+    assert_eq!(s.store.verify_audit().await.unwrap(), Vec::<String>::new());
+
+    // Renewed by installments: a line outside the new term refused, then stored.
+    let renew = |installments: &'static str| {
+        vec![
+            ("contract", "HT-30-2"),
+            ("counterparty", "周九"),
+            ("signed", "2026-12-01"),
+            ("start", "2027-01-01"),
+            ("end", "2027-12-31"),
+            ("annual_rent", ""),
+            ("installments", installments),
+        ]
+    };
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts/HT-30/renew",
+            &renew("2026-12-31 8000"),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r
+        .text()
+        .contains("分期收款第 1 行：日期 2026-12-31 不在合同期限 2027-01-01 至 2027-12-31 内"));
+    let r = town
+        .post_form(
+            "/village/131124100200/contracts/HT-30/renew",
+            &renew("2027-06-30 8000"),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let book = s.store.load_contracts_within("131124100200").await.unwrap();
+    let renewed = book.of(&code).unwrap().contract("HT-30-2").unwrap();
+    assert_eq!(
+        (renewed.asset(), renewed.total().fen(), renewed.dues().len()),
+        (Some("A2"), 800_000, 1)
+    );
+    assert_eq!(s.store.verify_audit().await.unwrap(), Vec::<String>::new());
+}
