@@ -448,3 +448,86 @@ async fn a_village_without_books_shows_not_yet_reported_for_receipts() {
     );
     assert!(!notice.contains("0.00 元</td><td class=\"num\">6,000.00 元"));
 }
+
+/// A village merged into another (SPEC §2): its contracts in force in the year shown and its subsidy
+/// assets are on the successor's page and notice, labelled with the old village's name, as its
+/// grants are; a contract over before the year and paid is not, and never an id number.
+#[tokio::test]
+async fn a_merged_villages_contracts_are_on_its_successors_page() {
+    let s = server("contracts-merged").await;
+    s.import(
+        ImportKind::Regions,
+        "code,name,predecessors,merged_in\n131124100202,北关村,,\n",
+    )
+    .await;
+    s.import(
+        ImportKind::Grants,
+        "grant,village,year,level,program,amount,project,expected_rate\nG2,131124100202,2021,county,光伏发电项目,80000,PV-1,\n",
+    )
+    .await;
+    s.import(
+        ImportKind::Assets,
+        "asset,village,kind,name,quantity,unit,original_value,acquired,grant,status\nBL1,131124100202,water,鱼塘,15,亩,,2000-01-01,,let\nPV1,131124100202,facility,光伏板,1,套,80000,2021-10-01,G2,idle\n",
+    )
+    .await;
+    let header = CONTRACTS.lines().next().unwrap();
+    s.import(
+        ImportKind::Contracts,
+        &format!("{header}\nB1,131124100202,刘大山,130000198505051234,BL1,contracting,2021-12-20,2022-01-01,2026-12-31,,3000,01-10,,,contracting_income\nB2,131124100202,孙老汉,,,lease,2020-12-20,2021-01-01,2023-12-31,,1000,01-01,,,operating_revenue\n"),
+    )
+    .await;
+    s.import(
+        ImportKind::Entries,
+        "village,date,account,amount,memo,contract\n\
+         131124100202,2022-01-10,contracting_income,3000,鱼塘承包费,B1\n\
+         131124100202,2023-01-10,contracting_income,3000,鱼塘承包费,B1\n\
+         131124100202,2021-01-01,operating_revenue,1000,租金,B2\n\
+         131124100202,2022-01-01,operating_revenue,1000,租金,B2\n\
+         131124100202,2023-01-01,operating_revenue,1000,租金,B2\n",
+    )
+    .await;
+    // Registered before the merge, as a village's contracts are; then merged into 东关村 in 2024.
+    s.import(
+        ImportKind::Regions,
+        "code,name,predecessors,merged_in\n131124100200,东关村,131124100202,2024\n",
+    )
+    .await;
+
+    let page = public_page(s.addr, "131124100200").await;
+    assert_eq!(holds_id_number(&page), None, "{page}");
+    assert_holds(
+        &page,
+        &[
+            "2024 年集体资产资源发包租赁（元）",
+            "<strong>刘大山</strong> 承包鱼塘（15 亩）<span class=\"merged\">（原北关村的合同）</span>",
+            "合同期限 2022-01-01 至 2026-12-31",
+            "<strong>光伏板（1 套）</strong><span class=\"merged\">（原北关村的资产）</span>：闲置",
+            "资金来源：光伏发电项目（县级，2021 年，80,000.00 元）",
+        ],
+    );
+    assert_eq!(page.matches("<div class=\"card contract\">").count(), 1);
+    assert!(!page.contains("孙老汉"), "over in 2023 and paid");
+    assert_eq!(stat(&page, "contract-due-1"), "3,000.00");
+    assert_eq!(stat(&page, "contract-received-1"), "0.00");
+    assert_eq!(stat(&page, "contract-arrears-1"), "3,000.00");
+    assert_eq!(stat(&page, "contracts-due"), "3,000.00");
+    assert_eq!(stat(&page, "contracts-received"), "0.00");
+    assert_eq!(stat(&page, "contracts-arrears"), "3,000.00");
+    assert_eq!(stat(&page, "asset-earned-1"), "0.00");
+    for hidden in [">B1<", ">BL1<", ">PV1<", "131124100202"] {
+        assert!(!page.contains(hidden), "{hidden}");
+    }
+
+    let notice = notice_page(s.addr, "131124100200").await;
+    assert_eq!(holds_id_number(&notice), None, "{notice}");
+    assert_holds(
+        &notice,
+        &[
+            "<tr><td>刘大山</td><td>承包鱼塘（15 亩）（原北关村的合同）<br>2022-01-01 至 2026-12-31</td><td class=\"num\">3,000.00 元</td><td class=\"num\">0.00 元</td><td class=\"num\">3,000.00 元</td></tr>",
+            "光伏板（1 套）（原北关村的资产）（闲置）<br>光伏发电项目（县级，2021 年，80,000.00 元）",
+        ],
+    );
+    assert!(!notice.contains("孙老汉"));
+    assert_eq!(stat(&notice, "notice-contracts-due"), "3,000.00 元");
+    assert_eq!(stat(&notice, "notice-contracts-arrears"), "3,000.00 元");
+}

@@ -21,6 +21,8 @@ pub struct PublicContract {
     pub received: String,
     pub arrears: String,
     pub owing: bool,
+    /// The village merged into this one that made the contract, by name (`None`: its own).
+    pub from: Option<String>,
 }
 
 /// An asset bought or built with a subsidy, as villagers read it.
@@ -34,6 +36,8 @@ pub struct PublicAsset {
     pub earned: String,
     /// Who rents it in the year, by name.
     pub let_to: Vec<String>,
+    /// The village merged into this one whose asset it is, by name (`None`: its own).
+    pub from: Option<String>,
 }
 
 /// A village's contracts and subsidy assets in one year, at its report date.
@@ -112,9 +116,26 @@ pub(super) fn public_contracts(
     years: &[i32],
     books: &cunji_store::LoadedData,
 ) -> Result<Option<PublicContracts>, WebError> {
-    let Some(data) = books.contracts.of(code) else {
+    // The village's own contracts and assets, then those of each village merged into it (SPEC §2,
+    // §15: its grants are shown there the same way), labelled with the old village's name.
+    let lineage: Vec<(&VillageContractData, Option<String>)> = books
+        .regions
+        .lineage(code)
+        .iter()
+        .filter_map(|c| {
+            let data = books.contracts.of(c)?;
+            let from = (c != code).then(|| {
+                books
+                    .regions
+                    .get(c)
+                    .map_or_else(|| "已撤并的村".to_string(), |r| r.name.clone())
+            });
+            Some((data, from))
+        })
+        .collect();
+    if lineage.is_empty() {
         return Ok(None);
-    };
+    }
     // The latest year the village reported, as the accounts show it; a village that reported none
     // shows what fell due, and `尚未报送` for what was received (never 0.00, SPEC §15).
     let latest_reported = years
@@ -129,71 +150,79 @@ pub(super) fn public_contracts(
     let at = report_date(year, Some(Date::today_beijing()));
     let mut contracts = Vec::new();
     let (mut due_all, mut received_all, mut arrears_all) = (Vec::new(), Vec::new(), Vec::new());
-    for c in &data.contracts {
-        let s = standing(c, data.receipts_of(c.id()), at)
-            .map_err(|e| WebError::Invalid(format!("{}超出可计算的范围", e.0)))?;
-        if !c.in_force_in(year) && s.arrears == Fen::ZERO {
-            continue;
+    for (data, from) in &lineage {
+        let data = *data;
+        for c in &data.contracts {
+            let s = standing(c, data.receipts_of(c.id()), at)
+                .map_err(|e| WebError::Invalid(format!("{}超出可计算的范围", e.0)))?;
+            if !c.in_force_in(year) && s.arrears == Fen::ZERO {
+                continue;
+            }
+            let due = sum(c.dues_in(year).map(|d| d.amount.fen()))?;
+            let received = received_in(data, c, year)?;
+            let asset = c.asset().and_then(|a| data.asset(a));
+            let what = match asset {
+                Some(a) => format!(
+                    "{}{}（{} {}）",
+                    verb(c.kind()),
+                    a.name(),
+                    a.quantity().display(),
+                    a.unit()
+                ),
+                None => format!("{}集体资产", verb(c.kind())),
+            };
+            due_all.push(due.fen());
+            received_all.push(received.fen());
+            arrears_all.push(s.arrears.fen());
+            contracts.push(PublicContract {
+                counterparty: c.counterparty().to_string(),
+                what,
+                term: format!("{} 至 {}", c.start().iso(), c.end().iso()),
+                due: due.display(),
+                received: received.display(),
+                arrears: s.arrears.display(),
+                owing: s.arrears != Fen::ZERO,
+                from: from.clone(),
+            });
         }
-        let due = sum(c.dues_in(year).map(|d| d.amount.fen()))?;
-        let received = received_in(data, c, year)?;
-        let asset = c.asset().and_then(|a| data.asset(a));
-        let what = match asset {
-            Some(a) => format!(
-                "{}{}（{} {}）",
-                verb(c.kind()),
-                a.name(),
-                a.quantity().display(),
-                a.unit()
-            ),
-            None => format!("{}集体资产", verb(c.kind())),
-        };
-        due_all.push(due.fen());
-        received_all.push(received.fen());
-        arrears_all.push(s.arrears.fen());
-        contracts.push(PublicContract {
-            counterparty: c.counterparty().to_string(),
-            what,
-            term: format!("{} 至 {}", c.start().iso(), c.end().iso()),
-            due: due.display(),
-            received: received.display(),
-            arrears: s.arrears.display(),
-            owing: s.arrears != Fen::ZERO,
-        });
     }
     let mut assets = Vec::new();
-    for a in data.assets.iter().filter(|a| a.grant().is_some()) {
-        let grant = a.grant().unwrap_or_default();
-        let grant = match books.grants.iter().find(|g| g.grant == grant) {
-            Some(g) => format!(
-                "{}（{}，{} 年，{} 元）",
-                g.program,
-                g.level.name_zh(),
-                g.year,
-                g.amount.display()
-            ),
-            None => "财政扶持资金".to_string(),
-        };
-        let on_it: Vec<&Contract> = data
-            .contracts
-            .iter()
-            .filter(|c| c.asset() == Some(a.id()))
-            .collect();
-        let mut earned = Vec::new();
-        for c in &on_it {
-            earned.push(received_in(data, c, year)?.fen());
-        }
-        assets.push(PublicAsset {
-            name: format!("{}（{} {}）", a.name(), a.quantity().display(), a.unit()),
-            grant,
-            status: a.status().name_zh().to_string(),
-            earned: sum(earned.into_iter())?.display(),
-            let_to: on_it
+    for (data, from) in &lineage {
+        let data = *data;
+        for a in data.assets.iter().filter(|a| a.grant().is_some()) {
+            let grant = a.grant().unwrap_or_default();
+            let grant = match books.grants.iter().find(|g| g.grant == grant) {
+                Some(g) => format!(
+                    "{}（{}，{} 年，{} 元）",
+                    g.program,
+                    g.level.name_zh(),
+                    g.year,
+                    g.amount.display()
+                ),
+                None => "财政扶持资金".to_string(),
+            };
+            let on_it: Vec<&Contract> = data
+                .contracts
                 .iter()
-                .filter(|c| c.in_force_in(year))
-                .map(|c| c.counterparty().to_string())
-                .collect(),
-        });
+                .filter(|c| c.asset() == Some(a.id()))
+                .collect();
+            let mut earned = Vec::new();
+            for c in &on_it {
+                earned.push(received_in(data, c, year)?.fen());
+            }
+            assets.push(PublicAsset {
+                name: format!("{}（{} {}）", a.name(), a.quantity().display(), a.unit()),
+                grant,
+                status: a.status().name_zh().to_string(),
+                earned: sum(earned.into_iter())?.display(),
+                let_to: on_it
+                    .iter()
+                    .filter(|c| c.in_force_in(year))
+                    .map(|c| c.counterparty().to_string())
+                    .collect(),
+                from: from.clone(),
+            });
+        }
     }
     if contracts.is_empty() && assets.is_empty() {
         return Ok(None);
