@@ -244,6 +244,8 @@ impl Store {
         const SEALS_VERSION: i64 = 16;
         /// The migration that seals the contract tables (migration 17), stored before it.
         const CONTRACT_SEALS_VERSION: i64 = 18;
+        /// The migration that seals the receipts on contracts, stored before it.
+        const RECEIPT_SEALS_VERSION: i64 = 19;
         self.pool
             .execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, at BIGINT NOT NULL)")
             .await?;
@@ -278,6 +280,9 @@ impl Store {
             if version == CONTRACT_SEALS_VERSION {
                 crate::audit::seals::baseline(&mut tx, &crate::audit::seals::CONTRACT_TABLES)
                     .await?;
+            }
+            if version == RECEIPT_SEALS_VERSION {
+                crate::audit::seals::baseline(&mut tx, &[&crate::audit::seals::RECEIPTS]).await?;
             }
             sqlx::query("INSERT INTO schema_version (version, at) VALUES ($1, $2)")
                 .bind(version)

@@ -597,3 +597,77 @@ async fn contract_changes_through_cunji_stay_sealed() {
     cunji_store::testing::drop_database(&url);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The import id of the receipts numbered `seq` (read directly, as the test's edits are made).
+async fn receipt_import(url: &str, seq: i64) -> i64 {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query("SELECT import_id FROM contract_receipts WHERE seq = $1")
+        .bind(seq)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    pool.close().await;
+    id
+}
+
+/// The receipts an entries file makes on contracts (SPEC §16) are sealed by its import: an amount
+/// edited, a receipt deleted and one added directly, each of which would change the arrears, are
+/// each named by `check`; the entries themselves are untouched, so nothing else is.
+#[tokio::test]
+async fn receipts_on_contracts_edited_deleted_or_added_directly_are_found() {
+    let (store, url, dir, _) = with_contracts("seal-receipts").await;
+    import(
+        &store,
+        ImportKind::Entries,
+        "e.csv",
+        "village,date,account,amount,voucher,memo,contract\n\
+         110101001001,2024-10-05,operating_revenue,10000,记-1,租金,C1\n\
+         110101001001,2024-03-02,operating_revenue,3000,记-2,合作款,C2\n",
+    )
+    .await
+    .unwrap();
+    let entries = store.audit_log(1).await.unwrap()[0].id;
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    let import_id = receipt_import(&url, 1).await;
+    behind_the_back(
+        &url,
+        &format!(
+            "UPDATE contract_receipts SET amount = 2000000 WHERE seq = 0; \
+             DELETE FROM contract_receipts WHERE seq = 1; \
+             INSERT INTO contract_receipts (village, contract_id, entry_date, year, account, amount, voucher, import_id, audit_id, seq) \
+             VALUES ('110101001001', 'C1', '2024-12-01', 2024, 'operating_revenue', 500000, NULL, 99, {entries}, 7)"
+        ),
+    )
+    .await;
+    let row = |seq: i64| {
+        format!("合同收款表（contract_receipts）中 村 110101001001、审计记录 {entries}、序号 {seq} 这一行")
+    };
+    assert_eq!(
+        store.check().await.unwrap().problems,
+        [
+            format!(
+                "{}被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{entries}）：金额（分） 由“1000000”改为“2000000”",
+                row(0)
+            ),
+            format!(
+                "{}没有对应的审计记录（绕过程序直接写入）：合同编号 “C1”，日期 “2024-12-01”，年度 “2024”，科目 “operating_revenue”，金额（分） “500000”，凭证号 空，导入批次 “99”",
+                row(7)
+            ),
+            format!(
+                "{}被直接删除（审计记录 #{entries} 记录的内容：合同编号 “C2”，日期 “2024-03-02”，年度 “2024”，科目 “operating_revenue”，金额（分） “300000”，凭证号 “记-2”，导入批次 “{import_id}”）",
+                row(1)
+            ),
+        ]
+    );
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}

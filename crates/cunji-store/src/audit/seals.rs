@@ -258,8 +258,29 @@ pub(crate) const INSTALLMENTS: Sealed = Sealed {
     ],
 };
 
+/// The receipts on contracts an entries import writes beside its entries (SPEC §16): they make a
+/// contract's received and arrears. Keyed by the village, the audit row that wrote them and their
+/// number in that write; a `seq` emptied directly still makes a key (the row is then found added).
+pub(crate) const RECEIPTS: Sealed = Sealed {
+    table: "contract_receipts",
+    zh: "合同收款",
+    key: "village || '|' || CAST(audit_id AS TEXT) || '|' || COALESCE(CAST(seq AS TEXT), '')",
+    key_names: &["村", "审计记录", "序号"],
+    scope: "village || '|' || contract_id",
+    scope_where: "village = $1 AND contract_id = $2",
+    cols: &[
+        ("contract_id", "合同编号", false),
+        ("entry_date", "日期", false),
+        ("year", "年度", false),
+        ("account", "科目", false),
+        ("amount", "金额（分）", false),
+        ("voucher", "凭证号", false),
+        ("import_id", "导入批次", false),
+    ],
+};
+
 /// Every sealed table, in the order `check` reports them.
-pub(crate) const ALL: [&Sealed; 13] = [
+pub(crate) const ALL: [&Sealed; 14] = [
     &USERS,
     &POLICIES,
     &SETTINGS,
@@ -273,6 +294,7 @@ pub(crate) const ALL: [&Sealed; 13] = [
     &ASSETS,
     &CONTRACTS,
     &INSTALLMENTS,
+    &RECEIPTS,
 ];
 
 /// The tables sealed from migration 16, which came before the contract tables (migration 17).
@@ -726,7 +748,7 @@ pub(crate) async fn accept(
     Ok(changed)
 }
 
-/// At migration 16 (`BEFORE_CONTRACTS`) and 18 (`CONTRACT_TABLES`): seals every row of `tables`
+/// At migration 16 (`BEFORE_CONTRACTS`), 18 (`CONTRACT_TABLES`) and 19 (`RECEIPTS`): seals every row of `tables`
 /// stored before it into one audit row (none when there is none).
 pub(crate) async fn baseline(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,

@@ -34,7 +34,7 @@ pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(con
 pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
      FROM regions";
 
-pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -88,6 +88,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
     (
         18,
         include_str!("../../migrations/shared/0018_contract_seals.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/postgres/0019_receipt_seals.sql"),
     ),
 ];
 

@@ -10,7 +10,7 @@ use crate::backend::wal_flush::WalFlusher;
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -61,6 +61,10 @@ pub(crate) const MIGRATIONS: [(i64, &str); 17] = [
     (
         18,
         include_str!("../../migrations/shared/0018_contract_seals.sql"),
+    ),
+    (
+        19,
+        include_str!("../../migrations/sqlite/0019_receipt_seals.sql"),
     ),
 ];
 

@@ -434,10 +434,12 @@ impl Receipts {
         import_id: i64,
         audit_id: i64,
     ) -> Result<(), sqlx::Error> {
-        for (e, contract) in &self.accepted {
+        // `seq` numbers the receipts of this write: with the village and audit row, the key they
+        // are sealed by (`check` then finds one edited, deleted or added).
+        for (seq, (e, contract)) in self.accepted.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO contract_receipts (village, contract_id, entry_date, year, account, amount, voucher, import_id, audit_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO contract_receipts (village, contract_id, entry_date, year, account, amount, voucher, import_id, audit_id, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(e.village.as_str())
             .bind(contract)
@@ -448,8 +450,13 @@ impl Receipts {
             .bind(e.voucher.as_ref().map(|v| v.as_str().to_string()))
             .bind(import_id)
             .bind(audit_id)
+            .bind(seq as i64)
             .execute(&mut **tx)
             .await?;
+        }
+        if !self.accepted.is_empty() {
+            crate::audit::seals::seal_written(tx, audit_id, &[&crate::audit::seals::RECEIPTS])
+                .await?;
         }
         Ok(())
     }
