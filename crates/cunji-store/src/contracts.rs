@@ -125,8 +125,12 @@ impl ContractRow {
         })
     }
 
-    /// The core's contract of a stored row with its current installments.
-    pub fn contract(&self, installments: Vec<Installment>) -> Result<Contract, StoreError> {
+    /// The core's contract of a stored row with its current installments, less those due after its
+    /// end: an early end before the first installment stores no new set (a set has no empty
+    /// version), and the installments of the longer term it replaced are no longer owed.
+    pub fn contract(&self, mut installments: Vec<Installment>) -> Result<Contract, StoreError> {
+        let end = date(&self.end)?;
+        installments.retain(|i| i.date <= end);
         Contract::new(ContractDraft {
             id: self.contract.clone(),
             village: code(&self.village)?,
@@ -136,7 +140,7 @@ impl ContractRow {
             kind: ContractKind::parse(&self.kind).ok_or_else(|| bad("合同类别"))?,
             signed: date(&self.signed)?,
             start: date(&self.start)?,
-            end: date(&self.end)?,
+            end,
             resolution: self.resolution.as_deref().map(date).transpose()?,
             annual_rent: self.annual_rent.map(Fen::from_fen),
             due_day: self

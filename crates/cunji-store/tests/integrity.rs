@@ -520,6 +520,32 @@ async fn a_contracts_rent_changed_directly_is_found_and_refused() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// An installment contract ended before its first installment owes nothing: the set has no empty
+/// version, so the installments of the longer term are left stored but no longer counted, and the
+/// change is sealed like any other.
+#[tokio::test]
+async fn an_installment_contract_ended_before_its_first_installment_owes_nothing() {
+    let (store, url, dir, _) = with_contracts("end-before-first").await;
+    let village = cunji_core::region::RegionCode::parse(VILLAGE).unwrap();
+    let end = cunji_core::date::Date::parse("2024-02-15").unwrap();
+    store
+        .end_contract_early(&village, "C2", end, "合作社未成立", "test")
+        .await
+        .unwrap();
+    let book = store.load_contracts_within(VILLAGE).await.unwrap();
+    let c2 = book.of(&village).unwrap().contract("C2").unwrap();
+    assert_eq!(c2.end().iso(), "2024-02-15");
+    assert_eq!(c2.total().fen(), 0);
+    assert!(c2.dues().is_empty());
+    // The yearly rent of C1 is untouched: 2022-10-03 to 2026-10-03, five rents of 10,000.00.
+    let c1 = book.of(&village).unwrap().contract("C1").unwrap();
+    assert_eq!(c1.total().fen(), 5_000_000);
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    store.close().await;
+    cunji_store::testing::drop_database(&url);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// An installment deleted directly is named by `check` with its contract, date and amount, and a new
 /// set of installments for that contract is refused.
 #[tokio::test]
