@@ -67,30 +67,14 @@ async fn asset_exists(
     )
 }
 
-async fn village_level(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    village: &str,
-) -> Result<(), StoreError> {
-    let level: Option<String> = sqlx::query("SELECT level FROM regions WHERE code = $1")
-        .bind(village)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
-    match level.as_deref() {
-        Some("village") => Ok(()),
-        Some(_) => Err(StoreError::Invalid(format!("{village} 不是村级区划"))),
-        None => Err(StoreError::Invalid(format!("村 {village} 未登记"))),
-    }
-}
-
 /// Checks a new contract against what is stored: its village, a new id, a registered asset.
 async fn check_new(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     c: &Contract,
 ) -> Result<(), StoreError> {
     let village = c.village().as_str();
-    village_level(tx, village).await?;
+    // An unregistered village is the contract's fault (422), not a missing page.
+    crate::db::check_village(&mut **tx, village, StoreError::Invalid).await?;
     if current_version(tx, village, c.id()).await?.is_some() {
         return Err(StoreError::Invalid(format!(
             "合同编号 {} 在本村已有，请换一个编号（改动已有合同请用提前终止或续签）",

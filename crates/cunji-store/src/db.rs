@@ -49,6 +49,30 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Refuses a code that is not a village of the register: another level is `Invalid`; a code not
+/// registered at all is `unknown`'s error, as its caller shows it (a page's 404, a form's 422).
+pub(crate) async fn check_village<'e, E>(
+    db: E,
+    village: &str,
+    unknown: fn(String) -> StoreError,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    use sqlx::Row;
+    let level: Option<String> = sqlx::query("SELECT level FROM regions WHERE code = $1")
+        .bind(village)
+        .fetch_optional(db)
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    match level.as_deref() {
+        Some("village") => Ok(()),
+        Some(_) => Err(StoreError::Invalid(format!("{village} 不是村级区划"))),
+        None => Err(unknown(format!("村 {village} 未登记"))),
+    }
+}
+
 /// A connection readied for one large write (`Store::bulk_connection`).
 pub(crate) struct BulkConnection {
     pub conn: sqlx::pool::PoolConnection<sqlx::Any>,
@@ -217,6 +241,22 @@ mod tests {
         (dir, url, pool)
     }
 
+    /// `old_database` with `rows` written into it, closed: what a newer cunji then opens.
+    async fn old_database_with(name: &str, version: usize, rows: &str) -> (PathBuf, String) {
+        let (dir, url, pool) = old_database(name, version).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(rows.to_string()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        (dir, url)
+    }
+
+    /// The first column of the one row `sql` reads, as a whole number.
+    async fn number(pool: &AnyPool, sql: &'static str) -> i64 {
+        sqlx::query(sql).fetch_one(pool).await.unwrap().get(0)
+    }
+
     /// A database a newer cunji migrated (a version this binary does not know) is refused, untouched.
     #[tokio::test]
     async fn a_database_of_a_newer_version_is_left_alone() {
@@ -235,20 +275,15 @@ mod tests {
     /// A database at version 5 written with entries of three writes (one from before the audit
     /// chain, without an audit row).
     async fn version_five(name: &str, extra: &str) -> (PathBuf, String) {
-        let (dir, url, pool) = old_database(name, 5).await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        let rows = format!(
             "INSERT INTO entries (village, year, date, account, amount, voucher, memo, source, import_id, actor, at, audit_id) VALUES
                ('110101001001', 2023, '2023-03-01', 'admin_expense', -100, 'A1', '旧账', 'entry', NULL, '老会计', 100, NULL),
                ('110101001001', 2024, '2024-03-01', 'operating_revenue', 500, 'V1', '', 'entry', 7, '会计甲', 200, 3),
                ('110101001002', 2024, '2024-03-02', 'investment_income', 800, 'V2', '', 'entry', 7, '会计甲', 200, 3),
                ('110101001001', 2024, '2024-05-01', 'income_tax', 20, NULL, '网上录入', 'web', NULL, '会计乙', 300, 4)
                {extra};"
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        (dir, url)
+        );
+        old_database_with(name, 5, &rows).await
     }
 
     /// Migration 6 keeps every entry's own source, import, actor, time and audit row (through one
@@ -288,11 +323,7 @@ mod tests {
                 "110101001001||income_tax|20|网上录入|web||会计乙|300|4",
             ]
         );
-        let writes: i64 = sqlx::query("SELECT COUNT(*) FROM entry_writes")
-            .fetch_one(&store.pool)
-            .await
-            .unwrap()
-            .get(0);
+        let writes = number(&store.pool, "SELECT COUNT(*) FROM entry_writes").await;
         assert_eq!(writes, 3);
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
@@ -316,11 +347,11 @@ mod tests {
             .connect(&url)
             .await
             .unwrap();
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM entries WHERE source IS NOT NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-            .get(0);
+        let n = number(
+            &pool,
+            "SELECT COUNT(*) FROM entries WHERE source IS NOT NULL",
+        )
+        .await;
         assert_eq!(n, 5);
         pool.close().await;
         let _ = std::fs::remove_dir_all(dir);
@@ -331,8 +362,9 @@ mod tests {
     /// nothing paid or recovered recorded.
     #[tokio::test]
     async fn migration_nine_keeps_older_proposals_readable() {
-        let (dir, url, pool) = old_database("migrate-nine", 8).await;
-        sqlx::raw_sql(
+        let (dir, url) = old_database_with(
+            "migrate-nine",
+            8,
             "INSERT INTO regions (code, name, level, merged_in) VALUES ('110101001001', '甲村', 'village', NULL);
              INSERT INTO policies (id, name, source, active, actor, at) VALUES (1, 'p', 'name = \"p\"', 1, 't', 0);
              INSERT INTO proposals (id, village, year, policy_id, status, pool, figures, trace, computed_at, published_at)
@@ -343,10 +375,7 @@ mod tests {
                  (1, 1, 'computed', 't', 100, '按政策 #1 计算'),
                  (2, 1, 'resolved', 't', 200, '表决：赞成 31、反对 0、弃权 2；附件：会议记录.pdf');",
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
         let store = Store::open(&url, false).await.unwrap();
         let p = store.proposal("110101001001", 2024).await.unwrap().unwrap();
         assert_eq!((p.status, &p.resolution), (crate::Status::Resolved, &None));
@@ -371,69 +400,56 @@ mod tests {
     /// upgrade is found like any other.
     #[tokio::test]
     async fn migration_sixteen_seals_the_rows_stored_before_it() {
-        let (dir, url, pool) = old_database("migrate-sixteen", 15).await;
-        sqlx::raw_sql(
+        baseline_then_edit(
+            ("migrate-sixteen", 15),
             "INSERT INTO regions (code, name, level, merged_in) VALUES ('110101001001', '甲村', 'village', NULL);
              INSERT INTO users (username, display_name, password_hash, role, scope, created_at)
                  VALUES ('wang', '王', 'h', 'township_officer', '110101001000', 0);
              INSERT INTO policies (id, name, source, active, actor, at) VALUES (1, 'p', 'rate = 1', 1, 't', 0);
              INSERT INTO cadres (village, year, person, name, role, months_in_post, sanctioned, appraisal)
                  VALUES ('110101001001', 2024, 'P1', '张三', 'secretary', 12, 0, '合格');",
+            "用户1 行",
+            ("UPDATE users SET role = 'county_admin'", ["wang", "county_admin"]),
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-        let store = Store::open(&url, false).await.unwrap();
-        assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
-        let rows = store.audit_all().await.unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].action, "seal_baseline");
-        assert!(rows[0].detail.contains("用户1 行"), "{}", rows[0].detail);
-        sqlx::query("UPDATE users SET role = 'county_admin'")
-            .execute(&store.pool)
-            .await
-            .unwrap();
-        let problems = store.verify_audit().await.unwrap();
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("wang") && p.contains("county_admin")),
-            "{problems:?}"
-        );
-        store.close().await;
-        crate::testing::drop_database(&url);
-        let _ = std::fs::remove_dir_all(dir);
+        .await;
     }
 
     /// Migration 18 seals the contract tables' rows stored before it (one audit row), so that a rent
     /// changed after the upgrade is found.
     #[tokio::test]
     async fn migration_eighteen_seals_the_contracts_stored_before_it() {
-        let (dir, url, pool) = old_database("migrate-eighteen", 17).await;
-        sqlx::raw_sql(
+        baseline_then_edit(
+            ("migrate-eighteen", 17),
             "INSERT INTO contracts (village, contract_id, version, counterparty, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id)
                  VALUES ('110101001001', 'C1', 1, '张三', 'lease', '2022-01-01', '2022-01-01', '2026-12-31', 1000000, '10-03', 'operating_revenue', 0);",
+            "合同1 行",
+            ("UPDATE contracts SET annual_rent = 2000000", ["合同编号 C1", "2000000"]),
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
+    }
+
+    /// A database at `version` with `rows`, upgraded: the upgrade writes one `seal_baseline` audit
+    /// row naming `baseline` and the log verifies; then `edit` made directly is found by `check`,
+    /// named with both of its words.
+    async fn baseline_then_edit(
+        (name, version): (&str, usize),
+        rows: &str,
+        baseline: &str,
+        (edit, words): (&'static str, [&str; 2]),
+    ) {
+        let (dir, url) = old_database_with(name, version, rows).await;
         let store = Store::open(&url, false).await.unwrap();
         assert_eq!(store.verify_audit().await.unwrap(), Vec::<String>::new());
         let rows = store.audit_all().await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].action, "seal_baseline");
-        assert!(rows[0].detail.contains("合同1 行"), "{}", rows[0].detail);
-        sqlx::query("UPDATE contracts SET annual_rent = 2000000")
-            .execute(&store.pool)
-            .await
-            .unwrap();
+        assert!(rows[0].detail.contains(baseline), "{}", rows[0].detail);
+        sqlx::query(edit).execute(&store.pool).await.unwrap();
         let problems = store.verify_audit().await.unwrap();
         assert!(
             problems
                 .iter()
-                .any(|p| p.contains("合同编号 C1") && p.contains("2000000")),
+                .any(|p| p.contains(words[0]) && p.contains(words[1])),
             "{problems:?}"
         );
         store.close().await;
@@ -454,12 +470,7 @@ mod tests {
         let url = format!("sqlite://{}", dir.join("s.db").display());
         let store = Store::open(&url, true).await.unwrap();
         for _ in 0..4 {
-            let level: i64 = sqlx::query("PRAGMA synchronous")
-                .fetch_one(&store.pool)
-                .await
-                .unwrap()
-                .get(0);
-            assert_eq!(level, 2);
+            assert_eq!(number(&store.pool, "PRAGMA synchronous").await, 2);
         }
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);

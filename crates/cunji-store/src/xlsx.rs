@@ -47,13 +47,52 @@ pub fn read(
         read_unguarded(file, bytes, columns, extra)
     })) {
         Ok(r) => r,
-        Err(_) => Err(vec![RowError {
-            file: file.to_string(),
-            line: 1,
-            column: "文件".into(),
-            message: "工作簿结构损坏，无法读取（请用 Excel 或 WPS 打开后另存为 .xlsx）".into(),
-        }]),
+        Err(_) => Err(file_error(file, DAMAGED.into())),
     }
+}
+
+/// What is said of a workbook the spreadsheet library panicked on.
+const DAMAGED: &str = "工作簿结构损坏，无法读取（请用 Excel 或 WPS 打开后另存为 .xlsx）";
+
+/// An error of the whole file (not of a row), as every reader of a workbook gives it.
+fn file_error(file: &str, message: String) -> Vec<RowError> {
+    vec![RowError {
+        file: file.to_string(),
+        line: 1,
+        column: "文件".into(),
+        message,
+    }]
+}
+
+/// The workbook in `bytes`, or why it is not one.
+fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<Vec<u8>>>, String> {
+    Xlsx::new(Cursor::new(bytes.to_vec())).map_err(|e| format!("不是有效的 .xlsx 工作簿：{e}"))
+}
+
+/// Streams the filled cells of sheet `name` to `each` (row and column from 0), refusing a row past
+/// Excel's last before anything more is read; `past_last_row` ends that refusal with what to do.
+fn each_filled_cell(
+    book: &mut Xlsx<Cursor<Vec<u8>>>,
+    name: &str,
+    past_last_row: &str,
+    mut each: impl FnMut(u32, u32, &calamine::DataRef<'_>) -> Result<(), String>,
+) -> Result<(), String> {
+    let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
+    let mut reader = book.worksheet_cells_reader(name).map_err(unreadable)?;
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        if r >= MAX_ROWS {
+            return Err(format!(
+                "工作表“{name}”超过 {MAX_ROWS} 行（第 {} 行有内容），不是 Excel 或 WPS 能保存的工作表{past_last_row}",
+                r as u64 + 1
+            ));
+        }
+        each(r, c, cell.get_value())?;
+    }
+    Ok(())
 }
 
 /// Cells a sheet may span, empty ones included: the spreadsheet library fills a dense grid of its
@@ -76,33 +115,24 @@ fn sheet_range(
     book: &mut Xlsx<Cursor<Vec<u8>>>,
     name: &str,
 ) -> Result<calamine::Range<Data>, String> {
-    let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
-    let mut reader = book.worksheet_cells_reader(name).map_err(unreadable)?;
     let mut cells = Vec::new();
     let (mut rows, mut cols) = ((u32::MAX, 0u32), (u32::MAX, 0u32));
-    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
-        if matches!(cell.get_value(), calamine::DataRef::Empty) {
-            continue;
-        }
-        let (r, c) = cell.get_position();
-        if r >= MAX_ROWS {
-            return Err(format!(
-                "工作表“{name}”超过 {MAX_ROWS} 行（第 {} 行有内容），不是 Excel 或 WPS 能保存的工作表；大文件请另存为 CSV 后导入",
-                r as u64 + 1
-            ));
-        }
-        if cells.len() >= MAX_FILLED_CELLS {
-            return Err(format!(
+    each_filled_cell(
+        book,
+        name,
+        "；大文件请另存为 CSV 后导入",
+        |r, c, value| {
+            if cells.len() >= MAX_FILLED_CELLS {
+                return Err(format!(
                 "工作表“{name}”有内容的单元格超过 {MAX_FILLED_CELLS} 个：请分成几个文件，或另存为 CSV 后导入（CSV 不限大小）"
             ));
-        }
-        rows = (rows.0.min(r), rows.1.max(r));
-        cols = (cols.0.min(c), cols.1.max(c));
-        cells.push(calamine::Cell::new(
-            (r, c),
-            Data::from(cell.get_value().clone()),
-        ));
-    }
+            }
+            rows = (rows.0.min(r), rows.1.max(r));
+            cols = (cols.0.min(c), cols.1.max(c));
+            cells.push(calamine::Cell::new((r, c), Data::from(value.clone())));
+            Ok(())
+        },
+    )?;
     if !cells.is_empty() {
         let height = (rows.1 - rows.0) as u64 + 1;
         let width = (cols.1 - cols.0) as u64 + 1;
@@ -125,16 +155,8 @@ fn read_unguarded(
     columns: &[Column],
     extra: Option<ExtraColumns<'_>>,
 ) -> Result<Sheet, Vec<RowError>> {
-    let fail = |m: String| {
-        vec![RowError {
-            file: file.to_string(),
-            line: 1,
-            column: "文件".into(),
-            message: m,
-        }]
-    };
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
-        .map_err(|e| fail(format!("不是有效的 .xlsx 工作簿：{e}")))?;
+    let fail = |m: String| file_error(file, m);
+    let mut book = open(bytes).map_err(fail)?;
     let Some(sheet_name) = book.sheet_names().first().cloned() else {
         return Err(fail("工作簿中没有工作表".into()));
     };
@@ -298,37 +320,23 @@ pub(crate) fn book_sheets(
     bytes: &[u8],
     budget: &mut usize,
 ) -> Result<Vec<BookSheet>, Vec<RowError>> {
-    let fail = |m: String| {
-        vec![RowError {
-            file: file.to_string(),
-            line: 1,
-            column: "文件".into(),
-            message: m,
-        }]
-    };
+    let fail = |m: String| file_error(file, m);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         book_sheets_unguarded(bytes, budget)
     })) {
         Ok(r) => r.map_err(fail),
-        Err(_) => Err(fail(
-            "工作簿结构损坏，无法读取（请用 Excel 或 WPS 打开后另存为 .xlsx）".into(),
-        )),
+        Err(_) => Err(fail(DAMAGED.into())),
     }
 }
 
 fn book_sheets_unguarded(bytes: &[u8], budget: &mut usize) -> Result<Vec<BookSheet>, String> {
     use cunji_core::statement_book::Cell as BookCell;
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("不是有效的 .xlsx 工作簿：{e}"))?;
+    let mut book = open(bytes)?;
     let mut out = Vec::new();
     for name in book.sheet_names() {
-        let unreadable = |e: calamine::XlsxError| format!("无法读取工作表“{name}”：{e}");
-        let mut reader = book.worksheet_cells_reader(&name).map_err(unreadable)?;
         let mut cells: Vec<(u32, u32, BookCell)> = Vec::new();
-        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
-            let (r, c) = cell.get_position();
-            let value = match cell.get_value() {
-                calamine::DataRef::Empty => continue,
+        each_filled_cell(&mut book, &name, "", |r, c, value| {
+            let value = match value {
                 calamine::DataRef::Float(f) => BookCell::Number(*f),
                 calamine::DataRef::Int(n) => BookCell::Number(*n as f64),
                 calamine::DataRef::String(s) => BookCell::Text(s.clone()),
@@ -338,12 +346,6 @@ fn book_sheets_unguarded(bytes: &[u8], budget: &mut usize) -> Result<Vec<BookShe
                 ),
                 other => BookCell::Text(Data::from(other.clone()).to_string()),
             };
-            if r >= MAX_ROWS {
-                return Err(format!(
-                    "工作表“{name}”超过 {MAX_ROWS} 行（第 {} 行有内容），不是 Excel 或 WPS 能保存的工作表",
-                    r as u64 + 1
-                ));
-            }
             if cells.len() >= BOOK_SHEET_CELLS {
                 return Err(format!(
                     "工作表“{name}”有内容的单元格超过 {BOOK_SHEET_CELLS} 个，不像一张收益及收益分配表：请删去表外的内容"
@@ -356,8 +358,8 @@ fn book_sheets_unguarded(bytes: &[u8], budget: &mut usize) -> Result<Vec<BookShe
             }
             *budget -= 1;
             cells.push((r, c, value));
-        }
-        drop(reader);
+            Ok(())
+        })?;
         // Sheets are written row by row, but nothing makes a file keep that order; the last of
         // two cells at one place wins, as in a spreadsheet.
         cells.sort_by_key(|(r, c, _)| (*r, *c));

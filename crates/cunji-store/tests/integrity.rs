@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{import, resolution, store_with};
+use common::{import, resolved_proposal, store_with};
 use cunji_core::workflow::Action;
 use cunji_store::workflow::StepRecord;
-use cunji_store::{Computation, ImportKind, ProposalAward, Store};
+use cunji_store::{Computation, ImportKind, Store};
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
 const VILLAGE: &str = "110101001001";
@@ -46,40 +46,7 @@ async fn everything(name: &str) -> (Store, String, std::path::PathBuf, i64) {
     import(&store, ImportKind::Cadres, "c.csv", CADRES)
         .await
         .unwrap();
-    let figures = store
-        .figures_fingerprint(&[VILLAGE.to_string()])
-        .await
-        .unwrap();
-    let awards = [ProposalAward {
-        person: "P1".into(),
-        name: "张三".into(),
-        role: cunji_core::cadre::Role::Secretary,
-        computed: cunji_core::Fen::from_fen(500_000),
-        decided: None,
-        paid: None,
-        recovered: cunji_core::Fen::ZERO,
-    }];
-    let computation = Computation {
-        village: VILLAGE,
-        year: 2024,
-        policy_id,
-        pool: 500_000,
-        measure: None,
-        base: None,
-        figures: &figures,
-        awards: &awards,
-        trace: &[],
-        story: &[],
-    };
-    let id = store
-        .record_computation(&computation, "test")
-        .await
-        .unwrap();
-    let today = cunji_core::date::Date::parse("2025-03-01").unwrap();
-    store
-        .record_resolution(id, &resolution(&[("P1", 400_000)]), today, "test")
-        .await
-        .unwrap();
+    let id = resolved_proposal(&store, policy_id).await;
     let record = StepRecord {
         detail: "审核通过".into(),
         data: serde_json::json!({}),
@@ -88,7 +55,7 @@ async fn everything(name: &str) -> (Store, String, std::path::PathBuf, i64) {
         store.take_step(id, action, &record, "test").await.unwrap();
     }
     store.close_year(VILLAGE, 2024, "test").await.unwrap();
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    no_problems(&store).await;
     (store, url, dir, id)
 }
 
@@ -107,19 +74,34 @@ async fn behind_the_back(url: &str, sql: &str) {
     pool.close().await;
 }
 
+/// What `check` finds.
+async fn problems(store: &Store) -> Vec<String> {
+    store.check().await.unwrap().problems
+}
+
+/// `check` finds nothing: every row stands as its seal says.
+async fn no_problems(store: &Store) {
+    assert_eq!(problems(store).await, Vec::<String>::new());
+}
+
+/// Closes the store and removes its database and directory.
+async fn done(store: Store, url: &str, dir: std::path::PathBuf) {
+    store.close().await;
+    cunji_store::testing::drop_database(url);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Edits the database with `sql` and asserts that `check` finds it, with every piece of `want` in
 /// one problem.
 async fn found(name: &str, sql: &str, want: &[&str]) {
     let (store, url, dir, _) = everything(name).await;
     behind_the_back(&url, sql).await;
-    let problems = store.check().await.unwrap().problems;
+    let problems = problems(&store).await;
     assert!(
         problems.iter().any(|p| want.iter().all(|w| p.contains(w))),
         "no problem names {want:?}: {problems:#?}"
     );
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    done(store, &url, dir).await;
 }
 
 #[tokio::test]
@@ -271,7 +253,7 @@ async fn the_last_audit_rows_deleted_with_the_head_rewritten_are_found_against_t
         ),
     )
     .await;
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    no_problems(&store).await;
     let problems = store
         .check_with_head(Some((id, &hash)))
         .await
@@ -283,9 +265,7 @@ async fn the_last_audit_rows_deleted_with_the_head_rewritten_are_found_against_t
             .any(|p| p.contains("审计日志被截断") && p.contains(&format!("#{id}"))),
         "{problems:#?}"
     );
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    done(store, &url, dir).await;
 }
 
 /// A step refuses to vouch for an edit made before it: paying a decided amount raised tenfold is
@@ -306,9 +286,7 @@ async fn a_step_on_a_proposal_changed_directly_is_refused() {
         refused.contains("被直接改过") && refused.contains("决定金额"),
         "{refused}"
     );
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    done(store, &url, dir).await;
 }
 
 /// New figures send an unpaid proposal back (a step written by the entry's own write): its rows stay
@@ -323,7 +301,7 @@ async fn proposals_sent_back_by_new_figures_stay_sealed() {
         .unwrap();
     let p = store.proposal(VILLAGE, 2024).await.unwrap().unwrap();
     assert_eq!((p.id, p.status), (id, cunji_store::Status::Stale));
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    no_problems(&store).await;
     // Computed again, then sent back by one entry typed on the web.
     let figures = store
         .figures_fingerprint(&[VILLAGE.to_string()])
@@ -359,10 +337,8 @@ async fn proposals_sent_back_by_new_figures_stay_sealed() {
         p.awards.is_empty(),
         "the recomputation's awards replaced the old ones"
     );
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    no_problems(&store).await;
+    done(store, &url, dir).await;
 }
 
 /// A write that would seal rows changed behind the log's back refuses, storing nothing: a password
@@ -425,7 +401,7 @@ async fn writes_refuse_to_seal_rows_changed_directly_until_the_change_is_accepte
         .await
         .unwrap();
     assert_eq!(accepted.len(), 4, "{accepted:#?}");
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    no_problems(&store).await;
     let row = &store.audit_log(1).await.unwrap()[0];
     assert_eq!(row.action, "seal_accept");
     assert!(
@@ -444,10 +420,8 @@ async fn writes_refuse_to_seal_rows_changed_directly_until_the_change_is_accepte
     import(&store, ImportKind::Entries, "e.csv", entries)
         .await
         .unwrap();
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    no_problems(&store).await;
+    done(store, &url, dir).await;
 }
 
 const ASSETS: &str = "asset,village,kind,name,quantity,unit,original_value,acquired,grant,status\nA1,110101001001,land,东坡地,10,亩,,2010-01-01,,let\n";
@@ -472,7 +446,7 @@ async fn with_contracts(name: &str) -> (Store, String, std::path::PathBuf, [i64;
         import(&store, kind, "f.csv", text).await.unwrap();
         ids[i] = store.audit_log(1).await.unwrap()[0].id;
     }
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    no_problems(&store).await;
     (store, url, dir, ids)
 }
 
@@ -490,7 +464,7 @@ async fn a_contracts_rent_changed_directly_is_found_and_refused() {
     let problem = format!(
         "合同表（contracts）中 村 110101001001、合同编号 C1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{contracts}）：年租金（分） 由“1000000”改为“2000000”"
     );
-    assert_eq!(store.check().await.unwrap().problems, vec![problem.clone()]);
+    assert_eq!(problems(&store).await, vec![problem.clone()]);
     let village = cunji_core::region::RegionCode::parse(VILLAGE).unwrap();
     let end = cunji_core::date::Date::parse("2025-12-31").unwrap();
     let refused = store
@@ -514,10 +488,8 @@ async fn a_contracts_rent_changed_directly_is_found_and_refused() {
         .end_contract_early(&village, "C2", end, "合作社解散", "test")
         .await
         .unwrap();
-    assert_eq!(store.check().await.unwrap().problems, vec![problem]);
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(problems(&store).await, vec![problem]);
+    done(store, &url, dir).await;
 }
 
 /// An installment contract ended before its first installment owes nothing: the set has no empty
@@ -555,7 +527,7 @@ async fn a_deleted_installment_is_found_and_refused() {
     let problem = format!(
         "分期应收表（installments）中 村 110101001001、合同编号 C2、版本 1、序号 1 这一行被直接删除（审计记录 #{installments} 记录的内容：应收日期 “2024-10-02”，金额（分） “300000”，写入的审计记录 “{installments}”）"
     );
-    assert_eq!(store.check().await.unwrap().problems, vec![problem.clone()]);
+    assert_eq!(problems(&store).await, vec![problem.clone()]);
     let again = format!("{INSTALLMENTS}C2,110101001001,2025-03-01,3000\n");
     let refused = import(&store, ImportKind::Installments, "i.csv", &again)
         .await
@@ -565,9 +537,7 @@ async fn a_deleted_installment_is_found_and_refused() {
         refused,
         format!("分期应收的记录被直接改过（未经程序），为免替改动背书，本次未写入任何数据（请县级管理员运行 cunji check 查明）：{problem}")
     );
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    done(store, &url, dir).await;
 }
 
 /// An asset's status changed directly and a contract inserted directly are found; the counterparty's
@@ -582,7 +552,7 @@ async fn an_assets_status_changed_and_a_contract_inserted_directly_are_found() {
          SELECT village, 'C9', 1, counterparty, counterparty_id, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id FROM contracts WHERE contract_id = 'C1'",
     )
     .await;
-    let problems = store.check().await.unwrap().problems;
+    let problems = problems(&store).await;
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert_eq!(
         problems[0],
@@ -598,9 +568,7 @@ async fn an_assets_status_changed_and_a_contract_inserted_directly_are_found() {
         "{}",
         problems[1]
     );
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    done(store, &url, dir).await;
 }
 
 /// Changes made through cunji stay sealed: a new version imported, an early end (with its new set
@@ -618,10 +586,8 @@ async fn contract_changes_through_cunji_stay_sealed() {
         .end_contract_early(&village, "C2", end, "合作社解散", "test")
         .await
         .unwrap();
-    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
-    store.close().await;
-    cunji_store::testing::drop_database(&url);
-    let _ = std::fs::remove_dir_all(dir);
+    no_problems(&store).await;
+    done(store, &url, dir).await;
 }
 
 /// The import id of the receipts numbered `seq` (read directly, as the test's edits are made).

@@ -6,7 +6,7 @@ mod common;
 use common::store_with;
 use cunji_core::workflow::Action;
 use cunji_store::workflow::StepRecord;
-use cunji_store::{Computation, ProposalAward, Status};
+use cunji_store::Status;
 
 const REGIONS: &str = "code,name\n110000000000,北京市\n110100000000,市辖区\n110101000000,东城区\n110101001000,某镇\n110101001001,甲村\n";
 const VILLAGE: &str = "110101001001";
@@ -20,43 +20,7 @@ async fn racing_officials_take_each_workflow_step_once() {
         .await
         .unwrap()
         .id;
-    let figures = store
-        .figures_fingerprint(&[VILLAGE.to_string()])
-        .await
-        .unwrap();
-    let awards = [ProposalAward {
-        person: "P1".into(),
-        name: "张三".into(),
-        role: cunji_core::cadre::Role::Secretary,
-        computed: cunji_core::Fen::from_fen(500_000),
-        decided: None,
-        paid: None,
-        recovered: cunji_core::Fen::ZERO,
-    }];
-    let id = store
-        .record_computation(
-            &Computation {
-                village: VILLAGE,
-                year: 2024,
-                policy_id,
-                pool: 500_000,
-                measure: None,
-                base: None,
-                figures: &figures,
-                awards: &awards,
-                trace: &[],
-                story: &[],
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    let resolution = common::resolution(&[("P1", 400_000)]);
-    let today = cunji_core::date::Date::parse("2025-03-01").unwrap();
-    store
-        .record_resolution(id, &resolution, today, "test")
-        .await
-        .unwrap();
+    let id = common::resolved_proposal(&store, policy_id).await;
     for (action, to) in [
         (Action::Approve, Status::TownshipApproved),
         (Action::File, Status::CountyFiled),

@@ -86,6 +86,38 @@ fn workbook(s: &Scratch, file: &str, sheets: &[(String, Vec<Vec<String>>)]) -> S
     path.to_str().unwrap().to_string()
 }
 
+/// A workbook `file` of one sheet `sheet` in 元 (`sheet_rows` of `village`, `year`, `last`, `closing`).
+fn one_sheet(
+    s: &Scratch,
+    file: &str,
+    sheet: &str,
+    village: &str,
+    year: i32,
+    last: &str,
+    closing: &str,
+) -> String {
+    let rows = sheet_rows("元", village, year, last, closing);
+    workbook(s, file, &[(sheet.into(), rows)])
+}
+
+/// The arguments of `cunji import statement-book FILES --region 131124100000` (the county).
+fn book_args<'a>(files: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["import", "statement-book"];
+    args.extend(files);
+    args.extend(["--region", "131124100000"]);
+    args
+}
+
+/// Imports the statement books `files` for the county, which must succeed: the output.
+fn import_books(s: &Scratch, files: &[&str]) -> String {
+    s.ok(&book_args(files))
+}
+
+/// Imports the statement books `files` for the county, which must be refused: the errors.
+fn books_refused(s: &Scratch, files: &[&str]) -> String {
+    refused(s, &book_args(files))
+}
+
 fn totals(s: &Scratch) -> String {
     s.ok(&["totals", "--out", "t.csv"]);
     std::fs::read_to_string(s.path("t.csv")).unwrap()
@@ -111,7 +143,7 @@ fn twenty_sheets_import_together_and_a_wrong_sum_refuses_every_file() {
         })
         .collect();
     let one = workbook(&s, "books.xlsx", &sheets);
-    let out = s.ok(&["import", "statement-book", &one, "--region", "131124100000"]);
+    let out = import_books(&s, &[&one]);
     assert!(
         out.contains("已导入收益及收益分配表 20 张（1 个文件），生成 100 笔年末分录"),
         "{out}"
@@ -124,32 +156,25 @@ fn twenty_sheets_import_together_and_a_wrong_sum_refuses_every_file() {
 
     // A second import of two files, one sheet of the second with a wrong sum: neither is stored.
     let before = totals(&s);
-    let good = workbook(
+    let good = one_sheet(
         &s,
         "good.xlsx",
-        &[(
-            "甲".into(),
-            sheet_rows("元", "东关村股份经济合作社", 2030, "", "50000.00"),
-        )],
+        "甲",
+        "东关村股份经济合作社",
+        2030,
+        "",
+        "50000.00",
     );
-    let bad = workbook(
+    let bad = one_sheet(
         &s,
         "bad.xlsx",
-        &[(
-            "乙".into(),
-            sheet_rows("元", "西关村股份经济合作社", 2030, "", "50000.01"),
-        )],
+        "乙",
+        "西关村股份经济合作社",
+        2030,
+        "",
+        "50000.01",
     );
-    let r = s.cunji(&[
-        "import",
-        "statement-book",
-        &good,
-        &bad,
-        "--region",
-        "131124100000",
-    ]);
-    assert_eq!(r.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&r.stderr);
+    let err = books_refused(&s, &[&good, &bad]);
     assert!(
         err.contains("bad.xlsx［乙］:16: 项目: “年末未分配收益”写的是 50,000.01 元，按各项计算应为 50,000.00 元")
             && err.contains("本次 2 个文件均未导入任何数据"),
@@ -211,37 +236,27 @@ fn an_ambiguous_name_lists_its_candidates_and_wan_yuan_are_exact() {
 fn last_years_column_is_compared_with_the_stored_year_as_a_warning() {
     let s = Scratch::new("books-prior");
     s.import("regions", "r.csv", REGIONS);
-    let first = workbook(
+    let first = one_sheet(
         &s,
         "2023.xlsx",
-        &[(
-            "2023".into(),
-            sheet_rows("元", "西关村股份经济合作社", 2023, "", "50000.00"),
-        )],
+        "2023",
+        "西关村股份经济合作社",
+        2023,
+        "",
+        "50000.00",
     );
-    s.ok(&[
-        "import",
-        "statement-book",
-        &first,
-        "--region",
-        "131124100000",
-    ]);
+    import_books(&s, &[&first]);
     // The 2024 sheet says 2023's operating revenue was 140,000.00; the books hold 150,000.00.
-    let second = workbook(
+    let second = one_sheet(
         &s,
         "2024.xlsx",
-        &[(
-            "2024".into(),
-            sheet_rows("元", "西关村股份经济合作社", 2024, "140000", "50000.00"),
-        )],
+        "2024",
+        "西关村股份经济合作社",
+        2024,
+        "140000",
+        "50000.00",
     );
-    let out = s.ok(&[
-        "import",
-        "statement-book",
-        &second,
-        "--region",
-        "131124100000",
-    ]);
+    let out = import_books(&s, &[&second]);
     assert!(
         out.contains("请核对（上年金额与库中不同，未影响导入）")
             && out.contains("“经营收入”上年金额写的是 140,000.00 元，已入账的 2023 年为 150,000.00 元（村 131124100201）"),
@@ -249,15 +264,7 @@ fn last_years_column_is_compared_with_the_stored_year_as_a_warning() {
     );
     // The year is stored once: a second book for it is a row error naming the sheet, the village
     // and the year, never the database's own words.
-    let again = s.cunji(&[
-        "import",
-        "statement-book",
-        &second,
-        "--region",
-        "131124100000",
-    ]);
-    assert_eq!(again.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&again.stderr);
+    let err = books_refused(&s, &[&second]);
     assert!(
         err.contains("2024.xlsx［2024］:1: 项目: 村 131124100201 的 2024 年已导入过收益及收益分配表，不能再导入一张（更正请记账或冲销）")
             && !err.contains("UNIQUE"),
@@ -338,13 +345,7 @@ fn sheets_not_filled_in_are_skipped_and_a_book_without_figures_is_refused() {
             ),
         ],
     );
-    let out = s.ok(&[
-        "import",
-        "statement-book",
-        &book,
-        "--region",
-        "131124100000",
-    ]);
+    let out = import_books(&s, &[&book]);
     assert!(
         out.contains("已导入收益及收益分配表 1 张（1 个文件），生成 5 笔年末分录。")
             && out.contains("已跳过未填写金额的工作表 2 张（未存入任何数据）：")
@@ -385,13 +386,7 @@ fn wan_yuan_cells_are_exact_and_text_amounts_follow_the_rule() {
         line("本年收益", "20.010002"),
     ]);
     let file = workbook(&s, "wan.xlsx", &[("万元".into(), wan)]);
-    s.ok(&[
-        "import",
-        "statement-book",
-        &file,
-        "--region",
-        "131124100000",
-    ]);
+    import_books(&s, &[&file]);
     let t = totals(&s);
     assert!(
         t.contains("131124100201,2024,operating_revenue,200100.01,1\n")
@@ -404,28 +399,13 @@ fn wan_yuan_cells_are_exact_and_text_amounts_follow_the_rule() {
     text[0][1] = "2023年度".into();
     text.extend([line("经营收入", "1,234.00元"), line("本年收益", "1，234元")]);
     let file = workbook(&s, "text.xlsx", &[("元".into(), text.clone())]);
-    s.ok(&[
-        "import",
-        "statement-book",
-        &file,
-        "--region",
-        "131124100000",
-    ]);
+    import_books(&s, &[&file]);
     assert!(totals(&s).contains("131124100201,2023,operating_revenue,1234.00,1\n"));
     text[0][1] = "2022年度".into();
     text[2][2] = "1,2,3".into();
     text[3][2] = "123".into();
     let file = workbook(&s, "bad.xlsx", &[("元".into(), text)]);
-    let err = refused(
-        &s,
-        &[
-            "import",
-            "statement-book",
-            &file,
-            "--region",
-            "131124100000",
-        ],
-    );
+    let err = books_refused(&s, &[&file]);
     assert!(
         err.contains("bad.xlsx［元］:3: 项目: “经营收入”：金额格式不对：`1,2,3`（应写作元，如 12345、12,345.6、-80.00）"),
         "{err}"
@@ -459,21 +439,16 @@ fn a_book_over_a_year_with_entries_is_a_check_and_keeps_its_distribution() {
          131124100201,2024-06-01,admin_expense,40000\n",
     );
     let before = totals(&s);
-    let east = workbook(
+    let east = one_sheet(
         &s,
         "east.xlsx",
-        &[(
-            "东关".into(),
-            sheet_rows("元", "东关村股份经济合作社", 2024, "", "50000.00"),
-        )],
+        "东关",
+        "东关村股份经济合作社",
+        2024,
+        "",
+        "50000.00",
     );
-    let out = s.ok(&[
-        "import",
-        "statement-book",
-        &east,
-        "--region",
-        "131124100000",
-    ]);
+    let out = import_books(&s, &[&east]);
     assert!(
         out.contains("已导入收益及收益分配表 1 张（1 个文件），生成 0 笔年末分录。")
             && out.contains(
@@ -512,16 +487,7 @@ fn a_book_over_a_year_with_entries_is_a_check_and_keeps_its_distribution() {
             ),
         ],
     );
-    let err = refused(
-        &s,
-        &[
-            "import",
-            "statement-book",
-            &west,
-            "--region",
-            "131124100000",
-        ],
-    );
+    let err = books_refused(&s, &[&west]);
     assert!(
         err.contains("west.xlsx［西关］:1: 项目: 村 131124100201 的 2024 年已有账目，报表作为核对：“经营收入”账上合计 149,999.00 元，报表写的是 150,000.00 元")
             && err.contains("west.xlsx［西关2023又一张］:1: 项目: 村 131124100201 的 2023 年收益及收益分配表与 /")

@@ -50,8 +50,18 @@ pub struct FieldError {
 /// Each text longer than the bound every free-text field has (`columns::MAX_TEXT_CHARS`), on its
 /// column: the web's forms reach the contract through here as the importers do, so the bound holds
 /// for both (issue #32 item 4).
-fn too_long<const N: usize>(errors: &mut Vec<FieldError>, texts: [(&'static str, &str); N]) {
-    for (column, text) in texts {
+/// The texts of a draft (column, text, and its refusal when it may not be blank): every blank
+/// required one refused first, then every one too long, each on its column.
+fn texts<const N: usize>(
+    errors: &mut Vec<FieldError>,
+    texts: [(&'static str, &str, Option<&'static str>); N],
+) {
+    for (column, text, required) in texts {
+        if let (Some(refusal), true) = (required, text.trim().is_empty()) {
+            errors.push(field(column, refusal));
+        }
+    }
+    for (column, text, _) in texts {
         if let Err(m) = crate::columns::check_length(text) {
             errors.push(field(column, m));
         }
@@ -213,21 +223,12 @@ pub struct AssetDraft {
 impl Asset {
     pub fn new(d: AssetDraft) -> Result<Asset, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if d.id.trim().is_empty() {
-            errors.push(field("asset", "资产编号不能为空"));
-        }
-        if d.name.trim().is_empty() {
-            errors.push(field("name", "资产名称不能为空"));
-        }
-        if d.unit.trim().is_empty() {
-            errors.push(field("unit", "单位不能为空（如 亩、平方米、台）"));
-        }
-        too_long(
+        texts(
             &mut errors,
             [
-                ("asset", d.id.as_str()),
-                ("name", &d.name),
-                ("unit", &d.unit),
+                ("asset", &d.id, Some("资产编号不能为空")),
+                ("name", &d.name, Some("资产名称不能为空")),
+                ("unit", &d.unit, Some("单位不能为空（如 亩、平方米、台）")),
             ],
         );
         match d.original_value {
@@ -426,20 +427,15 @@ impl Contract {
     /// The contract of a draft, or every rule it breaks, each on its column.
     pub fn new(d: ContractDraft) -> Result<Contract, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if d.id.trim().is_empty() {
-            errors.push(field("contract", "合同编号不能为空"));
-        }
-        if d.counterparty.trim().is_empty() {
-            errors.push(field("counterparty", "对方名称不能为空"));
-        }
-        too_long(
+        texts(
             &mut errors,
             [
-                ("contract", d.id.as_str()),
-                ("counterparty", &d.counterparty),
+                ("contract", &d.id, Some("合同编号不能为空")),
+                ("counterparty", &d.counterparty, Some("对方名称不能为空")),
                 (
                     "counterparty_id",
                     d.counterparty_id.as_deref().unwrap_or(""),
+                    None,
                 ),
             ],
         );

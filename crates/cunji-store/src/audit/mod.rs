@@ -164,32 +164,63 @@ pub(crate) async fn amend_last(
     detail: &str,
     record_hash: &str,
 ) -> Result<(), sqlx::Error> {
+    rewrite_newest(tx, id, Some(detail), Some(record_hash), None).await
+}
+
+/// Rewrites audit row `id` with `detail`, `record_hash` and `seal_hash` where given (`None`: as
+/// stored), recomputes its chain hash and moves the head to it: the one place an audit row changes
+/// after it is written (`amend_last`, and its seals added by `seals`). The row must be the head: a
+/// row with rows chained after it cannot change.
+pub(crate) async fn rewrite_newest(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    detail: Option<&str>,
+    record_hash: Option<&str>,
+    seal_hash: Option<&str>,
+) -> Result<(), sqlx::Error> {
     let r = sqlx::query(
-        "SELECT at, actor, action, subject, prev_hash, seal_hash FROM audit_log WHERE id = $1",
+        "SELECT at, actor, action, subject, detail, record_hash, prev_hash, seal_hash, hash \
+         FROM audit_log WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
-    let seal_hash: String = r.try_get(5)?;
-    let (actor, action, subject, prev): (String, String, String, String) =
-        (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+    let text = |i: usize| r.try_get::<String, _>(i);
+    let or_stored = |given: Option<&str>, i: usize| given.map_or_else(|| text(i), |g| Ok(g.into()));
+    let (detail, record_hash, seal_hash) = (
+        or_stored(detail, 4)?,
+        or_stored(record_hash, 5)?,
+        or_stored(seal_hash, 7)?,
+    );
+    let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    if head != text(8)? {
+        return Err(sqlx::Error::Protocol(format!(
+            "audit row {id} is not the newest: it cannot be completed or sealed"
+        )));
+    }
     let hash = row_hash(
-        &prev,
+        &text(6)?,
         r.try_get(0)?,
-        &actor,
-        &action,
-        &subject,
-        detail,
-        record_hash,
+        &text(1)?,
+        &text(2)?,
+        &text(3)?,
+        &detail,
+        &record_hash,
         &seal_hash,
     );
-    sqlx::query("UPDATE audit_log SET detail = $1, record_hash = $2, hash = $3 WHERE id = $4")
-        .bind(detail)
-        .bind(record_hash)
-        .bind(&hash)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE audit_log SET detail = $1, record_hash = $2, seal_hash = $3, hash = $4 WHERE id = $5",
+    )
+    .bind(&detail)
+    .bind(&record_hash)
+    .bind(&seal_hash)
+    .bind(&hash)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
         .bind(&hash)
         .execute(&mut **tx)
@@ -405,17 +436,7 @@ impl Store {
     }
 
     async fn check_village(&self, village: &str) -> Result<(), StoreError> {
-        let level: Option<String> = sqlx::query("SELECT level FROM regions WHERE code = $1")
-            .bind(village)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()?;
-        match level.as_deref() {
-            Some("village") => Ok(()),
-            Some(_) => Err(StoreError::Invalid(format!("{village} 不是村级区划"))),
-            None => Err(StoreError::NotFound(format!("村 {village} 未登记"))),
-        }
+        crate::db::check_village(&self.pool, village, StoreError::NotFound).await
     }
 }
 

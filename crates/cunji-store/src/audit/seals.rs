@@ -279,23 +279,27 @@ pub(crate) const RECEIPTS: Sealed = Sealed {
     ],
 };
 
-/// Every sealed table, in the order `check` reports them.
-pub(crate) const ALL: [&Sealed; 14] = [
-    &USERS,
-    &POLICIES,
-    &SETTINGS,
-    &CLOSED_YEARS,
-    &CADRES,
-    &STATS,
-    &PROPOSALS,
-    &AWARDS,
-    &STEPS,
-    &RESOLUTIONS,
-    &ASSETS,
-    &CONTRACTS,
-    &INSTALLMENTS,
-    &RECEIPTS,
-];
+/// Every sealed table, in the order `check` reports them: those of migration 16, then those of 18,
+/// then 19's receipts, so that a table added to any of them is checked without a list to keep in step.
+pub(crate) const ALL: [&Sealed; 14] = joined(&[&BEFORE_CONTRACTS, &CONTRACT_TABLES, &[&RECEIPTS]]);
+
+/// The lists of `parts` one after the other; a wrong `N` fails the build (index out of bounds).
+const fn joined<const N: usize>(parts: &[&[&'static Sealed]]) -> [&'static Sealed; N] {
+    let mut out = [&USERS; N];
+    let (mut i, mut part, mut at) = (0, 0, 0);
+    while part < parts.len() {
+        if at < parts[part].len() {
+            out[i] = parts[part][at];
+            i += 1;
+            at += 1;
+        } else {
+            part += 1;
+            at = 0;
+        }
+    }
+    assert!(i == N, "ALL's length is the sum of its parts");
+    out
+}
 
 /// The tables sealed from migration 16, which came before the contract tables (migration 17).
 pub(crate) const BEFORE_CONTRACTS: [&Sealed; 10] = [
@@ -455,6 +459,26 @@ where
     Ok(out)
 }
 
+/// The rows of `t` in the scope of `args` (every row with `None`) as they stand and as their latest
+/// seals say, with the scope's text (`village|year`, …) that the seals are filed under.
+async fn standing(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    t: &Sealed,
+    args: Option<&[Arg]>,
+) -> Result<Rows, sqlx::Error> {
+    let scope = args.map(|a| a.iter().map(Arg::text).collect::<Vec<_>>().join("|"));
+    let now = current(&mut **tx, t, args).await?;
+    let before = latest(&mut **tx, t, scope.as_deref()).await?;
+    Ok((scope, now, before))
+}
+
+/// What `standing` gives.
+type Rows = (
+    Option<String>,
+    BTreeMap<String, Current>,
+    BTreeMap<String, Latest>,
+);
+
 /// Seals the rows of `t` in the scope of `args` (every row with `None`) as they now stand, into audit
 /// row `audit_id`, which must be the newest (its chain hash is recomputed with the seals). Only rows
 /// that differ from their latest seal are written, and a row the write deleted is sealed as deleted.
@@ -495,9 +519,7 @@ async fn seal_rows(
     t: &Sealed,
     args: Option<&[Arg]>,
 ) -> Result<bool, sqlx::Error> {
-    let scope = args.map(|a| a.iter().map(Arg::text).collect::<Vec<_>>().join("|"));
-    let now = current(&mut **tx, t, args).await?;
-    let before = latest(&mut **tx, t, scope.as_deref()).await?;
+    let (scope, now, before) = standing(tx, t, args).await?;
     let mut written = false;
     for (key, row) in &now {
         if before.get(key).and_then(|l| l.content.as_deref()) != Some(row.content.as_str()) {
@@ -585,10 +607,7 @@ pub(crate) async fn refuse_unsealed_scopes(
         before.retain(|_, l| wanted.contains(&l.scope));
         compare(t, &now, &before, &mut changed);
     }
-    match refusal(t.zh, &changed) {
-        Some(m) => Err(crate::db::StoreError::Conflict(m)),
-        None => Ok(()),
-    }
+    refuse(t, &changed)
 }
 
 /// The newest audit row: the one a transaction holding the write lock wrote last.
@@ -656,8 +675,8 @@ fn seal_line(table: &str, key: &str, scope: &str, content: Option<&str>) -> Stri
     }
 }
 
-/// Recomputes audit row `audit_id`'s seal hash and chain hash, and moves the head to it. The row must
-/// be the head: a row with rows chained after it cannot change.
+/// Recomputes audit row `audit_id`'s seal hash from its seals, and so its chain hash
+/// (`rewrite_newest`: the row must be the head).
 async fn rehash(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     audit_id: i64,
@@ -679,43 +698,7 @@ async fn rehash(
         ));
     }
     let seal_hash = super::sha256_hex(&text);
-    let r = sqlx::query(
-        "SELECT at, actor, action, subject, detail, record_hash, prev_hash, hash FROM audit_log WHERE id = $1",
-    )
-    .bind(audit_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    let old: String = r.try_get(7)?;
-    let head: String = sqlx::query("SELECT hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-    if head != old {
-        return Err(sqlx::Error::Protocol(format!(
-            "audit row {audit_id} is not the newest: its seals cannot be added"
-        )));
-    }
-    let hash = super::row_hash(
-        &r.try_get::<String, _>(6)?,
-        r.try_get(0)?,
-        &r.try_get::<String, _>(1)?,
-        &r.try_get::<String, _>(2)?,
-        &r.try_get::<String, _>(3)?,
-        &r.try_get::<String, _>(4)?,
-        &r.try_get::<String, _>(5)?,
-        &seal_hash,
-    );
-    sqlx::query("UPDATE audit_log SET seal_hash = $1, hash = $2 WHERE id = $3")
-        .bind(&seal_hash)
-        .bind(&hash)
-        .bind(audit_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    super::rewrite_newest(tx, audit_id, None, None, Some(&seal_hash)).await
 }
 
 /// Accepts the rows as they now stand after a direct edit was looked into (`cunji audit accept`): every
@@ -788,9 +771,7 @@ pub(crate) async fn unsealed_proposal(
     let mut out = Vec::new();
     let args = [Arg::Int(id)];
     for t in PROPOSAL_TABLES {
-        let now = current(&mut **tx, t, Some(&args)).await?;
-        let before = latest(&mut **tx, t, Some(&id.to_string())).await?;
-        compare(t, &now, &before, &mut out);
+        out.extend(unsealed(tx, t, Some(&args)).await?);
     }
     Ok(out)
 }
@@ -802,9 +783,7 @@ pub(crate) async fn unsealed(
     t: &Sealed,
     args: Option<&[Arg]>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let scope = args.map(|a| a.iter().map(Arg::text).collect::<Vec<_>>().join("|"));
-    let now = current(&mut **tx, t, args).await?;
-    let before = latest(&mut **tx, t, scope.as_deref()).await?;
+    let (_, now, before) = standing(tx, t, args).await?;
     let mut out = Vec::new();
     compare(t, &now, &before, &mut out);
     Ok(out)
@@ -822,6 +801,14 @@ pub(crate) fn refusal(what: &str, changed: &[String]) -> Option<String> {
     })
 }
 
+/// `refusal` as the error a write returns.
+fn refuse(t: &Sealed, changed: &[String]) -> Result<(), crate::db::StoreError> {
+    match refusal(t.zh, changed) {
+        Some(m) => Err(crate::db::StoreError::Conflict(m)),
+        None => Ok(()),
+    }
+}
+
 /// Refuses (`StoreError::Conflict`) when rows of `t` in the scope of `args` differ from their seals.
 pub(crate) async fn refuse_unsealed(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -829,10 +816,7 @@ pub(crate) async fn refuse_unsealed(
     args: Option<&[Arg]>,
 ) -> Result<(), crate::db::StoreError> {
     let changed = unsealed(tx, t, args).await?;
-    match refusal(t.zh, &changed) {
-        Some(m) => Err(crate::db::StoreError::Conflict(m)),
-        None => Ok(()),
-    }
+    refuse(t, &changed)
 }
 
 /// `refuse_unsealed` for each scope of an import (its village-years), every difference listed.
@@ -845,10 +829,7 @@ pub(crate) async fn refuse_unsealed_each(
     for args in scopes {
         changed.extend(unsealed(tx, t, Some(args)).await?);
     }
-    match refusal(t.zh, &changed) {
-        Some(m) => Err(crate::db::StoreError::Conflict(m)),
-        None => Ok(()),
-    }
+    refuse(t, &changed)
 }
 
 /// Every row of every sealed table against its latest seal, and every audit row's seals against

@@ -17,6 +17,41 @@ pub(crate) mod wal_flush;
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
 
+/// The migrations both backends run as written (`migrations/shared/`), each named once for both
+/// backends' lists (`sqlite::MIGRATIONS`, `postgres::MIGRATIONS`).
+mod shared {
+    pub(crate) const WORKFLOW_RULES: (i64, &str) = (
+        9,
+        include_str!("../../migrations/shared/0009_workflow_rules.sql"),
+    );
+    pub(crate) const PUBLISHED_FIGURES: (i64, &str) = (
+        11,
+        include_str!("../../migrations/shared/0011_published_figures.sql"),
+    );
+    pub(crate) const SETTINGS: (i64, &str) = (
+        12,
+        include_str!("../../migrations/shared/0012_settings.sql"),
+    );
+    pub(crate) const STORY: (i64, &str) =
+        (13, include_str!("../../migrations/shared/0013_story.sql"));
+    pub(crate) const DISTRIBUTIONS: (i64, &str) = (
+        14,
+        include_str!("../../migrations/shared/0014_distributions.sql"),
+    );
+    pub(crate) const CONTRACTS: (i64, &str) = (
+        17,
+        include_str!("../../migrations/shared/0017_contracts.sql"),
+    );
+    pub(crate) const CONTRACT_SEALS: (i64, &str) = (
+        18,
+        include_str!("../../migrations/shared/0018_contract_seals.sql"),
+    );
+}
+
+/// Every village-year account total from year `$1` on as one text, in portable SQL: both
+/// backends read it the same way (`Dialect::totals_text`).
+const TOTALS_TEXT: &str = "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1";
+
 /// A village's kept text (entry facts or sums), by its code, as a backend writes it.
 pub(crate) type VillageFacts = (String, Vec<u8>);
 

@@ -55,40 +55,22 @@ pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
         8,
         include_str!("../../migrations/postgres/0008_audit_scope.sql"),
     ),
-    (
-        9,
-        include_str!("../../migrations/shared/0009_workflow_rules.sql"),
-    ),
+    super::shared::WORKFLOW_RULES,
     (
         10,
         include_str!("../../migrations/postgres/0010_attachments.sql"),
     ),
-    (
-        11,
-        include_str!("../../migrations/shared/0011_published_figures.sql"),
-    ),
-    (
-        12,
-        include_str!("../../migrations/shared/0012_settings.sql"),
-    ),
-    (13, include_str!("../../migrations/shared/0013_story.sql")),
-    (
-        14,
-        include_str!("../../migrations/shared/0014_distributions.sql"),
-    ),
+    super::shared::PUBLISHED_FIGURES,
+    super::shared::SETTINGS,
+    super::shared::STORY,
+    super::shared::DISTRIBUTIONS,
     (
         15,
         include_str!("../../migrations/postgres/0015_entry_sums.sql"),
     ),
     (16, include_str!("../../migrations/postgres/0016_seals.sql")),
-    (
-        17,
-        include_str!("../../migrations/shared/0017_contracts.sql"),
-    ),
-    (
-        18,
-        include_str!("../../migrations/shared/0018_contract_seals.sql"),
-    ),
+    super::shared::CONTRACTS,
+    super::shared::CONTRACT_SEALS,
     (
         19,
         include_str!("../../migrations/postgres/0019_receipt_seals.sql"),
@@ -107,7 +89,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     link_predecessors: "INSERT INTO region_predecessors (predecessor, successor) \
          SELECT r->>0, r->>1 FROM json_array_elements($1::json) AS t(r)",
     regions_array: "SELECT COALESCE(json_agg(json_build_array(code, name, merged_in))::text, '[]') FROM regions",
-    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
+    totals_text: super::TOTALS_TEXT,
     cadres_array: "SELECT COALESCE(json_agg(json_build_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal))::text, '[]') \
          FROM cadres WHERE year = $1",
     all_sums: "SELECT village, year, sums FROM entry_sums",

@@ -28,40 +28,22 @@ pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
         8,
         include_str!("../../migrations/sqlite/0008_audit_scope.sql"),
     ),
-    (
-        9,
-        include_str!("../../migrations/shared/0009_workflow_rules.sql"),
-    ),
+    super::shared::WORKFLOW_RULES,
     (
         10,
         include_str!("../../migrations/sqlite/0010_attachments.sql"),
     ),
-    (
-        11,
-        include_str!("../../migrations/shared/0011_published_figures.sql"),
-    ),
-    (
-        12,
-        include_str!("../../migrations/shared/0012_settings.sql"),
-    ),
-    (13, include_str!("../../migrations/shared/0013_story.sql")),
-    (
-        14,
-        include_str!("../../migrations/shared/0014_distributions.sql"),
-    ),
+    super::shared::PUBLISHED_FIGURES,
+    super::shared::SETTINGS,
+    super::shared::STORY,
+    super::shared::DISTRIBUTIONS,
     (
         15,
         include_str!("../../migrations/sqlite/0015_entry_sums.sql"),
     ),
     (16, include_str!("../../migrations/sqlite/0016_seals.sql")),
-    (
-        17,
-        include_str!("../../migrations/shared/0017_contracts.sql"),
-    ),
-    (
-        18,
-        include_str!("../../migrations/shared/0018_contract_seals.sql"),
-    ),
+    super::shared::CONTRACTS,
+    super::shared::CONTRACT_SEALS,
     (
         19,
         include_str!("../../migrations/sqlite/0019_receipt_seals.sql"),
@@ -84,7 +66,7 @@ pub(crate) static DIALECT: Dialect = Dialect {
     link_predecessors: "INSERT INTO region_predecessors (predecessor, successor) \
          SELECT value->>0, value->>1 FROM json_each($1)",
     regions_array: "SELECT json_group_array(json_array(code, name, merged_in)) FROM regions",
-    totals_text: "SELECT COALESCE(string_agg(village || ',' || year || ',' || account || ',' || amount || ',' || entries, ';'), '') FROM totals WHERE year >= $1",
+    totals_text: super::TOTALS_TEXT,
     cadres_array: "SELECT json_group_array(json_array(village, year, person, name, role, months_in_post, sanctioned, base_pay, appraisal)) \
          FROM cadres WHERE year = $1",
     all_sums: "SELECT village, year, CAST(sums AS BLOB) FROM entry_sums",

@@ -4,7 +4,7 @@
 //! replaced as a whole set. Assets come before the contracts on them, contracts before their
 //! installments and before the entries naming them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cunji_core::account::Account;
 use cunji_core::columns::{ASSETS, CONTRACTS, INSTALLMENTS};
@@ -21,7 +21,7 @@ use sqlx::Row;
 use super::cells::Cells;
 use super::entries::Context;
 use super::{record_import, ImportError, ImportOutcome, Job};
-use crate::contracts::{AssetRow, Stored};
+use crate::contracts::{AssetRow, ContractRow, Stored};
 use crate::db::Store;
 
 /// The row's village: a registered village within the importer's scope that was not merged away
@@ -91,17 +91,13 @@ impl Seen {
     }
 }
 
-/// Stores `rows` (new versions, with their keys) with the import's audit row, which seals them
-/// (table `sealed`, issue #32); refused when a row of the assets or contracts of `scopes` (village
-/// and id) was changed behind the log's back, as a new version would vouch for it.
-#[allow(clippy::too_many_arguments)]
+/// Stores the new versions of `versions` with the import's audit row, which seals them (table
+/// `sealed`, issue #32); refused when a row of the assets or contracts of its scopes (village and id)
+/// was changed behind the log's back, as a new version would vouch for it.
 async fn write_versions<T: std::fmt::Debug>(
     job: &Job<'_>,
-    rows: &[(i64, T)],
-    unchanged: u64,
-    villages: impl Iterator<Item = String>,
+    versions: &Versions<T>,
     sealed: &crate::audit::seals::Sealed,
-    scopes: &BTreeSet<(String, String)>,
     head: &str,
     columns: usize,
     bind: impl for<'q> Fn(
@@ -110,7 +106,12 @@ async fn write_versions<T: std::fmt::Debug>(
         i64,
         i64,
     ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-) -> Result<(), ImportError> {
+) -> Result<ImportOutcome, ImportError> {
+    let Versions {
+        rows,
+        unchanged,
+        scopes,
+    } = versions;
     let mut tx = job.store.begin_write().await?;
     let mut lines: Vec<String> = rows.iter().map(|(v, r)| format!("{v}|{r:?}\n")).collect();
     lines.sort();
@@ -151,11 +152,14 @@ async fn write_versions<T: std::fmt::Debug>(
         }
         q.execute(&mut *tx).await?;
     }
-    let villages: Vec<String> = villages.collect();
-    crate::audit::touch(&mut tx, audit_id, villages.iter().map(|v| v.as_str())).await?;
+    // The villages whose books changed: those of the scopes (`touch` counts each once).
+    crate::audit::touch(&mut tx, audit_id, scopes.iter().map(|(v, _)| v.as_str())).await?;
     crate::audit::seals::seal_written(&mut tx, audit_id, &[sealed]).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(ImportOutcome::Stored {
+        rows: rows.len() as u64,
+        unchanged: *unchanged,
+    })
 }
 
 /// The next version of a key: 1, or one more than the stored one; `None` when the stored current
@@ -168,26 +172,79 @@ fn next_version<T: PartialEq>(stored: Option<&(i64, T)>, row: &T) -> Option<i64>
     }
 }
 
-pub(super) async fn import_assets(
+/// The sheet of an import of `columns`, the regions within the importer's scope, and what is stored.
+async fn opened(
     job: &Job<'_>,
     bytes: &[u8],
-) -> Result<ImportOutcome, ImportError> {
-    let sheet = job.sheet(bytes, &ASSETS, None)?;
+    columns: &[crate::table::Column],
+) -> Result<(crate::table::Sheet, Context, Stored), ImportError> {
+    let sheet = job.sheet(bytes, columns, None)?;
     let ctx = Context::load(job.store, std::iter::empty())
         .await?
         .within(job.meta.scope);
     let stored = job.store.stored_contracts("").await?;
-    let grants = grant_villages(job.store).await?;
+    Ok((sheet, ctx, stored))
+}
+
+/// The rows an import stores, each with its next version; how many were as stored; and the keys
+/// (village, id) of the rows stored.
+struct Versions<R> {
+    rows: Vec<(i64, R)>,
+    unchanged: u64,
+    scopes: BTreeSet<(String, String)>,
+}
+
+/// Reads each row of `sheet` with `read` into the row it stores (`None`: its errors are recorded),
+/// refuses a second row of a key (`what`: the id's column), and gives each row that differs from the
+/// key's current one in `stored` the next version. All or nothing: any error refuses the file.
+fn versions<R: PartialEq>(
+    job: &Job<'_>,
+    sheet: &crate::table::Sheet,
+    what: &str,
+    stored: &HashMap<(String, String), (i64, R)>,
+    mut read: impl FnMut(&mut Cells<'_, '_>) -> Option<R>,
+    key: impl Fn(&R) -> (String, String),
+) -> Result<Versions<R>, ImportError> {
     let mut errors = crate::table::RowErrors::new();
     let mut seen = Seen::default();
-    let (mut out, mut unchanged) = (Vec::new(), 0u64);
+    let mut out = Versions {
+        rows: Vec::new(),
+        unchanged: 0,
+        scopes: BTreeSet::new(),
+    };
     for row in &sheet.rows {
         job.progress.advance(1);
-        let mut c = Cells::new(&sheet, row, &mut errors);
-        let Some(asset) = read_asset(&mut c, &ctx, &grants) else {
+        let mut c = Cells::new(sheet, row, &mut errors);
+        let Some(row) = read(&mut c) else {
             continue;
         };
-        let row = AssetRow {
+        let key = key(&row);
+        if !seen.first(&mut c, what, &key.0, &key.1) {
+            continue;
+        }
+        match next_version(stored.get(&key), &row) {
+            Some(v) => {
+                out.rows.push((v, row));
+                out.scopes.insert(key);
+            }
+            None => out.unchanged += 1,
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    Ok(out)
+}
+
+pub(super) async fn import_assets(
+    job: &Job<'_>,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    let (sheet, ctx, stored) = opened(job, bytes, &ASSETS).await?;
+    let grants = grant_villages(job.store).await?;
+    let read = |c: &mut Cells<'_, '_>| {
+        let asset = read_asset(c, &ctx, &grants)?;
+        Some(AssetRow {
             village: asset.village().to_string(),
             asset: asset.id().to_string(),
             kind: asset.kind().key().to_string(),
@@ -198,26 +255,11 @@ pub(super) async fn import_assets(
             acquired: asset.acquired().iso(),
             grant: asset.grant().map(str::to_string),
             status: asset.status().key().to_string(),
-        };
-        if !seen.first(&mut c, "asset", &row.village, &row.asset) {
-            continue;
-        }
-        let key = (row.village.clone(), row.asset.clone());
-        match next_version(stored.assets.get(&key), &row) {
-            Some(v) => out.push((v, row)),
-            None => unchanged += 1,
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ImportError::Rows(errors));
-    }
-    let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
-    let scopes: BTreeSet<(String, String)> = out
-        .iter()
-        .map(|(_, r)| (r.village.clone(), r.asset.clone()))
-        .collect();
-    let sealed = &crate::audit::seals::ASSETS;
-    write_versions(job, &out, unchanged, villages.into_iter(), sealed, &scopes, "INSERT INTO assets (village, asset_id, version, kind, name, quantity, unit, original_value, acquired, grant_id, status, audit_id)",
+        })
+    };
+    let key = |r: &AssetRow| (r.village.clone(), r.asset.clone());
+    let out = versions(job, &sheet, "asset", &stored.assets, read, key)?;
+    write_versions(job, &out, &crate::audit::seals::ASSETS, "INSERT INTO assets (village, asset_id, version, kind, name, quantity, unit, original_value, acquired, grant_id, status, audit_id)",
         12,
         |q, r: &AssetRow, v, audit| {
         q.bind(&r.village)
@@ -233,11 +275,7 @@ pub(super) async fn import_assets(
         .bind(&r.status)
         .bind(audit)
     })
-    .await?;
-    Ok(ImportOutcome::Stored {
-        rows: out.len() as u64,
-        unchanged,
-    })
+    .await
 }
 
 /// Each stored grant's village, by grant id.
@@ -311,55 +349,22 @@ pub(super) async fn import_contracts(
     job: &Job<'_>,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = job.sheet(bytes, &CONTRACTS, None)?;
-    let ctx = Context::load(job.store, std::iter::empty())
-        .await?
-        .within(job.meta.scope);
-    let stored = job.store.stored_contracts("").await?;
-    let mut errors = crate::table::RowErrors::new();
-    let mut seen = Seen::default();
-    let (mut out, mut unchanged) = (Vec::new(), 0u64);
-    for row in &sheet.rows {
-        job.progress.advance(1);
-        let mut c = Cells::new(&sheet, row, &mut errors);
-        let Some(contract) = read_contract(&mut c, &ctx, &stored) else {
-            continue;
-        };
-        let row = crate::contracts::row_of(&contract);
-        if !seen.first(&mut c, "contract", &row.village, &row.contract) {
-            continue;
-        }
-        let key = (row.village.clone(), row.contract.clone());
-        match next_version(stored.contracts.get(&key), &row) {
-            Some(v) => out.push((v, row)),
-            None => unchanged += 1,
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ImportError::Rows(errors));
-    }
-    let villages: Vec<String> = out.iter().map(|(_, r)| r.village.clone()).collect();
-    let scopes: BTreeSet<(String, String)> = out
-        .iter()
-        .map(|(_, r)| (r.village.clone(), r.contract.clone()))
-        .collect();
-    let sealed = &crate::audit::seals::CONTRACTS;
+    let (sheet, ctx, stored) = opened(job, bytes, &CONTRACTS).await?;
+    let read = |c: &mut Cells<'_, '_>| {
+        let contract = read_contract(c, &ctx, &stored)?;
+        Some(crate::contracts::row_of(&contract))
+    };
+    let key = |r: &ContractRow| (r.village.clone(), r.contract.clone());
+    let out = versions(job, &sheet, "contract", &stored.contracts, read, key)?;
     write_versions(
         job,
         &out,
-        unchanged,
-        villages.into_iter(),
-        sealed,
-        &scopes,
+        &crate::audit::seals::CONTRACTS,
         crate::contracts::INSERT_CONTRACTS,
         17,
         crate::contracts::bind_contract_row,
     )
-    .await?;
-    Ok(ImportOutcome::Stored {
-        rows: out.len() as u64,
-        unchanged,
-    })
+    .await
 }
 
 fn read_contract(c: &mut Cells<'_, '_>, ctx: &Context, stored: &Stored) -> Option<Contract> {
@@ -475,11 +480,7 @@ pub(super) async fn import_installments(
     job: &Job<'_>,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let sheet = job.sheet(bytes, &INSTALLMENTS, None)?;
-    let ctx = Context::load(job.store, std::iter::empty())
-        .await?
-        .within(job.meta.scope);
-    let stored = job.store.stored_contracts("").await?;
+    let (sheet, ctx, stored) = opened(job, bytes, &INSTALLMENTS).await?;
     let mut errors = crate::table::RowErrors::new();
     // Each contract's installments in the file, in row order, with the first row naming it.
     let mut sets: BTreeMap<(String, String), (u64, Vec<Installment>)> = BTreeMap::new();
@@ -528,8 +529,11 @@ pub(super) async fn import_installments(
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }
-    let mut out: Vec<(i64, InstallmentRow)> = Vec::new();
-    let (mut sets_new, mut unchanged) = (HashSet::new(), 0u64);
+    let mut out = Versions {
+        rows: Vec::new(),
+        unchanged: 0,
+        scopes: BTreeSet::new(),
+    };
     for ((village, id), (_, mut list)) in sets {
         list.sort();
         let as_stored: Vec<(String, i64)> = list
@@ -538,12 +542,12 @@ pub(super) async fn import_installments(
             .collect();
         let key = (village.clone(), id.clone());
         let Some(version) = next_version(stored.installments.get(&key), &as_stored) else {
-            unchanged += list.len() as u64;
+            out.unchanged += list.len() as u64;
             continue;
         };
-        sets_new.insert(key);
+        out.scopes.insert(key);
         for (seq, (date, amount)) in as_stored.into_iter().enumerate() {
-            out.push((
+            out.rows.push((
                 version,
                 InstallmentRow {
                     village: village.clone(),
@@ -555,16 +559,10 @@ pub(super) async fn import_installments(
             ));
         }
     }
-    let villages: Vec<String> = sets_new.iter().map(|(v, _)| v.clone()).collect();
-    let scopes: BTreeSet<(String, String)> = sets_new.into_iter().collect();
-    let sealed = &crate::audit::seals::INSTALLMENTS;
     write_versions(
         job,
         &out,
-        unchanged,
-        villages.into_iter(),
-        sealed,
-        &scopes,
+        &crate::audit::seals::INSTALLMENTS,
         "INSERT INTO installments (village, contract_id, version, seq, due_date, amount, audit_id)",
         7,
         |q, r: &InstallmentRow, v, audit| {
@@ -577,9 +575,5 @@ pub(super) async fn import_installments(
                 .bind(audit)
         },
     )
-    .await?;
-    Ok(ImportOutcome::Stored {
-        rows: out.len() as u64,
-        unchanged,
-    })
+    .await
 }

@@ -40,3 +40,47 @@ pub async fn import(
 pub fn resolution(awards: &[(&str, i64)]) -> cunji_core::workflow::Resolution {
     cunji_core::workflow::Resolution::spec_example(awards)
 }
+
+/// The village of `resolved_proposal`.
+pub const PROPOSAL_VILLAGE: &str = "110101001001";
+
+/// A reward for the village's 2024 computed under policy `policy_id` (a pool of 500,000 fen, all
+/// computed for P1 张三, the secretary) and resolved on 2025-03-01 (400,000 fen decided): its id.
+pub async fn resolved_proposal(store: &Store, policy_id: i64) -> i64 {
+    use cunji_store::{Computation, ProposalAward};
+    let figures = store
+        .figures_fingerprint(&[PROPOSAL_VILLAGE.to_string()])
+        .await
+        .unwrap();
+    let awards = [ProposalAward {
+        person: "P1".into(),
+        name: "张三".into(),
+        role: cunji_core::cadre::Role::Secretary,
+        computed: cunji_core::Fen::from_fen(500_000),
+        decided: None,
+        paid: None,
+        recovered: cunji_core::Fen::ZERO,
+    }];
+    let computation = Computation {
+        village: PROPOSAL_VILLAGE,
+        year: 2024,
+        policy_id,
+        pool: 500_000,
+        measure: None,
+        base: None,
+        figures: &figures,
+        awards: &awards,
+        trace: &[],
+        story: &[],
+    };
+    let id = store
+        .record_computation(&computation, "test")
+        .await
+        .unwrap();
+    let today = cunji_core::date::Date::parse("2025-03-01").unwrap();
+    store
+        .record_resolution(id, &resolution(&[("P1", 400_000)]), today, "test")
+        .await
+        .unwrap();
+    id
+}

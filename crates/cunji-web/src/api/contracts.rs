@@ -59,6 +59,21 @@ async fn registered(
     }
 }
 
+/// What a read of this module is asked: the region's code and name (a village's when `village`),
+/// then the year (by default `default_year`, awaited only once the region is found) and the date.
+async fn asked<'v>(
+    state: &AppState,
+    v: &'v InVillage<Viewer>,
+    q: &AtQuery,
+    village: bool,
+    default_year: impl std::future::Future<Output = i32>,
+) -> Result<(&'v RegionCode, String, i32, Date), ApiError> {
+    let code = v.code();
+    let name = registered(state, code, village).await?;
+    let (year, at) = year_and_date(q, default_year.await)?;
+    Ok((code, name, year, at))
+}
+
 /// A contract as the API gives it: never the whole id number.
 fn contract_json(l: &ContractLine, year: i32) -> Value {
     let c = &l.contract;
@@ -90,9 +105,7 @@ pub async fn village_contracts(
     v: InVillage<Viewer>,
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
-    let code = v.code();
-    let name = registered(&state, code, true).await?;
-    let (year, at) = year_and_date(&q, state.latest_year().await)?;
+    let (code, name, year, at) = asked(&state, &v, &q, true, state.latest_year()).await?;
     let lines = v
         .user()
         .store(&state)
@@ -115,9 +128,7 @@ pub async fn village_assets(
     v: InVillage<Viewer>,
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
-    let code = v.code();
-    let name = registered(&state, code, true).await?;
-    let (year, at) = year_and_date(&q, state.latest_year().await)?;
+    let (code, name, year, at) = asked(&state, &v, &q, true, state.latest_year()).await?;
     let book = v
         .user()
         .store(&state)
@@ -172,10 +183,8 @@ pub async fn region_arrears(
     v: InVillage<Viewer>,
     Query(q): Query<AtQuery>,
 ) -> ApiResult {
-    let code = v.code();
-    let name = registered(&state, code, false).await?;
-    let today = Date::today_beijing();
-    let (_, at) = year_and_date(&q, today.year())?;
+    let today = std::future::ready(Date::today_beijing().year());
+    let (code, name, _, at) = asked(&state, &v, &q, false, today).await?;
     let lines = v.user().store(&state).arrears_within(code, at).await?;
     let regions = state.regions().await?;
     Ok(Json(json!({

@@ -28,6 +28,8 @@ use crate::html::{not_found, render, Layout, WebError};
 use crate::scope::InVillage;
 use crate::state::AppState;
 
+use super::sorting::{headers, Column, Header};
+
 /// The routes of this module (merged into the application in one line).
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -951,8 +953,8 @@ pub struct ArrearsQuery {
     pub desc: Option<String>,
 }
 
-/// A column of the arrears list: its key in `sort=`, its header, and whether it holds figures.
-const COLUMNS: [(&str, &str, bool); 10] = [
+/// The columns of the arrears list.
+const COLUMNS: [Column; 10] = [
     ("township", "乡镇", false),
     ("village", "村", false),
     ("contract", "合同编号", false),
@@ -977,13 +979,6 @@ pub struct ArrearsRow {
     pub arrears: Fen,
     pub oldest: String,
     pub days: i64,
-}
-
-pub struct Header {
-    pub label: &'static str,
-    pub num: bool,
-    pub href: String,
-    pub mark: &'static str,
 }
 
 #[derive(Template)]
@@ -1092,25 +1087,12 @@ pub async fn arrears(
     let (region, region_name, year, at, rows) = arrears_rows(&state, &user, &q).await?;
     let sort_key = q.sort.clone().unwrap_or_else(|| "oldest".into());
     let desc = q.desc.as_deref() == Some("1");
-    let headers = COLUMNS
-        .iter()
-        .map(|(key, label, num)| {
-            let here = sort_key == *key;
-            Header {
-                label,
-                num: *num,
-                href: format!(
-                    "/arrears?{}",
-                    arrears_query(&region, year, Some((key, here && !desc)))
-                ),
-                mark: match (here, desc) {
-                    (true, false) => "▲",
-                    (true, true) => "▼",
-                    _ => "",
-                },
-            }
-        })
-        .collect();
+    let headers = headers(&COLUMNS, &sort_key, desc, |key, reversed| {
+        format!(
+            "/arrears?{}",
+            arrears_query(&region, year, Some((key, reversed)))
+        )
+    });
     let total = yuan(Fen::from_fen(rows.iter().map(|r| r.arrears.fen()).sum()));
     let sort = q.sort.as_deref().map(|k| (k, desc));
     let page = ArrearsPage {

@@ -121,16 +121,7 @@ pub async fn close(
     at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    let store = at.user().store(&state);
-    let (who, code) = (&at.user().username, at.code().as_str());
-    let done = store.close_year(code, f.year, who);
-    year_step(
-        code,
-        &f,
-        ("请先勾选“我已核对全部账目”再结账", "年已结账"),
-        done,
-    )
-    .await
+    year_step(&state, &at, &f, YearStep::Close).await
 }
 
 pub async fn reopen(
@@ -138,25 +129,40 @@ pub async fn reopen(
     at: InVillage<CountyAdmin>,
     Form(f): Form<YearForm>,
 ) -> Result<Redirect, WebError> {
-    let store = at.user().store(&state);
-    let (who, code) = (&at.user().username, at.code().as_str());
-    let done = store.reopen_year(code, f.year, who, &f.reason);
-    year_step(code, &f, ("请先勾选“我确认重新开账”", "年已重新开账"), done).await
+    year_step(&state, &at, &f, YearStep::Reopen).await
 }
 
-/// 结账 or 重新开账 of a village-year: run only when the form's tick asks for it (the step's future
-/// is dropped unrun otherwise), and back to the village page with what happened.
+/// The two steps of a village-year's books.
+#[derive(Clone, Copy)]
+enum YearStep {
+    /// 结账.
+    Close,
+    /// 重新开账.
+    Reopen,
+}
+
+/// 结账 or 重新开账 of a village-year: run only when the form's tick asks for it, and back to the
+/// village page with what happened.
 async fn year_step(
-    code: &str,
+    state: &AppState,
+    at: &InVillage<CountyAdmin>,
     f: &YearForm,
-    (untick, done): (&str, &str),
-    step: impl std::future::Future<Output = Result<(), cunji_store::StoreError>>,
+    step: YearStep,
 ) -> Result<Redirect, WebError> {
+    let store = at.user().store(state);
+    let (who, code) = (&at.user().username, at.code().as_str());
+    let (untick, done) = match step {
+        YearStep::Close => ("请先勾选“我已核对全部账目”再结账", "年已结账"),
+        YearStep::Reopen => ("请先勾选“我确认重新开账”", "年已重新开账"),
+    };
     let back = format!("/village/{code}?year={}", f.year);
     if f.confirm != "yes" {
         return Ok(back_with(&back, Err(untick.to_string())));
     }
-    let r = step.await;
+    let r = match step {
+        YearStep::Close => store.close_year(code, f.year, who).await,
+        YearStep::Reopen => store.reopen_year(code, f.year, who, &f.reason).await,
+    };
     Ok(back_with(
         &back,
         r.map(|_| format!("{} {done}", f.year))

@@ -14,6 +14,7 @@ pub mod policy;
 pub mod public;
 pub mod regions;
 pub mod settings;
+pub mod sorting;
 pub mod village;
 pub mod villages;
 pub mod whatif;

@@ -10,6 +10,7 @@ use axum::response::Response;
 use cunji_core::growth::{Direction, Growth};
 use cunji_core::Fen;
 
+use super::sorting::{headers, Column, Header};
 use crate::html::{render, Layout, Shown, WebError};
 
 /// The list's own query: filters and order (the region, year and policy come with `Ask`).
@@ -51,8 +52,8 @@ pub struct Row {
     pub reason: String,
 }
 
-/// A column of the list: its key in `sort=`, its header, and whether it holds amounts.
-const COLUMNS: [(&str, &str, bool); 9] = [
+/// The columns of the list (the last: whether it holds amounts).
+const COLUMNS: [Column; 9] = [
     ("code", "代码", false),
     ("name", "村", false),
     ("township", "乡镇", false),
@@ -63,15 +64,6 @@ const COLUMNS: [(&str, &str, bool); 9] = [
     ("band", "分档", false),
     ("pool", "奖励总额上限（元）", true),
 ];
-
-pub struct Header {
-    pub label: &'static str,
-    pub num: bool,
-    /// The address that sorts by this column (reversed when it is already the order).
-    pub href: String,
-    /// `▲` or `▼` on the column that orders the list.
-    pub mark: &'static str,
-}
 
 #[derive(Template)]
 #[template(path = "villages.html")]
@@ -282,22 +274,9 @@ pub async fn list(ask: super::Ask, Query(q): Query<ListQuery>) -> Result<Respons
         q.sort.clone().unwrap_or_else(|| "code".into()),
         q.desc.as_deref() == Some("1"),
     );
-    let headers = COLUMNS
-        .iter()
-        .map(|(key, label, num)| {
-            let here = sort_key == *key;
-            Header {
-                label,
-                num: *num,
-                href: format!("/villages?{}", query(&view, &q, Some((key, here && !desc)))),
-                mark: match (here, desc) {
-                    (true, false) => "▲",
-                    (true, true) => "▼",
-                    _ => "",
-                },
-            }
-        })
-        .collect();
+    let headers = headers(&COLUMNS, &sort_key, desc, |key, reversed| {
+        format!("/villages?{}", query(&view, &q, Some((key, reversed))))
+    });
     let band_names: Vec<String> = view
         .report
         .regions

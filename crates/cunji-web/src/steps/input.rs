@@ -186,6 +186,12 @@ impl Errors {
         })
     }
 
+    /// The date in field `key` (`label` in its error), or a stand-in while the errors are gathered.
+    fn date(&mut self, f: &Fields, key: &str, label: &str) -> Date {
+        self.take(f.date(key, label).map(Some))
+            .unwrap_or_else(epoch)
+    }
+
     fn done<T>(self, value: T) -> Result<T, String> {
         if self.0.is_empty() {
             Ok(value)
@@ -212,26 +218,18 @@ impl StepInput {
                 note: e.take(f.bounded_text("note", "备案说明")),
             },
             Action::Pay => StepInput::Pay {
-                date: e
-                    .take(f.date("date", "发放日期").map(Some))
-                    .unwrap_or_else(epoch),
+                date: e.date(f, "date", "发放日期"),
                 paid: e.take(f.amounts("paid", "发放金额")),
             },
             Action::Publish => StepInput::Publish {
-                from: e
-                    .take(f.date("from", "公示开始日期").map(Some))
-                    .unwrap_or_else(epoch),
-                to: e
-                    .take(f.date("to", "公示结束日期").map(Some))
-                    .unwrap_or_else(epoch),
+                from: e.date(f, "from", "公示开始日期"),
+                to: e.date(f, "to", "公示结束日期"),
             },
             Action::SendBack => StepInput::SendBack {
                 reason: e.take(f.bounded_text("reason", "退回理由")),
             },
             Action::Recover => StepInput::Recover {
-                date: e
-                    .take(f.date("date", "追回日期").map(Some))
-                    .unwrap_or_else(epoch),
+                date: e.date(f, "date", "追回日期"),
                 amounts: e.take(f.amounts("recovered", "追回金额")),
             },
         };
@@ -249,8 +247,7 @@ fn epoch() -> Date {
 
 fn resolution(f: &Fields) -> Result<Resolution, String> {
     let mut e = Errors::default();
-    let mut date =
-        |key: &str, name: &str| e.take(f.date(key, name).map(Some)).unwrap_or_else(epoch);
+    let mut date = |key: &str, name: &str| e.date(f, key, name);
     let meetings = Meetings {
         proposed: date("proposed", "党组织提议日期"),
         discussed: date("discussed", "两委会议商议日期"),

@@ -35,6 +35,18 @@ async fn closed_by(stream: &mut TcpStream, deadline: Instant) -> bool {
     }
 }
 
+/// The `Cookie` header of a fresh visitor to the login form: a POST to `/login` with it passes the
+/// CSRF guard and has its body read.
+async fn login_cookie(addr: std::net::SocketAddr) -> String {
+    let mut c = Client::new(addr);
+    c.get("/login").await;
+    c.cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The status of `GET path` on a fresh connection.
 async fn status_of(addr: std::net::SocketAddr, path: &str) -> u16 {
     Client::new(addr).get(path).await.status
@@ -44,15 +56,7 @@ async fn status_of(addr: std::net::SocketAddr, path: &str) -> u16 {
 async fn slow_clients_cannot_shut_out_health_and_public_pages() {
     let cfg = config();
     let (s, served) = server_with("slow-clients", cfg.clone()).await;
-    // The login form's cookie, so that a POST to /login passes the CSRF guard and reads its body.
-    let mut c = Client::new(s.addr);
-    c.get("/login").await;
-    let cookie = c
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = login_cookie(s.addr).await;
 
     // Requests whose bodies never come: each holds a request in flight until the body timeout.
     let general = cfg.max_connections - cfg.reserved;
@@ -151,14 +155,7 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
 async fn a_stalled_form_body_is_refused_in_chinese_after_the_body_timeout() {
     let cfg = config();
     let (s, _) = server_with("stalled-body", cfg.clone()).await;
-    let mut c = Client::new(s.addr);
-    c.get("/login").await;
-    let cookie = c
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = login_cookie(s.addr).await;
     let mut t = TcpStream::connect(s.addr).await.unwrap();
     let head = format!(
         "POST /login HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\

@@ -47,6 +47,23 @@ async fn refused(c: &mut Client, s: &Server, step: &str, body: Value, status: u1
     assert_eq!(before, after, "{step} changed the proposal");
 }
 
+/// Takes `step` of 东关村's 2024 proposal through the API with `body`, which must succeed.
+async fn step_ok(c: &mut Client, step: &str, body: &Value) {
+    let (status, answer) = c.post_json(&format!("{API}/{step}"), body).await;
+    assert_eq!(status, 200, "{step}: {answer}");
+}
+
+/// Resolves the computed proposal (`each` decided for P1 and P2), approves it (its round figures
+/// explained) and files it: the township's steps by `town`, the county's by `admin`.
+async fn resolve_approve_file(town: &mut Client, admin: &mut Client, each: &str) {
+    let mut body = resolve_body(each);
+    body["awards"]["P2"] = json!(each);
+    step_ok(town, "resolve", &body).await;
+    let checks = json!({ "checks": { "round_figures": "合同约定" } });
+    step_ok(town, "approve", &checks).await;
+    step_ok(admin, "file", &json!({})).await;
+}
+
 #[tokio::test]
 async fn every_rule_of_the_workflow_through_the_api() {
     let s = server("workflow-api").await;
@@ -203,8 +220,7 @@ async fn every_rule_of_the_workflow_through_the_api() {
     .await;
     let checks =
         json!({ "note": "同意", "checks": { "round_figures": "门面房年租金合同约定 15 万元整" } });
-    let (status, _) = town.post_json(&format!("{API}/approve"), &checks).await;
-    assert_eq!(status, 200);
+    step_ok(&mut town, "approve", &checks).await;
     // The county sends back what the township approved; the township may not.
     refused(
         &mut town,
@@ -491,31 +507,16 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     assert_eq!(p.status, cunji_store::Status::Stale);
     assert!(p.steps.last().unwrap().detail.contains("退回重新计算"));
     // Recomputed on the new figures: growth 49,000 → 4,900.00, then walked to payment.
-    let (status, _) = town.post_json(&format!("{API}/compute"), &json!({})).await;
-    assert_eq!(status, 200);
+    step_ok(&mut town, "compute", &json!({})).await;
     assert_eq!(proposal_2024(&s).await.pool.fen(), 490_000);
-    let mut body = resolve_body("2450.00");
-    body["awards"]["P2"] = json!("2450.00");
-    assert_eq!(
-        town.post_json(&format!("{API}/resolve"), &body).await.0,
-        200
-    );
-    let checks = json!({ "checks": { "round_figures": "合同约定" } });
-    assert_eq!(
-        town.post_json(&format!("{API}/approve"), &checks).await.0,
-        200
-    );
     let mut admin = Client::signed_in(s.addr, "admin").await;
-    assert_eq!(
-        admin.post_json(&format!("{API}/file"), &json!({})).await.0,
-        200
-    );
+    resolve_approve_file(&mut town, &mut admin, "2450.00").await;
     let over = json!({ "date": "2025-02-10", "paid": { "P1": "2450.01" } });
     let too_much = "P1 的发放金额 2,450.01 应在 0 与决定金额 2,450.00 之间";
     refused(&mut town, &s, "pay", over.clone(), 422, too_much).await;
     refused(&mut admin, &s, "pay", over, 403, "由乡镇农经站进行").await;
     let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2450.00", "P2": "2450.00" } });
-    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    step_ok(&mut town, "pay", &paid).await;
     let backwards = json!({ "from": "2025-02-11", "to": "2025-02-10" });
     let order = "公示期结束日期 2025-02-10 早于开始日期 2025-02-11";
     refused(&mut town, &s, "publish", backwards, 422, order).await;
@@ -529,10 +530,7 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
         "由乡镇农经站进行",
     )
     .await;
-    assert_eq!(
-        town.post_json(&format!("{API}/publish"), &period).await.0,
-        200
-    );
+    step_ok(&mut town, "publish", &period).await;
     // A correction of 2024 after payment: growth 49,000 − 9,000 = 40,000 → pool 4,000.00 < 4,900.00
     // paid; each may keep 2,000.00, so 450.00 each is owed back. The paid proposal stays as it was.
     let fix = [
@@ -595,10 +593,7 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
     )
     .await;
     let back = json!({ "date": "2025-03-01", "recovered": { "P1": "450.00" } });
-    assert_eq!(
-        admin.post_json(&format!("{API}/recover"), &back).await.0,
-        200
-    );
+    step_ok(&mut admin, "recover", &back).await;
     let (_, p) = town.get_json(API).await;
     assert_eq!(p["overpayment"], json!({ "P2": "450.00" }));
     // The county's dashboard lists the village until all is recovered.
@@ -635,12 +630,7 @@ async fn to_do_lists_open_on_each_roles_work_and_count_every_status() {
     let s = server("todo").await;
     let mut town = Client::signed_in(s.addr, "town").await;
     let mut admin = Client::signed_in(s.addr, "admin").await;
-    assert_eq!(
-        town.post_json(&format!("{API}/compute"), &json!({}))
-            .await
-            .0,
-        200
-    );
+    step_ok(&mut town, "compute", &json!({})).await;
     // The township's own work: 东关村 awaits its resolution.
     let page = town.get("/workflow?year=2024").await.text();
     assert!(page.contains(">东关村</a>"), "{page}");
@@ -687,12 +677,7 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
     town.get(BASE).await;
     let r = attach(&mut town, "会议记录.pdf", pdf).await;
     assert!(r.header("location").unwrap().contains("err="));
-    assert_eq!(
-        town.post_json(&format!("{API}/compute"), &json!({}))
-            .await
-            .0,
-        200
-    );
+    step_ok(&mut town, "compute", &json!({})).await;
     town.get(BASE).await;
     let r = attach(&mut town, "会议记录.pdf", pdf).await;
     assert!(
@@ -779,14 +764,9 @@ async fn documents_are_uploaded_listed_with_their_hash_and_served_within_scope()
     assert_eq!(r.status, 403);
     assert_eq!(s.store.attachments(p.id).await.unwrap().len(), 1);
     // Nothing is attached to a paid reward: it is history.
-    let mut body = resolve_body("2500.00");
-    body["awards"]["P2"] = json!("2500.00");
-    town.post_json(&format!("{API}/resolve"), &body).await;
-    let checks = json!({ "checks": { "round_figures": "合同约定" } });
-    town.post_json(&format!("{API}/approve"), &checks).await;
-    admin.post_json(&format!("{API}/file"), &json!({})).await;
+    resolve_approve_file(&mut town, &mut admin, "2500.00").await;
     let paid = json!({ "date": "2025-02-10" });
-    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    step_ok(&mut town, "pay", &paid).await;
     let page = town.get(BASE).await.text();
     assert!(
         !page.contains("id=\"upload-form\""),
@@ -808,34 +788,12 @@ async fn a_policy_saved_after_payment_changes_nothing_decided() {
     let s = server("policy-after-pay").await;
     let mut town = Client::signed_in(s.addr, "town").await;
     let mut admin = Client::signed_in(s.addr, "admin").await;
-    assert_eq!(
-        town.post_json(&format!("{API}/compute"), &json!({}))
-            .await
-            .0,
-        200
-    );
-    let mut body = resolve_body("2500.00");
-    body["awards"]["P2"] = json!("2500.00");
-    assert_eq!(
-        town.post_json(&format!("{API}/resolve"), &body).await.0,
-        200
-    );
-    let checks = json!({ "checks": { "round_figures": "合同约定" } });
-    assert_eq!(
-        town.post_json(&format!("{API}/approve"), &checks).await.0,
-        200
-    );
-    assert_eq!(
-        admin.post_json(&format!("{API}/file"), &json!({})).await.0,
-        200
-    );
+    step_ok(&mut town, "compute", &json!({})).await;
+    resolve_approve_file(&mut town, &mut admin, "2500.00").await;
     let paid = json!({ "date": "2025-02-10", "paid": { "P1": "2500.00", "P2": "2500.00" } });
-    assert_eq!(town.post_json(&format!("{API}/pay"), &paid).await.0, 200);
+    step_ok(&mut town, "pay", &paid).await;
     let period = json!({ "from": "2025-02-11", "to": "2025-02-20" });
-    assert_eq!(
-        town.post_json(&format!("{API}/publish"), &period).await.0,
-        200
-    );
+    step_ok(&mut town, "publish", &period).await;
     // Another township's village, computed by the county and not yet decided: 4,000.00 at 10%.
     let other = "/api/proposals/131124101200/2024";
     assert_eq!(
