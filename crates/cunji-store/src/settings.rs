@@ -5,7 +5,7 @@ use sqlx::Row;
 use crate::db::{Store, StoreError};
 
 /// The 监督电话 printed on public pages and notices (SPEC §15).
-pub const SUPERVISION_PHONE: &str = "supervision_phone";
+pub const SUPERVISION_PHONE: &str = crate::audit::seals::SETTING_NAMES[0].0;
 
 impl Store {
     /// The value of setting `key`, if set.

@@ -110,9 +110,9 @@ async fn a_users_role_changed_directly_is_found() {
         "seal-role",
         "UPDATE users SET role = 'county_admin', scope = NULL WHERE username = 'wang'",
         &[
-            "用户表（users）",
+            "用户表",
             "wang",
-            "角色 由“township_officer”改为“county_admin”",
+            "角色 由“乡镇农经站”改为“县级管理员”",
             "管辖范围",
         ],
     )
@@ -124,7 +124,7 @@ async fn a_policys_rate_changed_directly_is_found() {
     found(
         "seal-policy",
         "UPDATE policies SET source = REPLACE(source, '10%', '50%')",
-        &["政策表（policies）", "政策条文（比例、档位等）被改动"],
+        &["政策表", "政策条文（比例、档位等）被改动"],
     )
     .await;
 }
@@ -135,9 +135,9 @@ async fn a_decided_reward_multiplied_by_ten_is_found() {
         "seal-award",
         "UPDATE proposal_awards SET decided = decided * 10",
         &[
-            "奖励金额表（proposal_awards）",
+            "奖励金额表",
             "P1",
-            "决定金额（分） 由“400000”改为“4000000”",
+            "决定金额 由“4,000.00 元”改为“40,000.00 元”",
         ],
     )
     .await;
@@ -148,10 +148,7 @@ async fn a_proposals_status_changed_directly_is_found() {
     found(
         "seal-status",
         "UPDATE proposals SET status = 'published'",
-        &[
-            "奖励方案表（proposals）",
-            "状态 由“county_filed”改为“published”",
-        ],
+        &["奖励方案表", "状态 由“县级已备案”改为“已公示”"],
     )
     .await;
 }
@@ -161,11 +158,7 @@ async fn a_deleted_workflow_step_is_found() {
     found(
         "seal-step",
         "DELETE FROM proposal_steps WHERE step = 'township_approved'",
-        &[
-            "审批步骤表（proposal_steps）",
-            "被直接删除",
-            "township_approved",
-        ],
+        &["审批步骤表", "被直接删除", "乡镇已审核"],
     )
     .await;
 }
@@ -176,7 +169,7 @@ async fn a_cadres_appraisal_changed_directly_is_found() {
         "seal-cadre",
         "UPDATE cadres SET appraisal = '优秀'",
         &[
-            "村干部表（cadres）",
+            "村干部表",
             "村 110101001001、年度 2024、人员 P1",
             "考核等次 由“合格”改为“优秀”",
         ],
@@ -190,8 +183,8 @@ async fn the_supervision_phone_changed_directly_is_found() {
         "seal-phone",
         "UPDATE settings SET value = '010-99999999' WHERE key = 'supervision_phone'",
         &[
-            "县级设置表（settings）",
-            "supervision_phone",
+            "县级设置表",
+            "设置项 监督电话",
             "值 由“0318-1234567”改为“010-99999999”",
         ],
     )
@@ -203,7 +196,7 @@ async fn a_user_inserted_directly_is_found() {
     found(
         "seal-insert",
         "INSERT INTO users (username, display_name, password_hash, role, scope, created_at) VALUES ('mole', '内鬼', 'x', 'county_admin', NULL, 0)",
-        &["用户表（users）", "mole", "没有对应的审计记录"],
+        &["用户表", "mole", "没有对应的审计记录"],
     )
     .await;
 }
@@ -213,11 +206,7 @@ async fn a_reopened_year_deleted_directly_is_found() {
     found(
         "seal-closed",
         "DELETE FROM closed_years",
-        &[
-            "结账表（closed_years）",
-            "村 110101001001、年度 2024",
-            "被直接删除",
-        ],
+        &["结账表", "村 110101001001、年度 2024", "被直接删除"],
     )
     .await;
 }
@@ -405,7 +394,7 @@ async fn writes_refuse_to_seal_rows_changed_directly_until_the_change_is_accepte
     let row = &store.audit_log(1).await.unwrap()[0];
     assert_eq!(row.action, "seal_accept");
     assert!(
-        row.detail.contains("会议纪要") && row.detail.contains("county_admin"),
+        row.detail.contains("会议纪要") && row.detail.contains("县级管理员"),
         "{}",
         row.detail
     );
@@ -462,7 +451,7 @@ async fn a_contracts_rent_changed_directly_is_found_and_refused() {
     )
     .await;
     let problem = format!(
-        "合同表（contracts）中 村 110101001001、合同编号 C1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{contracts}）：年租金（分） 由“1000000”改为“2000000”"
+        "合同表中 村 110101001001、合同编号 C1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{contracts}）：年租金 由“10,000.00 元”改为“20,000.00 元”"
     );
     assert_eq!(problems(&store).await, vec![problem.clone()]);
     let village = cunji_core::region::RegionCode::parse(VILLAGE).unwrap();
@@ -525,7 +514,7 @@ async fn a_deleted_installment_is_found_and_refused() {
     let (store, url, dir, [_, _, installments]) = with_contracts("seal-installment").await;
     behind_the_back(&url, "DELETE FROM installments WHERE seq = 1").await;
     let problem = format!(
-        "分期应收表（installments）中 村 110101001001、合同编号 C2、版本 1、序号 1 这一行被直接删除（审计记录 #{installments} 记录的内容：应收日期 “2024-10-02”，金额（分） “300000”，写入的审计记录 “{installments}”）"
+        "分期应收表中 村 110101001001、合同编号 C2、版本 1、序号 1 这一行被直接删除（审计记录 #{installments} 记录的内容：应收日期 “2024-10-02”，金额 “3,000.00 元”，写入的审计记录 “{installments}”）"
     );
     assert_eq!(problems(&store).await, vec![problem.clone()]);
     let again = format!("{INSTALLMENTS}C2,110101001001,2025-03-01,3000\n");
@@ -556,10 +545,10 @@ async fn an_assets_status_changed_and_a_contract_inserted_directly_are_found() {
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert_eq!(
         problems[0],
-        format!("资产台账表（assets）中 村 110101001001、资产编号 A1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{assets}）：状态 由“let”改为“idle”")
+        format!("资产台账表中 村 110101001001、资产编号 A1、版本 1 这一行被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{assets}）：状态 由“出租发包”改为“闲置”")
     );
     assert!(
-        problems[1].starts_with("合同表（contracts）中 村 110101001001、合同编号 C9、版本 1 这一行没有对应的审计记录（绕过程序直接写入）：对方 “张三”"),
+        problems[1].starts_with("合同表中 村 110101001001、合同编号 C9、版本 1 这一行没有对应的审计记录（绕过程序直接写入）：对方 “张三”"),
         "{}",
         problems[1]
     );
@@ -639,22 +628,21 @@ async fn receipts_on_contracts_edited_deleted_or_added_directly_are_found() {
         ),
     )
     .await;
-    let row = |seq: i64| {
-        format!("合同收款表（contract_receipts）中 村 110101001001、审计记录 {entries}、序号 {seq} 这一行")
-    };
+    let row =
+        |seq: i64| format!("合同收款表中 村 110101001001、审计记录 {entries}、序号 {seq} 这一行");
     assert_eq!(
         store.check().await.unwrap().problems,
         [
             format!(
-                "{}被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{entries}）：金额（分） 由“1000000”改为“2000000”",
+                "{}被直接改动（未经程序，不在审计日志中；最后一次记录的写入是审计记录 #{entries}）：金额 由“10,000.00 元”改为“20,000.00 元”",
                 row(0)
             ),
             format!(
-                "{}没有对应的审计记录（绕过程序直接写入）：合同编号 “C1”，日期 “2024-12-01”，年度 “2024”，科目 “operating_revenue”，金额（分） “500000”，凭证号 空，导入批次 “99”",
+                "{}没有对应的审计记录（绕过程序直接写入）：合同编号 “C1”，日期 “2024-12-01”，年度 “2024”，科目 “经营收入”，金额 “5,000.00 元”，凭证号 空，导入批次 “99”",
                 row(7)
             ),
             format!(
-                "{}被直接删除（审计记录 #{entries} 记录的内容：合同编号 “C2”，日期 “2024-03-02”，年度 “2024”，科目 “operating_revenue”，金额（分） “300000”，凭证号 “记-2”，导入批次 “{import_id}”）",
+                "{}被直接删除（审计记录 #{entries} 记录的内容：合同编号 “C2”，日期 “2024-03-02”，年度 “2024”，科目 “经营收入”，金额 “3,000.00 元”，凭证号 “记-2”，导入批次 “{import_id}”）",
                 row(1)
             ),
         ]

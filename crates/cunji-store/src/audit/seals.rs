@@ -76,6 +76,10 @@ pub(crate) const SETTINGS: Sealed = Sealed {
     ],
 };
 
+/// Each county setting's key and its Chinese name, for `check`'s messages (`settings.rs` takes its
+/// keys from here, so a new setting cannot be named in English there).
+pub(crate) const SETTING_NAMES: [(&str, &str); 1] = [("supervision_phone", "监督电话")];
+
 pub(crate) const CLOSED_YEARS: Sealed = Sealed {
     table: "closed_years",
     zh: "结账",
@@ -888,7 +892,8 @@ fn compare(
     before: &BTreeMap<String, Latest>,
     out: &mut Vec<String>,
 ) {
-    let name = |key: &str| format!("{}表（{}）中 {} 这一行", t.zh, t.table, key_zh(t, key));
+    // The table's Chinese name only: the English one is for developers (`docs/security.md` lists both).
+    let name = |key: &str| format!("{}表中 {} 这一行", t.zh, key_zh(t, key));
     for (key, row) in now {
         match before.get(key) {
             Some(Latest {
@@ -939,7 +944,12 @@ fn key_zh(t: &Sealed, key: &str) -> String {
     t.key_names
         .iter()
         .zip(parts)
-        .map(|(n, v)| format!("{n} {v}"))
+        .map(|(n, v)| {
+            let setting = SETTING_NAMES
+                .iter()
+                .find(|(k, _)| t.table == "settings" && *k == v);
+            format!("{n} {}", setting.map_or(v, |(_, zh)| zh))
+        })
         .collect::<Vec<_>>()
         .join("、")
 }
@@ -948,10 +958,46 @@ fn fields(content: &str) -> BTreeMap<String, Option<String>> {
     serde_json::from_str(content).unwrap_or_default()
 }
 
-fn value_zh(v: Option<&Option<String>>) -> String {
-    match v {
-        Some(Some(s)) => format!("“{s}”"),
-        _ => "空".to_string(),
+/// A stored value as the pages name it: money in yuan, and the keys of roles, statuses, steps,
+/// kinds and accounts by their Chinese names (`check` is read by a county's staff, not developers).
+/// A value that is not what its column holds (the edit being reported may be just that) stays as
+/// stored.
+fn value_zh(t: &Sealed, col: &str, zh: &str, v: Option<&Option<String>>) -> String {
+    let Some(Some(s)) = v else {
+        return "空".to_string();
+    };
+    format!(
+        "“{}”",
+        plain(t.table, col, zh, s).unwrap_or_else(|| s.clone())
+    )
+}
+
+fn plain(table: &str, col: &str, zh: &str, s: &str) -> Option<String> {
+    use cunji_core::contracts::{AssetKind, AssetStatus, ContractKind};
+    let name = |n: &'static str| Some(n.to_string());
+    if zh.ends_with("（分）") {
+        return s
+            .parse::<i64>()
+            .ok()
+            .map(|f| format!("{} 元", cunji_core::money::Fen::from_fen(f).display()));
+    }
+    match (table, col) {
+        ("users", "role") => cunji_core::access::Role::parse(s).and_then(|r| name(r.name_zh())),
+        (_, "role") => cunji_core::cadre::Role::parse(s).and_then(|r| name(r.name_zh())),
+        (_, "sanctioned" | "active") => {
+            cunji_core::cadre::parse_bool(s).map(|b| if b { "是" } else { "否" }.to_string())
+        }
+        ("proposals", "status") => {
+            cunji_core::workflow::Status::parse(s).and_then(|x| name(x.name_zh()))
+        }
+        ("proposal_steps", "step") => Some(cunji_core::workflow::history_name_zh(s).to_string()),
+        ("assets", "kind") => AssetKind::parse(s).and_then(|x| name(x.name_zh())),
+        ("assets", "status") => AssetStatus::parse(s).and_then(|x| name(x.name_zh())),
+        ("contracts", "kind") => ContractKind::parse(s).and_then(|x| name(x.name_zh())),
+        (_, "account") => {
+            cunji_core::account::Account::from_key_or_name(s).and_then(|a| name(a.name_zh()))
+        }
+        _ => None,
     }
 }
 
@@ -966,7 +1012,9 @@ fn changes(t: &Sealed, sealed: &str, now: &str) -> String {
             if *hashed {
                 format!("{zh}被改动")
             } else {
-                format!("{zh} 由{}改为{}", value_zh(a.get(*c)), value_zh(b.get(*c)))
+                let label = zh.trim_end_matches("（分）");
+                let (was, now) = (value_zh(t, c, zh, a.get(*c)), value_zh(t, c, zh, b.get(*c)));
+                format!("{label} 由{was}改为{now}")
             }
         })
         .collect();
@@ -983,7 +1031,10 @@ fn shown(t: &Sealed, content: &str) -> String {
     t.cols
         .iter()
         .filter(|(_, _, hashed)| !hashed)
-        .map(|(c, zh, _)| format!("{zh} {}", value_zh(f.get(*c))))
+        .map(|(c, zh, _)| {
+            let label = zh.trim_end_matches("（分）");
+            format!("{label} {}", value_zh(t, c, zh, f.get(*c)))
+        })
         .collect::<Vec<_>>()
         .join("，")
 }
