@@ -3,7 +3,8 @@
 //! the core's types, and the reads pages list (a village's contracts with what is due and received, a
 //! region's arrears oldest first).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use cunji_core::account::Account;
 use cunji_core::contracts::{
@@ -16,6 +17,7 @@ use cunji_core::rate::Ppm;
 use cunji_core::region::RegionCode;
 use sqlx::Row;
 
+use crate::backend::sqlite_read::Cell;
 use crate::db::{Store, StoreError};
 
 /// An asset as stored (and as a row of an assets file reads, once checked).
@@ -183,9 +185,179 @@ pub(crate) struct Stored {
     pub installments: HashMap<(String, String), InstallmentSet>,
 }
 
+/// The values of a row read natively, taken in column order.
+struct Values(std::vec::IntoIter<Cell>);
+
+impl Values {
+    fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+        match self.0.next() {
+            Some(Cell::Text(t)) => Ok(Some(t)),
+            Some(Cell::Null) => Ok(None),
+            _ => Err(bad("资产合同")),
+        }
+    }
+    fn text(&mut self) -> Result<String, StoreError> {
+        self.opt_text()?.ok_or_else(|| bad("资产合同"))
+    }
+    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+        match self.0.next() {
+            Some(Cell::Int(n)) => Ok(Some(n)),
+            Some(Cell::Null) => Ok(None),
+            _ => Err(bad("资产合同")),
+        }
+    }
+    fn int(&mut self) -> Result<i64, StoreError> {
+        self.opt_int()?.ok_or_else(|| bad("资产合同"))
+    }
+}
+
+/// An installment row's `seq`, date and amount.
+type SeqInstallment = (i64, String, i64);
+
+/// Keeps `row` of `version` under `key` when it is the highest version seen.
+fn keep_latest<T>(
+    map: &mut HashMap<(String, String), (i64, T)>,
+    version: i64,
+    row: T,
+    key: (String, String),
+) {
+    match map.entry(key) {
+        Entry::Occupied(mut e) => {
+            if version > e.get().0 {
+                e.insert((version, row));
+            }
+        }
+        Entry::Vacant(e) => {
+            e.insert((version, row));
+        }
+    }
+}
+
 impl Store {
+    /// Every village's current assets, contracts and installment sets, read natively (SQLite; `None`
+    /// on PostgreSQL): every version is read and the highest kept here, the three tables at once.
+    async fn stored_natively(&self) -> Result<Option<Stored>, StoreError> {
+        use crate::backend::sqlite_read::RowRead;
+        let rows = |which| crate::backend::reads::contract_rows(&self.pool, self.backend, which);
+        let (assets, contracts, installments) = tokio::try_join!(
+            rows(RowRead::Assets),
+            rows(RowRead::Contracts),
+            rows(RowRead::Installments)
+        )?;
+        let (Some(asset_rows), Some(contract_rows), Some(installment_rows)) =
+            (assets, contracts, installments)
+        else {
+            return Ok(None);
+        };
+        let mut assets = HashMap::with_capacity(asset_rows.len());
+        for row in asset_rows {
+            let mut v = Values(row.into_iter());
+            let a = AssetRow {
+                village: v.text()?,
+                asset: v.text()?,
+                kind: v.text()?,
+                name: v.text()?,
+                quantity: v.int()?,
+                unit: v.text()?,
+                original_value: v.opt_int()?,
+                acquired: v.text()?,
+                grant: v.opt_text()?,
+                status: v.text()?,
+            };
+            let key = (a.village.clone(), a.asset.clone());
+            keep_latest(&mut assets, v.int()?, a, key);
+        }
+        let mut contracts = HashMap::with_capacity(contract_rows.len());
+        for row in contract_rows {
+            let mut v = Values(row.into_iter());
+            let c = ContractRow {
+                village: v.text()?,
+                contract: v.text()?,
+                counterparty: v.text()?,
+                counterparty_id: v.opt_text()?,
+                asset: v.opt_text()?,
+                kind: v.text()?,
+                signed: v.text()?,
+                start: v.text()?,
+                end: v.text()?,
+                resolution: v.opt_text()?,
+                annual_rent: v.opt_int()?,
+                due_day: v.opt_text()?,
+                step_years: v.opt_int()?,
+                step_rate: v.opt_int()?,
+                account: v.text()?,
+            };
+            let key = (c.village.clone(), c.contract.clone());
+            keep_latest(&mut contracts, v.int()?, c, key);
+        }
+        // Each contract's rows of its highest version, then put in `seq` order.
+        let mut sets: HashMap<(String, String), (i64, Vec<SeqInstallment>)> = HashMap::new();
+        for row in installment_rows {
+            let mut v = Values(row.into_iter());
+            let key = (v.text()?, v.text()?);
+            let (date, amount, version, seq) = (v.text()?, v.int()?, v.int()?, v.int()?);
+            let set = sets.entry(key).or_insert_with(|| (version, Vec::new()));
+            if version > set.0 {
+                *set = (version, Vec::new());
+            }
+            if version == set.0 {
+                set.1.push((seq, date, amount));
+            }
+        }
+        let installments = sets
+            .into_iter()
+            .map(|(key, (version, mut list))| {
+                list.sort_by_key(|(seq, _, _)| *seq);
+                let list = list.into_iter().map(|(_, d, a)| (d, a)).collect();
+                (key, (version, list))
+            })
+            .collect();
+        Ok(Some(Stored {
+            assets,
+            contracts,
+            installments,
+        }))
+    }
+
+    /// Every receipt of the villages under `prefix` as (village, contract, date, amount), ordered
+    /// by village, contract and date.
+    async fn receipt_rows(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        if prefix.is_empty() {
+            let which = crate::backend::sqlite_read::RowRead::Receipts;
+            if let Some(rows) =
+                crate::backend::reads::contract_rows(&self.pool, self.backend, which).await?
+            {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let mut v = Values(row.into_iter());
+                    out.push((v.text()?, v.text()?, v.text()?, v.int()?));
+                }
+                // Stable, as the statement's ORDER BY (ties in it had no order either).
+                out.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+                return Ok(out);
+            }
+        }
+        let mut out = Vec::new();
+        for r in sqlx::query(RECEIPTS)
+            .bind(like(prefix))
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+        }
+        Ok(out)
+    }
+
     /// Current assets, contracts and installment sets of the villages under `prefix`.
     pub(crate) async fn stored_contracts(&self, prefix: &str) -> Result<Stored, StoreError> {
+        if prefix.is_empty() {
+            if let Some(stored) = self.stored_natively().await? {
+                return Ok(stored);
+            }
+        }
         let pattern = like(prefix);
         let mut assets = HashMap::new();
         for r in sqlx::query(ASSETS_CURRENT)
@@ -264,25 +436,17 @@ impl Store {
                 .contracts
                 .push(c);
         }
-        let mut known: BTreeMap<(String, String), ()> = BTreeMap::new();
-        for k in stored.contracts.keys() {
-            known.insert(k.clone(), ());
-        }
-        for r in sqlx::query(RECEIPTS)
-            .bind(like(prefix))
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let (village, contract): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        for (village, contract, day, amount) in self.receipt_rows(prefix).await? {
             let receipt = Receipt {
-                date: date(&r.try_get::<String, _>(2)?)?,
-                amount: Fen::from_fen(r.try_get(3)?),
+                date: date(&day)?,
+                amount: Fen::from_fen(amount),
             };
             let data = book.villages.entry(code(&village)?).or_default();
-            if known.contains_key(&(village, contract.clone())) {
-                data.receipts.entry(contract).or_default().push(receipt);
+            let key = (village, contract);
+            if stored.contracts.contains_key(&key) {
+                data.receipts.entry(key.1).or_default().push(receipt);
             } else {
-                data.unknown.push((contract, receipt));
+                data.unknown.push((key.1, receipt));
             }
         }
         // Hash maps gave them in any order: ids in code-point order, receipts by date.

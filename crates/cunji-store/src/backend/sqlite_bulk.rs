@@ -83,7 +83,7 @@ static PARKED: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
 /// cunji's SQL functions: the bulk write and the report's native reads.
-static FUNCTIONS: [Function; 4] = [
+static FUNCTIONS: [Function; 5] = [
     Function {
         name: c"cunji_bulk_write",
         args: 1,
@@ -101,6 +101,12 @@ static FUNCTIONS: [Function; 4] = [
         args: 2,
         internal: "读取分录摘要时出现内部错误",
         run: crate::backend::sqlite_read::read_facts_fn,
+    },
+    Function {
+        name: c"cunji_read_rows",
+        args: 2,
+        internal: "读取资产合同时出现内部错误",
+        run: crate::backend::sqlite_read::read_rows_fn,
     },
     Function {
         name: c"cunji_read_sums",
