@@ -34,6 +34,7 @@ pub(crate) struct EntryBatch {
 
 /// A value of a generic row.
 pub(crate) enum Value {
+    Null,
     Int(i64),
     Text(String),
     Blob(Vec<u8>),
@@ -231,6 +232,7 @@ fn write_rows(db: Db<'_>, sql: &CStr, rows: &[Vec<Value>]) -> Result<i64, Error>
         for (i, v) in row.iter().enumerate() {
             let i = i as c_int + 1;
             rc |= match v {
+                Value::Null => stmt.bind_null(i),
                 Value::Int(n) => stmt.bind_int64(i, *n),
                 Value::Text(t) => stmt.bind_text(i, t),
                 Value::Blob(b) => stmt.bind_blob(i, b),
