@@ -126,7 +126,8 @@ fn a_cut_tail_is_found_against_the_head_kept_beside_the_file() {
     );
     let out = run(&s, &url, &["check"]);
     assert!(
-        text(&out).contains("用户表中 用户名 li") && text(&out).contains("角色 由“审计”改为“县级管理员”"),
+        text(&out).contains("用户表中 用户名 li")
+            && text(&out).contains("角色 由“审计”改为“县级管理员”"),
         "{}",
         text(&out)
     );

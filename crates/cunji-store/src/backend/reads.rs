@@ -58,3 +58,16 @@ pub(crate) async fn cadres_joined(
         Backend::Postgres => super::pg_read::cadres_joined(pool, year).await,
     }
 }
+
+/// Every row of one of the contract tables, read natively (SQLite), or `None`: read the portable
+/// way.
+pub(crate) async fn contract_rows(
+    pool: &sqlx::AnyPool,
+    backend: Backend,
+    which: super::sqlite_read::RowRead,
+) -> Result<Option<Vec<Vec<super::sqlite_read::Cell>>>, StoreError> {
+    match backend {
+        Backend::Sqlite => Ok(Some(super::sqlite_read::read_table(pool, which).await?)),
+        Backend::Postgres => Ok(None),
+    }
+}

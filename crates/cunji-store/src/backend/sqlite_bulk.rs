@@ -34,6 +34,7 @@ pub(crate) struct EntryBatch {
 
 /// A value of a generic row.
 pub(crate) enum Value {
+    Null,
     Int(i64),
     Text(String),
     Blob(Vec<u8>),
@@ -83,7 +84,7 @@ static PARKED: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
 /// cunji's SQL functions: the bulk write and the report's native reads.
-static FUNCTIONS: [Function; 4] = [
+static FUNCTIONS: [Function; 5] = [
     Function {
         name: c"cunji_bulk_write",
         args: 1,
@@ -101,6 +102,12 @@ static FUNCTIONS: [Function; 4] = [
         args: 2,
         internal: "读取分录摘要时出现内部错误",
         run: crate::backend::sqlite_read::read_facts_fn,
+    },
+    Function {
+        name: c"cunji_read_rows",
+        args: 2,
+        internal: "读取资产合同时出现内部错误",
+        run: crate::backend::sqlite_read::read_rows_fn,
     },
     Function {
         name: c"cunji_read_sums",
@@ -225,6 +232,7 @@ fn write_rows(db: Db<'_>, sql: &CStr, rows: &[Vec<Value>]) -> Result<i64, Error>
         for (i, v) in row.iter().enumerate() {
             let i = i as c_int + 1;
             rc |= match v {
+                Value::Null => stmt.bind_null(i),
                 Value::Int(n) => stmt.bind_int64(i, *n),
                 Value::Text(t) => stmt.bind_text(i, t),
                 Value::Blob(b) => stmt.bind_blob(i, b),

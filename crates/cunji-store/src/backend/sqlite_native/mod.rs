@@ -357,6 +357,13 @@ impl<'r> Row<'r> {
         unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i) }
     }
 
+    /// Whether column `i` is NULL (asked before its bytes or integer are read, while the type is
+    /// still the stored one).
+    pub fn is_null(&self, i: c_int) -> bool {
+        // SAFETY: a statement on a row; a column out of range reads as NULL, not a fault.
+        unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), i) == ffi::SQLITE_NULL }
+    }
+
     /// Column `i` as bytes, whatever its type (text, blob, a number as its text; empty for NULL
     /// or a column out of range), valid as long as the row.
     pub fn bytes(&self, i: c_int) -> &'r [u8] {
