@@ -409,7 +409,7 @@ mod tests {
              INSERT INTO cadres (village, year, person, name, role, months_in_post, sanctioned, appraisal)
                  VALUES ('110101001001', 2024, 'P1', '张三', 'secretary', 12, 0, '合格');",
             "用户1 行",
-            ("UPDATE users SET role = 'county_admin'", ["wang", "county_admin"]),
+            ("UPDATE users SET role = 'county_admin'", ["wang", "由“乡镇农经站”改为“县级管理员”"]),
         )
         .await;
     }
@@ -423,7 +423,7 @@ mod tests {
             "INSERT INTO contracts (village, contract_id, version, counterparty, kind, signed, start_date, end_date, annual_rent, due_day, account, audit_id)
                  VALUES ('110101001001', 'C1', 1, '张三', 'lease', '2022-01-01', '2022-01-01', '2026-12-31', 1000000, '10-03', 'operating_revenue', 0);",
             "合同1 行",
-            ("UPDATE contracts SET annual_rent = 2000000", ["合同编号 C1", "2000000"]),
+            ("UPDATE contracts SET annual_rent = 2000000", ["合同编号 C1", "由“10,000.00 元”改为“20,000.00 元”"]),
         )
         .await;
     }
