@@ -17,6 +17,7 @@ pub mod growth;
 pub mod incentive;
 pub mod measure;
 pub mod money;
+pub mod parallel;
 pub mod pay_floor;
 pub mod policy;
 pub mod rate;

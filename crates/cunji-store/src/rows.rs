@@ -75,6 +75,18 @@ impl RowErrors {
         self.listed.iter()
     }
 
+    /// The errors of `parts` (each found in line order, as rows of a file split in parts are read
+    /// side by side) as one list in line order: those of one line in the order of the parts, the
+    /// first [`ERRORS_LISTED`] lines' errors listed. Each part kept its own first ones, so the
+    /// merged list is what reading the parts one after the other would have listed.
+    pub fn merged(parts: Vec<RowErrors>) -> RowErrors {
+        let total = parts.iter().map(|p| p.total).sum();
+        let mut listed: Vec<RowError> = parts.into_iter().flat_map(|p| p.listed).collect();
+        listed.sort_by_key(|e| e.line);
+        listed.truncate(ERRORS_LISTED);
+        RowErrors { listed, total }
+    }
+
     /// The listed errors in line order (those of one line in the order found).
     pub fn sort_by_line(&mut self) {
         self.listed.sort_by_key(|e| e.line);

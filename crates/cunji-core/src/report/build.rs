@@ -167,7 +167,7 @@ impl<'a, 'i> Build<'a, 'i> {
         let granted: BTreeSet<&RegionCode> = grants.iter().map(|g| &g.village).collect();
         let returns = super::alerts::returns_by_village(self, grants);
         let listed: Vec<(&Region, Option<&YearBook>)> = self.listed_villages().collect();
-        let parts = super::parallel::map_in_parts(&listed, |&(region, own)| {
+        let parts = crate::parallel::map_in_parts(&listed, |&(region, own)| {
             let alerts = match own {
                 Some(book) => super::alerts::of_village(self, &returns, &region.code, book),
                 None => Ok(Vec::new()),

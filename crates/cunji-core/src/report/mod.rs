@@ -4,7 +4,7 @@
 
 mod alerts;
 mod build;
-mod parallel;
+
 mod regions;
 mod subsidy;
 mod walk;

@@ -80,6 +80,16 @@ pub(crate) fn sha256_hex(text: &str) -> String {
     crate::hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// The SHA-256 of `lines` joined, as [`sha256_hex`] of their concatenation (without making it).
+pub(crate) fn sha256_hex_of_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for l in lines {
+        h.update(l.as_bytes());
+    }
+    crate::hex(&h.finalize())
+}
+
 /// The hash of an audit row: its fields and the hash of the row before it, and the hash of the rows
 /// it sealed when it sealed any (rows written before seals keep the hash they were written with).
 #[allow(clippy::too_many_arguments)]

@@ -1,5 +1,6 @@
-//! Work over a report's villages split across the cores: a province's villages are independent
-//! until their figures are added up, and on two cores the walk over them was most of a report.
+//! Work split across the cores: a province's villages are independent until their figures are
+//! added up, and on two cores the walk over them was most of a report; an import's rows are made
+//! and hashed the same way.
 
 /// Items below this many are done on the calling thread (threads cost more than they save).
 const PARALLEL_FROM: usize = 1_000;
@@ -10,10 +11,7 @@ const MAX_THREADS: usize = 8;
 /// `f` of every item, in the items' order once the parts are joined (each part is one core's run;
 /// left apart so that results are moved once more, not twice: a country's village reports are
 /// 180 MB).
-pub(super) fn map_in_parts<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<Vec<R>> {
+pub fn map_in_parts<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Vec<R>> {
     if items.len() < PARALLEL_FROM {
         return vec![items.iter().map(f).collect()];
     }
