@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Contracts benchmark (SPEC §16, issue #35), each figure a ratio against a peer measured in the same run:
 
-  (a) a provincial report on books with contracts vs the same books without them (target ≤ 1.2×);
+  (a) a provincial report on books with contracts vs the same books without them (target ≤ 1.2×), the
+      year's contract figures kept by the first report after the imports (a0, printed apart);
   (b) importing ~150,000 contracts vs importing entries, per row (target: contracts' rate no worse).
 
 Every figure is a whole process timed from outside (wall seconds), on SQLite, the median of --runs runs,
@@ -98,6 +99,13 @@ def main():
     for k in ("regions", "cadres", "grants", "entries"):
         run(w0, "import", k, f(f"{k}.csv"))
     run(w0, "import", "entries", plain)
+    # The first report after a change of the books judges the contracts and keeps the year's figures
+    # (a past year); the next ones read them. Both are printed: the first, once, against a report
+    # without contracts run just before it; the kept ones in the alternating runs below.
+    w_first = timed(w0, "report", "--year", "2024", "--policy", POLICY, "--format", "json")
+    c_first = timed(withc, "report", "--year", "2024", "--policy", POLICY, "--format", "json")
+    print(f"(a0) first report after the imports (judges the contracts, keeps the figures): "
+          f"without {w_first:.2f} s, with {c_first:.2f} s: {c_first / w_first:.2f}×", flush=True)
     r_without, r_with = [], []
     for i in range(a.runs):
         r_without.append(timed(w0, "report", "--year", "2024", "--policy", POLICY, "--format", "json"))
@@ -105,7 +113,7 @@ def main():
         print(f"  run {i + 1}: report without {r_without[-1]:.2f} s, with {r_with[-1]:.2f} s", flush=True)
     rw, rc = statistics.median(r_without), statistics.median(r_with)
     ok = "met" if rc / rw <= 1.2 else "MISSED"
-    print(f"(a) provincial report 2024: without contracts {rw:.2f} s, with {rc:.2f} s: "
+    print(f"(a) provincial report 2024, figures kept: without contracts {rw:.2f} s, with {rc:.2f} s: "
           f"{rc / rw:.2f}× (target ≤ 1.20×: {ok})")
 
 

@@ -37,6 +37,7 @@ fn try_report_of(
             scope,
             distributions: &w.distributions,
             contracts: &w.contracts,
+            kept_contracts: None,
         },
     )
     .map_err(|e| e.to_string())

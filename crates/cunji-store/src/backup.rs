@@ -146,6 +146,9 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
+        report
+            .problems
+            .extend(self.kept_contract_differences().await?);
         if let Some((id, hash)) = head {
             report.problems.extend(self.verify_head(id, hash).await?);
         }

@@ -582,7 +582,8 @@ impl ContractLine {
                     .map(|r| r.amount.fen())
                     .sum(),
             ),
-            trace: c.year_trace(year),
+            trace: cunji_core::contracts::contract_trace(c, receipts, year, at)
+                .map_err(|e| StoreError::Invalid(format!("{}超出可计算的范围", e.0)))?,
             contract: c.clone(),
         })
     }

@@ -24,6 +24,7 @@ mod facts;
 mod fast_hash;
 pub mod import;
 mod kept;
+mod kept_contracts;
 mod ledger;
 mod load;
 mod open;

@@ -28,8 +28,10 @@ pub struct LoadedData {
     pub entries: crate::facts::YearFacts,
     /// The year's distributions from statement books (SPEC §14).
     pub distributions: BTreeMap<RegionCode, cunji_core::statement_book::Distribution>,
-    /// Assets, contracts and their receipts (SPEC §16).
+    /// Assets, contracts and their receipts (SPEC §16); empty when `kept_contracts` serve instead.
     pub contracts: cunji_core::contracts::ContractBook,
+    /// The year's contract figures and alerts, kept or made once for this load.
+    pub kept_contracts: Option<cunji_core::report::ContractYears>,
 }
 
 impl LoadedData {
@@ -53,6 +55,7 @@ impl LoadedData {
             scope,
             distributions: &self.distributions,
             contracts: &self.contracts,
+            kept_contracts: self.kept_contracts.as_ref(),
         }
     }
 }
@@ -360,6 +363,59 @@ impl Store {
         first_year: i32,
         alerts: Option<&cunji_core::alerts::AlertSettings>,
     ) -> Result<LoadedData, StoreError> {
+        self.load_parts(year, first_year, alerts, true).await
+    }
+
+    /// What a report of `year` under `policy` reads (`today`: the report date of a running year),
+    /// with the year's contract figures as kept when they still hold, the contracts then not read
+    /// at all; when they do not, the contracts are judged once here and the figures kept for the
+    /// next report (see `kept_contracts`). A store that cannot write (a read-only replica) only
+    /// judges them again each time.
+    pub async fn load_for_report_under(
+        &self,
+        policy: &cunji_core::policy::Policy,
+        year: i32,
+        today: Option<cunji_core::date::Date>,
+    ) -> Result<LoadedData, StoreError> {
+        use cunji_core::report::{contract_years, ContractYears};
+        let first_year = policy.first_year_read(year);
+        let alerts = Some(&policy.alerts);
+        if !ContractYears::keepable(year, today) {
+            return self.load_parts(year, first_year, alerts, true).await;
+        }
+        // Read before anything else, so that a write during the load is seen as one.
+        let head = self.audit_head().await?.0;
+        let at = cunji_core::contracts::report_date(year, today);
+        let kept = self
+            .kept_contract_years(year, at, &policy.contracts, head)
+            .await?;
+        let mut data = self
+            .load_parts(year, first_year, alerts, kept.is_none())
+            .await?;
+        if kept.is_some() {
+            data.kept_contracts = kept;
+            return Ok(data);
+        }
+        let t = crate::timing::Timer::start();
+        // An error here is the report's own, which building it will give.
+        if let Ok(years) = contract_years(&policy.contracts, &data.input(year, None, today)) {
+            t.lap("contracts judged");
+            if let Err(e) = self.keep_contract_years(&years, head).await {
+                log::warn!("kept contract figures of {year} not written: {e}");
+            }
+            t.lap("contracts kept");
+            data.kept_contracts = Some(years);
+        }
+        Ok(data)
+    }
+
+    async fn load_parts(
+        &self,
+        year: i32,
+        first_year: i32,
+        alerts: Option<&cunji_core::alerts::AlertSettings>,
+        with_contracts: bool,
+    ) -> Result<LoadedData, StoreError> {
         // Independent reads on separate connections and threads: decoding rows is most of the
         // work, and the entry facts alone are as much as the rest.
         let t = crate::timing::Timer::start();
@@ -387,7 +443,13 @@ impl Store {
             timed("project returns", self.load_project_actuals(year)),
             timed("stats", self.load_stats()),
             timed("distributions", self.distributions_of_year(year)),
-            timed("contracts", self.load_contracts()),
+            timed("contracts", async {
+                if with_contracts {
+                    self.load_contracts().await
+                } else {
+                    Ok(Default::default())
+                }
+            }),
         );
         let joined = |e: tokio::task::JoinError| StoreError::Corrupt(format!("读取任务异常：{e}"));
         let entries = facts.await.map_err(joined)??;
@@ -405,6 +467,7 @@ impl Store {
             entries,
             distributions: distributions?,
             contracts: contracts?,
+            kept_contracts: None,
         })
     }
 }

@@ -186,3 +186,144 @@ async fn entries_naming_a_contract_are_receipts() {
     assert_eq!(lines[0].received_in_year, Fen::from_fen(600_000));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A past year's contract figures are judged once and kept: the next report reads them instead of
+/// the contracts and says the same, byte for byte; a running year, other settings or a new import
+/// make them judged again; and an edit of the kept rows behind cunji's back is found by `check`.
+#[tokio::test]
+async fn a_past_years_contract_figures_are_kept_until_the_books_change() {
+    use cunji_core::policy::Policy;
+    let (store, url, dir) = store_with("contracts-kept", REGIONS).await;
+    import(&store, ImportKind::Assets, "a.csv", ASSETS)
+        .await
+        .unwrap();
+    import(&store, ImportKind::Contracts, "c.csv", CONTRACTS)
+        .await
+        .unwrap();
+    let receipts = "village,date,account,amount,contract\n\
+130101001001,2024-03-01,operating_revenue,6000,C1\n";
+    import(&store, ImportKind::Entries, "e.csv", receipts)
+        .await
+        .unwrap();
+    let policy = Policy::parse("name = \"试\"\n").unwrap();
+    let today = Date::parse("2026-12-04").ok();
+    let report = |data: &cunji_store::LoadedData, policy: &Policy, year: i32| {
+        let input = data.input(year, None, today);
+        serde_json::to_string(&cunji_core::report::build_report(policy, &input).unwrap()).unwrap()
+    };
+    let judged = store
+        .load_for_report_from(2024, i32::MIN, Some(&policy.alerts))
+        .await
+        .unwrap();
+    let expected = report(&judged, &policy, 2024);
+    assert!(expected.contains("\"contracted\":\"12100.00\",\"received\":\"6000.00\""));
+
+    // The first report judges them and keeps them; the second reads them, not the contracts.
+    let first = store
+        .load_for_report_under(&policy, 2024, today)
+        .await
+        .unwrap();
+    assert!(!first.contracts.is_empty());
+    assert_eq!(report(&first, &policy, 2024), expected);
+    let second = store
+        .load_for_report_under(&policy, 2024, today)
+        .await
+        .unwrap();
+    assert!(
+        second.contracts.is_empty(),
+        "the kept figures were not read"
+    );
+    assert_eq!(report(&second, &policy, 2024), expected);
+    let v = RegionCode::parse("130101001001").unwrap();
+    let kept = second.kept_contracts.as_ref().unwrap().of(&v);
+    // Due 10,000 + 11,000 + 12,100 by the end of 2024, 6,000 received.
+    assert_eq!(kept.figures.unwrap().arrears, Fen::from_fen(2_710_000));
+
+    // A running year is judged on its day, never kept.
+    let running = store
+        .load_for_report_under(&policy, 2026, today)
+        .await
+        .unwrap();
+    assert!(!running.contracts.is_empty() && running.kept_contracts.is_none());
+
+    // `check` makes them again: clean, then an edit of the kept rows is found.
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+    let sql = "UPDATE kept_contract_years SET arrears = 0 WHERE village = '130101001001'";
+    let edit = url.clone();
+    tokio::task::spawn_blocking(move || cunji_store::testing::execute_directly(&edit, sql))
+        .await
+        .unwrap();
+    let problems = store.check().await.unwrap().problems;
+    assert_eq!(
+        problems,
+        ["村 130101001001 2024 年的合同汇总或提示与按合同重新计算的不符（保存的汇总被改动过）"]
+    );
+
+    // Other settings judge them again (and keep theirs, which the edit no longer touches).
+    let other = Policy::parse("name = \"试\"\n[contracts]\nresolution_threshold = 5000\n").unwrap();
+    let again = store
+        .load_for_report_under(&other, 2024, today)
+        .await
+        .unwrap();
+    assert!(!again.contracts.is_empty());
+    assert_eq!(store.check().await.unwrap().problems, Vec::<String>::new());
+
+    // A new import changes the books: judged again, with the new receipt.
+    let more = "village,date,account,amount,contract\n\
+130101001001,2024-04-01,operating_revenue,1000,C1\n";
+    import(&store, ImportKind::Entries, "e2.csv", more)
+        .await
+        .unwrap();
+    let after = store
+        .load_for_report_under(&other, 2024, today)
+        .await
+        .unwrap();
+    assert!(!after.contracts.is_empty());
+    assert!(report(&after, &other, 2024).contains("\"received\":\"7000.00\""));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Each contract's lines on its village's page, for the worked examples of
+/// `tests/fixtures/examples/contracts-*` (step-ups, installments, receipts, arrears at 89 and 90
+/// days): the lines in `contract-lines.json`, village by village, in contract order.
+#[tokio::test]
+async fn the_worked_examples_tell_each_contract_line_by_line() {
+    for (case, year) in [("contracts-2024", 2024), ("contracts-2025", 2025)] {
+        let dir = format!(
+            "{}/../../tests/fixtures/examples/{case}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        let read = |f: &str| String::from_utf8(bytes(f)).unwrap();
+        let (store, _, tmp) = store_with(case, &read("regions.csv")).await;
+        for (kind, file) in [
+            (ImportKind::Grants, "grants.csv"),
+            (ImportKind::Assets, "assets.csv"),
+            (ImportKind::Contracts, "contracts.csv"),
+            (ImportKind::Installments, "installments.csv"),
+            (ImportKind::Entries, "entries.csv"),
+        ] {
+            // As the files are (one in GB18030, as WPS saves it).
+            let quiet = &cunji_store::import::Quiet;
+            store
+                .import(kind, file, &bytes(file), "test", quiet)
+                .await
+                .unwrap();
+        }
+        let expected: std::collections::BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&read("contract-lines.json")).unwrap();
+        let at = Date::year_end(year);
+        for (village, lines) in expected {
+            let v = RegionCode::parse(&village).unwrap();
+            let got: Vec<String> = store
+                .village_contracts(&v, year, at)
+                .await
+                .unwrap()
+                .into_iter()
+                .flat_map(|l| l.trace)
+                .collect();
+            assert_eq!(got, lines, "{case}: village {village}");
+        }
+        let _ = std::fs::remove_dir_all(tmp);
+    }
+}

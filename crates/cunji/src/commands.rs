@@ -351,19 +351,12 @@ pub(crate) async fn report_from_store(
             Some(RegionCode::parse(r).map_err(|e| Failure::input(format!("错误：--region {e}")))?)
         }
     };
-    let first_year = policy.first_year_read(year);
-    let loaded = store.load_for_report_from(year, first_year, Some(&policy.alerts));
+    let today = cunji_core::date::Date::parse(&crate::today()).ok();
+    let loaded = store.load_for_report_under(&policy, year, today);
     let data = std::mem::ManuallyDrop::new(loaded.await?);
     let t = cunji_store::timing::Timer::start();
-    let report = build_report(
-        &policy,
-        &data.input(
-            year,
-            scope.as_ref(),
-            cunji_core::date::Date::parse(&crate::today()).ok(),
-        ),
-    )
-    .map_err(|e| Failure::input(format!("错误：{e}")));
+    let report = build_report(&policy, &data.input(year, scope.as_ref(), today))
+        .map_err(|e| Failure::input(format!("错误：{e}")));
     t.lap("build report");
     report
 }

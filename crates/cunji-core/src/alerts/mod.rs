@@ -73,6 +73,29 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in the order of the enum.
+    pub const ALL: [AlertKind; 14] = [
+        AlertKind::YearEndJump,
+        AlertKind::Surge,
+        AlertKind::PassThrough,
+        AlertKind::SubsidyDependence,
+        AlertKind::ProjectBelowExpectation,
+        AlertKind::ProjectNoReturn,
+        AlertKind::AtRisk,
+        AlertKind::RoundFigures,
+        AlertKind::Arrears,
+        AlertKind::Expiring,
+        AlertKind::ExpiredReceipts,
+        AlertKind::BelowPeers,
+        AlertKind::LongTerm,
+        AlertKind::IdleAsset,
+    ];
+
+    /// The kind of a key, as [`AlertKind::key`] gives it.
+    pub fn from_key(key: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
     /// The kind's key, as the report's JSON and an approval's checks name it.
     pub fn key(self) -> &'static str {
         match self {
@@ -525,21 +548,14 @@ mod key_tests {
     use super::AlertKind;
 
     #[test]
-    fn keys_are_the_report_json_names() {
-        for k in [
-            AlertKind::YearEndJump,
-            AlertKind::Surge,
-            AlertKind::PassThrough,
-            AlertKind::SubsidyDependence,
-            AlertKind::ProjectBelowExpectation,
-            AlertKind::ProjectNoReturn,
-            AlertKind::AtRisk,
-            AlertKind::RoundFigures,
-        ] {
+    fn keys_are_the_report_json_names_and_read_back() {
+        for k in AlertKind::ALL {
             assert_eq!(
                 serde_json::to_string(&k).unwrap(),
                 format!("\"{}\"", k.key())
             );
+            assert_eq!(AlertKind::from_key(k.key()), Some(k));
         }
+        assert_eq!(AlertKind::from_key("arrear"), None);
     }
 }

@@ -15,7 +15,9 @@ mod standing;
 pub use alerts::{contract_alerts, ContractContext, Peers, ARREARS_DAYS, EXPIRING_DAYS, MIN_PEERS};
 pub use forecast::{forecast, Forecast};
 pub use schedule::{contract_year, step_once, Due};
-pub use standing::{report_date, standing, village_year, Overflow, Standing, VillageContracts};
+pub use standing::{
+    contract_trace, report_date, standing, village_year, Overflow, Standing, VillageContracts,
+};
 
 use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::regions::RegionAgg;
 use super::walk::Build;
-use super::{Ordered, ReportError, ReportInput, VillageReport};
+use super::{ContractYear, Ordered, ReportError, ReportInput, VillageReport};
 use crate::alerts::Alert;
 use crate::books::YearBook;
 use crate::cadre::Cadre;
@@ -96,27 +96,31 @@ impl<'a, 'i> Build<'a, 'i> {
 
     /// A village's contract figures and alerts of the year (SPEC §16); nothing for a village
     /// without contract data.
-    fn contracts_of(
+    pub(super) fn contracts_of(
         &self,
         code: &RegionCode,
     ) -> Result<(Option<crate::contracts::VillageContracts>, Vec<Alert>), ReportError> {
-        let Some(data) = self.input.contracts.of(code) else {
-            return Ok((None, Vec::new()));
-        };
-        let overflow =
-            |e: crate::contracts::Overflow| ReportError::Overflow(format!("村 {code} 的{}", e.0));
-        let figures =
-            crate::contracts::village_year(data, self.year, self.report_date).map_err(overflow)?;
+        if let Some(k) = self.input.kept_contracts {
+            if !k.serves(self.year, self.report_date, &self.policy.contracts) {
+                return Err(ReportError::KeptContractsMismatch);
+            }
+            let ContractYear { figures, alerts } = k.of(code);
+            return Ok((figures, alerts));
+        }
         let cx = crate::contracts::ContractContext {
             settings: &self.policy.contracts,
             peers: &self.peers,
             grants: &self.grant_index,
             project_actuals: self.input.project_actuals,
         };
-        let alerts =
-            crate::contracts::contract_alerts(&cx, code, data, self.year, self.report_date)
-                .map_err(overflow)?;
-        Ok((figures, alerts))
+        let y = super::contract_years::village_contract_year(
+            &cx,
+            code,
+            self.input.contracts.of(code),
+            self.year,
+            self.report_date,
+        )?;
+        Ok((y.figures, y.alerts))
     }
 
     /// Is the village within the policy's region prefix and the `--region` scope?

@@ -4,7 +4,7 @@
 
 mod alerts;
 mod build;
-
+mod contract_years;
 mod regions;
 mod subsidy;
 mod walk;
@@ -22,6 +22,8 @@ use crate::money::Fen;
 use crate::policy::Policy;
 use crate::region::{Level, RegionCode, RegionSet};
 use crate::subsidy::{Grant, GrantReturn};
+
+pub use contract_years::{contract_years, ContractYear, ContractYears};
 
 /// Everything a report reads, already loaded.
 pub struct ReportInput<'a> {
@@ -45,6 +47,9 @@ pub struct ReportInput<'a> {
     pub distributions: &'a BTreeMap<RegionCode, crate::statement_book::Distribution>,
     /// Assets, contracts and their receipts (SPEC §16).
     pub contracts: &'a crate::contracts::ContractBook,
+    /// The year's contract figures and alerts as kept, read instead of `contracts` (which may then
+    /// not have been read at all): they must serve the report's year, report date and settings.
+    pub kept_contracts: Option<&'a ContractYears>,
 }
 
 /// Where a report finds a village's entries of the year, for its alerts: a map in memory, or a store
@@ -100,6 +105,10 @@ pub enum ReportError {
     /// A sum beyond what 64-bit fen hold (SPEC §1): reported, never wrapped to a negative figure.
     #[error("{0}超出可计算的范围（合计溢出），请检查是否有金额录错")]
     Overflow(String),
+    /// Kept contract figures of another year, report date or `[contracts]` settings were given in
+    /// place of the contracts (a caller's mistake: they are read for one report only).
+    #[error("读取的合同汇总与本报告的年度、报告日或合同设置不符，请重新生成报告")]
+    KeptContractsMismatch,
 }
 
 /// A map serialized in insertion order (measures, bands).

@@ -115,6 +115,7 @@ impl World {
             scope: None,
             distributions: &self.distributions,
             contracts: &self.contracts,
+            kept_contracts: None,
         }
     }
 

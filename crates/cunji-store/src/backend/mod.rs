@@ -46,6 +46,10 @@ mod shared {
         18,
         include_str!("../../migrations/shared/0018_contract_seals.sql"),
     );
+    pub(crate) const KEPT_CONTRACT_YEARS: (i64, &str) = (
+        20,
+        include_str!("../../migrations/shared/0020_kept_contract_years.sql"),
+    );
 }
 
 /// Every village-year account total from year `$1` on as one text, in portable SQL: both

@@ -34,7 +34,7 @@ pub(crate) const CADRES_JOINED: &str = "SELECT count(*), COALESCE(string_agg(con
 pub(crate) const REGIONS_JOINED: &str = "SELECT count(*), COALESCE(string_agg(concat_ws(E'\\x1f', code, name, COALESCE('=' || merged_in::text, '')), E'\\x1e'), '') \
      FROM regions";
 
-pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 20] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_web.sql")),
     (3, include_str!("../../migrations/postgres/0003_stats.sql")),
@@ -75,6 +75,7 @@ pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
         19,
         include_str!("../../migrations/postgres/0019_receipt_seals.sql"),
     ),
+    super::shared::KEPT_CONTRACT_YEARS,
 ];
 
 pub(crate) static DIALECT: Dialect = Dialect {

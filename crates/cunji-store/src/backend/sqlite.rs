@@ -10,7 +10,7 @@ use crate::backend::wal_flush::WalFlusher;
 use crate::entry_rows::NewEntry;
 use crate::entry_rows::TotalRow;
 
-pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
+pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../../migrations/sqlite/0002_web.sql")),
     (3, include_str!("../../migrations/sqlite/0003_stats.sql")),
@@ -48,6 +48,7 @@ pub(crate) const MIGRATIONS: [(i64, &str); 18] = [
         19,
         include_str!("../../migrations/sqlite/0019_receipt_seals.sql"),
     ),
+    super::shared::KEPT_CONTRACT_YEARS,
 ];
 
 /// Reads of a province's books map the file instead of copying it through read().

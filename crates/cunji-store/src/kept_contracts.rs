@@ -1,0 +1,333 @@
+//! A year's contract figures and alerts, kept once a report has made them (migration 20, SPEC §16):
+//! a province's report read 150,163 contracts and 321,226 receipts to make them (2 s, five times the
+//! rest of the report); kept, the next report reads one row a village.
+//!
+//! They are derived, never a record, and are used only while they still hold: a year that is not
+//! running (report date 31 December), the same `[contracts]` settings, the same form of the rows, and
+//! the same newest audit row as when they were made. Every write of the books (an import, a contract
+//! added, ended or renewed on the web, a grant) adds an audit row, so any change makes the next report
+//! judge the contracts again and keep the new figures. `check` makes them again and compares, so that
+//! a direct edit of the kept rows is found like one of the records.
+
+use std::collections::HashMap;
+
+use cunji_core::alerts::{Alert, AlertKind};
+use cunji_core::contracts::{ContractSettings, VillageContracts};
+use cunji_core::date::Date;
+use cunji_core::money::Fen;
+use cunji_core::report::{ContractYear, ContractYears};
+use sqlx::Row;
+
+use crate::db::{Store, StoreError};
+
+/// The form of the kept rows and of what made them: raised whenever the figures, the alerts or
+/// their texts are made differently, so that rows made by an older cunji are not read.
+const FORM: i64 = 1;
+
+/// Rows a statement when writing through sqlx (7 values each, within both backends' limits).
+const BATCH: usize = 100;
+
+/// The settings as the stamp holds them (every field: a new one fails to compile here).
+fn settings_text(s: &ContractSettings) -> String {
+    let ContractSettings {
+        resolution_threshold,
+    } = s;
+    resolution_threshold.fen().to_string()
+}
+
+/// The settings a stamp holds, read back for `check`.
+fn settings_of(text: &str) -> Option<ContractSettings> {
+    Some(ContractSettings {
+        resolution_threshold: Fen::from_fen(text.parse().ok()?),
+    })
+}
+
+impl Store {
+    /// The kept figures of `year` at report date `at` under `settings`, while they still hold at
+    /// audit row `head` (see the module's docs); `None` when they do not or were never kept.
+    pub async fn kept_contract_years(
+        &self,
+        year: i32,
+        at: Date,
+        settings: &ContractSettings,
+        head: i64,
+    ) -> Result<Option<ContractYears>, StoreError> {
+        let stamp = sqlx::query(
+            "SELECT audit_head, report_date, settings, form FROM kept_contract_stamps WHERE year = $1",
+        )
+        .bind(i64::from(year))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(stamp) = stamp else {
+            return Ok(None);
+        };
+        let (stamp_head, date, text, form): (i64, String, String, i64) = (
+            stamp.try_get(0)?,
+            stamp.try_get(1)?,
+            stamp.try_get(2)?,
+            stamp.try_get(3)?,
+        );
+        if form != FORM || date != at.iso() || text != settings_text(settings) {
+            return Ok(None);
+        }
+        if stamp_head != head {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT village, count, contracted, received, arrears, alerts FROM kept_contract_years WHERE year = $1",
+        )
+        .bind(i64::from(year))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut villages = HashMap::with_capacity(rows.len());
+        for r in rows {
+            let village = crate::kept::code(&r.try_get::<String, _>(0)?)?;
+            let count: Option<i64> = r.try_get(1)?;
+            let figures = match count {
+                Some(n) => Some(VillageContracts::new(
+                    n.max(0) as u64,
+                    Fen::from_fen(r.try_get(2)?),
+                    Fen::from_fen(r.try_get(3)?),
+                    Fen::from_fen(r.try_get(4)?),
+                    year,
+                    at,
+                )),
+                None => None,
+            };
+            let alerts = match r.try_get::<Option<String>, _>(5)? {
+                Some(json) => alerts_of(&json)?,
+                None => Vec::new(),
+            };
+            villages.insert(village, ContractYear { figures, alerts });
+        }
+        Ok(Some(ContractYears {
+            year,
+            at,
+            settings: settings.clone(),
+            villages,
+        }))
+    }
+
+    /// Keeps `years`, made from the books as they stood at audit row `head`; nothing when the
+    /// books have changed since (what was read may mix before and after), or when the year is
+    /// running. Their earlier figures of the year are replaced.
+    pub async fn keep_contract_years(
+        &self,
+        years: &ContractYears,
+        head: i64,
+    ) -> Result<(), StoreError> {
+        if years.at != Date::year_end(years.year) {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        if crate::audit::seals::newest(&mut tx).await? != head {
+            return Ok(());
+        }
+        let year = i64::from(years.year);
+        for sql in [
+            "DELETE FROM kept_contract_years WHERE year = $1",
+            "DELETE FROM kept_contract_stamps WHERE year = $1",
+        ] {
+            sqlx::query(sql).bind(year).execute(&mut *tx).await?;
+        }
+        let mut rows: Vec<(&cunji_core::region::RegionCode, &ContractYear)> =
+            years.villages.iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        let rows: Vec<KeptRow> = rows
+            .into_iter()
+            .map(|(v, y)| KeptRow::of(v.as_str(), y))
+            .collect::<Result<_, _>>()?;
+        write_rows(&mut tx, year, rows).await?;
+        sqlx::query("INSERT INTO kept_contract_stamps (year, audit_head, report_date, settings, form) VALUES ($1, $2, $3, $4, $5)")
+            .bind(year)
+            .bind(head)
+            .bind(years.at.iso())
+            .bind(settings_text(&years.settings))
+            .bind(FORM)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The kept figures a report would now read (their stamp still holding), made again from the
+    /// books and compared: each difference in Chinese (the village, the year, the figure).
+    pub(crate) async fn kept_contract_differences(&self) -> Result<Vec<String>, StoreError> {
+        let head = self.audit_head().await?.0;
+        let stamps = sqlx::query(
+            "SELECT year, report_date, settings FROM kept_contract_stamps WHERE audit_head = $1 AND form = $2 ORDER BY year",
+        )
+        .bind(head)
+        .bind(FORM)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in stamps {
+            let year = r.try_get::<i64, _>(0)? as i32;
+            let (Ok(at), Some(settings)) = (
+                Date::parse(&r.try_get::<String, _>(1)?),
+                settings_of(&r.try_get::<String, _>(2)?),
+            ) else {
+                out.push(format!("保存的 {year} 年合同汇总的标记有误"));
+                continue;
+            };
+            let Some(kept) = self.kept_contract_years(year, at, &settings, head).await? else {
+                continue;
+            };
+            let data = self.load_for_report_from(year, year, None).await?;
+            let made = match cunji_core::report::contract_years(
+                &settings,
+                &data.input(year, None, Some(at)),
+            ) {
+                Ok(m) => m,
+                Err(e) => {
+                    out.push(format!("{year} 年合同汇总无法重新计算：{e}"));
+                    continue;
+                }
+            };
+            out.extend(differences(year, &kept, &made));
+        }
+        Ok(out)
+    }
+}
+
+/// Where kept figures differ from those made again, village by village (at most 20 listed).
+fn differences(year: i32, kept: &ContractYears, made: &ContractYears) -> Vec<String> {
+    const LISTED: usize = 20;
+    let mut villages: Vec<&cunji_core::region::RegionCode> =
+        kept.villages.keys().chain(made.villages.keys()).collect();
+    villages.sort();
+    villages.dedup();
+    let differing: Vec<String> = villages
+        .into_iter()
+        .filter(|v| kept.of(v) != made.of(v))
+        .map(|v| {
+            format!("村 {v} {year} 年的合同汇总或提示与按合同重新计算的不符（保存的汇总被改动过）")
+        })
+        .collect();
+    let n = differing.len();
+    let mut out: Vec<String> = differing.into_iter().take(LISTED).collect();
+    if n > LISTED {
+        out.push(format!(
+            "……另有 {} 个村的 {year} 年合同汇总不符",
+            n - LISTED
+        ));
+    }
+    out
+}
+
+/// One village's kept row.
+struct KeptRow {
+    village: String,
+    figures: Option<[i64; 4]>,
+    alerts: Option<String>,
+}
+
+impl KeptRow {
+    fn of(village: &str, y: &ContractYear) -> Result<KeptRow, StoreError> {
+        let figures = y.figures.as_ref().map(|f| {
+            [
+                f.count.min(i64::MAX as u64) as i64,
+                f.contracted.fen(),
+                f.received.fen(),
+                f.arrears.fen(),
+            ]
+        });
+        let alerts = if y.alerts.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::to_string(&y.alerts)
+                    .map_err(|e| StoreError::Corrupt(format!("合同提示无法保存：{e}")))?,
+            )
+        };
+        Ok(KeptRow {
+            village: village.to_string(),
+            figures,
+            alerts,
+        })
+    }
+}
+
+/// Writes the kept rows of `year`: on SQLite through the bulk write, else a batch a statement.
+async fn write_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    year: i64,
+    rows: Vec<KeptRow>,
+) -> Result<(), StoreError> {
+    if (**tx).backend_name() == "SQLite" {
+        use crate::backend::sqlite_bulk::{write, Bulk, Value};
+        let int = |f: Option<[i64; 4]>, i: usize| f.map_or(Value::Null, |f| Value::Int(f[i]));
+        let values = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Value::Int(year),
+                    Value::Text(r.village),
+                    int(r.figures, 0),
+                    int(r.figures, 1),
+                    int(r.figures, 2),
+                    int(r.figures, 3),
+                    r.alerts.map_or(Value::Null, Value::Text),
+                ]
+            })
+            .collect();
+        let sql = c"INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+        write(tx, Bulk::Rows { sql, rows: values }).await?;
+        return Ok(());
+    }
+    for chunk in rows.chunks(BATCH) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                let ps: Vec<String> = (2..=7).map(|c| format!("${}", b + c)).collect();
+                format!("($1, {})", ps.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year);
+        for r in chunk {
+            let f = |i: usize| r.figures.map(|f| f[i]);
+            q = q
+                .bind(r.village.clone())
+                .bind(f(0))
+                .bind(f(1))
+                .bind(f(2))
+                .bind(f(3))
+                .bind(r.alerts.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The alerts kept as JSON, read back.
+fn alerts_of(json: &str) -> Result<Vec<Alert>, StoreError> {
+    let bad = || StoreError::Corrupt("保存的合同提示有误".into());
+    let list: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|_| bad())?;
+    list.iter()
+        .map(|a| {
+            let text = |k: &str| a.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let evidence = a
+                .get("evidence")
+                .and_then(|e| e.as_array())
+                .ok_or_else(bad)?
+                .iter()
+                .map(|e| e.as_str().map(str::to_string).ok_or_else(bad))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Alert {
+                village: text("village").ok_or_else(bad)?,
+                kind: text("kind")
+                    .and_then(|k| AlertKind::from_key(&k))
+                    .ok_or_else(bad)?,
+                message: text("message").ok_or_else(bad)?,
+                evidence,
+            })
+        })
+        .collect()
+}
