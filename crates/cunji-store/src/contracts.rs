@@ -190,27 +190,27 @@ pub(crate) struct Stored {
 }
 
 /// The values of a row read natively, taken in column order.
-struct Values(std::vec::IntoIter<Cell>);
+pub(crate) struct Values(pub(crate) std::vec::IntoIter<Cell>);
 
 impl Values {
-    fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
         match self.0.next() {
             Some(Cell::Text(t)) => Ok(Some(t)),
             Some(Cell::Null) => Ok(None),
             _ => Err(bad("资产合同")),
         }
     }
-    fn text(&mut self) -> Result<String, StoreError> {
+    pub(crate) fn text(&mut self) -> Result<String, StoreError> {
         self.opt_text()?.ok_or_else(|| bad("资产合同"))
     }
-    fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn opt_int(&mut self) -> Result<Option<i64>, StoreError> {
         match self.0.next() {
             Some(Cell::Int(n)) => Ok(Some(n)),
             Some(Cell::Null) => Ok(None),
             _ => Err(bad("资产合同")),
         }
     }
-    fn int(&mut self) -> Result<i64, StoreError> {
+    pub(crate) fn int(&mut self) -> Result<i64, StoreError> {
         self.opt_int()?.ok_or_else(|| bad("资产合同"))
     }
 }

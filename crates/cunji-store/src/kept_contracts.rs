@@ -9,8 +9,6 @@
 //! judge the contracts again and keep the new figures. `check` makes them again and compares, so that
 //! a direct edit of the kept rows is found like one of the records.
 
-use std::collections::HashMap;
-
 use cunji_core::alerts::{Alert, AlertKind};
 use cunji_core::contracts::{ContractSettings, VillageContracts};
 use cunji_core::date::Date;
@@ -73,39 +71,19 @@ impl Store {
         if stamp_head != head {
             return Ok(None);
         }
-        let rows = sqlx::query(
-            "SELECT village, count, contracted, received, arrears, alerts FROM kept_contract_years WHERE year = $1",
-        )
-        .bind(i64::from(year))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut villages = HashMap::with_capacity(rows.len());
-        for r in rows {
-            let village = crate::kept::code(&r.try_get::<String, _>(0)?)?;
-            let count: Option<i64> = r.try_get(1)?;
-            let figures = match count {
-                Some(n) => Some(VillageContracts::new(
-                    n.max(0) as u64,
-                    Fen::from_fen(r.try_get(2)?),
-                    Fen::from_fen(r.try_get(3)?),
-                    Fen::from_fen(r.try_get(4)?),
-                    year,
-                    at,
-                )),
-                None => None,
-            };
-            let alerts = match r.try_get::<Option<String>, _>(5)? {
-                Some(json) => alerts_of(&json)?,
-                None => Vec::new(),
-            };
-            villages.insert(village, ContractYear { figures, alerts });
-        }
-        Ok(Some(ContractYears {
+        let t = crate::timing::Timer::start();
+        let rows = self.kept_rows(year).await?;
+        t.lap("kept contracts: rows read");
+        // The alerts' JSON read on every core (10 MB for a province).
+        let made = cunji_core::parallel::map_in_parts(&rows, |r| r.made(year, at));
+        let villages = made.into_iter().flatten().collect::<Result<Vec<_>, _>>()?;
+        t.lap("kept contracts: made");
+        Ok(Some(ContractYears::new(
             year,
             at,
-            settings: settings.clone(),
+            settings.clone(),
             villages,
-        }))
+        )))
     }
 
     /// Keeps `years`, made from the books as they stood at audit row `head`; nothing when the
@@ -130,11 +108,8 @@ impl Store {
         ] {
             sqlx::query(sql).bind(year).execute(&mut *tx).await?;
         }
-        let mut rows: Vec<(&cunji_core::region::RegionCode, &ContractYear)> =
-            years.villages.iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        let rows: Vec<KeptRow> = rows
-            .into_iter()
+        let rows: Vec<KeptRow> = years
+            .villages()
             .map(|(v, y)| KeptRow::of(v.as_str(), y))
             .collect::<Result<_, _>>()?;
         write_rows(&mut tx, year, rows).await?;
@@ -196,8 +171,11 @@ impl Store {
 /// Where kept figures differ from those made again, village by village (at most 20 listed).
 fn differences(year: i32, kept: &ContractYears, made: &ContractYears) -> Vec<String> {
     const LISTED: usize = 20;
-    let mut villages: Vec<&cunji_core::region::RegionCode> =
-        kept.villages.keys().chain(made.villages.keys()).collect();
+    let mut villages: Vec<&cunji_core::region::RegionCode> = kept
+        .villages()
+        .chain(made.villages())
+        .map(|(v, _)| v)
+        .collect();
     villages.sort();
     villages.dedup();
     let differing: Vec<String> = villages
@@ -216,6 +194,79 @@ fn differences(year: i32, kept: &ContractYears, made: &ContractYears) -> Vec<Str
         ));
     }
     out
+}
+
+/// A kept row as stored: village, the four figures (`None`: no contract at all), the alerts' JSON.
+struct StoredRow {
+    village: String,
+    figures: Option<[i64; 4]>,
+    alerts: Option<String>,
+}
+
+impl StoredRow {
+    /// The village's figures and alerts of `year` at report date `at`.
+    fn made(
+        &self,
+        year: i32,
+        at: Date,
+    ) -> Result<(cunji_core::region::RegionCode, ContractYear), StoreError> {
+        let village = crate::kept::code(&self.village)?;
+        let figures = self.figures.map(|[n, contracted, received, arrears]| {
+            VillageContracts::new(
+                n.max(0) as u64,
+                Fen::from_fen(contracted),
+                Fen::from_fen(received),
+                Fen::from_fen(arrears),
+                year,
+                at,
+            )
+        });
+        let alerts = match &self.alerts {
+            Some(json) => alerts_of(json)?,
+            None => Vec::new(),
+        };
+        Ok((village, ContractYear { figures, alerts }))
+    }
+}
+
+impl Store {
+    /// The kept rows of `year`: on SQLite stepped natively, else through sqlx.
+    async fn kept_rows(&self, year: i32) -> Result<Vec<StoredRow>, StoreError> {
+        let figures = |v: [Option<i64>; 4]| match v {
+            [Some(a), Some(b), Some(c), Some(d)] => Ok(Some([a, b, c, d])),
+            [None, None, None, None] => Ok(None),
+            _ => Err(StoreError::Corrupt("保存的合同汇总有误".into())),
+        };
+        if self.backend == crate::backend::Backend::Sqlite {
+            let rows = crate::backend::sqlite_read::read_kept_contracts(&self.pool, year).await?;
+            return rows
+                .into_iter()
+                .map(|row| {
+                    let mut v = crate::contracts::Values(row.into_iter());
+                    Ok(StoredRow {
+                        village: v.text()?,
+                        figures: figures([v.opt_int()?, v.opt_int()?, v.opt_int()?, v.opt_int()?])?,
+                        alerts: v.opt_text()?,
+                    })
+                })
+                .collect();
+        }
+        sqlx::query(
+            "SELECT village, count, contracted, received, arrears, alerts FROM kept_contract_years WHERE year = $1",
+        )
+        .bind(i64::from(year))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StoredRow {
+                village: r.try_get(0)?,
+                figures: figures([r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?])?,
+                alerts: r.try_get(5)?,
+            })
+        })
+        .collect()
+    }
 }
 
 /// One village's kept row.
@@ -306,27 +357,26 @@ async fn write_rows(
     Ok(())
 }
 
+/// An alert as kept (the report's JSON of it).
+#[derive(serde::Deserialize)]
+struct KeptAlert {
+    village: String,
+    kind: String,
+    message: String,
+    evidence: Vec<String>,
+}
+
 /// The alerts kept as JSON, read back.
 fn alerts_of(json: &str) -> Result<Vec<Alert>, StoreError> {
     let bad = || StoreError::Corrupt("保存的合同提示有误".into());
-    let list: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|_| bad())?;
-    list.iter()
+    let list: Vec<KeptAlert> = serde_json::from_str(json).map_err(|_| bad())?;
+    list.into_iter()
         .map(|a| {
-            let text = |k: &str| a.get(k).and_then(|v| v.as_str()).map(str::to_string);
-            let evidence = a
-                .get("evidence")
-                .and_then(|e| e.as_array())
-                .ok_or_else(bad)?
-                .iter()
-                .map(|e| e.as_str().map(str::to_string).ok_or_else(bad))
-                .collect::<Result<Vec<_>, _>>()?;
             Ok(Alert {
-                village: text("village").ok_or_else(bad)?,
-                kind: text("kind")
-                    .and_then(|k| AlertKind::from_key(&k))
-                    .ok_or_else(bad)?,
-                message: text("message").ok_or_else(bad)?,
-                evidence,
+                village: a.village,
+                kind: AlertKind::from_key(&a.kind).ok_or_else(bad)?,
+                message: a.message,
+                evidence: a.evidence,
             })
         })
         .collect()

@@ -386,16 +386,17 @@ impl Store {
         // Read before anything else, so that a write during the load is seen as one.
         let head = self.audit_head().await?.0;
         let at = cunji_core::contracts::report_date(year, today);
-        let kept = self
-            .kept_contract_years(year, at, &policy.contracts, head)
-            .await?;
-        let mut data = self
-            .load_parts(year, first_year, alerts, kept.is_none())
-            .await?;
+        // The kept figures read beside the rest; the contracts only when they do not hold.
+        let (kept, data) = tokio::join!(
+            self.kept_contract_years(year, at, &policy.contracts, head),
+            self.load_parts(year, first_year, alerts, false)
+        );
+        let (kept, mut data) = (kept?, data?);
         if kept.is_some() {
             data.kept_contracts = kept;
             return Ok(data);
         }
+        data.contracts = self.load_contracts().await?;
         let t = crate::timing::Timer::start();
         // An error here is the report's own, which building it will give.
         if let Ok(years) = contract_years(&policy.contracts, &data.input(year, None, today)) {

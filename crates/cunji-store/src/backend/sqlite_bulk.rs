@@ -84,7 +84,7 @@ static PARKED: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(1);
 
 /// cunji's SQL functions: the bulk write and the report's native reads.
-static FUNCTIONS: [Function; 5] = [
+static FUNCTIONS: [Function; 6] = [
     Function {
         name: c"cunji_bulk_write",
         args: 1,
@@ -114,6 +114,12 @@ static FUNCTIONS: [Function; 5] = [
         args: 2,
         internal: "读取分录合计时出现内部错误",
         run: crate::backend::sqlite_read::read_sums_fn,
+    },
+    Function {
+        name: c"cunji_read_kept_contracts",
+        args: 2,
+        internal: "读取合同汇总时出现内部错误",
+        run: crate::backend::sqlite_read::read_kept_contracts_fn,
     },
 ];
 

@@ -106,27 +106,59 @@ pub(crate) fn read_rows_fn(call: &Call<'_>) -> Result<i64, Error> {
                 format!("cunji_read_rows 没有第 {which} 种读取"),
             ));
         };
-        let mut stmt = db.prepare(sql)?;
-        let mut out = Vec::new();
-        while let Some(row) = stmt.next_row()? {
-            let mut cells = Vec::with_capacity(types.len());
-            for (i, t) in types.iter().enumerate() {
-                let i = i as std::ffi::c_int;
-                cells.push(if row.is_null(i) {
-                    Cell::Null
-                } else if *t == b'I' {
-                    Cell::Int(row.int64(i))
-                } else {
-                    let text = std::str::from_utf8(row.bytes(i)).map_err(|_| {
-                        (SQLITE_ERROR, "数据库中的资产合同有误：文字编码".to_string())
-                    })?;
-                    Cell::Text(text.to_string())
-                });
-            }
-            out.push(cells);
-        }
-        Ok(Parked::Rows(out))
+        Ok(Parked::Rows(scan_rows(db.prepare(sql)?, types)?))
     })
+}
+
+/// `cunji_read_kept_contracts(token, year)`: the kept contract figures of a year (village, count,
+/// contracted, received, arrears, alerts). Through sqlx a province's 50,000 rows (10 MB of alerts)
+/// took 0.26 s of a 0.85 s report.
+pub(crate) fn read_kept_contracts_fn(call: &Call<'_>) -> Result<i64, Error> {
+    park_read(call, "cunji_read_kept_contracts", |db, year| {
+        let mut stmt = db.prepare(
+            c"SELECT village, count, contracted, received, arrears, alerts FROM kept_contract_years WHERE year = ?1",
+        )?;
+        if stmt.bind_int64(1, year) != SQLITE_OK {
+            return Err(stmt.error());
+        }
+        Ok(Parked::Rows(scan_rows(stmt, b"TIIIIT")?))
+    })
+}
+
+/// Every row of `stmt`, each value as `types` says (`I` integer, `T` text; NULL as `Cell::Null`).
+fn scan_rows(
+    mut stmt: crate::backend::sqlite_native::Stmt<'_>,
+    types: &[u8],
+) -> Result<Vec<Vec<Cell>>, Error> {
+    let mut out = Vec::new();
+    while let Some(row) = stmt.next_row()? {
+        let mut cells = Vec::with_capacity(types.len());
+        for (i, t) in types.iter().enumerate() {
+            let i = i as std::ffi::c_int;
+            cells.push(if row.is_null(i) {
+                Cell::Null
+            } else if *t == b'I' {
+                Cell::Int(row.int64(i))
+            } else {
+                let text = std::str::from_utf8(row.bytes(i))
+                    .map_err(|_| (SQLITE_ERROR, "数据库中的资产合同有误：文字编码".to_string()))?;
+                Cell::Text(text.to_string())
+            });
+        }
+        out.push(cells);
+    }
+    Ok(out)
+}
+
+/// The kept contract figures of `year`, each row as `cunji_read_kept_contracts` gives it.
+pub(crate) async fn read_kept_contracts(
+    pool: &sqlx::AnyPool,
+    year: i32,
+) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+    match parked(pool, "SELECT cunji_read_kept_contracts($1, $2)", Some(year)).await? {
+        Parked::Rows(rows) => Ok(rows),
+        _ => Err(sqlx::Error::Protocol("读取合同汇总：结果有误".into())),
+    }
 }
 
 static READ: Mutex<BTreeMap<i64, Parked>> = Mutex::new(BTreeMap::new());
