@@ -611,6 +611,7 @@ pub(crate) async fn seal_new_rows(
         Value::Text(s) => Some(s.clone()),
         Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
     };
+    let timer = crate::timing::Timer::start();
     let seal = |v: &Vec<Value>| {
         let part = |i: usize| text(&v[i]).unwrap_or_default();
         let scope = format!("{}|{}", part(0), part(1));
@@ -631,6 +632,7 @@ pub(crate) async fn seal_new_rows(
         .iter()
         .map(|s| seal_line(t.table, &s.key, &s.scope, Some(&s.content)))
         .collect();
+    timer.lap("write: seals made");
     if write_seals(tx, audit_id, t, seals).await? {
         let seal_hash = super::sha256_hex(&lines);
         super::rewrite_newest(tx, audit_id, None, None, Some(&seal_hash)).await?;

@@ -187,8 +187,12 @@ async fn write_versions<T: std::fmt::Debug + Sync>(
         q.execute(&mut *tx).await?;
     }
     t.lap("write: rows");
-    // The villages whose books changed: those of the scopes (`touch` counts each once).
-    crate::audit::touch(&mut tx, audit_id, scopes.iter().map(|(v, _)| v.as_str())).await?;
+    // The villages whose books changed: those of the scopes, each once (the scopes are in order).
+    // On SQLite through the bulk write (50,000 villages a hundred a statement were 0.17 s).
+    let mut villages: Vec<String> = scopes.iter().map(|(v, _)| v.clone()).collect();
+    villages.dedup();
+    let backend = job.store.backend;
+    backend.touch_villages(&mut tx, audit_id, villages).await?;
     t.lap("write: touched");
     if !sealed_here {
         crate::audit::seals::seal_written(&mut tx, audit_id, &[sealed]).await?;
