@@ -97,23 +97,43 @@ impl Store {
         if years.at != Date::year_end(years.year) {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        if crate::audit::seals::newest(&mut tx).await? != head {
-            return Ok(());
+        // Not through `begin_write`: nothing here joins the audit chain, and a report must not
+        // wait for the write lock an import holds. Given up at once when another writer holds it.
+        let mut conn = self.pool.acquire().await?;
+        self.backend.set_waiting(&mut conn, false).await?;
+        let kept = keep_on(&mut conn, years, head).await;
+        if let Err(e) = self.backend.set_waiting(&mut conn, true).await {
+            // Never back into the pool unable to wait.
+            conn.close_on_drop();
+            return Err(e.into());
         }
-        let year = i64::from(years.year);
-        for sql in [
-            "DELETE FROM kept_contract_years WHERE year = $1",
-            "DELETE FROM kept_contract_stamps WHERE year = $1",
-        ] {
-            sqlx::query(sql).bind(year).execute(&mut *tx).await?;
-        }
-        let rows: Vec<KeptRow> = years
-            .villages()
-            .map(|(v, y)| KeptRow::of(v.as_str(), y))
-            .collect::<Result<_, _>>()?;
-        write_rows(&mut tx, year, rows).await?;
-        sqlx::query("INSERT INTO kept_contract_stamps (year, audit_head, report_date, settings, form) VALUES ($1, $2, $3, $4, $5)")
+        kept
+    }
+}
+
+/// Keeps `years` on `conn` (see `keep_contract_years`).
+async fn keep_on(
+    conn: &mut sqlx::AnyConnection,
+    years: &ContractYears,
+    head: i64,
+) -> Result<(), StoreError> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if crate::audit::seals::newest(&mut tx).await? != head {
+        return Ok(());
+    }
+    let year = i64::from(years.year);
+    for sql in [
+        "DELETE FROM kept_contract_years WHERE year = $1",
+        "DELETE FROM kept_contract_stamps WHERE year = $1",
+    ] {
+        sqlx::query(sql).bind(year).execute(&mut *tx).await?;
+    }
+    let rows: Vec<KeptRow> = years
+        .villages()
+        .map(|(v, y)| KeptRow::of(v.as_str(), y))
+        .collect::<Result<_, _>>()?;
+    write_rows(&mut tx, year, rows).await?;
+    sqlx::query("INSERT INTO kept_contract_stamps (year, audit_head, report_date, settings, form) VALUES ($1, $2, $3, $4, $5)")
             .bind(year)
             .bind(head)
             .bind(years.at.iso())
@@ -121,9 +141,8 @@ impl Store {
             .bind(FORM)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+    tx.commit().await?;
+    Ok(())
 }
 
 impl Store {
@@ -237,8 +256,8 @@ impl Store {
             [None, None, None, None] => Ok(None),
             _ => Err(StoreError::Corrupt("保存的合同汇总有误".into())),
         };
-        if self.backend == crate::backend::Backend::Sqlite {
-            let rows = crate::backend::sqlite_read::read_kept_contracts(&self.pool, year).await?;
+        let native = crate::backend::reads::kept_contract_rows(&self.pool, self.backend, year);
+        if let Some(rows) = native.await? {
             return rows
                 .into_iter()
                 .map(|row| {

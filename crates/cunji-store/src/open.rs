@@ -173,7 +173,8 @@ impl Store {
                     // store an import's million entries about a fifth faster than 4 KiB ones.
                     conn.execute("PRAGMA page_size = 16384").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute(crate::backend::sqlite::BUSY_TIMEOUT_PRAGMA)
+                        .await?;
                     // FULL: a commit returns only once the log holding it is on disk, so a write
                     // acknowledged to a user survives a power cut, not only a crash (#32). The
                     // bulk writer's log syncs (`wal_flush`) leave an import's commit little to wait.

@@ -161,6 +161,21 @@ impl Backend {
         }
     }
 
+    /// Whether writes on `conn` wait for another writer's lock (`true`, as every connection does
+    /// when opened) or give up at once (`false`: a write that may be skipped, such as keeping a
+    /// report's contract figures, must not hold a report for the length of someone's import). On
+    /// PostgreSQL such writes take no lock an import holds: nothing to change.
+    pub(crate) async fn set_waiting(
+        self,
+        conn: &mut sqlx::AnyConnection,
+        wait: bool,
+    ) -> Result<(), sqlx::Error> {
+        match self {
+            Backend::Sqlite => sqlite::set_waiting(conn, wait).await,
+            Backend::Postgres => Ok(()),
+        }
+    }
+
     /// Links audit row `audit_id` to `villages` (distinct), as `touch` does a few at a time.
     pub(crate) async fn touch_villages(
         self,

@@ -59,6 +59,20 @@ pub(crate) async fn cadres_joined(
     }
 }
 
+/// The kept contract figures of `year`, read natively (SQLite), or `None`: read the portable way.
+pub(crate) async fn kept_contract_rows(
+    pool: &sqlx::AnyPool,
+    backend: Backend,
+    year: i32,
+) -> Result<Option<Vec<Vec<super::sqlite_read::Cell>>>, StoreError> {
+    match backend {
+        Backend::Sqlite => Ok(Some(
+            super::sqlite_read::read_kept_contracts(pool, year).await?,
+        )),
+        Backend::Postgres => Ok(None),
+    }
+}
+
 /// Every row of one of the contract tables, read natively (SQLite), or `None`: read the portable
 /// way.
 pub(crate) async fn contract_rows(

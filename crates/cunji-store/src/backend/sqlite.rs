@@ -54,6 +54,24 @@ pub(crate) const MIGRATIONS: [(i64, &str); 19] = [
 /// Reads of a province's books map the file instead of copying it through read().
 pub(crate) const MMAP_PRAGMA: &str = "PRAGMA mmap_size = 1073741824";
 
+/// How long a writer waits for another's lock before SQLITE_BUSY (every connection, when opened).
+pub(crate) const BUSY_TIMEOUT_PRAGMA: &str = "PRAGMA busy_timeout = 10000";
+
+/// A write that may be skipped gives up at once instead (see `Backend::set_waiting`).
+const NO_WAIT_PRAGMA: &str = "PRAGMA busy_timeout = 0";
+
+pub(super) async fn set_waiting(
+    conn: &mut sqlx::AnyConnection,
+    wait: bool,
+) -> Result<(), sqlx::Error> {
+    let pragma = if wait {
+        BUSY_TIMEOUT_PRAGMA
+    } else {
+        NO_WAIT_PRAGMA
+    };
+    conn.execute(pragma).await.map(|_| ())
+}
+
 pub(crate) static DIALECT: Dialect = Dialect {
     migrations: &MIGRATIONS,
     entry_batch_rows: crate::entry_rows::BATCH_ROWS,
