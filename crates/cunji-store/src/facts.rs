@@ -30,6 +30,17 @@ pub struct YearFacts {
     pub(crate) sums: Option<FastMap<RegionCode, EntrySums>>,
 }
 
+impl YearFacts {
+    /// No village's facts, for a load that reads no entries.
+    pub(crate) fn none(year: i32) -> YearFacts {
+        YearFacts {
+            year,
+            villages: Default::default(),
+            sums: None,
+        }
+    }
+}
+
 impl cunji_core::report::EntrySource for YearFacts {
     fn entries_of(&self, village: &RegionCode) -> Result<VillageEntries<'_>, String> {
         if let Some(text) = self.villages.get(village) {

@@ -22,9 +22,6 @@ use crate::db::{Store, StoreError};
 /// their texts are made differently, so that rows made by an older cunji are not read.
 const FORM: i64 = 1;
 
-/// Rows a statement when writing through sqlx (7 values each, within both backends' limits).
-const BATCH: usize = 100;
-
 /// The settings as the stamp holds them (every field: a new one fails to compile here).
 fn settings_text(s: &ContractSettings) -> String {
     let ContractSettings {
@@ -132,7 +129,8 @@ async fn keep_on(
         .villages()
         .map(|(v, y)| KeptRow::of(v.as_str(), y))
         .collect::<Result<_, _>>()?;
-    write_rows(&mut tx, year, rows).await?;
+    let backend = crate::backend::Backend::of(&tx);
+    write_rows(&mut tx, backend, year, rows).await?;
     sqlx::query("INSERT INTO kept_contract_stamps (year, audit_head, report_date, settings, form) VALUES ($1, $2, $3, $4, $5)")
             .bind(year)
             .bind(head)
@@ -170,7 +168,7 @@ impl Store {
             let Some(kept) = self.kept_contract_years(year, at, &settings, head).await? else {
                 continue;
             };
-            let data = self.load_for_report_from(year, year, None).await?;
+            let data = self.load_for_contracts(year).await?;
             let made = match cunji_core::report::contract_years(
                 &settings,
                 &data.input(year, None, Some(at)),
@@ -321,58 +319,38 @@ impl KeptRow {
     }
 }
 
-/// Writes the kept rows of `year`: on SQLite through the bulk write, else a batch a statement.
+/// Writes the kept rows of `year`.
 async fn write_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: crate::backend::Backend,
     year: i64,
     rows: Vec<KeptRow>,
 ) -> Result<(), StoreError> {
-    if (**tx).backend_name() == "SQLite" {
-        use crate::backend::sqlite_bulk::{write, Bulk, Value};
-        let int = |f: Option<[i64; 4]>, i: usize| f.map_or(Value::Null, |f| Value::Int(f[i]));
-        let values = rows
-            .into_iter()
-            .map(|r| {
-                vec![
-                    Value::Int(year),
-                    Value::Text(r.village),
-                    int(r.figures, 0),
-                    int(r.figures, 1),
-                    int(r.figures, 2),
-                    int(r.figures, 3),
-                    r.alerts.map_or(Value::Null, Value::Text),
-                ]
-            })
-            .collect();
-        let sql = c"INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-        write(tx, Bulk::Rows { sql, rows: values }).await?;
-        return Ok(());
-    }
-    for chunk in rows.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 6;
-                let ps: Vec<String> = (2..=7).map(|c| format!("${}", b + c)).collect();
-                format!("($1, {})", ps.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(year);
-        for r in chunk {
-            let f = |i: usize| r.figures.map(|f| f[i]);
-            q = q
-                .bind(r.village.clone())
-                .bind(f(0))
-                .bind(f(1))
-                .bind(f(2))
-                .bind(f(3))
-                .bind(r.alerts.clone());
-        }
-        q.execute(&mut **tx).await?;
-    }
+    use crate::backend::insert::{Insert, Kind};
+    use crate::backend::sqlite_bulk::Value;
+    const INSERT: Insert = Insert {
+        native: c"INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        head: "INSERT INTO kept_contract_years (year, village, count, contracted, received, arrears, alerts) VALUES",
+        tail: "",
+        columns: &[Kind::Int, Kind::Text, Kind::Int, Kind::Int, Kind::Int, Kind::Int, Kind::Text],
+    };
+    let int = |f: Option<[i64; 4]>, i: usize| f.map_or(Value::Null, |f| Value::Int(f[i]));
+    let values = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                Value::Text(r.village),
+                int(r.figures, 0),
+                int(r.figures, 1),
+                int(r.figures, 2),
+                int(r.figures, 3),
+                r.alerts.map_or(Value::Null, Value::Text),
+            ]
+        })
+        .collect();
+    backend
+        .insert_rows(tx, &INSERT, Value::Int(year), values)
+        .await?;
     Ok(())
 }
 

@@ -410,6 +410,29 @@ impl Store {
         Ok(data)
     }
 
+    /// What judging the contracts of `year` reads, and nothing else: the contracts, the grants and
+    /// the projects' returns (`check` compares the kept figures with these; the entries and totals
+    /// a report also reads are most of a province's load and play no part).
+    pub(crate) async fn load_for_contracts(&self, year: i32) -> Result<LoadedData, StoreError> {
+        let (grants, project_actuals, contracts) = tokio::join!(
+            self.load_grants(),
+            self.load_project_actuals(year),
+            self.load_contracts()
+        );
+        Ok(LoadedData {
+            regions: Default::default(),
+            books: Default::default(),
+            cadres: Vec::new(),
+            grants: grants?,
+            project_actuals: project_actuals?,
+            stats: Default::default(),
+            entries: crate::facts::YearFacts::none(year),
+            distributions: Default::default(),
+            contracts: contracts?,
+            kept_contracts: None,
+        })
+    }
+
     async fn load_parts(
         &self,
         year: i32,

@@ -35,17 +35,16 @@ pub struct ContractYears {
 }
 
 impl ContractYears {
-    /// The figures of `villages` (any order; a village given twice keeps its last).
+    /// The figures of `villages` (any order; each village once: both callers give each code
+    /// once, from a map of villages or a table keyed by village).
     pub fn new(
         year: i32,
         at: Date,
         settings: ContractSettings,
         mut villages: Vec<(RegionCode, ContractYear)>,
     ) -> ContractYears {
-        villages.sort_by(|a, b| a.0.cmp(&b.0));
-        villages.reverse();
-        villages.dedup_by(|a, b| a.0 == b.0);
-        villages.reverse();
+        villages.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        debug_assert!(villages.windows(2).all(|w| w[0].0 != w[1].0));
         ContractYears {
             year,
             at,

@@ -640,63 +640,40 @@ pub(crate) async fn seal_new_rows(
     Ok(())
 }
 
-/// Writes `seals` of table `t` under audit row `audit_id`, in order; whether there were any.
+/// Writes `seals` of table `t` under audit row `audit_id`, in order (their ids, which `rehash`
+/// reads them by); whether there were any.
 async fn write_seals(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     audit_id: i64,
     t: &Sealed,
     seals: Vec<Seal>,
 ) -> Result<bool, sqlx::Error> {
-    /// Rows per INSERT: 5 parameters each, well within both backends' limits.
-    const BATCH: usize = 200;
+    use crate::backend::insert::{Insert, Kind};
+    use crate::backend::sqlite_bulk::Value;
+    const INSERT: Insert = Insert {
+        native: INSERT_SEAL,
+        head: "INSERT INTO audit_seals (audit_id, tbl, row_key, scope, content) VALUES",
+        tail: "",
+        columns: &[Kind::Int, Kind::Text, Kind::Text, Kind::Text, Kind::Text],
+    };
     if seals.is_empty() {
         return Ok(false);
     }
-    // On SQLite, the seals go through the bulk write, in the same order (their ids, which
-    // `rehash` reads them by): sqlx's binding of 150,163 contracts' seals, 200 a statement,
-    // was seconds of an import.
-    if (**tx).backend_name() == "SQLite" {
-        use crate::backend::sqlite_bulk::{write, Bulk, Value};
-        let values = seals
-            .into_iter()
-            .map(|s| {
-                vec![
-                    Value::Int(audit_id),
-                    Value::Text(t.table.to_string()),
-                    Value::Text(s.key),
-                    Value::Text(s.scope),
-                    Value::Text(s.content),
-                ]
-            })
-            .collect();
-        let bulk = Bulk::Rows {
-            sql: INSERT_SEAL,
-            rows: values,
-        };
-        write(tx, bulk).await?;
-        return Ok(true);
-    }
-    for chunk in seals.chunks(BATCH) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 4;
-                format!("($1, ${}, ${}, ${}, ${})", b + 2, b + 3, b + 4, b + 5)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_seals (audit_id, tbl, row_key, scope, content) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
-        for s in chunk {
-            q = q
-                .bind(t.table)
-                .bind(s.key.clone())
-                .bind(s.scope.clone())
-                .bind(Some(s.content.clone()));
-        }
-        q.execute(&mut **tx).await?;
-    }
+    let rows = seals
+        .into_iter()
+        .map(|s| {
+            vec![
+                Value::Text(t.table.to_string()),
+                Value::Text(s.key),
+                Value::Text(s.scope),
+                Value::Text(s.content),
+            ]
+        })
+        .collect();
+    let backend = crate::backend::Backend::of(tx);
+    backend
+        .insert_rows(tx, &INSERT, Value::Int(audit_id), rows)
+        .await?;
     Ok(true)
 }
 

@@ -5,6 +5,7 @@
 //! PostgreSQL parses one `jsonb` array a batch). The rest of the store writes portable SQL and asks
 //! the backend for these pieces, so that no query decides by itself which database it is on.
 
+pub(crate) mod insert;
 pub(crate) mod pg_read;
 pub(crate) mod postgres;
 pub(crate) mod reads;
@@ -97,6 +98,16 @@ pub(crate) struct Dialect {
 }
 
 impl Backend {
+    /// The backend `conn` runs on, for code that holds a transaction and no store: the one place
+    /// that reads the driver's name.
+    pub(crate) fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
     /// Is the database one file this process opens (SQLite), which cunji backs up, checks for
     /// damaged pages and checkpoints itself? PostgreSQL keeps its own files (`pg_dump`).
     pub fn is_file(self) -> bool {
@@ -176,19 +187,6 @@ impl Backend {
         }
     }
 
-    /// Links audit row `audit_id` to `villages` (distinct), as `touch` does a few at a time.
-    pub(crate) async fn touch_villages(
-        self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        audit_id: i64,
-        villages: Vec<String>,
-    ) -> Result<(), sqlx::Error> {
-        match self {
-            Backend::Sqlite => sqlite::touch_villages(tx, audit_id, villages).await,
-            Backend::Postgres => touch(tx, audit_id, villages.iter().map(|v| v.as_str())).await,
-        }
-    }
-
     /// Readies a connection for one large write; on SQLite, its log is then synced as it is written
     /// until the flusher returned is dropped.
     pub(crate) async fn before_bulk(
@@ -229,30 +227,29 @@ impl Kept {
 }
 
 /// Links an audit row to the villages it concerns, so that the log can be read within a user's
-/// scope (`audit_log_within`). Inserted a hundred at a time (sqlx binds parameters by name, so one
-/// statement of thousands would be slow).
+/// scope (`audit_log_within`).
 pub(crate) async fn touch<'v>(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     audit_id: i64,
     villages: impl IntoIterator<Item = &'v str>,
 ) -> Result<(), sqlx::Error> {
+    use insert::{Insert, Kind};
+    use sqlite_bulk::Value;
+    const INSERT: Insert = Insert {
+        native: sqlite_bulk::TOUCH_VILLAGE,
+        head: "INSERT INTO audit_villages (audit_id, village) VALUES",
+        tail: "ON CONFLICT DO NOTHING",
+        columns: &[Kind::Int, Kind::Text],
+    };
     let mut villages: Vec<&str> = villages.into_iter().collect();
     villages.sort_unstable();
     villages.dedup();
-    for chunk in villages.chunks(100) {
-        // `$1` is the audit row; `$2…` the villages (numbered placeholders read on both backends).
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("($1, ${})", i + 2))
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_villages (audit_id, village) VALUES {} ON CONFLICT DO NOTHING",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(audit_id);
-        for v in chunk {
-            q = q.bind(v.to_string());
-        }
-        q.execute(&mut **tx).await?;
-    }
-    Ok(())
+    let rows = villages
+        .into_iter()
+        .map(|v| vec![Value::Text(v.to_string())])
+        .collect();
+    let backend = Backend::of(tx);
+    backend
+        .insert_rows(tx, &INSERT, Value::Int(audit_id), rows)
+        .await
 }

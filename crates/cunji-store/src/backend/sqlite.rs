@@ -136,19 +136,6 @@ pub(super) async fn write_project_totals(
     sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
 }
 
-pub(super) async fn touch_villages(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    audit_id: i64,
-    villages: Vec<String>,
-) -> Result<(), sqlx::Error> {
-    let rows = villages
-        .into_iter()
-        .map(|v| vec![Value::Int(audit_id), Value::Text(v)])
-        .collect();
-    let sql = sqlite_bulk::TOUCH_VILLAGE;
-    sqlite_bulk::write(tx, Bulk::Rows { sql, rows }).await
-}
-
 pub(super) async fn write_kept(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     kept: super::Kept,

@@ -33,6 +33,7 @@ pub(crate) struct EntryBatch {
 }
 
 /// A value of a generic row.
+#[derive(Clone)]
 pub(crate) enum Value {
     Null,
     Int(i64),

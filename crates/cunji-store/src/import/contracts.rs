@@ -191,8 +191,7 @@ async fn write_versions<T: std::fmt::Debug + Sync>(
     // On SQLite through the bulk write (50,000 villages a hundred a statement were 0.17 s).
     let mut villages: Vec<String> = scopes.iter().map(|(v, _)| v.clone()).collect();
     villages.dedup();
-    let backend = job.store.backend;
-    backend.touch_villages(&mut tx, audit_id, villages).await?;
+    crate::backend::touch(&mut tx, audit_id, villages.iter().map(String::as_str)).await?;
     t.lap("write: touched");
     if !sealed_here {
         crate::audit::seals::seal_written(&mut tx, audit_id, &[sealed]).await?;
