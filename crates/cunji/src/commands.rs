@@ -361,13 +361,14 @@ pub(crate) async fn report_from_store(
     report
 }
 
-/// The JSON report serialised straight into the file or standard output through a buffer: a
-/// country's report is 670 MB, which is then never held in memory whole nor copied twice.
+/// The JSON report serialised straight into the file or standard output through a buffer, a batch
+/// of its lists at a time on every core (`report_json`): a country's report is 670 MB, which is
+/// then never held in memory whole.
 fn stream_json(report: &Report, out: Option<&Path>) -> Result<(), Failure> {
     use std::io::Write;
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
-        serde_json::to_writer_pretty(&mut w, report).map_err(std::io::Error::other)?;
+        crate::report_json::write_pretty(report, &mut w)?;
         w.write_all(b"\n")?;
         w.flush()
     };

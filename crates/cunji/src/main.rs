@@ -9,6 +9,7 @@ mod exit_audit;
 mod gen;
 mod progress;
 mod render;
+mod report_json;
 mod statement_books;
 mod support;
 mod users;
