@@ -57,7 +57,7 @@ pub(crate) enum Cell {
 /// in no order. Through sqlx a province's 830,000 rows of them took 4.7–14 s of a report (each
 /// row's hand-over between threads and its values' decoding), stepped here they take well under
 /// one.
-const ROW_READS: [(&CStr, &[u8]); 4] = [
+const ROW_READS: [(&CStr, &[u8]); 5] = [
     (
         c"SELECT village, asset_id, kind, name, quantity, unit, original_value, acquired, grant_id, status, version FROM assets",
         b"TTTTITITTTI",
@@ -75,6 +75,7 @@ const ROW_READS: [(&CStr, &[u8]); 4] = [
         c"SELECT village, contract_id, entry_date, amount FROM contract_receipts",
         b"TTTI",
     ),
+    (c"SELECT DISTINCT village, asset_id FROM assets", b"TT"),
 ];
 
 /// What `cunji_read_rows` reads: an index into `ROW_READS`.
@@ -84,6 +85,8 @@ pub(crate) enum RowRead {
     Contracts = 1,
     Installments = 2,
     Receipts = 3,
+    /// Each asset's (village, id) once.
+    AssetKeys = 4,
 }
 
 /// Every row of `which`, each value as its column's type says (NULL as `Cell::Null`).

@@ -21,7 +21,7 @@ use sqlx::Row;
 use super::cells::Cells;
 use super::entries::Context;
 use super::{record_import, ImportError, ImportOutcome, Job};
-use crate::contracts::{AssetRow, ContractRow, Stored};
+use crate::contracts::{AssetRead, AssetRow, ContractRow, Stored};
 use crate::db::Store;
 
 /// The row's village: a registered village within the importer's scope that was not merged away
@@ -227,11 +227,13 @@ fn next_version<T: PartialEq>(stored: Option<&(i64, T)>, row: &T) -> Option<i64>
     }
 }
 
-/// The sheet of an import of `columns`, the regions within the importer's scope, and what is stored.
+/// The sheet of an import of `columns`, the regions within the importer's scope, and what is stored
+/// (of the assets, as much as `assets` says).
 async fn opened(
     job: &Job<'_>,
     bytes: &[u8],
     columns: &[crate::table::Column],
+    assets: crate::contracts::AssetRead,
 ) -> Result<(crate::table::Sheet, Context, Stored), ImportError> {
     let t = crate::timing::Timer::start();
     let sheet = job.sheet(bytes, columns, None)?;
@@ -240,7 +242,7 @@ async fn opened(
         .await?
         .within(job.meta.scope);
     t.lap("opened: regions");
-    let stored = job.store.stored_contracts("").await?;
+    let stored = job.store.stored_contracts("", assets).await?;
     t.lap("opened: stored");
     Ok((sheet, ctx, stored))
 }
@@ -341,7 +343,7 @@ pub(super) async fn import_assets(
     job: &Job<'_>,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let (sheet, ctx, stored) = opened(job, bytes, &ASSETS).await?;
+    let (sheet, ctx, stored) = opened(job, bytes, &ASSETS, AssetRead::Rows).await?;
     let grants = grant_villages(job.store).await?;
     let read = |c: &mut Cells<'_, '_>| {
         let asset = read_asset(c, &ctx, &grants)?;
@@ -450,7 +452,7 @@ pub(super) async fn import_contracts(
     job: &Job<'_>,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let (sheet, ctx, stored) = opened(job, bytes, &CONTRACTS).await?;
+    let (sheet, ctx, stored) = opened(job, bytes, &CONTRACTS, AssetRead::Keys).await?;
     let read = |c: &mut Cells<'_, '_>| {
         let contract = read_contract(c, &ctx, &stored)?;
         Some(crate::contracts::row_of(&contract))
@@ -483,8 +485,8 @@ fn read_contract(c: &mut Cells<'_, '_>, ctx: &Context, stored: &Stored) -> Optio
     let asset = Some(c.get("asset").to_string()).filter(|s| !s.is_empty());
     if let (Some(a), Some(v)) = (&asset, &village) {
         if !stored
-            .assets
-            .contains_key(&(v.as_str().to_string(), a.clone()))
+            .asset_keys
+            .contains(&(v.as_str().to_string(), a.clone()))
         {
             c.fail(
                 "asset",
@@ -587,7 +589,7 @@ pub(super) async fn import_installments(
     job: &Job<'_>,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    let (sheet, ctx, stored) = opened(job, bytes, &INSTALLMENTS).await?;
+    let (sheet, ctx, stored) = opened(job, bytes, &INSTALLMENTS, AssetRead::Keys).await?;
     let mut errors = crate::table::RowErrors::new();
     // Each contract's installments in the file, in row order, with the first row naming it.
     let mut sets: BTreeMap<(String, String), (u64, Vec<Installment>)> = BTreeMap::new();
