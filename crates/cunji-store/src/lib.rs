@@ -43,7 +43,7 @@ mod xlsx;
 pub use audit::{AuditFilter, AuditRow, AuditScope, TotalsMismatch};
 pub use backup::{CheckReport, Stamp};
 pub use contract_changes::ContractVersion;
-pub use contracts::ContractLine;
+pub use contracts::{arrears_in, ContractLine};
 pub use db::{Backend, Store, StoreError};
 pub use import::statement_book::{BookFile, BookOutcome};
 pub use import::{ImportKind, ImportOutcome, Progress, VillageImported};

@@ -64,6 +64,18 @@ type VersionedYears = (i64, Vec<i32>);
 type VersionedPolicies = (i64, Arc<Vec<(StoredPolicy, Result<Policy, PolicyError>)>>);
 type VersionedRegions = (i64, Arc<cunji_core::region::RegionSet>);
 
+/// Parts of pages worked out from the books as they stood at one data version (see
+/// [`AppState::memo`]), by the part's key.
+#[derive(Default)]
+struct Memos {
+    version: i64,
+    parts: std::collections::HashMap<String, Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// Page parts kept for one data version at most: each is a few rows of a page (a county's
+/// forecast, its overpaid rewards), so the bound is a few MB.
+const MEMOS_KEPT: usize = 512;
+
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
 
@@ -224,6 +236,8 @@ pub struct AppState {
     /// The years with books, and the data version they were read at.
     years: Arc<std::sync::Mutex<Option<VersionedYears>>>,
     policies: Arc<std::sync::Mutex<Option<VersionedPolicies>>>,
+    /// Page parts of the current data version (`memo`).
+    memos: Arc<std::sync::Mutex<Memos>>,
     /// The region register, for the public pages (half a million rows on a national database).
     regions: Arc<std::sync::Mutex<Option<VersionedRegions>>>,
     /// Held while a year's data or the register is read from the database: requests arriving
@@ -288,6 +302,7 @@ impl AppState {
             reports: Arc::default(),
             years: Arc::default(),
             policies: Arc::default(),
+            memos: Arc::default(),
             regions: Arc::default(),
             loading: Arc::default(),
             loads: Arc::default(),
@@ -301,6 +316,46 @@ impl AppState {
             )),
             public_url: public_url.map(|u| u.trim_end_matches('/').to_string()),
         }
+    }
+
+    /// A part of a page as `make` works it out from the books, kept until the next write: every
+    /// write appends an audit row and so moves the data version, which empties the memo. Under 64
+    /// clients a county's dashboard read each settled reward's whole record again per view (the
+    /// overpaid check, 15% of the server's time on the demo) and judged every contract's forecast.
+    /// `key` names the part and everything it depends on besides the books (region, year, policy,
+    /// day); the part must not depend on who asks beyond the region their scope was checked for.
+    pub async fn memo<T, F>(&self, key: String, make: F) -> Result<T, WebError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: std::future::Future<Output = Result<T, WebError>>,
+    {
+        let version = self.version().await.map_err(WebError::from)?;
+        let kept = {
+            let memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+            (memos.version == version)
+                .then(|| memos.parts.get(&key).cloned())
+                .flatten()
+        };
+        if let Some(part) = kept.and_then(|p| p.downcast::<T>().ok()) {
+            return Ok((*part).clone());
+        }
+        let made = make.await?;
+        let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
+        if memos.version != version {
+            // Parts of an older version are dropped; a request still on an older version (it began
+            // before a write) keeps its part to itself.
+            if memos.version > version {
+                return Ok(made);
+            }
+            *memos = Memos {
+                version,
+                parts: Default::default(),
+            };
+        }
+        if memos.parts.len() < MEMOS_KEPT {
+            memos.parts.insert(key, Arc::new(made.clone()));
+        }
+        Ok(made)
     }
 
     /// The stored policy by id, or the active one.

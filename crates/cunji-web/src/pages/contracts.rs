@@ -1010,7 +1010,9 @@ async fn arrears_rows(
     let regions = state.regions().await?;
     let region = super::regions::chosen_region(user, &regions, q.region.as_deref())?;
     let (year, at) = at_of(q.year, state.opening_year().await?.0);
-    let lines = user.store(state).arrears_within(&region, at).await?;
+    // From the year's data shared by every page (read once per write, not per view).
+    let data = state.data(year).await?;
+    let lines = cunji_store::arrears_in(&data.contracts, &region, at)?;
     let name = |c: &RegionCode| regions.get(c).map(|r| r.name.clone()).unwrap_or_default();
     let mut rows: Vec<ArrearsRow> = lines
         .iter()
@@ -1208,6 +1210,7 @@ pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Respo
 // ---- The dashboard's part ----
 
 /// A village of the forecast (预计) list: its figures at today for the current year.
+#[derive(Clone)]
 pub struct ForecastRow {
     pub code: String,
     pub name: String,
@@ -1219,6 +1222,7 @@ pub struct ForecastRow {
 }
 
 /// The villages expected to stay in one band, below the next band's floor.
+#[derive(Clone)]
 pub struct ForecastGroup {
     pub heading: String,
     pub count: usize,

@@ -194,20 +194,37 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let child_rows = child_rows(&report, &region, &band_names);
     let proposals = user.store(&state).proposals_of_year(year).await?;
     let todo = super::workflow::todo::counts(&report, &proposals, "");
-    let overpaid =
-        super::workflow::todo::overpaid(&state, &user, &data, (&report, &region), &proposals)
-            .await?;
+    let today = cunji_core::date::Date::today_beijing();
+    let overpaid = state
+        .memo(
+            format!(
+                "dashboard overpaid|{region}|{year}|{}|{}",
+                stored.id,
+                today.iso()
+            ),
+            super::workflow::todo::overpaid(&state, &user, &data, (&report, &region), &proposals),
+        )
+        .await?;
     let all_regions = region_choices(&user, &report, &data.regions, &region);
     let at =
         cunji_core::contracts::report_date(year, Some(cunji_core::date::Date::today_beijing()));
-    let arrears = user.store(&state).arrears_within(&region, at).await?;
+    // From the year's data the page already holds (the store is read once per write, not per view).
+    let arrears = cunji_store::arrears_in(&data.contracts, &region, at)?;
     let villages: Vec<(RegionCode, String)> = report
         .villages
         .iter()
         .map(|v| (v.code.clone(), v.name.clone()))
         .collect();
-    let (forecast_year, forecast) =
-        super::contracts::forecast_groups(&state, &policy, &villages).await?;
+    let (forecast_year, forecast) = state
+        .memo(
+            format!(
+                "dashboard forecast|{region}|{year}|{}|{}",
+                stored.id,
+                today.iso()
+            ),
+            super::contracts::forecast_groups(&state, &policy, &villages),
+        )
+        .await?;
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),
         region_name: me.name.clone(),

@@ -603,6 +603,12 @@ async fn new_figures_send_an_unpaid_proposal_back_and_show_an_overpayment_after_
         "{dash}"
     );
     assert_eq!(p["awards"][0]["recovered"], "450.00");
+    // Once the rest is recovered the list is gone: what the dashboard kept of the last view
+    // (its memo of this data version) does not outlive the write.
+    let rest = json!({ "date": "2025-03-02", "recovered": { "P2": "450.00" } });
+    step_ok(&mut admin, "recover", &rest).await;
+    let dash = admin.get("/dashboard?year=2024").await.text();
+    assert!(!dash.contains("id=\"overpaid\""), "{dash}");
 }
 
 /// Uploads a document to 东关村's 2024 proposal from its page's form.

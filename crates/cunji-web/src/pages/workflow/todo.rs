@@ -30,6 +30,7 @@ pub struct Count {
 
 /// A village whose pool computed now is below what was paid (SPEC §13 应追回); its page shows what each
 /// person owes.
+#[derive(Clone)]
 pub struct Overpaid {
     pub code: String,
     pub name: String,
