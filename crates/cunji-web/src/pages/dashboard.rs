@@ -135,7 +135,8 @@ struct DashboardPage {
     contract_alerts: Vec<(&'static str, &'static str, usize)>,
     /// The forecast (预计) of the current year.
     forecast_year: i32,
-    forecast: Vec<super::contracts::ForecastGroup>,
+    /// Shared with the memo it was kept in (`AppState::memo`): (year, groups).
+    forecast: std::sync::Arc<(i32, Vec<super::contracts::ForecastGroup>)>,
 }
 
 /// The regions one step beneath `scope` in a report (its drill-down), and their rows.
@@ -210,21 +211,25 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         cunji_core::contracts::report_date(year, Some(cunji_core::date::Date::today_beijing()));
     // From the year's data the page already holds (the store is read once per write, not per view).
     let arrears = cunji_store::arrears_in(&data.contracts, &region, at)?;
-    let villages: Vec<(RegionCode, String)> = report
-        .villages
-        .iter()
-        .map(|v| (v.code.clone(), v.name.clone()))
-        .collect();
-    let (forecast_year, forecast) = state
+    let forecast = state
         .memo(
             format!(
                 "dashboard forecast|{region}|{year}|{}|{}",
                 stored.id,
                 today.iso()
             ),
-            super::contracts::forecast_groups(&state, &policy, &villages),
+            async {
+                let villages: Vec<(RegionCode, String)> = report
+                    .villages
+                    .iter()
+                    .map(|v| (v.code.clone(), v.name.clone()))
+                    .collect();
+                let made = super::contracts::forecast_groups(&state, &policy, &villages).await?;
+                Ok(std::sync::Arc::new(made))
+            },
         )
         .await?;
+    let forecast_year = forecast.0;
     let page = DashboardPage {
         layout: Layout::new(format!("{} {year} 年总览", me.name), Some(&user)).with_flashes(&q),
         region_name: me.name.clone(),
