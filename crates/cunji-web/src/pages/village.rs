@@ -103,7 +103,8 @@ struct VillagePage {
     trace: Vec<String>,
     awards: Vec<AwardView>,
     grants: Vec<GrantView>,
-    entries: Vec<EntryView>,
+    /// Shared with the memo it was kept in.
+    entries: std::sync::Arc<Vec<EntryView>>,
     entries_total: i64,
     entries_hidden: i64,
     can_write: bool,
@@ -113,7 +114,7 @@ struct VillagePage {
     account_choices: Vec<(String, String)>,
     alerts: Vec<super::regions::AlertRow>,
     /// The distribution of each year a statement book gave (SPEC §14): a line a row, a year a column.
-    distribution: (Vec<i32>, Vec<AccountRow>),
+    distribution: std::sync::Arc<(Vec<i32>, Vec<AccountRow>)>,
 }
 
 /// Entries listed on a village page: the latest ones. A year of a village rarely has more than a few
@@ -153,10 +154,33 @@ pub async fn page(
         .map(|r| grant_views(r, &data, &code, year))
         .unwrap_or_default();
     let can_write = user.can_write_entries(&code);
-    let (entries, entries_total) =
-        entry_views(at.user().store(&state), &code, year, can_write).await?;
+    // What the page reads of the store is kept until the next write (`AppState::memo`).
+    let (entries, entries_total) = state
+        // The day too: a reversal's default date is today's in the current year.
+        .memo(
+            format!("village entries|{code}|{year}|{can_write}|{}", today()),
+            async {
+                let (views, total) =
+                    entry_views(at.user().store(&state), &code, year, can_write).await?;
+                Ok((std::sync::Arc::new(views), total))
+            },
+        )
+        .await?;
     let entries_hidden = entries_total - entries.len() as i64;
-    let distribution = distribution_rows(&state, &code).await?;
+    let distribution = state
+        .memo(format!("village distribution|{code}"), async {
+            Ok(std::sync::Arc::new(distribution_rows(&state, &code).await?))
+        })
+        .await?;
+    let closed = state
+        .memo(format!("village closed|{code}|{year}"), async {
+            Ok(at
+                .user()
+                .store(&state)
+                .is_closed(code.as_str(), year)
+                .await?)
+        })
+        .await?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {year} 年", region.name), Some(user)).with_flashes(&q),
         code: code.to_string(),
@@ -187,11 +211,7 @@ pub async fn page(
         entries_hidden,
         can_write,
         is_admin: user.role == Role::CountyAdmin,
-        closed: at
-            .user()
-            .store(&state)
-            .is_closed(code.as_str(), year)
-            .await?,
+        closed,
         csrf: user.csrf.clone(),
         alerts: report
             .as_ref()

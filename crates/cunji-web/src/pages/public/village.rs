@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 /// A person of a published reward: by name and role (never an id), with the computed share, the
 /// decided and the paid amount (SPEC §15).
+#[derive(Clone)]
 pub struct AwardLine {
     pub name: String,
     pub role: String,
@@ -23,6 +24,7 @@ pub struct AwardLine {
     pub amount: String,
 }
 
+#[derive(Clone)]
 pub struct Published {
     pub year: i32,
     pub pool: String,
@@ -139,6 +141,37 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
         .map(|r| r.name.clone())
         .collect::<Vec<_>>()
         .join(" ");
+    // Read again only after a write (`AppState::memo`; the day too: figures "now" are today's).
+    let rewards = state
+        .memo(
+            format!(
+                "public rewards|{code}|{}",
+                cunji_core::date::Date::today_beijing().iso()
+            ),
+            published_rewards(state, &code),
+        )
+        .await?;
+    let phone = state
+        .public_reads()
+        .supervision_phone()
+        .await?
+        .filter(|p| !p.is_empty());
+    Ok(VillageData {
+        name: region.name.clone(),
+        code,
+        place,
+        years,
+        data,
+        rewards,
+        phone,
+    })
+}
+
+/// The village's published rewards, the latest year first, each with what changed since.
+async fn published_rewards(
+    state: &AppState,
+    code: &RegionCode,
+) -> Result<Vec<Published>, WebError> {
     let mut rewards = Vec::new();
     for y in state.public_reads().published_years(code.as_str()).await? {
         let Some(p) = state.public_reads().proposal(code.as_str(), y).await? else {
@@ -183,20 +216,7 @@ pub(super) async fn village_data(state: &AppState, code: &str) -> Result<Village
             },
         });
     }
-    let phone = state
-        .public_reads()
-        .supervision_phone()
-        .await?
-        .filter(|p| !p.is_empty());
-    Ok(VillageData {
-        name: region.name.clone(),
-        code,
-        place,
-        years,
-        data,
-        rewards,
-        phone,
-    })
+    Ok(rewards)
 }
 
 pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Response, WebError> {
@@ -251,7 +271,12 @@ pub async fn village(r: super::Reader, Path(code): Path<String>) -> Result<Respo
     let year_cards = year_cards(&years, &accounts, &totals);
     let quarters = quarters(&v, quarter_year)?;
     let url = page_url(&state, v.code.as_str());
-    let distribution = distribution_cards(&state, &v.code).await?;
+    let distribution = state
+        .memo(
+            format!("public distribution|{}", v.code),
+            distribution_cards(&state, &v.code),
+        )
+        .await?;
     let contracts = super::contracts::public_contracts(&v.code, &v.years, &v.data)?;
     let page = VillagePage {
         layout: Layout::new(format!("{} {} 村务公开", v.place, v.name), None)
