@@ -177,7 +177,7 @@ async fn published_rewards(
         let Some(p) = state.public_reads().proposal(code.as_str(), y).await? else {
             continue;
         };
-        let now = crate::steps::Now::read(state, &code, y).await?;
+        let now = crate::steps::Now::read(state, code, y).await?;
         let (fingerprint, now_print) = fingerprints(&p, now.own.as_ref());
         let changes = if now_print == fingerprint {
             Vec::new()
