@@ -72,9 +72,10 @@ struct Memos {
     parts: std::collections::HashMap<String, Arc<dyn std::any::Any + Send + Sync>>,
 }
 
-/// Page parts kept for one data version at most: each is a few rows of a page (a county's
-/// forecast, its overpaid rewards), so the bound is a few MB.
-const MEMOS_KEPT: usize = 512;
+/// Page parts kept for one data version at most; past it, parts are made again on each view. The
+/// largest part is a village page's 1,000 latest entries (about 400 KB as their views), so the
+/// memo holds about 50 MB at most; a county's forecast or overpaid list is a few KB.
+const MEMOS_KEPT: usize = 128;
 
 /// Reports kept: a county's pages ask for the same few (the year, and the bands of each year).
 const REPORTS_KEPT: usize = 64;
