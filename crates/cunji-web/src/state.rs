@@ -375,6 +375,16 @@ impl AppState {
         Ok((stored.clone(), policy))
     }
 
+    /// Every stored policy, in the store's order, from the list kept per data version.
+    pub async fn stored_policies(&self) -> Result<Vec<StoredPolicy>, WebError> {
+        Ok(self
+            .parsed_policies()
+            .await?
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect())
+    }
+
     async fn parsed_policies(
         &self,
     ) -> Result<Arc<Vec<(StoredPolicy, Result<Policy, PolicyError>)>>, WebError> {

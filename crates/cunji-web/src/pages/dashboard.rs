@@ -180,8 +180,21 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
     let band_names_first = band_names.first().cloned().unwrap_or_default();
 
-    let (chart_years, counts) =
-        band_history(&state, &policy, &data, &years, &region, &band_names).await;
+    // Every year's bands, drawn once per write (a report per year, then the chart's SVG).
+    let band_chart = state
+        .memo(
+            format!(
+                "dashboard bands|{region}|{year}|{}|{}",
+                stored.id,
+                cunji_core::date::Date::today_beijing().iso()
+            ),
+            async {
+                let (chart_years, counts) =
+                    band_history(&state, &policy, &data, &years, &region, &band_names).await;
+                Ok(charts::stacked_bands(&chart_years, &band_names, &counts))
+            },
+        )
+        .await?;
     // Source levels in their order (中央, 省级, 市级, 县级, 乡镇), each in its fixed colour.
     let by_level: Vec<(String, Fen, &str)> = cunji_core::subsidy::SourceLevel::ALL
         .iter()
@@ -193,7 +206,11 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let subsidies_total = report.subsidy_summary.total_granted();
 
     let child_rows = child_rows(&report, &region, &band_names);
-    let proposals = user.store(&state).proposals_of_year(year).await?;
+    let proposals = state
+        .memo(format!("proposals|{year}"), async {
+            Ok(user.store(&state).proposals_of_year(year).await?)
+        })
+        .await?;
     let todo = super::workflow::todo::counts(&report, &proposals, "");
     let today = cunji_core::date::Date::today_beijing();
     let overpaid = state
@@ -239,7 +256,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         policy_name: stored.name.clone(),
         regions: all_regions,
         years: year_choices(&years, year),
-        policies: policy_choices(user.store(&state), stored.id).await?,
+        policies: policy_choices(&state, stored.id).await?,
         villages: me.villages,
         with_data: me.with_data,
         total_income: me.total_income.wan_number(),
@@ -252,7 +269,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
             .iter()
             .map(|b| me.bands.get(b).copied().unwrap_or(0))
             .collect(),
-        band_chart: charts::stacked_bands(&chart_years, &band_names, &counts),
+        band_chart,
         subsidy_chart: if by_level.is_empty() {
             String::new()
         } else {
@@ -408,9 +425,10 @@ pub fn year_choices(years: &[i32], year: i32) -> Vec<Choice> {
 }
 
 /// The stored policies, the one in use selected.
-async fn policy_choices(store: &cunji_store::Store, chosen: i64) -> Result<Vec<Choice>, WebError> {
-    Ok(store
-        .policies()
+/// The stored policies to choose from, from the server's list kept per data version.
+async fn policy_choices(state: &AppState, chosen: i64) -> Result<Vec<Choice>, WebError> {
+    Ok(state
+        .stored_policies()
         .await?
         .into_iter()
         .map(|p| Choice {
