@@ -1210,7 +1210,6 @@ pub async fn alerts(ask: super::Ask, Query(k): Query<KindQuery>) -> Result<Respo
 // ---- The dashboard's part ----
 
 /// A village of the forecast (预计) list: its figures at today for the current year.
-#[derive(Clone)]
 pub struct ForecastRow {
     pub code: String,
     pub name: String,
@@ -1222,7 +1221,6 @@ pub struct ForecastRow {
 }
 
 /// The villages expected to stay in one band, below the next band's floor.
-#[derive(Clone)]
 pub struct ForecastGroup {
     pub heading: String,
     pub count: usize,

@@ -180,13 +180,15 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
     let band_names: Vec<String> = me.bands.0.iter().map(|(k, _)| k.clone()).collect();
     let band_names_first = band_names.first().cloned().unwrap_or_default();
 
+    // One day for every part of the page (a view across midnight must not mix two).
+    let today = cunji_core::date::Date::today_beijing();
     // Every year's bands, drawn once per write (a report per year, then the chart's SVG).
     let band_chart = state
         .memo(
             format!(
                 "dashboard bands|{region}|{year}|{}|{}",
                 stored.id,
-                cunji_core::date::Date::today_beijing().iso()
+                today.iso()
             ),
             async {
                 let (chart_years, counts) =
@@ -212,7 +214,6 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         })
         .await?;
     let todo = super::workflow::todo::counts(&report, &proposals, "");
-    let today = cunji_core::date::Date::today_beijing();
     let overpaid = state
         .memo(
             format!(
@@ -224,8 +225,7 @@ pub async fn page(ask: super::Ask) -> Result<Response, WebError> {
         )
         .await?;
     let all_regions = region_choices(&user, &report, &data.regions, &region);
-    let at =
-        cunji_core::contracts::report_date(year, Some(cunji_core::date::Date::today_beijing()));
+    let at = cunji_core::contracts::report_date(year, Some(today));
     // From the year's data the page already holds (the store is read once per write, not per view).
     let arrears = cunji_store::arrears_in(&data.contracts, &region, at)?;
     let forecast = state
